@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Herald's three services on the local stack, as background processes.
+#   start   start the stack, migrate, create topics, seed demo data, start the services
+#   stop    stop the services (the stack keeps running; `stack.sh stop` stops it)
+#   status  which services are running
+# Pid files and logs live under $HERALD_HOME/run.
+set -euo pipefail
+
+SCRIPT_DIR=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")" && pwd -P)
+REPO_ROOT=$(cd "$SCRIPT_DIR/../.." && pwd -P)
+HERALD_HOME=$(realpath -m "${HERALD_HOME:-$REPO_ROOT/.herald}")
+VENV_BIN=${UV_PROJECT_ENVIRONMENT:-$HERALD_HOME/venv}/bin
+RUN_DIR=$HERALD_HOME/run
+DEMO_EMPLOYEES=${HERALD_DEMO_EMPLOYEES:-2000}
+ALLOCATION_PORT=${HERALD_ALLOCATION_PORT:-8001}
+NOTIFIER_PORT=${HERALD_NOTIFIER_PORT:-8002}
+INSERTER_PORT=${HERALD_INSERTER_WEB_PORT:-6066}
+SERVICES=(allocation inserter notifier)
+
+log() { printf '[herald] %s\n' "$*" >&2; }
+
+running() {
+  local pid_file=$RUN_DIR/$1.pid
+  [[ -f $pid_file ]] && kill -0 "$(cat "$pid_file")" 2>/dev/null
+}
+
+wait_http() {
+  local name=$1 url=$2 deadline=$((SECONDS + 90))
+  until "$VENV_BIN/python" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$url" 2>/dev/null; do
+    if ! running "$name"; then
+      log "$name exited; last lines of $RUN_DIR/$name.log:"
+      tail -n 30 "$RUN_DIR/$name.log" >&2
+      exit 1
+    fi
+    (( SECONDS < deadline )) || { log "$name not ready at $url"; exit 1; }
+    sleep 0.3
+  done
+}
+
+start_service() {
+  local name=$1
+  if running "$name"; then
+    log "$name already running (pid $(cat "$RUN_DIR/$name.pid"))"
+    return
+  fi
+  # setsid: the service outlives the shell that started it.
+  setsid "$VENV_BIN/python" -m "herald_$name" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  echo $! >"$RUN_DIR/$name.pid"
+  log "started $name (pid $!), log: $RUN_DIR/$name.log"
+}
+
+start() {
+  mkdir -p "$RUN_DIR"
+  "$SCRIPT_DIR/stack.sh" start >/dev/null
+  set -a
+  # shellcheck source=/dev/null
+  source "$HERALD_HOME/stack.env"
+  set +a
+  export HERALD_ALLOCATION_PORT=$ALLOCATION_PORT HERALD_NOTIFIER_PORT=$NOTIFIER_PORT
+  export HERALD_INSERTER_WEB_PORT=$INSERTER_PORT
+  # The local stack has no identity provider yet: streams name the employee directly.
+  export HERALD_NOTIFIER_DEV_MODE=true
+  "$VENV_BIN/herald" db migrate
+  "$VENV_BIN/herald" kafka create-topics
+  "$VENV_BIN/herald" demo seed --employees "$DEMO_EMPLOYEES"
+  for name in "${SERVICES[@]}"; do start_service "$name"; done
+  wait_http allocation "http://127.0.0.1:$ALLOCATION_PORT/readyz"
+  wait_http notifier "http://127.0.0.1:$NOTIFIER_PORT/readyz"
+  wait_http inserter "http://127.0.0.1:$INSERTER_PORT/healthz"
+  cat <<EOF
+
+Herald is running.
+  Allocation API  http://127.0.0.1:$ALLOCATION_PORT/docs
+  Notifier (SSE)  http://127.0.0.1:$NOTIFIER_PORT/v1/stream?employee_id=E000001
+  Inserter        http://127.0.0.1:$INSERTER_PORT/metrics
+  Kafka           $HERALD_KAFKA_BOOTSTRAP
+  PostgreSQL      $HERALD_DATABASE_URL
+Logs: $RUN_DIR/*.log    Stop: make stop
+EOF
+}
+
+stop() {
+  local name pid
+  for name in "${SERVICES[@]}"; do
+    if running "$name"; then
+      pid=$(cat "$RUN_DIR/$name.pid")
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 1 100); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+      done
+      kill -KILL "$pid" 2>/dev/null || true
+      log "stopped $name"
+    fi
+    rm -f "$RUN_DIR/$name.pid"
+  done
+}
+
+status() {
+  local name
+  for name in "${SERVICES[@]}"; do
+    if running "$name"; then
+      echo "$name: running (pid $(cat "$RUN_DIR/$name.pid"))"
+    else
+      echo "$name: stopped"
+    fi
+  done
+}
+
+case "${1:-}" in
+  start) start ;;
+  stop) stop ;;
+  status) status ;;
+  *) echo "usage: $(basename "$0") start|stop|status" >&2; exit 2 ;;
+esac

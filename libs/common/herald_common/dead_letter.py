@@ -1,0 +1,69 @@
+"""Dead-letter publishing: the original bytes, untouched, plus headers that say why."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiokafka import AIOKafkaProducer
+
+from herald_common.settings import TopicSettings
+
+logger = logging.getLogger(__name__)
+
+HEADER_PREFIX = "herald.dlq."
+
+
+@dataclass(frozen=True, slots=True)
+class FailedRecord:
+    """Where a bad record came from; the broker client's record type differs by runtime."""
+
+    topic: str
+    partition: int
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: tuple[tuple[str, bytes], ...] = ()
+
+
+def describe(error: BaseException | str) -> str:
+    """A reason fit for a header: a rejection's own words, or the exception and its message."""
+    text = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+    return text[:4000]
+
+
+def dead_letter_headers(
+    record: FailedRecord, error: BaseException | str
+) -> list[tuple[str, bytes]]:
+    error_type = "Rejected" if isinstance(error, str) else type(error).__name__
+    ours = [
+        ("reason", describe(error)),
+        ("error-type", error_type),
+        ("original-topic", record.topic),
+        ("original-partition", str(record.partition)),
+        ("original-offset", str(record.offset)),
+        ("failed-at", datetime.now(UTC).isoformat()),
+    ]
+    return [*record.headers, *((HEADER_PREFIX + k, v.encode()) for k, v in ours)]
+
+
+class DeadLetterPublisher:
+    """Sends records that cannot be processed to `<topic>.dlq`, so the consumer moves on."""
+
+    def __init__(self, producer: AIOKafkaProducer) -> None:
+        self._producer = producer
+
+    async def publish(self, record: FailedRecord, error: BaseException | str) -> None:
+        topic = TopicSettings.dead_letter(record.topic)
+        headers = dead_letter_headers(record, error)
+        await self._producer.send_and_wait(
+            topic, value=record.value, key=record.key, headers=headers
+        )
+        logger.warning(
+            "dead-lettered %s[%d]@%d: %s",
+            record.topic,
+            record.partition,
+            record.offset,
+            describe(error),
+        )

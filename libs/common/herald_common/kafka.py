@@ -1,0 +1,69 @@
+"""Kafka clients with Herald's safe defaults.
+
+aiokafka's defaults (acks=1, no idempotence, auto-commit, read_uncommitted) can lose or
+expose uncommitted data, so every client is built here with each of them set explicitly.
+Clients must be created inside a running event loop, i.e. from a lifespan.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+
+from herald_common.settings import KafkaSettings
+
+
+def connection_options(settings: KafkaSettings) -> dict[str, Any]:
+    options: dict[str, Any] = {
+        "bootstrap_servers": settings.bootstrap,
+        "security_protocol": settings.security_protocol,
+        "request_timeout_ms": settings.request_timeout_ms,
+    }
+    if settings.sasl_mechanism:
+        options["sasl_mechanism"] = settings.sasl_mechanism
+        options["sasl_plain_username"] = settings.sasl_username
+        if settings.sasl_password is not None:
+            options["sasl_plain_password"] = settings.sasl_password.get_secret_value()
+    return options
+
+
+def create_producer(
+    settings: KafkaSettings,
+    *,
+    client_id: str,
+    transactional_id: str | None = None,
+) -> AIOKafkaProducer:
+    """An idempotent producer that waits for all in-sync replicas."""
+    return AIOKafkaProducer(
+        **connection_options(settings),
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        transactional_id=transactional_id,
+        linger_ms=settings.linger_ms,
+        max_batch_size=settings.max_batch_bytes,
+    )
+
+
+def create_consumer(
+    settings: KafkaSettings,
+    *topics: str,
+    client_id: str,
+    group_id: str | None,
+    auto_offset_reset: str = "earliest",
+) -> AIOKafkaConsumer:
+    """A read_committed consumer whose offsets are committed by the caller after processing.
+
+    Values are returned as raw bytes: a deserializer that raises would make aiokafka retry
+    the same record forever, so decoding belongs to the handler and its dead-letter path.
+    """
+    return AIOKafkaConsumer(
+        *topics,
+        **connection_options(settings),
+        client_id=client_id,
+        group_id=group_id,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset=auto_offset_reset,
+    )

@@ -1,0 +1,3 @@
+from herald_allocation.app import serve
+
+serve()

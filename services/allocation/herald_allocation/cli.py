@@ -1,0 +1,106 @@
+"""`herald`: the operator's command line (schema, topics, employee directory, demo data)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from pathlib import Path
+
+import click
+import psycopg
+from herald_common.logs import configure_logging
+from herald_common.migrate import apply_migrations
+from herald_common.settings import DatabaseSettings, KafkaSettings, TopicSettings
+from herald_common.topics import ensure_topics
+
+from herald_allocation.domain.demo_data import demo_employees
+from herald_allocation.domain.employee_csv import (
+    CsvRejected,
+    EmployeeRow,
+    ImportResult,
+    import_employees,
+    parse_employee_csv,
+)
+
+logger = logging.getLogger("herald")
+
+
+@click.group()
+@click.option("--log-level", default="INFO", show_default=True)
+def main(log_level: str) -> None:
+    """Herald operations."""
+    configure_logging(log_level)
+
+
+@main.group()
+def db() -> None:
+    """The PostgreSQL schema."""
+
+
+@db.command("migrate")
+def db_migrate() -> None:
+    """Apply pending SQL migrations in order."""
+    applied = apply_migrations(DatabaseSettings().url.get_secret_value())
+    click.echo(
+        f"applied {len(applied)} migration(s)" + (f": {', '.join(applied)}" if applied else "")
+    )
+
+
+@main.group()
+def kafka() -> None:
+    """Kafka topics."""
+
+
+@kafka.command("create-topics")
+def kafka_create_topics() -> None:
+    """Create every topic Herald uses, with partition counts from settings."""
+    created = asyncio.run(ensure_topics(KafkaSettings(), TopicSettings()))
+    click.echo(f"created {len(created)} topic(s)" + (f": {', '.join(created)}" if created else ""))
+
+
+async def _load(rows: list[EmployeeRow], label: str) -> ImportResult:
+    conninfo = DatabaseSettings().url.get_secret_value()
+    async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+        with click.progressbar(length=len(rows), label=label, file=sys.stderr) as bar:
+            result = await import_employees(conn, rows, progress=bar.update)
+            bar.update(len(rows) - bar.pos)
+    return result
+
+
+@main.group()
+def employees() -> None:
+    """The employee directory."""
+
+
+@employees.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def employees_import(file: Path) -> None:
+    """Load FILE (CSV: employee_id,name,email,department,grade,hired_on); all rows or none."""
+    try:
+        rows = parse_employee_csv(file.read_text(encoding="utf-8-sig"))
+    except CsvRejected as exc:
+        for error in exc.errors:
+            click.echo(f"{file}:{error.line}: {error.field}: {error.message}", err=True)
+        raise click.ClickException(
+            f"{exc.total_errors} problem(s) found; nothing was imported"
+        ) from exc
+    result = asyncio.run(_load(rows, "importing"))
+    click.echo(f"imported {len(rows)} employee(s): {result.inserted} new, {result.updated} updated")
+
+
+@main.group()
+def demo() -> None:
+    """Demo data."""
+
+
+@demo.command("seed")
+@click.option(
+    "--employees", "count", type=click.IntRange(1, 5_000_000), default=1000, show_default=True
+)
+@click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same people.")
+def demo_seed(count: int, seed: int) -> None:
+    """Generate COUNT realistic employees (re-running updates the same ids)."""
+    rows = list(demo_employees(count, seed=seed))
+    result = asyncio.run(_load(rows, "seeding"))
+    click.echo(f"seeded {count} employee(s): {result.inserted} new, {result.updated} updated")

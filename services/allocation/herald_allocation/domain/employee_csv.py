@@ -1,0 +1,183 @@
+"""Employee CSV: parsing with every bad row reported by line number, and a COPY load.
+
+A file is loaded whole or not at all: rows are validated first, then copied into a
+temporary table and upserted in one transaction.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
+
+COLUMNS = ("employee_id", "name", "email", "department", "grade", "hired_on")
+
+_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+_GRADE = re.compile(r"^G[1-9]$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class EmployeeRow:
+    employee_id: str
+    name: str
+    email: str
+    department: str
+    grade: str
+    hired_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    line: int
+    field: str
+    message: str
+
+
+class CsvRejected(Exception):
+    def __init__(self, errors: list[RowError], total_errors: int) -> None:
+        super().__init__(f"{total_errors} invalid row value(s)")
+        self.errors = errors
+        self.total_errors = total_errors
+
+
+def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]:
+    errors = []
+    if not _ID.match(values["employee_id"]):
+        errors.append(RowError(line, "employee_id", "must be 1-64 of A-Z a-z 0-9 _ . -"))
+    if not 1 <= len(values["name"]) <= 200:
+        errors.append(RowError(line, "name", "must be 1-200 characters"))
+    if not _EMAIL.match(values["email"]) or len(values["email"]) > 320:
+        errors.append(RowError(line, "email", "is not an email address"))
+    if not 1 <= len(values["department"]) <= 64:
+        errors.append(RowError(line, "department", "must be 1-64 characters"))
+    if not _GRADE.match(values["grade"]):
+        errors.append(RowError(line, "grade", "must be G1 to G9"))
+    try:
+        hired = date.fromisoformat(values["hired_on"])
+        if hired > today:
+            errors.append(RowError(line, "hired_on", "is in the future"))
+    except ValueError:
+        errors.append(RowError(line, "hired_on", "must be a date YYYY-MM-DD"))
+    return errors
+
+
+def parse_employee_csv(
+    text: str, *, today: date | None = None, max_reported: int = 100
+) -> list[EmployeeRow]:
+    """All rows, or CsvRejected listing (up to `max_reported`) problems with line numbers."""
+    today = today or date.today()
+    reader = csv.DictReader(io.StringIO(text), strict=True)
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise CsvRejected([RowError(1, ",".join(missing), "missing column(s) in header")], 1)
+    reader.fieldnames = header
+    rows: list[EmployeeRow] = []
+    errors: list[RowError] = []
+    first_line_of: dict[str, int] = {}
+    try:
+        for record in reader:
+            line = reader.line_num
+            if None in record or any(record.get(c) is None for c in COLUMNS):
+                errors.append(RowError(line, "*", f"expected {len(header)} fields"))
+                continue
+            values = {c: (record[c] or "").strip() for c in COLUMNS}
+            row_errors = _check_row(values, line, today)
+            seen = first_line_of.setdefault(values["employee_id"], line)
+            if seen != line:
+                row_errors.append(
+                    RowError(line, "employee_id", f"duplicates the id on line {seen}")
+                )
+            if row_errors:
+                errors.extend(row_errors)
+                continue
+            rows.append(
+                EmployeeRow(
+                    values["employee_id"],
+                    values["name"],
+                    values["email"],
+                    values["department"],
+                    values["grade"],
+                    date.fromisoformat(values["hired_on"]),
+                )
+            )
+    except csv.Error as exc:
+        errors.append(RowError(reader.line_num, "*", f"malformed CSV: {exc}"))
+    if errors:
+        raise CsvRejected(errors[:max_reported], len(errors))
+    return rows
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    inserted: int
+    updated: int
+
+
+async def import_employees(
+    conn: AsyncConnection,
+    rows: Iterable[EmployeeRow],
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Upsert the rows in one transaction (an id already known is updated)."""
+    async with conn.transaction():
+        await conn.execute(
+            "CREATE TEMP TABLE employee_import (LIKE employees INCLUDING DEFAULTS) ON COMMIT DROP"
+        )
+        async with conn.cursor() as cur:
+            async with cur.copy(
+                "COPY employee_import (id, name, email, department, grade, hired_on) FROM STDIN"
+            ) as copy:
+                for count, row in enumerate(rows, 1):
+                    await copy.write_row(
+                        (
+                            row.employee_id,
+                            row.name,
+                            row.email,
+                            row.department,
+                            row.grade,
+                            row.hired_on,
+                        )
+                    )
+                    if progress is not None and count % 1000 == 0:
+                        progress(1000)
+            result = await (
+                await cur.execute(
+                    "INSERT INTO employees (id, name, email, department, grade, hired_on)"
+                    " SELECT id, name, email, department, grade, hired_on FROM employee_import"
+                    " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
+                    " department = EXCLUDED.department, grade = EXCLUDED.grade,"
+                    " hired_on = EXCLUDED.hired_on"
+                    " RETURNING (xmax = 0)"
+                )
+            ).fetchall()
+    inserted = sum(1 for (is_new,) in result if is_new)
+    return ImportResult(inserted=inserted, updated=len(result) - inserted)
+
+
+async def list_directory(
+    pool: AsyncConnectionPool[AsyncConnection],
+    *,
+    department: str | None,
+    after: str | None,
+    limit: int,
+) -> list[dict[str, Any]]:
+    """Employees in id order, optionally of one department, keyset-paged by id."""
+    async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(
+            "SELECT id, name, email, department, grade, hired_on FROM employees"
+            " WHERE (%(department)s::text IS NULL OR department = %(department)s)"
+            " AND (%(after)s::text IS NULL OR id > %(after)s)"
+            " ORDER BY id LIMIT %(limit)s",
+            {"department": department, "after": after, "limit": limit},
+        )
+        return await cur.fetchall()

@@ -1,0 +1,26 @@
+"""Everything the lifespan builds, handed to the routes through `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from herald_allocation.domain.allocations import AllocationService
+from herald_allocation.metrics import AllocationMetrics
+from herald_allocation.settings import AllocationSettings
+
+
+@dataclass(slots=True)
+class AllocationRuntime:
+    settings: AllocationSettings
+    metrics: AllocationMetrics
+    pool: AsyncConnectionPool[AsyncConnection]
+    allocations: AllocationService
+
+
+def get_runtime(request: Request) -> AllocationRuntime:
+    runtime: AllocationRuntime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,3 @@
+from herald_inserter.app import main
+
+main()

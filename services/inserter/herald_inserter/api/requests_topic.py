@@ -1,0 +1,48 @@
+"""The faust agent on `herald.allocation.requested`: the inserter's only way in.
+
+Values arrive as raw bytes and are decoded by the processor, so a malformed record is
+dead-lettered instead of crashing the agent. The agent returns to faust (which then acks
+and later commits the offset) only after the request is fully handled.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager
+from typing import Any
+
+import faust
+from herald_common.dead_letter import FailedRecord
+
+from herald_inserter.domain.processor import AllocationProcessor
+
+
+def _record(event: Any) -> FailedRecord:
+    message = event.message
+    headers = message.headers or []
+    if isinstance(headers, dict):
+        headers = list(headers.items())
+    return FailedRecord(
+        topic=message.topic,
+        partition=message.partition,
+        offset=message.offset,
+        key=message.key,
+        value=message.value,
+        headers=tuple((str(k), bytes(v or b"")) for k, v in headers),
+    )
+
+
+def register_requests_agent(
+    app: faust.App,
+    topic_name: str,
+    processor_scope: Callable[[], AbstractAsyncContextManager[AllocationProcessor]],
+) -> None:
+    topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
+
+    @app.agent(topic, name="allocation-requests")
+    async def allocation_requests(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+        # The agent's lifetime is the resources' lifetime: built in the running loop.
+        async with processor_scope() as processor:
+            async for event in stream.events():
+                await processor.handle(_record(event))
+                yield None

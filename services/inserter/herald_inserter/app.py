@@ -1,0 +1,92 @@
+"""The inserter: a faust-streaming worker built by a factory (no module-level app)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import faust
+from herald_common.db import create_pool
+from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.kafka import create_producer
+from herald_common.logs import configure_logging
+from prometheus_client import generate_latest
+
+from herald_inserter.api.requests_topic import register_requests_agent
+from herald_inserter.domain.processor import AllocationProcessor, RetryPolicy
+from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.store import AllocationStore
+from herald_inserter.metrics import InserterMetrics
+from herald_inserter.settings import InserterSettings, load_settings
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: InserterSettings) -> faust.App:
+    metrics = InserterMetrics()
+    brokers = [f"kafka://{host}" for host in settings.kafka.bootstrap.split(",")]
+    app = faust.App(
+        settings.group_id,
+        broker=brokers,
+        autodiscover=False,
+        store="memory://",
+        web_enabled=True,
+        web_bind=settings.web_host,
+        web_port=settings.web_port,
+        web_host=settings.web_host,
+        consumer_auto_offset_reset="earliest",
+        # Our topics are created explicitly; the leader topic is unused here.
+        topic_disable_leader=True,
+        topic_allow_declare=False,
+        producer_acks=-1,
+        stream_wait_empty=False,
+    )
+
+    @asynccontextmanager
+    async def processor_scope() -> AsyncIterator[AllocationProcessor]:
+        pool = create_pool(settings.database, name="herald-inserter")
+        producer = create_producer(settings.kafka, client_id="herald-inserter")
+        await pool.open(wait=True)
+        await producer.start()
+        try:
+            yield AllocationProcessor(
+                AllocationStore(pool),
+                EventPublisher(
+                    producer,
+                    voucher_topic=settings.topics.voucher_allocated,
+                    completed_topic=settings.topics.allocation_completed,
+                ),
+                DeadLetterPublisher(producer),
+                metrics,
+                RetryPolicy(
+                    settings.max_attempts,
+                    settings.retry_initial_seconds,
+                    settings.retry_max_seconds,
+                ),
+            )
+        finally:
+            await producer.stop()
+            await pool.close()
+
+    register_requests_agent(app, settings.topics.allocation_requested, processor_scope)
+
+    @app.page("/healthz")
+    async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        return web.json({"status": "ok"})
+
+    @app.page("/metrics")
+    async def metrics_page(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:
+        return web.bytes(
+            generate_latest(metrics.registry), content_type="text/plain; version=0.0.4"
+        )
+
+    return app
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    app = create_app(settings)
+    worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False)
+    worker.execute_from_commandline()

@@ -1,0 +1,223 @@
+"""PostgreSQL side of one allocation: resolve, COPY, and status bookkeeping.
+
+The write is one transaction under the notifications writer lock: ids are drawn and
+committed in order, and a redelivered request finds `inserted_at` set and writes nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from herald_common.criteria_sql import matching_employees_query
+from herald_common.events import (
+    SOURCE_INSERTER,
+    VOUCHER_ALLOCATED,
+    AllocationRequested,
+    request_fingerprint,
+)
+from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from herald_inserter.domain.codes import generate_codes
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedNotification:
+    """One employee's voucher notification, as written and as it will be published."""
+
+    notification_id: int
+    employee_id: str
+    department: str
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class WriteOutcome:
+    status: str
+    created_at: datetime
+    notifications: list[IssuedNotification]
+    inserted_now: bool
+
+
+def voucher_payload(
+    request: AllocationRequested, employee_id: str, department: str, code: str
+) -> dict[str, Any]:
+    voucher = request.voucher
+    amount = f"{voucher.amount:.2f}"
+    return {
+        "allocation_id": str(request.allocation_id),
+        "employee_id": employee_id,
+        "department": department,
+        "title": f"New voucher: {voucher.name}",
+        "body": f"You received {amount} {voucher.currency}, valid until {voucher.expires_on}.",
+        "voucher": {
+            "name": voucher.name,
+            "code": code,
+            "amount": amount,
+            "currency": voucher.currency,
+            "expires_on": voucher.expires_on.isoformat(),
+        },
+    }
+
+
+class AllocationStore:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+        self._pool = pool
+
+    async def write(self, request: AllocationRequested) -> WriteOutcome:
+        async with self._pool.connection() as conn, conn.transaction():
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (NOTIFICATIONS_WRITER_LOCK,))
+            row = await (
+                await conn.execute(
+                    "SELECT status, inserted_at FROM allocations WHERE id = %s FOR UPDATE",
+                    (request.allocation_id,),
+                )
+            ).fetchone()
+            if row is None:
+                # Written straight to the topic by another system: record it like our own.
+                await conn.execute(
+                    "INSERT INTO allocations (id, request_hash, voucher, criteria, requested_at)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (
+                        request.allocation_id,
+                        request_fingerprint(request.voucher, request.criteria),
+                        Jsonb(request.voucher.model_dump(mode="json")),
+                        Jsonb(request.criteria.model_dump(mode="json")),
+                        request.requested_at,
+                    ),
+                )
+                status, inserted_at = "requested", None
+            else:
+                status, inserted_at = row
+            if inserted_at is not None:
+                return await self._already_written(conn, request.allocation_id, status)
+            await conn.execute(
+                "UPDATE allocations SET status = 'inserting', inserting_at = now() WHERE id = %s",
+                (request.allocation_id,),
+            )
+            return await self._insert(conn, request)
+
+    async def _insert(self, conn: AsyncConnection, request: AllocationRequested) -> WriteOutcome:
+        query, params = matching_employees_query(request.criteria, request.requested_at.date())
+        employees = await (await conn.execute(query, params)).fetchall()
+        created_at = datetime.now(UTC)
+        count = len(employees)
+        ids = [
+            r[0]
+            for r in await (
+                await conn.execute(
+                    "SELECT nextval('notifications_id_seq') FROM generate_series(1, %s)", (count,)
+                )
+            ).fetchall()
+        ]
+        codes = generate_codes(request.voucher.code_prefix, count)
+        notifications = [
+            IssuedNotification(nid, emp, dept, voucher_payload(request, emp, dept, code))
+            for nid, (emp, dept), code in zip(ids, employees, codes, strict=True)
+        ]
+        allocation_id = request.allocation_id
+        voucher = request.voucher
+        async with conn.cursor() as cur:
+            async with cur.copy(
+                "COPY notifications (id, employee_id, department, kind, source, title, body,"
+                " payload, allocation_id, created_at) FROM STDIN"
+            ) as copy:
+                for n in notifications:
+                    await copy.write_row(
+                        (
+                            n.notification_id,
+                            n.employee_id,
+                            n.department,
+                            VOUCHER_ALLOCATED,
+                            SOURCE_INSERTER,
+                            n.payload["title"],
+                            n.payload["body"],
+                            json.dumps(n.payload, separators=(",", ":"), ensure_ascii=False),
+                            allocation_id,
+                            created_at,
+                        )
+                    )
+            async with cur.copy(
+                "COPY employee_vouchers (allocation_id, employee_id, code, amount, currency,"
+                " expires_on, notification_id, created_at) FROM STDIN"
+            ) as copy:
+                for n, code in zip(notifications, codes, strict=True):
+                    await copy.write_row(
+                        (
+                            allocation_id,
+                            n.employee_id,
+                            code,
+                            voucher.amount,
+                            voucher.currency,
+                            voucher.expires_on,
+                            n.notification_id,
+                            created_at,
+                        )
+                    )
+        await conn.execute(
+            "UPDATE allocations SET matched_count = %s, inserted_count = %s, inserted_at = now()"
+            " WHERE id = %s",
+            (count, count, allocation_id),
+        )
+        return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
+
+    async def _already_written(
+        self, conn: AsyncConnection, allocation_id: UUID, status: str
+    ) -> WriteOutcome:
+        rows = await (
+            await conn.execute(
+                "SELECT id, employee_id, department, payload, created_at FROM notifications"
+                " WHERE allocation_id = %s ORDER BY id",
+                (allocation_id,),
+            )
+        ).fetchall()
+        created_at = rows[0][4] if rows else datetime.now(UTC)
+        notifications = [IssuedNotification(r[0], r[1], r[2], r[3]) for r in rows]
+        logger.info(
+            "allocation %s already written (%s); not inserting again", allocation_id, status
+        )
+        return WriteOutcome(status, created_at, notifications, inserted_now=False)
+
+    async def mark_published(self, allocation_id: UUID, published: int) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE allocations SET status = 'published', published_count = %s,"
+                " published_at = now() WHERE id = %s AND status IN ('inserting', 'published')",
+                (published, allocation_id),
+            )
+
+    async def mark_completed(self, allocation_id: UUID) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE allocations SET status = 'completed', completed_at = now()"
+                " WHERE id = %s AND status = 'published'",
+                (allocation_id,),
+            )
+
+    async def mark_failed(self, allocation_id: UUID, reason: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE allocations SET status = 'failed', failure_reason = %s,"
+                " completed_at = now() WHERE id = %s AND status <> 'completed'",
+                (reason[:2000], allocation_id),
+            )
+
+    async def counts(self, allocation_id: UUID) -> tuple[int, int, int]:
+        async with self._pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "SELECT matched_count, inserted_count, published_count FROM allocations"
+                    " WHERE id = %s",
+                    (allocation_id,),
+                )
+            ).fetchone()
+        return (row[0], row[1], row[2]) if row else (0, 0, 0)

@@ -1,0 +1,3 @@
+from herald_notifier.app import main
+
+main()

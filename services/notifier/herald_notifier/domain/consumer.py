@@ -1,0 +1,111 @@
+"""Kafka -> registry. Every replica reads every partition, so any replica serves any client.
+
+The consumer has no group: partitions are assigned by hand and reading starts at the end,
+because a stream that missed something catches up from the inbox, not from Kafka.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
+from herald_common.events import CloudEvent, VoucherAllocated
+from pydantic import ValidationError
+
+from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.registry import Registry
+from herald_notifier.metrics import NotifierMetrics
+
+logger = logging.getLogger(__name__)
+
+
+class InvalidEvent(Exception):
+    pass
+
+
+def decode_delivery(value: bytes | None) -> Delivery:
+    if value is None:
+        raise InvalidEvent("record has no value")
+    try:
+        event = CloudEvent[VoucherAllocated].model_validate_json(value)
+    except ValidationError as exc:
+        raise InvalidEvent(f"invalid voucher event: {exc.errors()[:5]}") from exc
+    if not event.id.isdigit():
+        raise InvalidEvent(f"event id {event.id!r} is not a notification id")
+    return Delivery(
+        event_id=int(event.id),
+        event_type=event.type,
+        employee_id=event.data.employee_id,
+        department=event.data.department,
+        data=value.decode(),
+    )
+
+
+def _failed(record: ConsumerRecord[bytes, bytes]) -> FailedRecord:
+    return FailedRecord(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        headers=tuple((k, bytes(v)) for k, v in record.headers),
+    )
+
+
+class EventConsumer:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        topics: list[str],
+        registry: Registry,
+        dead_letters: DeadLetterPublisher,
+        metrics: NotifierMetrics,
+    ) -> None:
+        self._consumer = consumer
+        self._topics = topics
+        self._registry = registry
+        self._dead_letters = dead_letters
+        self._metrics = metrics
+        self.ready = asyncio.Event()
+
+    async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
+        """Assign every partition and position at the end; live from here on.
+
+        `partitions_for` is a producer's metadata lookup: it waits for a topic created
+        moments ago, which the consumer's own metadata (tracking no topics) does not.
+        """
+        await self._consumer.start()
+        assignment = [
+            TopicPartition(topic, partition)
+            for topic in self._topics
+            for partition in sorted(await partitions_for(topic))
+        ]
+        self._consumer.assign(assignment)
+        await self._consumer.seek_to_end(*assignment)
+        for tp in assignment:
+            await self._consumer.position(tp)
+        self.ready.set()
+
+    async def run(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=1000, max_records=10_000)
+            for records in batches.values():
+                for record in records:
+                    await self._handle(record)
+
+    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        self._metrics.events_consumed.inc()
+        try:
+            delivery = decode_delivery(record.value)
+        except InvalidEvent as exc:
+            await self._dead_letters.publish(_failed(record), str(exc))
+            self._metrics.dead_letters.inc()
+            return
+        if self._registry.dispatch(delivery):
+            self._metrics.deliveries.labels("live").inc()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()

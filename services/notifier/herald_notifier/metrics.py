@@ -1,0 +1,34 @@
+"""The notifier's Prometheus metrics, in a registry owned by the app."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge
+
+
+class NotifierMetrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.connections = Gauge(
+            "herald_notifier_open_streams", "Open SSE streams", registry=self.registry
+        )
+        self.events_consumed = Counter(
+            "herald_notifier_events_consumed_total",
+            "Events read from Kafka",
+            registry=self.registry,
+        )
+        self.deliveries = Counter(
+            "herald_notifier_deliveries_total",
+            "Events handed to a stream, live or replayed",
+            ["path"],
+            registry=self.registry,
+        )
+        self.cut_offs = Counter(
+            "herald_notifier_slow_subscribers_cut_off_total",
+            "Streams closed because their buffer was full",
+            registry=self.registry,
+        )
+        self.dead_letters = Counter(
+            "herald_notifier_dead_letters_total",
+            "Records sent to a dead-letter topic",
+            registry=self.registry,
+        )

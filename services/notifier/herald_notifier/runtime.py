@@ -1,0 +1,27 @@
+"""Everything the lifespan builds, handed to the routes through `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+
+from herald_notifier.domain.consumer import EventConsumer
+from herald_notifier.domain.inbox import Inbox
+from herald_notifier.domain.registry import Registry
+from herald_notifier.metrics import NotifierMetrics
+from herald_notifier.settings import NotifierSettings
+
+
+@dataclass(slots=True)
+class NotifierRuntime:
+    settings: NotifierSettings
+    metrics: NotifierMetrics
+    registry: Registry
+    inbox: Inbox
+    consumer: EventConsumer
+
+
+def get_runtime(request: Request) -> NotifierRuntime:
+    runtime: NotifierRuntime = request.app.state.runtime
+    return runtime

@@ -1,0 +1,143 @@
+"""Session-wide fixtures: real infrastructure, an isolated database and topic set, services.
+
+Each test session gets its own PostgreSQL database and its own topic prefix on the shared
+broker, so runs never see each other's data or offsets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+import pytest
+from herald_common.migrate import apply_migrations
+from herald_common.settings import KafkaSettings, TopicSettings
+from herald_common.topics import delete_topics, ensure_topics
+from psycopg import sql
+
+from tests.support.processes import ServiceProcess, free_port
+from tests.support.stack import Infrastructure, infrastructure
+
+
+@dataclass(frozen=True)
+class HeraldEnv:
+    infra: Infrastructure
+    database_url: str
+    topic_prefix: str
+    log_dir: Path
+
+    @property
+    def topics(self) -> TopicSettings:
+        return TopicSettings(prefix=self.topic_prefix)
+
+    @property
+    def kafka(self) -> KafkaSettings:
+        return KafkaSettings(bootstrap=self.infra.kafka_bootstrap)
+
+    def variables(self) -> dict[str, str]:
+        return {
+            "HERALD_KAFKA_BOOTSTRAP": self.infra.kafka_bootstrap,
+            "HERALD_DATABASE_URL": self.database_url,
+            "HERALD_TOPICS_PREFIX": self.topic_prefix,
+        }
+
+
+def _with_database(url: str, name: str) -> str:
+    base, _, _ = url.rpartition("/")
+    return f"{base}/{name}"
+
+
+def create_database(infra: Infrastructure, name: str) -> str:
+    with psycopg.connect(infra.database_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    url = _with_database(infra.database_url, name)
+    apply_migrations(url)
+    return url
+
+
+def drop_database(infra: Infrastructure, name: str) -> None:
+    with psycopg.connect(infra.database_url, autocommit=True) as conn:
+        conn.execute(
+            sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+        )
+
+
+@pytest.fixture(scope="session")
+def infra() -> Infrastructure:
+    return infrastructure()
+
+
+@pytest.fixture(scope="session")
+def herald_env(
+    infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HeraldEnv]:
+    run = secrets.token_hex(4)
+    database = f"herald_test_{run}"
+    env = HeraldEnv(
+        infra=infra,
+        database_url=create_database(infra, database),
+        topic_prefix=f"test-{run}.",
+        log_dir=tmp_path_factory.mktemp("service-logs"),
+    )
+    asyncio.run(ensure_topics(env.kafka, env.topics))
+    yield env
+    if not os.environ.get("HERALD_TEST_KEEP"):
+        asyncio.run(delete_topics(env.kafka, env.topics))
+        drop_database(infra, database)
+
+
+@dataclass
+class RunningServices:
+    allocation_url: str
+    notifier_url: str
+    inserter: ServiceProcess
+    allocation: ServiceProcess
+    notifier: ServiceProcess
+
+
+@pytest.fixture(scope="session")
+def services(herald_env: HeraldEnv) -> Iterator[RunningServices]:
+    base = herald_env.variables()
+    allocation_port, notifier_port, inserter_port = free_port(), free_port(), free_port()
+    allocation = ServiceProcess(
+        "allocation",
+        "herald_allocation",
+        {**base, "HERALD_ALLOCATION_PORT": str(allocation_port)},
+        herald_env.log_dir,
+    ).start()
+    inserter = ServiceProcess(
+        "inserter",
+        "herald_inserter",
+        {
+            **base,
+            "HERALD_INSERTER_WEB_PORT": str(inserter_port),
+            "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "0.1",
+        },
+        herald_env.log_dir,
+    ).start()
+    notifier = ServiceProcess(
+        "notifier",
+        "herald_notifier",
+        {**base, "HERALD_NOTIFIER_PORT": str(notifier_port), "HERALD_NOTIFIER_DEV_MODE": "true"},
+        herald_env.log_dir,
+    ).start()
+    running = RunningServices(
+        f"http://127.0.0.1:{allocation_port}",
+        f"http://127.0.0.1:{notifier_port}",
+        inserter,
+        allocation,
+        notifier,
+    )
+    try:
+        allocation.wait_http(f"{running.allocation_url}/readyz")
+        notifier.wait_http(f"{running.notifier_url}/readyz")
+        inserter.wait_http(f"http://127.0.0.1:{inserter_port}/healthz")
+        yield running
+    finally:
+        for service in (notifier, inserter, allocation):
+            service.stop()

@@ -1,0 +1,89 @@
+"""External producers write the request topic: a poison record must not stop the inserter."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+from datetime import UTC, date, datetime
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from herald_common.settings import TopicSettings
+
+from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
+
+pytestmark = pytest.mark.integration
+
+DEPARTMENT = "Poison-Dept"
+
+
+async def test_poison_message_is_dead_lettered_and_the_next_one_processed(services, herald_env):
+    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api:
+        people = [
+            (f"PD{n:03d}", f"Person {n}", DEPARTMENT, "G4", date(2018, 1, 1)) for n in range(7)
+        ]
+        assert (await import_employees(api, employees_csv(people))).status_code == 200
+
+        topic = herald_env.topics.allocation_requested
+        good_id = uuid.uuid4()
+        good = {
+            "specversion": "1.0",
+            "id": str(good_id),
+            "source": "/payroll/batch",
+            "type": "herald.allocation.requested",
+            "time": datetime.now(UTC).isoformat(),
+            "data": {
+                "allocation_id": str(good_id),
+                "voucher": voucher("From payroll"),
+                "criteria": {"departments": [DEPARTMENT]},
+                "requested_at": datetime.now(UTC).isoformat(),
+            },
+        }
+        poison = b'{"specversion": "1.0", "id": "x", "data": '  # truncated JSON
+        wrong_shape = json.dumps({**good, "data": {"allocation_id": "nope"}}).encode()
+        producer = AIOKafkaProducer(
+            bootstrap_servers=herald_env.infra.kafka_bootstrap, acks="all", enable_idempotence=True
+        )
+        await producer.start()
+        try:
+            # Same key, so all three land on one partition in this order.
+            for value in (poison, wrong_shape, json.dumps(good).encode()):
+                await producer.send_and_wait(
+                    topic, value=value, key=b"external", headers=[("origin", b"payroll")]
+                )
+        finally:
+            await producer.stop()
+
+        final = await wait_until_finished(api, str(good_id))
+        assert final["status"] == "completed"
+        assert final["counts"]["inserted"] == 7
+
+    consumer = AIOKafkaConsumer(
+        TopicSettings.dead_letter(topic),
+        bootstrap_servers=herald_env.infra.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        records = []
+
+        async def collect():
+            async for record in consumer:
+                records.append(record)
+                if len(records) == 2:
+                    return
+
+        await asyncio.wait_for(collect(), 30)
+    finally:
+        await consumer.stop()
+    by_value = {r.value: dict(r.headers) for r in records}
+    assert set(by_value) == {poison, wrong_shape}
+    poison_headers = by_value[poison]
+    assert poison_headers["origin"] == b"payroll"
+    assert poison_headers["herald.dlq.original-topic"] == topic.encode()
+    assert b"invalid allocation request" in poison_headers["herald.dlq.reason"]
+    assert b"data.allocation_id" in by_value[wrong_shape]["herald.dlq.reason"]

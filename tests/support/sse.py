@@ -1,0 +1,100 @@
+"""A small SSE client for tests: parses frames per the WHATWG rules we rely on."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+
+@dataclass
+class Frame:
+    event: str | None = None
+    id: str | None = None
+    data: str = ""
+    retry: int | None = None
+    comment: str | None = None
+
+    def json(self) -> Any:
+        return json.loads(self.data)
+
+
+async def frames(response: httpx.Response) -> AsyncIterator[Frame]:
+    current = Frame()
+    data_lines: list[str] = []
+    async for line in response.aiter_lines():
+        if line == "":
+            if data_lines or current.event or current.id:
+                current.data = "\n".join(data_lines)
+                yield current
+            current, data_lines = Frame(), []
+            continue
+        if line.startswith(":"):
+            yield Frame(comment=line[1:].strip())
+            continue
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            data_lines.append(value)
+        elif name == "event":
+            current.event = value
+        elif name == "id":
+            current.id = value
+        elif name == "retry" and value.isdigit():
+            current.retry = int(value)
+
+
+@dataclass
+class StreamRecorder:
+    """Holds one open stream and records every event frame it receives."""
+
+    client: httpx.AsyncClient
+    url: str
+    params: dict[str, str]
+    headers: dict[str, str] = field(default_factory=dict)
+    events: list[Frame] = field(default_factory=list)
+    connected: asyncio.Event = field(default_factory=asyncio.Event)
+    status: int | None = None
+    response_headers: httpx.Headers | None = None
+    _task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        async with self.client.stream(
+            "GET", self.url, params=self.params, headers=self.headers, timeout=None
+        ) as response:
+            self.status = response.status_code
+            self.response_headers = response.headers
+            if response.status_code != 200:
+                self.connected.set()
+                return
+            async for frame in frames(response):
+                if frame.comment is not None:
+                    self.connected.set()
+                else:
+                    self.events.append(frame)
+
+    async def open(self, timeout: float = 10) -> StreamRecorder:
+        self._task = asyncio.create_task(self._run())
+        await asyncio.wait_for(self.connected.wait(), timeout)
+        return self
+
+    async def close(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def wait_for(self, count: int, timeout: float = 30) -> list[Frame]:
+        async def reached() -> None:
+            while len(self.events) < count:
+                if self._task is not None and self._task.done():
+                    raise AssertionError(f"stream ended after {len(self.events)} events")
+                await asyncio.sleep(0.05)
+
+        await asyncio.wait_for(reached(), timeout)
+        return self.events

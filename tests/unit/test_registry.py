@@ -1,0 +1,63 @@
+import asyncio
+
+from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.subscriber import Subscriber
+
+
+def delivery(event_id: int, employee: str = "E1", department: str = "Sales") -> Delivery:
+    return Delivery(event_id, "herald.voucher.allocated", employee, department, "{}")
+
+
+async def test_delivery_reaches_only_that_employees_streams():
+    registry = Registry()
+    ann_tab1 = Subscriber("E1", "Sales", 10)
+    ann_tab2 = Subscriber("E1", "Sales", 10)
+    bob = Subscriber("E2", "Sales", 10)
+    hr = Subscriber("E3", "HR", 10)
+    for s in (ann_tab1, ann_tab2, bob, hr):
+        registry.add(s)
+
+    assert registry.dispatch(delivery(1)) == 2
+    assert (await ann_tab1.next()).event_id == 1
+    assert (await ann_tab2.next()).event_id == 1
+    assert bob._queue.empty()
+    assert hr._queue.empty()
+
+
+async def test_slow_subscriber_is_cut_off_without_blocking_others():
+    cut = []
+    registry = Registry(on_cut_off=cut.append)
+    slow = Subscriber("E1", "Sales", 2)
+    fast = Subscriber("E1", "Sales", 100)
+    registry.add(slow)
+    registry.add(fast)
+
+    for i in range(1, 6):
+        registry.dispatch(delivery(i))
+
+    assert cut == [slow]
+    assert slow.cut_off
+    assert registry.size == 1
+    got = [(await fast.next()).event_id for _ in range(5)]
+    assert got == [1, 2, 3, 4, 5]
+    # The slow one ends at once; its client replays what it had not read yet.
+    assert await slow.next() is None
+
+
+async def test_close_wakes_a_waiting_reader():
+    subscriber = Subscriber("E1", "Sales", 5)
+    waiter = asyncio.create_task(subscriber.next())
+    await asyncio.sleep(0)
+    subscriber.close()
+    assert await asyncio.wait_for(waiter, 1) is None
+
+
+def test_remove_cleans_up_empty_maps():
+    registry = Registry()
+    s = Subscriber("E1", "Sales", 5)
+    registry.add(s)
+    registry.remove(s)
+    registry.remove(s)
+    assert registry.size == 0
+    assert registry._departments == {}
