@@ -93,6 +93,17 @@ pid_matches() {
   [[ $cmdline == *"$needle"* ]]
 }
 
+# True once every thread of $1 has exited. Neither an empty cmdline nor a
+# zombie main thread is enough: a JVM's main thread turns zombie while other
+# threads still hold its sockets open, so the listener keeps answering.
+process_gone() {
+  local stat tasks
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  [[ ${stat##*) } == Z* ]] || return 1
+  tasks=$(compgen -G "/proc/$1/task/*" | wc -l)
+  ((tasks <= 1))
+}
+
 # Waits up to $1 seconds for the command in $2... to succeed.
 wait_until() {
   local timeout=$1 deadline
@@ -331,8 +342,6 @@ start_kafka() {
   wait_kafka_ready
 }
 
-wait_kafka_gone() { ! kafka_alive; }
-
 stop_kafka() {
   local pid
   if ! pid=$(kafka_pid); then
@@ -343,10 +352,10 @@ stop_kafka() {
   log "kafka: stopping (pid $pid)"
   kill -TERM "$pid" 2>/dev/null || true
   # A clean shutdown flushes segments and skips log recovery on next start.
-  if ! wait_until "$KAFKA_STOP_TIMEOUT" wait_kafka_gone; then
+  if ! wait_until "$KAFKA_STOP_TIMEOUT" process_gone "$pid"; then
     log "kafka: still running after ${KAFKA_STOP_TIMEOUT}s, sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
-    wait_until 10 wait_kafka_gone || die "kafka (pid $pid) survived SIGKILL"
+    wait_until 10 process_gone "$pid" || die "kafka (pid $pid) survived SIGKILL"
   fi
   rm -f "$KAFKA_PID_FILE"
   log "kafka: stopped"
@@ -359,7 +368,7 @@ kill_kafka() {
     return 0
   fi
   kill -KILL "$pid"
-  wait_until 10 wait_kafka_gone || die "kafka (pid $pid) survived SIGKILL"
+  wait_until 10 process_gone "$pid" || die "kafka (pid $pid) survived SIGKILL"
   rm -f "$KAFKA_PID_FILE"
   log "kafka: killed (pid $pid)"
 }

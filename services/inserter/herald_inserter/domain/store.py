@@ -164,7 +164,8 @@ class AllocationStore:
                         )
                     )
         await conn.execute(
-            "UPDATE allocations SET matched_count = %s, inserted_count = %s, inserted_at = now()"
+            "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
+            " inserted_at = clock_timestamp()"
             " WHERE id = %s",
             (count, count, allocation_id),
         )
