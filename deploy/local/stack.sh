@@ -243,14 +243,18 @@ kafka_cluster_id() {
 # With --standalone the controller's own endpoint is written into the
 # metadata log as the initial voter set, so the storage is tied to the
 # controller port it was formatted with.
-format_kafka_storage() {
+check_kafka_controller_port() {
   local formatted_port
+  formatted_port=$(cat "$KAFKA_FORMAT_STAMP" 2>/dev/null || true)
+  if [[ -n $formatted_port && $formatted_port != "$KAFKA_CONTROLLER_PORT" ]]; then
+    die "Kafka storage was formatted for controller port $formatted_port," \
+      "not $KAFKA_CONTROLLER_PORT; use the old port or remove $KAFKA_DATA"
+  fi
+}
+
+format_kafka_storage() {
   if [[ -f $KAFKA_DATA/meta.properties ]]; then
-    formatted_port=$(cat "$KAFKA_FORMAT_STAMP" 2>/dev/null || true)
-    if [[ -n $formatted_port && $formatted_port != "$KAFKA_CONTROLLER_PORT" ]]; then
-      die "Kafka storage was formatted for controller port $formatted_port," \
-        "not $KAFKA_CONTROLLER_PORT; use the old port or remove $KAFKA_DATA"
-    fi
+    check_kafka_controller_port
     return 0
   fi
   log "formatting Kafka storage in $KAFKA_DATA"
@@ -688,6 +692,8 @@ main() {
       ;;
     restart-kafka)
       acquire_lock
+      # Refuse before stopping a working broker, not after.
+      check_kafka_controller_port
       stop_kafka
       start_kafka
       write_stack_env >/dev/null

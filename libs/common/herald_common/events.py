@@ -20,6 +20,8 @@ CONTENT_TYPE = "application/cloudevents+json"
 ALLOCATION_REQUESTED = "herald.allocation.requested"
 VOUCHER_ALLOCATED = "herald.voucher.allocated"
 ALLOCATION_COMPLETED = "herald.allocation.completed"
+NOTIFICATION_REQUESTED = "herald.notification.requested"
+NOTIFICATION_PUSHED = "herald.notification.pushed"
 
 SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"
@@ -104,6 +106,28 @@ class VoucherAllocated(BaseModel):
     title: str
     body: str
     voucher: IssuedVoucher
+
+
+class EmployeeAddressed(BaseModel):
+    """What every per-employee event's data carries, whatever its type: who it is for."""
+
+    model_config = ConfigDict(extra="allow", frozen=True)
+
+    employee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    department: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+
+
+class PushedNotification(BaseModel):
+    """Data of `herald.notification.pushed`: a notification another system sent an employee."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    employee_id: str
+    department: str
+    title: str
+    body: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    push_id: UUID | None = None
 
 
 class AllocationCompleted(BaseModel):

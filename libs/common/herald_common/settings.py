@@ -35,7 +35,8 @@ class TopicSettings(BaseSettings):
     allocation_requested_partitions: int = Field(default=6, ge=1)
     voucher_allocated_partitions: int = Field(default=12, ge=1)
     allocation_completed_partitions: int = Field(default=3, ge=1)
-    notification_pushed_partitions: int = Field(default=6, ge=1)
+    notification_requested_partitions: int = Field(default=3, ge=1)
+    notification_pushed_partitions: int = Field(default=12, ge=1)
     dead_letter_partitions: int = Field(default=1, ge=1)
 
     @property
@@ -49,6 +50,10 @@ class TopicSettings(BaseSettings):
     @property
     def allocation_completed(self) -> str:
         return f"{self.prefix}herald.allocation.completed"
+
+    @property
+    def notification_requested(self) -> str:
+        return f"{self.prefix}herald.notification.requested"
 
     @property
     def notification_pushed(self) -> str:

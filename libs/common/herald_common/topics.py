@@ -26,6 +26,7 @@ def topic_specs(topics: TopicSettings) -> list[TopicSpec]:
         TopicSpec(topics.allocation_requested, topics.allocation_requested_partitions),
         TopicSpec(topics.voucher_allocated, topics.voucher_allocated_partitions),
         TopicSpec(topics.allocation_completed, topics.allocation_completed_partitions),
+        TopicSpec(topics.notification_requested, topics.notification_requested_partitions),
         TopicSpec(topics.notification_pushed, topics.notification_pushed_partitions),
     ]
     dead_letters = [

@@ -45,7 +45,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         )
         consumer = EventConsumer(
             kafka_consumer,
-            [settings.topics.voucher_allocated],
+            [settings.topics.voucher_allocated, settings.topics.notification_pushed],
             registry,
             DeadLetterPublisher(producer),
             metrics,

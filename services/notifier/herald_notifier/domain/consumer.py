@@ -1,5 +1,8 @@
 """Kafka -> registry. Every replica reads every partition, so any replica serves any client.
 
+The per-employee topics (vouchers, generic pushes) share one shape: a CloudEvent whose id
+is the notification id and whose data names the employee and their department.
+
 The consumer has no group: partitions are assigned by hand and reading starts at the end,
 because a stream that missed something catches up from the inbox, not from Kafka.
 """
@@ -12,7 +15,7 @@ from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
-from herald_common.events import CloudEvent, VoucherAllocated
+from herald_common.events import CloudEvent, EmployeeAddressed
 from pydantic import ValidationError
 
 from herald_notifier.domain.delivery import Delivery
@@ -30,9 +33,9 @@ def decode_delivery(value: bytes | None) -> Delivery:
     if value is None:
         raise InvalidEvent("record has no value")
     try:
-        event = CloudEvent[VoucherAllocated].model_validate_json(value)
+        event = CloudEvent[EmployeeAddressed].model_validate_json(value)
     except ValidationError as exc:
-        raise InvalidEvent(f"invalid voucher event: {exc.errors()[:5]}") from exc
+        raise InvalidEvent(f"invalid per-employee event: {exc.errors()[:5]}") from exc
     if not event.id.isdigit():
         raise InvalidEvent(f"event id {event.id!r} is not a notification id")
     return Delivery(
