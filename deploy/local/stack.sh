@@ -273,8 +273,8 @@ kafka_pid() {
 
 kafka_alive() { kafka_pid >/dev/null; }
 
-# A metadata round trip through the admin client, not just an open socket:
-# the broker listener accepts connections before it can serve requests.
+# An open port only proves the socket is bound; a metadata round trip
+# through the admin client proves the broker actually serves requests.
 kafka_answers() {
   port_open "$KAFKA_PORT" || return 1
   kafka_tool_cmd org.apache.kafka.tools.TopicCommand
@@ -365,6 +365,9 @@ stop_kafka() {
   log "kafka: stopped"
 }
 
+# For fault tests. Expect the next start to take ~10 s longer than usual:
+# the controller refuses the new broker registration until the killed
+# broker's session (broker.session.timeout.ms, 9 s) expires.
 kill_kafka() {
   local pid
   if ! pid=$(kafka_pid); then
