@@ -15,11 +15,11 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from psycopg import sql
+
 from herald_common.migrate import apply_migrations
 from herald_common.settings import KafkaSettings, TopicSettings
 from herald_common.topics import delete_topics, ensure_topics
-from psycopg import sql
-
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.stack import Infrastructure, infrastructure
 

@@ -10,8 +10,8 @@ from datetime import UTC, date, datetime
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
-from herald_common.settings import TopicSettings
 
+from herald_common.settings import TopicSettings
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
 
 pytestmark = pytest.mark.integration

@@ -8,8 +8,8 @@ from datetime import date
 import httpx
 import psycopg
 import pytest
-from herald_common.criteria_sql import years_before
 
+from herald_common.criteria_sql import years_before
 from tests.support.api import (
     employees_csv,
     import_employees,

@@ -1,9 +1,10 @@
 from datetime import date
 
 import pytest
+from pydantic import ValidationError
+
 from herald_common.criteria_sql import criteria_filter, matching_employees_query, years_before
 from herald_common.events import Criteria
-from pydantic import ValidationError
 
 
 def render(criteria: Criteria, as_of: date = date(2026, 11, 21)) -> tuple[str, dict]:

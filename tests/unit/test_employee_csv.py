@@ -1,6 +1,7 @@
 from datetime import date
 
 import pytest
+
 from herald_allocation.domain.employee_csv import CsvRejected, parse_employee_csv
 
 TODAY = date(2026, 11, 21)

@@ -4,6 +4,8 @@ from decimal import Decimal
 from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
+
 from herald_common.events import (
     AllocationRequested,
     CloudEvent,
@@ -15,7 +17,6 @@ from herald_common.events import (
     request_fingerprint,
 )
 from herald_common.notifications import notification_event
-from pydantic import ValidationError
 
 VOUCHER = VoucherSpec(
     name="Winter bonus",

@@ -1,6 +1,8 @@
 import pytest
 from fastapi import HTTPException
-from herald_inserter.domain.processor import RejectedRequest, parse_request
+
+from herald_common.events import AllocationRequested
+from herald_inserter.domain.parsing import RejectedRequest, parse_request
 from herald_notifier.api.stream import parse_last_event_id
 from herald_notifier.domain.consumer import InvalidEvent, decode_delivery
 
@@ -29,7 +31,7 @@ def test_bad_last_event_id_is_a_400(raw):
 )
 def test_bad_requests_are_rejected_with_a_reason(value, reason):
     with pytest.raises(RejectedRequest, match=reason):
-        parse_request(value)
+        parse_request(value, AllocationRequested, "allocation request")
 
 
 def test_voucher_event_with_a_non_numeric_id_is_invalid():

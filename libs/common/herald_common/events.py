@@ -25,6 +25,7 @@ NOTIFICATION_PUSHED = "herald.notification.pushed"
 
 SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"
+SOURCE_PUSH = "/herald/push"
 
 DataT = TypeVar("DataT", bound=BaseModel)
 
@@ -130,6 +131,43 @@ class PushedNotification(BaseModel):
     push_id: UUID | None = None
 
 
+class PushTarget(BaseModel):
+    """Exactly one way of naming who receives a push."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    employee_ids: (
+        Annotated[
+            list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
+            Field(min_length=1, max_length=10_000),
+        ]
+        | None
+    ) = None
+    department: Department | None = None
+    criteria: Criteria | None = None
+
+    @model_validator(mode="after")
+    def _exactly_one(self) -> PushTarget:
+        given = [n for n in ("employee_ids", "department", "criteria") if getattr(self, n)]
+        if len(given) != 1:
+            raise ValueError("give exactly one of employee_ids, department or criteria")
+        return self
+
+
+class NotificationRequested(BaseModel):
+    """Data of `herald.notification.requested`: another system asks to notify employees."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    push_id: UUID
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    body: Annotated[str, StringConstraints(max_length=4000)] = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    target: PushTarget
+    requested_at: datetime
+
+
 class AllocationCompleted(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -178,3 +216,14 @@ def request_fingerprint(voucher: VoucherSpec, criteria: Criteria) -> str:
         "criteria": criteria.model_dump(mode="json"),
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def push_fingerprint(title: str, body: str, data: dict[str, Any], target: PushTarget) -> str:
+    """A stable digest of a push's content, to tell a replay from a new request."""
+    content = {
+        "title": title,
+        "body": body,
+        "data": data,
+        "target": target.model_dump(mode="json", exclude_none=True),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -8,15 +8,15 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
-from herald_common.db import create_pool
-from herald_common.kafka import create_producer
-from herald_common.logs import configure_logging
 
 from herald_allocation.api import allocations, employees, health
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.runtime import AllocationRuntime
 from herald_allocation.settings import AllocationSettings, load_settings
+from herald_common.db import create_pool
+from herald_common.kafka import create_producer
+from herald_common.logs import configure_logging
 
 
 def create_app(settings: AllocationSettings | None = None) -> FastAPI:

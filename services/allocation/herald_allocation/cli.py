@@ -9,10 +9,6 @@ from pathlib import Path
 
 import click
 import psycopg
-from herald_common.logs import configure_logging
-from herald_common.migrate import apply_migrations
-from herald_common.settings import DatabaseSettings, KafkaSettings, TopicSettings
-from herald_common.topics import ensure_topics
 
 from herald_allocation.domain.demo_data import demo_employees
 from herald_allocation.domain.employee_csv import (
@@ -22,6 +18,10 @@ from herald_allocation.domain.employee_csv import (
     import_employees,
     parse_employee_csv,
 )
+from herald_common.logs import configure_logging
+from herald_common.migrate import apply_migrations
+from herald_common.settings import DatabaseSettings, KafkaSettings, TopicSettings
+from herald_common.topics import ensure_topics
 
 logger = logging.getLogger("herald")
 

@@ -2,21 +2,26 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import faust
+from prometheus_client import generate_latest
+
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_producer
 from herald_common.logs import configure_logging
-from prometheus_client import generate_latest
-
 from herald_inserter.api.requests_topic import register_requests_agent
-from herald_inserter.domain.processor import AllocationProcessor, RetryPolicy
+from herald_inserter.domain.allocation_store import AllocationStore
+from herald_inserter.domain.allocations import AllocationProcessor
+from herald_inserter.domain.dispatcher import RequestDispatcher
 from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.store import AllocationStore
+from herald_inserter.domain.push_store import PushStore
+from herald_inserter.domain.pushes import PushProcessor
+from herald_inserter.domain.retry import RetryPolicy
 from herald_inserter.metrics import InserterMetrics
 from herald_inserter.settings import InserterSettings, load_settings
 
@@ -43,33 +48,39 @@ def create_app(settings: InserterSettings) -> faust.App:
         stream_wait_empty=False,
     )
 
+    topics = settings.topics
+
     @asynccontextmanager
-    async def processor_scope() -> AsyncIterator[AllocationProcessor]:
+    async def dispatcher_scope() -> AsyncIterator[RequestDispatcher]:
         pool = create_pool(settings.database, name="herald-inserter")
         producer = create_producer(settings.kafka, client_id="herald-inserter")
-        await pool.open(wait=True)
-        await producer.start()
-        try:
-            yield AllocationProcessor(
-                AllocationStore(pool),
-                EventPublisher(
-                    producer,
-                    voucher_topic=settings.topics.voucher_allocated,
-                    completed_topic=settings.topics.allocation_completed,
+        async with contextlib.AsyncExitStack() as resources:
+            await pool.open(wait=True)
+            resources.push_async_callback(pool.close)
+            await producer.start()
+            resources.push_async_callback(producer.stop)
+            publisher = EventPublisher(producer, completed_topic=topics.allocation_completed)
+            yield RequestDispatcher(
+                allocation_topic=topics.allocation_requested,
+                push_topic=topics.notification_requested,
+                allocations=AllocationProcessor(
+                    AllocationStore(pool), publisher, metrics, topics.voucher_allocated
                 ),
-                DeadLetterPublisher(producer),
-                metrics,
-                RetryPolicy(
+                pushes=PushProcessor(
+                    PushStore(pool), publisher, metrics, topics.notification_pushed
+                ),
+                dead_letters=DeadLetterPublisher(producer),
+                metrics=metrics,
+                retry=RetryPolicy(
                     settings.max_attempts,
                     settings.retry_initial_seconds,
                     settings.retry_max_seconds,
                 ),
             )
-        finally:
-            await producer.stop()
-            await pool.close()
 
-    register_requests_agent(app, settings.topics.allocation_requested, processor_scope)
+    register_requests_agent(
+        app, [topics.allocation_requested, topics.notification_requested], dispatcher_scope
+    )
 
     @app.page("/healthz")
     async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

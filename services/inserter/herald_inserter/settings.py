@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from herald_common.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from herald_common.settings import ServiceSettings
 
 
 class InserterSettings(ServiceSettings):

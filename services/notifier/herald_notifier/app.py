@@ -10,11 +10,11 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.logs import configure_logging
-
 from herald_notifier.api import health, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox

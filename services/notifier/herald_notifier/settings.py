@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import socket
 
-from herald_common.settings import ServiceSettings
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
+
+from herald_common.settings import ServiceSettings
 
 
 class NotifierSettings(ServiceSettings):

@@ -6,8 +6,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
-from herald_common.events import Criteria, VoucherSpec
 from pydantic import BaseModel, ConfigDict, field_validator
+
+from herald_common.events import Criteria, VoucherSpec
 
 
 class NewVoucher(VoucherSpec):

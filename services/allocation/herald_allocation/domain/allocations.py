@@ -15,6 +15,11 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from aiokafka import AIOKafkaProducer
+from psycopg import AsyncConnection
+from psycopg.rows import dict_row
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
 from herald_common.criteria_sql import unknown_departments_query
 from herald_common.events import (
     ALLOCATION_REQUESTED,
@@ -27,10 +32,6 @@ from herald_common.events import (
     envelope,
     request_fingerprint,
 )
-from psycopg import AsyncConnection
-from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
 
 logger = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""The faust agent on `herald.allocation.requested`: the inserter's only way in.
+"""The faust agent on the request topics (allocations and pushes): the inserter's way in.
 
 Values arrive as raw bytes and are decoded by the processor, so a malformed record is
 dead-lettered instead of crashing the agent. The agent returns to faust (which then acks
@@ -12,9 +12,9 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import faust
-from herald_common.dead_letter import FailedRecord
 
-from herald_inserter.domain.processor import AllocationProcessor
+from herald_common.dead_letter import FailedRecord
+from herald_inserter.domain.dispatcher import RequestDispatcher
 
 
 def _record(event: Any) -> FailedRecord:
@@ -34,15 +34,17 @@ def _record(event: Any) -> FailedRecord:
 
 def register_requests_agent(
     app: faust.App,
-    topic_name: str,
-    processor_scope: Callable[[], AbstractAsyncContextManager[AllocationProcessor]],
+    topic_names: list[str],
+    dispatcher_scope: Callable[[], AbstractAsyncContextManager[RequestDispatcher]],
 ) -> None:
-    topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
+    # One agent over both topics: records are handled strictly one after another, so
+    # notification ids are published in the order they were drawn.
+    topic = app.topic(*topic_names, key_serializer="raw", value_serializer="raw")
 
-    @app.agent(topic, name="allocation-requests")
-    async def allocation_requests(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
+    @app.agent(topic, name="requests")
+    async def requests(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
         # The agent's lifetime is the resources' lifetime: built in the running loop.
-        async with processor_scope() as processor:
+        async with dispatcher_scope() as dispatcher:
             async for event in stream.events():
-                await processor.handle(_record(event))
+                await dispatcher.handle(_record(event))
                 yield None

@@ -1,4 +1,4 @@
-"""Publishing: one `herald.voucher.allocated` event per employee, keyed by department.
+"""Publishing: one event per employee, keyed by department, and completion events.
 
 Records are grouped by partition and sent as whole batches (create_batch/send_batch):
 many concurrent `send()` calls cost several times more per record in aiokafka.
@@ -13,36 +13,37 @@ from datetime import datetime
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+
 from herald_common.events import (
     ALLOCATION_COMPLETED,
     CONTENT_TYPE,
     SOURCE_INSERTER,
-    VOUCHER_ALLOCATED,
     AllocationCompleted,
     encode,
     envelope,
 )
 from herald_common.notifications import notification_event
-
-from herald_inserter.domain.store import IssuedNotification
+from herald_inserter.domain.inbox_writer import IssuedNotification
 
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 
 
 class EventPublisher:
-    def __init__(
-        self, producer: AIOKafkaProducer, *, voucher_topic: str, completed_topic: str
-    ) -> None:
+    def __init__(self, producer: AIOKafkaProducer, *, completed_topic: str) -> None:
         self._producer = producer
-        self._voucher_topic = voucher_topic
         self._completed_topic = completed_topic
         self._partitioner = DefaultPartitioner()
 
-    async def publish_vouchers(
-        self, notifications: Iterable[IssuedNotification], created_at: datetime
+    async def publish_notifications(
+        self,
+        topic: str,
+        notifications: Iterable[IssuedNotification],
+        *,
+        kind: str,
+        source: str,
+        created_at: datetime,
     ) -> int:
         """Publish and wait until Kafka acknowledged every record; returns how many."""
-        topic = self._voucher_topic
         partitions = sorted(await self._producer.partitions_for(topic))
         partition_of: dict[str, int] = {}
         by_partition: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
@@ -53,8 +54,8 @@ class EventPublisher:
                 partition_of[n.department] = partition
             value = notification_event(
                 notification_id=n.notification_id,
-                kind=VOUCHER_ALLOCATED,
-                source=SOURCE_INSERTER,
+                kind=kind,
+                source=source,
                 employee_id=n.employee_id,
                 created_at=created_at,
                 payload=n.payload,

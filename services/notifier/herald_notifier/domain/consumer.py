@@ -14,10 +14,10 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
-from herald_common.events import CloudEvent, EmployeeAddressed
 from pydantic import ValidationError
 
+from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
+from herald_common.events import CloudEvent, EmployeeAddressed
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
 from herald_notifier.metrics import NotifierMetrics

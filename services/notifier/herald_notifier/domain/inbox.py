@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from herald_common.notifications import notification_event
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common.notifications import notification_event
 from herald_notifier.domain.delivery import Delivery
 
 

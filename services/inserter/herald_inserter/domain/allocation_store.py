@@ -6,12 +6,15 @@ committed in order, and a redelivered request finds `inserted_at` set and writes
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
 
 from herald_common.criteria_sql import matching_employees_query
 from herald_common.events import (
@@ -20,24 +23,16 @@ from herald_common.events import (
     AllocationRequested,
     request_fingerprint,
 )
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
-from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
-from psycopg_pool import AsyncConnectionPool
-
 from herald_inserter.domain.codes import generate_codes
+from herald_inserter.domain.inbox_writer import (
+    IssuedNotification,
+    copy_notifications,
+    draw_ids,
+    load_notifications,
+    take_writer_lock,
+)
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class IssuedNotification:
-    """One employee's voucher notification, as written and as it will be published."""
-
-    notification_id: int
-    employee_id: str
-    department: str
-    payload: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,7 +70,7 @@ class AllocationStore:
 
     async def write(self, request: AllocationRequested) -> WriteOutcome:
         async with self._pool.connection() as conn, conn.transaction():
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (NOTIFICATIONS_WRITER_LOCK,))
+            await take_writer_lock(conn)
             row = await (
                 await conn.execute(
                     "SELECT status, inserted_at FROM allocations WHERE id = %s FOR UPDATE",
@@ -99,7 +94,11 @@ class AllocationStore:
             else:
                 status, inserted_at = row
             if inserted_at is not None:
-                return await self._already_written(conn, request.allocation_id, status)
+                created_at, written = await load_notifications(
+                    conn, allocation_id=request.allocation_id
+                )
+                logger.info("allocation %s already written (%s)", request.allocation_id, status)
+                return WriteOutcome(status, created_at or datetime.now(UTC), written, False)
             await conn.execute(
                 "UPDATE allocations SET status = 'inserting', inserting_at = now() WHERE id = %s",
                 (request.allocation_id,),
@@ -111,14 +110,7 @@ class AllocationStore:
         employees = await (await conn.execute(query, params)).fetchall()
         created_at = datetime.now(UTC)
         count = len(employees)
-        ids = [
-            r[0]
-            for r in await (
-                await conn.execute(
-                    "SELECT nextval('notifications_id_seq') FROM generate_series(1, %s)", (count,)
-                )
-            ).fetchall()
-        ]
+        ids = await draw_ids(conn, count)
         codes = generate_codes(request.voucher.code_prefix, count)
         notifications = [
             IssuedNotification(nid, emp, dept, voucher_payload(request, emp, dept, code))
@@ -126,67 +118,40 @@ class AllocationStore:
         ]
         allocation_id = request.allocation_id
         voucher = request.voucher
-        async with conn.cursor() as cur:
-            async with cur.copy(
-                "COPY notifications (id, employee_id, department, kind, source, title, body,"
-                " payload, allocation_id, created_at) FROM STDIN"
-            ) as copy:
-                for n in notifications:
-                    await copy.write_row(
-                        (
-                            n.notification_id,
-                            n.employee_id,
-                            n.department,
-                            VOUCHER_ALLOCATED,
-                            SOURCE_INSERTER,
-                            n.payload["title"],
-                            n.payload["body"],
-                            json.dumps(n.payload, separators=(",", ":"), ensure_ascii=False),
-                            allocation_id,
-                            created_at,
-                        )
-                    )
-            async with cur.copy(
+        await copy_notifications(
+            conn,
+            notifications,
+            kind=VOUCHER_ALLOCATED,
+            source=SOURCE_INSERTER,
+            created_at=created_at,
+            allocation_id=allocation_id,
+        )
+        async with (
+            conn.cursor() as cur,
+            cur.copy(
                 "COPY employee_vouchers (allocation_id, employee_id, code, amount, currency,"
                 " expires_on, notification_id, created_at) FROM STDIN"
-            ) as copy:
-                for n, code in zip(notifications, codes, strict=True):
-                    await copy.write_row(
-                        (
-                            allocation_id,
-                            n.employee_id,
-                            code,
-                            voucher.amount,
-                            voucher.currency,
-                            voucher.expires_on,
-                            n.notification_id,
-                            created_at,
-                        )
+            ) as copy,
+        ):
+            for n, code in zip(notifications, codes, strict=True):
+                await copy.write_row(
+                    (
+                        allocation_id,
+                        n.employee_id,
+                        code,
+                        voucher.amount,
+                        voucher.currency,
+                        voucher.expires_on,
+                        n.notification_id,
+                        created_at,
                     )
+                )
         await conn.execute(
             "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
-            " inserted_at = clock_timestamp()"
-            " WHERE id = %s",
+            " inserted_at = clock_timestamp() WHERE id = %s",
             (count, count, allocation_id),
         )
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
-
-    async def _already_written(
-        self, conn: AsyncConnection, allocation_id: UUID, status: str
-    ) -> WriteOutcome:
-        rows = await (
-            await conn.execute(
-                "SELECT id, employee_id, department, payload, created_at FROM notifications"
-                " WHERE allocation_id = %s ORDER BY id",
-                (allocation_id,),
-            )
-        ).fetchall()
-        created_at = rows[0][4] if rows else datetime.now(UTC)
-        notifications = [IssuedNotification(r[0], r[1], r[2], r[3]) for r in rows]
-        logger.info(
-            "allocation %s already written (%s); not inserting again", allocation_id, status
-        )
-        return WriteOutcome(status, created_at, notifications, inserted_now=False)
 
     async def mark_published(self, allocation_id: UUID, published: int) -> None:
         async with self._pool.connection() as conn:

@@ -1,0 +1,1 @@
+"""Authentication and channel authorization shared by the HTTP services."""

@@ -1,0 +1,93 @@
+"""One allocation, end to end: write, publish, complete.
+
+Every step is safe to repeat, because the consumed offset is committed only after the
+whole request is done: a crash anywhere means the request is handled again.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from herald_common.dead_letter import describe
+from herald_common.events import (
+    SOURCE_INSERTER,
+    VOUCHER_ALLOCATED,
+    AllocationCompleted,
+    AllocationRequested,
+)
+from herald_inserter.domain.allocation_store import AllocationStore
+from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.metrics import InserterMetrics
+
+logger = logging.getLogger(__name__)
+
+
+class AllocationProcessor:
+    def __init__(
+        self,
+        store: AllocationStore,
+        publisher: EventPublisher,
+        metrics: InserterMetrics,
+        voucher_topic: str,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._metrics = metrics
+        self._voucher_topic = voucher_topic
+
+    async def process(self, request: AllocationRequested) -> None:
+        allocation_id = request.allocation_id
+        phases = self._metrics.phase_seconds
+        started = time.perf_counter()
+        outcome = await self._store.write(request)
+        written = time.perf_counter()
+        phases.labels("write").observe(written - started)
+        if outcome.inserted_now:
+            self._metrics.vouchers_inserted.inc(len(outcome.notifications))
+        if outcome.status == "completed":
+            return
+
+        published = await self._publisher.publish_notifications(
+            self._voucher_topic,
+            outcome.notifications,
+            kind=VOUCHER_ALLOCATED,
+            source=SOURCE_INSERTER,
+            created_at=outcome.created_at,
+        )
+        phases.labels("publish").observe(time.perf_counter() - written)
+        self._metrics.events_published.inc(published)
+        await self._store.mark_published(allocation_id, published)
+
+        matched, inserted, _ = await self._store.counts(allocation_id)
+        await self._publisher.publish_completed(
+            AllocationCompleted(
+                allocation_id=allocation_id,
+                status="completed",
+                matched=matched,
+                inserted=inserted,
+                published=published,
+            )
+        )
+        await self._store.mark_completed(allocation_id)
+        logger.info(
+            "allocation %s completed: %d vouchers in %.3fs",
+            allocation_id,
+            published,
+            time.perf_counter() - started,
+        )
+
+    async def fail(self, request: AllocationRequested, exc: Exception) -> None:
+        reason = describe(exc)
+        await self._store.mark_failed(request.allocation_id, reason)
+        matched, inserted, published = await self._store.counts(request.allocation_id)
+        await self._publisher.publish_completed(
+            AllocationCompleted(
+                allocation_id=request.allocation_id,
+                status="failed",
+                matched=matched,
+                inserted=inserted,
+                published=published,
+                reason=reason,
+            )
+        )

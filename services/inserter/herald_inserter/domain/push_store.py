@@ -1,0 +1,131 @@
+"""PostgreSQL side of one generic push: resolve targets, COPY inbox rows, bookkeeping."""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from herald_common.criteria_sql import matching_employees_query
+from herald_common.events import (
+    NOTIFICATION_PUSHED,
+    SOURCE_PUSH,
+    Criteria,
+    NotificationRequested,
+    push_fingerprint,
+)
+from herald_inserter.domain.allocation_store import WriteOutcome
+from herald_inserter.domain.inbox_writer import (
+    IssuedNotification,
+    copy_notifications,
+    draw_ids,
+    load_notifications,
+    take_writer_lock,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def push_payload(
+    request: NotificationRequested, employee_id: str, department: str
+) -> dict[str, Any]:
+    return {
+        "push_id": str(request.push_id),
+        "employee_id": employee_id,
+        "department": department,
+        "title": request.title,
+        "body": request.body,
+        "data": request.data,
+    }
+
+
+class PushStore:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+        self._pool = pool
+
+    async def write(self, request: NotificationRequested) -> WriteOutcome:
+        async with self._pool.connection() as conn, conn.transaction():
+            await take_writer_lock(conn)
+            row = await (
+                await conn.execute(
+                    "SELECT status, inserted_at FROM pushes WHERE id = %s FOR UPDATE",
+                    (request.push_id,),
+                )
+            ).fetchone()
+            if row is None:
+                # Written straight to the topic by another system: record it like our own.
+                await conn.execute(
+                    "INSERT INTO pushes (id, requested_by, request_hash, request, requested_at)"
+                    " VALUES (%s, %s, %s, %s, %s)",
+                    (
+                        request.push_id,
+                        request.requested_by,
+                        push_fingerprint(request.title, request.body, request.data, request.target),
+                        json.dumps(request.model_dump(mode="json")),
+                        request.requested_at,
+                    ),
+                )
+                status, inserted_at = "requested", None
+            else:
+                status, inserted_at = row
+            if inserted_at is not None:
+                created_at, written = await load_notifications(conn, push_id=request.push_id)
+                logger.info("push %s already written (%s)", request.push_id, status)
+                return WriteOutcome(status, created_at or datetime.now(UTC), written, False)
+            return await self._insert(conn, request)
+
+    async def _targets(self, conn: AsyncConnection, request: NotificationRequested) -> list[Any]:
+        target = request.target
+        if target.employee_ids is not None:
+            cursor = await conn.execute(
+                "SELECT id, department FROM employees WHERE id = ANY(%s) ORDER BY id",
+                (sorted(set(target.employee_ids)),),
+            )
+            return await cursor.fetchall()
+        criteria = target.criteria or Criteria(departments=[target.department or ""])
+        query, params = matching_employees_query(criteria, request.requested_at.date())
+        return await (await conn.execute(query, params)).fetchall()
+
+    async def _insert(self, conn: AsyncConnection, request: NotificationRequested) -> WriteOutcome:
+        employees = await self._targets(conn, request)
+        created_at = datetime.now(UTC)
+        ids = await draw_ids(conn, len(employees))
+        notifications = [
+            IssuedNotification(nid, emp, dept, push_payload(request, emp, dept))
+            for nid, (emp, dept) in zip(ids, employees, strict=True)
+        ]
+        await copy_notifications(
+            conn,
+            notifications,
+            kind=NOTIFICATION_PUSHED,
+            source=SOURCE_PUSH,
+            created_at=created_at,
+            push_id=request.push_id,
+        )
+        await conn.execute(
+            "UPDATE pushes SET status = 'inserting', matched_count = %s, inserted_count = %s,"
+            " inserted_at = clock_timestamp() WHERE id = %s",
+            (len(employees), len(employees), request.push_id),
+        )
+        return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
+
+    async def mark_completed(self, push_id: UUID, published: int) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE pushes SET status = 'completed', published_count = %s,"
+                " completed_at = now() WHERE id = %s",
+                (published, push_id),
+            )
+
+    async def mark_failed(self, push_id: UUID, reason: str) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE pushes SET status = 'failed', failure_reason = %s, completed_at = now()"
+                " WHERE id = %s AND status <> 'completed'",
+                (reason[:2000], push_id),
+            )

@@ -1,0 +1,52 @@
+"""One generic push, end to end: write inbox rows, publish one event per employee."""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from herald_common.dead_letter import describe
+from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH, NotificationRequested
+from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.push_store import PushStore
+from herald_inserter.metrics import InserterMetrics
+
+logger = logging.getLogger(__name__)
+
+
+class PushProcessor:
+    def __init__(
+        self,
+        store: PushStore,
+        publisher: EventPublisher,
+        metrics: InserterMetrics,
+        pushed_topic: str,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._metrics = metrics
+        self._pushed_topic = pushed_topic
+
+    async def process(self, request: NotificationRequested) -> None:
+        started = time.perf_counter()
+        outcome = await self._store.write(request)
+        if outcome.status == "completed":
+            return
+        published = await self._publisher.publish_notifications(
+            self._pushed_topic,
+            outcome.notifications,
+            kind=NOTIFICATION_PUSHED,
+            source=SOURCE_PUSH,
+            created_at=outcome.created_at,
+        )
+        self._metrics.events_published.inc(published)
+        await self._store.mark_completed(request.push_id, published)
+        logger.info(
+            "push %s completed: %d notifications in %.3fs",
+            request.push_id,
+            published,
+            time.perf_counter() - started,
+        )
+
+    async def fail(self, request: NotificationRequested, exc: Exception) -> None:
+        await self._store.mark_failed(request.push_id, describe(exc))
