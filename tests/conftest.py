@@ -20,6 +20,7 @@ from psycopg import sql
 from herald_common.migrate import apply_migrations
 from herald_common.settings import KafkaSettings, TopicSettings
 from herald_common.topics import delete_topics, ensure_topics
+from tests.support.auth import bearer
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.stack import Infrastructure, infrastructure
 
@@ -30,6 +31,8 @@ class HeraldEnv:
     database_url: str
     topic_prefix: str
     log_dir: Path
+    auth_secret: str
+    channel_auth_secret: str
 
     @property
     def topics(self) -> TopicSettings:
@@ -44,7 +47,21 @@ class HeraldEnv:
             "HERALD_KAFKA_BOOTSTRAP": self.infra.kafka_bootstrap,
             "HERALD_DATABASE_URL": self.database_url,
             "HERALD_TOPICS_PREFIX": self.topic_prefix,
+            "HERALD_AUTH_HS256_SECRET": self.auth_secret,
+            "HERALD_AUTH_DEV_MODE": "true",
+            # The test client talks plain HTTP to 127.0.0.1.
+            "HERALD_AUTH_SESSION_COOKIE_SECURE": "false",
+            "HERALD_NOTIFIER_CHANNEL_AUTH_KEY": "test-app-key",
+            "HERALD_NOTIFIER_CHANNEL_AUTH_SECRET": self.channel_auth_secret,
         }
+
+    def bearer(self, subject: str, roles: list[str], manages: str | None = None) -> dict[str, str]:
+        return bearer(self.auth_secret, subject, roles, manages)
+
+    @property
+    def admin(self) -> dict[str, str]:
+        """Headers of an hr-admin who is not in the employee directory."""
+        return self.bearer("hr-admin-1", ["hr-admin"])
 
 
 def _with_database(url: str, name: str) -> str:
@@ -83,6 +100,8 @@ def herald_env(
         database_url=create_database(infra, database),
         topic_prefix=f"test-{run}.",
         log_dir=tmp_path_factory.mktemp("service-logs"),
+        auth_secret=secrets.token_urlsafe(32),
+        channel_auth_secret=secrets.token_urlsafe(32),
     )
     asyncio.run(ensure_topics(env.kafka, env.topics))
     yield env
@@ -123,7 +142,7 @@ def services(herald_env: HeraldEnv) -> Iterator[RunningServices]:
     notifier = ServiceProcess(
         "notifier",
         "herald_notifier",
-        {**base, "HERALD_NOTIFIER_PORT": str(notifier_port), "HERALD_NOTIFIER_DEV_MODE": "true"},
+        {**base, "HERALD_NOTIFIER_PORT": str(notifier_port)},
         herald_env.log_dir,
     ).start()
     running = RunningServices(

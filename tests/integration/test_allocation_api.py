@@ -17,8 +17,10 @@ DEPARTMENT = "Idempotency-Dept"
 
 
 @pytest.fixture(scope="module")
-async def api(services):
-    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as client:
+async def api(services, herald_env):
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+    ) as client:
         people = [
             (f"ID{n:03d}", f"Person {n}", DEPARTMENT, "G2", date(2019, 5, 1)) for n in range(25)
         ]

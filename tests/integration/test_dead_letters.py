@@ -20,7 +20,9 @@ DEPARTMENT = "Poison-Dept"
 
 
 async def test_poison_message_is_dead_lettered_and_the_next_one_processed(services, herald_env):
-    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api:
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+    ) as api:
         people = [
             (f"PD{n:03d}", f"Person {n}", DEPARTMENT, "G4", date(2018, 1, 1)) for n in range(7)
         ]

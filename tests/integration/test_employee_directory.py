@@ -43,7 +43,9 @@ async def test_api_import_reports_bad_rows_and_imports_nothing(services, herald_
         good
         + "IMP002,Bo,bo@example.com,Import-Dept,G2,2020-13-01\nIMP003,,x@example.com,Import-Dept,G1,2020-01-01\n"
     )
-    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api:
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+    ) as api:
         response = await import_employees(api, bad)
         assert response.status_code == 422
         body = response.json()
@@ -112,11 +114,13 @@ def test_demo_seed_generates_realistic_people(infra):
         drop_database(infra, name)
 
 
-async def test_directory_lists_a_department_in_pages(services):
+async def test_directory_lists_a_department_in_pages(services, herald_env):
     people = [
         (f"DIR{n:03d}", f"Person {n}", "Directory-Dept", "G1", date(2021, 3, 1)) for n in range(5)
     ]
-    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api:
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+    ) as api:
         assert (await import_employees(api, employees_csv(people))).status_code == 200
         first = (
             await api.get("/v1/employees", params={"department": "Directory-Dept", "limit": 3})

@@ -58,21 +58,25 @@ MATCHING = {
 
 
 @pytest.fixture(scope="module")
-async def seeded(services):
-    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as client:
+async def seeded(services, herald_env):
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+    ) as client:
         response = await import_employees(client, employees_csv(PEOPLE))
         assert response.status_code == 200, response.text
     return PEOPLE
 
 
-def _sample_streams(client: httpx.AsyncClient, url: str) -> dict[str, StreamRecorder]:
+def _sample_streams(client: httpx.AsyncClient, url: str, env) -> dict[str, StreamRecorder]:
     """Every matching employee plus a sample of every other group."""
     sample = set(MATCHING)
     for department in DEPARTMENTS:
         others = [p[0] for p in PEOPLE if p[2] == department and p[0] not in MATCHING]
         sample.update(others[::5])
     return {
-        employee: StreamRecorder(client, f"{url}/v1/stream", {"employee_id": employee})
+        employee: StreamRecorder(
+            client, f"{url}/v1/stream", {}, headers=env.bearer(employee, ["employee"])
+        )
         for employee in sorted(sample)
     }
 
@@ -80,10 +84,12 @@ def _sample_streams(client: httpx.AsyncClient, url: str) -> dict[str, StreamReco
 async def test_allocation_reaches_exactly_the_matching_employees(services, seeded, herald_env):
     assert 20 < len(MATCHING) < len(PEOPLE) / 4  # the criteria really discriminate
     async with (
-        httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api,
+        httpx.AsyncClient(
+            base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+        ) as api,
         httpx.AsyncClient(timeout=None) as sse,
     ):
-        streams = _sample_streams(sse, services.notifier_url)
+        streams = _sample_streams(sse, services.notifier_url, herald_env)
         await asyncio.gather(*(s.open() for s in streams.values()))
         assert all(s.status == 200 for s in streams.values())
         first = next(iter(streams.values()))
@@ -107,6 +113,13 @@ async def test_allocation_reaches_exactly_the_matching_employees(services, seede
         assert final["timings"]["completed_at"] is not None
 
         await asyncio.gather(*(streams[e].wait_for(1) for e in MATCHING))
+        # The new voucher is unread: each matching stream hears its count go to 1.
+        await asyncio.gather(
+            *(
+                streams[e].until(lambda s=streams[e]: s.unread == 1, what="unread 1")
+                for e in MATCHING
+            )
+        )
         await asyncio.sleep(1.0)  # anything wrongly routed would arrive by now
         await asyncio.gather(*(s.close() for s in streams.values()))
 
@@ -122,10 +135,11 @@ async def test_allocation_reaches_exactly_the_matching_employees(services, seede
 
     for employee, stream in streams.items():
         if employee not in MATCHING:
-            assert stream.events == [], f"{employee} should hear nothing"
+            assert stream.notifications == [], f"{employee} should hear nothing"
+            assert {f.event for f in stream.events} == {"unread-count"}
             continue
-        assert len(stream.events) == 1, f"{employee} got {len(stream.events)} events"
-        frame = stream.events[0]
+        assert len(stream.notifications) == 1, f"{employee} got {len(stream.notifications)} events"
+        frame = stream.notifications[0]
         event = frame.json()
         _, code, notification_id, amount = vouchers[employee]
         assert frame.event == "herald.voucher.allocated"
@@ -138,11 +152,15 @@ async def test_allocation_reaches_exactly_the_matching_employees(services, seede
         assert event["data"]["voucher"]["amount"] == amount == "50.00"
 
 
-async def test_reconnect_with_last_event_id_gets_exactly_what_was_missed(services, seeded):
+async def test_reconnect_with_last_event_id_gets_exactly_what_was_missed(
+    services, seeded, herald_env
+):
     employee = min(MATCHING)
     url = f"{services.notifier_url}/v1/stream"
     async with (
-        httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api,
+        httpx.AsyncClient(
+            base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+        ) as api,
         httpx.AsyncClient(timeout=None) as sse,
     ):
 
@@ -155,7 +173,8 @@ async def test_reconnect_with_last_event_id_gets_exactly_what_was_missed(service
             assert (await wait_until_finished(api, allocation_id))["status"] == "completed"
             return allocation_id
 
-        stream = await StreamRecorder(sse, url, {"employee_id": employee}).open()
+        auth = herald_env.bearer(employee, ["employee"])
+        stream = await StreamRecorder(sse, url, {}, headers=auth).open()
         await allocate("Before the drop")
         [seen] = await stream.wait_for(1)
         await stream.close()
@@ -163,9 +182,7 @@ async def test_reconnect_with_last_event_id_gets_exactly_what_was_missed(service
         missed = [await allocate("Missed one"), await allocate("Missed two")]
 
         # The header form, as a browser's EventSource sends it.
-        back = await StreamRecorder(
-            sse, url, {"employee_id": employee}, headers={"Last-Event-ID": seen.id}
-        ).open()
+        back = await StreamRecorder(sse, url, {}, headers={**auth, "Last-Event-ID": seen.id}).open()
         replayed = await back.wait_for(2)
         assert [f.json()["data"]["allocation_id"] for f in replayed] == missed
         assert int(replayed[0].id) > int(seen.id)
@@ -175,25 +192,24 @@ async def test_reconnect_with_last_event_id_gets_exactly_what_was_missed(service
         live = await allocate("Live after replay")
         events = await back.wait_for(3)
         await asyncio.sleep(0.5)
-        assert [f.json()["data"]["allocation_id"] for f in back.events] == [*missed, live]
+        assert [f.json()["data"]["allocation_id"] for f in back.notifications] == [*missed, live]
         await back.close()
 
         # The query-parameter form, for clients that cannot set headers.
-        again = await StreamRecorder(
-            sse, url, {"employee_id": employee, "last_event_id": seen.id}
-        ).open()
+        again = await StreamRecorder(sse, url, {"last_event_id": seen.id}, headers=auth).open()
         assert [f.id for f in await again.wait_for(3)] == [f.id for f in events]
         await asyncio.sleep(0.3)
-        assert len(again.events) == 3
+        assert len(again.notifications) == 3
         await again.close()
 
 
-async def test_stream_rejects_unknown_employee_and_bad_last_event_id(services, seeded):
+async def test_stream_rejects_unknown_employee_and_bad_last_event_id(services, seeded, herald_env):
     async with httpx.AsyncClient(base_url=services.notifier_url, timeout=10) as client:
-        unknown = await client.get("/v1/stream", params={"employee_id": "nobody"})
+        unknown = await client.get("/v1/stream", headers=herald_env.bearer("nobody", ["employee"]))
         assert unknown.status_code == 404
         bad = await client.get(
-            "/v1/stream", params={"employee_id": min(MATCHING)}, headers={"Last-Event-ID": "x1"}
+            "/v1/stream",
+            headers={**herald_env.bearer(min(MATCHING), ["employee"]), "Last-Event-ID": "x1"},
         )
         assert bad.status_code == 400
         assert "Last-Event-ID" in bad.json()["detail"]

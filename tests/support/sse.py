@@ -89,12 +89,31 @@ class StreamRecorder:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
 
-    async def wait_for(self, count: int, timeout: float = 30) -> list[Frame]:
+    @property
+    def notifications(self) -> list[Frame]:
+        """Inbox items: the frames that carry an id (unread counts and progress do not)."""
+        return [f for f in self.events if f.id is not None]
+
+    def of_type(self, event: str) -> list[Frame]:
+        return [f for f in self.events if f.event == event]
+
+    @property
+    def unread(self) -> int | None:
+        counts = self.of_type("unread-count")
+        return counts[-1].json()["unread"] if counts else None
+
+    async def until(self, condition, timeout: float = 30, what: str = "condition") -> None:
         async def reached() -> None:
-            while len(self.events) < count:
+            while not condition():
                 if self._task is not None and self._task.done():
-                    raise AssertionError(f"stream ended after {len(self.events)} events")
+                    raise AssertionError(f"stream ended before {what}; got {self.events}")
                 await asyncio.sleep(0.05)
 
         await asyncio.wait_for(reached(), timeout)
-        return self.events
+
+    async def wait_for(self, count: int, timeout: float = 30) -> list[Frame]:
+        """Wait until `count` notifications arrived; returns them."""
+        await self.until(
+            lambda: len(self.notifications) >= count, timeout, f"{count} notifications"
+        )
+        return self.notifications

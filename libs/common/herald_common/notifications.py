@@ -17,6 +17,9 @@ from herald_common.events import encode, envelope
 # skips a row whose lower id committed later.
 NOTIFICATIONS_WRITER_LOCK = 0x4E4F5449  # "NOTI"
 
+# PostgreSQL NOTIFY channel carrying the id of an employee whose read marks changed.
+INBOX_CHANNEL = "herald_inbox"
+
 
 def notification_event(
     *,

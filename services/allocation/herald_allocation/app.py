@@ -9,14 +9,21 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from herald_allocation.api import allocations, employees, health
+from herald_allocation.api import allocations, dev, employees, health, inbox, pushes
 from herald_allocation.domain.allocations import AllocationService
+from herald_allocation.domain.inbox import Inbox
+from herald_allocation.domain.pushes import PushService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.runtime import AllocationRuntime
 from herald_allocation.settings import AllocationSettings, load_settings
 from herald_common.db import create_pool
 from herald_common.kafka import create_producer
 from herald_common.logs import configure_logging
+from herald_web.auth import Authenticator
+from herald_web.cors import allow_origins
+from herald_web.limits import BodySizeLimit, RateLimiter
+
+IMPORT_PATH = "/v1/employees:import"
 
 
 def create_app(settings: AllocationSettings | None = None) -> FastAPI:
@@ -31,18 +38,37 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
             resources.push_async_callback(pool.close)
             await producer.start()
             resources.push_async_callback(producer.stop)
+            topics = settings.topics
+            app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = AllocationRuntime(
-                settings,
-                AllocationMetrics(),
-                pool,
-                AllocationService(pool, producer, settings.topics.allocation_requested),
+                settings=settings,
+                metrics=AllocationMetrics(),
+                pool=pool,
+                allocations=AllocationService(pool, producer, topics.allocation_requested),
+                pushes=PushService(pool, producer, topics.notification_requested),
+                inbox=Inbox(pool),
+                allocation_limiter=RateLimiter(settings.allocations_per_minute),
+                push_limiter=RateLimiter(settings.pushes_per_minute),
             )
             yield
 
-    app = FastAPI(title="Herald allocation API", version="0.1.0", lifespan=lifespan)
-    app.include_router(allocations.router)
-    app.include_router(employees.router)
-    app.include_router(health.router)
+    app = FastAPI(
+        title="Herald API",
+        version="0.1.0",
+        description="Allocations, the employee directory, generic pushes and the inbox.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(
+        BodySizeLimit,
+        limit_for=lambda path: (
+            settings.max_import_bytes if path == IMPORT_PATH else settings.max_body_bytes
+        ),
+    )
+    allow_origins(app, settings.cors_origins)
+    for module in (allocations, employees, pushes, inbox, health):
+        app.include_router(module.router)
+    if settings.auth.dev_mode:
+        app.include_router(dev.router)
     return app
 
 

@@ -9,8 +9,11 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.allocations import AllocationService
+from herald_allocation.domain.inbox import Inbox
+from herald_allocation.domain.pushes import PushService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.settings import AllocationSettings
+from herald_web.limits import RateLimiter
 
 
 @dataclass(slots=True)
@@ -19,6 +22,10 @@ class AllocationRuntime:
     metrics: AllocationMetrics
     pool: AsyncConnectionPool[AsyncConnection]
     allocations: AllocationService
+    pushes: PushService
+    inbox: Inbox
+    allocation_limiter: RateLimiter
+    push_limiter: RateLimiter
 
 
 def get_runtime(request: Request) -> AllocationRuntime:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from herald_common.auth.settings import AuthSettings
 from herald_common.settings import ServiceSettings
 
 
@@ -13,7 +14,13 @@ class AllocationSettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8001, ge=1, le=65535)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    max_body_bytes: int = Field(default=1024 * 1024, gt=0)
     max_import_bytes: int = Field(default=64 * 1024 * 1024, gt=0)
+    # Browser origins allowed to call the API with credentials; empty means same-origin only.
+    cors_origins: list[str] = Field(default_factory=list)
+    allocations_per_minute: int = Field(default=30, ge=1)
+    pushes_per_minute: int = Field(default=120, ge=1)
 
 
 def load_settings() -> AllocationSettings:

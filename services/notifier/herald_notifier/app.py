@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
@@ -15,13 +16,19 @@ from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.logs import configure_logging
-from herald_notifier.api import health, stream
+from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
+from herald_notifier.domain.inbox_listener import listen_for_read_marks
 from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.tickets import TicketStore
+from herald_notifier.domain.unread import UnreadCounter
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.runtime import NotifierRuntime
 from herald_notifier.settings import NotifierSettings, load_settings
+from herald_web.auth import Authenticator
+from herald_web.cors import allow_origins
+from herald_web.limits import BodySizeLimit
 
 logger = logging.getLogger(__name__)
 
@@ -34,21 +41,22 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         metrics = NotifierMetrics()
         registry = Registry(on_cut_off=lambda _: metrics.cut_offs.inc())
         pool = create_pool(settings.database, name="herald-notifier")
-        producer = create_producer(
-            settings.kafka, client_id=f"herald-notifier-{settings.replica_id}"
-        )
+        inbox = Inbox(pool, settings.replay_page_size)
+        unread = UnreadCounter(inbox, registry)
+        client_id = f"herald-notifier-{settings.replica_id}"
+        producer = create_producer(settings.kafka, client_id=client_id)
         kafka_consumer = create_consumer(
-            settings.kafka,
-            client_id=f"herald-notifier-{settings.replica_id}",
-            group_id=None,
-            auto_offset_reset="latest",
+            settings.kafka, client_id=client_id, group_id=None, auto_offset_reset="latest"
         )
+        topics = settings.topics
         consumer = EventConsumer(
             kafka_consumer,
-            [settings.topics.voucher_allocated, settings.topics.notification_pushed],
-            registry,
-            DeadLetterPublisher(producer),
-            metrics,
+            employee_topics=[topics.voucher_allocated, topics.notification_pushed],
+            progress_topic=topics.allocation_completed,
+            registry=registry,
+            unread=unread,
+            dead_letters=DeadLetterPublisher(producer),
+            metrics=metrics,
         )
         async with contextlib.AsyncExitStack() as resources:
             await pool.open(wait=True)
@@ -57,19 +65,42 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             resources.push_async_callback(producer.stop)
             resources.push_async_callback(consumer.stop)
             await consumer.start(producer.partitions_for)
-            consume_task = asyncio.create_task(consumer.run(), name="notifier-consumer")
-            consume_task.add_done_callback(_log_crash)
-            resources.push_async_callback(_cancel, consume_task)
+            conninfo = settings.database.url.get_secret_value()
+            for name, work in (
+                ("consumer", consumer.run()),
+                ("unread-counter", unread.run()),
+                ("inbox-listener", listen_for_read_marks(conninfo, unread)),
+            ):
+                resources.push_async_callback(_cancel, _background(name, work))
             resources.callback(registry.close_all)
+            app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = NotifierRuntime(
-                settings, metrics, registry, Inbox(pool, settings.replay_page_size), consumer
+                settings=settings,
+                metrics=metrics,
+                registry=registry,
+                inbox=inbox,
+                consumer=consumer,
+                tickets=TicketStore(pool, settings.ticket_ttl_seconds),
             )
             yield
 
-    app = FastAPI(title="Herald notifier", version="0.1.0", lifespan=lifespan)
-    app.include_router(stream.router)
-    app.include_router(health.router)
+    app = FastAPI(
+        title="Herald notifier",
+        version="0.1.0",
+        description="Server-Sent Events with replay, stream tickets and channel authorization.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
+    allow_origins(app, settings.cors_origins)
+    for module in (stream, session, channel_auth, health):
+        app.include_router(module.router)
     return app
+
+
+def _background(name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+    task = asyncio.create_task(work, name=f"notifier-{name}")
+    task.add_done_callback(_log_crash)
+    return task
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
@@ -80,7 +111,7 @@ async def _cancel(task: asyncio.Task[None]) -> None:
 
 def _log_crash(task: asyncio.Task[None]) -> None:
     if not task.cancelled() and task.exception() is not None:
-        logger.error("consumer stopped", exc_info=task.exception())
+        logger.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 def main() -> None:

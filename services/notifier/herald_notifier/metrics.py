@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter, Gauge
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class NotifierMetrics:
@@ -25,6 +25,17 @@ class NotifierMetrics:
         self.cut_offs = Counter(
             "herald_notifier_slow_subscribers_cut_off_total",
             "Streams closed because their buffer was full",
+            registry=self.registry,
+        )
+        self.resets = Counter(
+            "herald_notifier_replay_resets_total",
+            "Reconnects told to reload the inbox because they missed too much",
+            registry=self.registry,
+        )
+        self.replay_size = Histogram(
+            "herald_notifier_replay_events",
+            "Events replayed per reconnect",
+            buckets=(0, 1, 5, 20, 100, 500, 2000),
             registry=self.registry,
         )
         self.dead_letters = Counter(

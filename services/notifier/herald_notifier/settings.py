@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import socket
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
+from herald_common.auth.settings import AuthSettings
 from herald_common.settings import ServiceSettings
 
 
@@ -15,15 +16,22 @@ class NotifierSettings(ServiceSettings):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8002, ge=1, le=65535)
-    # Lets a caller name the employee in the query string. Local development only: the
-    # stream is otherwise unauthenticated until real authentication is configured.
-    dev_mode: bool = False
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    cors_origins: list[str] = Field(default_factory=list)
+    max_body_bytes: int = Field(default=64 * 1024, gt=0)
     replica_id: str = Field(default_factory=socket.gethostname)
     subscriber_queue_size: int = Field(default=1000, ge=1)
     ping_seconds: float = Field(default=15.0, gt=0, le=15.0)
     retry_ms: int = Field(default=3000, ge=0)
     send_timeout_seconds: float = Field(default=30.0, gt=0)
     replay_page_size: int = Field(default=500, ge=1, le=10_000)
+    # Past this many missed events a stream sends `reset` and the client reloads its inbox.
+    replay_limit: int = Field(default=2000, ge=1)
+    max_streams_per_employee: int = Field(default=8, ge=1)
+    ticket_ttl_seconds: int = Field(default=30, ge=1, le=60)
+    # Pusher-style channel authorization (`key:signature`); off unless both are set.
+    channel_auth_key: str | None = None
+    channel_auth_secret: SecretStr | None = None
 
 
 def load_settings() -> NotifierSettings:

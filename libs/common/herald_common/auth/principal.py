@@ -17,6 +17,7 @@ class Principal:
     subject: str  # the employee id, or a service's name for role `service`
     roles: frozenset[str]
     manages: str | None = None  # the department a manager manages
+    expires_at: int | None = None  # the token's `exp`, for cookies that must not outlive it
 
     def has(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -105,7 +105,13 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             raise TokenError("a manager token must name the department it manages")
     else:
         manages = None
-    return Principal(subject=subject, roles=roles, manages=manages)
+    expires = claims.get("exp")
+    return Principal(
+        subject=subject,
+        roles=roles,
+        manages=manages,
+        expires_at=expires if isinstance(expires, int) else None,
+    )
 
 
 def _fetch_jwks(url: str) -> PyJWKSet:

@@ -7,7 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse
 
-from herald_allocation.api.schemas import EmployeePage, EmployeeView, ImportSummary
+from herald_allocation.api.schemas import (
+    CsvRejectedBody,
+    EmployeePage,
+    EmployeeView,
+    ImportSummary,
+)
 from herald_allocation.domain.employee_csv import (
     CsvRejected,
     import_employees,
@@ -15,26 +20,39 @@ from herald_allocation.domain.employee_csv import (
     parse_employee_csv,
 )
 from herald_allocation.runtime import AllocationRuntime, get_runtime
+from herald_common.auth.principal import HR_ADMIN, MANAGER, Principal
+from herald_web.auth import requires
+from herald_web.errors import error_responses
 
 router = APIRouter(tags=["employees"])
 
 
-@router.post("/v1/employees:import", response_model=ImportSummary)
+@router.post(
+    "/v1/employees:import",
+    response_model=ImportSummary,
+    responses={
+        **error_responses(400, 401, 403, 413, 415),
+        422: {"model": CsvRejectedBody, "description": "Invalid rows; nothing was imported"},
+    },
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"text/csv": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def import_employee_csv(
-    request: Request, runtime: Annotated[AllocationRuntime, Depends(get_runtime)]
+    request: Request,
+    runtime: Annotated[AllocationRuntime, Depends(get_runtime)],
+    principal: Annotated[Principal, Depends(requires(HR_ADMIN))],
 ) -> ImportSummary | JSONResponse:
+    """Load employees from CSV (employee_id,name,email,department,grade,hired_on): all or none."""
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in ("text/csv", "application/csv"):
         raise HTTPException(415, "send the CSV as the body with Content-Type: text/csv")
-    limit = runtime.settings.max_import_bytes
-    chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise HTTPException(413, f"CSV larger than {limit} bytes; import it in parts")
-        chunks.append(chunk)
+    # The body size limit (max_import_bytes for this path) is enforced by middleware.
     try:
-        text = b"".join(chunks).decode("utf-8-sig")
+        text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise HTTPException(400, f"CSV is not UTF-8: {exc}") from exc
     try:
@@ -56,15 +74,21 @@ async def import_employee_csv(
     return ImportSummary(inserted=result.inserted, updated=result.updated)
 
 
-@router.get("/v1/employees", response_model=EmployeePage)
+@router.get("/v1/employees", response_model=EmployeePage, responses=error_responses(401, 403))
 async def list_employees(
     runtime: Annotated[AllocationRuntime, Depends(get_runtime)],
+    principal: Annotated[Principal, Depends(requires(HR_ADMIN, MANAGER))],
     department: Annotated[str | None, Query(max_length=64)] = None,
     after: Annotated[
         str | None, Query(max_length=64, description="last id of the previous page")
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EmployeePage:
+    """The directory in id order. Managers see only the department they manage."""
+    if not principal.has(HR_ADMIN):
+        if department is not None and department != principal.manages:
+            raise HTTPException(403, "managers may list only the department they manage")
+        department = principal.manages
     rows = await list_directory(runtime.pool, department=department, after=after, limit=limit)
     items = [EmployeeView(**row) for row in rows]
     return EmployeePage(items=items, next_after=items[-1].id if len(items) == limit else None)

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from herald_common.events import Criteria, VoucherSpec
+from herald_common.events import Criteria, PushTarget, VoucherSpec
 
 
 class NewVoucher(VoucherSpec):
@@ -100,3 +100,114 @@ class EmployeeView(BaseModel):
 class EmployeePage(BaseModel):
     items: list[EmployeeView]
     next_after: str | None
+
+
+class PreviewRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criteria: Criteria
+
+
+class MatchPreview(BaseModel):
+    matched: int
+
+
+class PushCreate(BaseModel):
+    """A notification for chosen employees: up to 10,000 ids, a department, or criteria."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    body: Annotated[str, StringConstraints(max_length=4000)] = ""
+    data: dict[str, Any] = Field(default_factory=dict)
+    target: PushTarget
+
+
+class PushView(BaseModel):
+    id: UUID
+    status: Literal["requested", "inserting", "published", "completed", "failed"]
+    counts: Counts
+    requested_at: datetime
+    completed_at: datetime | None
+    failure_reason: str | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> PushView:
+        return cls(
+            id=row["id"],
+            status=row["status"],
+            counts=Counts(
+                matched=row["matched_count"],
+                inserted=row["inserted_count"],
+                published=row["published_count"],
+            ),
+            requested_at=row["requested_at"],
+            completed_at=row["completed_at"],
+            failure_reason=row["failure_reason"],
+        )
+
+
+class InboxItem(BaseModel):
+    id: int
+    kind: str
+    title: str
+    body: str
+    data: dict[str, Any]
+    created_at: datetime
+    read_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> InboxItem:
+        payload = row["payload"]
+        return cls(
+            id=row["id"],
+            kind=row["kind"],
+            title=payload.get("title", ""),
+            body=payload.get("body", ""),
+            data=payload,
+            created_at=row["created_at"],
+            read_at=row["read_at"],
+        )
+
+
+class InboxPage(BaseModel):
+    items: list[InboxItem]
+    next_cursor: str | None
+
+
+class UnreadCount(BaseModel):
+    unread: int
+
+
+class ReadAllResult(BaseModel):
+    marked: int
+
+
+class CsvRowError(BaseModel):
+    line: int
+    field: str
+    message: str
+
+
+class CsvRejectedBody(BaseModel):
+    detail: str
+    error_count: int
+    errors: list[CsvRowError]
+
+
+class DevTokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    employee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    roles: Annotated[list[Literal["employee", "manager", "hr-admin"]], Field(min_length=1)] = [
+        "employee"
+    ]
+
+
+class DevToken(BaseModel):
+    token: str
+    expires_in: int
+    employee_id: str
+    department: str
+    roles: list[str]
+    manages: str | None

@@ -10,7 +10,7 @@ from __future__ import annotations
 import base64
 import logging
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -20,7 +20,7 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
-from herald_common.criteria_sql import unknown_departments_query
+from herald_common.criteria_sql import matching_count_query, unknown_departments_query
 from herald_common.events import (
     ALLOCATION_REQUESTED,
     CONTENT_TYPE,
@@ -77,11 +77,7 @@ class AllocationService:
                 existing = await self._by_key(conn, idempotency_key, fingerprint)
                 if existing is not None:
                     return Accepted(existing, replayed=True)
-            if criteria.departments:
-                query, params = unknown_departments_query(list(criteria.departments))
-                unknown = [r[0] for r in await (await conn.execute(query, params)).fetchall()]
-                if unknown:
-                    raise UnknownDepartments(unknown)
+            await self._check_departments(conn, criteria)
             allocation_id = uuid4()
             requested_at = datetime.now(UTC)
             inserted = await (
@@ -116,6 +112,20 @@ class AllocationService:
             created = await self._get(conn, allocation_id)
             assert created is not None
             return Accepted(created, replayed=False)
+
+    async def count_matching(self, criteria: Criteria, as_of: date) -> int:
+        async with self._pool.connection() as conn:
+            await self._check_departments(conn, criteria)
+            query, params = matching_count_query(criteria, as_of)
+            row = await (await conn.execute(query, params)).fetchone()
+        return int(row[0]) if row else 0
+
+    async def _check_departments(self, conn: AsyncConnection, criteria: Criteria) -> None:
+        if criteria.departments:
+            query, params = unknown_departments_query(list(criteria.departments))
+            unknown = [r[0] for r in await (await conn.execute(query, params)).fetchall()]
+            if unknown:
+                raise UnknownDepartments(unknown)
 
     async def _send_request(self, request: AllocationRequested) -> None:
         event = envelope(

@@ -1,4 +1,4 @@
-"""GET /v1/stream: an employee's private stream of notifications over SSE.
+"""GET /v1/stream: the caller's private channel, plus the channels they ask for and may read.
 
 Order on connect (as in Mercure): register for live events first, replay the gap from the
 inbox, then flush what arrived meanwhile, dropping anything the replay already sent.
@@ -6,19 +6,34 @@ inbox, then flush what arrived meanwhile, dropping anything the replay already s
 
 from __future__ import annotations
 
+import json
 from collections.abc import AsyncIterator
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from herald_common.auth import channel_auth
+from herald_common.auth.channels import (
+    Channel,
+    InvalidChannel,
+    can_read,
+    employee_channel,
+    parse_channel,
+)
+from herald_common.auth.principal import Principal
+from herald_notifier.api.identity import authenticate_stream
 from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.inbox import Scope
 from herald_notifier.domain.subscriber import Subscriber
+from herald_notifier.domain.unread import unread_frame
 from herald_notifier.runtime import NotifierRuntime, get_runtime
+from herald_web.errors import error_responses
 
-router = APIRouter()
+router = APIRouter(tags=["stream"])
 
 _MAX_EVENT_ID_DIGITS = 19  # bigint
+RESET = "reset"
 
 
 def parse_last_event_id(header: str | None, query: str | None) -> int | None:
@@ -28,19 +43,60 @@ def parse_last_event_id(header: str | None, query: str | None) -> int | None:
     assert raw is not None
     if not raw.isascii() or not raw.isdigit() or len(raw) > _MAX_EVENT_ID_DIGITS:
         raise HTTPException(400, "Last-Event-ID must be a notification id (digits only)")
-    return int(raw)
+    value = int(raw)
+    if value > 2**63 - 1:
+        raise HTTPException(400, "Last-Event-ID is out of range")
+    return value
+
+
+def requested_channels(values: list[str]) -> list[Channel]:
+    """Channels from repeated and/or comma-separated `channels` parameters."""
+    names = [name for value in values for name in value.split(",") if name]
+    if len(names) > 20:
+        raise HTTPException(400, "at most 20 channels per stream")
+    try:
+        return [parse_channel(name) for name in names]
+    except InvalidChannel as exc:
+        raise HTTPException(400, str(exc)) from exc
+
+
+def authorize(principal: Principal, channels: list[Channel]) -> None:
+    for channel in channels:
+        if not can_read(principal, channel):
+            raise HTTPException(403, f"not allowed to read {channel.name}")
+
+
+def check_signatures(
+    runtime: NotifierRuntime, ticket: str | None, channels: list[Channel], signatures: str
+) -> None:
+    """Pusher-model clients prove each channel with `key:signature` over (ticket, channel)."""
+    key, secret = runtime.settings.channel_auth_key, runtime.settings.channel_auth_secret
+    if key is None or secret is None:
+        raise HTTPException(400, "channel authorization is not enabled here")
+    if ticket is None:
+        raise HTTPException(400, "channel_auth needs the ticket it was signed for")
+    given = signatures.split(",")
+    if len(given) != len(channels):
+        raise HTTPException(400, "give one channel_auth signature per requested channel")
+    for channel, auth in zip(channels, given, strict=True):
+        if not channel_auth.verify(key, secret.get_secret_value(), ticket, channel.name, auth):
+            raise HTTPException(403, f"channel authorization for {channel.name} is invalid")
 
 
 def _frame(delivery: Delivery, retry_ms: int) -> ServerSentEvent:
     return ServerSentEvent(
-        data=delivery.data, event=delivery.event_type, id=str(delivery.event_id), retry=retry_ms
+        data=delivery.data,
+        event=delivery.event_type,
+        id=None if delivery.event_id is None else str(delivery.event_id),
+        retry=retry_ms,
     )
 
 
 async def _events(
     runtime: NotifierRuntime, subscriber: Subscriber, last_event_id: int | None
 ) -> AsyncIterator[ServerSentEvent]:
-    registry, metrics, retry_ms = runtime.registry, runtime.metrics, runtime.settings.retry_ms
+    registry, metrics, inbox = runtime.registry, runtime.metrics, runtime.inbox
+    retry_ms, replay_limit = runtime.settings.retry_ms, runtime.settings.replay_limit
     registry.add(subscriber)
     metrics.connections.inc()
     try:
@@ -48,44 +104,99 @@ async def _events(
         yield ServerSentEvent(comment="connected", retry=retry_ms)
         last_sent = 0
         if last_event_id is not None:
+            scope = Scope(subscriber.employee_id, subscriber.departments)
             last_sent = last_event_id
-            async for delivery in runtime.inbox.after(subscriber.employee_id, last_event_id):
-                yield _frame(delivery, retry_ms)
-                last_sent = delivery.event_id
-                metrics.deliveries.labels("replay").inc()
+            if await inbox.missed_more_than(scope, last_event_id, replay_limit):
+                # Too much to stream: the client reloads its inbox over REST instead.
+                last_sent = await inbox.latest_id(scope)
+                yield ServerSentEvent(
+                    event=RESET,
+                    id=str(last_sent),
+                    data=json.dumps(
+                        {
+                            "reason": "too many missed events",
+                            "limit": replay_limit,
+                            "inbox": "/v1/notifications",
+                        }
+                    ),
+                    retry=retry_ms,
+                )
+                metrics.resets.inc()
+            else:
+                replayed = 0
+                async for delivery in inbox.after(scope, last_event_id):
+                    yield _frame(delivery, retry_ms)
+                    last_sent = delivery.event_id or last_sent
+                    replayed += 1
+                metrics.replay_size.observe(replayed)
+                metrics.deliveries.labels("replay").inc(replayed)
+        counts = await inbox.unread_counts([subscriber.employee_id])
+        yield _frame(unread_frame(subscriber.employee_id, counts[subscriber.employee_id]), retry_ms)
         while True:
             live = await subscriber.next()
             if live is None:
                 return  # cut off: the client reconnects and replays
-            if live.event_id <= last_sent:
-                continue  # already replayed
+            if live.event_id is not None:
+                if live.event_id <= last_sent:
+                    continue  # already replayed
+                last_sent = live.event_id
             yield _frame(live, retry_ms)
-            last_sent = live.event_id
     finally:
         registry.remove(subscriber)
         metrics.connections.dec()
 
 
-@router.get("/v1/stream")
+@router.get(
+    "/v1/stream",
+    response_class=EventSourceResponse,
+    responses={
+        200: {
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+            "description": "Server-Sent Events: notifications, unread counts, progress",
+        },
+        **error_responses(400, 401, 403, 404, 429),
+    },
+)
 async def stream(
     request: Request,
     runtime: Annotated[NotifierRuntime, Depends(get_runtime)],
-    employee_id: Annotated[str | None, Query(max_length=64)] = None,
-    last_event_id_query: Annotated[str | None, Query(alias="last_event_id")] = None,
-    last_event_id_header: Annotated[str | None, Header(alias="Last-Event-ID")] = None,
+    channels: Annotated[list[str], Query(max_length=20)] = [],  # noqa: B006 (FastAPI copies it)
+    ticket: Annotated[str | None, Query(max_length=128)] = None,
+    channel_auth_signatures: Annotated[
+        str | None, Query(alias="channel_auth", max_length=4000)
+    ] = None,
+    last_event_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> EventSourceResponse:
+    """Authenticate with a single-use `ticket`, the session cookie, or a Bearer header."""
+    principal = await authenticate_stream(request, runtime, ticket)
+    employee_id = principal.employee_id
+    if employee_id is None:
+        raise HTTPException(403, "only employees have streams")
+    extra = requested_channels(channels)
+    authorize(principal, extra)
+    if channel_auth_signatures is not None:
+        check_signatures(runtime, ticket, extra, channel_auth_signatures)
+    resume_from = parse_last_event_id(request.headers.get("last-event-id"), last_event_id)
     settings = runtime.settings
-    if not settings.dev_mode:
-        raise HTTPException(401, "stream authentication is required; dev mode is off")
-    if not employee_id:
-        raise HTTPException(400, "employee_id is required in dev mode")
-    last_event_id = parse_last_event_id(last_event_id_header, last_event_id_query)
+    if runtime.registry.streams_of(employee_id) >= settings.max_streams_per_employee:
+        raise HTTPException(
+            429, "too many open streams for this employee", headers={"Retry-After": "5"}
+        )
     department = await runtime.inbox.department_of(employee_id)
     if department is None:
-        raise HTTPException(404, f"unknown employee {employee_id!r}")
-    subscriber = Subscriber(employee_id, department, settings.subscriber_queue_size)
+        raise HTTPException(404, "the caller is not in the employee directory")
+    own = employee_channel(employee_id)
+    subscriber = Subscriber(
+        employee_id,
+        department,
+        settings.subscriber_queue_size,
+        departments=frozenset(c.key for c in extra if c.kind == "department"),
+        allocations=frozenset(c.key for c in extra if c.kind == "allocation"),
+        private=True,
+    )
+    assert can_read(principal, own)
     return EventSourceResponse(
-        _events(runtime, subscriber, last_event_id),
+        _events(runtime, subscriber, resume_from),
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},

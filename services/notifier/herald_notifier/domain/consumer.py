@@ -17,9 +17,10 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
-from herald_common.events import CloudEvent, EmployeeAddressed
+from herald_common.events import AllocationCompleted, CloudEvent, EmployeeAddressed
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.unread import UnreadCounter
 from herald_notifier.metrics import NotifierMetrics
 
 logger = logging.getLogger(__name__)
@@ -47,6 +48,18 @@ def decode_delivery(value: bytes | None) -> Delivery:
     )
 
 
+def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
+    """An allocation's completion, for the watchers of its progress channel."""
+    if value is None:
+        raise InvalidEvent("record has no value")
+    try:
+        event = CloudEvent[AllocationCompleted].model_validate_json(value)
+    except ValidationError as exc:
+        raise InvalidEvent(f"invalid completion event: {exc.errors()[:5]}") from exc
+    allocation_id = str(event.data.allocation_id)
+    return allocation_id, Delivery(None, event.type, "", "", value.decode())
+
+
 def _failed(record: ConsumerRecord[bytes, bytes]) -> FailedRecord:
     return FailedRecord(
         topic=record.topic,
@@ -62,14 +75,19 @@ class EventConsumer:
     def __init__(
         self,
         consumer: AIOKafkaConsumer,
-        topics: list[str],
+        *,
+        employee_topics: list[str],
+        progress_topic: str,
         registry: Registry,
+        unread: UnreadCounter,
         dead_letters: DeadLetterPublisher,
         metrics: NotifierMetrics,
     ) -> None:
         self._consumer = consumer
-        self._topics = topics
+        self._topics = [*employee_topics, progress_topic]
+        self._progress_topic = progress_topic
         self._registry = registry
+        self._unread = unread
         self._dead_letters = dead_letters
         self._metrics = metrics
         self.ready = asyncio.Event()
@@ -102,13 +120,19 @@ class EventConsumer:
     async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         self._metrics.events_consumed.inc()
         try:
+            if record.topic == self._progress_topic:
+                allocation_id, progress = decode_progress(record.value)
+                self._registry.dispatch_allocation(allocation_id, progress)
+                return
             delivery = decode_delivery(record.value)
         except InvalidEvent as exc:
             await self._dead_letters.publish(_failed(record), str(exc))
             self._metrics.dead_letters.inc()
             return
-        if self._registry.dispatch(delivery):
-            self._metrics.deliveries.labels("live").inc()
+        taken = self._registry.dispatch(delivery)
+        if taken:
+            self._metrics.deliveries.labels("live").inc(taken)
+        self._unread.mark(delivery.employee_id)
 
     async def stop(self) -> None:
         await self._consumer.stop()

@@ -1,4 +1,4 @@
-"""What travels from the consumer (or replay) to a stream: one event for one employee."""
+"""What travels from the consumer (or replay) to a stream."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True)
 class Delivery:
-    event_id: int
+    # The notification id, or None for frames that are not inbox items (unread counts,
+    # allocation progress): those carry no SSE `id:` and never move Last-Event-ID.
+    event_id: int | None
     event_type: str
     employee_id: str
     department: str
-    # The CloudEvent as JSON text, sent as the frame's `data:` without re-encoding.
+    # The CloudEvent (or control payload) as JSON text, sent as `data:` without re-encoding.
     data: str

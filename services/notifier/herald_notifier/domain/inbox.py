@@ -1,14 +1,39 @@
-"""Reads from the persistent inbox: who an employee is, and what they missed."""
+"""Reads from the persistent inbox: who an employee is, what they missed, what is unread.
+
+A stream's scope is its own employee plus any department channels it watches; replay reads
+exactly that scope, so the channels authorised for a stream bound what it can replay.
+"""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Collection
+from dataclasses import dataclass
+from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.notifications import notification_event
 from herald_notifier.domain.delivery import Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    employee_id: str | None  # None: the stream does not read the employee's own channel
+    departments: frozenset[str]
+
+    def condition(self) -> tuple[sql.Composable, dict[str, Any]]:
+        parts: list[sql.Composable] = []
+        params: dict[str, Any] = {}
+        if self.employee_id is not None:
+            parts.append(sql.SQL("employee_id = %(employee)s"))
+            params["employee"] = self.employee_id
+        if self.departments:
+            parts.append(sql.SQL("department = ANY(%(departments)s)"))
+            params["departments"] = sorted(self.departments)
+        if not parts:
+            return sql.SQL("FALSE"), params
+        return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
 
 class Inbox:
@@ -23,20 +48,39 @@ class Inbox:
             ).fetchone()
         return None if row is None else str(row[0])
 
-    async def after(self, employee_id: str, after_id: int) -> AsyncIterator[Delivery]:
-        """Every notification of the employee with an id above `after_id`, in id order."""
+    async def missed_more_than(self, scope: Scope, after_id: int, limit: int) -> bool:
+        condition, params = scope.condition()
+        query = sql.SQL(
+            "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE {} AND id > %(after)s"
+            " LIMIT %(limit)s) AS missed"
+        ).format(condition)
+        async with self._pool.connection() as conn:
+            row = await (
+                await conn.execute(query, {**params, "after": after_id, "limit": limit + 1})
+            ).fetchone()
+        return bool(row and row[0] > limit)
+
+    async def latest_id(self, scope: Scope) -> int:
+        condition, params = scope.condition()
+        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notifications WHERE {}").format(condition)
+        async with self._pool.connection() as conn:
+            row = await (await conn.execute(query, params)).fetchone()
+        return int(row[0]) if row else 0
+
+    async def after(self, scope: Scope, after_id: int) -> AsyncIterator[Delivery]:
+        """Every notification in scope with an id above `after_id`, in id order."""
+        condition, params = scope.condition()
+        query = sql.SQL(
+            "SELECT id, kind, source, employee_id, department, created_at, payload"
+            " FROM notifications WHERE {} AND id > %(after)s ORDER BY id LIMIT %(page)s"
+        ).format(condition)
         cursor = after_id
         while True:
             async with self._pool.connection() as conn:
                 rows = await (
-                    await conn.execute(
-                        "SELECT id, kind, source, department, created_at, payload"
-                        " FROM notifications WHERE employee_id = %s AND id > %s"
-                        " ORDER BY id LIMIT %s",
-                        (employee_id, cursor, self._page_size),
-                    )
+                    await conn.execute(query, {**params, "after": cursor, "page": self._page_size})
                 ).fetchall()
-            for notification_id, kind, source, department, created_at, payload in rows:
+            for notification_id, kind, source, employee_id, department, created_at, payload in rows:
                 data = notification_event(
                     notification_id=notification_id,
                     kind=kind,
@@ -49,3 +93,16 @@ class Inbox:
             if len(rows) < self._page_size:
                 return
             cursor = rows[-1][0]
+
+    async def unread_counts(self, employee_ids: Collection[str]) -> dict[str, int]:
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    "SELECT employee_id, count(*) FROM notifications"
+                    " WHERE employee_id = ANY(%s) AND read_at IS NULL GROUP BY employee_id",
+                    (list(employee_ids),),
+                )
+            ).fetchall()
+        counts = dict.fromkeys(employee_ids, 0)
+        counts.update({employee: int(count) for employee, count in rows})
+        return counts

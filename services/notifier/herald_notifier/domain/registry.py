@@ -1,52 +1,114 @@
 """Who is listening: department -> employee -> that employee's open streams.
 
-Events are keyed by department, so one lookup finds the department's map and a second
-finds the employee's streams; nobody else's subscribers are touched.
+Per-employee events are keyed by department, so one lookup finds the department and a
+second finds the employee's streams; the department's watchers (its manager, hr-admins)
+hang off the same department entry. Allocation progress has watchers of its own.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.subscriber import Subscriber
 
 
+class _Department:
+    __slots__ = ("employees", "watchers")
+
+    def __init__(self) -> None:
+        self.employees: dict[str, set[Subscriber]] = {}
+        self.watchers: set[Subscriber] = set()
+
+    def empty(self) -> bool:
+        return not self.employees and not self.watchers
+
+
 class Registry:
     def __init__(self, on_cut_off: Callable[[Subscriber], None] | None = None) -> None:
-        self._departments: dict[str, dict[str, set[Subscriber]]] = {}
+        self._departments: dict[str, _Department] = {}
+        self._by_employee: dict[
+            str, set[Subscriber]
+        ] = {}  # employee id -> every stream they opened
+        self._allocations: dict[str, set[Subscriber]] = {}
         self._on_cut_off = on_cut_off
         self.size = 0
 
+    def streams_of(self, employee_id: str) -> int:
+        return len(self._by_employee.get(employee_id, ()))
+
     def add(self, subscriber: Subscriber) -> None:
-        employees = self._departments.setdefault(subscriber.department, {})
-        employees.setdefault(subscriber.employee_id, set()).add(subscriber)
+        if subscriber.private:
+            department = self._departments.setdefault(subscriber.department, _Department())
+            department.employees.setdefault(subscriber.employee_id, set()).add(subscriber)
+        for name in subscriber.departments:
+            self._departments.setdefault(name, _Department()).watchers.add(subscriber)
+        for allocation in subscriber.allocations:
+            self._allocations.setdefault(allocation, set()).add(subscriber)
+        self._by_employee.setdefault(subscriber.employee_id, set()).add(subscriber)
         self.size += 1
 
     def remove(self, subscriber: Subscriber) -> None:
-        employees = self._departments.get(subscriber.department)
-        if employees is None:
+        own = self._by_employee.get(subscriber.employee_id)
+        if own is None or subscriber not in own:
             return
-        streams = employees.get(subscriber.employee_id)
-        if streams is None or subscriber not in streams:
-            return
-        streams.discard(subscriber)
+        own.discard(subscriber)
+        if not own:
+            del self._by_employee[subscriber.employee_id]
+        if subscriber.private:
+            department = self._departments.get(subscriber.department)
+            if department is not None:
+                streams = department.employees.get(subscriber.employee_id, set())
+                streams.discard(subscriber)
+                if not streams:
+                    department.employees.pop(subscriber.employee_id, None)
+                self._drop_if_empty(subscriber.department)
+        for name in subscriber.departments:
+            department = self._departments.get(name)
+            if department is not None:
+                department.watchers.discard(subscriber)
+                self._drop_if_empty(name)
+        for allocation in subscriber.allocations:
+            watchers = self._allocations.get(allocation)
+            if watchers is not None:
+                watchers.discard(subscriber)
+                if not watchers:
+                    del self._allocations[allocation]
         self.size -= 1
-        if not streams:
-            del employees[subscriber.employee_id]
-            if not employees:
-                del self._departments[subscriber.department]
+
+    def _drop_if_empty(self, name: str) -> None:
+        department = self._departments.get(name)
+        if department is not None and department.empty():
+            del self._departments[name]
 
     def dispatch(self, delivery: Delivery) -> int:
-        """Offer a delivery to the employee's streams; returns how many took it."""
-        employees = self._departments.get(delivery.department)
-        if employees is None:
+        """Offer a per-employee event to the employee's streams and the department's watchers."""
+        department = self._departments.get(delivery.department)
+        if department is None:
             return 0
-        streams = employees.get(delivery.employee_id)
+        own = department.employees.get(delivery.employee_id)
+        if own and department.watchers:
+            targets: Iterable[Subscriber] = own | department.watchers
+        else:
+            targets = own or department.watchers
+        return self._offer(tuple(targets), delivery)
+
+    def dispatch_private(self, employee_id: str, delivery: Delivery) -> int:
+        """Offer a frame to the employee's own streams only (e.g. their unread count)."""
+        streams = self._by_employee.get(employee_id)
         if not streams:
             return 0
+        return self._offer(tuple(s for s in streams if s.private), delivery)
+
+    def dispatch_allocation(self, allocation_id: str, delivery: Delivery) -> int:
+        return self._offer(tuple(self._allocations.get(allocation_id, ())), delivery)
+
+    def has_private(self, employee_id: str) -> bool:
+        return any(s.private for s in self._by_employee.get(employee_id, ()))
+
+    def _offer(self, targets: tuple[Subscriber, ...], delivery: Delivery) -> int:
         taken = 0
-        for subscriber in tuple(streams):
+        for subscriber in targets:
             if subscriber.offer(delivery):
                 taken += 1
             else:
@@ -56,8 +118,7 @@ class Registry:
         return taken
 
     def close_all(self) -> None:
-        for employees in list(self._departments.values()):
-            for streams in list(employees.values()):
-                for subscriber in tuple(streams):
-                    subscriber.close()
-                    self.remove(subscriber)
+        for streams in list(self._by_employee.values()):
+            for subscriber in tuple(streams):
+                subscriber.close()
+                self.remove(subscriber)

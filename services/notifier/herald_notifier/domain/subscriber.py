@@ -12,11 +12,31 @@ from herald_notifier.domain.delivery import Delivery
 
 
 class Subscriber:
-    __slots__ = ("_queue", "cut_off", "department", "employee_id")
+    __slots__ = (
+        "_queue",
+        "allocations",
+        "cut_off",
+        "department",
+        "departments",
+        "employee_id",
+        "private",
+    )
 
-    def __init__(self, employee_id: str, department: str, capacity: int) -> None:
+    def __init__(
+        self,
+        employee_id: str,
+        department: str,
+        capacity: int,
+        *,
+        private: bool = True,
+        departments: frozenset[str] = frozenset(),
+        allocations: frozenset[str] = frozenset(),
+    ) -> None:
         self.employee_id = employee_id
         self.department = department
+        self.private = private  # reads the employee's own channel
+        self.departments = departments  # department channels it watches
+        self.allocations = allocations  # allocation progress channels it watches
         self.cut_off = False
         self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(maxsize=capacity + 1)
 

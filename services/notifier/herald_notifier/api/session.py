@@ -1,0 +1,82 @@
+"""Browser credentials for streams: the HttpOnly session cookie and single-use tickets."""
+
+from __future__ import annotations
+
+import time
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel
+
+from herald_common.auth.principal import Principal
+from herald_notifier.runtime import NotifierRuntime, get_runtime
+from herald_web.auth import authenticated, get_authenticator
+from herald_web.errors import error_responses
+
+router = APIRouter(tags=["session"])
+
+
+class StreamTicket(BaseModel):
+    ticket: str
+    expires_in: int
+
+
+class Session(BaseModel):
+    subject: str
+    expires_in: int
+
+
+def cookie_or_bearer(request: Request) -> Principal:
+    return get_authenticator(request).authenticate(request, allow_cookie=True)
+
+
+@router.post(
+    "/v1/stream-tickets",
+    status_code=201,
+    response_model=StreamTicket,
+    responses=error_responses(401, 403),
+)
+async def issue_ticket(
+    runtime: Annotated[NotifierRuntime, Depends(get_runtime)],
+    principal: Annotated[Principal, Depends(cookie_or_bearer)],
+) -> StreamTicket:
+    """A ticket for one `GET /v1/stream?ticket=...`, valid for a few seconds, usable once."""
+    ticket = await runtime.tickets.issue(principal)
+    return StreamTicket(ticket=ticket, expires_in=runtime.tickets.ttl_seconds)
+
+
+@router.post("/v1/session", response_model=Session, responses=error_responses(401))
+async def open_session(
+    request: Request,
+    response: Response,
+    principal: Annotated[Principal, Depends(authenticated)],
+) -> Session:
+    """Trade a Bearer token for an HttpOnly, Secure, SameSite=Strict cookie for streams."""
+    settings = get_authenticator(request).settings
+    token = get_authenticator(request).bearer(request)
+    assert token is not None  # `authenticated` accepted a Bearer header
+    lifetime = max(0, (principal.expires_at or int(time.time())) - int(time.time()))
+    response.set_cookie(
+        settings.session_cookie,
+        token,
+        max_age=lifetime,
+        path="/v1",
+        httponly=True,
+        secure=settings.session_cookie_secure,
+        samesite="strict",
+    )
+    return Session(subject=principal.subject, expires_in=lifetime)
+
+
+@router.delete("/v1/session", status_code=204)
+async def close_session(request: Request) -> Response:
+    settings = get_authenticator(request).settings
+    response = Response(status_code=204)
+    response.delete_cookie(
+        settings.session_cookie,
+        path="/v1",
+        httponly=True,
+        secure=settings.session_cookie_secure,
+        samesite="strict",
+    )
+    return response

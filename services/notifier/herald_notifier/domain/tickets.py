@@ -1,0 +1,61 @@
+"""Single-use stream tickets: EventSource cannot send headers, and a token in a URL leaks.
+
+A ticket is a random string valid for seconds; only its SHA-256 is stored, and redeeming
+it marks it used in the same statement, so it works once across every replica.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from herald_common.auth.principal import Principal
+
+
+def _digest(ticket: str) -> str:
+    return hashlib.sha256(ticket.encode()).hexdigest()
+
+
+class TicketStore:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], ttl_seconds: int) -> None:
+        self._pool = pool
+        self.ttl_seconds = ttl_seconds
+
+    async def issue(self, principal: Principal) -> str:
+        ticket = secrets.token_urlsafe(32)
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO stream_tickets (ticket_hash, subject, roles, manages, expires_at)"
+                " VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s))",
+                (
+                    _digest(ticket),
+                    principal.subject,
+                    sorted(principal.roles),
+                    principal.manages,
+                    self.ttl_seconds,
+                ),
+            )
+            # Housekeeping: expired tickets are useless; keep the table small.
+            await conn.execute(
+                "DELETE FROM stream_tickets WHERE expires_at < now() - interval '1 hour'"
+            )
+        return ticket
+
+    async def redeem(self, ticket: str) -> Principal | None:
+        if not 1 <= len(ticket) <= 128:
+            return None
+        async with self._pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "UPDATE stream_tickets SET used_at = now() WHERE ticket_hash = %s"
+                    " AND used_at IS NULL AND expires_at > now()"
+                    " RETURNING subject, roles, manages",
+                    (_digest(ticket),),
+                )
+            ).fetchone()
+        if row is None:
+            return None
+        return Principal(subject=row[0], roles=frozenset(row[1]), manages=row[2])

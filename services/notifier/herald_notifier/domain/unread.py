@@ -1,0 +1,54 @@
+"""Unread-count frames: after every change of an employee's count, each of their streams hears it.
+
+Changes arrive from two places: new notifications (the Kafka consumer) and read marks
+(PostgreSQL NOTIFY from the API). Both only mark the employee; a background task counts
+marked employees in one query per round and sends each of their streams the new count.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+
+from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.inbox import Inbox
+from herald_notifier.domain.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+UNREAD_COUNT = "unread-count"
+
+
+def unread_frame(employee_id: str, unread: int) -> Delivery:
+    return Delivery(None, UNREAD_COUNT, employee_id, "", json.dumps({"unread": unread}))
+
+
+class UnreadCounter:
+    def __init__(self, inbox: Inbox, registry: Registry) -> None:
+        self._inbox = inbox
+        self._registry = registry
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+
+    def mark(self, employee_id: str) -> None:
+        # Only employees with a stream on this replica need counting here.
+        if self._registry.has_private(employee_id):
+            self._pending.add(employee_id)
+            self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, set()
+            try:
+                counts = await self._inbox.unread_counts(batch)
+            except Exception:
+                logger.exception("counting unread notifications failed; will retry")
+                self._pending |= batch
+                await asyncio.sleep(1)
+                self._wake.set()
+                continue
+            for employee_id, unread in counts.items():
+                self._registry.dispatch_private(employee_id, unread_frame(employee_id, unread))

@@ -1,0 +1,34 @@
+"""Tokens for tests, signed with the session's random HS256 secret."""
+
+from __future__ import annotations
+
+from pydantic import SecretStr
+
+from herald_common.auth.settings import AuthSettings
+from herald_common.auth.tokens import mint_token
+
+
+def auth_settings(secret: str) -> AuthSettings:
+    return AuthSettings(hs256_secret=SecretStr(secret))
+
+
+def token(
+    secret: str,
+    subject: str,
+    roles: list[str],
+    manages: str | None = None,
+    ttl_seconds: int = 3600,
+) -> str:
+    return mint_token(
+        auth_settings(secret),
+        subject=subject,
+        roles=roles,
+        manages=manages,
+        ttl_seconds=ttl_seconds,
+    )
+
+
+def bearer(
+    secret: str, subject: str, roles: list[str], manages: str | None = None
+) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token(secret, subject, roles, manages)}"}
