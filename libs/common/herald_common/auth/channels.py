@@ -40,7 +40,7 @@ class Channel:
 
 
 def parse_channel(name: str) -> Channel:
-    if not name or len(name) > MAX_CHANNEL_LENGTH or not CHANNEL_PATTERN.match(name):
+    if not name or len(name) > MAX_CHANNEL_LENGTH or not CHANNEL_PATTERN.fullmatch(name):
         raise InvalidChannel(
             f"channel names are 1-{MAX_CHANNEL_LENGTH} characters of [-a-zA-Z0-9_=@,.;]"
         )

@@ -51,15 +51,15 @@ class CsvRejected(Exception):
 
 def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]:
     errors = []
-    if not _ID.match(values["employee_id"]):
+    if not _ID.fullmatch(values["employee_id"]):
         errors.append(RowError(line, "employee_id", "must be 1-64 of A-Z a-z 0-9 _ . -"))
     if not 1 <= len(values["name"]) <= 200:
         errors.append(RowError(line, "name", "must be 1-200 characters"))
-    if not _EMAIL.match(values["email"]) or len(values["email"]) > 320:
+    if not _EMAIL.fullmatch(values["email"]) or len(values["email"]) > 320:
         errors.append(RowError(line, "email", "is not an email address"))
     if not 1 <= len(values["department"]) <= 64:
         errors.append(RowError(line, "department", "must be 1-64 characters"))
-    if not _GRADE.match(values["grade"]):
+    if not _GRADE.fullmatch(values["grade"]):
         errors.append(RowError(line, "grade", "must be G1 to G9"))
     try:
         hired = date.fromisoformat(values["hired_on"])

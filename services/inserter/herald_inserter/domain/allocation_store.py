@@ -71,28 +71,28 @@ class AllocationStore:
     async def write(self, request: AllocationRequested) -> WriteOutcome:
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
+            # The API commits its row only after Kafka acknowledged the request, so the row
+            # may still be in flight; ON CONFLICT waits for that commit. A request written
+            # straight to the topic by another system is recorded here like our own.
+            await conn.execute(
+                "INSERT INTO allocations (id, request_hash, voucher, criteria, requested_at)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                (
+                    request.allocation_id,
+                    request_fingerprint(request.voucher, request.criteria),
+                    Jsonb(request.voucher.model_dump(mode="json")),
+                    Jsonb(request.criteria.model_dump(mode="json")),
+                    request.requested_at,
+                ),
+            )
             row = await (
                 await conn.execute(
                     "SELECT status, inserted_at FROM allocations WHERE id = %s FOR UPDATE",
                     (request.allocation_id,),
                 )
             ).fetchone()
-            if row is None:
-                # Written straight to the topic by another system: record it like our own.
-                await conn.execute(
-                    "INSERT INTO allocations (id, request_hash, voucher, criteria, requested_at)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (
-                        request.allocation_id,
-                        request_fingerprint(request.voucher, request.criteria),
-                        Jsonb(request.voucher.model_dump(mode="json")),
-                        Jsonb(request.criteria.model_dump(mode="json")),
-                        request.requested_at,
-                    ),
-                )
-                status, inserted_at = "requested", None
-            else:
-                status, inserted_at = row
+            assert row is not None
+            status, inserted_at = row
             if inserted_at is not None:
                 created_at, written = await load_notifications(
                     conn, allocation_id=request.allocation_id

@@ -51,28 +51,28 @@ class PushStore:
     async def write(self, request: NotificationRequested) -> WriteOutcome:
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
+            # The API commits its row only after Kafka acknowledged the request, so the row
+            # may still be in flight; ON CONFLICT waits for that commit. A request written
+            # straight to the topic by another system is recorded here like our own.
+            await conn.execute(
+                "INSERT INTO pushes (id, requested_by, request_hash, request, requested_at)"
+                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                (
+                    request.push_id,
+                    request.requested_by,
+                    push_fingerprint(request.title, request.body, request.data, request.target),
+                    json.dumps(request.model_dump(mode="json")),
+                    request.requested_at,
+                ),
+            )
             row = await (
                 await conn.execute(
                     "SELECT status, inserted_at FROM pushes WHERE id = %s FOR UPDATE",
                     (request.push_id,),
                 )
             ).fetchone()
-            if row is None:
-                # Written straight to the topic by another system: record it like our own.
-                await conn.execute(
-                    "INSERT INTO pushes (id, requested_by, request_hash, request, requested_at)"
-                    " VALUES (%s, %s, %s, %s, %s)",
-                    (
-                        request.push_id,
-                        request.requested_by,
-                        push_fingerprint(request.title, request.body, request.data, request.target),
-                        json.dumps(request.model_dump(mode="json")),
-                        request.requested_at,
-                    ),
-                )
-                status, inserted_at = "requested", None
-            else:
-                status, inserted_at = row
+            assert row is not None
+            status, inserted_at = row
             if inserted_at is not None:
                 created_at, written = await load_notifications(conn, push_id=request.push_id)
                 logger.info("push %s already written (%s)", request.push_id, status)
