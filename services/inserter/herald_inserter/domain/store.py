@@ -177,8 +177,9 @@ class AllocationStore:
         rows = await (
             await conn.execute(
                 "SELECT id, employee_id, department, payload, created_at FROM notifications"
-                " WHERE allocation_id = %s ORDER BY id",
-                (allocation_id,),
+                " WHERE allocation_id = %s AND kind = %s ORDER BY id",
+                # Other kinds refer to the allocation too (a manager's summary).
+                (allocation_id, VOUCHER_ALLOCATED),
             )
         ).fetchall()
         created_at = rows[0][4] if rows else datetime.now(UTC)
