@@ -534,3 +534,26 @@ async def test_an_email_interrupted_mid_send_is_never_sent_again(
     assert smtp.messages(allocation_id) == []
     letters = await dead_letters(herald_env, {boss.id})
     assert b"outcome unknown" in letters[boss.id]["herald.dlq.reason"]
+
+
+async def test_a_connection_lost_before_the_relay_confirmed_is_not_retried(
+    services, smtp, herald_env, api
+):
+    department = unique("Vanish")
+    boss, members = team(
+        unique("VA"), department, 1, email=f"vanish-{secrets.token_hex(3)}@example.com"
+    )
+    await load(api, [boss, *members])
+    allocation_id = await allocate(api, [department])
+
+    # The relay may have the message (here it does): sending again could make two.
+    assert await settled(herald_env.database_url, allocation_id, 1) == {boss.id: ("unknown", 1)}
+    letters = await dead_letters(herald_env, {boss.id})
+    assert (
+        b"connection lost while the message was being sent" in letters[boss.id]["herald.dlq.reason"]
+    )
+
+    tp, offset = await redeliver(herald_env, await completion_record(herald_env, allocation_id))
+    await consumed(herald_env, tp, offset)
+    assert email_states(herald_env.database_url, allocation_id) == {boss.id: ("unknown", 1)}
+    assert len(smtp.messages(allocation_id)) == 1

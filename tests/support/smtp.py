@@ -1,7 +1,9 @@
 """A real SMTP server on loopback (aiosmtpd) that records what it accepts.
 
 Recipients whose address starts with `reject` are refused for good (550), those starting
-with `tempfail` are asked to come back later (451), so tests can drive both paths.
+with `tempfail` are asked to come back later (451). For `vanish` the server keeps the
+message but drops the connection before confirming it, as a relay that crashes mid-reply
+(or a network cut) would: the sender cannot know whether it was delivered.
 """
 
 from __future__ import annotations
@@ -53,6 +55,8 @@ class RecordingHandler:
             self.received.append(
                 Received(envelope.mail_from, list(envelope.rcpt_tos), raw, message)
             )
+        if any(r.startswith("vanish") for r in envelope.rcpt_tos):
+            server.transport.close()
         return "250 2.0.0 accepted"
 
 
