@@ -143,7 +143,15 @@ def test_line_breaks_in_data_cannot_add_headers_or_lines():
 
 
 @pytest.mark.parametrize(
-    "address", ["mia@example.com\r\nBcc: spy@evil.example", "two@at@example.com", "nobody"]
+    "address",
+    [
+        "mia@example.com\r\nBcc: spy@evil.example",
+        "two@at@example.com",
+        "nobody",
+        "<mia@example.com>",
+        "mia@",
+        "mia smith@example.com",
+    ],
 )
 def test_unusable_addresses_are_refused(address):
     summary = _summary()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from decimal import Decimal
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, parseaddr
@@ -143,14 +144,20 @@ def compose(
     """The email for one summary. Raises ValueError for an address that cannot be used."""
     allocation, manager = summary.allocation, summary.manager
     address = manager.email.strip()
+    unusable = ValueError(f"unusable email address for {manager.employee_id}")
     if oneline(address) != address or address.count("@") != 1:
-        raise ValueError(f"unusable email address for {manager.employee_id}")
+        raise unusable
+    try:
+        recipient = Address(display_name=oneline(manager.name), addr_spec=address)
+    except (ValueError, IndexError, MessageError) as exc:
+        # The stdlib parser signals a bad address in several ways, not all ValueError.
+        raise unusable from exc
     link = link_base_url.rstrip("/") + allocation_path(allocation.allocation_id)
     text, html = templates.render(summary, link)
     message = EmailMessage()
     message["Subject"] = title(allocation, summary.team_recipients)
     message["From"] = sender
-    message["To"] = Address(display_name=oneline(manager.name), addr_spec=address)
+    message["To"] = recipient
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id(
         allocation.allocation_id, manager.employee_id, parseaddr(sender)[1].rpartition("@")[2]
