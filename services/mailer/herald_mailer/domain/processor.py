@@ -193,6 +193,11 @@ class CompletionProcessor:
         attempts: dict[str, int],
     ) -> bool:
         """One attempt at one manager's email; True if it should be tried again."""
+        # Read before claiming: a database failure here must not leave a claim behind,
+        # which would later read as "may have been sent".
+        summary = await self._store.load(
+            allocation_id, manager_id, completed_at, self._email.max_listed_members
+        )
         claim = await self._store.claim(allocation_id, manager_id)
         if claim is None:
             return False  # settled meanwhile by another consumer of this record
@@ -207,9 +212,6 @@ class CompletionProcessor:
                 )
             )
 
-        summary = await self._store.load(
-            allocation_id, manager_id, completed_at, self._email.max_listed_members
-        )
         try:
             if summary is None:
                 raise ValueError(f"manager {manager_id} is no longer in the directory")
@@ -227,7 +229,9 @@ class CompletionProcessor:
 
         started = time.perf_counter()
         try:
-            await self._sender.send(message, self._email.envelope_sender, summary.manager.email)
+            await self._sender.send(
+                message, self._email.envelope_sender, summary.manager.email.strip()
+            )
         except DeliveryError as exc:
             reason = f"summary email to manager {manager_id}: {exc.reason}"
             if exc.outcome == "retry" and attempts[manager_id] < self._retry.max_attempts:
