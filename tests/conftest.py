@@ -22,6 +22,7 @@ from herald_common.settings import KafkaSettings, TopicSettings
 from herald_common.topics import delete_topics, ensure_topics
 from tests.support.auth import bearer
 from tests.support.processes import ServiceProcess, free_port
+from tests.support.smtp import SmtpServer
 from tests.support.stack import Infrastructure, infrastructure
 
 
@@ -110,6 +111,14 @@ def herald_env(
         drop_database(infra, database)
 
 
+@pytest.fixture(scope="session")
+def smtp() -> Iterator[SmtpServer]:
+    """The SMTP server the mailer sends to; session-wide, like the mailer itself."""
+    server = SmtpServer(free_port()).start()
+    yield server
+    server.stop()
+
+
 @dataclass
 class RunningServices:
     allocation_url: str
@@ -117,12 +126,15 @@ class RunningServices:
     inserter: ServiceProcess
     allocation: ServiceProcess
     notifier: ServiceProcess
+    mailer_url: str
+    mailer: ServiceProcess
 
 
 @pytest.fixture(scope="session")
-def services(herald_env: HeraldEnv) -> Iterator[RunningServices]:
+def services(herald_env: HeraldEnv, smtp: SmtpServer) -> Iterator[RunningServices]:
     base = herald_env.variables()
     allocation_port, notifier_port, inserter_port = free_port(), free_port(), free_port()
+    mailer_port = free_port()
     allocation = ServiceProcess(
         "allocation",
         "herald_allocation",
@@ -145,18 +157,34 @@ def services(herald_env: HeraldEnv) -> Iterator[RunningServices]:
         {**base, "HERALD_NOTIFIER_PORT": str(notifier_port)},
         herald_env.log_dir,
     ).start()
+    mailer = ServiceProcess(
+        "mailer",
+        "herald_mailer",
+        {
+            **base,
+            "HERALD_MAILER_PORT": str(mailer_port),
+            "HERALD_MAILER_SMTP_PORT": str(smtp.port),
+            "HERALD_MAILER_MAX_ATTEMPTS": "8",
+            "HERALD_MAILER_RETRY_INITIAL_SECONDS": "0.2",
+            "HERALD_MAILER_RETRY_MAX_SECONDS": "1",
+        },
+        herald_env.log_dir,
+    ).start()
     running = RunningServices(
         f"http://127.0.0.1:{allocation_port}",
         f"http://127.0.0.1:{notifier_port}",
         inserter,
         allocation,
         notifier,
+        f"http://127.0.0.1:{mailer_port}",
+        mailer,
     )
     try:
         allocation.wait_http(f"{running.allocation_url}/readyz")
         notifier.wait_http(f"{running.notifier_url}/readyz")
         inserter.wait_http(f"http://127.0.0.1:{inserter_port}/healthz")
+        mailer.wait_http(f"{running.mailer_url}/readyz")
         yield running
     finally:
-        for service in (notifier, inserter, allocation):
+        for service in (mailer, notifier, inserter, allocation):
             service.stop()

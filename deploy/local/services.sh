@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Herald's three services on the local stack, as background processes.
+# Herald's services on the local stack, as background processes.
 #   start   start the stack, migrate, create topics, seed demo data, start the services
+#           (and, unless HERALD_MAILER_SMTP_HOST names a relay, a local SMTP sink that
+#           logs every email instead of delivering it)
 #   stop    stop the services (the stack keeps running; `stack.sh stop` stops it)
 #   status  which services are running
 # Pid files and logs live under $HERALD_HOME/run.
@@ -15,7 +17,11 @@ DEMO_EMPLOYEES=${HERALD_DEMO_EMPLOYEES:-2000}
 ALLOCATION_PORT=${HERALD_ALLOCATION_PORT:-8001}
 NOTIFIER_PORT=${HERALD_NOTIFIER_PORT:-8002}
 INSERTER_PORT=${HERALD_INSERTER_WEB_PORT:-6066}
-SERVICES=(allocation inserter notifier)
+MAILER_PORT=${HERALD_MAILER_PORT:-8003}
+SMTP_SINK_PORT=${HERALD_SMTP_SINK_PORT:-1025}
+SERVICES=(allocation inserter notifier mailer)
+# Stopped and reported like the services, started only when no relay is configured.
+PROCESSES=("${SERVICES[@]}" smtp-sink)
 
 log() { printf '[herald] %s\n' "$*" >&2; }
 
@@ -39,12 +45,15 @@ wait_http() {
 
 start_service() {
   local name=$1
+  shift
+  local command=("$@")
+  (( ${#command[@]} )) || command=("$VENV_BIN/python" -m "herald_$name")
   if running "$name"; then
     log "$name already running (pid $(cat "$RUN_DIR/$name.pid"))"
     return
   fi
   # setsid: the service outlives the shell that started it.
-  setsid "$VENV_BIN/python" -m "herald_$name" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
+  setsid "${command[@]}" >>"$RUN_DIR/$name.log" 2>&1 </dev/null &
   echo $! >"$RUN_DIR/$name.pid"
   log "started $name (pid $!), log: $RUN_DIR/$name.log"
 }
@@ -57,9 +66,17 @@ start() {
   source "$HERALD_HOME/stack.env"
   set +a
   export HERALD_ALLOCATION_PORT=$ALLOCATION_PORT HERALD_NOTIFIER_PORT=$NOTIFIER_PORT
-  export HERALD_INSERTER_WEB_PORT=$INSERTER_PORT
+  export HERALD_INSERTER_WEB_PORT=$INSERTER_PORT HERALD_MAILER_PORT=$MAILER_PORT
   # The local stack has no identity provider yet: streams name the employee directly.
-  export HERALD_NOTIFIER_DEV_MODE=true
+  export HERALD_NOTIFIER_DEV_MODE=true HERALD_MAILER_DEV_MODE=true
+  local emails="the relay at $HERALD_MAILER_SMTP_HOST"
+  if [[ -z ${HERALD_MAILER_SMTP_HOST:-} ]]; then
+    # No relay configured: managers' summaries go to a sink that prints them to its log.
+    export HERALD_MAILER_SMTP_HOST=127.0.0.1 HERALD_MAILER_SMTP_PORT=$SMTP_SINK_PORT
+    PYTHONUNBUFFERED=1 start_service smtp-sink "$VENV_BIN/python" -m aiosmtpd -n \
+      -l "127.0.0.1:$SMTP_SINK_PORT" -c aiosmtpd.handlers.Debugging stdout
+    emails="$RUN_DIR/smtp-sink.log (local sink on port $SMTP_SINK_PORT)"
+  fi
   "$VENV_BIN/herald" db migrate
   "$VENV_BIN/herald" kafka create-topics
   "$VENV_BIN/herald" demo seed --employees "$DEMO_EMPLOYEES"
@@ -67,12 +84,15 @@ start() {
   wait_http allocation "http://127.0.0.1:$ALLOCATION_PORT/readyz"
   wait_http notifier "http://127.0.0.1:$NOTIFIER_PORT/readyz"
   wait_http inserter "http://127.0.0.1:$INSERTER_PORT/healthz"
+  wait_http mailer "http://127.0.0.1:$MAILER_PORT/readyz"
   cat <<EOF
 
 Herald is running.
   Allocation API  http://127.0.0.1:$ALLOCATION_PORT/docs
   Notifier (SSE)  http://127.0.0.1:$NOTIFIER_PORT/v1/stream?employee_id=E000001
   Inserter        http://127.0.0.1:$INSERTER_PORT/metrics
+  Mailer          http://127.0.0.1:$MAILER_PORT/docs
+  Emails          $emails
   Kafka           $HERALD_KAFKA_BOOTSTRAP
   PostgreSQL      $HERALD_DATABASE_URL
 Logs: $RUN_DIR/*.log    Stop: make stop
@@ -81,7 +101,7 @@ EOF
 
 stop() {
   local name pid
-  for name in "${SERVICES[@]}"; do
+  for name in "${PROCESSES[@]}"; do
     if running "$name"; then
       pid=$(cat "$RUN_DIR/$name.pid")
       kill -TERM "$pid" 2>/dev/null || true
@@ -98,7 +118,7 @@ stop() {
 
 status() {
   local name
-  for name in "${SERVICES[@]}"; do
+  for name in "${PROCESSES[@]}"; do
     if running "$name"; then
       echo "$name: running (pid $(cat "$RUN_DIR/$name.pid"))"
     else

@@ -22,10 +22,13 @@ VOUCHER_ALLOCATED = "herald.voucher.allocated"
 ALLOCATION_COMPLETED = "herald.allocation.completed"
 NOTIFICATION_REQUESTED = "herald.notification.requested"
 NOTIFICATION_PUSHED = "herald.notification.pushed"
+# A per-employee kind on the pushed topic: a manager's summary of one allocation.
+ALLOCATION_SUMMARY = "herald.allocation.summary"
 
 SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"
 SOURCE_PUSH = "/herald/push"
+SOURCE_MAILER = "/herald/mailer"
 
 DataT = TypeVar("DataT", bound=BaseModel)
 

@@ -76,16 +76,19 @@ def employees() -> None:
 @employees.command("import")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 def employees_import(file: Path) -> None:
-    """Load FILE (CSV: employee_id,name,email,department,grade,hired_on); all rows or none."""
+    """Load FILE (CSV: employee_id,name,email,department,grade,hired_on[,manager_id]).
+
+    All rows or none. Without a manager_id column, managers stay as they are.
+    """
     try:
         rows = parse_employee_csv(file.read_text(encoding="utf-8-sig"))
+        result = asyncio.run(_load(rows, "importing"))
     except CsvRejected as exc:
         for error in exc.errors:
             click.echo(f"{file}:{error.line}: {error.field}: {error.message}", err=True)
         raise click.ClickException(
             f"{exc.total_errors} problem(s) found; nothing was imported"
         ) from exc
-    result = asyncio.run(_load(rows, "importing"))
     click.echo(f"imported {len(rows)} employee(s): {result.inserted} new, {result.updated} updated")
 
 
@@ -100,7 +103,11 @@ def demo() -> None:
 )
 @click.option("--seed", type=int, default=7, show_default=True, help="Same seed, same people.")
 def demo_seed(count: int, seed: int) -> None:
-    """Generate COUNT realistic employees (re-running updates the same ids)."""
+    """Generate COUNT realistic employees (re-running updates the same ids).
+
+    The first person generated in each department manages it; everyone else in the
+    department reports to them.
+    """
     rows = list(demo_employees(count, seed=seed))
     result = asyncio.run(_load(rows, "seeding"))
     click.echo(f"seeded {count} employee(s): {result.inserted} new, {result.updated} updated")

@@ -57,6 +57,8 @@ async def import_employee_csv(
         raise HTTPException(400, f"CSV is not UTF-8: {exc}") from exc
     try:
         rows = parse_employee_csv(text)
+        async with runtime.pool.connection() as conn:
+            result = await import_employees(conn, rows)
     except CsvRejected as exc:
         return JSONResponse(
             status_code=422,
@@ -68,8 +70,6 @@ async def import_employee_csv(
                 ],
             },
         )
-    async with runtime.pool.connection() as conn:
-        result = await import_employees(conn, rows)
     runtime.metrics.employees_imported.inc(len(rows))
     return ImportSummary(inserted=result.inserted, updated=result.updated)
 

@@ -95,6 +95,7 @@ class EmployeeView(BaseModel):
     department: str
     grade: str
     hired_on: date
+    manager_id: str | None
 
 
 class EmployeePage(BaseModel):

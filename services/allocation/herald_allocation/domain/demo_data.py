@@ -117,16 +117,22 @@ def demo_employees(
     grades = list(GRADES)
     grade_weights = list(GRADES.values())
     width = max(6, len(str(count)))
+    # The first person drawn for a department manages it, so a manager is always
+    # generated (and imported) before anyone who reports to them.
+    managers: dict[str, str] = {}
     for n in range(1, count + 1):
         first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
         employee_id = f"{id_prefix}{n:0{width}d}"
         # Up to 25 years of service, skewed towards recent hires.
         days = int(rng.triangular(0, 25 * 365, 2 * 365))
+        department = rng.choices(departments, department_weights)[0]
+        manager = managers.setdefault(department, employee_id)
         yield EmployeeRow(
             employee_id=employee_id,
             name=f"{first} {last}",
             email=f"{_ascii(first)}.{_ascii(last)}.{employee_id.lower()}@example.com",
-            department=rng.choices(departments, department_weights)[0],
+            department=department,
             grade=rng.choices(grades, grade_weights)[0],
             hired_on=today - timedelta(days=days),
+            manager_id="" if manager == employee_id else manager,
         )

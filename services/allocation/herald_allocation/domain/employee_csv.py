@@ -1,7 +1,9 @@
 """Employee CSV: parsing with every bad row reported by line number, and a COPY load.
 
 A file is loaded whole or not at all: rows are validated first, then copied into a
-temporary table and upserted in one transaction.
+temporary table, checked against the directory (managers must exist) and upserted in one
+transaction. `manager_id` is optional: a file without that column leaves managers as
+they are, so older files stay valid.
 """
 
 from __future__ import annotations
@@ -14,11 +16,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, AsyncCursor
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 COLUMNS = ("employee_id", "name", "email", "department", "grade", "hired_on")
+MANAGER_COLUMN = "manager_id"
 
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 _GRADE = re.compile(r"^G[1-9]$")
@@ -33,6 +36,10 @@ class EmployeeRow:
     department: str
     grade: str
     hired_on: date
+    # None: the file has no manager column (keep what the directory says); "": no manager.
+    manager_id: str | None = None
+    # Where the row came from, to name it in errors found only against the database.
+    line: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +74,12 @@ def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]
             errors.append(RowError(line, "hired_on", "is in the future"))
     except ValueError:
         errors.append(RowError(line, "hired_on", "must be a date YYYY-MM-DD"))
+    manager = values.get(MANAGER_COLUMN)
+    if manager:
+        if not _ID.match(manager):
+            errors.append(RowError(line, MANAGER_COLUMN, "must be 1-64 of A-Z a-z 0-9 _ . -"))
+        elif manager == values["employee_id"]:
+            errors.append(RowError(line, MANAGER_COLUMN, "an employee cannot manage themselves"))
     return errors
 
 
@@ -81,16 +94,17 @@ def parse_employee_csv(
     if missing:
         raise CsvRejected([RowError(1, ",".join(missing), "missing column(s) in header")], 1)
     reader.fieldnames = header
+    columns = (*COLUMNS, MANAGER_COLUMN) if MANAGER_COLUMN in header else COLUMNS
     rows: list[EmployeeRow] = []
     errors: list[RowError] = []
     first_line_of: dict[str, int] = {}
     try:
         for record in reader:
             line = reader.line_num
-            if None in record or any(record.get(c) is None for c in COLUMNS):
+            if None in record or any(record.get(c) is None for c in columns):
                 errors.append(RowError(line, "*", f"expected {len(header)} fields"))
                 continue
-            values = {c: (record[c] or "").strip() for c in COLUMNS}
+            values = {c: (record[c] or "").strip() for c in columns}
             row_errors = _check_row(values, line, today)
             seen = first_line_of.setdefault(values["employee_id"], line)
             if seen != line:
@@ -108,6 +122,8 @@ def parse_employee_csv(
                     values["department"],
                     values["grade"],
                     date.fromisoformat(values["hired_on"]),
+                    manager_id=values.get(MANAGER_COLUMN),
+                    line=line,
                 )
             )
     except csv.Error as exc:
@@ -128,16 +144,24 @@ async def import_employees(
     rows: Iterable[EmployeeRow],
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
-    """Upsert the rows in one transaction (an id already known is updated)."""
+    """Upsert the rows in one transaction (an id already known is updated).
+
+    Raises CsvRejected, with nothing imported, when a row names a manager that is neither
+    in the file nor in the directory.
+    """
+    managers_given = False
     async with conn.transaction():
         await conn.execute(
-            "CREATE TEMP TABLE employee_import (LIKE employees INCLUDING DEFAULTS) ON COMMIT DROP"
+            "CREATE TEMP TABLE employee_import (LIKE employees INCLUDING DEFAULTS,"
+            " source_line integer) ON COMMIT DROP"
         )
         async with conn.cursor() as cur:
             async with cur.copy(
-                "COPY employee_import (id, name, email, department, grade, hired_on) FROM STDIN"
+                "COPY employee_import (id, name, email, department, grade, hired_on,"
+                " manager_id, source_line) FROM STDIN"
             ) as copy:
                 for count, row in enumerate(rows, 1):
+                    managers_given = managers_given or row.manager_id is not None
                     await copy.write_row(
                         (
                             row.employee_id,
@@ -146,22 +170,49 @@ async def import_employees(
                             row.department,
                             row.grade,
                             row.hired_on,
+                            row.manager_id or None,
+                            row.line,
                         )
                     )
                     if progress is not None and count % 1000 == 0:
                         progress(1000)
+            await _check_managers(cur)
             result = await (
                 await cur.execute(
-                    "INSERT INTO employees (id, name, email, department, grade, hired_on)"
-                    " SELECT id, name, email, department, grade, hired_on FROM employee_import"
+                    "INSERT INTO employees (id, name, email, department, grade, hired_on,"
+                    " manager_id)"
+                    " SELECT id, name, email, department, grade, hired_on, manager_id"
+                    " FROM employee_import"
                     " ON CONFLICT (id) DO UPDATE SET name = EXCLUDED.name, email = EXCLUDED.email,"
                     " department = EXCLUDED.department, grade = EXCLUDED.grade,"
-                    " hired_on = EXCLUDED.hired_on"
-                    " RETURNING (xmax = 0)"
+                    " hired_on = EXCLUDED.hired_on,"
+                    " manager_id = CASE WHEN %(managers_given)s THEN EXCLUDED.manager_id"
+                    " ELSE employees.manager_id END"
+                    " RETURNING (xmax = 0)",
+                    {"managers_given": managers_given},
                 )
             ).fetchall()
     inserted = sum(1 for (is_new,) in result if is_new)
     return ImportResult(inserted=inserted, updated=len(result) - inserted)
+
+
+async def _check_managers(cur: AsyncCursor[Any], max_reported: int = 100) -> None:
+    unknown = await (
+        await cur.execute(
+            "SELECT i.source_line, i.manager_id, count(*) OVER () FROM employee_import i"
+            " WHERE i.manager_id IS NOT NULL"
+            " AND NOT EXISTS (SELECT 1 FROM employee_import j WHERE j.id = i.manager_id)"
+            " AND NOT EXISTS (SELECT 1 FROM employees e WHERE e.id = i.manager_id)"
+            " ORDER BY i.source_line NULLS LAST, i.id LIMIT %s",
+            (max_reported,),
+        )
+    ).fetchall()
+    if unknown:
+        errors = [
+            RowError(line or 0, MANAGER_COLUMN, f"unknown employee {manager!r}")
+            for line, manager, _ in unknown
+        ]
+        raise CsvRejected(errors, unknown[0][2])
 
 
 async def list_directory(
@@ -174,7 +225,7 @@ async def list_directory(
     """Employees in id order, optionally of one department, keyset-paged by id."""
     async with pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(
-            "SELECT id, name, email, department, grade, hired_on FROM employees"
+            "SELECT id, name, email, department, grade, hired_on, manager_id FROM employees"
             " WHERE (%(department)s::text IS NULL OR department = %(department)s)"
             " AND (%(after)s::text IS NULL OR id > %(after)s)"
             " ORDER BY id LIMIT %(limit)s",

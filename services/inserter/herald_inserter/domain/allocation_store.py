@@ -95,7 +95,7 @@ class AllocationStore:
             status, inserted_at = row
             if inserted_at is not None:
                 created_at, written = await load_notifications(
-                    conn, allocation_id=request.allocation_id
+                    conn, VOUCHER_ALLOCATED, allocation_id=request.allocation_id
                 )
                 logger.info("allocation %s already written (%s)", request.allocation_id, status)
                 return WriteOutcome(status, created_at or datetime.now(UTC), written, False)

@@ -79,16 +79,23 @@ async def copy_notifications(
 
 
 async def load_notifications(
-    conn: AsyncConnection, *, allocation_id: UUID | None = None, push_id: UUID | None = None
+    conn: AsyncConnection,
+    kind: str,
+    *,
+    allocation_id: UUID | None = None,
+    push_id: UUID | None = None,
 ) -> tuple[datetime | None, list[IssuedNotification]]:
-    """The rows written earlier for one allocation or push, for publishing them again."""
+    """The rows of one kind written earlier for an allocation or push, to publish again.
+
+    Other kinds can refer to the same allocation (a manager's summary), hence the kind.
+    """
     column, value = ("allocation_id", allocation_id) if allocation_id else ("push_id", push_id)
     cursor = await conn.execute(
         sql.SQL(
             "SELECT id, employee_id, department, payload, created_at FROM notifications"
-            " WHERE {} = %s ORDER BY id"
+            " WHERE {} = %s AND kind = %s ORDER BY id"
         ).format(sql.Identifier(column)),
-        (value,),
+        (value, kind),
     )
     rows = await cursor.fetchall()
     created_at = rows[0][4] if rows else None

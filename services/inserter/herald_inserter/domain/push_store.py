@@ -74,7 +74,9 @@ class PushStore:
             assert row is not None
             status, inserted_at = row
             if inserted_at is not None:
-                created_at, written = await load_notifications(conn, push_id=request.push_id)
+                created_at, written = await load_notifications(
+                    conn, NOTIFICATION_PUSHED, push_id=request.push_id
+                )
                 logger.info("push %s already written (%s)", request.push_id, status)
                 return WriteOutcome(status, created_at or datetime.now(UTC), written, False)
             return await self._insert(conn, request)

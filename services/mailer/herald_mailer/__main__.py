@@ -1,0 +1,3 @@
+from herald_mailer.app import main
+
+main()

@@ -1,0 +1,112 @@
+"""The mailer: FastAPI app factory and lifespan (consumer task, preferences API, probes)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from herald_common.db import create_pool
+from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.kafka import create_consumer, create_producer
+from herald_common.logs import configure_logging
+from herald_mailer.api import health, preferences
+from herald_mailer.domain.compose import Templates
+from herald_mailer.domain.consumer import CompletionConsumer
+from herald_mailer.domain.preferences import PreferenceStore
+from herald_mailer.domain.processor import CompletionProcessor, EmailSettings, RetryPolicy
+from herald_mailer.domain.publisher import SummaryPublisher
+from herald_mailer.domain.smtp import SmtpSender
+from herald_mailer.domain.store import SummaryStore
+from herald_mailer.metrics import MailerMetrics
+from herald_mailer.runtime import MailerRuntime
+from herald_mailer.settings import MailerSettings, load_settings
+from herald_web.auth import Authenticator
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(settings: MailerSettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = MailerMetrics()
+        client_id = f"herald-mailer-{settings.replica_id}"
+        pool = create_pool(settings.database, name="herald-mailer")
+        producer = create_producer(settings.kafka, client_id=client_id)
+        processor = CompletionProcessor(
+            SummaryStore(pool),
+            SummaryPublisher(producer, settings.topics.notification_pushed),
+            SmtpSender(settings),
+            Templates(),
+            DeadLetterPublisher(producer),
+            metrics,
+            EmailSettings(
+                sender=settings.smtp_from,
+                envelope_sender=settings.envelope_sender,
+                link_base_url=settings.link_base_url,
+                max_listed_members=settings.max_listed_members,
+            ),
+            RetryPolicy(
+                settings.max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds
+            ),
+        )
+        consumer = CompletionConsumer(
+            create_consumer(
+                settings.kafka,
+                client_id=client_id,
+                group_id=settings.group_id,
+                auto_offset_reset=settings.auto_offset_reset,
+            ),
+            settings.topics.allocation_completed,
+            processor,
+        )
+        async with contextlib.AsyncExitStack() as resources:
+            await pool.open(wait=True)
+            resources.push_async_callback(pool.close)
+            await producer.start()
+            resources.push_async_callback(producer.stop)
+            resources.push_async_callback(consumer.stop)
+            await consumer.start()
+            consume_task = asyncio.create_task(consumer.run(), name="mailer-consumer")
+            consume_task.add_done_callback(_log_crash)
+            resources.push_async_callback(_cancel, consume_task)
+            app.state.authenticator = Authenticator(settings.auth)
+            app.state.runtime = MailerRuntime(
+                settings, metrics, pool, PreferenceStore(pool), consumer
+            )
+            yield
+
+    app = FastAPI(title="Herald mailer", version="0.1.0", lifespan=lifespan)
+    app.include_router(preferences.router)
+    app.include_router(health.router)
+    return app
+
+
+async def _cancel(task: asyncio.Task[None]) -> None:
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError):
+        await task
+
+
+def _log_crash(task: asyncio.Task[None]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        logger.error("consumer stopped", exc_info=task.exception())
+
+
+def main() -> None:
+    settings = load_settings()
+    configure_logging(settings.log_level)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level.lower(),
+        timeout_graceful_shutdown=5,
+    )

@@ -1,0 +1,169 @@
+"""Summary -> email and in-app text. Every value from the directory or a request is data.
+
+HTML is rendered with autoescaping; the plain-text part and every header get values
+flattened to one line, so a name holding CR/LF can neither add a header nor fake lines
+of the message.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from decimal import Decimal
+from email.errors import MessageError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, parseaddr
+from typing import Any
+from uuid import UUID
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from herald_common.events import ALLOCATION_SUMMARY
+from herald_mailer.domain.summary import Allocation, ManagerSummary
+
+# C0/C1 controls and the Unicode line and paragraph separators.
+_BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+_SPACES = re.compile(r"\s{2,}")
+
+
+def oneline(value: object) -> str:
+    """The value as one line of text: control characters become spaces."""
+    text = _BREAKS.sub(" ", "" if value is None else str(value))
+    return _SPACES.sub(" ", text).strip()
+
+
+def money(value: Decimal | str) -> str:
+    return f"{Decimal(str(value)):.2f}"
+
+
+def when(moment: datetime | None) -> str:
+    return "" if moment is None else moment.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def people(count: int) -> str:
+    return "1 person" if count == 1 else f"{count} people"
+
+
+def describe_criteria(criteria: dict[str, Any]) -> list[tuple[str, str]]:
+    """The allocation's rule as (label, value) lines; no criteria means everyone."""
+    lines = []
+    if criteria.get("departments"):
+        lines.append(("Departments", ", ".join(criteria["departments"])))
+    if criteria.get("grades"):
+        lines.append(("Grades", ", ".join(criteria["grades"])))
+    low, high = criteria.get("min_years_experience"), criteria.get("max_years_experience")
+    if low is not None and high is not None:
+        lines.append(("Experience", f"{low} to {high} years"))
+    elif low is not None:
+        lines.append(("Experience", f"at least {low} years"))
+    elif high is not None:
+        lines.append(("Experience", f"at most {high} years"))
+    return lines or [("Employees", "everyone")]
+
+
+def allocation_path(allocation_id: UUID) -> str:
+    return f"/v1/allocations/{allocation_id}"
+
+
+def title(allocation: Allocation, team_recipients: int) -> str:
+    return oneline(
+        f"{allocation.voucher['name']}: {people(team_recipients)} in your team received it"
+    )
+
+
+def in_app_payload(
+    allocation: Allocation, manager_id: str, department: str, team_recipients: int
+) -> dict[str, Any]:
+    """Data of the manager's `herald.allocation.summary` notification (and inbox row)."""
+    amount, currency = allocation.amount, allocation.currency
+    total = amount * team_recipients
+    return {
+        "allocation_id": str(allocation.allocation_id),
+        "employee_id": manager_id,
+        "department": department,
+        "title": title(allocation, team_recipients),
+        "body": (
+            f"{people(team_recipients)} in your team received {money(amount)} {currency} each,"
+            f" {money(total)} {currency} in total."
+        ),
+        "link": allocation_path(allocation.allocation_id),
+        "totals": {
+            "team_recipients": team_recipients,
+            "allocation_recipients": allocation.recipients,
+            "amount_each": money(amount),
+            "amount_total": money(total),
+            "currency": currency,
+        },
+    }
+
+
+def message_id(allocation_id: UUID, manager_id: str, domain: str) -> str:
+    """The same id for the same (allocation, manager), so any copy is recognisably one mail."""
+    return f"<summary.{allocation_id}.{manager_id.encode().hex()}@{domain}>"
+
+
+class Templates:
+    """The summary templates; built once per app (in the lifespan), never at import."""
+
+    def __init__(self) -> None:
+        loader = PackageLoader("herald_mailer", "templates")
+        self._html = Environment(
+            loader=loader,
+            autoescape=select_autoescape(["html"], default=True),
+            undefined=StrictUndefined,
+        )
+        # Plain text is not HTML: every value is made safe by `oneline` instead.
+        self._text = Environment(
+            loader=loader,
+            autoescape=False,  # noqa: S701
+            undefined=StrictUndefined,
+            finalize=oneline,
+        )
+        for env in (self._html, self._text):
+            env.filters.update(money=money, when=when, people=people)
+
+    def render(self, summary: ManagerSummary, link: str) -> tuple[str, str]:
+        """(plain text, HTML) of one summary."""
+        context = {
+            "summary": summary,
+            "allocation": summary.allocation,
+            "voucher": summary.allocation.voucher,
+            "criteria": describe_criteria(summary.allocation.criteria),
+            "manager": summary.manager,
+            "link": link,
+        }
+        text = self._text.get_template("summary.txt").render(context)
+        html = self._html.get_template("summary.html").render(context)
+        return text, html
+
+
+def compose(
+    templates: Templates, summary: ManagerSummary, *, sender: str, link_base_url: str
+) -> EmailMessage:
+    """The email for one summary. Raises ValueError for an address that cannot be used."""
+    allocation, manager = summary.allocation, summary.manager
+    address = manager.email.strip()
+    unusable = ValueError(f"unusable email address for {manager.employee_id}")
+    if oneline(address) != address or address.count("@") != 1:
+        raise unusable
+    try:
+        recipient = Address(display_name=oneline(manager.name), addr_spec=address)
+    except (ValueError, IndexError, MessageError) as exc:
+        # The stdlib parser signals a bad address in several ways, not all ValueError.
+        raise unusable from exc
+    link = link_base_url.rstrip("/") + allocation_path(allocation.allocation_id)
+    text, html = templates.render(summary, link)
+    message = EmailMessage()
+    message["Subject"] = title(allocation, summary.team_recipients)
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = format_datetime(datetime.now(UTC))
+    message["Message-ID"] = message_id(
+        allocation.allocation_id, manager.employee_id, parseaddr(sender)[1].rpartition("@")[2]
+    )
+    message["X-Herald-Kind"] = ALLOCATION_SUMMARY
+    message["X-Herald-Allocation"] = str(allocation.allocation_id)
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message

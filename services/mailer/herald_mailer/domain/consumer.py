@@ -1,0 +1,82 @@
+"""Kafka -> processor, in a consumer group: each completion is handled by one replica.
+
+Offsets are committed one record at a time, after the record is fully handled. A record
+handled but not committed (crash, rebalance) is handled again, which the summary store
+makes harmless.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError
+
+from herald_common.dead_letter import FailedRecord
+from herald_mailer.domain.processor import CompletionProcessor
+
+logger = logging.getLogger(__name__)
+
+
+def failed_record(record: ConsumerRecord[bytes, bytes]) -> FailedRecord:
+    return FailedRecord(
+        topic=record.topic,
+        partition=record.partition,
+        offset=record.offset,
+        key=record.key,
+        value=record.value,
+        headers=tuple((k, bytes(v)) for k, v in record.headers),
+    )
+
+
+class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, ready: asyncio.Event) -> None:
+        self._ready = ready
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        logger.info(
+            "partitions revoked: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in revoked)
+        )
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        logger.info(
+            "partitions assigned: %s", sorted(f"{tp.topic}[{tp.partition}]" for tp in assigned)
+        )
+        self._ready.set()
+
+
+class CompletionConsumer:
+    def __init__(
+        self, consumer: AIOKafkaConsumer, topic: str, processor: CompletionProcessor
+    ) -> None:
+        self._consumer = consumer
+        self._topic = topic
+        self._processor = processor
+        # Set once the group has given this replica its partitions (possibly none).
+        self.ready = asyncio.Event()
+
+    async def start(self) -> None:
+        self._consumer.subscribe([self._topic], listener=_Assignment(self.ready))
+        await self._consumer.start()
+
+    async def run(self) -> None:
+        while True:
+            batches = await self._consumer.getmany(timeout_ms=1000, max_records=50)
+            for tp, records in batches.items():
+                for record in records:
+                    await self._processor.handle(failed_record(record))
+                    if not await self._commit(tp, record.offset + 1):
+                        break  # the partition moved to another replica mid-batch
+
+    async def _commit(self, tp: TopicPartition, offset: int) -> bool:
+        try:
+            await self._consumer.commit({tp: offset})
+            return True
+        except (CommitFailedError, IllegalStateError) as exc:
+            # Rebalanced away: the new owner re-reads from the last commit, harmlessly.
+            logger.warning("commit of %s[%d]@%d failed: %s", tp.topic, tp.partition, offset, exc)
+            return False
+
+    async def stop(self) -> None:
+        await self._consumer.stop()

@@ -1,0 +1,277 @@
+"""One `herald.allocation.completed` record: summaries in-app first, then one email each.
+
+The record's offset is committed only after this returns, so any crash means the record
+is handled again; every step below is safe to repeat. Emails are the exception that
+needs care: see `store` for the states that keep each to at most one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import TypeVar
+from uuid import UUID
+
+import psycopg
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
+from pydantic import ValidationError
+
+from herald_common.dead_letter import DeadLetterPublisher, FailedRecord, describe
+from herald_common.events import AllocationCompleted, CloudEvent
+from herald_mailer.domain.compose import Templates, compose
+from herald_mailer.domain.publisher import SummaryPublisher
+from herald_mailer.domain.smtp import DeliveryError, SmtpSender
+from herald_mailer.domain.store import SummaryStore
+from herald_mailer.metrics import MailerMetrics
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# Failures of the infrastructure, not of the record: retried until they pass.
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    psycopg.OperationalError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    NotLeaderForPartitionError,
+)
+
+MANAGER_HEADER = "herald.mailer.manager-id"
+
+
+class RejectedRecord(Exception):
+    """Not a completion event this service can read; it goes to the dead-letter topic."""
+
+
+def parse_completed(value: bytes | None) -> CloudEvent[AllocationCompleted]:
+    if value is None:
+        raise RejectedRecord("record has no value")
+    try:
+        return CloudEvent[AllocationCompleted].model_validate_json(value)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors()[:10]
+        )
+        raise RejectedRecord(f"invalid allocation completed event: {problems}") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    max_attempts: int
+    initial_seconds: float
+    max_seconds: float
+
+
+@dataclass(frozen=True, slots=True)
+class EmailSettings:
+    sender: str
+    envelope_sender: str
+    link_base_url: str
+    max_listed_members: int
+
+
+class CompletionProcessor:
+    def __init__(
+        self,
+        store: SummaryStore,
+        publisher: SummaryPublisher,
+        sender: SmtpSender,
+        templates: Templates,
+        dead_letters: DeadLetterPublisher,
+        metrics: MailerMetrics,
+        email: EmailSettings,
+        retry: RetryPolicy,
+    ) -> None:
+        self._store = store
+        self._publisher = publisher
+        self._sender = sender
+        self._templates = templates
+        self._dead_letters = dead_letters
+        self._metrics = metrics
+        self._email = email
+        self._retry = retry
+
+    async def handle(self, record: FailedRecord) -> None:
+        """Handle one consumed record; returns only when its offset may be committed."""
+        try:
+            event = parse_completed(record.value)
+        except RejectedRecord as exc:
+            await self._dead_letter(record, str(exc))
+            self._metrics.completions.labels("rejected").inc()
+            return
+        completed = event.data
+        if completed.status != "completed":
+            logger.info("allocation %s %s; no summaries", completed.allocation_id, completed.status)
+            self._metrics.completions.labels("not_completed").inc()
+            return
+
+        failures = 0
+        delay = self._retry.initial_seconds
+        while True:
+            try:
+                await self.process(record, completed.allocation_id, event.time)
+                self._metrics.completions.labels("summarised").inc()
+                return
+            except TRANSIENT_ERRORS as exc:
+                logger.warning(
+                    "allocation %s: %s; retrying in %.1fs",
+                    completed.allocation_id,
+                    describe(exc),
+                    delay,
+                )
+            except Exception as exc:
+                failures += 1
+                logger.exception(
+                    "summaries of allocation %s failed (attempt %d)",
+                    completed.allocation_id,
+                    failures,
+                )
+                if failures >= self._retry.max_attempts:
+                    await self._dead_letter(record, exc)
+                    self._metrics.completions.labels("failed").inc()
+                    return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._retry.max_seconds)
+
+    async def process(
+        self, record: FailedRecord, allocation_id: UUID, completed_at: datetime | None
+    ) -> None:
+        created = await self._store.create(allocation_id, completed_at)
+        if created:
+            self._metrics.summaries.inc(created)
+            logger.info("allocation %s: %d manager summaries", allocation_id, created)
+        unpublished = await self._store.unpublished(allocation_id)
+        if unpublished:
+            await self._publisher.publish(unpublished)
+            await self._store.mark_pushed(allocation_id, [s.manager_id for s in unpublished])
+        await self._send_emails(record, allocation_id, completed_at)
+
+    async def _send_emails(
+        self, record: FailedRecord, allocation_id: UUID, completed_at: datetime | None
+    ) -> None:
+        for manager_id in await self._store.abandon_in_doubt(allocation_id):
+            self._metrics.emails.labels("unknown").inc()
+            await self._dead_letter(
+                _for_manager(record, manager_id),
+                f"summary email to manager {manager_id}: delivery outcome unknown (the sender"
+                " stopped while sending); not sent again so that it can never arrive twice",
+            )
+        # Rounds over every email still due: a refused one waits for the next round, so
+        # one unreachable mailbox never holds up the others.
+        due = await self._store.due(allocation_id)
+        attempts = dict.fromkeys(due, 0)
+        delay = self._retry.initial_seconds
+        while due:
+            again = []
+            for manager_id in due:
+                attempts[manager_id] += 1
+                if await self._send_one(record, allocation_id, manager_id, completed_at, attempts):
+                    again.append(manager_id)
+            if not again:
+                return
+            logger.warning(
+                "allocation %s: %d summary email(s) not accepted; next try in %.1fs",
+                allocation_id,
+                len(again),
+                delay,
+            )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self._retry.max_seconds)
+            due = again
+
+    async def _send_one(
+        self,
+        record: FailedRecord,
+        allocation_id: UUID,
+        manager_id: str,
+        completed_at: datetime | None,
+        attempts: dict[str, int],
+    ) -> bool:
+        """One attempt at one manager's email; True if it should be tried again."""
+        # Read before claiming: a database failure here must not leave a claim behind,
+        # which would later read as "may have been sent".
+        summary = await self._store.load(
+            allocation_id, manager_id, completed_at, self._email.max_listed_members
+        )
+        claim = await self._store.claim(allocation_id, manager_id)
+        if claim is None:
+            return False  # settled meanwhile by another consumer of this record
+        if claim.status == "skipped":
+            self._metrics.emails.labels("opted_out").inc()
+            return False
+
+        async def settle(status: str, **details: str) -> None:
+            await self._until_recorded(
+                lambda: self._store.settle(
+                    allocation_id, manager_id, claim.attempt, status, **details
+                )
+            )
+
+        try:
+            if summary is None:
+                raise ValueError(f"manager {manager_id} is no longer in the directory")
+            message = compose(
+                self._templates,
+                summary,
+                sender=self._email.sender,
+                link_base_url=self._email.link_base_url,
+            )
+        except ValueError as exc:
+            reason = f"summary email to manager {manager_id} cannot be built: {exc}"
+            await settle("failed", error=reason)
+            await self._give_up(record, manager_id, "failed", reason)
+            return False
+
+        started = time.perf_counter()
+        try:
+            await self._sender.send(
+                message, self._email.envelope_sender, summary.manager.email.strip()
+            )
+        except DeliveryError as exc:
+            reason = f"summary email to manager {manager_id}: {exc.reason}"
+            if exc.outcome == "retry" and attempts[manager_id] < self._retry.max_attempts:
+                await settle("pending", error=reason)
+                self._metrics.emails.labels("retried").inc()
+                return True
+            if exc.outcome == "retry":
+                reason += f" (gave up after {attempts[manager_id]} attempts)"
+            status = "unknown" if exc.outcome == "unknown" else "failed"
+            await settle(status, error=reason)
+            await self._give_up(record, manager_id, status, reason)
+            return False
+        self._metrics.smtp_seconds.observe(time.perf_counter() - started)
+        await settle("sent", message_id=str(message["Message-ID"]))
+        self._metrics.emails.labels("sent").inc()
+        return False
+
+    async def _give_up(
+        self, record: FailedRecord, manager_id: str, outcome: str, reason: str
+    ) -> None:
+        self._metrics.emails.labels(outcome).inc()
+        await self._dead_letter(_for_manager(record, manager_id), reason)
+
+    async def _until_recorded(self, write: Callable[[], Awaitable[T]]) -> T:
+        # What SMTP did is known here and only here: keep trying to write it down rather
+        # than leave the row claimed, which would later read as "outcome unknown".
+        delay = self._retry.initial_seconds
+        while True:
+            try:
+                return await write()
+            except psycopg.OperationalError as exc:
+                logger.warning("cannot record an email outcome: %s; retrying", describe(exc))
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, self._retry.max_seconds)
+
+    async def _dead_letter(self, record: FailedRecord, error: BaseException | str) -> None:
+        await self._dead_letters.publish(record, error)
+        self._metrics.dead_letters.inc()
+
+
+def _for_manager(record: FailedRecord, manager_id: str) -> FailedRecord:
+    """The completion record as dead-lettered for one manager's email."""
+    return replace(record, headers=(*record.headers, (MANAGER_HEADER, manager_id.encode())))

@@ -1,0 +1,255 @@
+"""PostgreSQL side of manager summaries: create them once, then claim and settle each email.
+
+An email's row moves pending -> sending (the claim, committed before SMTP is touched) ->
+sent | pending (refused, try again) | failed | unknown (interrupted mid-send), or
+pending -> skipped when the manager opted out. Only pending and failed rows are ever
+claimed, so an email that may have left is never sent again.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from psycopg import AsyncConnection
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from herald_common.events import ALLOCATION_SUMMARY, SOURCE_MAILER
+from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from herald_mailer.domain.compose import in_app_payload
+from herald_mailer.domain.summary import Allocation, Manager, ManagerSummary, TeamMember
+
+# Recipients of one allocation, by the manager they report to (now, in the directory).
+_TEAMS = (
+    "SELECT m.id, m.department, count(*) FROM employee_vouchers ev"
+    " JOIN employees e ON e.id = ev.employee_id"
+    " JOIN employees m ON m.id = e.manager_id"
+    " WHERE ev.allocation_id = %s GROUP BY m.id, m.department ORDER BY m.id"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class InAppSummary:
+    notification_id: int
+    manager_id: str
+    department: str
+    created_at: datetime
+    payload: dict[str, Any]
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    status: str  # "sending" or "skipped"
+    attempt: int
+
+
+class SummaryStore:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+        self._pool = pool
+
+    async def create(self, allocation_id: UUID, completed_at: datetime | None) -> int:
+        """Create every summary of the allocation (rows and inbox notifications) once."""
+        if await self._has_summaries(allocation_id):
+            return 0
+        async with self._pool.connection() as conn, conn.transaction():
+            # Taken before any id is drawn, like every writer of notifications (0005).
+            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (NOTIFICATIONS_WRITER_LOCK,))
+            if await self._has_summaries(allocation_id, conn):
+                return 0
+            allocation = await self._allocation(conn, allocation_id, completed_at)
+            if allocation is None:
+                return 0
+            teams = await (await conn.execute(_TEAMS, (allocation_id,))).fetchall()
+            for manager_id, department, recipients in teams:
+                payload = in_app_payload(allocation, manager_id, department, recipients)
+                row = await (
+                    await conn.execute(
+                        "INSERT INTO notifications (employee_id, department, kind, source, title,"
+                        " body, payload, allocation_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
+                        " RETURNING id",
+                        (
+                            manager_id,
+                            department,
+                            ALLOCATION_SUMMARY,
+                            SOURCE_MAILER,
+                            payload["title"],
+                            payload["body"],
+                            Jsonb(payload),
+                            allocation_id,
+                        ),
+                    )
+                ).fetchone()
+                assert row is not None
+                await conn.execute(
+                    "INSERT INTO manager_summaries (allocation_id, manager_id, department,"
+                    " recipients, notification_id) VALUES (%s, %s, %s, %s, %s)",
+                    (allocation_id, manager_id, department, recipients, row[0]),
+                )
+            return len(teams)
+
+    async def _has_summaries(
+        self, allocation_id: UUID, conn: AsyncConnection | None = None
+    ) -> bool:
+        query = "SELECT 1 FROM manager_summaries WHERE allocation_id = %s LIMIT 1"
+        if conn is not None:
+            return await (await conn.execute(query, (allocation_id,))).fetchone() is not None
+        async with self._pool.connection() as own:
+            return await (await own.execute(query, (allocation_id,))).fetchone() is not None
+
+    async def _allocation(
+        self, conn: AsyncConnection, allocation_id: UUID, completed_at: datetime | None
+    ) -> Allocation | None:
+        row = await (
+            await conn.execute(
+                "SELECT voucher, criteria, requested_at, coalesce(completed_at, %s),"
+                " inserted_count FROM allocations WHERE id = %s",
+                (completed_at, allocation_id),
+            )
+        ).fetchone()
+        if row is None:
+            return None
+        return Allocation(allocation_id, row[0], row[1], row[2], row[3], row[4])
+
+    async def unpublished(self, allocation_id: UUID) -> list[InAppSummary]:
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    "SELECT n.id, n.employee_id, n.department, n.created_at, n.payload"
+                    " FROM manager_summaries s JOIN notifications n ON n.id = s.notification_id"
+                    " WHERE s.allocation_id = %s AND s.pushed_at IS NULL ORDER BY n.id",
+                    (allocation_id,),
+                )
+            ).fetchall()
+        return [InAppSummary(*row) for row in rows]
+
+    async def mark_pushed(self, allocation_id: UUID, manager_ids: list[str]) -> None:
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE manager_summaries SET pushed_at = now()"
+                " WHERE allocation_id = %s AND manager_id = ANY(%s) AND pushed_at IS NULL",
+                (allocation_id, manager_ids),
+            )
+
+    async def abandon_in_doubt(self, allocation_id: UUID) -> list[str]:
+        """Emails claimed but never settled (the sender died or lost its database): unknown."""
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    "UPDATE manager_summaries SET email_status = 'unknown',"
+                    " last_error = 'interrupted while sending; not sent again'"
+                    " WHERE allocation_id = %s AND email_status = 'sending'"
+                    " RETURNING manager_id",
+                    (allocation_id,),
+                )
+            ).fetchall()
+        return sorted(row[0] for row in rows)
+
+    async def due(self, allocation_id: UUID) -> list[str]:
+        """Managers whose email certainly has not left yet."""
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    "SELECT manager_id FROM manager_summaries WHERE allocation_id = %s"
+                    " AND email_status IN ('pending', 'failed') ORDER BY manager_id",
+                    (allocation_id,),
+                )
+            ).fetchall()
+        return [row[0] for row in rows]
+
+    async def claim(self, allocation_id: UUID, manager_id: str) -> Claim | None:
+        """Take the email for sending (or settle it as skipped if opted out); None if taken."""
+        async with self._pool.connection() as conn:
+            row = await (
+                await conn.execute(
+                    "WITH wanted AS (SELECT coalesce((SELECT enabled FROM email_preferences"
+                    "   WHERE employee_id = %(manager)s AND kind = %(kind)s), true) AS yes)"
+                    " UPDATE manager_summaries s SET"
+                    "  email_status = CASE WHEN wanted.yes THEN 'sending' ELSE 'skipped' END,"
+                    "  attempts = s.attempts + wanted.yes::int,"
+                    "  claimed_at = now()"
+                    " FROM wanted"
+                    " WHERE s.allocation_id = %(allocation)s AND s.manager_id = %(manager)s"
+                    " AND s.email_status IN ('pending', 'failed')"
+                    " RETURNING s.email_status, s.attempts",
+                    {
+                        "allocation": allocation_id,
+                        "manager": manager_id,
+                        "kind": ALLOCATION_SUMMARY,
+                    },
+                )
+            ).fetchone()
+        return None if row is None else Claim(row[0], row[1])
+
+    async def settle(
+        self,
+        allocation_id: UUID,
+        manager_id: str,
+        attempt: int,
+        status: str,
+        *,
+        error: str | None = None,
+        message_id: str | None = None,
+    ) -> None:
+        """Record how the claimed attempt ended; a stale attempt changes nothing."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "UPDATE manager_summaries SET email_status = %(status)s,"
+                " last_error = %(error)s,"
+                " message_id = coalesce(%(message_id)s, message_id),"
+                " sent_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE sent_at END"
+                " WHERE allocation_id = %(allocation)s AND manager_id = %(manager)s"
+                " AND attempts = %(attempt)s AND email_status IN ('sending', 'unknown')",
+                {
+                    "status": status,
+                    "error": None if error is None else error[:2000],
+                    "message_id": message_id,
+                    "allocation": allocation_id,
+                    "manager": manager_id,
+                    "attempt": attempt,
+                },
+            )
+
+    async def load(
+        self, allocation_id: UUID, manager_id: str, completed_at: datetime | None, limit: int
+    ) -> ManagerSummary | None:
+        """The summary as it stands now: who in the team has opened their voucher so far."""
+        async with self._pool.connection() as conn:
+            allocation = await self._allocation(conn, allocation_id, completed_at)
+            manager = await (
+                await conn.execute(
+                    "SELECT id, name, email, department FROM employees WHERE id = %s",
+                    (manager_id,),
+                )
+            ).fetchone()
+            if allocation is None or manager is None:
+                return None
+            team = (
+                " FROM employee_vouchers ev JOIN employees e ON e.id = ev.employee_id"
+                " LEFT JOIN notifications n ON n.id = ev.notification_id"
+                " WHERE ev.allocation_id = %s AND e.manager_id = %s"
+            )
+            members = await (
+                await conn.execute(
+                    "SELECT e.id, e.name, e.department, e.grade, n.read_at IS NOT NULL"
+                    + team
+                    + " ORDER BY e.id LIMIT %s",
+                    (allocation_id, manager_id, limit),
+                )
+            ).fetchall()
+            counts = await (
+                await conn.execute(
+                    "SELECT count(*), count(n.read_at)" + team,
+                    (allocation_id, manager_id),
+                )
+            ).fetchone()
+        assert counts is not None
+        return ManagerSummary(
+            allocation=allocation,
+            manager=Manager(*manager),
+            members=[TeamMember(*m) for m in members],
+            team_recipients=counts[0],
+            team_opened=counts[1],
+        )

@@ -1,0 +1,28 @@
+"""Everything the lifespan builds, handed to the routes through `app.state`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from fastapi import Request
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from herald_mailer.domain.consumer import CompletionConsumer
+from herald_mailer.domain.preferences import PreferenceStore
+from herald_mailer.metrics import MailerMetrics
+from herald_mailer.settings import MailerSettings
+
+
+@dataclass(slots=True)
+class MailerRuntime:
+    settings: MailerSettings
+    metrics: MailerMetrics
+    pool: AsyncConnectionPool[AsyncConnection]
+    preferences: PreferenceStore
+    consumer: CompletionConsumer
+
+
+def get_runtime(request: Request) -> MailerRuntime:
+    runtime: MailerRuntime = request.app.state.runtime
+    return runtime

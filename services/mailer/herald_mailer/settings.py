@@ -1,0 +1,75 @@
+"""The mailer's settings (env prefix HERALD_MAILER_)."""
+
+from __future__ import annotations
+
+import socket
+from email.utils import parseaddr
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import SettingsConfigDict
+
+from herald_common.auth.settings import AuthSettings
+from herald_common.settings import ServiceSettings
+
+
+class MailerSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="HERALD_MAILER_", extra="ignore")
+
+    app_id: str = "herald-mailer"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8003, ge=1, le=65535)
+    auth: AuthSettings = Field(default_factory=AuthSettings)
+    replica_id: str = Field(default_factory=socket.gethostname)
+    # Where a new consumer group starts; later starts resume from the committed offsets.
+    auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = Field(default=1025, ge=1, le=65535)
+    # none: plain SMTP (a local sink); starttls: upgrade on connect (port 587); tls: TLS
+    # from the first byte (port 465).
+    smtp_security: Literal["none", "starttls", "tls"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_validate_certs: bool = True
+    smtp_timeout_seconds: float = Field(default=30.0, gt=0)
+    smtp_from: str = "Herald <herald@localhost>"
+
+    # Emails carry absolute links; the in-app notification links relative to the API.
+    link_base_url: str = "http://127.0.0.1:8001"
+    # A summary lists at most this many team members by name; the totals count everyone.
+    max_listed_members: int = Field(default=200, ge=1, le=5000)
+    # SMTP attempts per email while handling one completion event, with exponential
+    # backoff in between; then the email is dead-lettered. The whole budget must stay
+    # well below the consumer's max.poll.interval (5 minutes).
+    max_attempts: int = Field(default=6, ge=1, le=20)
+    retry_initial_seconds: float = Field(default=1.0, gt=0)
+    retry_max_seconds: float = Field(default=30.0, gt=0)
+
+    @field_validator("smtp_from")
+    @classmethod
+    def _one_address(cls, value: str) -> str:
+        if any(c in value for c in "\r\n"):
+            raise ValueError("must be one line")
+        if "@" not in parseaddr(value)[1]:
+            raise ValueError("must be an address, e.g. 'Herald <herald@example.com>'")
+        return value
+
+    @model_validator(mode="after")
+    def _credentials_in_pairs(self) -> MailerSettings:
+        if (self.smtp_username is None) != (self.smtp_password is None):
+            raise ValueError("smtp_username and smtp_password go together")
+        return self
+
+    @property
+    def group_id(self) -> str:
+        # Prefixed like the topics, so isolated deployments on one broker never share a group.
+        return f"{self.topics.prefix}{self.app_id}"
+
+    @property
+    def envelope_sender(self) -> str:
+        return parseaddr(self.smtp_from)[1]
+
+
+def load_settings() -> MailerSettings:
+    return MailerSettings()
