@@ -54,7 +54,8 @@ readonly PG_HOME=$HERALD_HOME/postgres
 readonly PG_DATA=$PG_HOME/data
 readonly PG_LOG=$PG_HOME/log
 readonly PG_RUN=$PG_HOME/run
-readonly M2_REPO=$HERALD_HOME/cache/m2
+# A second stack (e.g. the reliability tests') can share the first one's Maven cache.
+readonly M2_REPO=${HERALD_MAVEN_REPO:-$HERALD_HOME/cache/m2}
 readonly STACK_ENV=$HERALD_HOME/stack.env
 readonly LOCK_FILE=$HERALD_HOME/stack.lock
 
