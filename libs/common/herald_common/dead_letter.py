@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-
-from aiokafka import AIOKafkaProducer
+from typing import Any, Protocol
 
 from herald_common.settings import TopicSettings
 
@@ -48,10 +48,24 @@ def dead_letter_headers(
     return [*record.headers, *((HEADER_PREFIX + k, v.encode()) for k, v in ours)]
 
 
+class RecordSender(Protocol):
+    """What a dead-letter publisher needs of a producer (aiokafka's, or a wrapper of it)."""
+
+    async def send_and_wait(
+        self,
+        topic: str,
+        value: bytes | None = None,
+        key: bytes | None = None,
+        partition: int | None = None,
+        timestamp_ms: int | None = None,
+        headers: Sequence[tuple[str, bytes]] | None = None,
+    ) -> Any: ...
+
+
 class DeadLetterPublisher:
     """Sends records that cannot be processed to `<topic>.dlq`, so the consumer moves on."""
 
-    def __init__(self, producer: AIOKafkaProducer) -> None:
+    def __init__(self, producer: RecordSender) -> None:
         self._producer = producer
 
     async def publish(self, record: FailedRecord, error: BaseException | str) -> None:

@@ -33,14 +33,20 @@ def create_producer(
     *,
     client_id: str,
     transactional_id: str | None = None,
+    transaction_timeout_ms: int = 60_000,
 ) -> AIOKafkaProducer:
-    """An idempotent producer that waits for all in-sync replicas."""
+    """An idempotent producer that waits for all in-sync replicas.
+
+    With a `transactional_id` every send must happen inside a transaction; the broker
+    aborts one that stays open longer than `transaction_timeout_ms`.
+    """
     return AIOKafkaProducer(
         **connection_options(settings),
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
         transactional_id=transactional_id,
+        transaction_timeout_ms=transaction_timeout_ms,
         linger_ms=settings.linger_ms,
         max_batch_size=settings.max_batch_bytes,
     )

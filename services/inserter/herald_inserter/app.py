@@ -11,7 +11,6 @@ import faust
 from prometheus_client import generate_latest
 
 from herald_common.db import create_pool
-from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_producer
 from herald_common.logs import configure_logging
 from herald_inserter.api.requests_topic import register_requests_agent
@@ -22,7 +21,9 @@ from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
 from herald_inserter.domain.pushes import PushProcessor
 from herald_inserter.domain.retry import RetryPolicy
+from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics
+from herald_inserter.read_committed import ReadCommittedApp
 from herald_inserter.settings import InserterSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -31,7 +32,7 @@ logger = logging.getLogger(__name__)
 def create_app(settings: InserterSettings) -> faust.App:
     metrics = InserterMetrics()
     brokers = [f"kafka://{host}" for host in settings.kafka.bootstrap.split(",")]
-    app = faust.App(
+    app = ReadCommittedApp(
         settings.group_id,
         broker=brokers,
         autodiscover=False,
@@ -46,6 +47,11 @@ def create_app(settings: InserterSettings) -> faust.App:
         topic_allow_declare=False,
         producer_acks=-1,
         stream_wait_empty=False,
+        # Static membership under the worker's id: a worker that restarts within the
+        # session timeout gets its partitions back at once, without a rebalance.
+        consumer_group_instance_id=settings.transactional_id,
+        broker_session_timeout=settings.session_timeout_seconds,
+        broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
     )
 
     topics = settings.topics
@@ -53,7 +59,16 @@ def create_app(settings: InserterSettings) -> faust.App:
     @asynccontextmanager
     async def dispatcher_scope() -> AsyncIterator[RequestDispatcher]:
         pool = create_pool(settings.database, name="herald-inserter")
-        producer = create_producer(settings.kafka, client_id="herald-inserter")
+        producer = TransactionalProducer(
+            lambda: create_producer(
+                settings.kafka,
+                client_id="herald-inserter",
+                transactional_id=settings.transactional_id,
+                # The broker's limit sits above ours, so ours is the one that fires.
+                transaction_timeout_ms=int(settings.transaction_timeout_seconds * 1000) + 30_000,
+            ),
+            settings.transaction_timeout_seconds,
+        )
         async with contextlib.AsyncExitStack() as resources:
             await pool.open(wait=True)
             resources.push_async_callback(pool.close)
@@ -64,12 +79,16 @@ def create_app(settings: InserterSettings) -> faust.App:
                 allocation_topic=topics.allocation_requested,
                 push_topic=topics.notification_requested,
                 allocations=AllocationProcessor(
-                    AllocationStore(pool), publisher, metrics, topics.voucher_allocated
+                    AllocationStore(pool),
+                    publisher,
+                    metrics,
+                    topics.voucher_allocated,
+                    crash_after_commit=settings.crash_after_commit,
                 ),
                 pushes=PushProcessor(
                     PushStore(pool), publisher, metrics, topics.notification_pushed
                 ),
-                dead_letters=DeadLetterPublisher(producer),
+                producer=producer,
                 metrics=metrics,
                 retry=RetryPolicy(
                     settings.max_attempts,

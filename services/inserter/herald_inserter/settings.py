@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
@@ -14,16 +16,36 @@ class InserterSettings(ServiceSettings):
     app_id: str = "herald-inserter"
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=1, le=65535)
+    # Names this worker among the others of its group, and must stay the same when the
+    # worker restarts (a pod name in a StatefulSet, a host name): it is the worker's Kafka
+    # transactional id and static group membership. Two live workers must never share it.
+    worker_id: str = Field(
+        default_factory=socket.gethostname, min_length=1, pattern=r"^[A-Za-z0-9._-]+$"
+    )
+    # A worker that stops heartbeating (killed) loses its partitions after this long, unless
+    # it comes back under the same worker_id first.
+    session_timeout_seconds: float = Field(default=30.0, ge=6.0, le=90.0)
+    # Upper bound on one Kafka transaction (a whole allocation's events); past it the
+    # producer is replaced, which aborts the transaction, and the request is retried.
+    transaction_timeout_seconds: float = Field(default=120.0, ge=5.0, le=900.0)
     # Attempts for an error that is neither bad input nor a lost connection, before the
     # allocation is marked failed and its request dead-lettered.
     max_attempts: int = Field(default=3, ge=1)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
+    # Test hook, off in every real deployment: exit the process right after an allocation's
+    # rows are committed and before any event is published, as a crash there would. The
+    # reliability tests use it to prove that the restart publishes everything.
+    crash_after_commit: bool = False
 
     @property
     def group_id(self) -> str:
         # Prefixed like the topics, so isolated deployments on one broker never share a group.
         return f"{self.topics.prefix}{self.app_id}"
+
+    @property
+    def transactional_id(self) -> str:
+        return f"{self.group_id}.{self.worker_id}"
 
 
 def load_settings() -> InserterSettings:

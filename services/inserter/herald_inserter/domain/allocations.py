@@ -1,12 +1,19 @@
 """One allocation, end to end: write, publish, complete.
 
+1. One PostgreSQL transaction writes every voucher and inbox row (or finds them written).
+2. One Kafka transaction publishes every per-employee event and the completion event.
+3. The allocation row is marked completed.
+
 Every step is safe to repeat, because the consumed offset is committed only after the
-whole request is done: a crash anywhere means the request is handled again.
+whole request is done: a crash anywhere means the request is handled again. A crash
+between 2 and 3 publishes the same events (same ids) in a second transaction; consumers
+drop them by id (docs/decisions/0030).
 """
 
 from __future__ import annotations
 
 import logging
+import os
 import time
 
 from herald_common.dead_letter import describe
@@ -30,11 +37,14 @@ class AllocationProcessor:
         publisher: EventPublisher,
         metrics: InserterMetrics,
         voucher_topic: str,
+        *,
+        crash_after_commit: bool = False,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._metrics = metrics
         self._voucher_topic = voucher_topic
+        self._crash_after_commit = crash_after_commit
 
     async def process(self, request: AllocationRequested) -> None:
         allocation_id = request.allocation_id
@@ -45,30 +55,34 @@ class AllocationProcessor:
         phases.labels("write").observe(written - started)
         if outcome.inserted_now:
             self._metrics.vouchers_inserted.inc(len(outcome.notifications))
+            if self._crash_after_commit:
+                logger.critical("test hook: exiting between the database commit and the publish")
+                logging.shutdown()
+                os._exit(70)
         if outcome.status == "completed":
             return
 
-        published = await self._publisher.publish_notifications(
-            self._voucher_topic,
-            outcome.notifications,
-            kind=VOUCHER_ALLOCATED,
-            source=SOURCE_INSERTER,
-            created_at=outcome.created_at,
-        )
+        matched, inserted, _ = await self._store.counts(allocation_id)
+        async with self._publisher.transaction():
+            published = await self._publisher.publish_notifications(
+                self._voucher_topic,
+                outcome.notifications,
+                kind=VOUCHER_ALLOCATED,
+                source=SOURCE_INSERTER,
+                created_at=outcome.created_at,
+            )
+            await self._publisher.publish_completed(
+                AllocationCompleted(
+                    allocation_id=allocation_id,
+                    status="completed",
+                    matched=matched,
+                    inserted=inserted,
+                    published=published,
+                )
+            )
         phases.labels("publish").observe(time.perf_counter() - written)
         self._metrics.events_published.inc(published)
         await self._store.mark_published(allocation_id, published)
-
-        matched, inserted, _ = await self._store.counts(allocation_id)
-        await self._publisher.publish_completed(
-            AllocationCompleted(
-                allocation_id=allocation_id,
-                status="completed",
-                matched=matched,
-                inserted=inserted,
-                published=published,
-            )
-        )
         await self._store.mark_completed(allocation_id)
         logger.info(
             "allocation %s completed: %d vouchers in %.3fs",
@@ -81,13 +95,14 @@ class AllocationProcessor:
         reason = describe(exc)
         await self._store.mark_failed(request.allocation_id, reason)
         matched, inserted, published = await self._store.counts(request.allocation_id)
-        await self._publisher.publish_completed(
-            AllocationCompleted(
-                allocation_id=request.allocation_id,
-                status="failed",
-                matched=matched,
-                inserted=inserted,
-                published=published,
-                reason=reason,
+        async with self._publisher.transaction():
+            await self._publisher.publish_completed(
+                AllocationCompleted(
+                    allocation_id=request.allocation_id,
+                    status="failed",
+                    matched=matched,
+                    inserted=inserted,
+                    published=published,
+                    reason=reason,
+                )
             )
-        )

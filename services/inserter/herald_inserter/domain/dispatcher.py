@@ -3,9 +3,16 @@
 Both request topics are read by one agent, one record at a time, so notifications are
 written and published in the order their ids were drawn (a stream never sees a lower id
 after a higher one from this worker).
+
+`handle` never raises for a record: an outage of Kafka or PostgreSQL is waited out (with
+backoff), a bad record is dead-lettered, and a request that keeps failing is marked failed
+and dead-lettered. Only then does the agent move on and faust commit the offset.
 """
 
 from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
 
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
 from herald_common.events import AllocationRequested, NotificationRequested
@@ -13,7 +20,10 @@ from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.parsing import RejectedRequest, parse_request
 from herald_inserter.domain.pushes import PushProcessor
 from herald_inserter.domain.retry import RetryPolicy, run_with_retries
+from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics
+
+logger = logging.getLogger(__name__)
 
 
 class RequestDispatcher:
@@ -24,7 +34,7 @@ class RequestDispatcher:
         push_topic: str,
         allocations: AllocationProcessor,
         pushes: PushProcessor,
-        dead_letters: DeadLetterPublisher,
+        producer: TransactionalProducer,
         metrics: InserterMetrics,
         retry: RetryPolicy,
     ) -> None:
@@ -32,7 +42,8 @@ class RequestDispatcher:
         self._push_topic = push_topic
         self._allocations = allocations
         self._pushes = pushes
-        self._dead_letters = dead_letters
+        self._producer = producer
+        self._dead_letters = DeadLetterPublisher(producer)
         self._metrics = metrics
         self._retry = retry
 
@@ -53,7 +64,10 @@ class RequestDispatcher:
         request = parse_request(record.value, AllocationRequested, "allocation request")
 
         async def give_up(exc: Exception) -> None:
-            await self._allocations.fail(request, exc)
+            await self._settle(
+                f"failing allocation {request.allocation_id}",
+                lambda: self._allocations.fail(request, exc),
+            )
             await self._dead_letter(record, exc)
 
         done = await run_with_retries(
@@ -68,7 +82,9 @@ class RequestDispatcher:
         request = parse_request(record.value, NotificationRequested, "push request")
 
         async def give_up(exc: Exception) -> None:
-            await self._pushes.fail(request, exc)
+            await self._settle(
+                f"failing push {request.push_id}", lambda: self._pushes.fail(request, exc)
+            )
             await self._dead_letter(record, exc)
 
         done = await run_with_retries(
@@ -77,5 +93,17 @@ class RequestDispatcher:
         self._metrics.requests.labels("completed" if done else "failed").inc()
 
     async def _dead_letter(self, record: FailedRecord, error: BaseException | str) -> None:
-        await self._dead_letters.publish(record, error)
-        self._metrics.dead_letters.inc()
+        async def publish() -> None:
+            async with self._producer.transaction():
+                await self._dead_letters.publish(record, error)
+
+        if await self._settle(f"dead-lettering {record.topic}@{record.offset}", publish):
+            self._metrics.dead_letters.inc()
+
+    async def _settle(self, what: str, attempt: Callable[[], Awaitable[None]]) -> bool:
+        """Bookkeeping after giving up: outages are waited out, a persistent error is logged."""
+
+        async def abandon(exc: Exception) -> None:
+            logger.error("%s abandoned: %s", what, exc)
+
+        return await run_with_retries(what, attempt, abandon, self._retry)

@@ -1,7 +1,8 @@
 """Publishing: one event per employee, keyed by department, and completion events.
 
 Records are grouped by partition and sent as whole batches (create_batch/send_batch):
-many concurrent `send()` calls cost several times more per record in aiokafka.
+many concurrent `send()` calls cost several times more per record in aiokafka. Every
+method runs inside the caller's `TransactionalProducer.transaction()`.
 """
 
 from __future__ import annotations
@@ -9,9 +10,9 @@ from __future__ import annotations
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable
+from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
-from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from herald_common.events import (
@@ -24,15 +25,20 @@ from herald_common.events import (
 )
 from herald_common.notifications import notification_event
 from herald_inserter.domain.inbox_writer import IssuedNotification
+from herald_inserter.domain.transactions import TransactionalProducer
 
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 
 
 class EventPublisher:
-    def __init__(self, producer: AIOKafkaProducer, *, completed_topic: str) -> None:
+    def __init__(self, producer: TransactionalProducer, *, completed_topic: str) -> None:
         self._producer = producer
         self._completed_topic = completed_topic
         self._partitioner = DefaultPartitioner()
+
+    def transaction(self) -> AbstractAsyncContextManager[object]:
+        """What is published inside becomes visible at once, or never."""
+        return self._producer.transaction()
 
     async def publish_notifications(
         self,
@@ -43,7 +49,10 @@ class EventPublisher:
         source: str,
         created_at: datetime,
     ) -> int:
-        """Publish and wait until Kafka acknowledged every record; returns how many."""
+        """Send and wait until Kafka acknowledged every record; returns how many.
+
+        Acknowledged is not yet visible: the records count once the transaction commits.
+        """
         partitions = sorted(await self._producer.partitions_for(topic))
         partition_of: dict[str, int] = {}
         by_partition: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)

@@ -1,4 +1,7 @@
-"""One generic push, end to end: write inbox rows, publish one event per employee."""
+"""One generic push, end to end: write inbox rows, publish one event per employee.
+
+The events go out in one Kafka transaction, so a push becomes visible whole or not at all.
+"""
 
 from __future__ import annotations
 
@@ -32,13 +35,14 @@ class PushProcessor:
         outcome = await self._store.write(request)
         if outcome.status == "completed":
             return
-        published = await self._publisher.publish_notifications(
-            self._pushed_topic,
-            outcome.notifications,
-            kind=NOTIFICATION_PUSHED,
-            source=SOURCE_PUSH,
-            created_at=outcome.created_at,
-        )
+        async with self._publisher.transaction():
+            published = await self._publisher.publish_notifications(
+                self._pushed_topic,
+                outcome.notifications,
+                kind=NOTIFICATION_PUSHED,
+                source=SOURCE_PUSH,
+                created_at=outcome.created_at,
+            )
         self._metrics.events_published.inc(published)
         await self._store.mark_completed(request.push_id, published)
         logger.info(

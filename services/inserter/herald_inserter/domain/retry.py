@@ -8,19 +8,31 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 import psycopg
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
+from aiokafka.errors import (
+    KafkaError,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+    RecordTooLargeError,
+)
 
 from herald_common.dead_letter import describe
 
 logger = logging.getLogger(__name__)
 
-# Failures of the infrastructure, not of the request: retried until they pass.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    psycopg.OperationalError,
-    KafkaConnectionError,
-    KafkaTimeoutError,
-    NotLeaderForPartitionError,
-)
+# Kafka errors caused by the request itself; retrying cannot help.
+_PERMANENT_KAFKA_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A failure of the infrastructure, not of the request: retried until it passes.
+
+    Every Kafka error but an oversized record is the broker's or the producer's state
+    (leaders moving, a coordinator loading, a fenced or timed-out transaction), and so is a
+    transaction that outlived its budget (TimeoutError), typically during an outage.
+    """
+    if isinstance(exc, psycopg.OperationalError | TimeoutError):
+        return True
+    return isinstance(exc, KafkaError) and not isinstance(exc, _PERMANENT_KAFKA_ERRORS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,13 +59,18 @@ async def run_with_retries(
         try:
             await attempt()
             return True
-        except TRANSIENT_ERRORS as exc:
-            logger.warning("%s: %s; retrying in %.1fs", what, describe(exc), delay)
         except Exception as exc:
-            failures += 1
-            logger.exception("%s failed (attempt %d of %d)", what, failures, policy.max_attempts)
-            if failures >= policy.max_attempts:
-                await give_up(exc)
-                return False
+            if is_transient(exc):
+                # One line: driver messages (psycopg's) span several.
+                reason = " ".join(describe(exc).split())
+                logger.warning("%s: retrying in %.1fs after %s", what, delay, reason)
+            else:
+                failures += 1
+                logger.exception(
+                    "%s failed (attempt %d of %d)", what, failures, policy.max_attempts
+                )
+                if failures >= policy.max_attempts:
+                    await give_up(exc)
+                    return False
         await asyncio.sleep(delay)
         delay = min(delay * 2, policy.max_seconds)
