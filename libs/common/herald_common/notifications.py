@@ -7,6 +7,7 @@ same columns: the notification id is the event id, `kind` is the event type and
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -19,6 +20,27 @@ NOTIFICATIONS_WRITER_LOCK = 0x4E4F5449  # "NOTI"
 
 # PostgreSQL NOTIFY channel carrying the id of an employee whose read marks changed.
 INBOX_CHANNEL = "herald_inbox"
+
+# Kafka header on per-employee events: the id of the same employee's previous notification
+# ("0" for none). Per-employee events reach a notifier out of id order (two topics, several
+# partitions, several producers); with this a stream tells at once whether it can still be
+# missing an earlier one, and only then reads the inbox to close the gap.
+PREVIOUS_ID_HEADER = "herald.previous-id"
+
+
+def previous_id_header(previous_id: int) -> tuple[str, bytes]:
+    return PREVIOUS_ID_HEADER, str(previous_id).encode()
+
+
+def parse_previous_id(headers: Iterable[tuple[str, bytes]]) -> int | None:
+    """The previous id an event's headers name, or None when absent or malformed."""
+    for name, value in headers:
+        if name == PREVIOUS_ID_HEADER:
+            text = value.decode("ascii", errors="replace")
+            if text.isascii() and text.isdigit() and len(text) <= 19:
+                return int(text)
+            return None
+    return None
 
 
 def notification_event(

@@ -7,7 +7,7 @@ committed in order, and a redelivered request finds `inserted_at` set and writes
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -30,6 +30,7 @@ from herald_inserter.domain.inbox_writer import (
     draw_ids,
     load_notifications,
     take_writer_lock,
+    with_previous_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -69,6 +70,15 @@ class AllocationStore:
         self._pool = pool
 
     async def write(self, request: AllocationRequested) -> WriteOutcome:
+        """The allocation's notifications, written now or earlier, with their previous ids."""
+        outcome = await self._write(request)
+        if not outcome.inserted_now:
+            return outcome
+        async with self._pool.connection() as conn:
+            notifications = await with_previous_ids(conn, outcome.notifications)
+        return replace(outcome, notifications=notifications)
+
+    async def _write(self, request: AllocationRequested) -> WriteOutcome:
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
             # The API commits its row only after Kafka acknowledged the request, so the row

@@ -7,7 +7,7 @@ transaction: ids are drawn here, in order, and become visible in that order at c
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,8 @@ class IssuedNotification:
     employee_id: str
     department: str
     payload: dict[str, Any]
+    # The employee's notification before this one (0: none); see PREVIOUS_ID_HEADER.
+    previous_id: int | None = None
 
 
 async def take_writer_lock(conn: AsyncConnection) -> None:
@@ -78,6 +80,30 @@ async def copy_notifications(
             )
 
 
+# The same employee's newest notification below n.id. Every lower id has committed once n
+# has (writers are serialised, 0005), so the answer never changes afterwards.
+_PREVIOUS_ID = sql.SQL(
+    "LEFT JOIN LATERAL (SELECT p.id FROM notifications p WHERE p.employee_id = n.employee_id"
+    " AND p.id < n.id ORDER BY p.id DESC LIMIT 1) AS previous ON true"
+)
+
+
+async def with_previous_ids(
+    conn: AsyncConnection, notifications: list[IssuedNotification]
+) -> list[IssuedNotification]:
+    """The notifications (committed) with each one's previous id filled in."""
+    if not notifications:
+        return notifications
+    cursor = await conn.execute(
+        sql.SQL(
+            "SELECT n.id, coalesce(previous.id, 0) FROM notifications n {} WHERE n.id = ANY(%s)"
+        ).format(_PREVIOUS_ID),
+        ([n.notification_id for n in notifications],),
+    )
+    previous: dict[int, int] = {row[0]: row[1] for row in await cursor.fetchall()}
+    return [replace(n, previous_id=previous[n.notification_id]) for n in notifications]
+
+
 async def load_notifications(
     conn: AsyncConnection,
     kind: str,
@@ -92,11 +118,12 @@ async def load_notifications(
     column, value = ("allocation_id", allocation_id) if allocation_id else ("push_id", push_id)
     cursor = await conn.execute(
         sql.SQL(
-            "SELECT id, employee_id, department, payload, created_at FROM notifications"
-            " WHERE {} = %s AND kind = %s ORDER BY id"
-        ).format(sql.Identifier(column)),
+            "SELECT n.id, n.employee_id, n.department, n.payload, n.created_at,"
+            " coalesce(previous.id, 0) FROM notifications n {}"
+            " WHERE n.{} = %s AND n.kind = %s ORDER BY n.id"
+        ).format(_PREVIOUS_ID, sql.Identifier(column)),
         (value, kind),
     )
     rows = await cursor.fetchall()
     created_at = rows[0][4] if rows else None
-    return created_at, [IssuedNotification(r[0], r[1], r[2], r[3]) for r in rows]
+    return created_at, [IssuedNotification(r[0], r[1], r[2], r[3], r[5]) for r in rows]

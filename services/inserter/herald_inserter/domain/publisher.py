@@ -23,7 +23,7 @@ from herald_common.events import (
     encode,
     envelope,
 )
-from herald_common.notifications import notification_event
+from herald_common.notifications import notification_event, previous_id_header
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.transactions import TransactionalProducer
 
@@ -55,7 +55,8 @@ class EventPublisher:
         """
         partitions = sorted(await self._producer.partitions_for(topic))
         partition_of: dict[str, int] = {}
-        by_partition: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
+        by_partition: dict[int, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]]
+        by_partition = defaultdict(list)
         for n in notifications:
             partition = partition_of.get(n.department)
             if partition is None:
@@ -69,19 +70,22 @@ class EventPublisher:
                 created_at=created_at,
                 payload=n.payload,
             )
-            by_partition[partition].append((n.department.encode(), value))
+            headers = _HEADERS
+            if n.previous_id is not None:
+                headers = [*_HEADERS, previous_id_header(n.previous_id)]
+            by_partition[partition].append((n.department.encode(), value, headers))
 
         deliveries: list[asyncio.Future[object]] = []
         total = 0
         for partition, records in by_partition.items():
             batch = self._producer.create_batch()
-            for key, value in records:
-                if batch.append(key=key, value=value, timestamp=None, headers=_HEADERS) is None:
+            for key, value, headers in records:
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     deliveries.append(
                         await self._producer.send_batch(batch, topic, partition=partition)
                     )
                     batch = self._producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None, headers=_HEADERS)
+                    batch.append(key=key, value=value, timestamp=None, headers=headers)
             deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
             total += len(records)
         await asyncio.gather(*deliveries)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -26,6 +27,7 @@ from herald_inserter.domain.inbox_writer import (
     draw_ids,
     load_notifications,
     take_writer_lock,
+    with_previous_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -49,6 +51,15 @@ class PushStore:
         self._pool = pool
 
     async def write(self, request: NotificationRequested) -> WriteOutcome:
+        """The push's notifications, written now or earlier, with their previous ids."""
+        outcome = await self._write(request)
+        if not outcome.inserted_now:
+            return outcome
+        async with self._pool.connection() as conn:
+            notifications = await with_previous_ids(conn, outcome.notifications)
+        return replace(outcome, notifications=notifications)
+
+    async def _write(self, request: NotificationRequested) -> WriteOutcome:
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
             # The API commits its row only after Kafka acknowledged the request, so the row
