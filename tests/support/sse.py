@@ -19,19 +19,24 @@ class Frame:
     data: str = ""
     retry: int | None = None
     comment: str | None = None
+    dispatched: bool = True
 
     def json(self) -> Any:
         return json.loads(self.data)
 
 
 async def frames(response: httpx.Response) -> AsyncIterator[Frame]:
+    """Events and comments. As in a browser, a frame without `data:` is not an event, but
+    an `id:` in it still moves the last event id: it comes out with `dispatched` false."""
     current = Frame()
     data_lines: list[str] = []
     async for line in response.aiter_lines():
         if line == "":
-            if data_lines or current.event or current.id:
+            if data_lines:
                 current.data = "\n".join(data_lines)
                 yield current
+            elif current.id is not None:
+                yield Frame(id=current.id, dispatched=False)
             current, data_lines = Frame(), []
             continue
         if line.startswith(":"):
@@ -61,6 +66,8 @@ class StreamRecorder:
     connected: asyncio.Event = field(default_factory=asyncio.Event)
     status: int | None = None
     response_headers: httpx.Headers | None = None
+    # What an EventSource would send as Last-Event-ID on reconnect.
+    last_event_id: str | None = None
     _task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
@@ -73,9 +80,11 @@ class StreamRecorder:
                 self.connected.set()
                 return
             async for frame in frames(response):
+                if frame.id is not None:
+                    self.last_event_id = frame.id
                 if frame.comment is not None:
                     self.connected.set()
-                else:
+                elif frame.dispatched:
                     self.events.append(frame)
 
     async def open(self, timeout: float = 10) -> StreamRecorder:

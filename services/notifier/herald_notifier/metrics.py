@@ -18,7 +18,8 @@ class NotifierMetrics:
         )
         self.deliveries = Counter(
             "herald_notifier_deliveries_total",
-            "Events handed to a stream, live or replayed",
+            "Events handed to a stream: live, replayed on connect, or read from the inbox"
+            " to close a gap",
             ["path"],
             registry=self.registry,
         )
@@ -30,6 +31,12 @@ class NotifierMetrics:
         self.resets = Counter(
             "herald_notifier_replay_resets_total",
             "Reconnects told to reload the inbox because they missed too much",
+            registry=self.registry,
+        )
+        self.gap_reads = Counter(
+            "herald_notifier_gap_reads_total",
+            "Live events that could follow a notification not yet sent, so the stream read"
+            " the inbox up to them first",
             registry=self.registry,
         )
         self.replay_size = Histogram(

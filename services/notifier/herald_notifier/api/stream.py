@@ -2,6 +2,14 @@
 
 Order on connect (as in Mercure): register for live events first, replay the gap from the
 inbox, then flush what arrived meanwhile, dropping anything the replay already sent.
+
+A stream sends notification ids in increasing order, each at most once, and never skips one
+(docs/decisions/0030). Ids commit in order (0005), but events reach the notifier in another
+order: two topics, many partitions, several producers. So a live event is sent straight
+away only when it says the employee's previous notification was already sent (or earlier);
+otherwise the stream first reads the inbox up to that id, which has committed, and sends
+what it finds there. A fresh stream starts with an `id:` line naming the newest id in its
+scope, so even a client that has received nothing yet reconnects from where it was.
 """
 
 from __future__ import annotations
@@ -99,12 +107,17 @@ async def _events(
     retry_ms, replay_limit = runtime.settings.retry_ms, runtime.settings.replay_limit
     registry.add(subscriber)
     metrics.connections.inc()
+    scope = Scope(subscriber.employee_id, subscriber.departments)
+    # Only a stream of the employee's own channel can trust a per-employee previous id.
+    private_only = not subscriber.departments
     try:
-        # Sent at once, so proxies and clients see the stream is open even when quiet.
-        yield ServerSentEvent(comment="connected", retry=retry_ms)
-        last_sent = 0
-        if last_event_id is not None:
-            scope = Scope(subscriber.employee_id, subscriber.departments)
+        if last_event_id is None:
+            # Registered first, so everything after this id reaches the stream live.
+            last_sent = await inbox.latest_id(scope)
+            yield ServerSentEvent(comment="connected", id=str(last_sent), retry=retry_ms)
+        else:
+            # Sent at once, so proxies and clients see the stream is open even when quiet.
+            yield ServerSentEvent(comment="connected", retry=retry_ms)
             last_sent = last_event_id
             if await inbox.missed_more_than(scope, last_event_id, replay_limit):
                 # Too much to stream: the client reloads its inbox over REST instead.
@@ -136,11 +149,25 @@ async def _events(
             live = await subscriber.next()
             if live is None:
                 return  # cut off: the client reconnects and replays
-            if live.event_id is not None:
-                if live.event_id <= last_sent:
-                    continue  # already replayed
+            if live.event_id is None:
+                yield _frame(live, retry_ms)  # unread counts, progress: not inbox items
+                continue
+            if live.event_id <= last_sent:
+                continue  # already sent, replayed or older than the stream
+            if private_only and live.previous_id is not None and live.previous_id <= last_sent:
                 last_sent = live.event_id
-            yield _frame(live, retry_ms)
+                yield _frame(live, retry_ms)
+                continue
+            # Something earlier may still be on its way: send what the inbox holds up to the
+            # newest id offered to this stream (all committed), then skip those when they come.
+            newest = max(live.event_id, subscriber.newest_offered)
+            filled = 0
+            async for delivery in inbox.after(scope, last_sent, until=newest):
+                yield _frame(delivery, retry_ms)
+                filled += 1
+            last_sent = newest
+            metrics.gap_reads.inc()
+            metrics.deliveries.labels("inbox").inc(filled)
     finally:
         registry.remove(subscriber)
         metrics.connections.dec()

@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from pydantic import ValidationError
 
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
 from herald_common.events import AllocationCompleted, CloudEvent, EmployeeAddressed
+from herald_common.notifications import parse_previous_id
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.unread import UnreadCounter
@@ -30,7 +31,7 @@ class InvalidEvent(Exception):
     pass
 
 
-def decode_delivery(value: bytes | None) -> Delivery:
+def decode_delivery(value: bytes | None, headers: Iterable[tuple[str, bytes]] = ()) -> Delivery:
     if value is None:
         raise InvalidEvent("record has no value")
     try:
@@ -45,6 +46,7 @@ def decode_delivery(value: bytes | None) -> Delivery:
         employee_id=event.data.employee_id,
         department=event.data.department,
         data=value.decode(),
+        previous_id=parse_previous_id(headers),
     )
 
 
@@ -124,7 +126,7 @@ class EventConsumer:
                 allocation_id, progress = decode_progress(record.value)
                 self._registry.dispatch_allocation(allocation_id, progress)
                 return
-            delivery = decode_delivery(record.value)
+            delivery = decode_delivery(record.value, record.headers)
         except InvalidEvent as exc:
             await self._dead_letters.publish(_failed(record), str(exc))
             self._metrics.dead_letters.inc()

@@ -15,3 +15,7 @@ class Delivery:
     department: str
     # The CloudEvent (or control payload) as JSON text, sent as `data:` without re-encoding.
     data: str
+    # The id of the same employee's notification before this one (0: none), as its writer
+    # saw it under the writer lock; None when the event did not say. A stream that already
+    # sent that id knows nothing of this employee's can still be missing.
+    previous_id: int | None = None

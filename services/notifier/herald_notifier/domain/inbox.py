@@ -36,6 +36,9 @@ class Scope:
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
 
+_MAX_ID = 2**63 - 1
+
+
 class Inbox:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection], page_size: int) -> None:
         self._pool = pool
@@ -67,18 +70,22 @@ class Inbox:
             row = await (await conn.execute(query, params)).fetchone()
         return int(row[0]) if row else 0
 
-    async def after(self, scope: Scope, after_id: int) -> AsyncIterator[Delivery]:
-        """Every notification in scope with an id above `after_id`, in id order."""
+    async def after(
+        self, scope: Scope, after_id: int, until: int | None = None
+    ) -> AsyncIterator[Delivery]:
+        """Every notification in scope with an id above `after_id` (up to `until`), in id order."""
         condition, params = scope.condition()
         query = sql.SQL(
             "SELECT id, kind, source, employee_id, department, created_at, payload"
-            " FROM notifications WHERE {} AND id > %(after)s ORDER BY id LIMIT %(page)s"
+            " FROM notifications WHERE {} AND id > %(after)s AND id <= %(until)s"
+            " ORDER BY id LIMIT %(page)s"
         ).format(condition)
         cursor = after_id
+        bounds = {"until": _MAX_ID if until is None else until, "page": self._page_size}
         while True:
             async with self._pool.connection() as conn:
                 rows = await (
-                    await conn.execute(query, {**params, "after": cursor, "page": self._page_size})
+                    await conn.execute(query, {**params, **bounds, "after": cursor})
                 ).fetchall()
             for notification_id, kind, source, employee_id, department, created_at, payload in rows:
                 data = notification_event(

@@ -19,6 +19,7 @@ class Subscriber:
         "department",
         "departments",
         "employee_id",
+        "newest_offered",
         "private",
     )
 
@@ -38,6 +39,9 @@ class Subscriber:
         self.departments = departments  # department channels it watches
         self.allocations = allocations  # allocation progress channels it watches
         self.cut_off = False
+        # The highest notification id ever offered here. It was published after its commit,
+        # and ids commit in order, so every id up to it is already in the inbox.
+        self.newest_offered = 0
         self._queue: asyncio.Queue[Delivery | None] = asyncio.Queue(maxsize=capacity + 1)
 
     def offer(self, delivery: Delivery) -> bool:
@@ -49,6 +53,8 @@ class Subscriber:
             self.close()
             return False
         self._queue.put_nowait(delivery)
+        if delivery.event_id is not None and delivery.event_id > self.newest_offered:
+            self.newest_offered = delivery.event_id
         return True
 
     def close(self) -> None:
