@@ -10,6 +10,7 @@ import asyncio
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,17 +91,16 @@ def infra() -> Infrastructure:
     return infrastructure()
 
 
-@pytest.fixture(scope="session")
-def herald_env(
-    infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[HeraldEnv]:
+@contextmanager
+def isolated_env(infra: Infrastructure, log_dir: Path) -> Iterator[HeraldEnv]:
+    """A database and a topic prefix of their own on `infra`, removed afterwards."""
     run = secrets.token_hex(4)
     database = f"herald_test_{run}"
     env = HeraldEnv(
         infra=infra,
         database_url=create_database(infra, database),
         topic_prefix=f"test-{run}.",
-        log_dir=tmp_path_factory.mktemp("service-logs"),
+        log_dir=log_dir,
         auth_secret=secrets.token_urlsafe(32),
         channel_auth_secret=secrets.token_urlsafe(32),
     )
@@ -112,11 +112,43 @@ def herald_env(
 
 
 @pytest.fixture(scope="session")
+def herald_env(
+    infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HeraldEnv]:
+    with isolated_env(infra, tmp_path_factory.mktemp("service-logs")) as env:
+        yield env
+
+
+@pytest.fixture(scope="session")
 def smtp() -> Iterator[SmtpServer]:
     """The SMTP server the mailer sends to; session-wide, like the mailer itself."""
     server = SmtpServer(free_port()).start()
     yield server
     server.stop()
+
+
+def allocation_process(env: HeraldEnv, port: int) -> ServiceProcess:
+    variables = {**env.variables(), "HERALD_ALLOCATION_PORT": str(port)}
+    return ServiceProcess("allocation", "herald_allocation", variables, env.log_dir)
+
+
+def inserter_process(
+    env: HeraldEnv, port: int, extra: dict[str, str] | None = None
+) -> ServiceProcess:
+    variables = {
+        **env.variables(),
+        "HERALD_INSERTER_WEB_PORT": str(port),
+        "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "0.1",
+        **(extra or {}),
+    }
+    return ServiceProcess("inserter", "herald_inserter", variables, env.log_dir)
+
+
+def notifier_process(
+    env: HeraldEnv, port: int, extra: dict[str, str] | None = None
+) -> ServiceProcess:
+    variables = {**env.variables(), "HERALD_NOTIFIER_PORT": str(port), **(extra or {})}
+    return ServiceProcess("notifier", "herald_notifier", variables, env.log_dir)
 
 
 @dataclass
@@ -135,28 +167,9 @@ def services(herald_env: HeraldEnv, smtp: SmtpServer) -> Iterator[RunningService
     base = herald_env.variables()
     allocation_port, notifier_port, inserter_port = free_port(), free_port(), free_port()
     mailer_port = free_port()
-    allocation = ServiceProcess(
-        "allocation",
-        "herald_allocation",
-        {**base, "HERALD_ALLOCATION_PORT": str(allocation_port)},
-        herald_env.log_dir,
-    ).start()
-    inserter = ServiceProcess(
-        "inserter",
-        "herald_inserter",
-        {
-            **base,
-            "HERALD_INSERTER_WEB_PORT": str(inserter_port),
-            "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "0.1",
-        },
-        herald_env.log_dir,
-    ).start()
-    notifier = ServiceProcess(
-        "notifier",
-        "herald_notifier",
-        {**base, "HERALD_NOTIFIER_PORT": str(notifier_port)},
-        herald_env.log_dir,
-    ).start()
+    allocation = allocation_process(herald_env, allocation_port).start()
+    inserter = inserter_process(herald_env, inserter_port).start()
+    notifier = notifier_process(herald_env, notifier_port).start()
     mailer = ServiceProcess(
         "mailer",
         "herald_mailer",
