@@ -1,0 +1,195 @@
+"""Fault-injection fixtures: a Kafka + PostgreSQL stack of the suite's own, and the services.
+
+These tests SIGKILL the broker and restart PostgreSQL, so they never touch the stack other
+tests (or a developer's `make run`) use: they start a second stack.sh stack under
+`$HERALD_HOME/reliability` on ports of its own, share the first stack's Maven cache, and
+stop it at the end. See tests/reliability/README.md.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from tests.conftest import (
+    HeraldEnv,
+    allocation_process,
+    inserter_process,
+    isolated_env,
+    notifier_process,
+)
+from tests.support.processes import ServiceProcess, free_port
+from tests.support.stack import Infrastructure, LocalStack, default_home
+
+KAFKA_PORT = int(os.environ.get("HERALD_RELIABILITY_KAFKA_PORT", "29092"))
+KAFKA_CONTROLLER_PORT = int(os.environ.get("HERALD_RELIABILITY_KAFKA_CONTROLLER_PORT", "29093"))
+POSTGRES_PORT = int(os.environ.get("HERALD_RELIABILITY_PG_PORT", "25432"))
+
+# The inserter as the fault tests run it: a fixed worker id (so a restart fences the killed
+# worker's transaction and reclaims its partitions at once) and short backoffs.
+INSERTER_SETTINGS = {
+    "HERALD_INSERTER_WORKER_ID": "fault-worker-1",
+    "HERALD_INSERTER_SESSION_TIMEOUT_SECONDS": "10",
+    "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "0.2",
+    "HERALD_INSERTER_RETRY_MAX_SECONDS": "1",
+    "HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS": "60",
+}
+NOTIFIER_SETTINGS = {"HERALD_NOTIFIER_RETRY_MS": "500"}
+
+FIGURES: list[tuple[str, dict[str, Any]]] = []
+
+
+@dataclass(frozen=True)
+class FaultStack:
+    stack: LocalStack
+    infra: Infrastructure
+
+    def kill_kafka(self) -> None:
+        self.stack.run("kill-kafka")
+
+    def start_kafka(self) -> None:
+        self.stack.run("start-kafka")
+
+    def restart_postgres(self) -> None:
+        self.stack.run("restart-postgres")
+
+    def up(self) -> bool:
+        try:
+            self.stack.run("status")
+        except subprocess.CalledProcessError:
+            return False
+        return True
+
+
+@pytest.fixture(scope="session")
+def fault_stack() -> Iterator[FaultStack]:
+    home = default_home()
+    stack = LocalStack(
+        home / "reliability",
+        kafka_port=KAFKA_PORT,
+        controller_port=KAFKA_CONTROLLER_PORT,
+        postgres_port=POSTGRES_PORT,
+        maven_repo=home / "cache" / "m2",
+    )
+    infra = stack.start()
+    yield FaultStack(stack, infra)
+    if not os.environ.get("HERALD_TEST_KEEP"):
+        stack.run("stop")
+
+
+@pytest.fixture(scope="session")
+def fault_env(
+    fault_stack: FaultStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[HeraldEnv]:
+    with isolated_env(fault_stack.infra, tmp_path_factory.mktemp("reliability-logs")) as env:
+        yield env
+
+
+@dataclass
+class FaultServices:
+    env: HeraldEnv
+    allocation: ServiceProcess
+    inserter: ServiceProcess
+    notifier: ServiceProcess
+    allocation_port: int = field(default_factory=free_port)
+    inserter_port: int = field(default_factory=free_port)
+    notifier_port: int = field(default_factory=free_port)
+
+    @property
+    def allocation_url(self) -> str:
+        return f"http://127.0.0.1:{self.allocation_port}"
+
+    @property
+    def notifier_url(self) -> str:
+        return f"http://127.0.0.1:{self.notifier_port}"
+
+    def start_inserter(self, **extra: str) -> ServiceProcess:
+        """A new inserter process (same worker id and port), with `extra` settings."""
+        self.inserter.kill()
+        self.inserter = inserter_process(
+            self.env, self.inserter_port, {**INSERTER_SETTINGS, **extra}
+        ).start()
+        self.inserter.wait_http(f"http://127.0.0.1:{self.inserter_port}/healthz")
+        return self.inserter
+
+    def kill_inserter(self) -> None:
+        self.inserter.kill(signal.SIGKILL)
+
+    def kill_notifier(self) -> None:
+        self.notifier.kill(signal.SIGKILL)
+
+    def start_notifier(self) -> None:
+        self.notifier.kill()
+        self.notifier.start()
+        self.notifier.wait_http(f"{self.notifier_url}/readyz")
+
+    def ensure_running(self) -> None:
+        if not _alive(self.allocation):
+            self.allocation.start()
+            self.allocation.wait_http(f"{self.allocation_url}/readyz")
+        if not _alive(self.inserter):
+            self.start_inserter()
+        if not _alive(self.notifier):
+            self.start_notifier()
+
+    def stop(self) -> None:
+        for service in (self.notifier, self.inserter, self.allocation):
+            service.stop()
+
+
+def _alive(service: ServiceProcess) -> bool:
+    return service.process is not None and service.process.poll() is None
+
+
+@pytest.fixture(scope="session")
+def fault_services(fault_env: HeraldEnv) -> Iterator[FaultServices]:
+    allocation_port, inserter_port, notifier_port = free_port(), free_port(), free_port()
+    services = FaultServices(
+        env=fault_env,
+        allocation=allocation_process(fault_env, allocation_port),
+        inserter=inserter_process(fault_env, inserter_port, INSERTER_SETTINGS),
+        notifier=notifier_process(fault_env, notifier_port, NOTIFIER_SETTINGS),
+        allocation_port=allocation_port,
+        inserter_port=inserter_port,
+        notifier_port=notifier_port,
+    )
+    try:
+        services.ensure_running()
+        yield services
+    finally:
+        services.stop()
+
+
+@pytest.fixture(autouse=True)
+def _restored(request: pytest.FixtureRequest) -> Iterator[None]:
+    """After each test, whatever it killed runs again, so the next test starts whole."""
+    yield
+    if "fault_stack" in request.fixturenames:
+        stack: FaultStack = request.getfixturevalue("fault_stack")
+        if not stack.up():
+            stack.stack.run("start")
+    if "fault_services" in request.fixturenames:
+        request.getfixturevalue("fault_services").ensure_running()
+
+
+@pytest.fixture
+def figures(request: pytest.FixtureRequest) -> dict[str, Any]:
+    """A test's measured figures, printed in the run's summary."""
+    values: dict[str, Any] = {}
+    FIGURES.append((request.node.name, values))
+    return values
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not FIGURES:
+        return
+    terminalreporter.section("reliability figures")
+    for name, values in FIGURES:
+        shown = ", ".join(f"{key}={value}" for key, value in values.items())
+        terminalreporter.write_line(f"{name}: {shown}")

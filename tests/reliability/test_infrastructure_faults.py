@@ -1,0 +1,158 @@
+"""Kafka SIGKILLed while the inserter publishes, PostgreSQL restarted while it copies."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+
+import pytest
+
+from tests.reliability.conftest import KAFKA_PORT
+from tests.reliability.workload import (
+    Database,
+    allocate,
+    completed,
+    departments,
+    seed_employees,
+    until,
+)
+from tests.support.topic_reader import HighWatermarks, high_watermarks, read_everything
+
+# Each kills and restarts something and waits for the system to recover.
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
+
+BROKER_EMPLOYEES = 30_000
+BROKER_DEPARTMENTS = departments("Broker", 10)
+ALLOCATIONS = 3
+
+
+async def _kafka_listening() -> bool:
+    try:
+        _, writer = await asyncio.open_connection("127.0.0.1", KAFKA_PORT)
+    except OSError:
+        return False
+    writer.close()
+    return True
+
+
+async def _publishing(db: Database, env, allocation_id: str, mark: int) -> int:
+    """Waits until the allocation's rows are committed and its first records appended
+    (uncommitted) past `mark`; returns how many records are appended by then."""
+    async with HighWatermarks(env.kafka, env.topics.voucher_allocated) as marks:
+
+        async def publishing() -> bool:
+            row = await db.allocation(allocation_id)
+            return bool(row and row["inserted"]) and await marks.total() > mark
+
+        await until(publishing, 180, f"publish of {allocation_id}", interval=0.01)
+        return await marks.total() - mark
+
+
+async def test_broker_killed_three_times_while_publishing(
+    fault_services, fault_env, fault_stack, figures
+):
+    """Three allocations to the same employees, queued together; the broker is SIGKILLed
+    during each one's publish and started again."""
+    seed_employees(fault_env, "B", BROKER_DEPARTMENTS, BROKER_EMPLOYEES // len(BROKER_DEPARTMENTS))
+    db = Database(fault_env.database_url)
+    topic = fault_env.topics.voucher_allocated
+    since = await high_watermarks(fault_env.kafka, topic)
+    allocation_ids = [
+        await allocate(fault_env, fault_services.allocation_url, BROKER_DEPARTMENTS, f"Broker {n}")
+        for n in range(ALLOCATIONS)
+    ]
+    appended_at_kill, status_at_kill, broker_back, completed_after_kill = [], [], [], []
+    mark = sum(since.values())
+    for allocation_id in allocation_ids:
+        appended_at_kill.append(await _publishing(db, fault_env, allocation_id, mark))
+        killed = time.monotonic()
+        fault_stack.kill_kafka()
+        row = await db.allocation(allocation_id)
+        status_at_kill.append(row["status"] if row else None)
+        starting = asyncio.create_task(asyncio.to_thread(fault_stack.start_kafka))
+        broker_back.append(round(await until(_kafka_listening, 120, "broker listening"), 1))
+        await completed(db, allocation_id, timeout=240)
+        completed_after_kill.append(round(time.monotonic() - killed, 1))
+        await starting
+        mark = sum((await high_watermarks(fault_env.kafka, topic)).values())
+
+    issued: dict[int, str] = {}
+    for allocation_id in allocation_ids:
+        issued.update(await db.notification_ids(allocation_id))
+    tally = await read_everything(fault_env.kafka, topic, since)
+    lost = tally.lost(issued)
+    ours = {employee: ids for employee, ids in tally.first_seen.items() if employee.startswith("B")}
+    out_of_order = sum(1 for ids in ours.values() if ids != sorted(ids))
+    figures.update(
+        records_appended_at_kill=appended_at_kill,
+        status_at_kill=status_at_kill,
+        broker_listening_seconds_after_kill=broker_back,
+        completed_seconds_after_kill=completed_after_kill,
+        records_read=tally.records,
+        acknowledged=len(issued),
+        consumed=len(set(issued) & tally.ids),
+        lost=lost,
+        duplicates=tally.duplicates,
+        employees_out_of_order=out_of_order,
+    )
+    # Each kill hit an open transaction: records appended, the allocation not yet published.
+    assert all(appended > 0 for appended in appended_at_kill)
+    assert status_at_kill == ["inserting"] * ALLOCATIONS
+    for allocation_id in allocation_ids:
+        row = await db.allocation(allocation_id)
+        assert row is not None
+        assert row["status"] == "completed"
+        assert row["published"] == BROKER_EMPLOYEES
+    assert len(issued) == ALLOCATIONS * BROKER_EMPLOYEES
+    assert lost == 0
+    assert len(ours) == BROKER_EMPLOYEES
+    assert all(len(ids) == ALLOCATIONS for ids in ours.values())
+    assert out_of_order == 0
+
+
+PG_EMPLOYEES = 50_000
+PG_DEPARTMENTS = departments("Pg", 10)
+
+
+async def test_postgres_restarted_during_an_allocation(
+    fault_services, fault_env, fault_stack, figures
+):
+    seed_employees(fault_env, "P", PG_DEPARTMENTS, PG_EMPLOYEES // len(PG_DEPARTMENTS))
+    db = Database(fault_env.database_url)
+    topic = fault_env.topics.voucher_allocated
+    since = await high_watermarks(fault_env.kafka, topic)
+    log_before = fault_services.inserter.log_path.read_text(errors="replace").count("\n")
+    allocation_id = await allocate(fault_env, fault_services.allocation_url, PG_DEPARTMENTS, "Pg")
+
+    async def copying() -> bool:
+        return (await db.copy_progress()).get("notifications", 0) >= PG_EMPLOYEES // 3
+
+    await until(copying, 180, "the inbox COPY a third done", interval=0.01)
+    copied = (await db.copy_progress()).get("notifications", 0)
+    restarted = time.monotonic()
+    fault_stack.restart_postgres()
+    back = time.monotonic()
+    await completed(db, allocation_id, timeout=240)
+    recovery = time.monotonic() - back
+
+    rows, employees = await db.voucher_rows(allocation_id)
+    issued = await db.notification_ids(allocation_id)
+    tally = await read_everything(fault_env.kafka, topic, since)
+    lost = tally.lost(issued)
+    log = fault_services.inserter.log_path.read_text(errors="replace").splitlines()[log_before:]
+    retries = [line for line in log if f"allocation {allocation_id}" in line and "retrying" in line]
+    figures.update(
+        inbox_rows_copied_at_restart=copied,
+        postgres_down_seconds=round(back - restarted, 1),
+        retries=len(retries),
+        completed_after_restart_seconds=round(recovery, 1),
+        voucher_rows=rows,
+        employees=employees,
+        notifications=len(issued),
+        lost=lost,
+        duplicates=tally.duplicates,
+    )
+    assert retries, "the inserter never saw the restart"
+    assert rows == employees == PG_EMPLOYEES
+    assert len(issued) == len(set(issued.values())) == PG_EMPLOYEES
+    assert lost == 0

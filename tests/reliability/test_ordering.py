@@ -1,0 +1,356 @@
+"""Replay never skips: ids become visible in order, and streams send them in order.
+
+PostgreSQL draws sequence values at insert and makes rows visible at commit, so without
+care a reader of "id > X" can pass an id whose row commits later. Every writer of
+notifications (inserter allocations and pushes, mailer summaries) takes one advisory
+transaction lock; these tests show the hazard, that the lock removes it, and that real
+concurrent writers never make a replaying reader skip. The notifier's side: events reach
+it out of id order, and a stream still sends ids in order, none twice, none skipped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import re
+import secrets
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from uuid import uuid4
+
+import httpx
+import psycopg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from herald_common.db import create_pool
+from herald_common.events import (
+    CONTENT_TYPE,
+    NOTIFICATION_PUSHED,
+    SOURCE_PUSH,
+    AllocationRequested,
+    Criteria,
+    NotificationRequested,
+    PushTarget,
+    VoucherSpec,
+)
+from herald_common.kafka import connection_options
+from herald_common.notifications import notification_event, previous_id_header
+from herald_common.settings import DatabaseSettings
+from herald_inserter.domain.allocation_store import AllocationStore
+from herald_inserter.domain.inbox_writer import (
+    IssuedNotification,
+    copy_notifications,
+    draw_ids,
+    take_writer_lock,
+)
+from herald_inserter.domain.push_store import PushStore
+from herald_mailer.domain.store import SummaryStore
+from tests.reliability.workload import seed_employees
+from tests.support.sse import StreamRecorder
+
+pytestmark = pytest.mark.reliability
+
+
+async def _connect(env) -> psycopg.AsyncConnection:
+    return await psycopg.AsyncConnection.connect(env.database_url)
+
+
+async def _insert_one(conn: psycopg.AsyncConnection, employee: str, department: str) -> int:
+    row = await (
+        await conn.execute(
+            "INSERT INTO notifications (employee_id, department, kind, source, title, body,"
+            " payload) VALUES (%s, %s, 'test.order', '/test', 't', 'b', '{}') RETURNING id",
+            (employee, department),
+        )
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+async def _ids_after(conn: psycopg.AsyncConnection, employee: str, after: int) -> list[int]:
+    rows = await (
+        await conn.execute(
+            "SELECT id FROM notifications WHERE employee_id = %s AND id > %s ORDER BY id",
+            (employee, after),
+        )
+    ).fetchall()
+    return [int(r[0]) for r in rows]
+
+
+async def test_without_the_writer_lock_replay_skips_a_late_commit(fault_env):
+    """The hazard itself, step by step: a reader that saw the higher id never sees the lower."""
+    employee = f"hazard-{secrets.token_hex(3)}"
+    writer1, writer2, reader = await _connect(fault_env), await _connect(fault_env), None
+    try:
+        reader = await psycopg.AsyncConnection.connect(fault_env.database_url, autocommit=True)
+        lower = await _insert_one(writer1, employee, "Hazard")  # drawn first, not committed
+        higher = await _insert_one(writer2, employee, "Hazard")
+        await writer2.commit()
+        seen = await _ids_after(reader, employee, 0)
+        await writer1.commit()
+        replayed = await _ids_after(reader, employee, seen[-1])
+        assert lower < higher
+        assert seen == [higher]
+        assert replayed == []  # `lower` is committed, and a cursor past `higher` misses it
+    finally:
+        for conn in (writer1, writer2, reader):
+            if conn is not None:
+                await conn.close()
+
+
+async def test_with_the_writer_lock_a_later_writer_waits_and_nothing_is_skipped(fault_env):
+    employee = f"locked-{secrets.token_hex(3)}"
+    writer1, writer2 = await _connect(fault_env), await _connect(fault_env)
+    reader = await psycopg.AsyncConnection.connect(fault_env.database_url, autocommit=True)
+    try:
+        await take_writer_lock(writer1)
+        lower = await _insert_one(writer1, employee, "Locked")
+
+        async def second_writer() -> int:
+            await take_writer_lock(writer2)
+            nid = await _insert_one(writer2, employee, "Locked")
+            await writer2.commit()
+            return nid
+
+        second = asyncio.create_task(second_writer())
+        await asyncio.sleep(0.5)
+        assert not second.done()  # it cannot even draw an id while the first is open
+        assert await _ids_after(reader, employee, 0) == []
+        await writer1.commit()
+        higher = await asyncio.wait_for(second, 10)
+        assert lower < higher
+        assert await _ids_after(reader, employee, 0) == [lower, higher]
+    finally:
+        for conn in (writer1, writer2, reader):
+            await conn.close()
+
+
+WRITERS = 6
+ROUNDS = 12
+TEAM = 40
+
+
+async def test_concurrent_allocations_pushes_and_summaries_never_make_replay_skip(
+    fault_env, figures
+):
+    """Real writers (the inserter's allocation and push stores, the mailer's summaries) run
+    concurrently against the same employees while readers replay "id > last" in a loop."""
+    tag = secrets.token_hex(2).upper()
+    teams = [f"Conc{tag}-{n}" for n in range(2)]
+    seed_employees(fault_env, f"Q{tag}", teams, TEAM // 2)
+    employees = [f"Q{tag}{n:06d}" for n in range(1, TEAM + 1)]
+    with psycopg.connect(fault_env.database_url) as conn:
+        # Each team reports to its first member, who also receives everything the team does.
+        for team in teams:
+            conn.execute(
+                "UPDATE employees SET manager_id = (SELECT min(id) FROM employees"
+                " WHERE department = %s) WHERE department = %s AND id <> (SELECT min(id)"
+                " FROM employees WHERE department = %s)",
+                (team, team, team),
+            )
+    pool = create_pool(
+        DatabaseSettings(url=fault_env.database_url, pool_max_size=WRITERS + 2), name="writers"
+    )
+    await pool.open(wait=True)
+    allocations, pushes, summaries = AllocationStore(pool), PushStore(pool), SummaryStore(pool)
+    voucher = VoucherSpec(
+        name="Order",
+        amount=Decimal("5.00"),
+        currency="EUR",
+        expires_on=date(2030, 1, 1),
+        code_prefix="ORD",
+    )
+    written = {"allocations": 0, "pushes": 0, "summaries": 0}
+    done = asyncio.Event()
+
+    async def writer(seed: int) -> None:
+        rng = random.Random(seed)
+        for _ in range(ROUNDS):
+            if rng.random() < 0.5:
+                request = AllocationRequested(
+                    allocation_id=uuid4(),
+                    voucher=voucher,
+                    criteria=Criteria(departments=teams),
+                    requested_at=datetime.now(UTC),
+                )
+                await allocations.write(request)
+                written["allocations"] += 1
+                managers = await summaries.create(request.allocation_id, datetime.now(UTC))
+                written["summaries"] += managers
+            else:
+                await pushes.write(
+                    NotificationRequested(
+                        push_id=uuid4(),
+                        requested_by="order-test",
+                        title="Order",
+                        target=PushTarget(employee_ids=rng.sample(employees, 10)),
+                        requested_at=datetime.now(UTC),
+                    )
+                )
+                written["pushes"] += 1
+
+    async def reader(scope: list[str]) -> list[int]:
+        """Replays like a stream: "id > last" in a loop, until the writers are done."""
+        seen: list[int] = []
+        last = 0
+        async with await psycopg.AsyncConnection.connect(
+            fault_env.database_url, autocommit=True
+        ) as conn:
+            while True:
+                finished = done.is_set()
+                rows = await (
+                    await conn.execute(
+                        "SELECT id FROM notifications WHERE employee_id = ANY(%s) AND id > %s"
+                        " ORDER BY id",
+                        (scope, last),
+                    )
+                ).fetchall()
+                seen.extend(int(r[0]) for r in rows)
+                last = seen[-1] if seen else last
+                if finished:
+                    return seen
+                await asyncio.sleep(0.001)
+
+    scopes = [[e] for e in employees[:3]] + [[employees[0], employees[TEAM // 2]], employees]
+    readers = [asyncio.create_task(reader(scope)) for scope in scopes]
+    try:
+        await asyncio.gather(*(writer(n) for n in range(WRITERS)))
+    finally:
+        done.set()
+        await pool.close()
+    replays = await asyncio.gather(*readers)
+
+    skipped = 0
+    with psycopg.connect(fault_env.database_url) as conn:
+        for scope, seen in zip(scopes, replays, strict=True):
+            final = [
+                int(r[0])
+                for r in conn.execute(
+                    "SELECT id FROM notifications WHERE employee_id = ANY(%s) ORDER BY id",
+                    (scope,),
+                ).fetchall()
+            ]
+            assert seen == sorted(set(seen))  # every read moved forward, nothing twice
+            skipped += len(set(final) - set(seen))
+    figures.update(
+        writers=WRITERS,
+        **written,
+        notifications_replayed=sum(len(s) for s in replays),
+        skipped=skipped,
+    )
+    assert written["allocations"] > 0
+    assert written["pushes"] > 0
+    assert written["summaries"] > 0
+    assert skipped == 0
+
+
+ORDER_DEPARTMENT = "Order-live"
+
+
+async def _gap_reads(notifier_url: str) -> float:
+    async with httpx.AsyncClient(timeout=10) as client:
+        text = (await client.get(f"{notifier_url}/metrics")).text
+    match = re.search(r"^herald_notifier_gap_reads_total ([0-9.e+]+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+async def test_a_stream_sends_late_events_in_id_order(fault_services, fault_env, figures):
+    """Events reach the notifier in another order than their ids: a push on one topic after
+    a voucher on another, from different producers. The stream still sends id order."""
+    employee = f"L{secrets.token_hex(3)}"
+    with psycopg.connect(fault_env.database_url) as conn:
+        conn.execute(
+            "INSERT INTO employees (id, name, email, department, grade, hired_on)"
+            " VALUES (%s, 'Late Order', 'late@example.com', %s, 'G1', '2020-01-01')",
+            (employee, ORDER_DEPARTMENT),
+        )
+
+    async def write(count: int) -> list[IssuedNotification]:
+        """`count` committed inbox rows for the employee, under the writer lock."""
+        async with await psycopg.AsyncConnection.connect(fault_env.database_url) as conn:
+            await take_writer_lock(conn)
+            ids = await draw_ids(conn, count)
+            rows = [
+                IssuedNotification(
+                    nid,
+                    employee,
+                    ORDER_DEPARTMENT,
+                    {
+                        "employee_id": employee,
+                        "department": ORDER_DEPARTMENT,
+                        "title": f"n{nid}",
+                        "body": "",
+                    },
+                )
+                for nid in ids
+            ]
+            await copy_notifications(
+                conn,
+                rows,
+                kind=NOTIFICATION_PUSHED,
+                source=SOURCE_PUSH,
+                created_at=datetime.now(UTC),
+            )
+            await conn.commit()
+        return rows
+
+    producer = AIOKafkaProducer(**connection_options(fault_env.kafka), acks="all")
+    await producer.start()
+
+    async def publish(topic: str, n: IssuedNotification, previous: int | None) -> None:
+        headers = [("content-type", CONTENT_TYPE.encode())]
+        if previous is not None:
+            headers.append(previous_id_header(previous))
+        value = notification_event(
+            notification_id=n.notification_id,
+            kind=NOTIFICATION_PUSHED,
+            source=SOURCE_PUSH,
+            employee_id=employee,
+            created_at=datetime.now(UTC),
+            payload=n.payload,
+        )
+        await producer.send_and_wait(
+            topic, value=value, key=ORDER_DEPARTMENT.encode(), headers=headers
+        )
+
+    topics = fault_env.topics
+    gap_reads_before = await _gap_reads(fault_services.notifier_url)
+    try:
+        async with httpx.AsyncClient(timeout=None) as sse:
+            stream = await StreamRecorder(
+                sse,
+                f"{fault_services.notifier_url}/v1/stream",
+                {},
+                headers=fault_env.bearer(employee, ["employee"]),
+            ).open()
+            first, second = await write(2)
+            # The later id arrives first and says what came before it; the earlier one is late.
+            await publish(topics.voucher_allocated, second, first.notification_id)
+            await stream.wait_for(2)
+            await publish(topics.notification_pushed, first, 0)
+            # Events without the header (another producer) take the same care.
+            third, fourth = await write(2)
+            await publish(topics.voucher_allocated, fourth, None)
+            await stream.wait_for(4)
+            await publish(topics.notification_pushed, third, None)
+            # In order and saying so: sent straight away, no inbox read.
+            [fifth] = await write(1)
+            await publish(topics.notification_pushed, fifth, fourth.notification_id)
+            await stream.wait_for(5)
+            await asyncio.sleep(1)  # the late ones have arrived by now, and must not repeat
+            await stream.close()
+    finally:
+        await producer.stop()
+    gap_reads = await _gap_reads(fault_services.notifier_url) - gap_reads_before
+
+    expected = [n.notification_id for n in (first, second, third, fourth, fifth)]
+    received = [int(f.id) for f in stream.notifications]
+    figures.update(sent=len(expected), received=len(received), inbox_reads=int(gap_reads))
+    assert received == expected
+    assert [json.loads(f.data)["data"]["title"] for f in stream.notifications] == [
+        f"n{nid}" for nid in expected
+    ]
+    assert all(f.event == NOTIFICATION_PUSHED for f in stream.notifications)
+    assert gap_reads == 2

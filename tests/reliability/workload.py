@@ -1,0 +1,165 @@
+"""Employees, allocations and pushes for the fault tests, and what the database says of them."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from datetime import date
+from typing import Any
+
+import httpx
+import psycopg
+
+from tests.conftest import HeraldEnv
+from tests.support.api import voucher
+
+GRADES = ("G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G9")
+
+
+def seed_employees(env: HeraldEnv, prefix: str, departments: list[str], per_department: int) -> int:
+    """COPY `per_department` employees into each department; ids are `<prefix><n>`."""
+    n = 0
+    with (
+        psycopg.connect(env.database_url) as conn,
+        conn.cursor().copy(
+            "COPY employees (id, name, email, department, grade, hired_on) FROM STDIN"
+        ) as copy,
+    ):
+        for department in departments:
+            for _ in range(per_department):
+                n += 1
+                employee = f"{prefix}{n:06d}"
+                copy.write_row(
+                    (
+                        employee,
+                        f"Employee {employee}",
+                        f"{employee.lower()}@example.com",
+                        department,
+                        GRADES[n % len(GRADES)],
+                        date(2015, 1, 1),
+                    )
+                )
+    return n
+
+
+async def allocate(env: HeraldEnv, url: str, departments: list[str], name: str) -> str:
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=env.admin) as api:
+        response = await api.post(
+            "/v1/allocations",
+            json={"voucher": voucher(name), "criteria": {"departments": departments}},
+        )
+    assert response.status_code == 202, response.text
+    allocation_id: str = response.json()["id"]
+    return allocation_id
+
+
+async def push(env: HeraldEnv, url: str, employee_ids: list[str], title: str) -> str:
+    headers = env.bearer("reliability-service", ["service"])
+    async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as api:
+        response = await api.post(
+            "/v1/notifications",
+            json={"title": title, "body": "", "target": {"employee_ids": employee_ids}},
+        )
+    assert response.status_code == 202, response.text
+    push_id: str = response.json()["id"]
+    return push_id
+
+
+class Database:
+    """Reads the fault tests make, on connections that survive a PostgreSQL restart."""
+
+    def __init__(self, url: str) -> None:
+        self._url = url
+
+    async def fetch(self, query: str, params: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
+        async with await psycopg.AsyncConnection.connect(self._url, autocommit=True) as conn:
+            cursor = await conn.execute(query, params)
+            return await cursor.fetchall()
+
+    async def allocation(self, allocation_id: str) -> dict[str, Any] | None:
+        rows = await self.fetch(
+            "SELECT status, inserted_at IS NOT NULL, matched_count, inserted_count,"
+            " published_count FROM allocations WHERE id = %s",
+            (allocation_id,),
+        )
+        if not rows:
+            return None
+        status, inserted, matched, inserted_count, published = rows[0]
+        return {
+            "status": status,
+            "inserted": inserted,
+            "matched": matched,
+            "inserted_count": inserted_count,
+            "published": published,
+        }
+
+    async def copy_progress(self) -> dict[str, int]:
+        """Rows each running COPY of this database has taken so far, by table."""
+        rows = await self.fetch(
+            "SELECT relid::regclass::text, tuples_processed FROM pg_stat_progress_copy"
+            " WHERE datname = current_database()"
+        )
+        return {table: int(done) for table, done in rows}
+
+    async def voucher_rows(self, allocation_id: str) -> tuple[int, int]:
+        """(rows, distinct employees) of one allocation's vouchers."""
+        rows = await self.fetch(
+            "SELECT count(*), count(DISTINCT employee_id) FROM employee_vouchers"
+            " WHERE allocation_id = %s",
+            (allocation_id,),
+        )
+        return int(rows[0][0]), int(rows[0][1])
+
+    async def notification_ids(self, allocation_id: str) -> dict[int, str]:
+        rows = await self.fetch(
+            "SELECT id, employee_id FROM notifications WHERE allocation_id = %s"
+            " AND kind = 'herald.voucher.allocated'",
+            (allocation_id,),
+        )
+        return {int(nid): employee for nid, employee in rows}
+
+    async def notifications_of(self, employee_ids: list[str]) -> dict[str, list[int]]:
+        rows = await self.fetch(
+            "SELECT employee_id, id FROM notifications WHERE employee_id = ANY(%s) ORDER BY id",
+            (employee_ids,),
+        )
+        found: dict[str, list[int]] = {employee: [] for employee in employee_ids}
+        for employee, nid in rows:
+            found[employee].append(int(nid))
+        return found
+
+
+async def until(
+    check: Callable[[], Awaitable[bool]], timeout: float, what: str, interval: float = 0.05
+) -> float:
+    """Poll `check` until it holds; returns the seconds it took. Errors count as not yet."""
+    started = time.monotonic()
+    deadline = started + timeout
+    while True:
+        try:
+            if await check():
+                return time.monotonic() - started
+        except (psycopg.OperationalError, httpx.HTTPError, OSError):
+            pass
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{what} not reached in {timeout:.0f}s")
+        await asyncio.sleep(interval)
+
+
+async def completed(db: Database, allocation_id: str, timeout: float) -> float:
+    async def done() -> bool:
+        row = await db.allocation(allocation_id)
+        assert row is None or row["status"] != "failed", row
+        return row is not None and row["status"] == "completed"
+
+    return await until(done, timeout, f"allocation {allocation_id} completed", interval=0.2)
+
+
+def departments(prefix: str, count: int) -> list[str]:
+    return [f"{prefix}-{n:02d}" for n in range(count)]
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}{secrets.token_hex(2)}"
