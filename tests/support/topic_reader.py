@@ -95,9 +95,13 @@ async def read_everything(
 
 
 class HighWatermarks:
-    """Records appended to a topic so far, committed or not: how far a publish has got."""
+    """Records appended to a topic so far, committed or not: how far a publish has got.
 
-    def __init__(self, kafka: KafkaSettings, topic: str) -> None:
+    With `committed` it is the last stable offsets instead: how far a read_committed
+    consumer may read.
+    """
+
+    def __init__(self, kafka: KafkaSettings, topic: str, *, committed: bool = False) -> None:
         self._kafka = kafka
         self._topic = topic
         self._consumer = AIOKafkaConsumer(
@@ -105,7 +109,7 @@ class HighWatermarks:
             client_id="reliability-progress",
             group_id=None,
             enable_auto_commit=False,
-            isolation_level="read_uncommitted",
+            isolation_level="read_committed" if committed else "read_uncommitted",
         )
         self._partitions: list[TopicPartition] = []
 

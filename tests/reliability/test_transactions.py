@@ -1,0 +1,126 @@
+"""What Kafka transactions buy: readers never see a request's events before all of them
+commit, and the inserter never acts on a request whose transaction was aborted."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from herald_common.events import (
+    ALLOCATION_REQUESTED,
+    CONTENT_TYPE,
+    SOURCE_ALLOCATION,
+    encode,
+    envelope,
+)
+from herald_common.kafka import connection_options
+from tests.reliability.workload import Database, allocate, completed, departments, seed_employees
+from tests.support.api import voucher
+from tests.support.topic_reader import HighWatermarks
+
+pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
+
+WHOLE_EMPLOYEES = 20_000
+WHOLE_DEPARTMENTS = departments("Whole", 10)
+
+
+async def test_read_committed_readers_see_an_allocation_only_whole(
+    fault_services, fault_env, figures
+):
+    seed_employees(fault_env, "W", WHOLE_DEPARTMENTS, WHOLE_EMPLOYEES // len(WHOLE_DEPARTMENTS))
+    db = Database(fault_env.database_url)
+    topic = fault_env.topics.voucher_allocated
+    async with (
+        HighWatermarks(fault_env.kafka, topic) as appended,
+        HighWatermarks(fault_env.kafka, topic, committed=True) as readable,
+    ):
+        appended_before, readable_before = await appended.total(), await readable.total()
+        allocation_id = await allocate(
+            fault_env, fault_services.allocation_url, WHOLE_DEPARTMENTS, "Whole"
+        )
+        waiting = asyncio.create_task(completed(db, allocation_id, timeout=120))
+        # (appended, readable) beyond the start, sampled while the allocation runs
+        samples: list[tuple[int, int]] = []
+        while not waiting.done():
+            samples.append(
+                (
+                    await appended.total() - appended_before,
+                    await readable.total() - readable_before,
+                )
+            )
+            await asyncio.sleep(0.005)
+        await waiting
+        final = (await appended.total() - appended_before, await readable.total() - readable_before)
+
+    hidden = max((a for a, r in samples if r == 0), default=0)
+    partial = [(a, r) for a, r in samples if 0 < r < WHOLE_EMPLOYEES]
+    figures.update(
+        samples=len(samples),
+        most_appended_while_none_readable=hidden,
+        final_appended=final[0],
+        final_readable=final[1],
+    )
+    # Thousands of records were on the broker, none of them readable, until the commit;
+    # then all of them (plus one commit marker per partition) at once.
+    assert hidden >= WHOLE_EMPLOYEES // 10
+    assert final[0] == final[1] >= WHOLE_EMPLOYEES
+    # The commit writes its markers partition by partition: a sample may fall between
+    # two markers, but never before the transaction committed.
+    assert all(a >= WHOLE_EMPLOYEES for a, _ in partial)
+
+
+async def test_a_request_in_an_aborted_transaction_is_never_acted_on(
+    fault_services, fault_env, figures
+):
+    seed_employees(fault_env, "A", ["Aborted"], 10)
+    db = Database(fault_env.database_url)
+    key = b"same-partition"
+
+    def request(allocation_id: uuid.UUID) -> bytes:
+        return encode(
+            envelope(
+                event_id=str(allocation_id),
+                source=SOURCE_ALLOCATION,
+                event_type=ALLOCATION_REQUESTED,
+                data={
+                    "allocation_id": str(allocation_id),
+                    "voucher": voucher("Aborted"),
+                    "criteria": {"departments": ["Aborted"]},
+                    "requested_at": datetime.now(UTC).isoformat(),
+                },
+            )
+        )
+
+    aborted, committed = uuid.uuid4(), uuid.uuid4()
+    headers = [("content-type", CONTENT_TYPE.encode())]
+    producer = AIOKafkaProducer(
+        **connection_options(fault_env.kafka), transactional_id=f"aborting-{aborted}"
+    )
+    await producer.start()
+    try:
+        await producer.begin_transaction()
+        await producer.send_and_wait(
+            fault_env.topics.allocation_requested, request(aborted), key, headers=headers
+        )
+        await producer.abort_transaction()
+        # Same key, same partition: once this one is done, the aborted one was passed over.
+        async with producer.transaction():
+            await producer.send_and_wait(
+                fault_env.topics.allocation_requested, request(committed), key, headers=headers
+            )
+    finally:
+        await producer.stop()
+    await completed(db, str(committed), timeout=120)
+    figures.update(
+        aborted_allocation_rows=len(
+            await db.fetch("SELECT 1 FROM allocations WHERE id = %s", (aborted,))
+        ),
+        committed_status=(await db.allocation(str(committed)) or {}).get("status"),
+    )
+    assert await db.allocation(str(aborted)) is None
+    assert await db.voucher_rows(str(aborted)) == (0, 0)
+    assert await db.voucher_rows(str(committed)) == (10, 10)
