@@ -65,7 +65,7 @@ def create_app(settings: InserterSettings) -> faust.App:
                 client_id="herald-inserter",
                 transactional_id=settings.transactional_id,
                 # The broker's limit sits above ours, so ours is the one that fires.
-                transaction_timeout_ms=int(settings.transaction_timeout_seconds * 1000) + 30_000,
+                transaction_timeout_ms=int(settings.transaction_timeout_seconds * 1000) + 15_000,
             ),
             settings.transaction_timeout_seconds,
         )

@@ -26,8 +26,10 @@ class InserterSettings(ServiceSettings):
     # it comes back under the same worker_id first.
     session_timeout_seconds: float = Field(default=30.0, ge=6.0, le=90.0)
     # Upper bound on one Kafka transaction (a whole allocation's events); past it the
-    # producer is replaced, which aborts the transaction, and the request is retried.
-    transaction_timeout_seconds: float = Field(default=120.0, ge=5.0, le=900.0)
+    # producer is replaced, which aborts the transaction, and the request is retried. It
+    # must cover the largest allocation's publish. The broker aborts a transaction left
+    # open 15 s past it (a worker gone for good), releasing read_committed readers.
+    transaction_timeout_seconds: float = Field(default=60.0, ge=5.0, le=840.0)
     # Attempts for an error that is neither bad input nor a lost connection, before the
     # allocation is marked failed and its request dead-lettered.
     max_attempts: int = Field(default=3, ge=1)
