@@ -29,9 +29,15 @@ async def test_notifier_killed_with_500_streams_open(fault_services, fault_env, 
         SwarmClient(e, fault_env.bearer(e, ["employee"])["Authorization"]) for e in employees
     ]
 
-    async def everyone_has_everything() -> bool:
-        sent = await db.notifications_of(employees)
-        return all(set(c.ids) >= set(sent[c.employee]) for c in clients)
+    def everyone_has(count: int):
+        async def check() -> bool:
+            sent = await db.notifications_of(employees)
+            return all(
+                len(sent[c.employee]) == count and set(c.ids) >= set(sent[c.employee])
+                for c in clients
+            )
+
+        return check
 
     async with Swarm("127.0.0.1", fault_services.notifier_port, clients):
         opened = await until(
@@ -41,7 +47,7 @@ async def test_notifier_killed_with_500_streams_open(fault_services, fault_env, 
         await push(fault_env, api, employees, "Before the crash 1")
         await allocate(fault_env, api, SWARM_DEPARTMENTS, "Before the crash")
         await push(fault_env, api, employees, "Before the crash 2")
-        await until(everyone_has_everything, 120, "live delivery before the crash")
+        await until(everyone_has(3), 120, "live delivery before the crash")
 
         # More is on its way when the notifier dies, and more is sent while it is down.
         await push(fault_env, api, employees, "Around the crash")
@@ -59,7 +65,7 @@ async def test_notifier_killed_with_500_streams_open(fault_services, fault_env, 
         )
         await push(fault_env, api, employees, "After the restart")
         await allocate(fault_env, api, SWARM_DEPARTMENTS, "After the restart")
-        caught_up = await until(everyone_has_everything, 180, "every client has everything")
+        caught_up = await until(everyone_has(SENT_TO_EACH), 180, "every client has everything")
         await asyncio.sleep(1)  # anything sent twice would have arrived by now
 
     sent = await db.notifications_of(employees)

@@ -23,17 +23,21 @@ import httpx
 import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 
 from herald_common.db import create_pool
 from herald_common.events import (
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
+    NOTIFICATION_REQUESTED,
     SOURCE_PUSH,
     AllocationRequested,
     Criteria,
     NotificationRequested,
     PushTarget,
     VoucherSpec,
+    encode,
+    envelope,
 )
 from herald_common.kafka import connection_options
 from herald_common.notifications import notification_event, previous_id_header
@@ -47,8 +51,18 @@ from herald_inserter.domain.inbox_writer import (
 )
 from herald_inserter.domain.push_store import PushStore
 from herald_mailer.domain.store import SummaryStore
-from tests.reliability.workload import seed_employees
+from tests.conftest import inserter_process
+from tests.reliability.conftest import INSERTER_SETTINGS
+from tests.reliability.workload import (
+    Database,
+    allocate,
+    departments,
+    seed_employees,
+    until,
+)
+from tests.support.processes import free_port
 from tests.support.sse import StreamRecorder
+from tests.support.sse_swarm import Swarm, SwarmClient
 
 pytestmark = pytest.mark.reliability
 
@@ -354,3 +368,144 @@ async def test_a_stream_sends_late_events_in_id_order(fault_services, fault_env,
     ]
     assert all(f.event == NOTIFICATION_PUSHED for f in stream.notifications)
     assert gap_reads == 2
+
+
+PAIR_CLIENTS = 200
+PAIR_DEPARTMENTS = departments("Pair", 4)
+PAIR_CROWD = 20_000
+PAIR_CROWD_DEPARTMENTS = departments("PairCrowd", 20)
+PUSH_PARTITIONS = 3  # HERALD_TOPICS_NOTIFICATION_REQUESTED_PARTITIONS' default
+PAIR_EACH = 1 + PUSH_PARTITIONS  # the allocation, one push per partition
+
+
+async def _group_members(env, group: str) -> tuple[str, int]:
+    admin = AIOKafkaAdminClient(**connection_options(env.kafka), client_id="reliability-admin")
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+    finally:
+        await admin.close()
+    [described] = response.to_object()["groups"]
+    return described["state"], len(described["members"])
+
+
+async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
+    fault_services, fault_env, figures
+):
+    """A second inserter worker takes pushes while the first publishes a big allocation:
+    the pushes draw higher ids (the allocation holds the writer lock) but are published
+    first. Every stream still gets the allocation's voucher, before the pushes."""
+    seed_employees(fault_env, "T", PAIR_DEPARTMENTS, PAIR_CLIENTS // len(PAIR_DEPARTMENTS))
+    seed_employees(
+        fault_env, "U", PAIR_CROWD_DEPARTMENTS, PAIR_CROWD // len(PAIR_CROWD_DEPARTMENTS)
+    )
+    employees = [f"T{n:06d}" for n in range(1, PAIR_CLIENTS + 1)]
+    group = f"{fault_env.topic_prefix}herald-inserter"
+    db = Database(fault_env.database_url)
+    second = inserter_process(
+        fault_env, free_port(), {**INSERTER_SETTINGS, "HERALD_INSERTER_WORKER_ID": "fault-worker-2"}
+    )
+    second.name = "inserter-2"
+    second.log_path = second.log_dir / "inserter-2.log"
+    second.start()
+    clients = [
+        SwarmClient(e, fault_env.bearer(e, ["employee"])["Authorization"]) for e in employees
+    ]
+    try:
+        await until(lambda: _is(_group_members(fault_env, group), ("Stable", 2)), 90, "two workers")
+        async with Swarm("127.0.0.1", fault_services.notifier_port, clients):
+            await until(lambda: _ready(all(c.opened.is_set() for c in clients)), 60, "streams")
+            gap_reads_before = await _gap_reads(fault_services.notifier_url)
+            allocation_id = await allocate(
+                fault_env,
+                fault_services.allocation_url,
+                PAIR_DEPARTMENTS + PAIR_CROWD_DEPARTMENTS,
+                "Pair",
+            )
+
+            async def copying() -> bool:
+                return "notifications" in await db.copy_progress()
+
+            await until(copying, 120, "the allocation's COPY", interval=0.01)
+            # One push on each push partition: the workers split them, so at least one
+            # lands on the worker that is not busy with the allocation.
+            await _push_to_every_partition(fault_env, employees)
+
+            async def everyone_has_everything() -> bool:
+                sent = await db.notifications_of(employees)
+                return all(
+                    len(sent[c.employee]) == PAIR_EACH and set(c.ids) >= set(sent[c.employee])
+                    for c in clients
+                )
+
+            await until(everyone_has_everything, 180, "every stream has everything")
+            await asyncio.sleep(1)  # anything late or twice would have arrived by now
+            gap_reads = await _gap_reads(fault_services.notifier_url) - gap_reads_before
+    finally:
+        second.stop()
+        # The stopped worker is a static member: its partitions come back to the first
+        # one when its session times out. Later tests need the first one to have them all.
+        await until(lambda: _is(_group_members(fault_env, group), ("Stable", 1)), 90, "one worker")
+
+    sent = await db.notifications_of(employees)
+    issued = await db.notification_ids(allocation_id)
+    voucher_of = {employee: nid for nid, employee in issued.items()}
+    # The scenario held: every client's voucher id is below its push ids.
+    voucher_first = sum(1 for e in employees if voucher_of[e] == min(sent[e]))
+    lost = sum(len(set(sent[c.employee]) - set(c.ids)) for c in clients)
+    figures.update(
+        clients=len(clients),
+        notifications_per_client=sorted({len(v) for v in sent.values()}),
+        allocation_events=len(issued),
+        inbox_reads=int(gap_reads),
+        lost=lost,
+        duplicates=sum(c.duplicates for c in clients),
+        clients_out_of_order=sum(1 for c in clients if not c.in_order),
+    )
+    assert voucher_first == PAIR_CLIENTS
+    assert gap_reads > 0  # and the pushes did reach the notifier first
+    assert all(len(ids) == PAIR_EACH for ids in sent.values())
+    assert lost == 0
+    assert all(c.duplicates == 0 for c in clients)
+    assert all(c.in_order for c in clients)
+    # Each client's voucher has the lowest of its ids, and every client got it first.
+    assert all(c.ids[0] == min(sent[c.employee]) for c in clients)
+
+
+async def _push_to_every_partition(env, employees: list[str]) -> None:
+    producer = AIOKafkaProducer(**connection_options(env.kafka), acks="all")
+    await producer.start()
+    try:
+        for partition in range(PUSH_PARTITIONS):
+            push_id = uuid4()
+            value = encode(
+                envelope(
+                    event_id=str(push_id),
+                    source="/reliability",
+                    event_type=NOTIFICATION_REQUESTED,
+                    data={
+                        "push_id": str(push_id),
+                        "requested_by": "reliability",
+                        "title": f"Pushed to partition {partition}",
+                        "target": {"employee_ids": employees},
+                        "requested_at": datetime.now(UTC).isoformat(),
+                    },
+                )
+            )
+            await producer.send_and_wait(
+                env.topics.notification_requested,
+                value=value,
+                key=str(push_id).encode(),
+                partition=partition,
+                headers=[("content-type", CONTENT_TYPE.encode())],
+            )
+    finally:
+        await producer.stop()
+
+
+async def _is(value, expected) -> bool:
+    return await value == expected
+
+
+async def _ready(value: bool) -> bool:
+    return value
