@@ -131,3 +131,12 @@ def test_fingerprint_depends_on_content_only():
     same = request_fingerprint(VOUCHER, Criteria(departments=["Sales"]))
     assert same == request_fingerprint(VOUCHER, Criteria(departments=["Sales"]))
     assert same != request_fingerprint(VOUCHER, Criteria(departments=["HR"]))
+
+
+def test_encoded_events_stay_on_one_line_for_every_reader():
+    hostile = "a\r\nb\rc\nd\u2028e\u2029f\x85g\x1ch\x00i"
+    raw = encode({"text": hostile})
+    assert b"\n" not in raw
+    assert b"\r" not in raw
+    assert len(raw.decode().splitlines()) == 1
+    assert json.loads(raw) == {"text": hostile}

@@ -207,9 +207,17 @@ def envelope(
     return event
 
 
+# Characters that are legal raw inside JSON strings but that line-splitting readers
+# (str.splitlines and its kin) treat as line breaks. Escaped, they cannot split an SSE
+# `data:` line in any client; the JSON value is unchanged.
+_LINE_BREAKERS = {c: f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+_ESCAPE_LINE_BREAKERS = str.maketrans(_LINE_BREAKERS)
+
+
 def encode(event: dict[str, Any]) -> bytes:
-    """Compact JSON, the bytes that go on the wire and into SSE `data:` lines."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON on one line: the bytes that go on the wire and into SSE `data:` lines."""
+    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
+    return text.translate(_ESCAPE_LINE_BREAKERS).encode()
 
 
 def request_fingerprint(voucher: VoucherSpec, criteria: Criteria) -> str:

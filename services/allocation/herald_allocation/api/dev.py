@@ -18,7 +18,7 @@ from herald_web.errors import error_responses
 router = APIRouter(prefix="/v1/dev", tags=["development"])
 
 
-@router.post("/tokens", response_model=DevToken, responses=error_responses(404))
+@router.post("/tokens", response_model=DevToken, responses=error_responses(400, 404))
 async def dev_token(
     body: DevTokenRequest, runtime: Annotated[AllocationRuntime, Depends(get_runtime)]
 ) -> DevToken:

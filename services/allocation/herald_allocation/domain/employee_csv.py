@@ -62,6 +62,9 @@ def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]
         errors.append(RowError(line, "employee_id", "must be 1-64 of A-Z a-z 0-9 _ . -"))
     if not 1 <= len(values["name"]) <= 200:
         errors.append(RowError(line, "name", "must be 1-200 characters"))
+    elif "\x00" in values["name"]:
+        # The directory is plain text, which cannot hold U+0000.
+        errors.append(RowError(line, "name", "must not contain U+0000"))
     if not _EMAIL.fullmatch(values["email"]) or len(values["email"]) > 320:
         errors.append(RowError(line, "email", "is not an email address"))
     if not 1 <= len(values["department"]) <= 64:

@@ -13,7 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.criteria_sql import matching_employees_query
@@ -80,8 +80,8 @@ class AllocationStore:
                 (
                     request.allocation_id,
                     request_fingerprint(request.voucher, request.criteria),
-                    Jsonb(request.voucher.model_dump(mode="json")),
-                    Jsonb(request.criteria.model_dump(mode="json")),
+                    Json(request.voucher.model_dump(mode="json")),
+                    Json(request.criteria.model_dump(mode="json")),
                     request.requested_at,
                 ),
             )
