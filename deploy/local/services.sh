@@ -67,9 +67,15 @@ start() {
   set +a
   export HERALD_ALLOCATION_PORT=$ALLOCATION_PORT HERALD_NOTIFIER_PORT=$NOTIFIER_PORT
   export HERALD_INSERTER_WEB_PORT=$INSERTER_PORT HERALD_MAILER_PORT=$MAILER_PORT
-  # The local stack has no identity provider yet: streams name the employee directly.
-  export HERALD_NOTIFIER_DEV_MODE=true HERALD_MAILER_DEV_MODE=true
-  local emails="the relay at $HERALD_MAILER_SMTP_HOST"
+  # Local tokens are HS256 with a secret made once per HERALD_HOME and never committed;
+  # dev mode lets `herald dev token` and POST /v1/dev/tokens mint them for demo people.
+  local secret_file=$RUN_DIR/auth-secret
+  if [[ ! -s $secret_file ]]; then
+    (umask 077 && "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(48))' >"$secret_file")
+  fi
+  HERALD_AUTH_HS256_SECRET=$(cat "$secret_file")
+  export HERALD_AUTH_HS256_SECRET HERALD_AUTH_DEV_MODE=true
+  local emails="the relay at ${HERALD_MAILER_SMTP_HOST:-}"
   if [[ -z ${HERALD_MAILER_SMTP_HOST:-} ]]; then
     # No relay configured: managers' summaries go to a sink that prints them to its log.
     export HERALD_MAILER_SMTP_HOST=127.0.0.1 HERALD_MAILER_SMTP_PORT=$SMTP_SINK_PORT
@@ -89,12 +95,14 @@ start() {
 
 Herald is running.
   Allocation API  http://127.0.0.1:$ALLOCATION_PORT/docs
-  Notifier (SSE)  http://127.0.0.1:$NOTIFIER_PORT/v1/stream?employee_id=E000001
+  Notifier (SSE)  http://127.0.0.1:$NOTIFIER_PORT/v1/stream   (docs: /docs)
   Inserter        http://127.0.0.1:$INSERTER_PORT/metrics
   Mailer          http://127.0.0.1:$MAILER_PORT/docs
   Emails          $emails
   Kafka           $HERALD_KAFKA_BOOTSTRAP
   PostgreSQL      $HERALD_DATABASE_URL
+Sign in (dev mode): curl -s http://127.0.0.1:$ALLOCATION_PORT/v1/dev/tokens \\
+  -H 'Content-Type: application/json' -d '{"employee_id": "E000001", "roles": ["employee", "hr-admin"]}'
 Logs: $RUN_DIR/*.log    Stop: make stop
 EOF
 }
