@@ -16,6 +16,6 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     fuzzed = [r for r in terminalreporter.stats.get("passed", []) if "test_fuzz" in r.nodeid]
     if fuzzed:
         terminalreporter.write_line(
-            f"fuzzing: {len(fuzzed)} operations x {FUZZ_EXAMPLES_PER_OPERATION} examples, "
-            "no 5xx, every response as documented"
+            f"fuzzing: {len(fuzzed)} services, {FUZZ_EXAMPLES_PER_OPERATION} examples per "
+            "operation, no 5xx, every response as documented"
         )

@@ -32,7 +32,12 @@ SOURCE_MAILER = "/herald/mailer"
 
 DataT = TypeVar("DataT", bound=BaseModel)
 
-Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# PostgreSQL text cannot hold U+0000, so identifiers that are stored or queried exclude it.
+Department = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00]+$"),
+]
+EmployeeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Grade = Annotated[str, StringConstraints(pattern=r"^G[1-9]$")]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -139,13 +144,7 @@ class PushTarget(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    employee_ids: (
-        Annotated[
-            list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
-            Field(min_length=1, max_length=10_000),
-        ]
-        | None
-    ) = None
+    employee_ids: Annotated[list[EmployeeId], Field(min_length=1, max_length=10_000)] | None = None
     department: Department | None = None
     criteria: Criteria | None = None
 

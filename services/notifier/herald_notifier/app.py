@@ -26,6 +26,7 @@ from herald_notifier.domain.unread import UnreadCounter
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.runtime import NotifierRuntime
 from herald_notifier.settings import NotifierSettings, load_settings
+from herald_web.access_log import uvicorn_log_config
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
 from herald_web.limits import BodySizeLimit
@@ -122,5 +123,6 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        log_config=uvicorn_log_config(),
         timeout_graceful_shutdown=5,
     )

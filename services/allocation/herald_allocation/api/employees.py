@@ -78,9 +78,10 @@ async def import_employee_csv(
 async def list_employees(
     runtime: Annotated[AllocationRuntime, Depends(get_runtime)],
     principal: Annotated[Principal, Depends(requires(HR_ADMIN, MANAGER))],
-    department: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]+$")] = None,
     after: Annotated[
-        str | None, Query(max_length=64, description="last id of the previous page")
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="last id of the previous page"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EmployeePage:

@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from herald_common.events import Criteria, PushTarget, VoucherSpec
+from herald_common.events import Criteria, EmployeeId, PushTarget, VoucherSpec
 
 
 class NewVoucher(VoucherSpec):
@@ -199,7 +199,7 @@ class CsvRejectedBody(BaseModel):
 class DevTokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    employee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    employee_id: EmployeeId
     roles: Annotated[list[Literal["employee", "manager", "hr-admin"]], Field(min_length=1)] = [
         "employee"
     ]

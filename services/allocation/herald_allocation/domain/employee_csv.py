@@ -57,14 +57,16 @@ class CsvRejected(Exception):
 
 
 def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]:
-    errors = []
+    # The directory is plain text, which cannot hold U+0000.
+    errors = [
+        RowError(line, k, "must not contain U+0000") for k, v in values.items() if "\x00" in v
+    ]
+    if errors:
+        return errors
     if not _ID.fullmatch(values["employee_id"]):
         errors.append(RowError(line, "employee_id", "must be 1-64 of A-Z a-z 0-9 _ . -"))
     if not 1 <= len(values["name"]) <= 200:
         errors.append(RowError(line, "name", "must be 1-200 characters"))
-    elif "\x00" in values["name"]:
-        # The directory is plain text, which cannot hold U+0000.
-        errors.append(RowError(line, "name", "must not contain U+0000"))
     if not _EMAIL.fullmatch(values["email"]) or len(values["email"]) > 320:
         errors.append(RowError(line, "email", "is not an email address"))
     if not 1 <= len(values["department"]) <= 64:
@@ -79,7 +81,7 @@ def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]
         errors.append(RowError(line, "hired_on", "must be a date YYYY-MM-DD"))
     manager = values.get(MANAGER_COLUMN)
     if manager:
-        if not _ID.match(manager):
+        if not _ID.fullmatch(manager):
             errors.append(RowError(line, MANAGER_COLUMN, "must be 1-64 of A-Z a-z 0-9 _ . -"))
         elif manager == values["employee_id"]:
             errors.append(RowError(line, MANAGER_COLUMN, "an employee cannot manage themselves"))
