@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,6 +20,7 @@ from herald_notifier.api import health, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.registry import Registry
+from herald_notifier.drain import Drain, DrainingServer
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.runtime import NotifierRuntime
 from herald_notifier.settings import NotifierSettings, load_settings
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    drain = Drain(settings.retry_ms)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -61,12 +64,14 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             consume_task.add_done_callback(_log_crash)
             resources.push_async_callback(_cancel, consume_task)
             resources.callback(registry.close_all)
+            drain.attach(registry)
             app.state.runtime = NotifierRuntime(
-                settings, metrics, registry, Inbox(pool, settings.replay_page_size), consumer
+                settings, metrics, registry, Inbox(pool, settings.replay_page_size), consumer, drain
             )
             yield
 
     app = FastAPI(title="Herald notifier", version="0.1.0", lifespan=lifespan)
+    app.state.drain = drain
     app.include_router(stream.router)
     app.include_router(health.router)
     return app
@@ -86,10 +91,15 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=5,
+        # Our JSON logging, not uvicorn's own handlers and formats.
+        log_config=None,
+        # Longer than the streams' grace, so sse-starlette ends them before uvicorn has to.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds) + 2,
     )
+    DrainingServer(config, app.state.drain).run()

@@ -9,6 +9,7 @@ from fastapi import Request
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.registry import Registry
+from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.settings import NotifierSettings
 
@@ -20,6 +21,7 @@ class NotifierRuntime:
     registry: Registry
     inbox: Inbox
     consumer: EventConsumer
+    drain: Drain
 
 
 def get_runtime(request: Request) -> NotifierRuntime:

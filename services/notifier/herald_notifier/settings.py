@@ -23,6 +23,10 @@ class NotifierSettings(ServiceSettings):
     retry_ms: int = Field(default=3000, ge=0)
     send_timeout_seconds: float = Field(default=30.0, gt=0)
     replay_page_size: int = Field(default=500, ge=1, le=10_000)
+    # On SIGTERM every stream gets a reconnect hint and is closed; a stream still busy
+    # (e.g. mid-replay) after this long is cut. The pod's terminationGracePeriodSeconds
+    # must cover the preStop sleep, this grace and a few seconds of shutdown.
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
 
 
 def load_settings() -> NotifierSettings:

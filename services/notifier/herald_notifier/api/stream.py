@@ -14,6 +14,7 @@ from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.subscriber import Subscriber
+from herald_notifier.drain import with_farewell
 from herald_notifier.runtime import NotifierRuntime, get_runtime
 
 router = APIRouter()
@@ -85,8 +86,10 @@ async def stream(
         raise HTTPException(404, f"unknown employee {employee_id!r}")
     subscriber = Subscriber(employee_id, department, settings.subscriber_queue_size)
     return EventSourceResponse(
-        _events(runtime, subscriber, last_event_id),
+        with_farewell(_events(runtime, subscriber, last_event_id), runtime.drain),
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+        # Lets a drained stream send its farewell before sse-starlette cancels it.
+        shutdown_grace_period=settings.shutdown_grace_seconds,
     )
