@@ -94,11 +94,15 @@ class AllocationProcessor:
                     request.allocation_id,
                     describe(exc),
                     delay,
+                    extra={"allocation_id": str(request.allocation_id)},
                 )
             except Exception as exc:
                 attempt += 1
                 logger.exception(
-                    "allocation %s failed (attempt %d)", request.allocation_id, attempt
+                    "allocation %s failed (attempt %d)",
+                    request.allocation_id,
+                    attempt,
+                    extra={"allocation_id": str(request.allocation_id)},
                 )
                 if attempt >= self._retry.max_attempts:
                     await self._fail(request, record, exc)
@@ -126,7 +130,7 @@ class AllocationProcessor:
         await self._store.mark_published(allocation_id, published)
 
         matched, inserted, _ = await self._store.counts(allocation_id)
-        await self._publisher.publish_completed(
+        completed_event_id = await self._publisher.publish_completed(
             AllocationCompleted(
                 allocation_id=allocation_id,
                 status="completed",
@@ -141,6 +145,11 @@ class AllocationProcessor:
             allocation_id,
             published,
             time.perf_counter() - started,
+            extra={
+                "allocation_id": str(allocation_id),
+                "event_id": completed_event_id,
+                "vouchers": published,
+            },
         )
 
     async def _fail(
