@@ -7,6 +7,8 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import faust
+from aiokafka.errors import IllegalStateError
+from faust.exceptions import ConsumerNotStarted
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_producer
@@ -17,7 +19,7 @@ from herald_inserter.api.requests_topic import register_requests_agent
 from herald_inserter.domain.processor import AllocationProcessor, RetryPolicy
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.store import AllocationStore
-from herald_inserter.metrics import InserterMetrics
+from herald_inserter.metrics import InserterMetrics, PartitionProgress
 from herald_inserter.settings import InserterSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -69,7 +71,20 @@ def create_app(settings: InserterSettings) -> faust.App:
             await producer.stop()
             await pool.close()
 
-    register_requests_agent(app, settings.topics.allocation_requested, processor_scope)
+    progress = PartitionProgress(settings.topics.allocation_requested)
+    register_requests_agent(app, settings.topics.allocation_requested, processor_scope, progress)
+
+    async def report_lag() -> None:
+        consumer = app.consumer
+        try:
+            lag = await progress.lag(consumer.assignment(), consumer.highwater, consumer.position)
+        except (ConsumerNotStarted, AssertionError, IllegalStateError):
+            # Not started yet, or a rebalance moved a partition mid-count (aiokafka asserts
+            # on unassigned partitions): the next tick counts again.
+            return
+        metrics.consumer_lag.set(lag)
+
+    app.timer(interval=5.0)(report_lag)
 
     @app.page("/healthz")
     async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

@@ -15,6 +15,7 @@ import faust
 from herald_common.dead_letter import FailedRecord
 
 from herald_inserter.domain.processor import AllocationProcessor
+from herald_inserter.metrics import PartitionProgress
 
 
 def _record(event: Any) -> FailedRecord:
@@ -36,6 +37,7 @@ def register_requests_agent(
     app: faust.App,
     topic_name: str,
     processor_scope: Callable[[], AbstractAsyncContextManager[AllocationProcessor]],
+    progress: PartitionProgress,
 ) -> None:
     topic = app.topic(topic_name, key_serializer="raw", value_serializer="raw")
 
@@ -44,5 +46,7 @@ def register_requests_agent(
         # The agent's lifetime is the resources' lifetime: built in the running loop.
         async with processor_scope() as processor:
             async for event in stream.events():
-                await processor.handle(_record(event))
+                record = _record(event)
+                await processor.handle(record)
+                progress.done(record.topic, record.partition, record.offset)
                 yield None

@@ -50,10 +50,13 @@ async def _events(
         last_sent = 0
         if last_event_id is not None:
             last_sent = last_event_id
+            replayed = 0
             async for delivery in runtime.inbox.after(subscriber.employee_id, last_event_id):
                 yield _frame(delivery, retry_ms)
                 last_sent = delivery.event_id
+                replayed += 1
                 metrics.deliveries.labels("replay").inc()
+            metrics.replay_events.observe(replayed)
         while True:
             live = await subscriber.next()
             if live is None:
