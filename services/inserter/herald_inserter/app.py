@@ -11,8 +11,9 @@ from aiokafka.errors import IllegalStateError
 from faust.exceptions import ConsumerNotStarted
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
-from herald_common.kafka import create_producer
+from herald_common.kafka import create_producer, tls_context
 from herald_common.logs import configure_logging
+from herald_common.settings import KafkaSettings
 from prometheus_client import generate_latest
 
 from herald_inserter.api.requests_topic import register_requests_agent
@@ -25,12 +26,29 @@ from herald_inserter.settings import InserterSettings, load_settings
 logger = logging.getLogger(__name__)
 
 
+def broker_credentials(kafka: KafkaSettings) -> faust.auth.Credentials | None:
+    """faust's own consumer and producer need the same security as our aiokafka clients."""
+    context = tls_context(kafka)
+    if kafka.sasl_mechanism:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            ssl_context=context,
+            mechanism=kafka.sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
+
+
 def create_app(settings: InserterSettings) -> faust.App:
     metrics = InserterMetrics()
     brokers = [f"kafka://{host}" for host in settings.kafka.bootstrap.split(",")]
     app = faust.App(
         settings.group_id,
         broker=brokers,
+        broker_credentials=broker_credentials(settings.kafka),
         autodiscover=False,
         store="memory://",
         web_enabled=True,
