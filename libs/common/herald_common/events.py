@@ -20,6 +20,7 @@ CONTENT_TYPE = "application/cloudevents+json"
 ALLOCATION_REQUESTED = "herald.allocation.requested"
 VOUCHER_ALLOCATED = "herald.voucher.allocated"
 ALLOCATION_COMPLETED = "herald.allocation.completed"
+NOTIFICATION_PUSHED = "herald.notification.pushed"
 
 SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"
@@ -115,6 +116,19 @@ class AllocationCompleted(BaseModel):
     inserted: int
     published: int
     reason: str | None = None
+
+
+class NotificationPushed(BaseModel):
+    """A generic push to one employee: like a voucher event, one per recipient."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    push_id: UUID
+    employee_id: str
+    department: str
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    body: Annotated[str, StringConstraints(max_length=4000)]
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 def envelope(
