@@ -21,7 +21,7 @@ from herald_common.topics import delete_topics, ensure_topics
 from psycopg import sql
 
 from tests.support.processes import ServiceProcess, free_port
-from tests.support.stack import Infrastructure, infrastructure
+from tests.support.stack import Infrastructure, describe, infrastructure, session_path
 
 
 @dataclass(frozen=True)
@@ -67,9 +67,14 @@ def drop_database(infra: Infrastructure, name: str) -> None:
         )
 
 
+def pytest_report_header() -> str:
+    return describe(session_path())
+
+
 @pytest.fixture(scope="session")
-def infra() -> Infrastructure:
-    return infrastructure()
+def infra() -> Iterator[Infrastructure]:
+    with infrastructure(session_path()) as found:
+        yield found
 
 
 @pytest.fixture(scope="session")
