@@ -65,6 +65,18 @@ async def test_a_stream_cut_off_for_being_slow_gets_no_farewell() -> None:
     assert [e.comment for e in events] == ["connected"]
 
 
+async def test_a_stream_opened_during_the_drain_is_sent_on_at_once() -> None:
+    registry = Registry()
+    drain = Drain(retry_ms=3000)
+    drain.attach(registry)
+    drain.start()
+
+    events = await _collect(with_farewell(_stream(registry, Subscriber("E1", "HR", 10)), drain))
+
+    assert [e.comment for e in events] == [FAREWELL_COMMENT]
+    assert registry.size == 0
+
+
 async def test_closing_the_response_early_unregisters_the_stream_at_once() -> None:
     registry = Registry()
     drain = Drain(retry_ms=3000)

@@ -61,8 +61,10 @@ async def with_farewell(
 ) -> AsyncIterator[ServerSentEvent]:
     """The stream's frames, then a reconnect hint if it ended because of a drain."""
     try:
-        async for event in events:
-            yield event
+        # A stream that connects once the drain has begun is sent straight on.
+        if not drain.started:
+            async for event in events:
+                yield event
     finally:
         # Close the inner stream now, not at garbage collection, so it unregisters at once.
         if isinstance(events, AsyncGenerator):
