@@ -11,14 +11,25 @@ UV_VERSION := 0.13.8
 UV := $(HERALD_HOME)/tools/bin/uv
 VENV_BIN := $(UV_PROJECT_ENVIRONMENT)/bin
 
-.PHONY: run test install lint unit stop status bench-setup
+# Tools the deployment tests run. kustomize is built from source by the machine's Go
+# (GOTOOLCHAIN=local: never fetch another toolchain); the AsyncAPI CLI comes from npm,
+# locked by tests/tools/package-lock.json. Both live under $(HERALD_HOME)/tools.
+KUSTOMIZE_VERSION := v5.8.2
+TOOLS_BIN := $(HERALD_HOME)/tools/bin
+KUSTOMIZE := $(TOOLS_BIN)/kustomize
+KUSTOMIZE_STAMP := $(HERALD_HOME)/tools/stamps/kustomize-$(KUSTOMIZE_VERSION)
+GO_CACHE := $(HERALD_HOME)/cache/go
+ASYNCAPI_DIR := $(HERALD_HOME)/tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/installed.stamp
+
+.PHONY: run test install lint unit stop status bench-setup tools
 
 ## run: install, start Kafka + PostgreSQL + the services with demo data, print the URLs
 run: install
 	deploy/local/services.sh start
 
 ## test: install, lint and type-check, then every test against the real stack
-test: lint
+test: lint tools
 	$(VENV_BIN)/pytest
 
 ## stop: stop the services and the local stack
@@ -39,6 +50,26 @@ lint: install
 
 unit: install
 	$(VENV_BIN)/pytest tests/unit
+
+## tools: kustomize and the AsyncAPI CLI, for tests/deploy
+tools: $(KUSTOMIZE_STAMP) $(ASYNCAPI_STAMP)
+
+$(KUSTOMIZE_STAMP):
+	@command -v go >/dev/null || { echo "Go (1.26 or newer) is needed to build kustomize" >&2; exit 1; }
+	GOBIN=$(TOOLS_BIN) GOPATH=$(GO_CACHE) GOCACHE=$(GO_CACHE)/build GOMODCACHE=$(GO_CACHE)/mod \
+	  GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+	  go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	$(KUSTOMIZE) version
+	mkdir -p $(dir $@) && touch $@
+
+# `npm install`, not `npm ci`: the lock leaves out optional packages for other operating
+# systems, which `npm ci` insists on; install still takes every locked version.
+$(ASYNCAPI_STAMP): tests/tools/package.json tests/tools/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 and npm are needed for the AsyncAPI CLI" >&2; exit 1; }
+	mkdir -p $(ASYNCAPI_DIR)
+	cp tests/tools/package.json tests/tools/package-lock.json $(ASYNCAPI_DIR)/
+	cd $(ASYNCAPI_DIR) && npm install --no-audit --no-fund --loglevel=error --cache $(HERALD_HOME)/cache/npm
+	touch $@
 
 $(UV):
 	python3 -m venv $(HERALD_HOME)/tools

@@ -4,7 +4,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 
-from herald_web.access_log import RedactSecrets, redact
+from herald_common.logs import RedactSecrets, redact
 from herald_web.cors import allow_origins
 
 

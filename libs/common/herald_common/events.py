@@ -126,19 +126,6 @@ class EmployeeAddressed(BaseModel):
     department: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class PushedNotification(BaseModel):
-    """Data of `herald.notification.pushed`: a notification another system sent an employee."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    employee_id: str
-    department: str
-    title: str
-    body: str
-    data: dict[str, Any] = Field(default_factory=dict)
-    push_id: UUID | None = None
-
-
 class PushTarget(BaseModel):
     """Exactly one way of naming who receives a push."""
 
@@ -179,6 +166,19 @@ class AllocationCompleted(BaseModel):
     inserted: int
     published: int
     reason: str | None = None
+
+
+class NotificationPushed(BaseModel):
+    """A generic push to one employee: like a voucher event, one per recipient."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    push_id: UUID
+    employee_id: str
+    department: str
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    body: Annotated[str, StringConstraints(max_length=4000)]
+    data: dict[str, Any] = Field(default_factory=dict)
 
 
 def envelope(

@@ -19,6 +19,8 @@ class KafkaSettings(BaseSettings):
     sasl_mechanism: str | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
+    # CA bundle for SSL/SASL_SSL (e.g. a Strimzi cluster CA); the system's CAs when unset.
+    ssl_cafile: str | None = None
     # Kafka 4 defaults linger.ms to 5; aiokafka still defaults to 0, which makes tiny batches.
     linger_ms: int = Field(default=5, ge=0)
     max_batch_bytes: int = Field(default=512 * 1024, gt=0)

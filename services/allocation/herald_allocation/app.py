@@ -19,7 +19,6 @@ from herald_allocation.settings import AllocationSettings, load_settings
 from herald_common.db import create_pool
 from herald_common.kafka import create_producer
 from herald_common.logs import configure_logging
-from herald_web.access_log import uvicorn_log_config
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
 from herald_web.limits import BodySizeLimit, RateLimiter
@@ -81,5 +80,6 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        log_config=uvicorn_log_config(),
+        # Our JSON logging, not uvicorn's own handlers and formats.
+        log_config=None,
     )

@@ -26,7 +26,6 @@ from herald_mailer.domain.store import SummaryStore
 from herald_mailer.metrics import MailerMetrics
 from herald_mailer.runtime import MailerRuntime
 from herald_mailer.settings import MailerSettings, load_settings
-from herald_web.access_log import uvicorn_log_config
 from herald_web.auth import Authenticator
 
 logger = logging.getLogger(__name__)
@@ -109,6 +108,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        log_config=uvicorn_log_config(),
+        # Our JSON logging (with secrets redacted), not uvicorn's own handlers.
+        log_config=None,
         timeout_graceful_shutdown=5,
     )

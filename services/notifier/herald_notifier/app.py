@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -23,10 +24,10 @@ from herald_notifier.domain.inbox_listener import listen_for_read_marks
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.domain.unread import UnreadCounter
+from herald_notifier.drain import Drain, DrainingServer
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.runtime import NotifierRuntime
 from herald_notifier.settings import NotifierSettings, load_settings
-from herald_web.access_log import uvicorn_log_config
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
 from herald_web.limits import BodySizeLimit
@@ -36,6 +37,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    drain = Drain(settings.retry_ms)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -74,6 +76,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             ):
                 resources.push_async_callback(_cancel, _background(name, work))
             resources.callback(registry.close_all)
+            drain.attach(registry)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = NotifierRuntime(
                 settings=settings,
@@ -82,6 +85,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 inbox=inbox,
                 consumer=consumer,
                 tickets=TicketStore(pool, settings.ticket_ttl_seconds),
+                drain=drain,
             )
             yield
 
@@ -92,6 +96,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
+    app.state.drain = drain
     allow_origins(app, settings.cors_origins)
     for module in (stream, session, channel_auth, health):
         app.include_router(module.router)
@@ -118,11 +123,15 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        log_config=uvicorn_log_config(),
-        timeout_graceful_shutdown=5,
+        # Our JSON logging, not uvicorn's own handlers and formats.
+        log_config=None,
+        # Longer than the streams' grace, so sse-starlette ends them before uvicorn has to.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds) + 2,
     )
+    DrainingServer(config, app.state.drain).run()

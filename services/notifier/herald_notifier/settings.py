@@ -32,6 +32,10 @@ class NotifierSettings(ServiceSettings):
     # Pusher-style channel authorization (`key:signature`); off unless both are set.
     channel_auth_key: str | None = None
     channel_auth_secret: SecretStr | None = None
+    # On SIGTERM every stream gets a reconnect hint and is closed; a stream still busy
+    # (e.g. mid-replay) after this long is cut. The pod's terminationGracePeriodSeconds
+    # must cover the preStop sleep, this grace and a few seconds of shutdown.
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
 
 
 def load_settings() -> NotifierSettings:

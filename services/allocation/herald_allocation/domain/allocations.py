@@ -111,7 +111,12 @@ class AllocationService:
             )
             created = await self._get(conn, allocation_id)
             assert created is not None
-            return Accepted(created, replayed=False)
+        logger.info(
+            "allocation %s requested",
+            allocation_id,
+            extra={"allocation_id": str(allocation_id), "event_id": str(allocation_id)},
+        )
+        return Accepted(created, replayed=False)
 
     async def count_matching(self, criteria: Criteria, as_of: date) -> int:
         async with self._pool.connection() as conn:

@@ -78,9 +78,11 @@ class EventPublisher:
         await asyncio.gather(*deliveries)
         return total
 
-    async def publish_completed(self, completed: AllocationCompleted) -> None:
+    async def publish_completed(self, completed: AllocationCompleted) -> str:
+        """Publish the allocation's outcome; returns the event's id."""
+        event_id = f"{completed.allocation_id}:{completed.status}"
         event = envelope(
-            event_id=f"{completed.allocation_id}:{completed.status}",
+            event_id=event_id,
             source=SOURCE_INSERTER,
             event_type=ALLOCATION_COMPLETED,
             subject=str(completed.allocation_id),
@@ -92,3 +94,4 @@ class EventPublisher:
             value=encode(event),
             headers=_HEADERS,
         )
+        return event_id

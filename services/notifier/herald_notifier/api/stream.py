@@ -27,6 +27,7 @@ from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Scope
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import unread_frame
+from herald_notifier.drain import with_farewell
 from herald_notifier.runtime import NotifierRuntime, get_runtime
 from herald_web.errors import error_responses
 
@@ -128,7 +129,7 @@ async def _events(
                     yield _frame(delivery, retry_ms)
                     last_sent = delivery.event_id or last_sent
                     replayed += 1
-                metrics.replay_size.observe(replayed)
+                metrics.replay_events.observe(replayed)
                 metrics.deliveries.labels("replay").inc(replayed)
         counts = await inbox.unread_counts([subscriber.employee_id])
         yield _frame(unread_frame(subscriber.employee_id, counts[subscriber.employee_id]), retry_ms)
@@ -196,8 +197,10 @@ async def stream(
     )
     assert can_read(principal, own)
     return EventSourceResponse(
-        _events(runtime, subscriber, resume_from),
+        with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
         ping=settings.ping_seconds,
         send_timeout=settings.send_timeout_seconds,
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+        # Lets a drained stream send its farewell before sse-starlette cancels it.
+        shutdown_grace_period=settings.shutdown_grace_seconds,
     )

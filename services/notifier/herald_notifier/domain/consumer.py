@@ -116,6 +116,18 @@ class EventConsumer:
             for records in batches.values():
                 for record in records:
                     await self._handle(record)
+            self._metrics.consumer_lag.set(await self._lag())
+
+    async def _lag(self) -> int:
+        lag = 0
+        for tp in self._consumer.assignment():
+            # read_committed reads up to the last stable offset, not the high watermark.
+            end = self._consumer.last_stable_offset(tp)
+            if end is None:
+                end = self._consumer.highwater(tp)
+            if end is not None:
+                lag += max(0, end - await self._consumer.position(tp))
+        return lag
 
     async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
         self._metrics.events_consumed.inc()
