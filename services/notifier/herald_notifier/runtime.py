@@ -8,6 +8,7 @@ from fastapi import Request
 
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
+from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.metrics import NotifierMetrics
@@ -22,6 +23,7 @@ class NotifierRuntime:
     inbox: Inbox
     consumer: EventConsumer
     tickets: TicketStore
+    tally: DeliveryTally
 
 
 def get_runtime(request: Request) -> NotifierRuntime:
