@@ -35,7 +35,9 @@ async def dev_token(
 async def people(
     runtime: Annotated[AllocationRuntime, Depends(get_runtime)],
     per_department: Annotated[int, Query(ge=1, le=20)] = 3,
-    q: Annotated[str | None, Query(max_length=64, description="id prefix or part of a name")] = None,
+    q: Annotated[
+        str | None, Query(max_length=64, description="id prefix or part of a name")
+    ] = None,
 ) -> DemoPeople:
     """Whom the sign-in page offers: hr-admins, each department's manager, a few employees.
 
