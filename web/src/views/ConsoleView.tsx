@@ -79,9 +79,10 @@ export function describeCriteria(criteria: Criteria): string {
   // Stored criteria name every field, with null for the ones not used.
   const low = criteria.min_years_experience ?? null;
   const high = criteria.max_years_experience ?? null;
-  if (low !== null && high !== null) parts.push(`${low}–${high} years`);
+  const years = (n: number) => (n === 1 ? "year" : "years");
+  if (low !== null && high !== null) parts.push(`${low}–${high} ${years(high)}`);
   else if (low !== null) parts.push(`${low}+ years`);
-  else if (high !== null) parts.push(`up to ${high} years`);
+  else if (high !== null) parts.push(`up to ${high} ${years(high)}`);
   return parts.join(" · ");
 }
 
