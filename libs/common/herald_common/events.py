@@ -20,6 +20,10 @@ CONTENT_TYPE = "application/cloudevents+json"
 ALLOCATION_REQUESTED = "herald.allocation.requested"
 VOUCHER_ALLOCATED = "herald.voucher.allocated"
 ALLOCATION_COMPLETED = "herald.allocation.completed"
+# Progress of one allocation, on the completed topic (same key) before its completion.
+ALLOCATION_PROGRESS = "herald.allocation.progress"
+# A notifier's count of the allocation's vouchers it handed to open streams (SSE only).
+ALLOCATION_DELIVERED = "herald.allocation.delivered"
 NOTIFICATION_REQUESTED = "herald.notification.requested"
 NOTIFICATION_PUSHED = "herald.notification.pushed"
 # A per-employee kind on the pushed topic: a manager's summary of one allocation.
@@ -29,6 +33,7 @@ SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"
 SOURCE_PUSH = "/herald/push"
 SOURCE_MAILER = "/herald/mailer"
+SOURCE_NOTIFIER = "/herald/notifier"
 
 DataT = TypeVar("DataT", bound=BaseModel)
 
@@ -179,6 +184,40 @@ class NotificationPushed(BaseModel):
     title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
     body: Annotated[str, StringConstraints(max_length=4000)]
     data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AllocationProgress(BaseModel):
+    """Data of `herald.allocation.progress`: the counts once a phase of the allocation is done."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: UUID
+    phase: Literal["inserted", "published"]
+    matched: int
+    inserted: int
+    published: int
+
+
+class AllocationDelivered(BaseModel):
+    """Data of `herald.allocation.delivered`: vouchers one notifier replica delivered live."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: UUID
+    delivered: int
+    replica: str
+
+
+def event_type(value: bytes | None) -> str | None:
+    """The `type` of a structured-mode CloudEvent, or None when the record has none."""
+    if value is None:
+        return None
+    try:
+        event = json.loads(value)
+    except ValueError:
+        return None
+    kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) else None
 
 
 def envelope(

@@ -21,6 +21,7 @@ from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
+from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.domain.unread import UnreadCounter
@@ -46,6 +47,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         pool = create_pool(settings.database, name="herald-notifier")
         inbox = Inbox(pool, settings.replay_page_size)
         unread = UnreadCounter(inbox, registry)
+        tally = DeliveryTally(registry, settings.replica_id, settings.delivered_interval_seconds)
         client_id = f"herald-notifier-{settings.replica_id}"
         producer = create_producer(settings.kafka, client_id=client_id)
         kafka_consumer = create_consumer(
@@ -60,6 +62,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             unread=unread,
             dead_letters=DeadLetterPublisher(producer),
             metrics=metrics,
+            tally=tally,
         )
         async with contextlib.AsyncExitStack() as resources:
             await pool.open(wait=True)
@@ -72,6 +75,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             for name, work in (
                 ("consumer", consumer.run()),
                 ("unread-counter", unread.run()),
+                ("delivered-tally", tally.run()),
                 ("inbox-listener", listen_for_read_marks(conninfo, unread)),
             ):
                 resources.push_async_callback(_cancel, _background(name, work))
@@ -86,6 +90,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 consumer=consumer,
                 tickets=TicketStore(pool, settings.ticket_ttl_seconds),
                 drain=drain,
+                tally=tally,
             )
             yield
 

@@ -8,6 +8,7 @@ from fastapi import Request
 
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
+from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.drain import Drain
@@ -24,6 +25,7 @@ class NotifierRuntime:
     consumer: EventConsumer
     tickets: TicketStore
     drain: Drain
+    tally: DeliveryTally
 
 
 def get_runtime(request: Request) -> NotifierRuntime:

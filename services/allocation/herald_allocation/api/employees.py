@@ -9,12 +9,15 @@ from fastapi.responses import JSONResponse
 
 from herald_allocation.api.schemas import (
     CsvRejectedBody,
+    Department,
+    DepartmentList,
     EmployeePage,
     EmployeeView,
     ImportSummary,
 )
 from herald_allocation.domain.employee_csv import (
     CsvRejected,
+    department_sizes,
     import_employees,
     list_directory,
     parse_employee_csv,
@@ -93,3 +96,13 @@ async def list_employees(
     rows = await list_directory(runtime.pool, department=department, after=after, limit=limit)
     items = [EmployeeView(**row) for row in rows]
     return EmployeePage(items=items, next_after=items[-1].id if len(items) == limit else None)
+
+
+@router.get("/v1/departments", response_model=DepartmentList, responses=error_responses(401, 403))
+async def list_departments(
+    runtime: Annotated[AllocationRuntime, Depends(get_runtime)],
+    principal: Annotated[Principal, Depends(requires(HR_ADMIN))],
+) -> DepartmentList:
+    """Every department with its headcount, for building allocation criteria."""
+    sizes = await department_sizes(runtime.pool)
+    return DepartmentList(items=[Department(name=n, employees=c) for n, c in sizes])

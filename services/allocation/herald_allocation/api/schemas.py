@@ -103,6 +103,15 @@ class EmployeePage(BaseModel):
     next_after: str | None
 
 
+class Department(BaseModel):
+    name: str
+    employees: int
+
+
+class DepartmentList(BaseModel):
+    items: list[Department]
+
+
 class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -212,3 +221,16 @@ class DevToken(BaseModel):
     department: str
     roles: list[str]
     manages: str | None
+
+
+class DemoPerson(BaseModel):
+    employee_id: str
+    name: str
+    department: str
+    grade: str
+    roles: list[str]
+    manages: str | None
+
+
+class DemoPeople(BaseModel):
+    people: list[DemoPerson]

@@ -237,3 +237,14 @@ async def list_directory(
             {"department": department, "after": after, "limit": limit},
         )
         return await cur.fetchall()
+
+
+async def department_sizes(pool: AsyncConnectionPool[AsyncConnection]) -> list[tuple[str, int]]:
+    """Every department in the directory with its headcount, by name."""
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT department, count(*) FROM employees GROUP BY department ORDER BY department"
+            )
+        ).fetchall()
+    return [(str(name), int(count)) for name, count in rows]

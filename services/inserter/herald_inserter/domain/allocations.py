@@ -14,6 +14,7 @@ from herald_common.events import (
     SOURCE_INSERTER,
     VOUCHER_ALLOCATED,
     AllocationCompleted,
+    AllocationProgress,
     AllocationRequested,
 )
 from herald_inserter.domain.allocation_store import AllocationStore
@@ -47,6 +48,17 @@ class AllocationProcessor:
             self._metrics.vouchers_inserted.inc(len(outcome.notifications))
         if outcome.status == "completed":
             return
+        # One voucher per matched employee, all written in the transaction that matched them.
+        count = len(outcome.notifications)
+        await self._publisher.publish_progress(
+            AllocationProgress(
+                allocation_id=allocation_id,
+                phase="inserted",
+                matched=count,
+                inserted=count,
+                published=0,
+            )
+        )
 
         published = await self._publisher.publish_notifications(
             self._voucher_topic,
@@ -60,6 +72,15 @@ class AllocationProcessor:
         await self._store.mark_published(allocation_id, published)
 
         matched, inserted, _ = await self._store.counts(allocation_id)
+        await self._publisher.publish_progress(
+            AllocationProgress(
+                allocation_id=allocation_id,
+                phase="published",
+                matched=matched,
+                inserted=inserted,
+                published=published,
+            )
+        )
         await self._publisher.publish_completed(
             AllocationCompleted(
                 allocation_id=allocation_id,

@@ -7,6 +7,7 @@ many concurrent `send()` calls cost several times more per record in aiokafka.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -16,14 +17,18 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from herald_common.events import (
     ALLOCATION_COMPLETED,
+    ALLOCATION_PROGRESS,
     CONTENT_TYPE,
     SOURCE_INSERTER,
     AllocationCompleted,
+    AllocationProgress,
     encode,
     envelope,
 )
 from herald_common.notifications import notification_event
 from herald_inserter.domain.inbox_writer import IssuedNotification
+
+logger = logging.getLogger(__name__)
 
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 
@@ -95,3 +100,34 @@ class EventPublisher:
             headers=_HEADERS,
         )
         return event_id
+
+    async def publish_progress(self, progress: AllocationProgress) -> None:
+        """Send a progress event without waiting for Kafka's acknowledgement.
+
+        Progress only informs people watching; it must never slow or fail an allocation.
+        It has the completion's key, so it lands in the same partition, before the
+        completion, which is sent and awaited later.
+        """
+        event = envelope(
+            event_id=f"{progress.allocation_id}:progress:{progress.phase}",
+            source=SOURCE_INSERTER,
+            event_type=ALLOCATION_PROGRESS,
+            subject=str(progress.allocation_id),
+            data=progress,
+        )
+        try:
+            sent = await self._producer.send(
+                self._completed_topic,
+                key=str(progress.allocation_id).encode(),
+                value=encode(event),
+                headers=_HEADERS,
+            )
+        except Exception:
+            logger.warning("progress of allocation %s not sent", progress.allocation_id)
+            return
+        sent.add_done_callback(_log_unsent_progress)
+
+
+def _log_unsent_progress(sent: asyncio.Future[object]) -> None:
+    if not sent.cancelled() and sent.exception() is not None:
+        logger.warning("a progress event was not delivered: %s", sent.exception())

@@ -133,6 +133,11 @@ async def _events(
                 metrics.deliveries.labels("replay").inc(replayed)
         counts = await inbox.unread_counts([subscriber.employee_id])
         yield _frame(unread_frame(subscriber.employee_id, counts[subscriber.employee_id]), retry_ms)
+        for allocation_id in subscriber.allocations:
+            # Progress frames carry no id and are not replayed; the count so far is.
+            delivered = runtime.tally.frame_for(allocation_id)
+            if delivered is not None:
+                yield _frame(delivered, retry_ms)
         while True:
             live = await subscriber.next()
             if live is None:

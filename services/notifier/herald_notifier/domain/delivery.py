@@ -15,3 +15,5 @@ class Delivery:
     department: str
     # The CloudEvent (or control payload) as JSON text, sent as `data:` without re-encoding.
     data: str
+    # The allocation a live voucher event belongs to, for the allocation's delivered count.
+    allocation_id: str | None = None
