@@ -7,18 +7,37 @@ export HERALD_HOME
 export UV_CACHE_DIR ?= $(HERALD_HOME)/cache/uv
 export UV_PROJECT_ENVIRONMENT ?= $(HERALD_HOME)/venv
 export UV_PYTHON_DOWNLOADS := never
+# The web console's packages come from npm with the committed lockfile; the browser tests
+# drive Debian's Chromium. Playwright must never fetch a browser of its own.
+export npm_config_cache ?= $(HERALD_HOME)/cache/npm
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
+export PLAYWRIGHT_BROWSERS_PATH ?= $(HERALD_HOME)/cache/ms-playwright
+CHROMIUM := /usr/bin/chromium
+NODE_MIN := 20.19
+WEB_INSTALLED := web/node_modules/.herald-installed
 UV_VERSION := 0.13.8
 UV := $(HERALD_HOME)/tools/bin/uv
 VENV_BIN := $(UV_PROJECT_ENVIRONMENT)/bin
 
-.PHONY: run test install lint unit stop status bench-setup
+# Tools the deployment tests run. kustomize is built from source by the machine's Go
+# (GOTOOLCHAIN=local: never fetch another toolchain); the AsyncAPI CLI comes from npm,
+# locked by tests/tools/package-lock.json. Both live under $(HERALD_HOME)/tools.
+KUSTOMIZE_VERSION := v5.8.2
+TOOLS_BIN := $(HERALD_HOME)/tools/bin
+KUSTOMIZE := $(TOOLS_BIN)/kustomize
+KUSTOMIZE_STAMP := $(HERALD_HOME)/tools/stamps/kustomize-$(KUSTOMIZE_VERSION)
+GO_CACHE := $(HERALD_HOME)/cache/go
+ASYNCAPI_DIR := $(HERALD_HOME)/tools/asyncapi
+ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/installed.stamp
 
-## run: install, start Kafka + PostgreSQL + the services with demo data, print the URLs
-run: install
+.PHONY: run test install lint unit stop status bench-setup tools web web-test chromium
+
+## run: install, build the web console, start Kafka + PostgreSQL + the services with demo data
+run: install web
 	deploy/local/services.sh start
 
-## test: install, lint and type-check, then every test against the real stack
-test: lint
+## test: install, lint and type-check, then every test (web unit tests, real stack, browser)
+test: lint tools web web-test chromium
 	$(VENV_BIN)/pytest
 
 ## stop: stop the services and the local stack
@@ -40,6 +59,46 @@ lint: install
 unit: install
 	$(VENV_BIN)/pytest tests/unit
 
+## tools: kustomize and the AsyncAPI CLI, for tests/deploy
+tools: $(KUSTOMIZE_STAMP) $(ASYNCAPI_STAMP)
+
+$(KUSTOMIZE_STAMP):
+	@command -v go >/dev/null || { echo "Go (1.26 or newer) is needed to build kustomize" >&2; exit 1; }
+	GOBIN=$(TOOLS_BIN) GOPATH=$(GO_CACHE) GOCACHE=$(GO_CACHE)/build GOMODCACHE=$(GO_CACHE)/mod \
+	  GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+	  go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
+	$(KUSTOMIZE) version
+	mkdir -p $(dir $@) && touch $@
+
+# `npm install`, not `npm ci`: the lock leaves out optional packages for other operating
+# systems, which `npm ci` insists on; install still takes every locked version.
+$(ASYNCAPI_STAMP): tests/tools/package.json tests/tools/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js 20 and npm are needed for the AsyncAPI CLI" >&2; exit 1; }
+	mkdir -p $(ASYNCAPI_DIR)
+	cp tests/tools/package.json tests/tools/package-lock.json $(ASYNCAPI_DIR)/
+	cd $(ASYNCAPI_DIR) && npm install --no-audit --no-fund --loglevel=error --cache $(HERALD_HOME)/cache/npm
+	touch $@
+
 $(UV):
 	python3 -m venv $(HERALD_HOME)/tools
 	$(HERALD_HOME)/tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+## web: install the web console's packages (npm ci, lockfile only) and build web/dist
+web: $(WEB_INSTALLED)
+	cd web && npm run build
+
+web-test: $(WEB_INSTALLED)
+	cd web && npm test
+
+$(WEB_INSTALLED): web/package.json web/package-lock.json
+	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); const [x, y] = "$(NODE_MIN)".split(".").map(Number); if (a < x || (a === x && b < y)) { console.error("Node.js $(NODE_MIN) or newer is needed for the web console, found " + process.version); process.exit(1); }' \
+		|| { echo "Install Node.js $(NODE_MIN)+ (with npm) to build the web console" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+## chromium: Debian's Chromium for the browser tests (installed with apt-get when missing)
+chromium:
+	@if [ ! -x $(CHROMIUM) ]; then \
+		if [ "$$(id -u)" != 0 ]; then echo "Install Debian's chromium package (as root: apt-get install chromium)" >&2; exit 1; fi; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; \
+	fi

@@ -24,7 +24,7 @@ from herald_common.topics import delete_topics, ensure_topics
 from tests.support.auth import bearer
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.smtp import SmtpServer
-from tests.support.stack import Infrastructure, infrastructure
+from tests.support.stack import Infrastructure, describe, infrastructure, session_path
 
 
 @dataclass(frozen=True)
@@ -86,9 +86,14 @@ def drop_database(infra: Infrastructure, name: str) -> None:
         )
 
 
+def pytest_report_header() -> str:
+    return describe(session_path())
+
+
 @pytest.fixture(scope="session")
-def infra() -> Infrastructure:
-    return infrastructure()
+def infra() -> Iterator[Infrastructure]:
+    with infrastructure(session_path()) as found:
+        yield found
 
 
 @contextmanager

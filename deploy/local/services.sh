@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Herald's services on the local stack, as background processes.
 #   start   start the stack, migrate, create topics, seed demo data, start the services
-#           (and, unless HERALD_MAILER_SMTP_HOST names a relay, a local SMTP sink that
-#           logs every email instead of delivering it)
+#           and the gateway that serves the web console (built by `make run`) in front
+#           of them; and, unless HERALD_MAILER_SMTP_HOST names a relay, a local SMTP sink
+#           that logs every email instead of delivering it
 #   stop    stop the services (the stack keeps running; `stack.sh stop` stops it)
 #   status  which services are running
 # Pid files and logs live under $HERALD_HOME/run.
@@ -18,8 +19,10 @@ ALLOCATION_PORT=${HERALD_ALLOCATION_PORT:-8001}
 NOTIFIER_PORT=${HERALD_NOTIFIER_PORT:-8002}
 INSERTER_PORT=${HERALD_INSERTER_WEB_PORT:-6066}
 MAILER_PORT=${HERALD_MAILER_PORT:-8003}
+GATEWAY_PORT=${HERALD_GATEWAY_PORT:-8000}
 SMTP_SINK_PORT=${HERALD_SMTP_SINK_PORT:-1025}
-SERVICES=(allocation inserter notifier mailer)
+# The gateway goes last: it only forwards to the others.
+SERVICES=(allocation inserter notifier mailer gateway)
 # Stopped and reported like the services, started only when no relay is configured.
 PROCESSES=("${SERVICES[@]}" smtp-sink)
 
@@ -67,9 +70,24 @@ start() {
   set +a
   export HERALD_ALLOCATION_PORT=$ALLOCATION_PORT HERALD_NOTIFIER_PORT=$NOTIFIER_PORT
   export HERALD_INSERTER_WEB_PORT=$INSERTER_PORT HERALD_MAILER_PORT=$MAILER_PORT
-  # The local stack has no identity provider yet: streams name the employee directly.
-  export HERALD_NOTIFIER_DEV_MODE=true HERALD_MAILER_DEV_MODE=true
-  local emails="the relay at $HERALD_MAILER_SMTP_HOST"
+  export HERALD_GATEWAY_PORT=$GATEWAY_PORT HERALD_GATEWAY_STATIC_DIR=$REPO_ROOT/web/dist
+  export HERALD_GATEWAY_ALLOCATION_URL=http://127.0.0.1:$ALLOCATION_PORT
+  export HERALD_GATEWAY_NOTIFIER_URL=http://127.0.0.1:$NOTIFIER_PORT
+  export HERALD_GATEWAY_MAILER_URL=http://127.0.0.1:$MAILER_PORT
+  # The local stack has no identity provider: tokens are signed with a secret made once
+  # per checkout, and dev mode lets anyone mint one for a demo person (the web console's
+  # sign-in, POST /v1/dev/tokens). Never use dev mode where real people's data lives.
+  local secret_file=$RUN_DIR/auth-secret
+  if [[ ! -s $secret_file ]]; then
+    (umask 077 && "$VENV_BIN/python" -c 'import secrets; print(secrets.token_urlsafe(48))' >"$secret_file")
+  fi
+  chmod 600 "$secret_file"
+  HERALD_AUTH_HS256_SECRET=$(<"$secret_file")
+  export HERALD_AUTH_HS256_SECRET HERALD_AUTH_DEV_MODE=true
+  # Chromium, Firefox and Edge accept Secure cookies from http://127.0.0.1 and localhost;
+  # Safari does not: set HERALD_AUTH_SESSION_COOKIE_SECURE=false to use it.
+  export HERALD_AUTH_SESSION_COOKIE_SECURE=${HERALD_AUTH_SESSION_COOKIE_SECURE:-true}
+  local emails="the relay at ${HERALD_MAILER_SMTP_HOST:-}"
   if [[ -z ${HERALD_MAILER_SMTP_HOST:-} ]]; then
     # No relay configured: managers' summaries go to a sink that prints them to its log.
     export HERALD_MAILER_SMTP_HOST=127.0.0.1 HERALD_MAILER_SMTP_PORT=$SMTP_SINK_PORT
@@ -85,16 +103,20 @@ start() {
   wait_http notifier "http://127.0.0.1:$NOTIFIER_PORT/readyz"
   wait_http inserter "http://127.0.0.1:$INSERTER_PORT/healthz"
   wait_http mailer "http://127.0.0.1:$MAILER_PORT/readyz"
+  wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/readyz"
   cat <<EOF
 
 Herald is running.
+  Web console     http://127.0.0.1:$GATEWAY_PORT/   (sign in as a demo HR admin, manager or employee)
   Allocation API  http://127.0.0.1:$ALLOCATION_PORT/docs
-  Notifier (SSE)  http://127.0.0.1:$NOTIFIER_PORT/v1/stream?employee_id=E000001
+  Notifier (SSE)  http://127.0.0.1:$NOTIFIER_PORT/docs
   Inserter        http://127.0.0.1:$INSERTER_PORT/metrics
   Mailer          http://127.0.0.1:$MAILER_PORT/docs
   Emails          $emails
   Kafka           $HERALD_KAFKA_BOOTSTRAP
   PostgreSQL      $HERALD_DATABASE_URL
+Sign in (dev mode): curl -s http://127.0.0.1:$ALLOCATION_PORT/v1/dev/tokens \\
+  -H 'Content-Type: application/json' -d '{"employee_id": "E000001", "roles": ["employee", "hr-admin"]}'
 Logs: $RUN_DIR/*.log    Stop: make stop
 EOF
 }

@@ -20,6 +20,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 
+from herald_common.events import ALLOCATION_COMPLETED, event_type
 from herald_common.settings import TopicSettings
 from tests.support.api import import_employees, voucher, wait_until_finished
 from tests.support.sse import StreamRecorder
@@ -179,7 +180,10 @@ async def completion_record(herald_env, allocation_id: str) -> Any:
 
         async def find() -> Any:
             async for record in consumer:
-                if record.key == allocation_id.encode():
+                if (
+                    record.key == allocation_id.encode()
+                    and event_type(record.value) == ALLOCATION_COMPLETED
+                ):
                     return record
 
         return await asyncio.wait_for(find(), 30)

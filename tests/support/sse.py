@@ -25,12 +25,36 @@ class Frame:
         return json.loads(self.data)
 
 
+async def sse_lines(response: httpx.Response) -> AsyncIterator[str]:
+    """Lines as the SSE spec defines them: ended by CRLF, LF or CR, and nothing else.
+
+    (httpx's aiter_lines also splits on U+2028 and friends, as str.splitlines does.)
+    """
+    buffer = b""
+    async for chunk in response.aiter_bytes():
+        buffer += chunk
+        while True:
+            cr, lf = buffer.find(b"\r"), buffer.find(b"\n")
+            ends = [i for i in (cr, lf) if i >= 0]
+            if not ends:
+                break
+            end = min(ends)
+            if buffer[end : end + 1] == b"\r":
+                if end + 1 == len(buffer):
+                    break  # a CR at the end may be the first half of CRLF
+                step = 2 if buffer[end + 1 : end + 2] == b"\n" else 1
+            else:
+                step = 1
+            yield buffer[:end].decode()
+            buffer = buffer[end + step :]
+
+
 async def frames(response: httpx.Response) -> AsyncIterator[Frame]:
     """Events and comments. As in a browser, a frame without `data:` is not an event, but
     an `id:` in it still moves the last event id: it comes out with `dispatched` false."""
     current = Frame()
     data_lines: list[str] = []
-    async for line in response.aiter_lines():
+    async for line in sse_lines(response):
         if line == "":
             if data_lines:
                 current.data = "\n".join(data_lines)

@@ -131,3 +131,31 @@ def test_fingerprint_depends_on_content_only():
     same = request_fingerprint(VOUCHER, Criteria(departments=["Sales"]))
     assert same == request_fingerprint(VOUCHER, Criteria(departments=["Sales"]))
     assert same != request_fingerprint(VOUCHER, Criteria(departments=["HR"]))
+
+
+def test_encoded_events_stay_on_one_line_for_every_reader():
+    hostile = "a\r\nb\rc\nd\u2028e\u2029f\x85g\x1ch\x00i"
+    raw = encode({"text": hostile})
+    assert b"\n" not in raw
+    assert b"\r" not in raw
+    assert len(raw.decode().splitlines()) == 1
+    assert json.loads(raw) == {"text": hostile}
+
+
+def test_templated_events_are_the_bytes_replay_produces():
+    from herald_common.notifications import EventTemplate, payload_text
+
+    created = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+    payload = {"employee_id": "E1", "department": "Säles\u2028", "title": "t\r\n\x00", "data": [1]}
+    replayed = notification_event(
+        notification_id=9,
+        kind="herald.notification.pushed",
+        source="/herald/push",
+        employee_id="E1",
+        created_at=created,
+        payload=payload,
+    )
+    live = EventTemplate(
+        kind="herald.notification.pushed", source="/herald/push", created_at=created
+    ).render(9, "E1", payload_text(payload))
+    assert live == replayed

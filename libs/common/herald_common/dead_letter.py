@@ -80,4 +80,10 @@ class DeadLetterPublisher:
             record.partition,
             record.offset,
             describe(error),
+            extra={
+                "topic": record.topic,
+                "partition": record.partition,
+                "offset": record.offset,
+                "dead_letter_topic": topic,
+            },
         )

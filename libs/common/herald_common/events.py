@@ -20,6 +20,10 @@ CONTENT_TYPE = "application/cloudevents+json"
 ALLOCATION_REQUESTED = "herald.allocation.requested"
 VOUCHER_ALLOCATED = "herald.voucher.allocated"
 ALLOCATION_COMPLETED = "herald.allocation.completed"
+# Progress of one allocation, on the completed topic (same key) before its completion.
+ALLOCATION_PROGRESS = "herald.allocation.progress"
+# A notifier's count of the allocation's vouchers it handed to open streams (SSE only).
+ALLOCATION_DELIVERED = "herald.allocation.delivered"
 NOTIFICATION_REQUESTED = "herald.notification.requested"
 NOTIFICATION_PUSHED = "herald.notification.pushed"
 # A per-employee kind on the pushed topic: a manager's summary of one allocation.
@@ -29,10 +33,16 @@ SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"
 SOURCE_PUSH = "/herald/push"
 SOURCE_MAILER = "/herald/mailer"
+SOURCE_NOTIFIER = "/herald/notifier"
 
 DataT = TypeVar("DataT", bound=BaseModel)
 
-Department = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
+# PostgreSQL text cannot hold U+0000, so identifiers that are stored or queried exclude it.
+Department = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=64, pattern=r"^[^\x00]+$"),
+]
+EmployeeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Grade = Annotated[str, StringConstraints(pattern=r"^G[1-9]$")]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
 
@@ -121,31 +131,12 @@ class EmployeeAddressed(BaseModel):
     department: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
-class PushedNotification(BaseModel):
-    """Data of `herald.notification.pushed`: a notification another system sent an employee."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    employee_id: str
-    department: str
-    title: str
-    body: str
-    data: dict[str, Any] = Field(default_factory=dict)
-    push_id: UUID | None = None
-
-
 class PushTarget(BaseModel):
     """Exactly one way of naming who receives a push."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    employee_ids: (
-        Annotated[
-            list[Annotated[str, StringConstraints(min_length=1, max_length=64)]],
-            Field(min_length=1, max_length=10_000),
-        ]
-        | None
-    ) = None
+    employee_ids: Annotated[list[EmployeeId], Field(min_length=1, max_length=10_000)] | None = None
     department: Department | None = None
     criteria: Criteria | None = None
 
@@ -182,6 +173,53 @@ class AllocationCompleted(BaseModel):
     reason: str | None = None
 
 
+class NotificationPushed(BaseModel):
+    """A generic push to one employee: like a voucher event, one per recipient."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    push_id: UUID
+    employee_id: str
+    department: str
+    title: Annotated[str, StringConstraints(min_length=1, max_length=200)]
+    body: Annotated[str, StringConstraints(max_length=4000)]
+    data: dict[str, Any] = Field(default_factory=dict)
+
+
+class AllocationProgress(BaseModel):
+    """Data of `herald.allocation.progress`: the counts once a phase of the allocation is done."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: UUID
+    phase: Literal["inserted", "published"]
+    matched: int
+    inserted: int
+    published: int
+
+
+class AllocationDelivered(BaseModel):
+    """Data of `herald.allocation.delivered`: vouchers one notifier replica delivered live."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: UUID
+    delivered: int
+    replica: str
+
+
+def event_type(value: bytes | None) -> str | None:
+    """The `type` of a structured-mode CloudEvent, or None when the record has none."""
+    if value is None:
+        return None
+    try:
+        event = json.loads(value)
+    except ValueError:
+        return None
+    kind = event.get("type") if isinstance(event, dict) else None
+    return kind if isinstance(kind, str) else None
+
+
 def envelope(
     *,
     event_id: str,
@@ -207,9 +245,23 @@ def envelope(
     return event
 
 
+# Characters that are legal raw inside JSON strings but that line-splitting readers
+# (str.splitlines and its kin) treat as line breaks. Escaped, they cannot split an SSE
+# `data:` line in any client; the JSON value is unchanged.
+_LINE_BREAKERS = {c: f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"}
+_ESCAPE_LINE_BREAKERS = str.maketrans(_LINE_BREAKERS)
+
+
+def json_text(value: Any) -> str:
+    """Compact one-line JSON text, exactly as `encode` writes it inside an event."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).translate(
+        _ESCAPE_LINE_BREAKERS
+    )
+
+
 def encode(event: dict[str, Any]) -> bytes:
-    """Compact JSON, the bytes that go on the wire and into SSE `data:` lines."""
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact JSON on one line: the bytes that go on the wire and into SSE `data:` lines."""
+    return json_text(event).encode()
 
 
 def request_fingerprint(voucher: VoucherSpec, criteria: Criteria) -> str:

@@ -7,11 +7,21 @@ Clients must be created inside a running event loop, i.e. from a lifespan.
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.helpers import create_ssl_context
 
 from herald_common.settings import KafkaSettings
+
+
+def tls_context(settings: KafkaSettings) -> ssl.SSLContext | None:
+    """The TLS context SSL and SASL_SSL need (aiokafka refuses them without one)."""
+    if not settings.security_protocol.upper().endswith("SSL"):
+        return None
+    context: ssl.SSLContext = create_ssl_context(cafile=settings.ssl_cafile)
+    return context
 
 
 def connection_options(settings: KafkaSettings) -> dict[str, Any]:
@@ -20,6 +30,9 @@ def connection_options(settings: KafkaSettings) -> dict[str, Any]:
         "security_protocol": settings.security_protocol,
         "request_timeout_ms": settings.request_timeout_ms,
     }
+    context = tls_context(settings)
+    if context is not None:
+        options["ssl_context"] = context
     if settings.sasl_mechanism:
         options["sasl_mechanism"] = settings.sasl_mechanism
         options["sasl_plain_username"] = settings.sasl_username
@@ -49,6 +62,7 @@ def create_producer(
         transaction_timeout_ms=transaction_timeout_ms,
         linger_ms=settings.linger_ms,
         max_batch_size=settings.max_batch_bytes,
+        compression_type=None if settings.compression_type == "none" else settings.compression_type,
     )
 
 

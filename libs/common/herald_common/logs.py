@@ -1,16 +1,67 @@
-"""Logging set-up used by every service's entry point."""
+"""Logging set-up used by every service's entry point: one JSON object per line.
+
+Fields given with `extra=` (allocation_id, event_id, ...) become top-level keys, so a log
+pipeline can find every line about one allocation or one event without parsing messages.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import sys
+from datetime import UTC, datetime
+from typing import Any
+
+# Attributes every LogRecord has; anything else on a record came from `extra=`.
+_RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("", 0, "", 0, "", None, None))) | {
+    "message",
+    "asctime",
+    # uvicorn repeats each message with terminal colours under this name.
+    "color_message",
+}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and not key.startswith("_"):
+                entry[key] = value
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        if record.stack_info:
+            entry["stack"] = self.formatStack(record.stack_info)
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+# Stream tickets and channel signatures travel in URLs (EventSource cannot send headers),
+# so access-log lines would carry them; nothing that grants access may be written to a log.
+_SECRET_PARAMS = re.compile(r"((?:^|[?&])(?:ticket|channel_auth|token|access_token)=)[^&\s\"]*")
+
+
+def redact(text: str) -> str:
+    return _SECRET_PARAMS.sub(r"\1[redacted]", text)
+
+
+class RedactSecrets(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
+        if isinstance(record.msg, str):
+            record.msg = redact(record.msg)
+        return True
 
 
 def configure_logging(level: str = "INFO") -> None:
-    logging.basicConfig(
-        level=level.upper(),
-        stream=sys.stderr,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactSecrets())
+    logging.basicConfig(level=level.upper(), handlers=[handler], force=True)
     # aiokafka logs every metadata refresh at INFO; that drowns the service's own lines.
     logging.getLogger("aiokafka").setLevel(logging.WARNING)

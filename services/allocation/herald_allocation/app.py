@@ -80,4 +80,6 @@ def serve() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        # Our JSON logging, not uvicorn's own handlers and formats.
+        log_config=None,
     )

@@ -11,6 +11,7 @@ import click
 import psycopg
 
 from herald_allocation.domain.demo_data import demo_employees
+from herald_allocation.domain.dev_tokens import token_for
 from herald_allocation.domain.employee_csv import (
     CsvRejected,
     EmployeeRow,
@@ -18,6 +19,7 @@ from herald_allocation.domain.employee_csv import (
     import_employees,
     parse_employee_csv,
 )
+from herald_common.auth.settings import AuthSettings
 from herald_common.logs import configure_logging
 from herald_common.migrate import apply_migrations
 from herald_common.settings import DatabaseSettings, KafkaSettings, TopicSettings
@@ -111,3 +113,38 @@ def demo_seed(count: int, seed: int) -> None:
     rows = list(demo_employees(count, seed=seed))
     result = asyncio.run(_load(rows, "seeding"))
     click.echo(f"seeded {count} employee(s): {result.inserted} new, {result.updated} updated")
+
+
+@main.group()
+def dev() -> None:
+    """Development helpers (need HERALD_AUTH_DEV_MODE=true)."""
+
+
+@dev.command("token")
+@click.argument("employee_id")
+@click.option(
+    "--role",
+    "roles",
+    multiple=True,
+    type=click.Choice(["employee", "manager", "hr-admin"]),
+    default=("employee",),
+    show_default=True,
+    help="Repeat for several roles; a manager manages their own department.",
+)
+def dev_token(employee_id: str, roles: tuple[str, ...]) -> None:
+    """Print a token for a demo employee (to stdout, for `curl -H "Authorization: Bearer ..."`)."""
+    settings = AuthSettings()
+    if not settings.dev_mode:
+        raise click.ClickException("dev tokens need HERALD_AUTH_DEV_MODE=true")
+
+    async def issue() -> str:
+        conninfo = DatabaseSettings().url.get_secret_value()
+        async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+            row = await (
+                await conn.execute("SELECT department FROM employees WHERE id = %s", (employee_id,))
+            ).fetchone()
+        if row is None:
+            raise click.ClickException(f"unknown employee {employee_id!r}")
+        return str(token_for(settings, employee_id, row[0], list(roles))["token"])
+
+    click.echo(asyncio.run(issue()))

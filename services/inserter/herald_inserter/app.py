@@ -8,11 +8,14 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import faust
+from aiokafka.errors import IllegalStateError
+from faust.exceptions import ConsumerNotStarted
 from prometheus_client import generate_latest
 
 from herald_common.db import create_pool
-from herald_common.kafka import create_producer
+from herald_common.kafka import create_producer, tls_context
 from herald_common.logs import configure_logging
+from herald_common.settings import KafkaSettings
 from herald_inserter.api.requests_topic import register_requests_agent
 from herald_inserter.domain.allocation_store import AllocationStore
 from herald_inserter.domain.allocations import AllocationProcessor
@@ -22,11 +25,27 @@ from herald_inserter.domain.push_store import PushStore
 from herald_inserter.domain.pushes import PushProcessor
 from herald_inserter.domain.retry import RetryPolicy
 from herald_inserter.domain.transactions import TransactionalProducer
-from herald_inserter.metrics import InserterMetrics
+from herald_inserter.metrics import InserterMetrics, PartitionProgress
 from herald_inserter.read_committed import ReadCommittedApp
 from herald_inserter.settings import InserterSettings, load_settings
 
 logger = logging.getLogger(__name__)
+
+
+def broker_credentials(kafka: KafkaSettings) -> faust.auth.Credentials | None:
+    """faust's own consumer and producer need the same security as our aiokafka clients."""
+    context = tls_context(kafka)
+    if kafka.sasl_mechanism:
+        password = kafka.sasl_password.get_secret_value() if kafka.sasl_password else None
+        return faust.SASLCredentials(
+            username=kafka.sasl_username,
+            password=password,
+            ssl_context=context,
+            mechanism=kafka.sasl_mechanism,
+        )
+    if context is not None:
+        return faust.SSLCredentials(context)
+    return None
 
 
 def create_app(settings: InserterSettings) -> faust.App:
@@ -35,6 +54,7 @@ def create_app(settings: InserterSettings) -> faust.App:
     app = ReadCommittedApp(
         settings.group_id,
         broker=brokers,
+        broker_credentials=broker_credentials(settings.kafka),
         autodiscover=False,
         store="memory://",
         web_enabled=True,
@@ -69,12 +89,20 @@ def create_app(settings: InserterSettings) -> faust.App:
             ),
             settings.transaction_timeout_seconds,
         )
+        # Progress only informs watchers: it goes at once, outside any transaction.
+        progress_producer = create_producer(settings.kafka, client_id="herald-inserter-progress")
         async with contextlib.AsyncExitStack() as resources:
             await pool.open(wait=True)
             resources.push_async_callback(pool.close)
             await producer.start()
             resources.push_async_callback(producer.stop)
-            publisher = EventPublisher(producer, completed_topic=topics.allocation_completed)
+            await progress_producer.start()
+            resources.push_async_callback(progress_producer.stop)
+            publisher = EventPublisher(
+                producer,
+                completed_topic=topics.allocation_completed,
+                progress_producer=progress_producer,
+            )
             yield RequestDispatcher(
                 allocation_topic=topics.allocation_requested,
                 push_topic=topics.notification_requested,
@@ -97,9 +125,21 @@ def create_app(settings: InserterSettings) -> faust.App:
                 ),
             )
 
-    register_requests_agent(
-        app, [topics.allocation_requested, topics.notification_requested], dispatcher_scope
-    )
+    request_topics = [topics.allocation_requested, topics.notification_requested]
+    progress = PartitionProgress(*request_topics)
+    register_requests_agent(app, request_topics, dispatcher_scope, progress)
+
+    async def report_lag() -> None:
+        consumer = app.consumer
+        try:
+            lag = await progress.lag(consumer.assignment(), consumer.highwater, consumer.position)
+        except (ConsumerNotStarted, AssertionError, IllegalStateError):
+            # Not started yet, or a rebalance moved a partition mid-count (aiokafka asserts
+            # on unassigned partitions): the next tick counts again.
+            return
+        metrics.consumer_lag.set(lag)
+
+    app.timer(interval=5.0)(report_lag)
 
     @app.page("/healthz")
     async def healthz(web: faust.web.View, request: faust.web.Request) -> faust.web.Response:

@@ -108,5 +108,7 @@ def main() -> None:
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
+        # Our JSON logging (with secrets redacted), not uvicorn's own handlers.
+        log_config=None,
         timeout_graceful_shutdown=5,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -20,9 +21,11 @@ from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
+from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.domain.unread import UnreadCounter
+from herald_notifier.drain import Drain, DrainingServer
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.runtime import NotifierRuntime
 from herald_notifier.settings import NotifierSettings, load_settings
@@ -35,6 +38,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    drain = Drain(settings.retry_ms)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -43,6 +47,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         pool = create_pool(settings.database, name="herald-notifier")
         inbox = Inbox(pool, settings.replay_page_size)
         unread = UnreadCounter(inbox, registry)
+        tally = DeliveryTally(registry, settings.replica_id, settings.delivered_interval_seconds)
         client_id = f"herald-notifier-{settings.replica_id}"
         producer = create_producer(settings.kafka, client_id=client_id)
         kafka_consumer = create_consumer(
@@ -57,6 +62,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             unread=unread,
             dead_letters=DeadLetterPublisher(producer),
             metrics=metrics,
+            tally=tally,
         )
         async with contextlib.AsyncExitStack() as resources:
             await pool.open(wait=True)
@@ -69,10 +75,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             for name, work in (
                 ("consumer", consumer.run()),
                 ("unread-counter", unread.run()),
+                ("delivered-tally", tally.run()),
                 ("inbox-listener", listen_for_read_marks(conninfo, unread)),
             ):
                 resources.push_async_callback(_cancel, _background(name, work))
             resources.callback(registry.close_all)
+            drain.attach(registry)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = NotifierRuntime(
                 settings=settings,
@@ -81,6 +89,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 inbox=inbox,
                 consumer=consumer,
                 tickets=TicketStore(pool, settings.ticket_ttl_seconds),
+                drain=drain,
+                tally=tally,
             )
             yield
 
@@ -91,6 +101,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
+    app.state.drain = drain
     allow_origins(app, settings.cors_origins)
     for module in (stream, session, channel_auth, health):
         app.include_router(module.router)
@@ -117,10 +128,15 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=5,
+        # Our JSON logging, not uvicorn's own handlers and formats.
+        log_config=None,
+        # Longer than the streams' grace, so sse-starlette ends them before uvicorn has to.
+        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds) + 2,
     )
+    DrainingServer(config, app.state.drain).run()

@@ -39,14 +39,19 @@ class NotifierMetrics:
             " the inbox up to them first",
             registry=self.registry,
         )
-        self.replay_size = Histogram(
-            "herald_notifier_replay_events",
-            "Events replayed per reconnect",
-            buckets=(0, 1, 5, 20, 100, 500, 2000),
-            registry=self.registry,
-        )
         self.dead_letters = Counter(
             "herald_notifier_dead_letters_total",
             "Records sent to a dead-letter topic",
+            registry=self.registry,
+        )
+        self.consumer_lag = Gauge(
+            "herald_notifier_consumer_lag_records",
+            "Committed records not yet read, summed over the assigned partitions",
+            registry=self.registry,
+        )
+        self.replay_events = Histogram(
+            "herald_notifier_replay_events",
+            "Events replayed from the inbox to one stream on (re)connect",
+            buckets=(0, 1, 10, 100, 1_000, 10_000, 100_000),
             registry=self.registry,
         )

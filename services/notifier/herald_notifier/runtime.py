@@ -8,8 +8,10 @@ from fastapi import Request
 
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
+from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.tickets import TicketStore
+from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.settings import NotifierSettings
 
@@ -22,6 +24,8 @@ class NotifierRuntime:
     inbox: Inbox
     consumer: EventConsumer
     tickets: TicketStore
+    drain: Drain
+    tally: DeliveryTally
 
 
 def get_runtime(request: Request) -> NotifierRuntime:

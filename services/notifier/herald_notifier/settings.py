@@ -29,9 +29,15 @@ class NotifierSettings(ServiceSettings):
     replay_limit: int = Field(default=2000, ge=1)
     max_streams_per_employee: int = Field(default=8, ge=1)
     ticket_ttl_seconds: int = Field(default=30, ge=1, le=60)
+    # At most one `herald.allocation.delivered` frame per watched allocation per interval.
+    delivered_interval_seconds: float = Field(default=0.5, gt=0, le=60)
     # Pusher-style channel authorization (`key:signature`); off unless both are set.
     channel_auth_key: str | None = None
     channel_auth_secret: SecretStr | None = None
+    # On SIGTERM every stream gets a reconnect hint and is closed; a stream still busy
+    # (e.g. mid-replay) after this long is cut. The pod's terminationGracePeriodSeconds
+    # must cover the preStop sleep, this grace and a few seconds of shutdown.
+    shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
 
 
 def load_settings() -> NotifierSettings:

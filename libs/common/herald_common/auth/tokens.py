@@ -8,6 +8,7 @@ by choosing its `alg` (the HS/RS confusion attack), and `none` is never accepted
 from __future__ import annotations
 
 import json
+import re
 import time
 import urllib.request
 from typing import Any, Final
@@ -89,9 +90,13 @@ class TokenVerifier:
         return principal_from_claims(claims)
 
 
+# Subjects are employee ids or service names; either way short, printable and storable.
+_SUBJECT = re.compile(r"[A-Za-z0-9_.@:-]{1,64}")
+
+
 def principal_from_claims(claims: dict[str, Any]) -> Principal:
     subject = claims.get("sub")
-    if not isinstance(subject, str) or not 1 <= len(subject) <= 64:
+    if not isinstance(subject, str) or not _SUBJECT.fullmatch(subject):
         raise TokenError("token subject is invalid")
     raw_roles = claims.get("roles", [])
     if not isinstance(raw_roles, list) or not all(isinstance(r, str) for r in raw_roles):
@@ -101,7 +106,7 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         raise TokenError("token carries no known role")
     manages = claims.get("manages")
     if MANAGER in roles:
-        if not isinstance(manages, str) or not manages:
+        if not isinstance(manages, str) or not 1 <= len(manages) <= 64 or "\x00" in manages:
             raise TokenError("a manager token must name the department it manages")
     else:
         manages = None

@@ -39,7 +39,7 @@ HrAdmin = Annotated[Principal, Depends(requires(HR_ADMIN))]
     "",
     status_code=202,
     response_model=AllocationView,
-    responses=error_responses(401, 403, 413, 429),
+    responses=error_responses(400, 401, 403, 413, 429),
 )
 async def create_allocation(
     body: AllocationCreate,
@@ -74,7 +74,7 @@ async def create_allocation(
     return view
 
 
-@router.post(":preview", response_model=MatchPreview, responses=error_responses(401, 403, 413))
+@router.post(":preview", response_model=MatchPreview, responses=error_responses(400, 401, 403, 413))
 async def preview_allocation(
     body: PreviewRequest, runtime: Runtime, principal: HrAdmin
 ) -> MatchPreview:

@@ -9,12 +9,15 @@ from fastapi.responses import JSONResponse
 
 from herald_allocation.api.schemas import (
     CsvRejectedBody,
+    Department,
+    DepartmentList,
     EmployeePage,
     EmployeeView,
     ImportSummary,
 )
 from herald_allocation.domain.employee_csv import (
     CsvRejected,
+    department_sizes,
     import_employees,
     list_directory,
     parse_employee_csv,
@@ -78,9 +81,10 @@ async def import_employee_csv(
 async def list_employees(
     runtime: Annotated[AllocationRuntime, Depends(get_runtime)],
     principal: Annotated[Principal, Depends(requires(HR_ADMIN, MANAGER))],
-    department: Annotated[str | None, Query(max_length=64)] = None,
+    department: Annotated[str | None, Query(max_length=64, pattern=r"^[^\x00]+$")] = None,
     after: Annotated[
-        str | None, Query(max_length=64, description="last id of the previous page")
+        str | None,
+        Query(pattern=r"^[A-Za-z0-9_.-]{1,64}$", description="last id of the previous page"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> EmployeePage:
@@ -92,3 +96,13 @@ async def list_employees(
     rows = await list_directory(runtime.pool, department=department, after=after, limit=limit)
     items = [EmployeeView(**row) for row in rows]
     return EmployeePage(items=items, next_after=items[-1].id if len(items) == limit else None)
+
+
+@router.get("/v1/departments", response_model=DepartmentList, responses=error_responses(401, 403))
+async def list_departments(
+    runtime: Annotated[AllocationRuntime, Depends(get_runtime)],
+    principal: Annotated[Principal, Depends(requires(HR_ADMIN))],
+) -> DepartmentList:
+    """Every department with its headcount, for building allocation criteria."""
+    sizes = await department_sizes(runtime.pool)
+    return DepartmentList(items=[Department(name=n, employees=c) for n, c in sizes])

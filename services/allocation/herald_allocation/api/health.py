@@ -13,12 +13,12 @@ from herald_allocation.runtime import AllocationRuntime, get_runtime
 router = APIRouter()
 
 
-@router.get("/healthz")
+@router.get("/healthz", include_in_schema=False)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", include_in_schema=False)
 async def readyz(runtime: Annotated[AllocationRuntime, Depends(get_runtime)]) -> Response:
     try:
         async with runtime.pool.connection(timeout=2) as conn:
@@ -28,6 +28,6 @@ async def readyz(runtime: Annotated[AllocationRuntime, Depends(get_runtime)]) ->
     return JSONResponse({"status": "ready"})
 
 
-@router.get("/metrics")
+@router.get("/metrics", include_in_schema=False)
 async def metrics(runtime: Annotated[AllocationRuntime, Depends(get_runtime)]) -> Response:
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

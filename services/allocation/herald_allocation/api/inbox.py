@@ -31,7 +31,7 @@ async def list_notifications(
     cursor: Annotated[str | None, Query(max_length=20, pattern=r"^[0-9]+$")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     status: Annotated[Literal["read", "unread"] | None, Query()] = None,
-    kind: Annotated[str | None, Query(max_length=100)] = None,
+    kind: Annotated[str | None, Query(pattern=r"^[a-z0-9.-]{1,100}$")] = None,
 ) -> InboxPage:
     """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
     before = int(cursor) if cursor else None

@@ -25,7 +25,7 @@ Pusher = Annotated[Principal, Depends(requires(SERVICE, HR_ADMIN))]
     "/v1/notifications",
     status_code=202,
     response_model=PushView,
-    responses=error_responses(401, 403, 413, 429),
+    responses=error_responses(400, 401, 403, 413, 429),
 )
 async def push_notification(
     body: PushCreate,

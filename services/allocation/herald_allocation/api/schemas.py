@@ -8,7 +8,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from herald_common.events import Criteria, PushTarget, VoucherSpec
+from herald_common.events import Criteria, EmployeeId, PushTarget, VoucherSpec
 
 
 class NewVoucher(VoucherSpec):
@@ -101,6 +101,15 @@ class EmployeeView(BaseModel):
 class EmployeePage(BaseModel):
     items: list[EmployeeView]
     next_after: str | None
+
+
+class Department(BaseModel):
+    name: str
+    employees: int
+
+
+class DepartmentList(BaseModel):
+    items: list[Department]
 
 
 class PreviewRequest(BaseModel):
@@ -199,7 +208,7 @@ class CsvRejectedBody(BaseModel):
 class DevTokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    employee_id: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    employee_id: EmployeeId
     roles: Annotated[list[Literal["employee", "manager", "hr-admin"]], Field(min_length=1)] = [
         "employee"
     ]
@@ -212,3 +221,16 @@ class DevToken(BaseModel):
     department: str
     roles: list[str]
     manages: str | None
+
+
+class DemoPerson(BaseModel):
+    employee_id: str
+    name: str
+    department: str
+    grade: str
+    roles: list[str]
+    manages: str | None
+
+
+class DemoPeople(BaseModel):
+    people: list[DemoPerson]

@@ -17,7 +17,7 @@ from uuid import UUID, uuid4
 from aiokafka import AIOKafkaProducer
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.criteria_sql import matching_count_query, unknown_departments_query
@@ -89,8 +89,8 @@ class AllocationService:
                         allocation_id,
                         idempotency_key,
                         fingerprint,
-                        Jsonb(voucher.model_dump(mode="json")),
-                        Jsonb(criteria.model_dump(mode="json")),
+                        Json(voucher.model_dump(mode="json")),
+                        Json(criteria.model_dump(mode="json")),
                         requested_at,
                     ),
                 )
@@ -111,7 +111,12 @@ class AllocationService:
             )
             created = await self._get(conn, allocation_id)
             assert created is not None
-            return Accepted(created, replayed=False)
+        logger.info(
+            "allocation %s requested",
+            allocation_id,
+            extra={"allocation_id": str(allocation_id), "event_id": str(allocation_id)},
+        )
+        return Accepted(created, replayed=False)
 
     async def count_matching(self, criteria: Criteria, as_of: date) -> int:
         async with self._pool.connection() as conn:

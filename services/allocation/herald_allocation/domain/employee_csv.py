@@ -57,7 +57,12 @@ class CsvRejected(Exception):
 
 
 def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]:
-    errors = []
+    # The directory is plain text, which cannot hold U+0000.
+    errors = [
+        RowError(line, k, "must not contain U+0000") for k, v in values.items() if "\x00" in v
+    ]
+    if errors:
+        return errors
     if not _ID.fullmatch(values["employee_id"]):
         errors.append(RowError(line, "employee_id", "must be 1-64 of A-Z a-z 0-9 _ . -"))
     if not 1 <= len(values["name"]) <= 200:
@@ -76,7 +81,7 @@ def _check_row(values: dict[str, str], line: int, today: date) -> list[RowError]
         errors.append(RowError(line, "hired_on", "must be a date YYYY-MM-DD"))
     manager = values.get(MANAGER_COLUMN)
     if manager:
-        if not _ID.match(manager):
+        if not _ID.fullmatch(manager):
             errors.append(RowError(line, MANAGER_COLUMN, "must be 1-64 of A-Z a-z 0-9 _ . -"))
         elif manager == values["employee_id"]:
             errors.append(RowError(line, MANAGER_COLUMN, "an employee cannot manage themselves"))
@@ -232,3 +237,14 @@ async def list_directory(
             {"department": department, "after": after, "limit": limit},
         )
         return await cur.fetchall()
+
+
+async def department_sizes(pool: AsyncConnectionPool[AsyncConnection]) -> list[tuple[str, int]]:
+    """Every department in the directory with its headcount, by name."""
+    async with pool.connection() as conn:
+        rows = await (
+            await conn.execute(
+                "SELECT department, count(*) FROM employees GROUP BY department ORDER BY department"
+            )
+        ).fetchall()
+    return [(str(name), int(count)) for name, count in rows]

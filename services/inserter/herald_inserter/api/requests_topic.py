@@ -15,6 +15,7 @@ import faust
 
 from herald_common.dead_letter import FailedRecord
 from herald_inserter.domain.dispatcher import RequestDispatcher
+from herald_inserter.metrics import PartitionProgress
 
 
 def _record(event: Any) -> FailedRecord:
@@ -36,6 +37,7 @@ def register_requests_agent(
     app: faust.App,
     topic_names: list[str],
     dispatcher_scope: Callable[[], AbstractAsyncContextManager[RequestDispatcher]],
+    progress: PartitionProgress,
 ) -> None:
     # One agent over both topics: records are handled strictly one after another, so
     # notification ids are published in the order they were drawn.
@@ -46,5 +48,7 @@ def register_requests_agent(
         # The agent's lifetime is the resources' lifetime: built in the running loop.
         async with dispatcher_scope() as dispatcher:
             async for event in stream.events():
-                await dispatcher.handle(_record(event))
+                record = _record(event)
+                await dispatcher.handle(record)
+                progress.done(record.topic, record.partition, record.offset)
                 yield None

@@ -21,6 +21,7 @@ from herald_common.events import (
     SOURCE_INSERTER,
     VOUCHER_ALLOCATED,
     AllocationCompleted,
+    AllocationProgress,
     AllocationRequested,
 )
 from herald_inserter.domain.allocation_store import AllocationStore
@@ -61,6 +62,17 @@ class AllocationProcessor:
                 os._exit(70)
         if outcome.status == "completed":
             return
+        # One voucher per matched employee, all written in the transaction that matched them.
+        count = len(outcome.notifications)
+        await self._publisher.publish_progress(
+            AllocationProgress(
+                allocation_id=allocation_id,
+                phase="inserted",
+                matched=count,
+                inserted=count,
+                published=0,
+            )
+        )
 
         matched, inserted, _ = await self._store.counts(allocation_id)
         async with self._publisher.transaction():
@@ -70,6 +82,15 @@ class AllocationProcessor:
                 kind=VOUCHER_ALLOCATED,
                 source=SOURCE_INSERTER,
                 created_at=outcome.created_at,
+            )
+            await self._publisher.publish_final_progress(
+                AllocationProgress(
+                    allocation_id=allocation_id,
+                    phase="published",
+                    matched=matched,
+                    inserted=inserted,
+                    published=published,
+                )
             )
             await self._publisher.publish_completed(
                 AllocationCompleted(

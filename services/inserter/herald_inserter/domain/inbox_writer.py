@@ -6,15 +6,13 @@ transaction: ids are drawn here, in order, and become visible in that order at c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK, payload_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +22,8 @@ class IssuedNotification:
     notification_id: int
     employee_id: str
     department: str
-    payload: dict[str, Any]
+    # The event data as JSON text: stored as is, and spliced into the published event.
+    payload_json: str
     # The employee's notification before this one (0: none); see PREVIOUS_ID_HEADER.
     previous_id: int | None = None
 
@@ -40,6 +39,21 @@ async def draw_ids(conn: AsyncConnection, count: int) -> list[int]:
     return [row[0] for row in await cursor.fetchall()]
 
 
+NOTIFICATION_COLUMN_TYPES = [
+    "int8",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "uuid",
+    "uuid",
+    "timestamptz",
+]
+
+
 def _column_text(value: str) -> str:
     # PostgreSQL text cannot hold U+0000; the payload (json) keeps the original.
     return value.replace("\x00", "\ufffd")
@@ -52,16 +66,23 @@ async def copy_notifications(
     kind: str,
     source: str,
     created_at: datetime,
+    title: str,
+    body: str,
     allocation_id: UUID | None = None,
     push_id: UUID | None = None,
 ) -> None:
+    """COPY the rows; `title` and `body` are the same for every row of one request."""
+    title, body = _column_text(title), _column_text(body)
     async with (
         conn.cursor() as cur,
         cur.copy(
             "COPY notifications (id, employee_id, department, kind, source, title, body,"
-            " payload, allocation_id, push_id, created_at) FROM STDIN"
+            " payload, allocation_id, push_id, created_at) FROM STDIN (FORMAT BINARY)"
         ) as copy,
     ):
+        # Binary rows skip the server's text parsing; the payload goes as text, which is
+        # also json's binary form, so the JSON is stored exactly as built.
+        copy.set_types(NOTIFICATION_COLUMN_TYPES)
         for n in notifications:
             await copy.write_row(
                 (
@@ -70,9 +91,9 @@ async def copy_notifications(
                     n.department,
                     kind,
                     source,
-                    _column_text(n.payload["title"]),
-                    _column_text(n.payload["body"]),
-                    json.dumps(n.payload, separators=(",", ":"), ensure_ascii=False),
+                    title,
+                    body,
+                    n.payload_json,
                     allocation_id,
                     push_id,
                     created_at,
@@ -126,4 +147,6 @@ async def load_notifications(
     )
     rows = await cursor.fetchall()
     created_at = rows[0][4] if rows else None
-    return created_at, [IssuedNotification(r[0], r[1], r[2], r[3], r[5]) for r in rows]
+    return created_at, [
+        IssuedNotification(r[0], r[1], r[2], payload_text(r[3]), r[5]) for r in rows
+    ]

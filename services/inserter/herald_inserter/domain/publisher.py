@@ -1,38 +1,51 @@
 """Publishing: one event per employee, keyed by department, and completion events.
 
 Records are grouped by partition and sent as whole batches (create_batch/send_batch):
-many concurrent `send()` calls cost several times more per record in aiokafka. Every
-method runs inside the caller's `TransactionalProducer.transaction()`.
+many concurrent `send()` calls cost several times more per record in aiokafka. Per-employee
+and completion events go out inside the caller's `TransactionalProducer.transaction()`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
 
+from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
 
 from herald_common.events import (
     ALLOCATION_COMPLETED,
+    ALLOCATION_PROGRESS,
     CONTENT_TYPE,
     SOURCE_INSERTER,
     AllocationCompleted,
+    AllocationProgress,
     encode,
     envelope,
 )
-from herald_common.notifications import notification_event, previous_id_header
+from herald_common.notifications import EventTemplate, previous_id_header
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.transactions import TransactionalProducer
+
+logger = logging.getLogger(__name__)
 
 _HEADERS = [("content-type", CONTENT_TYPE.encode())]
 
 
 class EventPublisher:
-    def __init__(self, producer: TransactionalProducer, *, completed_topic: str) -> None:
+    def __init__(
+        self,
+        producer: TransactionalProducer,
+        *,
+        completed_topic: str,
+        progress_producer: AIOKafkaProducer,
+    ) -> None:
         self._producer = producer
+        self._progress_producer = progress_producer
         self._completed_topic = completed_topic
         self._partitioner = DefaultPartitioner()
 
@@ -54,26 +67,25 @@ class EventPublisher:
         Acknowledged is not yet visible: the records count once the transaction commits.
         """
         partitions = sorted(await self._producer.partitions_for(topic))
-        partition_of: dict[str, int] = {}
+        template = EventTemplate(kind=kind, source=source, created_at=created_at)
+        route: dict[str, tuple[int, bytes]] = {}  # department -> (partition, key)
         by_partition: dict[int, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]]
         by_partition = defaultdict(list)
         for n in notifications:
-            partition = partition_of.get(n.department)
-            if partition is None:
-                partition = self._partitioner(n.department.encode(), partitions, partitions)
-                partition_of[n.department] = partition
-            value = notification_event(
-                notification_id=n.notification_id,
-                kind=kind,
-                source=source,
-                employee_id=n.employee_id,
-                created_at=created_at,
-                payload=n.payload,
-            )
+            found = route.get(n.department)
+            if found is None:
+                key = n.department.encode()
+                found = route[n.department] = (
+                    self._partitioner(key, partitions, partitions),
+                    key,
+                )
+            partition, key = found
             headers = _HEADERS
             if n.previous_id is not None:
                 headers = [*_HEADERS, previous_id_header(n.previous_id)]
-            by_partition[partition].append((n.department.encode(), value, headers))
+            by_partition[partition].append(
+                (key, template.render(n.notification_id, n.employee_id, n.payload_json), headers)
+            )
 
         deliveries: list[asyncio.Future[object]] = []
         total = 0
@@ -91,9 +103,11 @@ class EventPublisher:
         await asyncio.gather(*deliveries)
         return total
 
-    async def publish_completed(self, completed: AllocationCompleted) -> None:
+    async def publish_completed(self, completed: AllocationCompleted) -> str:
+        """Publish the allocation's outcome; returns the event's id."""
+        event_id = f"{completed.allocation_id}:{completed.status}"
         event = envelope(
-            event_id=f"{completed.allocation_id}:{completed.status}",
+            event_id=event_id,
             source=SOURCE_INSERTER,
             event_type=ALLOCATION_COMPLETED,
             subject=str(completed.allocation_id),
@@ -105,3 +119,52 @@ class EventPublisher:
             value=encode(event),
             headers=_HEADERS,
         )
+        return event_id
+
+    async def publish_progress(self, progress: AllocationProgress) -> None:
+        """Send a progress event without waiting for Kafka's acknowledgement.
+
+        Progress only informs people watching; it must never slow or fail an allocation, so
+        it goes through a producer of its own, outside any transaction, and is visible at
+        once. It has the completion's key, so it lands in the same partition, before the
+        completion, which is sent and awaited later. The last phase goes with the events
+        instead (`publish_final_progress`).
+        """
+        try:
+            sent = await self._progress_producer.send(
+                self._completed_topic,
+                key=str(progress.allocation_id).encode(),
+                value=_progress_event(progress),
+                headers=_HEADERS,
+            )
+        except Exception:
+            logger.warning("progress of allocation %s not sent", progress.allocation_id)
+            return
+        sent.add_done_callback(_log_unsent_progress)
+
+    async def publish_final_progress(self, progress: AllocationProgress) -> None:
+        """The "published" phase, in the transaction of the events it counts, so that it
+        becomes visible with them and ahead of the completion."""
+        await self._producer.send_and_wait(
+            self._completed_topic,
+            key=str(progress.allocation_id).encode(),
+            value=_progress_event(progress),
+            headers=_HEADERS,
+        )
+
+
+def _progress_event(progress: AllocationProgress) -> bytes:
+    return encode(
+        envelope(
+            event_id=f"{progress.allocation_id}:progress:{progress.phase}",
+            source=SOURCE_INSERTER,
+            event_type=ALLOCATION_PROGRESS,
+            subject=str(progress.allocation_id),
+            data=progress,
+        )
+    )
+
+
+def _log_unsent_progress(sent: asyncio.Future[object]) -> None:
+    if not sent.cancelled() and sent.exception() is not None:
+        logger.warning("a progress event was not delivered: %s", sent.exception())

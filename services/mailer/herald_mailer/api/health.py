@@ -13,12 +13,12 @@ from herald_mailer.runtime import MailerRuntime, get_runtime
 router = APIRouter()
 
 
-@router.get("/healthz")
+@router.get("/healthz", include_in_schema=False)
 async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz")
+@router.get("/readyz", include_in_schema=False)
 async def readyz(runtime: Annotated[MailerRuntime, Depends(get_runtime)]) -> Response:
     if not runtime.consumer.ready.is_set():
         return JSONResponse({"status": "starting"}, status_code=503)
@@ -30,6 +30,6 @@ async def readyz(runtime: Annotated[MailerRuntime, Depends(get_runtime)]) -> Res
     return JSONResponse({"status": "ready"})
 
 
-@router.get("/metrics")
+@router.get("/metrics", include_in_schema=False)
 async def metrics(runtime: Annotated[MailerRuntime, Depends(get_runtime)]) -> Response:
     return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 from herald_mailer.api.identity import CurrentEmployee
 from herald_mailer.domain.preferences import EMAIL_KINDS
 from herald_mailer.runtime import MailerRuntime, get_runtime
+from herald_web.errors import error_responses
 
 router = APIRouter(prefix="/v1/preferences", tags=["preferences"])
 
@@ -28,12 +29,14 @@ class EmailChoice(BaseModel):
     enabled: bool
 
 
-@router.get("", response_model=Preferences)
+@router.get("", response_model=Preferences, responses=error_responses(401, 403, 404))
 async def get_preferences(employee_id: CurrentEmployee, runtime: Runtime) -> Preferences:
     return Preferences(employee_id=employee_id, email=await runtime.preferences.email(employee_id))
 
 
-@router.put("/email/{kind}", response_model=Preferences)
+@router.put(
+    "/email/{kind}", response_model=Preferences, responses=error_responses(400, 401, 403, 404)
+)
 async def set_email_preference(
     kind: str, choice: EmailChoice, employee_id: CurrentEmployee, runtime: Runtime
 ) -> Preferences:

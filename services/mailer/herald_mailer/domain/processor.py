@@ -21,7 +21,12 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderFo
 from pydantic import ValidationError
 
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord, describe
-from herald_common.events import AllocationCompleted, CloudEvent
+from herald_common.events import (
+    ALLOCATION_PROGRESS,
+    AllocationCompleted,
+    CloudEvent,
+    event_type,
+)
 from herald_mailer.domain.compose import Templates, compose
 from herald_mailer.domain.publisher import SummaryPublisher
 from herald_mailer.domain.smtp import DeliveryError, SmtpSender
@@ -98,6 +103,8 @@ class CompletionProcessor:
 
     async def handle(self, record: FailedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
+        if event_type(record.value) == ALLOCATION_PROGRESS:
+            return  # progress shares the topic for its watchers; summaries wait for completion
         try:
             event = parse_completed(record.value)
         except RejectedRecord as exc:

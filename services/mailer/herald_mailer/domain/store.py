@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
-from psycopg.types.json import Jsonb
+from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.events import ALLOCATION_SUMMARY, SOURCE_MAILER
@@ -77,7 +77,7 @@ class SummaryStore:
                             SOURCE_MAILER,
                             payload["title"],
                             payload["body"],
-                            Jsonb(payload),
+                            Json(payload),
                             allocation_id,
                         ),
                     )

@@ -19,7 +19,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from herald_common.auth import channel_auth
 from herald_common.auth.channels import (
@@ -30,11 +29,13 @@ from herald_common.auth.channels import (
     parse_channel,
 )
 from herald_common.auth.principal import Principal
+from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.api.identity import authenticate_stream
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Scope
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import unread_frame
+from herald_notifier.drain import with_farewell
 from herald_notifier.runtime import NotifierRuntime, get_runtime
 from herald_web.errors import error_responses
 
@@ -91,20 +92,12 @@ def check_signatures(
             raise HTTPException(403, f"channel authorization for {channel.name} is invalid")
 
 
-def _frame(delivery: Delivery, retry_ms: int) -> ServerSentEvent:
-    return ServerSentEvent(
-        data=delivery.data,
-        event=delivery.event_type,
-        id=None if delivery.event_id is None else str(delivery.event_id),
-        retry=retry_ms,
-    )
-
-
 async def _events(
     runtime: NotifierRuntime, subscriber: Subscriber, last_event_id: int | None
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
     registry, metrics, inbox = runtime.registry, runtime.metrics, runtime.inbox
-    retry_ms, replay_limit = runtime.settings.retry_ms, runtime.settings.replay_limit
+    settings = runtime.settings
+    retry_ms, replay_limit = settings.retry_ms, settings.replay_limit
     registry.add(subscriber)
     metrics.connections.inc()
     scope = Scope(subscriber.employee_id, subscriber.departments)
@@ -114,60 +107,67 @@ async def _events(
         if last_event_id is None:
             # Registered first, so everything after this id reaches the stream live.
             last_sent = await inbox.latest_id(scope)
-            yield ServerSentEvent(comment="connected", id=str(last_sent), retry=retry_ms)
+            yield f": connected\nid: {last_sent}\nretry: {retry_ms}\n\n".encode()
         else:
             # Sent at once, so proxies and clients see the stream is open even when quiet.
-            yield ServerSentEvent(comment="connected", retry=retry_ms)
+            yield f": connected\nretry: {retry_ms}\n\n".encode()
             last_sent = last_event_id
             if await inbox.missed_more_than(scope, last_event_id, replay_limit):
                 # Too much to stream: the client reloads its inbox over REST instead.
                 last_sent = await inbox.latest_id(scope)
-                yield ServerSentEvent(
-                    event=RESET,
-                    id=str(last_sent),
-                    data=json.dumps(
-                        {
-                            "reason": "too many missed events",
-                            "limit": replay_limit,
-                            "inbox": "/v1/notifications",
-                        }
-                    ),
-                    retry=retry_ms,
-                )
+                reset = {
+                    "reason": "too many missed events",
+                    "limit": replay_limit,
+                    "inbox": "/v1/notifications",
+                }
+                yield Delivery(last_sent, RESET, "", "", json.dumps(reset)).frame(retry_ms)
                 metrics.resets.inc()
             else:
                 replayed = 0
                 async for delivery in inbox.after(scope, last_event_id):
-                    yield _frame(delivery, retry_ms)
+                    yield delivery.frame(retry_ms)
                     last_sent = delivery.event_id or last_sent
                     replayed += 1
-                metrics.replay_size.observe(replayed)
+                metrics.replay_events.observe(replayed)
                 metrics.deliveries.labels("replay").inc(replayed)
         counts = await inbox.unread_counts([subscriber.employee_id])
-        yield _frame(unread_frame(subscriber.employee_id, counts[subscriber.employee_id]), retry_ms)
+        yield unread_frame(subscriber.employee_id, counts[subscriber.employee_id]).frame(retry_ms)
+        for allocation_id in subscriber.allocations:
+            # Progress frames carry no id and are not replayed; the count so far is.
+            delivered = runtime.tally.frame_for(allocation_id)
+            if delivered is not None:
+                yield delivered.frame(retry_ms)
         while True:
-            live = await subscriber.next()
-            if live is None:
+            batch = await subscriber.take(settings.ping_seconds)
+            if batch is None:
                 return  # cut off: the client reconnects and replays
-            if live.event_id is None:
-                yield _frame(live, retry_ms)  # unread counts, progress: not inbox items
+            if not batch:
+                yield b": ping\n\n"
                 continue
-            if live.event_id <= last_sent:
-                continue  # already sent, replayed or older than the stream
-            if private_only and live.previous_id is not None and live.previous_id <= last_sent:
-                last_sent = live.event_id
-                yield _frame(live, retry_ms)
-                continue
-            # Something earlier may still be on its way: send what the inbox holds up to the
-            # newest id offered to this stream (all committed), then skip those when they come.
-            newest = max(live.event_id, subscriber.newest_offered)
-            filled = 0
-            async for delivery in inbox.after(scope, last_sent, until=newest):
-                yield _frame(delivery, retry_ms)
-                filled += 1
-            last_sent = newest
-            metrics.gap_reads.inc()
-            metrics.deliveries.labels("inbox").inc(filled)
+            frames = []
+            for live in batch:
+                if live.event_id is None:
+                    frames.append(live.frame(retry_ms))  # unread counts, progress
+                    continue
+                if live.event_id <= last_sent:
+                    continue  # already sent, replayed or older than the stream
+                if private_only and live.previous_id is not None and live.previous_id <= last_sent:
+                    last_sent = live.event_id
+                    frames.append(live.frame(retry_ms))
+                    continue
+                # Something earlier may still be on its way: send what the inbox holds up to
+                # the newest id offered to this stream (all committed); skip those as they come.
+                newest = max(live.event_id, subscriber.newest_offered)
+                filled = 0
+                async for delivery in inbox.after(scope, last_sent, until=newest):
+                    frames.append(delivery.frame(retry_ms))
+                    filled += 1
+                last_sent = newest
+                metrics.gap_reads.inc()
+                metrics.deliveries.labels("inbox").inc(filled)
+            if frames:
+                # Everything that arrived since the last write leaves in one write.
+                yield b"".join(frames)
     finally:
         registry.remove(subscriber)
         metrics.connections.dec()
@@ -175,7 +175,7 @@ async def _events(
 
 @router.get(
     "/v1/stream",
-    response_class=EventSourceResponse,
+    response_model=None,
     responses={
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -193,7 +193,7 @@ async def stream(
         str | None, Query(alias="channel_auth", max_length=4000)
     ] = None,
     last_event_id: Annotated[str | None, Query(max_length=32)] = None,
-) -> EventSourceResponse:
+) -> EventStreamResponse:
     """Authenticate with a single-use `ticket`, the session cookie, or a Bearer header."""
     principal = await authenticate_stream(request, runtime, ticket)
     employee_id = principal.employee_id
@@ -222,9 +222,9 @@ async def stream(
         private=True,
     )
     assert can_read(principal, own)
-    return EventSourceResponse(
-        _events(runtime, subscriber, resume_from),
-        ping=settings.ping_seconds,
+    return EventStreamResponse(
+        with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
+        on_disconnect=subscriber.close,
         send_timeout=settings.send_timeout_seconds,
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
     )

@@ -103,6 +103,9 @@ class Registry:
     def dispatch_allocation(self, allocation_id: str, delivery: Delivery) -> int:
         return self._offer(tuple(self._allocations.get(allocation_id, ())), delivery)
 
+    def watches_allocation(self, allocation_id: str) -> bool:
+        return allocation_id in self._allocations
+
     def has_private(self, employee_id: str) -> bool:
         return any(s.private for s in self._by_employee.get(employee_id, ()))
 

@@ -1,0 +1,1 @@
+"""The gateway: the web console and Herald's APIs from one origin."""

@@ -1,0 +1,3 @@
+from herald_gateway.app import serve
+
+serve()

@@ -1,0 +1,89 @@
+"""Draining on SIGTERM: every open stream is told to reconnect, then closed.
+
+By the time SIGTERM arrives (after the pod's preStop sleep), the replica is out of the
+Service's endpoints. Closing the streams at once, each with a final `retry:`, sends the
+clients to another replica, where they resume with Last-Event-ID and replay the gap.
+Waiting for streams to end by themselves would never finish: SSE streams do not end.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import AsyncGenerator, AsyncIterator
+from types import FrameType
+
+import uvicorn
+from sse_starlette import ServerSentEvent
+
+from herald_notifier.domain.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+FAREWELL_COMMENT = "server shutting down; reconnect"
+
+
+class Drain:
+    def __init__(self, retry_ms: int) -> None:
+        self._retry_ms = retry_ms
+        self._registry: Registry | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self.started = False
+
+    def attach(self, registry: Registry) -> None:
+        """Called from the lifespan, inside the running loop."""
+        self._registry = registry
+        self._loop = asyncio.get_running_loop()
+
+    def request(self) -> None:
+        """Safe from a signal handler: the work is handed to the event loop."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self.start)
+
+    def start(self) -> None:
+        if self.started or self._registry is None:
+            return
+        self.started = True
+        streams = self._registry.size
+        # Closing a subscriber wakes its stream, which then ends with the farewell frame.
+        self._registry.close_all()
+        logger.info("draining: told %d stream(s) to reconnect", streams, extra={"streams": streams})
+
+    def farewell(self) -> ServerSentEvent:
+        # Spread the reconnects so the remaining replicas do not take them all at once.
+        retry = int(self._retry_ms * random.uniform(0.5, 1.5))
+        return ServerSentEvent(comment=FAREWELL_COMMENT, retry=retry)
+
+
+async def with_farewell(
+    events: AsyncIterator[bytes] | AsyncIterator[ServerSentEvent], drain: Drain
+) -> AsyncIterator[bytes | ServerSentEvent]:
+    """The stream's frames, then a reconnect hint if it ended because of a drain."""
+    try:
+        # A stream that connects once the drain has begun is sent straight on.
+        if not drain.started:
+            async for event in events:
+                yield event
+    finally:
+        # Close the inner stream now, not at garbage collection, so it unregisters at once.
+        if isinstance(events, AsyncGenerator):
+            await events.aclose()
+    if drain.started:
+        yield drain.farewell()
+
+
+class DrainingServer(uvicorn.Server):
+    """Uvicorn, with streams drained as soon as the shutdown signal arrives.
+
+    Uvicorn alone would wait for the open connections until its graceful timeout and then
+    cut them without a word; the drain has them closed, with a hint, right away.
+    """
+
+    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
+        super().__init__(config)
+        self._drain = drain
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        self._drain.request()
+        super().handle_exit(sig, frame)

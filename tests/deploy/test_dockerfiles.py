@@ -1,0 +1,191 @@
+"""The service images: pinned bases, a non-root user, dependencies from the lockfile first.
+
+No Docker engine is needed: the Dockerfiles are parsed, and the build stage's COPY and
+`uv sync` steps are replayed in a scratch directory with the project's own uv.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dockerfile_parse import DockerfileParser
+
+from tests.support.deploy import REPO, SERVICE_SETTINGS, UV, makefile_variable, tool
+
+SERVICES = tuple(SERVICE_SETTINGS)
+# An exact version (digits with at least major.minor.patch) or a digest; never `latest`.
+PINNED = re.compile(
+    r"^[\w./-]+(:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$"
+)
+SERVICE_PORTS = {"allocation": 8001, "inserter": 6066, "notifier": 8002}
+
+
+def _stages(service: str) -> list[list[dict[str, Any]]]:
+    parser = DockerfileParser(path=str(REPO / "services" / service / "Dockerfile"))
+    stages: list[list[dict[str, Any]]] = []
+    for instruction in parser.structure:
+        if instruction["instruction"] == "FROM":
+            stages.append([])
+        if stages and instruction["instruction"] != "COMMENT":
+            stages[-1].append(instruction)
+    return stages
+
+
+def _values(stage: list[dict[str, Any]], name: str) -> list[str]:
+    return [i["value"] for i in stage if i["instruction"] == name]
+
+
+def _uv_sync_args(run_value: str) -> list[str]:
+    words = shlex.split(run_value)
+    words = [w for w in words if not w.startswith("--mount=")]
+    assert words[:2] == ["uv", "sync"], run_value
+    return words[2:]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_every_base_image_is_pinned(service: str) -> None:
+    for stage in _stages(service):
+        image = stage[0]["value"].split()[0]
+        assert PINNED.match(image), f"{service}: base image {image!r} is not pinned"
+        assert "latest" not in image
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_image_runs_as_a_non_root_user(service: str) -> None:
+    final = _stages(service)[-1]
+    users = _values(final, "USER")
+    assert users, f"{service}: the final stage has no USER"
+    user = users[-1].split(":")[0]
+    assert user not in ("root", "0")
+    # Nothing after USER may switch back.
+    last_user = max(i for i, ins in enumerate(final) if ins["instruction"] == "USER")
+    assert all(ins["instruction"] != "USER" for ins in final[last_user + 1 :])
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_dependencies_come_from_the_lockfile_before_the_code(service: str) -> None:
+    build = _stages(service)[0]
+    steps = [(i["instruction"], i["value"]) for i in build]
+    lock_copy = next(n for n, (ins, v) in enumerate(steps) if ins == "COPY" and "uv.lock" in v)
+    syncs = [n for n, (ins, v) in enumerate(steps) if ins == "RUN" and "uv sync" in v]
+    code_copies = [
+        n
+        for n, (ins, v) in enumerate(steps)
+        if ins == "COPY" and "pyproject.toml" not in v and "uv.lock" not in v
+    ]
+    assert len(syncs) == 2, f"{service}: expected a dependency sync and a project sync"
+    deps, project = (_uv_sync_args(steps[n][1]) for n in syncs)
+    assert lock_copy < syncs[0] < min(code_copies) < syncs[1]
+    assert {"--frozen", "--no-install-workspace", "--no-dev"} <= set(deps)
+    assert {"--frozen", "--no-editable", "--no-dev"} <= set(project)
+    packages = {deps[i + 1] for i, arg in enumerate(deps) if arg == "--package"}
+    # Every image carries the `herald` CLI, so any of them can run the migrations job.
+    assert {f"herald-{service}", "herald-allocation"} <= packages
+    assert deps.count("--package") == project.count("--package")
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_uv_matches_the_makefile(service: str) -> None:
+    runs = " ".join(_values(_stages(service)[0], "RUN"))
+    assert f"uv=={makefile_variable('UV_VERSION')}" in runs
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_health_check_probes_the_service_port(service: str) -> None:
+    final = _stages(service)[-1]
+    port = SERVICE_PORTS[service]
+    assert _values(final, "EXPOSE") == [str(port)]
+    (healthcheck,) = _values(final, "HEALTHCHECK")
+    assert f"http://127.0.0.1:{port}/healthz" in healthcheck
+    env = " ".join(_values(final, "ENV"))
+    # Inside a container the service must listen on every interface, not loopback.
+    assert "0.0.0.0" in env  # noqa: S104
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_command_is_an_entry_point_of_the_package(service: str) -> None:
+    final = _stages(service)[-1]
+    (cmd,) = _values(final, "CMD")
+    project = tomllib.loads((REPO / "services" / service / "pyproject.toml").read_text())
+    assert cmd.strip('[]"') in project["project"]["scripts"]
+
+
+def test_the_build_context_leaves_out_local_state_but_keeps_what_the_images_copy() -> None:
+    ignored = {
+        line.strip()
+        for line in (REPO / ".dockerignore").read_text().splitlines()
+        if line.strip() and not line.startswith("#")
+    }
+    assert {".git", ".herald", ".env"} <= ignored
+    for service in SERVICES:
+        for stage in _stages(service)[:1]:
+            for value in _values(stage, "COPY"):
+                *sources, _ = value.split()
+                for source in sources:
+                    assert source.split("/")[0] not in ignored, f"{service} copies {source}"
+
+
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*-data")
+
+
+def _replay_build_stage(service: str, workdir: Path) -> Path:
+    """Run the build stage's COPY and `uv sync` steps here, as `docker build` would."""
+    src, venv = workdir / "src", workdir / "venv"
+    src.mkdir()
+    env = {
+        **os.environ,
+        "UV_PROJECT_ENVIRONMENT": str(venv),
+        "UV_PYTHON_DOWNLOADS": "never",
+        "UV_NO_PROGRESS": "1",
+    }
+    for instruction in _stages(service)[0]:
+        if instruction["instruction"] == "COPY":
+            *sources, dest = instruction["value"].split()
+            into = src / dest
+            for source in map(REPO.joinpath, sources):
+                if source.is_dir():
+                    shutil.copytree(source, into, dirs_exist_ok=True, ignore=_IGNORED)
+                else:
+                    target = into / source.name if dest.endswith("/") else into
+                    target.parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(source, target)
+        elif instruction["instruction"] == "RUN" and "uv sync" in instruction["value"]:
+            args = _uv_sync_args(instruction["value"])
+            result = subprocess.run(
+                [str(tool(UV)), "sync", *args],
+                cwd=src,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            assert result.returncode == 0, f"{service}: uv sync {args} failed:\n{result.stderr}"
+            if "--no-install-workspace" in args:
+                # The dependency layer must not contain Herald's own packages yet.
+                assert not (venv / "bin" / "herald").exists()
+    return venv
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_build_stage_installs_the_service_and_the_cli(service: str, tmp_path: Path) -> None:
+    venv = _replay_build_stage(service, tmp_path)
+    assert (venv / "bin" / f"herald-{service}").exists()
+    assert (venv / "bin" / "herald").exists()
+    # Installed, not linked to the sources, so the final stage needs only /opt/herald.
+    check = (
+        f"import herald_{service}, herald_common.migrate as m, sys;"
+        f"assert '{tmp_path / 'src'}' not in herald_{service}.__file__;"
+        "assert m.migration_files()"
+    )
+    result = subprocess.run(
+        [str(venv / "bin" / "python"), "-c", check], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr

@@ -1,0 +1,77 @@
+"""deploy/grafana/herald.json: every panel queries metrics the services really expose."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from prometheus_client.metrics import MetricWrapperBase
+
+from herald_allocation.metrics import AllocationMetrics
+from herald_inserter.metrics import InserterMetrics
+from herald_notifier.metrics import NotifierMetrics
+from tests.support.deploy import REPO
+
+DASHBOARD = REPO / "deploy" / "grafana" / "herald.json"
+SERIES_SUFFIXES = {
+    "counter": ("_total",),
+    "gauge": ("",),
+    "histogram": ("_bucket", "_count", "_sum"),
+}
+
+
+def _dashboard() -> dict[str, Any]:
+    loaded: dict[str, Any] = json.loads(DASHBOARD.read_text())
+    return loaded
+
+
+def _metrics() -> list[MetricWrapperBase]:
+    owners = [AllocationMetrics(), InserterMetrics(), NotifierMetrics()]
+    return [m for o in owners for m in vars(o).values() if isinstance(m, MetricWrapperBase)]
+
+
+def _exposed() -> dict[str, str]:
+    """Series name -> the metric it belongs to (private fields: see tests/unit/test_metrics)."""
+    return {
+        metric._name + suffix: metric._name
+        for metric in _metrics()
+        for suffix in SERIES_SUFFIXES[metric._type]
+    }
+
+
+def _queries() -> list[str]:
+    return [
+        target["expr"] for panel in _dashboard()["panels"] for target in panel.get("targets", [])
+    ]
+
+
+def test_every_query_names_an_exposed_series() -> None:
+    exposed = _exposed()
+    for query in _queries():
+        names = re.findall(r"\bherald_[a-z_]+", query)
+        assert names, query
+        for name in names:
+            assert name in exposed, f"{name} in {query!r} is not exposed by any service"
+
+
+def test_every_metric_is_on_the_dashboard() -> None:
+    exposed = _exposed()
+    shown = {exposed[n] for q in _queries() for n in re.findall(r"\bherald_[a-z_]+", q)}
+    assert shown == {metric._name for metric in _metrics()}
+
+
+def test_panels_are_well_formed_and_use_the_datasource_variable() -> None:
+    dashboard = _dashboard()
+    assert dashboard["uid"] == "herald-overview"
+    (variable,) = dashboard["templating"]["list"]
+    assert (variable["type"], variable["query"]) == ("datasource", "prometheus")
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard["panels"]:
+        grid = panel["gridPos"]
+        assert grid["x"] + grid["w"] <= 24
+        if panel["type"] != "row":
+            assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
+            assert panel["targets"]
+            assert panel["description"]

@@ -1,0 +1,392 @@
+"""deploy/k8s: every overlay renders with kustomize and every object is valid.
+
+Built-in kinds are validated (strictly: unknown fields fail) against the Kubernetes
+schemas bundled by kubernetes-validate, for the oldest and newest Kubernetes the
+manifests support. Strimzi's kinds are not in those schemas; they are validated against
+the schemas in tests/deploy/schemas, written from the Strimzi API reference.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import pytest
+from kubernetes_validate.utils import SchemaNotFoundError
+
+from herald_common.settings import TopicSettings
+from herald_common.topics import topic_specs
+from herald_notifier.metrics import NotifierMetrics
+from tests.support.deploy import OVERLAYS, named, objects, rendered
+
+# preStop `sleep` handlers need 1.30; 1.37 is the newest schema set bundled.
+KUBERNETES_VERSIONS = ("1.30", "1.37")
+SCHEMAS = Path(__file__).parent / "schemas"
+CUSTOM_KINDS = {
+    ("kafka.strimzi.io/v1", "KafkaTopic"): "strimzi-kafkatopic-v1.json",
+    ("kafka.strimzi.io/v1", "KafkaUser"): "strimzi-kafkauser-v1.json",
+}
+WORKLOADS = {
+    "allocation": "herald-allocation",
+    "inserter": "herald-inserter",
+    "notifier": "herald-notifier",
+}
+HERALD_IMAGES = re.compile(r"^(registry\.example\.com/)?herald/(allocation|inserter|notifier):")
+
+
+def _custom_schema(api_version: str, kind: str) -> dict[str, Any]:
+    schema: dict[str, Any] = json.loads((SCHEMAS / CUSTOM_KINDS[(api_version, kind)]).read_text())
+    return schema
+
+
+def _containers(obj: dict[str, Any]) -> list[dict[str, Any]]:
+    spec = obj["spec"]["template"]["spec"]
+    return [*spec.get("initContainers", []), *spec["containers"]]
+
+
+def _env(container: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in container.get("env", [])}
+
+
+def _config(overlay: str) -> dict[str, str]:
+    (config,) = [
+        c
+        for c in objects(overlay, "ConfigMap")
+        if c["metadata"]["name"].startswith("herald-config")
+    ]
+    data: dict[str, str] = config["data"]
+    return data
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_every_object_is_valid(overlay: str) -> None:
+    validated: set[str] = set()
+    for obj in rendered(overlay):
+        key = (obj["apiVersion"], obj["kind"])
+        name = f"{obj['kind']}/{obj['metadata']['name']}"
+        if key in CUSTOM_KINDS:
+            # Not a built-in kind: kubernetes-validate has no schema for it.
+            schema = _custom_schema(*key)
+            errors = [e.message for e in jsonschema.Draft202012Validator(schema).iter_errors(obj)]
+            assert errors == [], f"{overlay}: {name}: {errors}"
+            validated.add(obj["kind"])
+            continue
+        for version in KUBERNETES_VERSIONS:
+            try:
+                kubernetes_validate.validate(obj, version, strict=True)
+            except kubernetes_validate.ValidationError as error:
+                pytest.fail(f"{overlay}: {name} invalid for Kubernetes {version}: {error.message}")
+            except SchemaNotFoundError:
+                pytest.fail(f"{overlay}: no Kubernetes {version} schema for {key}")
+        validated.add(obj["kind"])
+    expected = {
+        "Namespace", "ServiceAccount", "ConfigMap", "Deployment", "Service", "Job", "Ingress",
+        "NetworkPolicy", "PodDisruptionBudget", "HorizontalPodAutoscaler",
+    }  # fmt: skip
+    if overlay == "dev":
+        expected |= {"Secret", "StatefulSet"}
+    if overlay == "strimzi":
+        expected |= {"KafkaTopic", "KafkaUser"}
+    assert validated == expected
+
+
+def test_the_validation_catches_a_mistake() -> None:
+    deployment = json.loads(json.dumps(named("prod", "Deployment", "herald-notifier")))
+    deployment["spec"]["template"]["spec"]["containers"][0]["readinessProbe"]["httpGet"]["paht"] = (
+        "/"
+    )
+    with pytest.raises(kubernetes_validate.ValidationError):
+        kubernetes_validate.validate(deployment, KUBERNETES_VERSIONS[0], strict=True)
+
+
+def test_the_strimzi_schemas_catch_mistakes() -> None:
+    (user,) = [
+        u for u in objects("strimzi", "KafkaUser") if u["metadata"]["name"] == "herald-notifier"
+    ]
+    broken = json.loads(json.dumps(user))
+    broken["spec"]["authorization"]["acls"][0]["operation"] = "Read"  # v1beta2 spelling
+    schema = _custom_schema("kafka.strimzi.io/v1", "KafkaUser")
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(broken))
+    topic = json.loads(json.dumps(objects("strimzi", "KafkaTopic")[0]))
+    topic["spec"]["partitions"] = 0
+    schema = _custom_schema("kafka.strimzi.io/v1", "KafkaTopic")
+    assert list(jsonschema.Draft202012Validator(schema).iter_errors(topic))
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_images_are_pinned_and_one_version_throughout(overlay: str) -> None:
+    tags = set()
+    for obj in rendered(overlay):
+        if obj["kind"] not in ("Deployment", "StatefulSet", "Job"):
+            continue
+        for container in _containers(obj):
+            image = container["image"]
+            name, _, tag = image.rpartition(":")
+            assert name, image
+            assert re.match(r"^\d+\.\d+(\.\d+)?[\w.-]*$", tag), image
+            if HERALD_IMAGES.match(image):
+                tags.add(tag)
+    assert len(tags) == 1
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", WORKLOADS)
+def test_workloads_are_probed_limited_and_locked_down(overlay: str, service: str) -> None:
+    deployment = named(overlay, "Deployment", WORKLOADS[service])
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    port = {"allocation": 8001, "inserter": 6066, "notifier": 8002}[service]
+    assert [p["containerPort"] for p in container["ports"]] == [port]
+    port_name = container["ports"][0]["name"]
+    liveness = container["livenessProbe"]["httpGet"]
+    readiness = container["readinessProbe"]["httpGet"]
+    # Liveness is cheap; readiness checks the dependencies where the service has a check.
+    assert liveness == {"path": "/healthz", "port": port_name}
+    expected_ready = "/healthz" if service == "inserter" else "/readyz"
+    assert readiness == {"path": expected_ready, "port": port_name}
+    resources = container["resources"]
+    assert {"cpu", "memory"} <= set(resources["requests"])
+    assert "memory" in resources["limits"]
+    assert pod["securityContext"]["runAsNonRoot"] is True
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    assert container["securityContext"]["allowPrivilegeEscalation"] is False
+    assert pod["serviceAccountName"] == WORKLOADS[service]
+    assert named(overlay, "ServiceAccount", WORKLOADS[service])
+    assert pod["automountServiceAccountToken"] is False
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_services_select_their_pods(overlay: str) -> None:
+    deployments = objects(overlay, "Deployment") + objects(overlay, "StatefulSet")
+    for service in objects(overlay, "Service"):
+        selector = service["spec"]["selector"]
+        matches = [
+            d for d in deployments
+            if selector.items() <= d["spec"]["template"]["metadata"]["labels"].items()
+        ]  # fmt: skip
+        assert len(matches) == 1, service["metadata"]["name"]
+        ports = {p["name"] for c in _containers(matches[0]) for p in c.get("ports", [])}
+        for port in service["spec"]["ports"]:
+            assert port["targetPort"] in ports
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_notifier_replicas_have_their_own_identity_and_drain(overlay: str) -> None:
+    deployment = named(overlay, "Deployment", "herald-notifier")
+    pod = deployment["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    env = _env(container)
+    assert env["HERALD_NOTIFIER_REPLICA_ID"]["valueFrom"] == {
+        "fieldRef": {"fieldPath": "metadata.name"}
+    }
+    pre_stop = container["lifecycle"]["preStop"]["sleep"]["seconds"]
+    grace = float(env["HERALD_NOTIFIER_SHUTDOWN_GRACE_SECONDS"]["value"])
+    # preStop, then the drain grace, uvicorn's 2 s beyond it, and the lifespan's shutdown.
+    assert pod["terminationGracePeriodSeconds"] >= pre_stop + grace + 2 + 5
+    assert pre_stop >= 5, "endpoints need a few seconds to drop the pod"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_notifier_has_a_disruption_budget_and_scales_on_open_streams(overlay: str) -> None:
+    pdb = named(overlay, "PodDisruptionBudget", "herald-notifier")
+    assert pdb["apiVersion"] == "policy/v1"
+    assert pdb["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "herald-notifier"}
+    hpa = named(overlay, "HorizontalPodAutoscaler", "herald-notifier")
+    assert hpa["apiVersion"] == "autoscaling/v2"
+    assert hpa["spec"]["scaleTargetRef"] == {
+        "apiVersion": "apps/v1", "kind": "Deployment", "name": "herald-notifier",
+    }  # fmt: skip
+    (pods_metric,) = [m for m in hpa["spec"]["metrics"] if m["type"] == "Pods"]
+    metric = pods_metric["pods"]["metric"]["name"]
+    assert metric == NotifierMetrics().connections._name
+    assert hpa["spec"]["minReplicas"] >= 2
+    assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
+    assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ingress_routes_streams_to_the_notifier_unbuffered(overlay: str) -> None:
+    stream = named(overlay, "Ingress", "herald-stream")
+    api = named(overlay, "Ingress", "herald-api")
+    annotations = stream["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+    ((stream_rule,), (api_rule,)) = stream["spec"]["rules"], api["spec"]["rules"]
+    assert stream_rule["host"] == api_rule["host"]
+    (stream_path,) = stream_rule["http"]["paths"]
+    assert (stream_path["path"], stream_path["pathType"]) == ("/v1/stream", "Exact")
+    assert stream_path["backend"]["service"]["name"] == "herald-notifier"
+    (api_path,) = api_rule["http"]["paths"]
+    assert (api_path["path"], api_path["pathType"]) == ("/", "Prefix")
+    assert api_path["backend"]["service"]["name"] == "herald-allocation"
+    # The body limit must let through the largest import the API accepts.
+    body = api["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
+    (container,) = named(overlay, "Deployment", "herald-allocation")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    max_import = int(_env(container)["HERALD_ALLOCATION_MAX_IMPORT_BYTES"]["value"])
+    assert body == f"{max_import // 2**20}m"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_network_policies_deny_by_default_and_open_the_service_ports(overlay: str) -> None:
+    deny = named(overlay, "NetworkPolicy", "herald-default-deny")
+    assert deny["spec"]["policyTypes"] == ["Ingress", "Egress"]
+    assert "ingress" not in deny["spec"]
+    assert "egress" not in deny["spec"]
+    selector = deny["spec"]["podSelector"]["matchLabels"]
+    for workload in (*objects(overlay, "Deployment"), *objects(overlay, "Job")):
+        labels = workload["spec"]["template"]["metadata"]["labels"]
+        assert selector.items() <= labels.items(), workload["metadata"]["name"]
+    for service, port in (("allocation", 8001), ("notifier", 8002), ("inserter", 6066)):
+        policy = named(overlay, "NetworkPolicy", f"herald-{service}-ingress")
+        allowed = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
+        assert allowed == {port}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_migrations_run_as_a_job(overlay: str) -> None:
+    job = named(overlay, "Job", "herald-migrate")
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"] == ["herald", "db", "migrate"]
+    assert "HERALD_DATABASE_URL" in _env(container)
+    topics_jobs = [
+        j for j in objects(overlay, "Job") if j["metadata"]["name"] == "herald-create-topics"
+    ]
+    # With Strimzi, topics are KafkaTopic resources instead.
+    assert len(topics_jobs) == (0 if overlay == "strimzi" else 1)
+
+
+def test_no_real_secret_is_committed() -> None:
+    (secret,) = objects("dev", "Secret")
+    assert secret["metadata"]["name"].startswith("herald-database")
+    values = {key: base64.b64decode(v).decode() for key, v in secret["data"].items()}
+    assert all("dev-only-not-a-secret" in value for value in values.values())
+    for overlay in ("prod", "strimzi"):
+        assert objects(overlay, "Secret") == [], "production secrets are created out of band"
+
+
+@pytest.mark.parametrize("overlay", ["prod", "strimzi"])
+def test_production_reads_only_the_documented_secrets(overlay: str) -> None:
+    expected = {"herald-database"}
+    if overlay == "strimzi":
+        expected |= {f"herald-{s}" for s in WORKLOADS} | {"herald-kafka-cluster-ca-cert"}
+    referenced = set()
+    for obj in (*objects(overlay, "Deployment"), *objects(overlay, "Job")):
+        for container in _containers(obj):
+            for item in container.get("env", []):
+                ref = item.get("valueFrom", {}).get("secretKeyRef")
+                if ref:
+                    referenced.add(ref["name"])
+        for volume in obj["spec"]["template"]["spec"].get("volumes", []):
+            if "secret" in volume:
+                referenced.add(volume["secret"]["secretName"])
+    assert referenced == expected
+
+
+def test_dev_runs_in_dev_mode_and_production_does_not() -> None:
+    for overlay, expected in (("dev", "true"), ("prod", "false"), ("strimzi", "false")):
+        (container,) = named(overlay, "Deployment", "herald-notifier")["spec"]["template"]["spec"][
+            "containers"
+        ]
+        assert _env(container)["HERALD_NOTIFIER_DEV_MODE"]["value"] == expected
+
+
+def test_dev_points_herald_at_its_own_kafka_and_postgres() -> None:
+    config = _config("dev")
+    kafka = named("dev", "Service", "herald-kafka")
+    assert config["HERALD_KAFKA_BOOTSTRAP"] == f"herald-kafka:{kafka['spec']['ports'][0]['port']}"
+    (kafka_container,) = named("dev", "StatefulSet", "herald-kafka")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert (
+        _env(kafka_container)["KAFKA_ADVERTISED_LISTENERS"]["value"]
+        == "PLAINTEXT://herald-kafka:9092"
+    )
+    assert config["HERALD_TOPICS_REPLICATION_FACTOR"] == "1"
+
+
+# --- Strimzi ---------------------------------------------------------------------------
+
+
+def _acls(user: str) -> dict[tuple[str, str], set[str]]:
+    (obj,) = [u for u in objects("strimzi", "KafkaUser") if u["metadata"]["name"] == user]
+    assert obj["spec"]["authentication"]["type"] == "scram-sha-512"
+    return {
+        (rule["resource"]["type"], rule["resource"]["name"]): set(rule["operations"])
+        for rule in obj["spec"]["authorization"]["acls"]
+    }
+
+
+def test_strimzi_topics_match_the_topic_settings() -> None:
+    defaults = TopicSettings.model_construct()  # defaults only, never the environment
+    expected = {spec.name: spec.partitions for spec in topic_specs(defaults)}
+    topics = {
+        t["spec"]["topicName"]: t["spec"]["partitions"] for t in objects("strimzi", "KafkaTopic")
+    }
+    assert topics == expected
+    config = _config("strimzi")
+    for field, value in TopicSettings.model_fields.items():
+        if field.endswith("_partitions"):
+            assert config[f"HERALD_TOPICS_{field.upper()}"] == str(value.default)
+    replicas = {t["spec"]["replicas"] for t in objects("strimzi", "KafkaTopic")}
+    assert replicas == {int(config["HERALD_TOPICS_REPLICATION_FACTOR"])}
+
+
+def test_strimzi_users_may_do_exactly_what_each_service_does() -> None:
+    topics = TopicSettings.model_construct()
+    dlq = TopicSettings.dead_letter
+    assert _acls("herald-allocation") == {
+        ("topic", topics.allocation_requested): {"Write", "Describe"}
+    }
+    (inserter,) = named("strimzi", "Deployment", "herald-inserter")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    group = _env(inserter)["HERALD_INSERTER_APP_ID"]["value"]
+    assert _acls("herald-inserter") == {
+        ("topic", topics.allocation_requested): {"Read", "Describe"},
+        ("group", group): {"Read", "Describe"},
+        ("topic", topics.voucher_allocated): {"Write", "Describe"},
+        ("topic", topics.allocation_completed): {"Write", "Describe"},
+        ("topic", dlq(topics.allocation_requested)): {"Write", "Describe"},
+    }
+    assert _acls("herald-notifier") == {
+        ("topic", topics.voucher_allocated): {"Read", "Describe"},
+        ("topic", dlq(topics.voucher_allocated)): {"Write", "Describe"},
+    }
+
+
+def test_strimzi_acls_name_existing_topics_and_readers_can_dead_letter() -> None:
+    topics = {t["spec"]["topicName"] for t in objects("strimzi", "KafkaTopic")}
+    for user in WORKLOADS.values():
+        acls = _acls(user)
+        for (kind, name), operations in acls.items():
+            if kind == "topic":
+                assert name in topics
+            if kind == "topic" and "Read" in operations:
+                assert "Write" in acls.get(("topic", f"{name}.dlq"), set()), (user, name)
+
+
+def test_strimzi_services_log_in_as_their_own_user_over_tls() -> None:
+    config = _config("strimzi")
+    assert config["HERALD_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert config["HERALD_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    assert config["HERALD_KAFKA_BOOTSTRAP"].endswith(":9093")
+    users = {u["metadata"]["name"] for u in objects("strimzi", "KafkaUser")}
+    for service, name in WORKLOADS.items():
+        deployment = named("strimzi", "Deployment", name)
+        (container,) = deployment["spec"]["template"]["spec"]["containers"]
+        env = _env(container)
+        username = env["HERALD_KAFKA_SASL_USERNAME"]["value"]
+        assert username == name
+        assert username in users
+        assert env["HERALD_KAFKA_SASL_PASSWORD"]["valueFrom"]["secretKeyRef"] == {
+            "name": username, "key": "password",
+        }  # fmt: skip
+        mounts = {m["mountPath"] for m in container["volumeMounts"]}
+        assert str(Path(config["HERALD_KAFKA_SSL_CAFILE"]).parent) in mounts, service

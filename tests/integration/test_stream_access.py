@@ -1,0 +1,229 @@
+"""Stream credentials and channels: cookie, tickets, Pusher-style signatures, caps, reset."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+
+import httpx
+import psycopg
+import pytest
+
+from herald_common.auth import channel_auth
+from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
+from tests.support.sse import StreamRecorder
+
+pytestmark = pytest.mark.integration
+
+DEPARTMENT = "Access-Dept"
+PEOPLE = [(f"AC{n:03d}", f"Person {n}", DEPARTMENT, "G3", date(2018, 1, 1)) for n in range(5)]
+
+
+@pytest.fixture(scope="module")
+async def people(services, herald_env):
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+    ) as api:
+        assert (await import_employees(api, employees_csv(PEOPLE))).status_code == 200
+    return PEOPLE
+
+
+async def push(services, herald_env, employee: str, title: str) -> None:
+    headers = herald_env.bearer("access-tests", ["service"])
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=headers
+    ) as api:
+        response = await api.post(
+            "/v1/notifications", json={"title": title, "target": {"employee_ids": [employee]}}
+        )
+        assert response.status_code == 202
+
+
+async def test_session_cookie_opens_a_stream_without_headers(services, herald_env, people):
+    employee = "AC000"
+    async with httpx.AsyncClient(base_url=services.notifier_url, timeout=None) as browser:
+        opened = await browser.post(
+            "/v1/session", headers=herald_env.bearer(employee, ["employee"])
+        )
+        assert opened.status_code == 200
+        cookie = opened.headers["set-cookie"].lower()
+        assert "httponly" in cookie
+        assert "samesite=strict" in cookie
+        assert "path=/v1" in cookie
+        stream = await StreamRecorder(browser, "/v1/stream", {}).open()  # the cookie only
+        assert stream.status == 200
+        await push(services, herald_env, employee, "via cookie")
+        [frame] = await stream.wait_for(1)
+        assert frame.json()["data"]["title"] == "via cookie"
+        await stream.close()
+        assert (await browser.delete("/v1/session")).status_code == 204
+        assert (await browser.get("/v1/stream")).status_code == 401
+
+
+async def test_ticket_with_pusher_style_channel_signatures(services, herald_env, people):
+    manager = herald_env.bearer("AC001", ["employee", "manager"], manages=DEPARTMENT)
+    channel = f"private-department-{DEPARTMENT}"
+    async with httpx.AsyncClient(base_url=services.notifier_url, timeout=None) as client:
+        ticket = (await client.post("/v1/stream-tickets", headers=manager)).json()
+        assert 0 < ticket["expires_in"] <= 60
+        auth = (
+            await client.post(
+                "/v1/channel-auth",
+                headers=manager,
+                data={"socket_id": ticket["ticket"], "channel_name": channel},
+            )
+        ).json()["auth"]
+        key, _, signature = auth.partition(":")
+        assert key == "test-app-key"
+        assert len(signature) == 64  # hex SHA-256
+        assert auth == channel_auth.sign(
+            key, herald_env.channel_auth_secret, ticket["ticket"], channel
+        )
+        as_json = await client.post(
+            "/v1/channel-auth",
+            headers=manager,
+            json={"socket_id": ticket["ticket"], "channel_name": channel},
+        )
+        assert as_json.json()["auth"] == auth
+        stream = await StreamRecorder(
+            client,
+            "/v1/stream",
+            {"ticket": ticket["ticket"], "channels": channel, "channel_auth": auth},
+        ).open()
+        assert stream.status == 200
+        await push(services, herald_env, "AC002", "for the team")  # someone in the department
+        [frame] = await stream.wait_for(1)
+        assert frame.json()["data"]["employee_id"] == "AC002"
+        await stream.close()
+        bad_name = await client.post(
+            "/v1/channel-auth",
+            headers=manager,
+            data={"socket_id": "1.1", "channel_name": "private-employee-AC002\n"},
+        )
+        assert bad_name.status_code == 400
+
+
+async def test_hr_admin_watches_an_allocation_complete(services, herald_env, people):
+    admin = herald_env.bearer("AC003", ["employee", "hr-admin"])
+    async with (
+        httpx.AsyncClient(base_url=services.allocation_url, timeout=30, headers=admin) as api,
+        httpx.AsyncClient(timeout=None) as sse,
+    ):
+        created = await api.post(
+            "/v1/allocations",
+            json={"voucher": voucher("Watched"), "criteria": {"departments": [DEPARTMENT]}},
+        )
+        allocation_id = created.json()["id"]
+        watcher = await StreamRecorder(
+            sse,
+            f"{services.notifier_url}/v1/stream",
+            {"channels": f"private-allocation-{allocation_id}"},
+            headers=admin,
+        ).open()
+        await wait_until_finished(api, allocation_id)
+        await watcher.until(
+            lambda: watcher.of_type("herald.allocation.completed"), what="completion"
+        )
+        [done] = watcher.of_type("herald.allocation.completed")
+        assert done.id is None  # progress frames never move Last-Event-ID
+        assert done.json()["data"] == {
+            "allocation_id": allocation_id,
+            "status": "completed",
+            "matched": 5,
+            "inserted": 5,
+            "published": 5,
+            "reason": None,
+        }
+        await watcher.close()
+
+
+async def test_too_many_missed_events_send_reset_instead_of_a_backlog(services, herald_env, people):
+    employee = "AC004"
+    auth = herald_env.bearer(employee, ["employee"])
+    async with httpx.AsyncClient(timeout=None) as sse:
+        first = await StreamRecorder(
+            sse, f"{services.notifier_url}/v1/stream", {}, headers=auth
+        ).open()
+        await push(services, herald_env, employee, "seen")
+        [seen] = await first.wait_for(1)
+        await first.close()
+        # The session's notifier replays at most 2000 events; miss more than that, written
+        # straight into the inbox (as a writer would, under the writer lock).
+        with psycopg.connect(herald_env.database_url) as conn:
+            conn.execute("SELECT pg_advisory_xact_lock(%s)", (NOTIFICATIONS_WRITER_LOCK,))
+            conn.execute(
+                "INSERT INTO notifications (employee_id, department, kind, source, title, body, payload)"
+                " SELECT %s, %s, 'herald.notification.pushed', '/test', 'old', '', "
+                " json_build_object('employee_id', %s::text, 'department', %s::text, 'title', 'old', 'body', '')"
+                " FROM generate_series(1, 2100)",
+                (employee, DEPARTMENT, employee, DEPARTMENT),
+            )
+            latest = conn.execute(
+                "SELECT max(id) FROM notifications WHERE employee_id = %s", (employee,)
+            ).fetchone()[0]
+        back = await StreamRecorder(
+            sse,
+            f"{services.notifier_url}/v1/stream",
+            {},
+            headers={**auth, "Last-Event-ID": seen.id},
+        ).open()
+        await back.until(lambda: back.of_type("reset"), what="reset")
+        [reset] = back.of_type("reset")
+        assert reset.id == str(latest)
+        assert reset.json()["inbox"] == "/v1/notifications"
+        await asyncio.sleep(0.5)
+        assert back.notifications == [reset]  # no backlog was streamed
+        await back.close()
+
+
+async def test_open_streams_per_employee_are_capped(services, herald_env, people):
+    auth = herald_env.bearer("AC002", ["employee"])
+    async with httpx.AsyncClient(timeout=None) as sse:
+        url = f"{services.notifier_url}/v1/stream"
+        streams = [await StreamRecorder(sse, url, {}, headers=auth).open() for _ in range(8)]
+        assert all(s.status == 200 for s in streams)
+        ninth = await sse.get(url, headers=auth)
+        assert ninth.status_code == 429
+        assert ninth.headers["retry-after"]
+        await asyncio.gather(*(s.close() for s in streams))
+
+
+async def test_bodies_over_the_limit_are_413(services, herald_env, people):
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+    ) as api:
+        huge = {
+            "title": "x",
+            "data": {"blob": "y" * 2_000_000},
+            "target": {"employee_ids": ["AC000"]},
+        }
+        response = await api.post("/v1/notifications", json=huge)
+        assert response.status_code == 413
+
+
+async def test_cors_only_for_configured_origins(services):
+    # The session's services have no CORS origins configured: same-origin only.
+    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api:
+        preflight = await api.options(
+            "/v1/allocations",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+        assert "access-control-allow-origin" not in preflight.headers
+        plain = await api.get("/v1/notifications", headers={"Origin": "https://evil.example"})
+        assert "access-control-allow-origin" not in plain.headers
+
+
+async def test_dev_token_helper_mints_tokens_for_demo_people(services, people):
+    async with httpx.AsyncClient(base_url=services.allocation_url, timeout=30) as api:
+        issued = await api.post(
+            "/v1/dev/tokens", json={"employee_id": "AC000", "roles": ["employee", "manager"]}
+        )
+        assert issued.status_code == 200
+        body = issued.json()
+        assert (body["department"], body["manages"]) == (DEPARTMENT, DEPARTMENT)
+        inbox = await api.get(
+            "/v1/notifications/unread-count", headers={"Authorization": f"Bearer {body['token']}"}
+        )
+        assert inbox.status_code == 200
+        assert (await api.post("/v1/dev/tokens", json={"employee_id": "nobody"})).status_code == 404

@@ -1,0 +1,82 @@
+"""Shared by the deployment tests: paths, installed tools, rendered manifests, settings."""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from pydantic_settings import BaseSettings
+
+from herald_allocation.settings import AllocationSettings
+from herald_common.settings import ServiceSettings
+from herald_inserter.settings import InserterSettings
+from herald_notifier.settings import NotifierSettings
+
+REPO = Path(__file__).resolve().parents[2]
+HERALD_HOME = Path(os.environ.get("HERALD_HOME", REPO / ".herald"))
+KUSTOMIZE = HERALD_HOME / "tools" / "bin" / "kustomize"
+ASYNCAPI = HERALD_HOME / "tools" / "asyncapi" / "node_modules" / ".bin" / "asyncapi"
+UV = HERALD_HOME / "tools" / "bin" / "uv"
+K8S = REPO / "deploy" / "k8s"
+OVERLAYS = ("dev", "prod", "strimzi")
+
+SERVICE_SETTINGS: dict[str, type[ServiceSettings]] = {
+    "allocation": AllocationSettings,
+    "inserter": InserterSettings,
+    "notifier": NotifierSettings,
+}
+
+
+def tool(path: Path) -> Path:
+    """A tool `make tools` installs; its absence fails the test rather than skipping it."""
+    if not path.exists():
+        pytest.fail(f"{path} is missing: run `make tools` (part of `make test`)")
+    return path
+
+
+def makefile_variable(name: str) -> str:
+    match = re.search(rf"^{name}\s*:?=\s*(\S+)", (REPO / "Makefile").read_text(), re.MULTILINE)
+    assert match, f"{name} not set in the Makefile"
+    return match.group(1)
+
+
+def env_names(settings: type[BaseSettings]) -> set[str]:
+    """Every environment variable a settings class reads, nested settings included."""
+    prefix = str(settings.model_config.get("env_prefix", ""))
+    names: set[str] = set()
+    for field_name, field in settings.model_fields.items():
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseSettings):
+            names |= env_names(annotation)
+        else:
+            names.add(f"{prefix}{field_name}".upper())
+    return names
+
+
+@functools.cache
+def rendered(overlay: str) -> tuple[dict[str, Any], ...]:
+    """The objects `kustomize build` makes of an overlay (rendered once per session)."""
+    result = subprocess.run(
+        [str(tool(KUSTOMIZE)), "build", str(K8S / "overlays" / overlay)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return tuple(doc for doc in yaml.safe_load_all(result.stdout) if doc)
+
+
+def objects(overlay: str, kind: str) -> list[dict[str, Any]]:
+    return [obj for obj in rendered(overlay) if obj["kind"] == kind]
+
+
+def named(overlay: str, kind: str, name: str) -> dict[str, Any]:
+    found = [obj for obj in objects(overlay, kind) if obj["metadata"]["name"] == name]
+    assert len(found) == 1, f"{overlay}: expected one {kind} {name}, found {len(found)}"
+    return found[0]

@@ -1,0 +1,39 @@
+"""The gateway in front of a session's services, as the local stack runs it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.support.processes import ServiceProcess, free_port
+
+
+def start_gateway(
+    name: str,
+    log_dir: Path,
+    static_dir: Path,
+    *,
+    allocation_url: str,
+    notifier_url: str,
+    mailer_url: str,
+) -> tuple[ServiceProcess, str]:
+    """Start a gateway and wait until it answers; returns the process and its base URL."""
+    port = free_port()
+    gateway = ServiceProcess(
+        name,
+        "herald_gateway",
+        {
+            "HERALD_GATEWAY_PORT": str(port),
+            "HERALD_GATEWAY_STATIC_DIR": str(static_dir),
+            "HERALD_GATEWAY_ALLOCATION_URL": allocation_url,
+            "HERALD_GATEWAY_NOTIFIER_URL": notifier_url,
+            "HERALD_GATEWAY_MAILER_URL": mailer_url,
+        },
+        log_dir,
+    ).start()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        gateway.wait_http(f"{url}/healthz")
+    except BaseException:
+        gateway.stop()
+        raise
+    return gateway, url

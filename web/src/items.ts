@@ -1,0 +1,97 @@
+// Inbox items from two sources, REST pages and stream events, in one shape, by id.
+
+import type { InboxItemBody } from "./types";
+
+export interface Voucher {
+  name: string;
+  code: string;
+  amount: string;
+  currency: string;
+  expiresOn: string;
+}
+
+export interface Item {
+  id: number;
+  kind: string;
+  title: string;
+  body: string;
+  voucher: Voucher | null;
+  employeeId: string | null;
+  department: string | null;
+  allocationId: string | null;
+  createdAt: string;
+  readAt: string | null;
+}
+
+const text = (value: unknown): string => (typeof value === "string" ? value : "");
+const optional = (value: unknown): string | null => (typeof value === "string" ? value : null);
+
+function voucherOf(payload: Record<string, unknown>): Voucher | null {
+  const voucher = payload.voucher;
+  if (typeof voucher !== "object" || voucher === null) return null;
+  const v = voucher as Record<string, unknown>;
+  return {
+    name: text(v.name),
+    code: text(v.code),
+    amount: text(v.amount),
+    currency: text(v.currency),
+    expiresOn: text(v.expires_on),
+  };
+}
+
+function fromPayload(
+  id: number,
+  kind: string,
+  payload: Record<string, unknown>,
+  createdAt: string,
+  readAt: string | null,
+): Item {
+  return {
+    id,
+    kind,
+    title: text(payload.title),
+    body: text(payload.body),
+    voucher: voucherOf(payload),
+    employeeId: optional(payload.employee_id),
+    department: optional(payload.department),
+    allocationId: optional(payload.allocation_id),
+    createdAt,
+    readAt,
+  };
+}
+
+export function fromRest(item: InboxItemBody): Item {
+  const base = fromPayload(item.id, item.kind, item.data ?? {}, item.created_at, item.read_at);
+  return { ...base, title: item.title || base.title, body: item.body || base.body };
+}
+
+// A per-employee CloudEvent from the stream: its id is the notification id, its time the
+// notification's creation, its data the inbox payload. New items are unread.
+export function fromEvent(id: number, event: unknown): Item | null {
+  if (typeof event !== "object" || event === null) return null;
+  const e = event as Record<string, unknown>;
+  const data = typeof e.data === "object" && e.data !== null ? e.data : {};
+  return fromPayload(
+    id,
+    text(e.type),
+    data as Record<string, unknown>,
+    text(e.time) || new Date().toISOString(),
+    null,
+  );
+}
+
+// Newest first, one item per id. REST answers are authoritative (read marks change);
+// a stream event never overrides an item the page already has.
+export function merge(current: Item[], incoming: Item[], authoritative: boolean): Item[] {
+  const byId = new Map(current.map((item) => [item.id, item]));
+  for (const item of incoming) {
+    if (authoritative || !byId.has(item.id)) byId.set(item.id, item);
+  }
+  return [...byId.values()].sort((a, b) => b.id - a.id);
+}
+
+export function markRead(items: Item[], ids: Set<number> | "all", at: string): Item[] {
+  return items.map((item) =>
+    item.readAt === null && (ids === "all" || ids.has(item.id)) ? { ...item, readAt: at } : item,
+  );
+}

@@ -1,0 +1,146 @@
+import { useState } from "react";
+
+import { formatMoney, formatWhen, plural } from "../format";
+import type { Item } from "../items";
+import type { Workspace } from "../useWorkspace";
+
+const KIND_LABELS: Record<string, string> = {
+  "herald.voucher.allocated": "Voucher",
+  "herald.notification.pushed": "Notice",
+  "herald.allocation.summary": "Team summary",
+};
+
+function nameOf(item: Item): string {
+  return item.voucher?.name || item.title || "Notification";
+}
+
+export function InboxView({ workspace }: { workspace: Workspace }) {
+  const { inbox, unread, inboxLoaded, inboxError, hasOlder } = workspace;
+  const [failure, setFailure] = useState<string | null>(null);
+  const [loadingOlder, setLoadingOlder] = useState(false);
+
+  const run = (work: () => Promise<void>) => {
+    setFailure(null);
+    work().catch((error: unknown) => setFailure(error instanceof Error ? error.message : String(error)));
+  };
+
+  return (
+    <section aria-labelledby="inbox-title" className="page">
+      <div className="page-head">
+        <div>
+          <h1 id="inbox-title">Inbox</h1>
+          <p className="muted" data-testid="unread-summary">
+            {unread === 0 ? "You are all caught up." : `${plural(unread, "unread item", "unread items")}.`}
+          </p>
+        </div>
+        <button
+          type="button"
+          className="secondary"
+          disabled={unread === 0}
+          onClick={() => run(workspace.markAllRead)}
+        >
+          Mark all as read
+        </button>
+      </div>
+      {(failure || inboxError) && (
+        <p className="error" role="alert">
+          {failure ?? `Could not load your inbox: ${inboxError}`}
+        </p>
+      )}
+      <div className="card table-card">
+        <table className="table" data-testid="inbox-table">
+          <caption className="visually-hidden">Your vouchers and notifications, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">
+                <span className="visually-hidden">Status</span>
+              </th>
+              <th scope="col">Name</th>
+              <th scope="col">Voucher code</th>
+              <th scope="col" className="numeric">
+                Amount
+              </th>
+              <th scope="col">When</th>
+              <th scope="col">
+                <span className="visually-hidden">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {inbox.map((item) => (
+              <tr
+                key={item.id}
+                className={item.readAt === null ? "unread" : undefined}
+                data-testid="inbox-row"
+                data-id={item.id}
+              >
+                <td className="status-cell">
+                  {item.readAt === null ? (
+                    <span className="unread-dot" title="Unread">
+                      <span className="visually-hidden">Unread</span>
+                    </span>
+                  ) : (
+                    <span className="visually-hidden">Read</span>
+                  )}
+                </td>
+                <td>
+                  <div className="item-name">{nameOf(item)}</div>
+                  <div className="item-detail">
+                    <span className="kind">{KIND_LABELS[item.kind] ?? "Notification"}</span>
+                    {item.voucher ? `Valid until ${item.voucher.expiresOn}` : item.body}
+                  </div>
+                </td>
+                <td>{item.voucher ? <code className="code">{item.voucher.code}</code> : "—"}</td>
+                <td className="numeric">
+                  {item.voucher ? formatMoney(item.voucher.amount, item.voucher.currency) : "—"}
+                </td>
+                <td>
+                  <time dateTime={item.createdAt}>{formatWhen(item.createdAt)}</time>
+                </td>
+                <td className="actions">
+                  {item.readAt === null ? (
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => run(() => workspace.markOneRead(item.id))}
+                      aria-label={`Mark “${nameOf(item)}” as read`}
+                    >
+                      Mark as read
+                    </button>
+                  ) : (
+                    <span className="muted">Read</span>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {inboxLoaded && inbox.length === 0 && (
+          <p className="empty" data-testid="inbox-empty">
+            Nothing here yet. New vouchers appear here the moment they are allocated.
+          </p>
+        )}
+        {!inboxLoaded && !inboxError && <p className="empty">Loading your inbox…</p>}
+      </div>
+      {hasOlder && (
+        <button
+          type="button"
+          className="secondary"
+          disabled={loadingOlder}
+          onClick={() =>
+            run(async () => {
+              setLoadingOlder(true);
+              try {
+                await workspace.loadOlder();
+              } finally {
+                setLoadingOlder(false);
+              }
+            })
+          }
+        >
+          Show older items
+        </button>
+      )}
+    </section>
+  );
+}
