@@ -40,7 +40,7 @@ from herald_common.events import (
     envelope,
 )
 from herald_common.kafka import connection_options
-from herald_common.notifications import notification_event, previous_id_header
+from herald_common.notifications import notification_event, payload_text, previous_id_header
 from herald_common.settings import DatabaseSettings
 from herald_inserter.domain.allocation_store import AllocationStore
 from herald_inserter.domain.inbox_writer import (
@@ -281,23 +281,21 @@ async def test_a_stream_sends_late_events_in_id_order(fault_services, fault_env,
             (employee, ORDER_DEPARTMENT),
         )
 
+    def _payload(nid: int) -> dict[str, str]:
+        return {
+            "employee_id": employee,
+            "department": ORDER_DEPARTMENT,
+            "title": f"n{nid}",
+            "body": "",
+        }
+
     async def write(count: int) -> list[IssuedNotification]:
         """`count` committed inbox rows for the employee, under the writer lock."""
         async with await psycopg.AsyncConnection.connect(fault_env.database_url) as conn:
             await take_writer_lock(conn)
             ids = await draw_ids(conn, count)
             rows = [
-                IssuedNotification(
-                    nid,
-                    employee,
-                    ORDER_DEPARTMENT,
-                    {
-                        "employee_id": employee,
-                        "department": ORDER_DEPARTMENT,
-                        "title": f"n{nid}",
-                        "body": "",
-                    },
-                )
+                IssuedNotification(nid, employee, ORDER_DEPARTMENT, payload_text(_payload(nid)))
                 for nid in ids
             ]
             await copy_notifications(
@@ -306,6 +304,8 @@ async def test_a_stream_sends_late_events_in_id_order(fault_services, fault_env,
                 kind=NOTIFICATION_PUSHED,
                 source=SOURCE_PUSH,
                 created_at=datetime.now(UTC),
+                title="Late order",
+                body="",
             )
             await conn.commit()
         return rows
@@ -323,7 +323,7 @@ async def test_a_stream_sends_late_events_in_id_order(fault_services, fault_env,
             source=SOURCE_PUSH,
             employee_id=employee,
             created_at=datetime.now(UTC),
-            payload=n.payload,
+            payload=_payload(n.notification_id),
         )
         await producer.send_and_wait(
             topic, value=value, key=ORDER_DEPARTMENT.encode(), headers=headers
