@@ -7,6 +7,8 @@ diverge; the AsyncAPI CLI from npm validates the document itself.
 from __future__ import annotations
 
 import asyncio
+import copy
+import functools
 import json
 import subprocess
 from datetime import UTC, datetime
@@ -58,9 +60,15 @@ from tests.support.deploy import ASYNCAPI, REPO, tool
 DOCUMENT = REPO / "docs" / "asyncapi.yaml"
 
 
-def _committed() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(DOCUMENT.read_text())
+@functools.cache
+def _parsed() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(DOCUMENT.read_text(), Loader=yaml.CSafeLoader)
     return loaded
+
+
+def _committed() -> dict[str, Any]:
+    """The committed document (parsed once; each caller gets a copy it may change)."""
+    return copy.deepcopy(_parsed())
 
 
 def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
