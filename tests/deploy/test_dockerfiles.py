@@ -112,6 +112,20 @@ def test_dependencies_come_from_the_lockfile_before_the_code(service: str) -> No
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_the_lockfile_layer_has_every_workspace_member(service: str) -> None:
+    # uv reads the whole workspace to use the lock, whichever packages it installs.
+    root = tomllib.loads((REPO / "pyproject.toml").read_text())
+    members = root["tool"]["uv"]["workspace"]["members"]
+    copied = {
+        source
+        for value in _values(_build(service), "COPY")
+        for source in value.split()[:-1]
+        if source.endswith("pyproject.toml")
+    }
+    assert copied == {"pyproject.toml"} | {f"{member}/pyproject.toml" for member in members}
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_uv_matches_the_makefile(service: str) -> None:
     runs = " ".join(_values(_build(service), "RUN"))
     assert f"uv=={makefile_variable('UV_VERSION')}" in runs
