@@ -41,11 +41,11 @@ from herald_common.events import (
     NotificationRequested,
     encode,
 )
-from herald_common.notifications import notification_event
+from herald_common.notifications import EventTemplate, notification_event
 from herald_common.settings import TopicSettings
 from herald_common.topics import topic_specs
 from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.push_store import push_payload
+from herald_inserter.domain.push_store import PushPayloads
 from herald_mailer.domain.compose import in_app_payload
 from herald_mailer.domain.processor import MANAGER_HEADER
 from herald_mailer.domain.summary import Allocation
@@ -199,15 +199,11 @@ def test_events_built_by_the_services_match_the_schemas() -> None:
 def test_pushed_events_match_the_schema() -> None:
     request = NotificationRequested.model_validate(examples()["NotificationRequested"]["data"])
     # The inserter's payload for one recipient, in the envelope every per-employee event has.
+    template = EventTemplate(
+        kind=NOTIFICATION_PUSHED, source=SOURCE_PUSH, created_at=datetime.now(UTC)
+    )
     event = json.loads(
-        notification_event(
-            notification_id=8,
-            kind=NOTIFICATION_PUSHED,
-            source=SOURCE_PUSH,
-            employee_id="E000042",
-            created_at=datetime.now(UTC),
-            payload=push_payload(request, "E000042", "Sales"),
-        )
+        template.render(8, "E000042", PushPayloads(request).text("E000042", "Sales"))
     )
     _validator("NotificationPushedEvent").validate(event)
     assert event["data"] == examples()["NotificationPushed"]["data"]
