@@ -173,6 +173,60 @@ async def _events(
         metrics.connections.dec()
 
 
+_MAX_QUERY = {"ticket": 128, "channel_auth": 4000, "last_event_id": 32}
+
+
+def _query(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    if value is not None and len(value) > _MAX_QUERY[name]:
+        raise HTTPException(400, f"{name} is longer than {_MAX_QUERY[name]} characters")
+    return value
+
+
+async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStreamResponse:
+    """Authorise the caller and their channels, then start their stream.
+
+    Reads its parameters from the request itself, so the FastAPI route and the lean
+    fast path (see `fast_path`) share every check.
+    """
+    ticket = _query(request, "ticket")
+    principal = await authenticate_stream(request, runtime, ticket)
+    employee_id = principal.employee_id
+    if employee_id is None:
+        raise HTTPException(403, "only employees have streams")
+    extra = requested_channels(request.query_params.getlist("channels"))
+    authorize(principal, extra)
+    signatures = _query(request, "channel_auth")
+    if signatures is not None:
+        check_signatures(runtime, ticket, extra, signatures)
+    resume_from = parse_last_event_id(
+        request.headers.get("last-event-id"), _query(request, "last_event_id")
+    )
+    settings = runtime.settings
+    if runtime.registry.streams_of(employee_id) >= settings.max_streams_per_employee:
+        raise HTTPException(
+            429, "too many open streams for this employee", headers={"Retry-After": "5"}
+        )
+    department = await runtime.inbox.department_of(employee_id)
+    if department is None:
+        raise HTTPException(404, "the caller is not in the employee directory")
+    assert can_read(principal, employee_channel(employee_id))
+    subscriber = Subscriber(
+        employee_id,
+        department,
+        settings.subscriber_queue_size,
+        departments=frozenset(c.key for c in extra if c.kind == "department"),
+        allocations=frozenset(c.key for c in extra if c.kind == "allocation"),
+        private=True,
+    )
+    return EventStreamResponse(
+        with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
+        on_disconnect=subscriber.close,
+        send_timeout=settings.send_timeout_seconds,
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+    )
+
+
 @router.get(
     "/v1/stream",
     response_model=None,
@@ -194,37 +248,9 @@ async def stream(
     ] = None,
     last_event_id: Annotated[str | None, Query(max_length=32)] = None,
 ) -> EventStreamResponse:
-    """Authenticate with a single-use `ticket`, the session cookie, or a Bearer header."""
-    principal = await authenticate_stream(request, runtime, ticket)
-    employee_id = principal.employee_id
-    if employee_id is None:
-        raise HTTPException(403, "only employees have streams")
-    extra = requested_channels(channels)
-    authorize(principal, extra)
-    if channel_auth_signatures is not None:
-        check_signatures(runtime, ticket, extra, channel_auth_signatures)
-    resume_from = parse_last_event_id(request.headers.get("last-event-id"), last_event_id)
-    settings = runtime.settings
-    if runtime.registry.streams_of(employee_id) >= settings.max_streams_per_employee:
-        raise HTTPException(
-            429, "too many open streams for this employee", headers={"Retry-After": "5"}
-        )
-    department = await runtime.inbox.department_of(employee_id)
-    if department is None:
-        raise HTTPException(404, "the caller is not in the employee directory")
-    own = employee_channel(employee_id)
-    subscriber = Subscriber(
-        employee_id,
-        department,
-        settings.subscriber_queue_size,
-        departments=frozenset(c.key for c in extra if c.kind == "department"),
-        allocations=frozenset(c.key for c in extra if c.kind == "allocation"),
-        private=True,
-    )
-    assert can_read(principal, own)
-    return EventStreamResponse(
-        with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
-        on_disconnect=subscriber.close,
-        send_timeout=settings.send_timeout_seconds,
-        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
-    )
+    """Authenticate with a single-use `ticket`, the session cookie, or a Bearer header.
+
+    `channels` adds channels the caller may read; `last_event_id` (or the Last-Event-ID
+    header) replays what was missed. (Usually served by the fast path; same checks.)
+    """
+    return await open_stream(request, runtime)
