@@ -59,6 +59,12 @@ class FaultStack:
     def restart_postgres(self) -> None:
         self.stack.run("restart-postgres")
 
+    def stop_postgres(self) -> None:
+        self.stack.run("stop-postgres")
+
+    def start_postgres(self) -> None:
+        self.stack.run("start-postgres")
+
     def up(self) -> bool:
         try:
             self.stack.run("status")

@@ -7,6 +7,7 @@ import time
 
 import pytest
 
+from herald_common.events import ALLOCATION_COMPLETED
 from tests.reliability.conftest import KAFKA_PORT
 from tests.reliability.workload import (
     Database,
@@ -16,7 +17,12 @@ from tests.reliability.workload import (
     seed_employees,
     until,
 )
-from tests.support.topic_reader import HighWatermarks, high_watermarks, read_everything
+from tests.support.topic_reader import (
+    HighWatermarks,
+    committed_events,
+    high_watermarks,
+    read_everything,
+)
 
 # Each kills and restarts something and waits for the system to recover.
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
@@ -156,3 +162,86 @@ async def test_postgres_restarted_during_an_allocation(
     assert rows == employees == PG_EMPLOYEES
     assert len(issued) == len(set(issued.values())) == PG_EMPLOYEES
     assert lost == 0
+
+
+AFTER_EMPLOYEES = 10_000
+AFTER_DEPARTMENTS = departments("After", 10)
+
+
+async def _lose_database_after_commit(
+    db: Database, env, services, stack, *, kill: bool
+) -> tuple[dict[str, int], float]:
+    """One allocation whose Kafka commit happens while PostgreSQL is stopped; returns its
+    figures and how long PostgreSQL stayed down after the commit."""
+    topics = env.topics
+    since = await high_watermarks(env.kafka, topics.voucher_allocated)
+    completions_since = await high_watermarks(env.kafka, topics.allocation_completed)
+    allocation_id = await allocate(env, services.allocation_url, AFTER_DEPARTMENTS, f"After {kill}")
+    await _publishing(db, env, allocation_id, sum(since.values()))
+    stack.stop_postgres()
+    try:
+
+        async def committed() -> bool:
+            events = await committed_events(
+                env.kafka, topics.allocation_completed, completions_since
+            )
+            return any(
+                e["type"] == ALLOCATION_COMPLETED and e["data"]["allocation_id"] == allocation_id
+                for e in events
+            )
+
+        async def marking_retried() -> bool:
+            text = services.inserter.log_path.read_text(errors="replace")
+            return f"allocation {allocation_id}: retrying" in text
+
+        await until(committed, 120, "the Kafka commit", interval=0.2)
+        if kill:
+            services.kill_inserter()
+            down = 0.0
+        else:
+            down = await until(marking_retried, 90, "the marking to fail", interval=0.5)
+    finally:
+        stack.start_postgres()
+    if kill:
+        services.start_inserter()
+    await completed(db, allocation_id, timeout=180)
+    issued = await db.notification_ids(allocation_id)
+    tally = await read_everything(env.kafka, topics.voucher_allocated, since)
+    rows, employees = await db.voucher_rows(allocation_id)
+    return {
+        "voucher_rows": rows,
+        "employees": employees,
+        "notifications": len(issued),
+        "lost": tally.lost(issued),
+        "duplicates": tally.duplicates,
+    }, down
+
+
+async def test_database_lost_after_the_kafka_commit(
+    fault_services, fault_env, fault_stack, figures
+):
+    """PostgreSQL stops while the inserter publishes, so the Kafka transaction commits but
+    the allocation cannot be marked completed. Waiting that out (past the pool's 30 s
+    timeout, so the marking fails and is retried) publishes nothing twice. Killed in that
+    state instead, the worker's successor publishes every event again in a new
+    transaction: each id twice on the topic, none lost.
+    """
+    seed_employees(fault_env, "F", AFTER_DEPARTMENTS, AFTER_EMPLOYEES // len(AFTER_DEPARTMENTS))
+    db = Database(fault_env.database_url)
+    waited, down = await _lose_database_after_commit(
+        db, fault_env, fault_services, fault_stack, kill=False
+    )
+    killed, _ = await _lose_database_after_commit(
+        db, fault_env, fault_services, fault_stack, kill=True
+    )
+    figures.update(
+        postgres_down_after_commit_seconds=round(down, 1),
+        **{f"waited_{k}": v for k, v in waited.items()},
+        **{f"killed_{k}": v for k, v in killed.items()},
+    )
+    for outcome in (waited, killed):
+        assert outcome["voucher_rows"] == outcome["employees"] == AFTER_EMPLOYEES
+        assert outcome["notifications"] == AFTER_EMPLOYEES
+        assert outcome["lost"] == 0
+    assert waited["duplicates"] == 0
+    assert killed["duplicates"] == AFTER_EMPLOYEES  # republished whole, in a second transaction

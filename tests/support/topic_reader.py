@@ -7,6 +7,7 @@ import time
 from collections import defaultdict
 from collections.abc import Collection
 from dataclasses import dataclass, field
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
@@ -92,6 +93,37 @@ async def read_everything(
     finally:
         await consumer.stop()
     return tally
+
+
+async def committed_events(
+    kafka: KafkaSettings, topic: str, since: dict[int, int] | None = None
+) -> list[dict[str, Any]]:
+    """Every committed event of `topic` after `since`, decoded, in partition order."""
+    consumer = AIOKafkaConsumer(
+        **connection_options(kafka),
+        client_id="reliability-events",
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    events: list[dict[str, Any]] = []
+    try:
+        partitions = await _partitions(kafka, topic)
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        for tp in partitions:
+            if since and tp.partition in since:
+                consumer.seek(tp, since[tp.partition])
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=500)
+                events.extend(json.loads(r.value) for r in batch.get(tp, []))
+    finally:
+        await consumer.stop()
+    return events
 
 
 class HighWatermarks:

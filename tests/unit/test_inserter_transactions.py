@@ -8,7 +8,12 @@ import psycopg
 import pytest
 from aiokafka.errors import KafkaConnectionError, ProducerFenced, RecordTooLargeError
 
-from herald_inserter.domain.retry import RetryPolicy, is_transient, run_with_retries
+from herald_inserter.domain.retry import (
+    RetryPolicy,
+    is_transient,
+    outlast_outages,
+    run_with_retries,
+)
 from herald_inserter.domain.transactions import NotInTransaction, TransactionalProducer
 
 
@@ -151,3 +156,23 @@ async def test_outages_are_waited_out_and_real_failures_give_up():
 
     assert not await run_with_retries("broken", broken, give_up, policy)
     assert [str(e) for e in given_up] == ["bad request"]
+
+
+async def test_after_the_commit_only_the_failed_step_is_repeated():
+    policy = RetryPolicy(max_attempts=1, initial_seconds=0.001, max_seconds=0.002)
+    outages = [psycopg.OperationalError("down")] * 3
+    marks: list[int] = []
+
+    async def mark() -> None:
+        marks.append(1)
+        if outages:
+            raise outages.pop()
+
+    await outlast_outages("marking", mark, policy)
+    assert len(marks) == 4
+
+    async def bug() -> None:
+        raise ValueError("not an outage")
+
+    with pytest.raises(ValueError, match="not an outage"):
+        await outlast_outages("marking", bug, policy)

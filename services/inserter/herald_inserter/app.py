@@ -103,6 +103,11 @@ def create_app(settings: InserterSettings) -> faust.App:
                 completed_topic=topics.allocation_completed,
                 progress_producer=progress_producer,
             )
+            retry = RetryPolicy(
+                settings.max_attempts,
+                settings.retry_initial_seconds,
+                settings.retry_max_seconds,
+            )
             yield RequestDispatcher(
                 allocation_topic=topics.allocation_requested,
                 push_topic=topics.notification_requested,
@@ -111,18 +116,15 @@ def create_app(settings: InserterSettings) -> faust.App:
                     publisher,
                     metrics,
                     topics.voucher_allocated,
+                    retry,
                     crash_after_commit=settings.crash_after_commit,
                 ),
                 pushes=PushProcessor(
-                    PushStore(pool), publisher, metrics, topics.notification_pushed
+                    PushStore(pool), publisher, metrics, topics.notification_pushed, retry
                 ),
                 producer=producer,
                 metrics=metrics,
-                retry=RetryPolicy(
-                    settings.max_attempts,
-                    settings.retry_initial_seconds,
-                    settings.retry_max_seconds,
-                ),
+                retry=retry,
             )
 
     request_topics = [topics.allocation_requested, topics.notification_requested]

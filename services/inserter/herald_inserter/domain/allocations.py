@@ -2,7 +2,8 @@
 
 1. One PostgreSQL transaction writes every voucher and inbox row (or finds them written).
 2. One Kafka transaction publishes every per-employee event and the completion event.
-3. The allocation row is marked completed.
+3. The allocation row is marked completed (retried alone while PostgreSQL is away, so an
+   outage after the Kafka commit publishes nothing twice).
 
 Every step is safe to repeat, because the consumed offset is committed only after the
 whole request is done: a crash anywhere means the request is handled again. A crash
@@ -26,6 +27,7 @@ from herald_common.events import (
 )
 from herald_inserter.domain.allocation_store import AllocationStore
 from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.retry import RetryPolicy, outlast_outages
 from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)
@@ -38,6 +40,7 @@ class AllocationProcessor:
         publisher: EventPublisher,
         metrics: InserterMetrics,
         voucher_topic: str,
+        retry: RetryPolicy,
         *,
         crash_after_commit: bool = False,
     ) -> None:
@@ -45,6 +48,7 @@ class AllocationProcessor:
         self._publisher = publisher
         self._metrics = metrics
         self._voucher_topic = voucher_topic
+        self._retry = retry
         self._crash_after_commit = crash_after_commit
 
     async def process(self, request: AllocationRequested) -> None:
@@ -103,8 +107,12 @@ class AllocationProcessor:
             )
         phases.labels("publish").observe(time.perf_counter() - written)
         self._metrics.events_published.inc(published)
-        await self._store.mark_published(allocation_id, published)
-        await self._store.mark_completed(allocation_id)
+
+        async def mark_done() -> None:
+            await self._store.mark_published(allocation_id, published)
+            await self._store.mark_completed(allocation_id)
+
+        await outlast_outages(f"allocation {allocation_id}", mark_done, self._retry)
         logger.info(
             "allocation %s completed: %d vouchers in %.3fs",
             allocation_id,

@@ -12,6 +12,7 @@ from herald_common.dead_letter import describe
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH, NotificationRequested
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
+from herald_inserter.domain.retry import RetryPolicy, outlast_outages
 from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)
@@ -24,11 +25,13 @@ class PushProcessor:
         publisher: EventPublisher,
         metrics: InserterMetrics,
         pushed_topic: str,
+        retry: RetryPolicy,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._metrics = metrics
         self._pushed_topic = pushed_topic
+        self._retry = retry
 
     async def process(self, request: NotificationRequested) -> None:
         started = time.perf_counter()
@@ -44,7 +47,12 @@ class PushProcessor:
                 created_at=outcome.created_at,
             )
         self._metrics.events_published.inc(published)
-        await self._store.mark_completed(request.push_id, published)
+        # Only this step is retried through an outage: the events are out already.
+        await outlast_outages(
+            f"push {request.push_id}",
+            lambda: self._store.mark_completed(request.push_id, published),
+            self._retry,
+        )
         logger.info(
             "push %s completed: %d notifications in %.3fs",
             request.push_id,

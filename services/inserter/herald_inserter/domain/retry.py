@@ -74,3 +74,25 @@ async def run_with_retries(
                     return False
         await asyncio.sleep(delay)
         delay = min(delay * 2, policy.max_seconds)
+
+
+async def outlast_outages(
+    what: str, attempt: Callable[[], Awaitable[None]], policy: RetryPolicy
+) -> None:
+    """Run `attempt` until it succeeds, waiting out transient failures; others propagate.
+
+    For the bookkeeping after a Kafka commit: retrying the whole request there would
+    publish everything again, so only the step that failed is repeated.
+    """
+    delay = policy.initial_seconds
+    while True:
+        try:
+            await attempt()
+            return
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            reason = " ".join(describe(exc).split())
+            logger.warning("%s: retrying in %.1fs after %s", what, delay, reason)
+        await asyncio.sleep(delay)
+        delay = min(delay * 2, policy.max_seconds)
