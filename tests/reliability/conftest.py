@@ -11,8 +11,10 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -51,7 +53,14 @@ class FaultStack:
     infra: Infrastructure
 
     def kill_kafka(self) -> None:
-        self.stack.run("kill-kafka")
+        """SIGKILL the broker at once (stack.sh's kill-kafka would first start a shell), and
+        wait until the process is gone, so that a new one can bind its ports."""
+        pid = int((self.stack.home / "kafka" / "kafka.pid").read_text())
+        os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 30
+        while Path(f"/proc/{pid}").exists():
+            assert time.monotonic() < deadline, f"broker {pid} survived SIGKILL"
+            time.sleep(0.05)
 
     def start_kafka(self) -> None:
         self.stack.run("start-kafka")
