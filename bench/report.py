@@ -100,7 +100,7 @@ def _fmt(value: Any, unit: str = "") -> str:
             return f"{value / 1024:.1f} KB"
         if unit == "x":
             return f"{value:.2f}x"
-        if abs(value) >= 1000:
+        if abs(value) >= 100:
             return f"{value:,.0f}"
         return f"{value:.3g}"
     return str(value)

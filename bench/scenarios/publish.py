@@ -40,10 +40,23 @@ _PERF_SUMMARY = re.compile(
 
 
 async def _create_topics(run: BenchRun, names: list[str], partitions: int) -> None:
+    """Create the topics and wait until every partition has a leader."""
     admin = AIOKafkaAdminClient(**connection_options(run.kafka), client_id="herald-bench")
     await admin.start()
     try:
         await admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+        for _ in range(150):
+            described = await admin.describe_topics(names)
+            led = [
+                p
+                for t in described
+                if t["error_code"] == 0
+                for p in t["partitions"]
+                if p["error_code"] == 0 and p["leader"] >= 0
+            ]
+            if len(led) == partitions * len(names):
+                return
+            await asyncio.sleep(0.2)
     finally:
         await admin.close()
 
