@@ -36,7 +36,11 @@ def rss_bytes(pid: int) -> int:
 
 @dataclass
 class Service:
-    """One OS process with its own log file; stopped with SIGTERM, then SIGKILL."""
+    """One OS process with its own log file; stopped with SIGTERM, then SIGKILL.
+
+    It inherits the benchmark's open-files limit (raised to the hard limit at start-up) and
+    gets SIGTERM if the benchmark dies first (bench/child.py).
+    """
 
     name: str
     argv: list[str]
@@ -63,7 +67,7 @@ class Service:
         self.log_dir.mkdir(parents=True, exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
-                self.argv,
+                [sys.executable, "-m", "bench.child", str(os.getpid()), *self.argv],
                 env={**os.environ, **self.env},
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -146,6 +150,10 @@ class LoadGeneratorProcess:
         stderr = (self._work_dir / f"{self._name}.log").open("ab")
         try:
             self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.child",
+                str(os.getpid()),
                 sys.executable,
                 "-m",
                 "bench.loadgen",
