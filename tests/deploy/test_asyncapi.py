@@ -6,31 +6,69 @@ diverge; the AsyncAPI CLI from npm validates the document itself.
 
 from __future__ import annotations
 
+import asyncio
+import copy
+import functools
 import json
 import subprocess
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import jsonschema
 import pytest
 import yaml
 
-from herald_common.asyncapi import DEAD_LETTER_HEADER_PREFIX, document, examples
+from herald_common.asyncapi import (
+    DEAD_LETTER_HEADER_PREFIX,
+    MAILER_MANAGER_HEADER,
+    MESSAGES,
+    RESET_EVENT,
+    UNREAD_COUNT_EVENT,
+    document,
+    examples,
+)
 from herald_common.dead_letter import FailedRecord, dead_letter_headers
-from herald_common.events import CONTENT_TYPE, encode
-from herald_common.notifications import notification_event
+from herald_common.events import (
+    ALLOCATION_SUMMARY,
+    CONTENT_TYPE,
+    NOTIFICATION_PUSHED,
+    SOURCE_MAILER,
+    SOURCE_PUSH,
+    AllocationCompleted,
+    AllocationProgress,
+    NotificationRequested,
+    encode,
+)
+from herald_common.notifications import EventTemplate, notification_event
 from herald_common.settings import TopicSettings
 from herald_common.topics import topic_specs
+from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.push_store import PushPayloads
+from herald_mailer.domain.compose import in_app_payload
+from herald_mailer.domain.processor import MANAGER_HEADER
+from herald_mailer.domain.summary import Allocation
+from herald_notifier.api.stream import RESET
+from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.progress import DeliveryTally
+from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.subscriber import Subscriber
+from herald_notifier.domain.unread import UNREAD_COUNT, unread_frame
 from tests.support.deploy import ASYNCAPI, REPO, tool
 
 DOCUMENT = REPO / "docs" / "asyncapi.yaml"
 
 
-def _committed() -> dict[str, Any]:
-    loaded: dict[str, Any] = yaml.safe_load(DOCUMENT.read_text())
+@functools.cache
+def _parsed() -> dict[str, Any]:
+    loaded: dict[str, Any] = yaml.load(DOCUMENT.read_text(), Loader=yaml.CSafeLoader)
     return loaded
+
+
+def _committed() -> dict[str, Any]:
+    """The committed document (parsed once; each caller gets a copy it may change)."""
+    return copy.deepcopy(_parsed())
 
 
 def _validator(schema_name: str) -> jsonschema.Draft202012Validator:
@@ -108,15 +146,37 @@ def test_every_topic_has_a_channel_with_its_partitions() -> None:
     assert "/v1/stream" in {c["address"] for c in _committed()["channels"].values()}
 
 
-@pytest.mark.parametrize(
-    "message",
-    ["AllocationRequested", "VoucherAllocated", "AllocationCompleted", "NotificationPushed"],
-)
+def test_every_topic_documents_the_kinds_written_to_it() -> None:
+    channels = _committed()["channels"]
+    by_address = {c["address"]: c for c in channels.values()}
+    kinds = {
+        address: {_committed()["components"]["messages"][m]["examples"][0]["payload"]["type"]
+                  for m in by_address[address]["messages"]}
+        for address in (spec.name for spec in topic_specs(TopicSettings.model_construct()))
+        if not address.endswith(".dlq")
+    }  # fmt: skip
+    assert kinds == {
+        "herald.allocation.requested": {"herald.allocation.requested"},
+        "herald.voucher.allocated": {"herald.voucher.allocated"},
+        "herald.allocation.completed": {
+            "herald.allocation.progress",
+            "herald.allocation.completed",
+        },
+        "herald.notification.requested": {"herald.notification.requested"},
+        "herald.notification.pushed": {
+            "herald.notification.pushed",
+            "herald.allocation.summary",
+        },
+    }
+
+
+@pytest.mark.parametrize("message", sorted(MESSAGES))
 def test_examples_validate_and_carry_the_cloudevents_header(message: str) -> None:
     spec = _committed()["components"]["messages"][message]
     (example,) = spec["examples"]
     assert example["headers"] == {"content-type": CONTENT_TYPE}
     _validator(_payload_schema(message)).validate(example["payload"])
+    assert example["payload"]["type"] == MESSAGES[message].event_type
     assert spec["headers"]["properties"]["content-type"]["const"] == CONTENT_TYPE
 
 
@@ -134,6 +194,117 @@ def test_events_built_by_the_services_match_the_schemas() -> None:
     )
     _validator("VoucherAllocatedEvent").validate(event)
     assert event["id"] == "7"
+
+
+def test_pushed_events_match_the_schema() -> None:
+    request = NotificationRequested.model_validate(examples()["NotificationRequested"]["data"])
+    # The inserter's payload for one recipient, in the envelope every per-employee event has.
+    template = EventTemplate(
+        kind=NOTIFICATION_PUSHED, source=SOURCE_PUSH, created_at=datetime.now(UTC)
+    )
+    event = json.loads(
+        template.render(8, "E000042", PushPayloads(request).text("E000042", "Sales"))
+    )
+    _validator("NotificationPushedEvent").validate(event)
+    assert event["data"] == examples()["NotificationPushed"]["data"]
+
+
+def test_the_mailers_summary_matches_the_schema() -> None:
+    example = examples()["AllocationSummary"]["data"]
+    allocation = Allocation(
+        allocation_id=UUID(example["allocation_id"]),
+        voucher={"name": "Winter bonus", "amount": "50.00", "currency": "EUR"},
+        criteria={"departments": ["Sales"]},
+        requested_at=datetime.now(UTC),
+        completed_at=datetime.now(UTC),
+        recipients=1,
+    )
+    payload = in_app_payload(allocation, example["employee_id"], example["department"], 1)
+    assert payload == example
+    event = json.loads(
+        notification_event(
+            notification_id=9,
+            kind=ALLOCATION_SUMMARY,
+            source=SOURCE_MAILER,
+            employee_id=example["employee_id"],
+            created_at=datetime.now(UTC),
+            payload=payload,
+        )
+    )
+    _validator("AllocationSummaryEvent").validate(event)
+
+
+class _RecordingProducer:
+    def __init__(self) -> None:
+        self.values: list[bytes] = []
+
+    async def send(self, topic: str, **record: Any) -> asyncio.Future[None]:
+        self.values.append(record["value"])
+        sent: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        sent.set_result(None)
+        return sent
+
+    async def send_and_wait(self, topic: str, **record: Any) -> None:
+        self.values.append(record["value"])
+
+
+async def test_the_inserters_progress_and_completion_match_the_schemas() -> None:
+    producer = _RecordingProducer()
+    publisher = EventPublisher(producer, completed_topic="herald.allocation.completed")  # type: ignore[arg-type]
+    allocation_id = uuid4()
+    for phase in ("inserted", "published"):
+        await publisher.publish_progress(
+            AllocationProgress(
+                allocation_id=allocation_id, phase=phase, matched=3, inserted=3, published=3
+            )
+        )
+    await publisher.publish_completed(
+        AllocationCompleted(
+            allocation_id=allocation_id, status="completed", matched=3, inserted=3, published=3
+        )
+    )
+    *progress, completed = (json.loads(value) for value in producer.values)
+    assert len(progress) == 2
+    for event in progress:
+        _validator("AllocationProgressEvent").validate(event)
+    _validator("AllocationCompletedEvent").validate(completed)
+
+
+def test_the_notifiers_frames_match_the_schemas() -> None:
+    registry = Registry()
+    allocation_id = str(uuid4())
+    registry.add(Subscriber("E1", "Sales", 10))
+    tally = DeliveryTally(registry, "herald-notifier-0", 0.5)
+    tally.delivered(Delivery(1, "herald.voucher.allocated", "E1", "Sales", "{}", allocation_id))
+    delivered = tally.frame_for(allocation_id)
+    assert delivered is not None
+    _validator("AllocationDeliveredEvent").validate(json.loads(delivered.data))
+    unread = unread_frame("E1", 4)
+    assert unread.event_type == UNREAD_COUNT_EVENT == UNREAD_COUNT
+    _validator("UnreadCount").validate(json.loads(unread.data))
+    assert RESET == RESET_EVENT
+
+
+def test_every_frame_the_stream_sends_is_documented() -> None:
+    stream = _committed()["channels"]["stream"]["messages"]
+    documented = {
+        _committed()["components"]["messages"][ref["$ref"].rsplit("/", 1)[1]]["payload"]["$ref"]
+        for ref in stream.values()
+    }
+    expected = {
+        f"#/components/schemas/{name}"
+        for name in (
+            "VoucherAllocatedEvent",
+            "NotificationPushedEvent",
+            "AllocationSummaryEvent",
+            "AllocationProgressEvent",
+            "AllocationCompletedEvent",
+            "AllocationDeliveredEvent",
+            "UnreadCount",
+            "StreamReset",
+        )
+    }
+    assert documented == expected
 
 
 def test_the_schemas_reject_what_the_consumers_reject() -> None:
@@ -166,3 +337,7 @@ def test_dead_letter_headers_are_the_ones_the_code_writes() -> None:
     documented = _committed()["components"]["messages"]["DeadLetter"]["headers"]
     assert set(documented["properties"]) == written
     assert all(name.startswith(DEAD_LETTER_HEADER_PREFIX) for name in written)
+    # The mailer adds the manager an email was for.
+    assert MAILER_MANAGER_HEADER == MANAGER_HEADER
+    summary = _committed()["components"]["messages"]["SummaryEmailDeadLetter"]["headers"]
+    assert set(summary["properties"]) == written | {MANAGER_HEADER}

@@ -8,14 +8,22 @@ from __future__ import annotations
 
 import importlib.metadata
 import json
+import os
 import re
+import smtplib
+import subprocess
+import sys
+import time
 from typing import Any
 
 import jsonschema
 import pytest
 
+from herald_common.settings import TopicSettings
+from herald_mailer.settings import MailerSettings
 from herald_notifier.settings import NotifierSettings
 from tests.support.compose import (
+    REQUIRED_ENV,
     InterpolationError,
     environment,
     interpolate,
@@ -24,12 +32,16 @@ from tests.support.compose import (
     strings,
     variables,
 )
+from tests.support.deploy import REPO, SERVICE_PORTS, SERVICE_SETTINGS, env_names
+from tests.support.processes import free_port
 
 # What a user must export; everything else has a default in the file.
-REQUIRED = {"HERALD_POSTGRES_PASSWORD"}
-ENV = {"HERALD_POSTGRES_PASSWORD": "0123456789abcdef"}
+REQUIRED = {"HERALD_POSTGRES_PASSWORD", "HERALD_AUTH_HS256_SECRET"}
+ENV = REQUIRED_ENV
 ONE_SHOT = {"setup", "seed"}
-HERALD_SERVICES = {"allocation", "inserter", "notifier"}
+HERALD_SERVICES = set(SERVICE_SETTINGS)
+# The services that keep data: they wait for the setup step (migrations, topics).
+STATEFUL = {s for s, cls in SERVICE_SETTINGS.items() if "HERALD_DATABASE_URL" in env_names(cls)}
 EXACT_TAG = re.compile(r"^[\w./-]+:\d+\.\d+\.\d+[\w.-]*$")
 # PostgreSQL numbers its releases major.minor: 17.6 is one exact release.
 EXACT_POSTGRES_TAG = re.compile(r"^postgres:\d+\.\d+-[a-z]+$")
@@ -72,8 +84,10 @@ def test_every_interpolation_is_well_formed_and_required_settings_say_so() -> No
     for name in REQUIRED:
         operators = {op for n, op in used if n == name}
         assert operators == {":?"}, f"{name} must always be ${{{name}:?...}}"
-    with pytest.raises(InterpolationError, match="HERALD_POSTGRES_PASSWORD"):
-        resolved({})
+    assert set(ENV) == REQUIRED
+    for name in REQUIRED:
+        with pytest.raises(InterpolationError, match=name):
+            resolved({n: v for n, v in ENV.items() if n != name})
     # Every other variable has a default, so nothing else is silently empty.
     for name, op in used:
         assert name in REQUIRED or op == ":-", f"${{{name}}} has no default"
@@ -120,8 +134,10 @@ def test_dependencies_wait_for_health_or_completion() -> None:
                 assert condition == "service_healthy", (name, dependency)
                 assert "healthcheck" in services[dependency]
     assert set(services["setup"]["depends_on"]) == {"kafka", "postgres"}
-    for name in HERALD_SERVICES:
+    for name in STATEFUL:
         assert set(services[name]["depends_on"]) == {"setup"}
+    # The gateway opens once the services it forwards to are healthy.
+    assert set(services["gateway"]["depends_on"]) == {"allocation", "notifier", "mailer"}
 
 
 def test_setup_migrates_and_creates_topics() -> None:
@@ -180,6 +196,90 @@ def test_published_ports_listen_on_loopback_only() -> None:
 def test_the_services_reach_postgres_with_the_password_postgres_was_given() -> None:
     services = _services()
     password = environment(services["postgres"])["POSTGRES_PASSWORD"]
-    for name in (*HERALD_SERVICES, *ONE_SHOT):
+    for name in (*STATEFUL, *ONE_SHOT):
         url = environment(services[name])["HERALD_DATABASE_URL"]
         assert url == f"postgresql://herald:{password}@postgres:5432/herald"
+
+
+def test_topic_partitions_are_the_designed_ones() -> None:
+    for name in (*STATEFUL, "setup"):
+        env = environment(_services()[name])
+        for field, info in TopicSettings.model_fields.items():
+            if field.endswith("_partitions"):
+                assert env[f"HERALD_TOPICS_{field.upper()}"] == str(info.default), (name, field)
+
+
+def test_the_mailer_sends_to_the_sink_unless_told_otherwise() -> None:
+    services = _services()
+    env = environment(services["mailer"])
+    assert env["HERALD_MAILER_SMTP_HOST"] == "smtp-sink"
+    sink = services["smtp-sink"]
+    command = sink["entrypoint"]
+    assert command[-1] == f"0.0.0.0:{env['HERALD_MAILER_SMTP_PORT']}"
+    assert f"{env['HERALD_MAILER_SMTP_PORT']})" in " ".join(sink["healthcheck"]["test"])
+    # Each mailer replica's Kafka identity is its hostname, as for the notifier.
+    field = MailerSettings.model_fields["replica_id"]
+    assert field.default_factory is not None
+    assert field.default_factory.__name__ == "gethostname"
+    assert "HERALD_MAILER_REPLICA_ID" not in env
+    # A relay's credentials pass through from the shell, and are otherwise left unset.
+    assert raw()["services"]["mailer"]["environment"]["HERALD_MAILER_SMTP_USERNAME"] is None
+    assert raw()["services"]["mailer"]["environment"]["HERALD_MAILER_SMTP_PASSWORD"] is None
+
+
+def test_the_gateway_fronts_every_service_on_one_origin() -> None:
+    services = _services()
+    env = environment(services["gateway"])
+    for upstream in ("allocation", "notifier", "mailer"):
+        url = env[f"HERALD_GATEWAY_{upstream.upper()}_URL"]
+        assert url == f"http://{upstream}:{SERVICE_PORTS[upstream]}"
+    # The console the image builds is where the gateway looks for it.
+    dockerfile = (REPO / "services" / "gateway" / "Dockerfile").read_text()
+    assert f"HERALD_GATEWAY_STATIC_DIR={env['HERALD_GATEWAY_STATIC_DIR']}" in dockerfile
+    (port,) = services["gateway"]["ports"]
+    assert port == "127.0.0.1:8000:8000"
+    # Links in the emails lead to the gateway's origin.
+    mailer = environment(services["mailer"])
+    assert mailer["HERALD_MAILER_LINK_BASE_URL"] == "http://127.0.0.1:8000"
+
+
+def test_dev_mode_is_on_for_trying_herald_out() -> None:
+    services = _services()
+    for name in ("allocation", "notifier", "mailer"):
+        env = environment(services[name])
+        assert env["HERALD_AUTH_DEV_MODE"] == "true"
+        assert env["HERALD_AUTH_HS256_SECRET"] == ENV["HERALD_AUTH_HS256_SECRET"]
+
+
+def test_the_sink_accepts_an_email_and_prints_it() -> None:
+    # The sink's own command, on a free port, with this checkout's Python (the images' 3.11).
+    command = _services()["smtp-sink"]["entrypoint"]
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, *command[1:-1], f"127.0.0.1:{port}"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                client = smtplib.SMTP("127.0.0.1", port, timeout=5)
+                break
+            except OSError:
+                assert process.poll() is None, process.communicate()[0]
+                assert time.monotonic() < deadline, "the sink did not start"
+                time.sleep(0.1)
+        with client:
+            client.sendmail(
+                "herald@localhost",
+                ["manager@example.com"],
+                "Subject: Winter bonus\r\n\r\n3 people in your team received it.\r\n",
+            )
+    finally:
+        process.terminate()
+        output, _ = process.communicate(timeout=10)
+    assert "Subject: Winter bonus" in output
+    assert "3 people in your team received it." in output

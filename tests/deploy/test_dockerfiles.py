@@ -1,7 +1,9 @@
 """The service images: pinned bases, a non-root user, dependencies from the lockfile first.
 
 No Docker engine is needed: the Dockerfiles are parsed, and the build stage's COPY and
-`uv sync` steps are replayed in a scratch directory with the project's own uv.
+`uv sync` steps are replayed in a scratch directory with the project's own uv. The
+gateway's image also builds the web console; its stage is checked against the Makefile's
+Node.js and the files the console's build reads.
 """
 
 from __future__ import annotations
@@ -18,14 +20,20 @@ from typing import Any
 import pytest
 from dockerfile_parse import DockerfileParser
 
-from tests.support.deploy import REPO, SERVICE_SETTINGS, UV, makefile_variable, tool
+from tests.support.deploy import (
+    REPO,
+    SERVICE_PORTS,
+    SERVICE_SETTINGS,
+    UV,
+    makefile_variable,
+    tool,
+)
 
 SERVICES = tuple(SERVICE_SETTINGS)
 # An exact version (digits with at least major.minor.patch) or a digest; never `latest`.
 PINNED = re.compile(
     r"^[\w./-]+(:\d+\.\d+\.\d+[\w.-]*(@sha256:[0-9a-f]{64})?|@sha256:[0-9a-f]{64})$"
 )
-SERVICE_PORTS = {"allocation": 8001, "inserter": 6066, "notifier": 8002}
 
 
 def _stages(service: str) -> list[list[dict[str, Any]]]:
@@ -37,6 +45,17 @@ def _stages(service: str) -> list[list[dict[str, Any]]]:
         if stages and instruction["instruction"] != "COMMENT":
             stages[-1].append(instruction)
     return stages
+
+
+def _stage(service: str, name: str) -> list[dict[str, Any]]:
+    """The stage `FROM ... AS <name>`."""
+    (stage,) = [s for s in _stages(service) if s[0]["value"].lower().endswith(f" as {name}")]
+    return stage
+
+
+def _build(service: str) -> list[dict[str, Any]]:
+    """The Python build stage, which installs the service into /opt/herald."""
+    return _stage(service, "build")
 
 
 def _values(stage: list[dict[str, Any]], name: str) -> list[str]:
@@ -72,7 +91,7 @@ def test_the_image_runs_as_a_non_root_user(service: str) -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_dependencies_come_from_the_lockfile_before_the_code(service: str) -> None:
-    build = _stages(service)[0]
+    build = _build(service)
     steps = [(i["instruction"], i["value"]) for i in build]
     lock_copy = next(n for n, (ins, v) in enumerate(steps) if ins == "COPY" and "uv.lock" in v)
     syncs = [n for n, (ins, v) in enumerate(steps) if ins == "RUN" and "uv sync" in v]
@@ -93,8 +112,22 @@ def test_dependencies_come_from_the_lockfile_before_the_code(service: str) -> No
 
 
 @pytest.mark.parametrize("service", SERVICES)
+def test_the_lockfile_layer_has_every_workspace_member(service: str) -> None:
+    # uv reads the whole workspace to use the lock, whichever packages it installs.
+    root = tomllib.loads((REPO / "pyproject.toml").read_text())
+    members = root["tool"]["uv"]["workspace"]["members"]
+    copied = {
+        source
+        for value in _values(_build(service), "COPY")
+        for source in value.split()[:-1]
+        if source.endswith("pyproject.toml")
+    }
+    assert copied == {"pyproject.toml"} | {f"{member}/pyproject.toml" for member in members}
+
+
+@pytest.mark.parametrize("service", SERVICES)
 def test_uv_matches_the_makefile(service: str) -> None:
-    runs = " ".join(_values(_stages(service)[0], "RUN"))
+    runs = " ".join(_values(_build(service), "RUN"))
     assert f"uv=={makefile_variable('UV_VERSION')}" in runs
 
 
@@ -108,6 +141,19 @@ def test_health_check_probes_the_service_port(service: str) -> None:
     env = " ".join(_values(final, "ENV"))
     # Inside a container the service must listen on every interface, not loopback.
     assert "0.0.0.0" in env  # noqa: S104
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_exposed_port_is_the_one_the_service_listens_on(service: str) -> None:
+    fields = SERVICE_SETTINGS[service].model_fields
+    field = "web_port" if service == "inserter" else "port"
+    assert fields[field].default == SERVICE_PORTS[service]
+    env = dict(
+        pair.split("=", 1)
+        for value in _values(_stages(service)[-1], "ENV")
+        for pair in shlex.split(value)
+    )
+    assert env[f"HERALD_{service.upper()}_{field.upper()}"] == str(SERVICE_PORTS[service])
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -126,8 +172,10 @@ def test_the_build_context_leaves_out_local_state_but_keeps_what_the_images_copy
     }
     assert {".git", ".herald", ".env"} <= ignored
     for service in SERVICES:
-        for stage in _stages(service)[:1]:
+        for stage in _stages(service):
             for value in _values(stage, "COPY"):
+                if value.startswith("--from="):
+                    continue  # from another stage, not from the context
                 *sources, _ = value.split()
                 for source in sources:
                     assert source.split("/")[0] not in ignored, f"{service} copies {source}"
@@ -146,7 +194,7 @@ def _replay_build_stage(service: str, workdir: Path) -> Path:
         "UV_PYTHON_DOWNLOADS": "never",
         "UV_NO_PROGRESS": "1",
     }
-    for instruction in _stages(service)[0]:
+    for instruction in _build(service):
         if instruction["instruction"] == "COPY":
             *sources, dest = instruction["value"].split()
             into = src / dest
@@ -189,3 +237,79 @@ def test_build_stage_installs_the_service_and_the_cli(service: str, tmp_path: Pa
         [str(venv / "bin" / "python"), "-c", check], capture_output=True, text=True, check=False
     )
     assert result.returncode == 0, result.stderr
+
+
+# --- The web console, built in the gateway's image -------------------------------------
+
+WEB = REPO / "web"
+# Generated or installed locally, never part of the console's sources (both git-ignored).
+WEB_LOCAL = {"node_modules", "dist"}
+
+
+def _web_copies() -> list[tuple[list[str], str]]:
+    copies = []
+    for value in _values(_stage("gateway", "web"), "COPY"):
+        *sources, dest = value.split()
+        copies.append((sources, dest))
+    return copies
+
+
+def test_the_console_is_built_with_the_makefiles_node() -> None:
+    image = _stage("gateway", "web")[0]["value"].split()[0]
+    name, _, tag = image.partition(":")
+    assert name == "node"
+    version = tuple(int(n) for n in tag.split("-")[0].split("."))
+    minimum = tuple(int(n) for n in makefile_variable("NODE_MIN").split("."))
+    assert version[: len(minimum)] >= minimum
+
+
+def test_the_console_packages_come_from_the_lockfile_before_the_sources() -> None:
+    steps = [(i["instruction"], i["value"]) for i in _stage("gateway", "web")]
+    lock = next(
+        n for n, (ins, v) in enumerate(steps) if ins == "COPY" and "web/package-lock.json" in v
+    )
+    install = next(n for n, (ins, v) in enumerate(steps) if ins == "RUN" and "npm " in v)
+    (build,) = [n for n, (ins, v) in enumerate(steps) if ins == "RUN" and "npm run build" in v]
+    sources = [
+        n
+        for n, (ins, v) in enumerate(steps)
+        if ins == "COPY" and "package.json" not in v and "package-lock.json" not in v
+    ]
+    assert "npm ci" in steps[install][1], "packages must be installed with npm ci (lockfile only)"
+    assert lock < install < min(sources)
+    assert max(sources) < build
+
+
+def test_the_console_stage_copies_every_file_its_build_reads() -> None:
+    copied: set[Path] = set()
+    for sources, _ in _web_copies():
+        copied |= {REPO / source for source in sources}
+    for path in WEB.rglob("*"):
+        relative = path.relative_to(WEB)
+        if relative.parts[0] in WEB_LOCAL or path.is_dir():
+            continue
+        assert any(path == c or c in path.parents for c in copied), f"{path} is not copied"
+    # The web directory's layout, kept: its files into the working directory, each
+    # subdirectory to its own name.
+    (workdir,) = _values(_stage("gateway", "web"), "WORKDIR")
+    for sources, dest in _web_copies():
+        for source in sources:
+            relative = Path(source).relative_to("web")
+            if (REPO / source).is_dir():
+                assert Path(workdir, dest) == Path(workdir, relative), f"{source} -> {dest}"
+            else:
+                assert relative.parent == Path("."), source
+                assert dest == "./", f"{source} -> {dest}"
+
+
+def test_the_gateway_serves_the_built_console_from_a_read_only_path() -> None:
+    final = _stages("gateway")[-1]
+    copies = [v for v in _values(final, "COPY") if v.startswith("--from=web ")]
+    (copy,) = copies
+    _, source, target = copy.split()
+    assert source == "/web/dist"
+    env = dict(pair.split("=", 1) for value in _values(final, "ENV") for pair in shlex.split(value))
+    assert env["HERALD_GATEWAY_STATIC_DIR"] == target
+    # Not under the service's writable working directory.
+    (workdir,) = _values(final, "WORKDIR")
+    assert not Path(target).is_relative_to(workdir)

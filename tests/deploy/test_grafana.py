@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import re
 from typing import Any
 
 from prometheus_client.metrics import MetricWrapperBase
 
-from herald_allocation.metrics import AllocationMetrics
-from herald_inserter.metrics import InserterMetrics
-from herald_notifier.metrics import NotifierMetrics
-from tests.support.deploy import REPO
+from tests.support.deploy import REPO, SERVICE_SETTINGS
 
 DASHBOARD = REPO / "deploy" / "grafana" / "herald.json"
 SERIES_SUFFIXES = {
@@ -27,7 +25,11 @@ def _dashboard() -> dict[str, Any]:
 
 
 def _metrics() -> list[MetricWrapperBase]:
-    owners = [AllocationMetrics(), InserterMetrics(), NotifierMetrics()]
+    # Every service's metrics class, `herald_<service>.metrics.<Service>Metrics`.
+    owners = [
+        getattr(importlib.import_module(f"herald_{s}.metrics"), f"{s.capitalize()}Metrics")()
+        for s in SERVICE_SETTINGS
+    ]
     return [m for o in owners for m in vars(o).values() if isinstance(m, MetricWrapperBase)]
 
 

@@ -21,8 +21,17 @@ from kubernetes_validate.utils import SchemaNotFoundError
 
 from herald_common.settings import TopicSettings
 from herald_common.topics import topic_specs
+from herald_gateway.domain.routes import MAILER_PATHS, NOTIFIER_PATHS, service_for
 from herald_notifier.metrics import NotifierMetrics
-from tests.support.deploy import OVERLAYS, named, objects, rendered
+from tests.support.deploy import (
+    OVERLAYS,
+    REPO,
+    SERVICE_PORTS,
+    SERVICE_SETTINGS,
+    named,
+    objects,
+    rendered,
+)
 
 # preStop `sleep` handlers need 1.30; 1.37 is the newest schema set bundled.
 KUBERNETES_VERSIONS = ("1.30", "1.37")
@@ -31,12 +40,14 @@ CUSTOM_KINDS = {
     ("kafka.strimzi.io/v1", "KafkaTopic"): "strimzi-kafkatopic-v1.json",
     ("kafka.strimzi.io/v1", "KafkaUser"): "strimzi-kafkauser-v1.json",
 }
-WORKLOADS = {
-    "allocation": "herald-allocation",
-    "inserter": "herald-inserter",
-    "notifier": "herald-notifier",
-}
-HERALD_IMAGES = re.compile(r"^(registry\.example\.com/)?herald/(allocation|inserter|notifier):")
+WORKLOADS = {service: f"herald-{service}" for service in SERVICE_SETTINGS}
+# The services that talk to Kafka, each as a KafkaUser of its own with Strimzi.
+KAFKA_CLIENTS = {s: name for s, name in WORKLOADS.items() if s != "gateway"}
+HERALD_IMAGES = re.compile(
+    r"^(registry\.example\.com/)?herald/(allocation|inserter|notifier|mailer|gateway):"
+)
+# The services with an API, which verify tokens.
+AUTHENTICATING = ("allocation", "notifier", "mailer")
 
 
 def _custom_schema(api_version: str, kind: str) -> dict[str, Any]:
@@ -140,7 +151,7 @@ def test_workloads_are_probed_limited_and_locked_down(overlay: str, service: str
     deployment = named(overlay, "Deployment", WORKLOADS[service])
     pod = deployment["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    port = {"allocation": 8001, "inserter": 6066, "notifier": 8002}[service]
+    port = SERVICE_PORTS[service]
     assert [p["containerPort"] for p in container["ports"]] == [port]
     port_name = container["ports"][0]["name"]
     liveness = container["livenessProbe"]["httpGet"]
@@ -209,28 +220,115 @@ def test_notifier_has_a_disruption_budget_and_scales_on_open_streams(overlay: st
     assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300
 
 
+def _ingress_backend(overlay: str, path: str) -> str:
+    """The Service an ingress controller picks for a path: Kubernetes' matching rules.
+
+    Exact matches the path itself; Prefix matches it and everything below it, segment by
+    segment; the longest match wins, Exact before Prefix.
+    """
+    candidates = []
+    for ingress in objects(overlay, "Ingress"):
+        for rule in ingress["spec"]["rules"]:
+            for entry in rule["http"]["paths"]:
+                p, kind = entry["path"], entry["pathType"]
+                if kind == "Exact":
+                    matches = path == p
+                else:
+                    assert kind == "Prefix", kind
+                    matches = p == "/" or path == p or path.startswith(p.rstrip("/") + "/")
+                if matches:
+                    rank = (len(p), kind == "Exact")
+                    candidates.append((rank, entry["backend"]["service"]["name"]))
+    assert candidates, f"{overlay}: nothing serves {path}"
+    return max(candidates)[1]
+
+
+ROUTED_PATHS = (
+    *NOTIFIER_PATHS,
+    *MAILER_PATHS,
+    "/v1/preferences/email/herald.allocation.summary",
+    "/v1",
+    "/v1/allocations",
+    "/v1/allocations:preview",
+    "/v1/allocations/0b9f4a3e-6f5d-4c1e-9a51-2d8f3c7e4b10",
+    "/v1/notifications",
+    "/v1/notifications/unread-count",
+    "/v1/employees:import",
+    "/v1/dev/tokens",
+    # Near misses: they belong to the allocation API, not to the notifier or the mailer.
+    "/v1/streams",
+    "/v1/sessions",
+    "/v1/preferencesx",
+    "/",
+    "/inbox",
+    "/assets/index-DfH_E6oI.js",
+)
+
+
 @pytest.mark.parametrize("overlay", OVERLAYS)
-def test_ingress_routes_streams_to_the_notifier_unbuffered(overlay: str) -> None:
+def test_ingress_routes_every_path_as_the_gateway_does(overlay: str) -> None:
+    hosts = {
+        rule["host"] for ingress in objects(overlay, "Ingress") for rule in ingress["spec"]["rules"]
+    }
+    assert len(hosts) == 1, "the console and every API share one origin"
+    for path in ROUTED_PATHS:
+        expected = service_for(path) or "gateway"
+        assert _ingress_backend(overlay, path) == f"herald-{expected}", path
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ingress_to_the_notifier_is_unbuffered_and_long_lived(overlay: str) -> None:
+    for ingress in objects(overlay, "Ingress"):
+        backends = {
+            entry["backend"]["service"]["name"]
+            for rule in ingress["spec"]["rules"]
+            for entry in rule["http"]["paths"]
+        }
+        if "herald-notifier" not in backends:
+            continue
+        # Streams only: an Ingress's annotations apply to every path it holds.
+        assert backends == {"herald-notifier"}, ingress["metadata"]["name"]
+        annotations = ingress["metadata"]["annotations"]
+        assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+        assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+        assert int(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
     stream = named(overlay, "Ingress", "herald-stream")
+    paths = {entry["path"] for rule in stream["spec"]["rules"] for entry in rule["http"]["paths"]}
+    assert paths == set(NOTIFIER_PATHS)
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_ingress_body_limit_lets_the_largest_import_through(overlay: str) -> None:
     api = named(overlay, "Ingress", "herald-api")
-    annotations = stream["metadata"]["annotations"]
-    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
-    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
-    ((stream_rule,), (api_rule,)) = stream["spec"]["rules"], api["spec"]["rules"]
-    assert stream_rule["host"] == api_rule["host"]
-    (stream_path,) = stream_rule["http"]["paths"]
-    assert (stream_path["path"], stream_path["pathType"]) == ("/v1/stream", "Exact")
-    assert stream_path["backend"]["service"]["name"] == "herald-notifier"
-    (api_path,) = api_rule["http"]["paths"]
-    assert (api_path["path"], api_path["pathType"]) == ("/", "Prefix")
-    assert api_path["backend"]["service"]["name"] == "herald-allocation"
-    # The body limit must let through the largest import the API accepts.
     body = api["metadata"]["annotations"]["nginx.ingress.kubernetes.io/proxy-body-size"]
     (container,) = named(overlay, "Deployment", "herald-allocation")["spec"]["template"]["spec"][
         "containers"
     ]
     max_import = int(_env(container)["HERALD_ALLOCATION_MAX_IMPORT_BYTES"]["value"])
     assert body == f"{max_import // 2**20}m"
+    # Only the allocation API takes imports; the other Ingresses keep the default limit.
+    for ingress in objects(overlay, "Ingress"):
+        if ingress["metadata"]["name"] != "herald-api":
+            annotations = ingress["metadata"].get("annotations", {})
+            assert "nginx.ingress.kubernetes.io/proxy-body-size" not in annotations
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_forwards_to_the_services_in_the_cluster(overlay: str) -> None:
+    (container,) = named(overlay, "Deployment", "herald-gateway")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    env = _env(container)
+    for upstream in ("allocation", "notifier", "mailer"):
+        service = named(overlay, "Service", f"herald-{upstream}")
+        (port,) = service["spec"]["ports"]
+        url = env[f"HERALD_GATEWAY_{upstream.upper()}_URL"]["value"]
+        expected = f"http://herald-{upstream}" + ("" if port["port"] == 80 else f":{port['port']}")
+        assert url == expected
+    # The console the image builds is where the gateway looks for it.
+    dockerfile = (REPO / "services" / "gateway" / "Dockerfile").read_text()
+    static_dir = env["HERALD_GATEWAY_STATIC_DIR"]["value"]
+    assert f"HERALD_GATEWAY_STATIC_DIR={static_dir}" in dockerfile
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -243,10 +341,25 @@ def test_network_policies_deny_by_default_and_open_the_service_ports(overlay: st
     for workload in (*objects(overlay, "Deployment"), *objects(overlay, "Job")):
         labels = workload["spec"]["template"]["metadata"]["labels"]
         assert selector.items() <= labels.items(), workload["metadata"]["name"]
-    for service, port in (("allocation", 8001), ("notifier", 8002), ("inserter", 6066)):
+    for service, port in SERVICE_PORTS.items():
         policy = named(overlay, "NetworkPolicy", f"herald-{service}-ingress")
         allowed = {p["port"] for rule in policy["spec"]["ingress"] for p in rule["ports"]}
         assert allowed == {port}
+    # The gateway reaches the services it forwards to, on their ports, and no store.
+    egress = named(overlay, "NetworkPolicy", "herald-gateway-egress")["spec"]["egress"]
+    reached = {
+        (peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"], p["port"])
+        for rule in egress
+        for peer in rule.get("to", [])
+        for p in rule["ports"]
+    }
+    assert reached == {
+        (f"herald-{s}", SERVICE_PORTS[s]) for s in ("allocation", "notifier", "mailer")
+    }
+    stores = named(overlay, "NetworkPolicy", "herald-egress")["spec"]["podSelector"]
+    assert stores["matchExpressions"] == [
+        {"key": "app.kubernetes.io/name", "operator": "NotIn", "values": ["herald-gateway"]}
+    ]
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)
@@ -263,19 +376,24 @@ def test_migrations_run_as_a_job(overlay: str) -> None:
 
 
 def test_no_real_secret_is_committed() -> None:
-    (secret,) = objects("dev", "Secret")
-    assert secret["metadata"]["name"].startswith("herald-database")
-    values = {key: base64.b64decode(v).decode() for key, v in secret["data"].items()}
-    assert all("dev-only-not-a-secret" in value for value in values.values())
+    secrets = objects("dev", "Secret")
+    names = {s["metadata"]["name"].rsplit("-", 1)[0] for s in secrets}
+    assert names == {"herald-database", "herald-auth"}
+    for secret in secrets:
+        values = {key: base64.b64decode(v).decode() for key, v in secret["data"].items()}
+        assert all("dev-only-not-a-secret" in value for value in values.values())
+    # Long enough for HS256 (RFC 7518: a key at least as long as the hash, 32 bytes).
+    (auth,) = [s for s in secrets if s["metadata"]["name"].startswith("herald-auth")]
+    assert len(base64.b64decode(auth["data"]["hs256-secret"])) >= 32
     for overlay in ("prod", "strimzi"):
         assert objects(overlay, "Secret") == [], "production secrets are created out of band"
 
 
 @pytest.mark.parametrize("overlay", ["prod", "strimzi"])
 def test_production_reads_only_the_documented_secrets(overlay: str) -> None:
-    expected = {"herald-database"}
+    expected = {"herald-database", "herald-auth", "herald-smtp"}
     if overlay == "strimzi":
-        expected |= {f"herald-{s}" for s in WORKLOADS} | {"herald-kafka-cluster-ca-cert"}
+        expected |= set(KAFKA_CLIENTS.values()) | {"herald-kafka-cluster-ca-cert"}
     referenced = set()
     for obj in (*objects(overlay, "Deployment"), *objects(overlay, "Job")):
         for container in _containers(obj):
@@ -289,12 +407,64 @@ def test_production_reads_only_the_documented_secrets(overlay: str) -> None:
     assert referenced == expected
 
 
+def _configured(overlay: str, container: dict[str, Any], name: str) -> str:
+    """A setting's value from the container's env, else from the ConfigMaps it takes whole."""
+    if name in _env(container):
+        value: str = _env(container)[name]["value"]
+        return value
+    configs = {c["metadata"]["name"]: c.get("data", {}) for c in objects(overlay, "ConfigMap")}
+    found = [
+        configs[source["configMapRef"]["name"]][name]
+        for source in container.get("envFrom", [])
+        if name in configs[source["configMapRef"]["name"]]
+    ]
+    assert len(found) == 1, f"{name}: {found}"
+    return found[0]
+
+
 def test_dev_runs_in_dev_mode_and_production_does_not() -> None:
-    for overlay, expected in (("dev", "true"), ("prod", "false"), ("strimzi", "false")):
-        (container,) = named(overlay, "Deployment", "herald-notifier")["spec"]["template"]["spec"][
-            "containers"
-        ]
-        assert _env(container)["HERALD_NOTIFIER_DEV_MODE"]["value"] == expected
+    for overlay, dev_mode, secure in (
+        ("dev", "true", "false"),
+        ("prod", "false", "true"),
+        ("strimzi", "false", "true"),
+    ):
+        for service in AUTHENTICATING:
+            (container,) = named(overlay, "Deployment", WORKLOADS[service])["spec"]["template"][
+                "spec"
+            ]["containers"]
+            assert _configured(overlay, container, "HERALD_AUTH_DEV_MODE") == dev_mode
+            # Plain HTTP in dev: a Secure cookie would never come back.
+            assert _configured(overlay, container, "HERALD_AUTH_SESSION_COOKIE_SECURE") == secure
+            secret = _env(container)["HERALD_AUTH_HS256_SECRET"]["valueFrom"]["secretKeyRef"]
+            assert secret["name"].startswith("herald-auth")
+            assert secret.get("optional", False) is False
+
+
+def test_the_mailer_reaches_a_relay_and_dev_has_a_sink() -> None:
+    for overlay in OVERLAYS:
+        mailer = named(overlay, "Deployment", "herald-mailer")
+        (container,) = mailer["spec"]["template"]["spec"]["containers"]
+        port = int(_configured(overlay, container, "HERALD_MAILER_SMTP_PORT"))
+        allowed = {
+            p["port"]
+            for policy in objects(overlay, "NetworkPolicy")
+            if policy["spec"]["podSelector"].get("matchLabels", {}).get("app.kubernetes.io/name")
+            == "herald-mailer"
+            for rule in policy["spec"].get("egress", [])
+            for p in rule["ports"]
+        }
+        assert port in allowed, overlay
+        # Consumers in one group: more replicas than partitions would sit idle.
+        partitions = TopicSettings.model_construct().allocation_completed_partitions
+        assert mailer["spec"]["replicas"] <= partitions
+    (container,) = named("dev", "Deployment", "herald-mailer")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    host = _configured("dev", container, "HERALD_MAILER_SMTP_HOST")
+    sink = named("dev", "Service", host)
+    assert sink["spec"]["ports"][0]["port"] == int(
+        _configured("dev", container, "HERALD_MAILER_SMTP_PORT")
+    )
 
 
 def test_dev_points_herald_at_its_own_kafka_and_postgres() -> None:
@@ -341,29 +511,51 @@ def test_strimzi_topics_match_the_topic_settings() -> None:
 def test_strimzi_users_may_do_exactly_what_each_service_does() -> None:
     topics = TopicSettings.model_construct()
     dlq = TopicSettings.dead_letter
+    read, write = {"Read", "Describe"}, {"Write", "Describe"}
     assert _acls("herald-allocation") == {
-        ("topic", topics.allocation_requested): {"Write", "Describe"}
+        ("topic", topics.allocation_requested): write,
+        ("topic", topics.notification_requested): write,
     }
-    (inserter,) = named("strimzi", "Deployment", "herald-inserter")["spec"]["template"]["spec"][
-        "containers"
-    ]
-    group = _env(inserter)["HERALD_INSERTER_APP_ID"]["value"]
+
+    def group(service: str) -> str:
+        (container,) = named("strimzi", "Deployment", f"herald-{service}")["spec"]["template"][
+            "spec"
+        ]["containers"]
+        app_id: str = _env(container)[f"HERALD_{service.upper()}_APP_ID"]["value"]
+        return app_id
+
     assert _acls("herald-inserter") == {
-        ("topic", topics.allocation_requested): {"Read", "Describe"},
-        ("group", group): {"Read", "Describe"},
-        ("topic", topics.voucher_allocated): {"Write", "Describe"},
-        ("topic", topics.allocation_completed): {"Write", "Describe"},
-        ("topic", dlq(topics.allocation_requested)): {"Write", "Describe"},
+        ("topic", topics.allocation_requested): read,
+        ("topic", topics.notification_requested): read,
+        ("group", group("inserter")): read,
+        ("topic", topics.voucher_allocated): write,
+        ("topic", topics.notification_pushed): write,
+        ("topic", topics.allocation_completed): write,
+        ("topic", dlq(topics.allocation_requested)): write,
+        ("topic", dlq(topics.notification_requested)): write,
     }
+    # No consumer group: every replica reads every partition.
     assert _acls("herald-notifier") == {
-        ("topic", topics.voucher_allocated): {"Read", "Describe"},
-        ("topic", dlq(topics.voucher_allocated)): {"Write", "Describe"},
+        ("topic", topics.voucher_allocated): read,
+        ("topic", topics.notification_pushed): read,
+        ("topic", topics.allocation_completed): read,
+        ("topic", dlq(topics.voucher_allocated)): write,
+        ("topic", dlq(topics.notification_pushed)): write,
+        ("topic", dlq(topics.allocation_completed)): write,
     }
+    assert _acls("herald-mailer") == {
+        ("topic", topics.allocation_completed): read,
+        ("group", group("mailer")): read,
+        ("topic", topics.notification_pushed): write,
+        ("topic", dlq(topics.allocation_completed)): write,
+    }
+    users = {u["metadata"]["name"] for u in objects("strimzi", "KafkaUser")}
+    assert users == set(KAFKA_CLIENTS.values())
 
 
 def test_strimzi_acls_name_existing_topics_and_readers_can_dead_letter() -> None:
     topics = {t["spec"]["topicName"] for t in objects("strimzi", "KafkaTopic")}
-    for user in WORKLOADS.values():
+    for user in KAFKA_CLIENTS.values():
         acls = _acls(user)
         for (kind, name), operations in acls.items():
             if kind == "topic":
@@ -378,7 +570,7 @@ def test_strimzi_services_log_in_as_their_own_user_over_tls() -> None:
     assert config["HERALD_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
     assert config["HERALD_KAFKA_BOOTSTRAP"].endswith(":9093")
     users = {u["metadata"]["name"] for u in objects("strimzi", "KafkaUser")}
-    for service, name in WORKLOADS.items():
+    for service, name in KAFKA_CLIENTS.items():
         deployment = named("strimzi", "Deployment", name)
         (container,) = deployment["spec"]["template"]["spec"]["containers"]
         env = _env(container)
@@ -390,3 +582,12 @@ def test_strimzi_services_log_in_as_their_own_user_over_tls() -> None:
         }  # fmt: skip
         mounts = {m["mountPath"] for m in container["volumeMounts"]}
         assert str(Path(config["HERALD_KAFKA_SSL_CAFILE"]).parent) in mounts, service
+    # The gateway talks to no store: no Kafka login, no shared Kafka settings.
+    (gateway,) = named("strimzi", "Deployment", "herald-gateway")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert "envFrom" not in gateway
+    assert not any(name.startswith("HERALD_KAFKA_") for name in _env(gateway))
+    assert "volumeMounts" not in gateway or all(
+        "kafka" not in m["name"] for m in gateway["volumeMounts"]
+    )

@@ -41,12 +41,10 @@ def employee_ids(herald_env: HeraldEnv) -> list[str]:
 
 
 async def _read_until_closed(
-    client: httpx.AsyncClient, employee_id: str, opened: asyncio.Event
+    client: httpx.AsyncClient, headers: dict[str, str], opened: asyncio.Event
 ) -> list[str]:
     lines: list[str] = []
-    async with client.stream(
-        "GET", "/v1/stream", params={"employee_id": employee_id}, timeout=None
-    ) as response:
+    async with client.stream("GET", "/v1/stream", headers=headers, timeout=None) as response:
         assert response.status_code == 200
         async for line in response.aiter_lines():
             lines.append(line)
@@ -77,7 +75,6 @@ async def test_sigterm_sends_reconnect_hint_and_exits_within_grace(
         {
             **herald_env.variables(),
             "HERALD_NOTIFIER_PORT": str(port),
-            "HERALD_NOTIFIER_DEV_MODE": "true",
             "HERALD_NOTIFIER_RETRY_MS": str(RETRY_MS),
             "HERALD_NOTIFIER_SHUTDOWN_GRACE_SECONDS": str(GRACE_SECONDS),
         },
@@ -89,8 +86,11 @@ async def test_sigterm_sends_reconnect_hint_and_exits_within_grace(
         await asyncio.to_thread(notifier.wait_http, f"{base_url}/readyz")
         async with httpx.AsyncClient(base_url=base_url) as client:
             opened = [asyncio.Event() for _ in employee_ids]
+            # Each employee streams with a token of their own, as in production.
             readers = [
-                asyncio.create_task(_read_until_closed(client, employee_id, event))
+                asyncio.create_task(
+                    _read_until_closed(client, herald_env.bearer(employee_id, ["employee"]), event)
+                )
                 for employee_id, event in zip(employee_ids, opened, strict=True)
             ]
             await asyncio.wait_for(asyncio.gather(*(event.wait() for event in opened)), 15)

@@ -65,5 +65,5 @@ def test_the_readme_producer_writes_a_valid_request(
     options = _RecordingProducer.options
     assert options["acks"] == "all"
     assert options["enable_idempotence"] is True
-    kafka = compose.resolved({"HERALD_POSTGRES_PASSWORD": "x"})["services"]["kafka"]
+    kafka = compose.resolved(compose.REQUIRED_ENV)["services"]["kafka"]
     assert f"127.0.0.1:{options['bootstrap_servers'].split(':')[1]}:29092" in kafka["ports"]

@@ -6,10 +6,13 @@ fails here until the deployment files set it, or it is added below with a reason
 
 from __future__ import annotations
 
+import base64
+import os
 from collections.abc import Set as AbstractSet
 from typing import Any
 
 import pytest
+from pydantic_settings import BaseSettings
 
 from herald_common.settings import DatabaseSettings, KafkaSettings, TopicSettings
 from tests.support import compose
@@ -20,6 +23,7 @@ DEFAULTS_ARE_FINE = {
     # Tuning with defaults chosen for production.
     "HERALD_KAFKA_LINGER_MS": "5 ms, as Kafka 4's own producer default",
     "HERALD_KAFKA_MAX_BATCH_BYTES": "512 KiB batches suit the per-employee events",
+    "HERALD_KAFKA_COMPRESSION_TYPE": "lz4 is the right default for repetitive JSON events",
     "HERALD_KAFKA_REQUEST_TIMEOUT_MS": "aiokafka's 30 s",
     "HERALD_INSERTER_MAX_ATTEMPTS": "retry policy of the worker",
     "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "retry policy of the worker",
@@ -29,14 +33,27 @@ DEFAULTS_ARE_FINE = {
     "HERALD_NOTIFIER_RETRY_MS": "the reconnect delay clients are told",
     "HERALD_NOTIFIER_SEND_TIMEOUT_SECONDS": "when a stuck socket counts as gone",
     "HERALD_NOTIFIER_REPLAY_PAGE_SIZE": "rows per replay query",
+    "HERALD_NOTIFIER_DELIVERED_INTERVAL_SECONDS": "how often watchers hear a delivered count",
+    "HERALD_MAILER_MAX_ATTEMPTS": "retry policy of the mailer, within the poll interval",
+    "HERALD_MAILER_RETRY_INITIAL_SECONDS": "retry policy of the mailer, within the poll interval",
+    "HERALD_MAILER_RETRY_MAX_SECONDS": "retry policy of the mailer, within the poll interval",
+    "HERALD_MAILER_MAX_LISTED_MEMBERS": "how many team members a summary lists by name",
+    "HERALD_MAILER_SMTP_TIMEOUT_SECONDS": "30 s before a silent relay counts as unreachable",
+    "HERALD_GATEWAY_CONNECT_TIMEOUT_SECONDS": "5 s to reach a service",
+    "HERALD_GATEWAY_READ_TIMEOUT_SECONDS": "60 s per API answer; streams have no read timeout",
+    "HERALD_AUTH_LEEWAY_SECONDS": "30 s of clock skew on a token's times",
+    "HERALD_AUTH_SESSION_COOKIE": "the stream cookie's name (herald_session)",
+    # Dev mode is set everywhere; these matter only with it or instead of the JWKS URL.
+    "HERALD_AUTH_DEV_TOKEN_TTL_SECONDS": "8 h, for tokens minted in dev mode only",
+    "HERALD_AUTH_JWKS_FILE": "unset: RS256 keys come from HERALD_AUTH_JWKS_URL, which is set",
     # Only a secured Kafka needs these; the strimzi overlay must set them (STRIMZI below).
     "HERALD_KAFKA_SASL_MECHANISM": "no SASL on a plaintext cluster",
     "HERALD_KAFKA_SASL_USERNAME": "no SASL on a plaintext cluster",
     "HERALD_KAFKA_SASL_PASSWORD": "no SASL on a plaintext cluster",
     "HERALD_KAFKA_SSL_CAFILE": "no TLS on a plaintext cluster",
 }
-# Compose leaves the replica id unset on purpose: each replica's hostname is unique.
-COMPOSE_DEFAULTS_ARE_FINE = {"HERALD_NOTIFIER_REPLICA_ID"}
+# Compose leaves the replica ids unset on purpose: each replica's hostname is unique.
+COMPOSE_DEFAULTS_ARE_FINE = {"HERALD_NOTIFIER_REPLICA_ID", "HERALD_MAILER_REPLICA_ID"}
 STRIMZI = {
     "HERALD_KAFKA_SECURITY_PROTOCOL",
     "HERALD_KAFKA_SASL_MECHANISM",
@@ -77,7 +94,7 @@ def test_the_enumeration_sees_nested_and_new_settings() -> None:
 
 
 def _compose_env(service: str) -> set[str]:
-    services = compose.resolved({"HERALD_POSTGRES_PASSWORD": "x"})["services"]
+    services = compose.resolved(compose.REQUIRED_ENV)["services"]
     return set(compose.environment(services[service]))
 
 
@@ -135,3 +152,77 @@ def test_manifests_set_no_unknown_herald_variable(overlay: str) -> None:
     for obj in (*objects(overlay, "Deployment"), *objects(overlay, "Job")):
         names = {n for n in _pod_env(overlay, obj) if n.startswith("HERALD_")}
         assert sorted(names - EVERY_SETTING) == [], obj["metadata"]["name"]
+
+
+# --- The values themselves -------------------------------------------------------------
+
+# Stand-ins for what production Secrets hold (created out of band, never committed).
+SECRET_PLACEHOLDERS = {
+    "url": "postgresql://herald:placeholder@db.example.internal:5432/herald",
+    "hs256-secret": "placeholder-placeholder-placeholder",
+    "password": "placeholder",
+}
+
+
+def _load(
+    settings: type[BaseSettings], env: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> Any:
+    """The settings a process with exactly this HERALD_* environment would load."""
+    for name in list(os.environ):
+        if name.startswith("HERALD_"):
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    return settings()
+
+
+@pytest.mark.parametrize("service", SERVICE_SETTINGS)
+def test_compose_values_are_valid_settings(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    services = compose.resolved(compose.REQUIRED_ENV)["services"]
+    env = compose.environment(services[service])
+    # Compose passes a variable without a value through from the shell, or leaves it unset.
+    raw_env = compose.raw()["services"][service].get("environment", {})
+    env = {name: value for name, value in env.items() if raw_env.get(name, "") is not None}
+    _load(SERVICE_SETTINGS[service], env, monkeypatch)
+
+
+def _pod_values(overlay: str, obj: dict[str, Any]) -> dict[str, str]:
+    """The environment a container starts with (Secrets: the dev overlay's, else stand-ins)."""
+    configs = {c["metadata"]["name"]: c.get("data", {}) for c in objects(overlay, "ConfigMap")}
+    secrets = {
+        s["metadata"]["name"]: {k: base64.b64decode(v).decode() for k, v in s["data"].items()}
+        for s in objects(overlay, "Secret")
+    }
+    (container,) = obj["spec"]["template"]["spec"]["containers"]
+    values: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        values |= configs[source["configMapRef"]["name"]]
+    for item in container.get("env", []):
+        if "value" in item:
+            values[item["name"]] = item["value"]
+            continue
+        source = item["valueFrom"]
+        if "fieldRef" in source:
+            values[item["name"]] = f"{obj['metadata']['name']}-5d8f7c9b4-x2k4q"
+            continue
+        ref = source["secretKeyRef"]
+        if ref["name"] in secrets:
+            if ref["key"] in secrets[ref["name"]]:
+                values[item["name"]] = secrets[ref["name"]][ref["key"]]
+        elif not ref.get("optional", False):
+            # A Secret created out of band; optional ones are taken as absent.
+            values[item["name"]] = SECRET_PLACEHOLDERS[ref["key"]]
+    return values
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+@pytest.mark.parametrize("service", SERVICE_SETTINGS)
+def test_manifest_values_are_valid_settings(
+    overlay: str, service: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    deployment = named(overlay, "Deployment", f"herald-{service}")
+    settings = _load(SERVICE_SETTINGS[service], _pod_values(overlay, deployment), monkeypatch)
+    (container,) = deployment["spec"]["template"]["spec"]["containers"]
+    (port,) = container["ports"]
+    listens = settings.web_port if service == "inserter" else settings.port
+    assert listens == port["containerPort"]

@@ -9,6 +9,7 @@ import httpx
 import psycopg
 import pytest
 
+from herald_common.asyncapi import StreamReset
 from herald_common.auth import channel_auth
 from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
@@ -172,6 +173,7 @@ async def test_too_many_missed_events_send_reset_instead_of_a_backlog(services, 
         [reset] = back.of_type("reset")
         assert reset.id == str(latest)
         assert reset.json()["inbox"] == "/v1/notifications"
+        StreamReset.model_validate(reset.json())  # as docs/asyncapi.yaml describes it
         await asyncio.sleep(0.5)
         assert back.notifications == [reset]  # no backlog was streamed
         await back.close()

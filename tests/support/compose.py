@@ -11,6 +11,11 @@ import yaml
 from tests.support.deploy import REPO
 
 COMPOSE_FILE = REPO / "docker-compose.yml"
+# What a user must export before `docker compose up` (placeholder values for the tests).
+REQUIRED_ENV = {
+    "HERALD_POSTGRES_PASSWORD": "0123456789abcdef",
+    "HERALD_AUTH_HS256_SECRET": "0123456789abcdef0123456789abcdef",
+}
 
 # Compose's interpolation: $$ escapes, $NAME, ${NAME}, ${NAME<op>word} with op one of
 # :- - :? ? :+ +. Any other `$` is an error for Compose, so it is one here too.

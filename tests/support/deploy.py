@@ -14,8 +14,9 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from herald_allocation.settings import AllocationSettings
-from herald_common.settings import ServiceSettings
+from herald_gateway.settings import GatewaySettings
 from herald_inserter.settings import InserterSettings
+from herald_mailer.settings import MailerSettings
 from herald_notifier.settings import NotifierSettings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -26,10 +27,21 @@ UV = HERALD_HOME / "tools" / "bin" / "uv"
 K8S = REPO / "deploy" / "k8s"
 OVERLAYS = ("dev", "prod", "strimzi")
 
-SERVICE_SETTINGS: dict[str, type[ServiceSettings]] = {
+# Every Herald service, each with its image, Compose service and Deployment.
+SERVICE_SETTINGS: dict[str, type[BaseSettings]] = {
     "allocation": AllocationSettings,
     "inserter": InserterSettings,
     "notifier": NotifierSettings,
+    "mailer": MailerSettings,
+    "gateway": GatewaySettings,
+}
+# The port each service listens on (its settings' default, and what the images set).
+SERVICE_PORTS = {
+    "allocation": 8001,
+    "inserter": 6066,
+    "notifier": 8002,
+    "mailer": 8003,
+    "gateway": 8000,
 }
 
 

@@ -145,7 +145,7 @@ async def test_tally_counts_employees_reached_and_throttles_frames():
         }
         # Two deliveries, one frame: the interval coalesces them.
         await asyncio.sleep(0.3)
-        assert watcher._queue.empty()
+        assert watcher._pending == []
     finally:
         runner.cancel()
 

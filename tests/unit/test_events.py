@@ -140,3 +140,22 @@ def test_encoded_events_stay_on_one_line_for_every_reader():
     assert b"\r" not in raw
     assert len(raw.decode().splitlines()) == 1
     assert json.loads(raw) == {"text": hostile}
+
+
+def test_templated_events_are_the_bytes_replay_produces():
+    from herald_common.notifications import EventTemplate, payload_text
+
+    created = datetime(2026, 11, 21, 9, 30, tzinfo=UTC)
+    payload = {"employee_id": "E1", "department": "Säles\u2028", "title": "t\r\n\x00", "data": [1]}
+    replayed = notification_event(
+        notification_id=9,
+        kind="herald.notification.pushed",
+        source="/herald/push",
+        employee_id="E1",
+        created_at=created,
+        payload=payload,
+    )
+    live = EventTemplate(
+        kind="herald.notification.pushed", source="/herald/push", created_at=created
+    ).render(9, "E1", payload_text(payload))
+    assert live == replayed

@@ -21,8 +21,8 @@ async def test_delivery_reaches_only_that_employees_streams():
     assert registry.dispatch(delivery(1)) == 2
     assert (await ann_tab1.next()).event_id == 1
     assert (await ann_tab2.next()).event_id == 1
-    assert bob._queue.empty()
-    assert hr._queue.empty()
+    assert bob._pending == []
+    assert hr._pending == []
 
 
 async def test_slow_subscriber_is_cut_off_without_blocking_others():
@@ -61,3 +61,24 @@ def test_remove_cleans_up_empty_maps():
     registry.remove(s)
     assert registry.size == 0
     assert registry._departments == {}
+
+
+async def test_take_returns_everything_buffered_at_once_and_empty_after_the_wait():
+    subscriber = Subscriber("E1", "Sales", 10)
+    for i in (1, 2, 3):
+        subscriber.offer(delivery(i))
+    assert [d.event_id for d in await subscriber.take(5)] == [1, 2, 3]
+    # Nothing buffered: after the wait the stream gets an empty batch (time to ping).
+    assert await subscriber.take(0.01) == []
+    subscriber.close()
+    assert await subscriber.take(5) is None
+
+
+def test_a_delivery_frame_is_encoded_once_and_shared():
+    d = Delivery(7, "herald.voucher.allocated", "E1", "Sales", '{"a":1}')
+    frame = d.frame(3000)
+    assert frame == b'id: 7\nevent: herald.voucher.allocated\ndata: {"a":1}\nretry: 3000\n\n'
+    assert d.frame(3000) is frame
+    assert (
+        Delivery(None, "unread-count", "E1", "", '{"unread":1}').frame(3000).startswith(b"event:")
+    )

@@ -9,28 +9,40 @@ writes it), and a test fails when the committed file differs from `document()`.
 from __future__ import annotations
 
 import sys
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 
 from herald_common.events import (
     ALLOCATION_COMPLETED,
+    ALLOCATION_DELIVERED,
+    ALLOCATION_PROGRESS,
     ALLOCATION_REQUESTED,
+    ALLOCATION_SUMMARY,
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
+    NOTIFICATION_REQUESTED,
     SOURCE_ALLOCATION,
     SOURCE_INSERTER,
+    SOURCE_MAILER,
+    SOURCE_NOTIFIER,
+    SOURCE_PUSH,
     VOUCHER_ALLOCATED,
     AllocationCompleted,
+    AllocationDelivered,
+    AllocationProgress,
     AllocationRequested,
     CloudEvent,
     Criteria,
     IssuedVoucher,
     NotificationPushed,
+    NotificationRequested,
+    PushTarget,
     VoucherAllocated,
     VoucherSpec,
     envelope,
@@ -50,20 +62,68 @@ DEAD_LETTER_HEADERS = {
     "failed-at": "When it was dead-lettered (ISO 8601, UTC).",
 }
 DEAD_LETTER_HEADER_PREFIX = "herald.dlq."
+# Added by the mailer to a completion it dead-letters for one manager's summary email.
+MAILER_MANAGER_HEADER = "herald.mailer.manager-id"
+# SSE event names of the stream's control frames (not CloudEvents, never in the inbox).
+UNREAD_COUNT_EVENT = "unread-count"
+RESET_EVENT = "reset"
+INSERTER_GROUP = "herald-inserter"
+MAILER_GROUP = "herald-mailer"
 
 _EXAMPLE_ALLOCATION = UUID("0b9f4a3e-6f5d-4c1e-9a51-2d8f3c7e4b10")
+_EXAMPLE_PUSH = UUID("5f0c2b8e-1d7a-4e3b-8c6f-9a2e4d1b7c30")
 _EXAMPLE_TIME = datetime(2030, 1, 15, 9, 30, tzinfo=UTC)
 
 
-class _Topic:
-    def __init__(
-        self, *, channel: str, address: str, partitions: int, key: dict[str, Any], message: str
-    ) -> None:
-        self.channel = channel
-        self.address = address
-        self.partitions = partitions
-        self.key = key
-        self.message = message
+# --- Payloads that no consumer parses with a model of its own --------------------------
+# The mailer builds its summary's data as a dict and the notifier its control frames as
+# JSON text; these models describe them for the document, and tests/deploy checks the
+# services' own output against the generated schemas.
+
+
+class SummaryTotals(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    team_recipients: int = Field(ge=0, description="Members of the manager's team who received it.")
+    allocation_recipients: int = Field(ge=0, description="Everyone who received it.")
+    amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class AllocationSummary(BaseModel):
+    """Data of `herald.allocation.summary`: one manager's summary of an allocation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: UUID
+    employee_id: str = Field(description="The manager.")
+    department: str = Field(description="The manager's department.")
+    title: str
+    body: str
+    link: str = Field(description="The allocation, relative to the API.")
+    totals: SummaryTotals
+
+
+class UnreadCount(BaseModel):
+    """`data:` of an `unread-count` frame: the employee's unread notifications, now."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unread: int = Field(ge=0)
+
+
+class StreamReset(BaseModel):
+    """`data:` of a `reset` frame: too much was missed to replay; reload the inbox."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str
+    limit: int = Field(ge=1, description="The replay limit (HERALD_NOTIFIER_REPLAY_LIMIT).")
+    inbox: str = Field(description="Where to reload the inbox from (REST).")
+
+
+# --- Topics and messages ----------------------------------------------------------------
 
 
 def _partitions(field: str) -> int:
@@ -73,7 +133,26 @@ def _partitions(field: str) -> int:
     return default
 
 
+@dataclass(frozen=True, slots=True)
+class _Topic:
+    channel: str
+    address: str
+    partitions: int
+    key: dict[str, Any]
+    messages: tuple[str, ...]
+    # Messages of its dead-letter topic.
+    dead_letters: tuple[str, ...] = ("DeadLetter",)
+
+
+@dataclass(frozen=True, slots=True)
+class _Message:
+    event_type: str
+    title: str
+    description: str
+
+
 _UUID_KEY = {"type": "string", "format": "uuid", "description": "The allocation id."}
+_PUSH_KEY = {"type": "string", "format": "uuid", "description": "The push id."}
 _DEPARTMENT_KEY = {
     "type": "string",
     "description": "The employee's department: all of a department's events share a "
@@ -85,44 +164,117 @@ TOPICS = (
         address=ALLOCATION_REQUESTED,
         partitions=_partitions("allocation_requested_partitions"),
         key=_UUID_KEY,
-        message="AllocationRequested",
+        messages=("AllocationRequested",),
     ),
     _Topic(
         channel="voucherAllocated",
         address=VOUCHER_ALLOCATED,
         partitions=_partitions("voucher_allocated_partitions"),
         key=_DEPARTMENT_KEY,
-        message="VoucherAllocated",
+        messages=("VoucherAllocated",),
     ),
     _Topic(
         channel="allocationCompleted",
         address=ALLOCATION_COMPLETED,
         partitions=_partitions("allocation_completed_partitions"),
         key=_UUID_KEY,
-        message="AllocationCompleted",
+        messages=("AllocationProgress", "AllocationCompleted"),
+        dead_letters=("DeadLetter", "SummaryEmailDeadLetter"),
+    ),
+    _Topic(
+        channel="notificationRequested",
+        address=NOTIFICATION_REQUESTED,
+        partitions=_partitions("notification_requested_partitions"),
+        key=_PUSH_KEY,
+        messages=("NotificationRequested",),
     ),
     _Topic(
         channel="notificationPushed",
         address=NOTIFICATION_PUSHED,
         partitions=_partitions("notification_pushed_partitions"),
         key=_DEPARTMENT_KEY,
-        message="NotificationPushed",
+        messages=("NotificationPushed", "AllocationSummary"),
     ),
 )
 
-# The structured-mode envelope of each topic's events, under the name used in the document.
+MESSAGES = {
+    "AllocationRequested": _Message(
+        ALLOCATION_REQUESTED,
+        "An allocation request",
+        "Asks Herald to issue a voucher to every employee matching the criteria. Written by "
+        "`POST /v1/allocations`, or directly by any producer. The CloudEvents `id` and the "
+        "record key are the allocation id; writing the same id twice allocates once. A "
+        "record that does not validate goes to the dead-letter topic.",
+    ),
+    "VoucherAllocated": _Message(
+        VOUCHER_ALLOCATED,
+        "A voucher issued to one employee",
+        "One event per employee. `id` is the notification id: the same event replayed from "
+        "the inbox carries the same id, so consumers drop duplicates by id. `subject` is "
+        "the employee id.",
+    ),
+    "AllocationProgress": _Message(
+        ALLOCATION_PROGRESS,
+        "Progress of an allocation",
+        "Sent by the inserter after each phase (`inserted`, then `published`) with the "
+        "counts so far, on the completion's topic and key, so it precedes the completion in "
+        "its partition. Sent without waiting for Kafka's acknowledgement: it informs "
+        "watchers and may be missing. `id` is `<allocation id>:progress:<phase>`.",
+    ),
+    "AllocationCompleted": _Message(
+        ALLOCATION_COMPLETED,
+        "The outcome of an allocation",
+        "Sent once an allocation completed or failed, with its counts. `id` is "
+        "`<allocation id>:<status>`. Consumers of this topic tell it from progress events "
+        "by the CloudEvents `type`.",
+    ),
+    "NotificationRequested": _Message(
+        NOTIFICATION_REQUESTED,
+        "A request to notify employees",
+        "A generic push from another system: a title, a body, free-form `data`, and a "
+        "`target` of `employee_ids` (up to 10,000), a `department` or `criteria`. Written "
+        "by `POST /v1/notifications`, or directly by any producer. The CloudEvents `id` "
+        "and the record key are the push id. The inserter resolves the target and writes "
+        "one inbox notification and one `herald.notification.pushed` event per employee.",
+    ),
+    "NotificationPushed": _Message(
+        NOTIFICATION_PUSHED,
+        "A generic notification to one employee",
+        "One event per recipient of a push, keyed and identified like voucher events "
+        "(`id` is the notification id, `subject` the employee id).",
+    ),
+    "AllocationSummary": _Message(
+        ALLOCATION_SUMMARY,
+        "A manager's summary of an allocation",
+        "Written by the mailer once an allocation completed: one per manager of a "
+        "recipient, covering the recipients in the manager's team (voucher codes are never "
+        "included). A per-employee event like the others (`id` is the notification id, "
+        "`subject` the manager's employee id); the same summary is also emailed.",
+    ),
+}
+
+# The structured-mode envelope of each event, under the name used in the document.
 ENVELOPES: dict[str, type[BaseModel]] = {
     "AllocationRequestedEvent": CloudEvent[AllocationRequested],
     "VoucherAllocatedEvent": CloudEvent[VoucherAllocated],
+    "AllocationProgressEvent": CloudEvent[AllocationProgress],
     "AllocationCompletedEvent": CloudEvent[AllocationCompleted],
+    "NotificationRequestedEvent": CloudEvent[NotificationRequested],
     "NotificationPushedEvent": CloudEvent[NotificationPushed],
+    "AllocationSummaryEvent": CloudEvent[AllocationSummary],
+    "AllocationDeliveredEvent": CloudEvent[AllocationDelivered],
+}
+# Data of the stream's control frames.
+FRAME_DATA: dict[str, type[BaseModel]] = {
+    "UnreadCount": UnreadCount,
+    "StreamReset": StreamReset,
 }
 
 
 def schemas() -> dict[str, Any]:
     """JSON Schemas of the envelopes and everything they refer to, keyed by name."""
     result: dict[str, Any] = {}
-    for name, model in ENVELOPES.items():
+    for name, model in {**ENVELOPES, **FRAME_DATA}.items():
         schema = model.model_json_schema(ref_template=REF)
         result.update(schema.pop("$defs", {}))
         schema["title"] = name
@@ -159,16 +311,46 @@ def examples() -> dict[str, dict[str, Any]]:
             expires_on=date(2030, 1, 31),
         ),
     )
+    progress = AllocationProgress(
+        allocation_id=_EXAMPLE_ALLOCATION, phase="inserted", matched=1, inserted=1, published=0
+    )
     completed = AllocationCompleted(
         allocation_id=_EXAMPLE_ALLOCATION, status="completed", matched=1, inserted=1, published=1
     )
+    push = NotificationRequested(
+        push_id=_EXAMPLE_PUSH,
+        requested_by="facilities",
+        title="Office closed on Friday",
+        body="The Berlin office is closed on 17 January.",
+        data={"office": "Berlin"},
+        target=PushTarget(department="Sales"),
+        requested_at=_EXAMPLE_TIME,
+    )
     pushed = NotificationPushed(
-        push_id=UUID("5f0c2b8e-1d7a-4e3b-8c6f-9a2e4d1b7c30"),
+        push_id=_EXAMPLE_PUSH,
         employee_id="E000042",
         department="Sales",
         title="Office closed on Friday",
         body="The Berlin office is closed on 17 January.",
         data={"office": "Berlin"},
+    )
+    summary = AllocationSummary(
+        allocation_id=_EXAMPLE_ALLOCATION,
+        employee_id="E000007",
+        department="Sales",
+        title="Winter bonus: 1 person in your team received it",
+        body="1 person in your team received 50.00 EUR each, 50.00 EUR in total.",
+        link=f"/v1/allocations/{_EXAMPLE_ALLOCATION}",
+        totals=SummaryTotals(
+            team_recipients=1,
+            allocation_recipients=1,
+            amount_each="50.00",
+            amount_total="50.00",
+            currency="EUR",
+        ),
+    )
+    delivered = AllocationDelivered(
+        allocation_id=_EXAMPLE_ALLOCATION, delivered=1, replica="herald-notifier-7c9d5-x2k4q"
     )
     allocation = str(_EXAMPLE_ALLOCATION)
     return {
@@ -188,6 +370,14 @@ def examples() -> dict[str, dict[str, Any]]:
             time=_EXAMPLE_TIME,
             data=allocated,
         ),
+        "AllocationProgress": envelope(
+            event_id=f"{allocation}:progress:inserted",
+            source=SOURCE_INSERTER,
+            event_type=ALLOCATION_PROGRESS,
+            subject=allocation,
+            time=_EXAMPLE_TIME,
+            data=progress,
+        ),
         "AllocationCompleted": envelope(
             event_id=f"{allocation}:completed",
             source=SOURCE_INSERTER,
@@ -196,43 +386,39 @@ def examples() -> dict[str, dict[str, Any]]:
             time=_EXAMPLE_TIME,
             data=completed,
         ),
+        "NotificationRequested": envelope(
+            event_id=str(_EXAMPLE_PUSH),
+            source=SOURCE_PUSH,
+            event_type=NOTIFICATION_REQUESTED,
+            subject=str(_EXAMPLE_PUSH),
+            time=_EXAMPLE_TIME,
+            data=push,
+        ),
         "NotificationPushed": envelope(
             event_id="2002",
-            source="/herald/allocation",
+            source=SOURCE_PUSH,
             event_type=NOTIFICATION_PUSHED,
             subject="E000042",
             time=_EXAMPLE_TIME,
             data=pushed,
         ),
+        "AllocationSummary": envelope(
+            event_id="2003",
+            source=SOURCE_MAILER,
+            event_type=ALLOCATION_SUMMARY,
+            subject="E000007",
+            time=_EXAMPLE_TIME,
+            data=summary,
+        ),
+        "AllocationDelivered": envelope(
+            event_id=f"{allocation}:delivered:herald-notifier-7c9d5-x2k4q:1",
+            source=SOURCE_NOTIFIER,
+            event_type=ALLOCATION_DELIVERED,
+            subject=allocation,
+            time=_EXAMPLE_TIME,
+            data=delivered,
+        ),
     }
-
-
-_MESSAGE_TEXT = {
-    "AllocationRequested": (
-        "An allocation request",
-        "Asks Herald to issue a voucher to every employee matching the criteria. Written by "
-        "`POST /v1/allocations`, or directly by any producer. The CloudEvents `id` and the "
-        "record key are the allocation id; writing the same id twice allocates once. A "
-        "record that does not validate goes to the dead-letter topic.",
-    ),
-    "VoucherAllocated": (
-        "A voucher issued to one employee",
-        "One event per employee. `id` is the notification id: the same event replayed from "
-        "the inbox carries the same id, so consumers drop duplicates by id. `subject` is "
-        "the employee id.",
-    ),
-    "AllocationCompleted": (
-        "The outcome of an allocation",
-        "Sent once an allocation completed or failed, with its counts. `id` is "
-        "`<allocation id>:<status>`.",
-    ),
-    "NotificationPushed": (
-        "A generic notification to one employee",
-        "Reserved for generic pushes from other systems: one event per recipient, keyed and "
-        "identified like voucher events (`id` is the notification id). The topic and its "
-        "envelope are part of the contract; the push API that writes it is not released yet.",
-    ),
-}
 
 
 def _kafka_headers() -> dict[str, Any]:
@@ -249,11 +435,12 @@ def _kafka_headers() -> dict[str, Any]:
     }
 
 
-def _dead_letter_headers() -> dict[str, Any]:
+def _dead_letter_headers(**extra: str) -> dict[str, Any]:
     properties = {
         f"{DEAD_LETTER_HEADER_PREFIX}{name}": {"type": "string", "description": text}
         for name, text in DEAD_LETTER_HEADERS.items()
     }
+    properties |= {name: {"type": "string", "description": text} for name, text in extra.items()}
     return {
         "type": "object",
         "description": "The original record's headers, plus these.",
@@ -262,25 +449,91 @@ def _dead_letter_headers() -> dict[str, Any]:
     }
 
 
+def _lower_first(name: str) -> str:
+    return f"{name[0].lower()}{name[1:]}"
+
+
+def _frame(name: str, title: str, summary: str, payload: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "title": title,
+        "summary": summary,
+        "contentType": "application/json",
+        "payload": {"$ref": REF.format(model=payload)},
+    }
+
+
+# Frames of the stream: per-employee events (with `id:`), then frames without an id.
+_INBOX_FRAMES = ("VoucherAllocated", "NotificationPushed", "AllocationSummary")
+_WATCHER_FRAMES = ("AllocationProgress", "AllocationCompleted", "AllocationDelivered")
+
+
+def _frames() -> dict[str, Any]:
+    frames: dict[str, Any] = {}
+    for message in _INBOX_FRAMES:
+        event_type = MESSAGES[message].event_type
+        frames[f"{message}Frame"] = _frame(
+            f"{message}Frame",
+            f"{MESSAGES[message].title} (stream)",
+            f"`event: {event_type}`, `id:` the notification id (it moves Last-Event-ID and "
+            "is replayed from the inbox), `data:` the event as JSON.",
+            f"{message}Event",
+        )
+    for message in _WATCHER_FRAMES:
+        event_type = (
+            ALLOCATION_DELIVERED
+            if message == "AllocationDelivered"
+            else MESSAGES[message].event_type
+        )
+        frames[f"{message}Frame"] = _frame(
+            f"{message}Frame",
+            f"{event_type} for an allocation's watchers (stream)",
+            f"`event: {event_type}` on `private-allocation-<id>` (hr-admin): no `id:`, never "
+            "replayed; after a reconnect read the allocation over REST.",
+            f"{message}Event",
+        )
+    frames["AllocationDeliveredFrame"]["description"] = (
+        "Sent by each notifier replica at most every "
+        "HERALD_NOTIFIER_DELIVERED_INTERVAL_SECONDS while the allocation's vouchers reach "
+        "open streams, and once to a watcher that connects: how many employees that replica "
+        "reached live. Counts are per replica (named in `data.replica`)."
+    )
+    frames["UnreadCountFrame"] = _frame(
+        "UnreadCountFrame",
+        "The unread count (stream)",
+        f"`event: {UNREAD_COUNT_EVENT}`, no `id:`: sent once the replay is done and after "
+        "every change of the count (new notifications, read marks from any device).",
+        "UnreadCount",
+    )
+    frames["ResetFrame"] = _frame(
+        "ResetFrame",
+        "Too much missed to replay (stream)",
+        f"`event: {RESET_EVENT}`, `id:` the newest notification id: sent instead of the "
+        "replay when a reconnect missed more than the replay limit. Reload the inbox over "
+        "REST; the stream continues live from that id.",
+        "StreamReset",
+    )
+    return frames
+
+
 def _messages() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     samples = examples()
-    for topic in TOPICS:
-        title, description = _MESSAGE_TEXT[topic.message]
-        messages[topic.message] = {
-            "name": topic.message,
-            "title": title,
-            "summary": title,
-            "description": description,
+    for name, message in MESSAGES.items():
+        messages[name] = {
+            "name": name,
+            "title": message.title,
+            "summary": message.title,
+            "description": message.description,
             "contentType": CONTENT_TYPE,
             "headers": _kafka_headers(),
-            "payload": {"$ref": REF.format(model=f"{topic.message}Event")},
-            "bindings": {"kafka": {"key": topic.key, "bindingVersion": KAFKA_BINDING}},
+            "payload": {"$ref": REF.format(model=f"{name}Event")},
+            "bindings": {"kafka": {"key": _key_of(name), "bindingVersion": KAFKA_BINDING}},
             "examples": [
                 {
-                    "name": f"{topic.message[0].lower()}{topic.message[1:]}",
+                    "name": _lower_first(name),
                     "headers": {"content-type": CONTENT_TYPE},
-                    "payload": samples[topic.message],
+                    "payload": samples[name],
                 }
             ],
         }
@@ -293,15 +546,26 @@ def _messages() -> dict[str, Any]:
         "headers": _dead_letter_headers(),
         "payload": {"description": "The original record's value, byte for byte."},
     }
-    messages["VoucherAllocatedFrame"] = {
-        "name": "VoucherAllocatedFrame",
-        "title": "A voucher event on the stream",
-        "summary": "One SSE frame: `id:` the notification id, `event:` the CloudEvents "
-        "type, `data:` the event as JSON, `retry:` the reconnect delay in ms.",
-        "contentType": "application/json",
-        "payload": {"$ref": REF.format(model="VoucherAllocatedEvent")},
+    messages["SummaryEmailDeadLetter"] = {
+        "name": "SummaryEmailDeadLetter",
+        "title": "A manager's summary email that was not sent",
+        "summary": "The completion record, with the reason and the manager it was for.",
+        "description": "Written by the mailer when a summary email failed for good or its "
+        "outcome is unknown (the connection was lost while the message was being sent); "
+        "such an email is never sent again by itself, so a manager never gets it twice. "
+        "Replaying the record to the original topic tries emails that certainly failed "
+        "again; the other managers' emails are unaffected.",
+        "headers": _dead_letter_headers(
+            **{MAILER_MANAGER_HEADER: "The employee id of the manager the email was for."}
+        ),
+        "payload": {"description": "The completion record's value, byte for byte."},
     }
-    return messages
+    return messages | _frames()
+
+
+def _key_of(message: str) -> dict[str, Any]:
+    (topic,) = [t for t in TOPICS if message in t.messages]
+    return topic.key
 
 
 def _kafka_channels() -> dict[str, Any]:
@@ -314,7 +578,7 @@ def _kafka_channels() -> dict[str, Any]:
             f"(HERALD_TOPICS_{topic.address.split('.', 1)[1].replace('.', '_').upper()}"
             "_PARTITIONS). Record key described on the message.",
             "servers": [{"$ref": "#/servers/kafka"}],
-            "messages": {topic.message: {"$ref": f"#/components/messages/{topic.message}"}},
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in topic.messages},
             "bindings": {
                 "kafka": {
                     "topic": topic.address,
@@ -329,7 +593,7 @@ def _kafka_channels() -> dict[str, Any]:
             "title": dead_letter,
             "description": f"Records of {topic.address} that could not be processed.",
             "servers": [{"$ref": "#/servers/kafka"}],
-            "messages": {"DeadLetter": {"$ref": "#/components/messages/DeadLetter"}},
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in topic.dead_letters},
             "bindings": {
                 "kafka": {
                     "topic": dead_letter,
@@ -341,111 +605,217 @@ def _kafka_channels() -> dict[str, Any]:
     return channels
 
 
+def _stream_frames() -> tuple[str, ...]:
+    return (
+        *(f"{m}Frame" for m in (*_INBOX_FRAMES, *_WATCHER_FRAMES)),
+        "UnreadCountFrame",
+        "ResetFrame",
+    )
+
+
 def _stream_channel() -> dict[str, Any]:
     return {
         "address": "/v1/stream",
         "title": "An employee's notification stream (Server-Sent Events)",
         "description": (
-            "`GET /v1/stream` answers `text/event-stream`. Each event is a frame with `id:` "
+            "`GET /v1/stream` answers `text/event-stream`. The caller is authenticated by a "
+            "Bearer token, the session cookie (`POST /v1/session`) or a single-use ticket "
+            "(`POST /v1/stream-tickets`), and always receives their own channel; "
+            "`channels` adds `private-department-<name>` (its manager, hr-admin) and "
+            "`private-allocation-<id>` (hr-admin). Each notification is a frame with `id:` "
             "(the notification id), `event:` (the CloudEvents type), `data:` (the event as "
             "JSON) and `retry:`. A comment (`: connected`) opens the stream and `: ping` "
             "comments keep it alive every 15 s. On reconnect the browser sends "
             "`Last-Event-ID` and the stream first replays everything after that id from the "
-            "inbox, so nothing is missed and nothing repeats. When a server shuts down, every "
-            "stream ends with `: server shutting down; reconnect` and a `retry:`; clients "
-            "reconnect to another replica. A reader too slow to keep up is cut off and "
-            "catches up by the same replay."
+            "inbox, so nothing is missed and nothing repeats; past the replay limit it sends "
+            "`reset` instead. Frames without `id:` (unread counts, an allocation's progress) "
+            "are live only. When a server shuts down, every stream ends with "
+            "`: server shutting down; reconnect` and a `retry:`; clients reconnect to "
+            "another replica. A reader too slow to keep up is cut off and catches up by the "
+            "same replay."
         ),
         "servers": [{"$ref": "#/servers/notifier"}],
-        "messages": {
-            "VoucherAllocatedFrame": {"$ref": "#/components/messages/VoucherAllocatedFrame"}
-        },
+        "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in _stream_frames()},
     }
 
 
 def _operation(
-    action: str, channel: str, message: str, summary: str, **bindings: Any
+    action: str, channel: str, messages: tuple[str, ...], summary: str, **bindings: Any
 ) -> dict[str, Any]:
     operation: dict[str, Any] = {
         "action": action,
         "channel": {"$ref": f"#/channels/{channel}"},
         "summary": summary,
-        "messages": [{"$ref": f"#/channels/{channel}/messages/{message}"}],
+        "messages": [{"$ref": f"#/channels/{channel}/messages/{m}"} for m in messages],
     }
     if bindings:
         operation["bindings"] = bindings
     return operation
 
 
+def _group(name: str, setting: str) -> dict[str, Any]:
+    return {
+        "groupId": {"type": "string", "const": name, "description": setting},
+        "bindingVersion": KAFKA_BINDING,
+    }
+
+
+def _stream_query() -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": {
+            "channels": {
+                "type": "string",
+                "description": "More channels to read, comma-separated (or repeated): "
+                "`private-department-<name>`, `private-allocation-<id>`; at most 20.",
+            },
+            "ticket": {
+                "type": "string",
+                "maxLength": 128,
+                "description": "A single-use ticket from `POST /v1/stream-tickets`, where "
+                "the client cannot send an Authorization header or the session cookie.",
+            },
+            "channel_auth": {
+                "type": "string",
+                "maxLength": 4000,
+                "description": "Pusher-style `key:signature` per requested channel, "
+                "comma-separated, signed over the ticket (`POST /v1/channel-auth`).",
+            },
+            "last_event_id": {
+                "type": "string",
+                "pattern": "^[0-9]{1,19}$",
+                "description": "Replay after this id, where the client cannot send the "
+                "Last-Event-ID header.",
+            },
+        },
+    }
+
+
 def _operations() -> dict[str, Any]:
-    group = {"type": "string", "const": "herald-inserter", "description": "HERALD_INSERTER_APP_ID"}
+    inserter = _group(INSERTER_GROUP, "HERALD_INSERTER_APP_ID")
+    mailer = _group(MAILER_GROUP, "HERALD_MAILER_APP_ID")
     return {
         "sendAllocationRequest": _operation(
             "send",
             "allocationRequested",
-            "AllocationRequested",
+            ("AllocationRequested",),
             "The allocation API (and any external producer) requests an allocation.",
         ),
         "receiveAllocationRequest": _operation(
             "receive",
             "allocationRequested",
-            "AllocationRequested",
+            ("AllocationRequested",),
             "The inserter writes the vouchers and the inbox, then publishes the events.",
-            kafka={"groupId": group, "bindingVersion": KAFKA_BINDING},
+            kafka=inserter,
         ),
         "sendVoucherAllocated": _operation(
-            "send", "voucherAllocated", "VoucherAllocated", "The inserter, one per employee."
+            "send", "voucherAllocated", ("VoucherAllocated",), "The inserter, one per employee."
         ),
         "receiveVoucherAllocated": _operation(
             "receive",
             "voucherAllocated",
-            "VoucherAllocated",
+            ("VoucherAllocated",),
             "Every notifier replica reads every partition (read_committed, no consumer "
             "group) and hands each event to the employee's open streams.",
+        ),
+        "sendAllocationProgress": _operation(
+            "send",
+            "allocationCompleted",
+            ("AllocationProgress",),
+            "The inserter, after each phase of an allocation.",
         ),
         "sendAllocationCompleted": _operation(
             "send",
             "allocationCompleted",
-            "AllocationCompleted",
+            ("AllocationCompleted",),
             "The inserter, once per allocation.",
+        ),
+        "receiveAllocationProgress": _operation(
+            "receive",
+            "allocationCompleted",
+            ("AllocationProgress", "AllocationCompleted"),
+            "Every notifier replica reads every partition (no consumer group) and forwards "
+            "progress and completions to the allocation's watchers.",
+        ),
+        "receiveAllocationCompleted": _operation(
+            "receive",
+            "allocationCompleted",
+            ("AllocationCompleted",),
+            "The mailer, in its consumer group, writes each manager's summary (in-app and "
+            "by email) once an allocation completed; it passes over progress events.",
+            kafka=mailer,
+        ),
+        "sendNotificationRequest": _operation(
+            "send",
+            "notificationRequested",
+            ("NotificationRequested",),
+            "The allocation API (`POST /v1/notifications`) and any external producer ask "
+            "to notify employees.",
+        ),
+        "receiveNotificationRequest": _operation(
+            "receive",
+            "notificationRequested",
+            ("NotificationRequested",),
+            "The inserter resolves the target, writes the inbox, then publishes the events.",
+            kafka=inserter,
+        ),
+        "sendNotificationPushed": _operation(
+            "send",
+            "notificationPushed",
+            ("NotificationPushed",),
+            "The inserter, one per recipient of a push.",
+        ),
+        "sendAllocationSummary": _operation(
+            "send",
+            "notificationPushed",
+            ("AllocationSummary",),
+            "The mailer, one per manager of an allocation's recipients.",
+        ),
+        "receiveNotificationPushed": _operation(
+            "receive",
+            "notificationPushed",
+            ("NotificationPushed", "AllocationSummary"),
+            "Every notifier replica reads every partition (no consumer group) and hands "
+            "each event to the employee's open streams, whatever its type.",
         ),
         "sendAllocationRequestDeadLetter": _operation(
             "send",
             "allocationRequestedDeadLetters",
-            "DeadLetter",
+            ("DeadLetter",),
             "The inserter, for a request it cannot process.",
+        ),
+        "sendNotificationRequestDeadLetter": _operation(
+            "send",
+            "notificationRequestedDeadLetters",
+            ("DeadLetter",),
+            "The inserter, for a push request it cannot process.",
         ),
         "sendVoucherAllocatedDeadLetter": _operation(
             "send",
             "voucherAllocatedDeadLetters",
-            "DeadLetter",
+            ("DeadLetter",),
             "The notifier, for an event it cannot read.",
+        ),
+        "sendNotificationPushedDeadLetter": _operation(
+            "send",
+            "notificationPushedDeadLetters",
+            ("DeadLetter",),
+            "The notifier, for an event it cannot read.",
+        ),
+        "sendAllocationCompletedDeadLetter": _operation(
+            "send",
+            "allocationCompletedDeadLetters",
+            ("DeadLetter", "SummaryEmailDeadLetter"),
+            "The notifier and the mailer, for a record they cannot read; the mailer also "
+            "for each summary email it gave up on.",
         ),
         "sendStream": _operation(
             "send",
             "stream",
-            "VoucherAllocatedFrame",
-            "The notifier streams an employee's events, live and replayed.",
-            http={
-                "method": "GET",
-                "query": {
-                    "type": "object",
-                    "properties": {
-                        "last_event_id": {
-                            "type": "string",
-                            "pattern": "^[0-9]{1,19}$",
-                            "description": "Replay after this id, where the client cannot "
-                            "send the Last-Event-ID header.",
-                        },
-                        "employee_id": {
-                            "type": "string",
-                            "maxLength": 64,
-                            "description": "Dev mode only: the employee to stream.",
-                        },
-                    },
-                },
-                "bindingVersion": HTTP_BINDING,
-            },
+            _stream_frames(),
+            "The notifier streams an employee's events, live and replayed, with unread "
+            "counts, and the progress of the allocations an hr-admin watches.",
+            http={"method": "GET", "query": _stream_query(), "bindingVersion": HTTP_BINDING},
         ),
     }
 
@@ -458,16 +828,23 @@ def document() -> dict[str, Any]:
             "version": VERSION,
             "description": (
                 "Herald's public event contract: the Kafka topics (which other systems may "
-                "read and, for `herald.allocation.requested`, write) and the notification "
-                "stream.\n\n"
+                "read and, for `herald.allocation.requested` and "
+                "`herald.notification.requested`, write) and the notification stream.\n\n"
                 "Every Kafka record is a CloudEvents 1.0 event in structured mode: the value "
                 "is the whole event as JSON and the header `content-type` is "
-                f"`{CONTENT_TYPE}`. The CloudEvents `type` equals the topic's name. Topic "
-                "names may carry a deployment prefix (`HERALD_TOPICS_PREFIX`). Delivery is "
-                "at least once: consumers drop duplicates by event id. Each consumed topic "
-                "has a `.dlq` topic for records that could not be processed.\n\n"
+                f"`{CONTENT_TYPE}`. The CloudEvents `type` names the event; it is the "
+                "topic's name except on topics that carry more than one kind "
+                f"(`{ALLOCATION_PROGRESS}` on `{ALLOCATION_COMPLETED}`, "
+                f"`{ALLOCATION_SUMMARY}` on `{NOTIFICATION_PUSHED}`), so consumers read the "
+                "`type` before the data. Topic names may carry a deployment prefix "
+                "(`HERALD_TOPICS_PREFIX`). Delivery is at least once: consumers drop "
+                "duplicates by event id. Each topic has a `.dlq` topic for records that "
+                "could not be processed.\n\n"
                 "The schemas are generated from the event models in "
-                "`libs/common/herald_common/events.py` by `python -m herald_common.asyncapi`."
+                "`libs/common/herald_common/events.py` (and, for the mailer's summary and "
+                "the stream's control frames, from models in "
+                "`libs/common/herald_common/asyncapi.py`) by "
+                "`python -m herald_common.asyncapi`."
             ),
         },
         "defaultContentType": CONTENT_TYPE,
@@ -486,7 +863,8 @@ def document() -> dict[str, Any]:
             "notifier": {
                 "host": "herald.example.com",
                 "protocol": "https",
-                "description": "The notifier, behind the deployment's ingress.",
+                "description": "The notifier, behind the deployment's ingress or gateway "
+                "(one origin for the web console and every API).",
             },
         },
         "channels": {**_kafka_channels(), "stream": _stream_channel()},

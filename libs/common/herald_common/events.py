@@ -252,10 +252,16 @@ _LINE_BREAKERS = {c: f"\\u{ord(c):04x}" for c in "\x0b\x0c\x1c\x1d\x1e\x85\u2028
 _ESCAPE_LINE_BREAKERS = str.maketrans(_LINE_BREAKERS)
 
 
+def json_text(value: Any) -> str:
+    """Compact one-line JSON text, exactly as `encode` writes it inside an event."""
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).translate(
+        _ESCAPE_LINE_BREAKERS
+    )
+
+
 def encode(event: dict[str, Any]) -> bytes:
     """Compact JSON on one line: the bytes that go on the wire and into SSE `data:` lines."""
-    text = json.dumps(event, separators=(",", ":"), ensure_ascii=False)
-    return text.translate(_ESCAPE_LINE_BREAKERS).encode()
+    return json_text(event).encode()
 
 
 def request_fingerprint(voucher: VoucherSpec, criteria: Criteria) -> str:

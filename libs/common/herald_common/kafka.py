@@ -56,6 +56,7 @@ def create_producer(
         transactional_id=transactional_id,
         linger_ms=settings.linger_ms,
         max_batch_size=settings.max_batch_bytes,
+        compression_type=None if settings.compression_type == "none" else settings.compression_type,
     )
 
 

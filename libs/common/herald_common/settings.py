@@ -7,6 +7,8 @@ Nothing here is read at import: callers build settings in a factory.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +26,9 @@ class KafkaSettings(BaseSettings):
     # Kafka 4 defaults linger.ms to 5; aiokafka still defaults to 0, which makes tiny batches.
     linger_ms: int = Field(default=5, ge=0)
     max_batch_bytes: int = Field(default=512 * 1024, gt=0)
+    # Per-employee events repeat most of their bytes; lz4 shrinks them several times over
+    # for little CPU, which is what the broker's disk and the network see.
+    compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "lz4"
     request_timeout_ms: int = Field(default=30_000, gt=0)
 
 

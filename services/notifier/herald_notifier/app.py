@@ -18,6 +18,7 @@ from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.logs import configure_logging
 from herald_notifier.api import channel_auth, health, session, stream
+from herald_notifier.api.fast_path import StreamFastPath
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
@@ -130,13 +131,13 @@ def main() -> None:
     configure_logging(settings.log_level)
     app = create_app(settings)
     config = uvicorn.Config(
-        app,
+        StreamFastPath(app, cors=bool(settings.cors_origins)),
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
         # Our JSON logging, not uvicorn's own handlers and formats.
         log_config=None,
-        # Longer than the streams' grace, so sse-starlette ends them before uvicorn has to.
+        # Longer than the streams' grace, so drained streams end before uvicorn cuts them.
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds) + 2,
     )
     DrainingServer(config, app.state.drain).run()

@@ -57,8 +57,8 @@ class Drain:
 
 
 async def with_farewell(
-    events: AsyncIterator[ServerSentEvent], drain: Drain
-) -> AsyncIterator[ServerSentEvent]:
+    events: AsyncIterator[bytes] | AsyncIterator[ServerSentEvent], drain: Drain
+) -> AsyncIterator[bytes | ServerSentEvent]:
     """The stream's frames, then a reconnect hint if it ended because of a drain."""
     try:
         # A stream that connects once the drain has begun is sent straight on.

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -21,8 +20,10 @@ from herald_common.events import (
     SOURCE_INSERTER,
     VOUCHER_ALLOCATED,
     AllocationRequested,
+    json_text,
     request_fingerprint,
 )
+from herald_common.notifications import quoted
 from herald_inserter.domain.codes import generate_codes
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
@@ -43,25 +44,38 @@ class WriteOutcome:
     inserted_now: bool
 
 
-def voucher_payload(
-    request: AllocationRequested, employee_id: str, department: str, code: str
-) -> dict[str, Any]:
-    voucher = request.voucher
-    amount = f"{voucher.amount:.2f}"
-    return {
-        "allocation_id": str(request.allocation_id),
-        "employee_id": employee_id,
-        "department": department,
-        "title": f"New voucher: {voucher.name}",
-        "body": f"You received {amount} {voucher.currency}, valid until {voucher.expires_on}.",
-        "voucher": {
-            "name": voucher.name,
-            "code": code,
-            "amount": amount,
-            "currency": voucher.currency,
-            "expires_on": voucher.expires_on.isoformat(),
-        },
-    }
+class VoucherPayloads:
+    """Each employee's event data as JSON text, from the parts every voucher shares.
+
+    The text equals `payload_text` of the dict {allocation_id, employee_id, department,
+    title, body, voucher{name, code, amount, currency, expires_on}}, built without
+    encoding the shared parts 100,000 times.
+    """
+
+    def __init__(self, request: AllocationRequested) -> None:
+        voucher = request.voucher
+        amount = f"{voucher.amount:.2f}"
+        self.title = f"New voucher: {voucher.name}"
+        self.body = f"You received {amount} {voucher.currency}, valid until {voucher.expires_on}."
+        self._head = f'{{"allocation_id":"{request.allocation_id}","employee_id":'
+        self._middle = (
+            f',"title":{json_text(self.title)},"body":{json_text(self.body)},'
+            f'"voucher":{{"name":{json_text(voucher.name)},"code":'
+        )
+        self._tail = (
+            f',"amount":"{amount}","currency":{json_text(voucher.currency)},'
+            f'"expires_on":"{voucher.expires_on.isoformat()}"}}}}'
+        )
+        self._departments: dict[str, str] = {}
+
+    def text(self, employee_id: str, department: str, code: str) -> str:
+        dept = self._departments.get(department)
+        if dept is None:
+            dept = self._departments[department] = json_text(department)
+        return (
+            f'{self._head}{quoted(employee_id)},"department":{dept}'
+            f"{self._middle}{quoted(code)}{self._tail}"
+        )
 
 
 class AllocationStore:
@@ -112,8 +126,9 @@ class AllocationStore:
         count = len(employees)
         ids = await draw_ids(conn, count)
         codes = generate_codes(request.voucher.code_prefix, count)
+        payloads = VoucherPayloads(request)
         notifications = [
-            IssuedNotification(nid, emp, dept, voucher_payload(request, emp, dept, code))
+            IssuedNotification(nid, emp, dept, payloads.text(emp, dept, code))
             for nid, (emp, dept), code in zip(ids, employees, codes, strict=True)
         ]
         allocation_id = request.allocation_id
@@ -124,15 +139,21 @@ class AllocationStore:
             kind=VOUCHER_ALLOCATED,
             source=SOURCE_INSERTER,
             created_at=created_at,
+            title=payloads.title,
+            body=payloads.body,
             allocation_id=allocation_id,
         )
         async with (
             conn.cursor() as cur,
             cur.copy(
                 "COPY employee_vouchers (allocation_id, employee_id, code, amount, currency,"
-                " expires_on, notification_id, created_at) FROM STDIN"
+                " expires_on, notification_id, created_at) FROM STDIN (FORMAT BINARY)"
             ) as copy,
         ):
+            # char(3) takes text's binary form.
+            copy.set_types(
+                ["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"]
+            )
             for n, code in zip(notifications, codes, strict=True):
                 await copy.write_row(
                     (

@@ -6,15 +6,13 @@ transaction: ids are drawn here, in order, and become visible in that order at c
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK, payload_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,7 +22,8 @@ class IssuedNotification:
     notification_id: int
     employee_id: str
     department: str
-    payload: dict[str, Any]
+    # The event data as JSON text: stored as is, and spliced into the published event.
+    payload_json: str
 
 
 async def take_writer_lock(conn: AsyncConnection) -> None:
@@ -36,6 +35,21 @@ async def draw_ids(conn: AsyncConnection, count: int) -> list[int]:
         "SELECT nextval('notifications_id_seq') FROM generate_series(1, %s)", (count,)
     )
     return [row[0] for row in await cursor.fetchall()]
+
+
+NOTIFICATION_COLUMN_TYPES = [
+    "int8",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "text",
+    "uuid",
+    "uuid",
+    "timestamptz",
+]
 
 
 def _column_text(value: str) -> str:
@@ -50,16 +64,23 @@ async def copy_notifications(
     kind: str,
     source: str,
     created_at: datetime,
+    title: str,
+    body: str,
     allocation_id: UUID | None = None,
     push_id: UUID | None = None,
 ) -> None:
+    """COPY the rows; `title` and `body` are the same for every row of one request."""
+    title, body = _column_text(title), _column_text(body)
     async with (
         conn.cursor() as cur,
         cur.copy(
             "COPY notifications (id, employee_id, department, kind, source, title, body,"
-            " payload, allocation_id, push_id, created_at) FROM STDIN"
+            " payload, allocation_id, push_id, created_at) FROM STDIN (FORMAT BINARY)"
         ) as copy,
     ):
+        # Binary rows skip the server's text parsing; the payload goes as text, which is
+        # also json's binary form, so the JSON is stored exactly as built.
+        copy.set_types(NOTIFICATION_COLUMN_TYPES)
         for n in notifications:
             await copy.write_row(
                 (
@@ -68,9 +89,9 @@ async def copy_notifications(
                     n.department,
                     kind,
                     source,
-                    _column_text(n.payload["title"]),
-                    _column_text(n.payload["body"]),
-                    json.dumps(n.payload, separators=(",", ":"), ensure_ascii=False),
+                    title,
+                    body,
+                    n.payload_json,
                     allocation_id,
                     push_id,
                     created_at,
@@ -99,4 +120,4 @@ async def load_notifications(
     )
     rows = await cursor.fetchall()
     created_at = rows[0][4] if rows else None
-    return created_at, [IssuedNotification(r[0], r[1], r[2], r[3]) for r in rows]
+    return created_at, [IssuedNotification(r[0], r[1], r[2], payload_text(r[3])) for r in rows]

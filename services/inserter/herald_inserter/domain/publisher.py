@@ -25,7 +25,7 @@ from herald_common.events import (
     encode,
     envelope,
 )
-from herald_common.notifications import notification_event
+from herald_common.notifications import EventTemplate
 from herald_inserter.domain.inbox_writer import IssuedNotification
 
 logger = logging.getLogger(__name__)
@@ -50,22 +50,21 @@ class EventPublisher:
     ) -> int:
         """Publish and wait until Kafka acknowledged every record; returns how many."""
         partitions = sorted(await self._producer.partitions_for(topic))
-        partition_of: dict[str, int] = {}
+        template = EventTemplate(kind=kind, source=source, created_at=created_at)
+        route: dict[str, tuple[int, bytes]] = {}  # department -> (partition, key)
         by_partition: dict[int, list[tuple[bytes, bytes]]] = defaultdict(list)
         for n in notifications:
-            partition = partition_of.get(n.department)
-            if partition is None:
-                partition = self._partitioner(n.department.encode(), partitions, partitions)
-                partition_of[n.department] = partition
-            value = notification_event(
-                notification_id=n.notification_id,
-                kind=kind,
-                source=source,
-                employee_id=n.employee_id,
-                created_at=created_at,
-                payload=n.payload,
+            found = route.get(n.department)
+            if found is None:
+                key = n.department.encode()
+                found = route[n.department] = (
+                    self._partitioner(key, partitions, partitions),
+                    key,
+                )
+            partition, key = found
+            by_partition[partition].append(
+                (key, template.render(n.notification_id, n.employee_id, n.payload_json))
             )
-            by_partition[partition].append((n.department.encode(), value))
 
         deliveries: list[asyncio.Future[object]] = []
         total = 0

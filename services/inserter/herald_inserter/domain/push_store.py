@@ -17,8 +17,10 @@ from herald_common.events import (
     SOURCE_PUSH,
     Criteria,
     NotificationRequested,
+    json_text,
     push_fingerprint,
 )
+from herald_common.notifications import quoted
 from herald_inserter.domain.allocation_store import WriteOutcome
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
@@ -31,17 +33,23 @@ from herald_inserter.domain.inbox_writer import (
 logger = logging.getLogger(__name__)
 
 
-def push_payload(
-    request: NotificationRequested, employee_id: str, department: str
-) -> dict[str, Any]:
-    return {
-        "push_id": str(request.push_id),
-        "employee_id": employee_id,
-        "department": department,
-        "title": request.title,
-        "body": request.body,
-        "data": request.data,
-    }
+class PushPayloads:
+    """Each employee's event data as JSON text: `payload_text` of {push_id, employee_id,
+    department, title, body, data}, with the shared parts encoded once."""
+
+    def __init__(self, request: NotificationRequested) -> None:
+        self._head = f'{{"push_id":"{request.push_id}","employee_id":'
+        self._tail = (
+            f',"title":{json_text(request.title)},"body":{json_text(request.body)},'
+            f'"data":{json_text(request.data)}}}'
+        )
+        self._departments: dict[str, str] = {}
+
+    def text(self, employee_id: str, department: str) -> str:
+        dept = self._departments.get(department)
+        if dept is None:
+            dept = self._departments[department] = json_text(department)
+        return f'{self._head}{quoted(employee_id)},"department":{dept}{self._tail}'
 
 
 class PushStore:
@@ -97,8 +105,9 @@ class PushStore:
         employees = await self._targets(conn, request)
         created_at = datetime.now(UTC)
         ids = await draw_ids(conn, len(employees))
+        payloads = PushPayloads(request)
         notifications = [
-            IssuedNotification(nid, emp, dept, push_payload(request, emp, dept))
+            IssuedNotification(nid, emp, dept, payloads.text(emp, dept))
             for nid, (emp, dept) in zip(ids, employees, strict=True)
         ]
         await copy_notifications(
@@ -107,6 +116,8 @@ class PushStore:
             kind=NOTIFICATION_PUSHED,
             source=SOURCE_PUSH,
             created_at=created_at,
+            title=request.title,
+            body=request.body,
             push_id=request.push_id,
         )
         await conn.execute(

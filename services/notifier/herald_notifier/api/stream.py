@@ -11,7 +11,6 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from sse_starlette import EventSourceResponse, ServerSentEvent
 
 from herald_common.auth import channel_auth
 from herald_common.auth.channels import (
@@ -22,6 +21,7 @@ from herald_common.auth.channels import (
     parse_channel,
 )
 from herald_common.auth.principal import Principal
+from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.api.identity import authenticate_stream
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Scope
@@ -84,25 +84,17 @@ def check_signatures(
             raise HTTPException(403, f"channel authorization for {channel.name} is invalid")
 
 
-def _frame(delivery: Delivery, retry_ms: int) -> ServerSentEvent:
-    return ServerSentEvent(
-        data=delivery.data,
-        event=delivery.event_type,
-        id=None if delivery.event_id is None else str(delivery.event_id),
-        retry=retry_ms,
-    )
-
-
 async def _events(
     runtime: NotifierRuntime, subscriber: Subscriber, last_event_id: int | None
-) -> AsyncIterator[ServerSentEvent]:
+) -> AsyncIterator[bytes]:
     registry, metrics, inbox = runtime.registry, runtime.metrics, runtime.inbox
-    retry_ms, replay_limit = runtime.settings.retry_ms, runtime.settings.replay_limit
+    settings = runtime.settings
+    retry_ms, replay_limit = settings.retry_ms, settings.replay_limit
     registry.add(subscriber)
     metrics.connections.inc()
     try:
         # Sent at once, so proxies and clients see the stream is open even when quiet.
-        yield ServerSentEvent(comment="connected", retry=retry_ms)
+        yield f": connected\nretry: {retry_ms}\n\n".encode()
         last_sent = 0
         if last_event_id is not None:
             scope = Scope(subscriber.employee_id, subscriber.departments)
@@ -110,51 +102,107 @@ async def _events(
             if await inbox.missed_more_than(scope, last_event_id, replay_limit):
                 # Too much to stream: the client reloads its inbox over REST instead.
                 last_sent = await inbox.latest_id(scope)
-                yield ServerSentEvent(
-                    event=RESET,
-                    id=str(last_sent),
-                    data=json.dumps(
-                        {
-                            "reason": "too many missed events",
-                            "limit": replay_limit,
-                            "inbox": "/v1/notifications",
-                        }
-                    ),
-                    retry=retry_ms,
-                )
+                reset = {
+                    "reason": "too many missed events",
+                    "limit": replay_limit,
+                    "inbox": "/v1/notifications",
+                }
+                yield Delivery(last_sent, RESET, "", "", json.dumps(reset)).frame(retry_ms)
                 metrics.resets.inc()
             else:
                 replayed = 0
                 async for delivery in inbox.after(scope, last_event_id):
-                    yield _frame(delivery, retry_ms)
+                    yield delivery.frame(retry_ms)
                     last_sent = delivery.event_id or last_sent
                     replayed += 1
                 metrics.replay_events.observe(replayed)
                 metrics.deliveries.labels("replay").inc(replayed)
         counts = await inbox.unread_counts([subscriber.employee_id])
-        yield _frame(unread_frame(subscriber.employee_id, counts[subscriber.employee_id]), retry_ms)
+        yield unread_frame(subscriber.employee_id, counts[subscriber.employee_id]).frame(retry_ms)
         for allocation_id in subscriber.allocations:
             # Progress frames carry no id and are not replayed; the count so far is.
             delivered = runtime.tally.frame_for(allocation_id)
             if delivered is not None:
-                yield _frame(delivered, retry_ms)
+                yield delivered.frame(retry_ms)
         while True:
-            live = await subscriber.next()
-            if live is None:
+            batch = await subscriber.take(settings.ping_seconds)
+            if batch is None:
                 return  # cut off: the client reconnects and replays
-            if live.event_id is not None:
-                if live.event_id <= last_sent:
-                    continue  # already replayed
-                last_sent = live.event_id
-            yield _frame(live, retry_ms)
+            if not batch:
+                yield b": ping\n\n"
+                continue
+            frames = []
+            for live in batch:
+                if live.event_id is not None:
+                    if live.event_id <= last_sent:
+                        continue  # already replayed
+                    last_sent = live.event_id
+                frames.append(live.frame(retry_ms))
+            if frames:
+                # Everything that arrived since the last write leaves in one write.
+                yield b"".join(frames)
     finally:
         registry.remove(subscriber)
         metrics.connections.dec()
 
 
+_MAX_QUERY = {"ticket": 128, "channel_auth": 4000, "last_event_id": 32}
+
+
+def _query(request: Request, name: str) -> str | None:
+    value = request.query_params.get(name)
+    if value is not None and len(value) > _MAX_QUERY[name]:
+        raise HTTPException(400, f"{name} is longer than {_MAX_QUERY[name]} characters")
+    return value
+
+
+async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStreamResponse:
+    """Authorise the caller and their channels, then start their stream.
+
+    Reads its parameters from the request itself, so the FastAPI route and the lean
+    fast path (see `fast_path`) share every check.
+    """
+    ticket = _query(request, "ticket")
+    principal = await authenticate_stream(request, runtime, ticket)
+    employee_id = principal.employee_id
+    if employee_id is None:
+        raise HTTPException(403, "only employees have streams")
+    extra = requested_channels(request.query_params.getlist("channels"))
+    authorize(principal, extra)
+    signatures = _query(request, "channel_auth")
+    if signatures is not None:
+        check_signatures(runtime, ticket, extra, signatures)
+    resume_from = parse_last_event_id(
+        request.headers.get("last-event-id"), _query(request, "last_event_id")
+    )
+    settings = runtime.settings
+    if runtime.registry.streams_of(employee_id) >= settings.max_streams_per_employee:
+        raise HTTPException(
+            429, "too many open streams for this employee", headers={"Retry-After": "5"}
+        )
+    department = await runtime.inbox.department_of(employee_id)
+    if department is None:
+        raise HTTPException(404, "the caller is not in the employee directory")
+    assert can_read(principal, employee_channel(employee_id))
+    subscriber = Subscriber(
+        employee_id,
+        department,
+        settings.subscriber_queue_size,
+        departments=frozenset(c.key for c in extra if c.kind == "department"),
+        allocations=frozenset(c.key for c in extra if c.kind == "allocation"),
+        private=True,
+    )
+    return EventStreamResponse(
+        with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
+        on_disconnect=subscriber.close,
+        send_timeout=settings.send_timeout_seconds,
+        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
+    )
+
+
 @router.get(
     "/v1/stream",
-    response_class=EventSourceResponse,
+    response_model=None,
     responses={
         200: {
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
@@ -172,40 +220,10 @@ async def stream(
         str | None, Query(alias="channel_auth", max_length=4000)
     ] = None,
     last_event_id: Annotated[str | None, Query(max_length=32)] = None,
-) -> EventSourceResponse:
-    """Authenticate with a single-use `ticket`, the session cookie, or a Bearer header."""
-    principal = await authenticate_stream(request, runtime, ticket)
-    employee_id = principal.employee_id
-    if employee_id is None:
-        raise HTTPException(403, "only employees have streams")
-    extra = requested_channels(channels)
-    authorize(principal, extra)
-    if channel_auth_signatures is not None:
-        check_signatures(runtime, ticket, extra, channel_auth_signatures)
-    resume_from = parse_last_event_id(request.headers.get("last-event-id"), last_event_id)
-    settings = runtime.settings
-    if runtime.registry.streams_of(employee_id) >= settings.max_streams_per_employee:
-        raise HTTPException(
-            429, "too many open streams for this employee", headers={"Retry-After": "5"}
-        )
-    department = await runtime.inbox.department_of(employee_id)
-    if department is None:
-        raise HTTPException(404, "the caller is not in the employee directory")
-    own = employee_channel(employee_id)
-    subscriber = Subscriber(
-        employee_id,
-        department,
-        settings.subscriber_queue_size,
-        departments=frozenset(c.key for c in extra if c.kind == "department"),
-        allocations=frozenset(c.key for c in extra if c.kind == "allocation"),
-        private=True,
-    )
-    assert can_read(principal, own)
-    return EventSourceResponse(
-        with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
-        ping=settings.ping_seconds,
-        send_timeout=settings.send_timeout_seconds,
-        headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
-        # Lets a drained stream send its farewell before sse-starlette cancels it.
-        shutdown_grace_period=settings.shutdown_grace_seconds,
-    )
+) -> EventStreamResponse:
+    """Authenticate with a single-use `ticket`, the session cookie, or a Bearer header.
+
+    `channels` adds channels the caller may read; `last_event_id` (or the Last-Event-ID
+    header) replays what was missed. (Usually served by the fast path; same checks.)
+    """
+    return await open_stream(request, runtime)

@@ -1,0 +1,47 @@
+"""`GET /v1/stream` outside the middleware stack, to keep each idle stream small.
+
+Every open stream keeps its whole call stack alive for hours: through FastAPI's and
+Starlette's middleware that is a dozen coroutine frames per connection, most of the memory
+an idle stream costs. Streams are GETs without a body and need none of that middleware,
+except CORS: a cross-origin request (with an Origin header, where CORS is configured)
+takes the full stack instead. Both paths run `open_stream`, so every check is the same.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, HTTPException
+from fastapi.responses import JSONResponse
+from starlette.requests import Request
+from starlette.types import Receive, Scope, Send
+
+from herald_notifier.api.stream import open_stream
+from herald_notifier.runtime import NotifierRuntime
+
+STREAM_PATH = "/v1/stream"
+
+
+class StreamFastPath:
+    def __init__(self, app: FastAPI, *, cors: bool) -> None:
+        self.app = app
+        self._cors = cors
+
+    def _takes(self, scope: Scope) -> bool:
+        if scope["type"] != "http" or scope["path"] != STREAM_PATH or scope["method"] != "GET":
+            return False
+        return not (self._cors and any(name == b"origin" for name, _ in scope["headers"]))
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if not self._takes(scope):
+            await self.app(scope, receive, send)
+            return
+        scope["app"] = self.app  # what request.app means to the shared helpers
+        request = Request(scope, receive)
+        runtime: NotifierRuntime = self.app.state.runtime
+        try:
+            response = await open_stream(request, runtime)
+        except HTTPException as exc:
+            error = JSONResponse({"detail": exc.detail}, exc.status_code, headers=exc.headers)
+            await error(scope, receive, send)
+            return
+        del request  # nothing of the handshake stays referenced while the stream lives
+        await response(scope, receive, send)
