@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from herald_common.events import AllocationRequested, Criteria, VoucherSpec
+from herald_common.notifications import payload_text
 from herald_inserter.domain.inbox_writer import IssuedNotification
 
 VOUCHER = VoucherSpec(
@@ -41,9 +42,8 @@ def voucher_payload(
         "allocation_id": str(allocation_id),
         "employee_id": employee_id,
         "department": department,
-        "title": f"New voucher: {VOUCHER.name}",
-        "body": f"You received {VOUCHER.amount:.2f} {VOUCHER.currency},"
-        f" valid until {VOUCHER.expires_on}.",
+        "title": TITLE,
+        "body": BODY,
         "voucher": {
             "name": VOUCHER.name,
             "code": code,
@@ -54,6 +54,17 @@ def voucher_payload(
     }
 
 
+TITLE = f"New voucher: {VOUCHER.name}"
+BODY = f"You received {VOUCHER.amount:.2f} {VOUCHER.currency}, valid until {VOUCHER.expires_on}."
+
+
+def issued(
+    notification_id: int, employee_id: str, department: str, allocation_id: UUID
+) -> IssuedNotification:
+    payload = voucher_payload(allocation_id, employee_id, department, notification_id)
+    return IssuedNotification(notification_id, employee_id, department, payload_text(payload))
+
+
 def notifications(
     employees: Sequence[tuple[str, str]], count: int, first_id: int, allocation_id: UUID
 ) -> list[IssuedNotification]:
@@ -61,14 +72,7 @@ def notifications(
     out = []
     for i in range(count):
         employee_id, department = employees[i % len(employees)]
-        out.append(
-            IssuedNotification(
-                first_id + i,
-                employee_id,
-                department,
-                voucher_payload(allocation_id, employee_id, department, first_id + i),
-            )
-        )
+        out.append(issued(first_id + i, employee_id, department, allocation_id))
     return out
 
 

@@ -151,6 +151,8 @@ async def _round(run: BenchRun, work_dir: Path) -> dict[str, Any]:
                 "rows": rows,
                 "bytes_text": path.stat().st_size,
                 "inserter_seconds": block.seconds,
+                "inserter_format": "binary" if "BINARY" in block.statement.upper() else "text",
+                "psql_format": "text",
                 "statement": block.statement,
             }
         )

@@ -26,15 +26,10 @@ from psycopg import AsyncConnection
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.processes import LoadGeneratorProcess
-from bench.workload import percentile, voucher_payload
+from bench.workload import BODY, TITLE, issued, percentile
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
-from herald_inserter.domain.inbox_writer import (
-    IssuedNotification,
-    copy_notifications,
-    draw_ids,
-    take_writer_lock,
-)
+from herald_inserter.domain.inbox_writer import copy_notifications, draw_ids, take_writer_lock
 from herald_inserter.domain.publisher import EventPublisher
 
 
@@ -131,9 +126,7 @@ async def _inject(
                     await take_writer_lock(conn)
                     ids = await draw_ids(conn, len(batch))
                     rows = [
-                        IssuedNotification(
-                            nid, emp, dept, voucher_payload(allocation_id, emp, dept, nid)
-                        )
+                        issued(nid, emp, dept, allocation_id)
                         for nid, (emp, dept) in zip(ids, batch, strict=True)
                     ]
                     await copy_notifications(
@@ -142,6 +135,8 @@ async def _inject(
                         kind=VOUCHER_ALLOCATED,
                         source=SOURCE_INSERTER,
                         created_at=created_at,
+                        title=TITLE,
+                        body=BODY,
                         allocation_id=allocation_id,
                     )
                 committed = time.time()

@@ -3,8 +3,9 @@
 - herald: `EventPublisher.publish_notifications` (the inserter's own code) on a producer
   from `herald_common.kafka.create_producer`, timed from the call until it returns, which
   is when Kafka acknowledged every record (acks=all). Encoding is included.
-- naive: the same events, encoded by the same function, one `await producer.send()` per
-  record on an identical producer, then waiting for every acknowledgement.
+- naive: the same events, each envelope built by `notification_event` from the payload
+  dict, one `await producer.send()` per record on an identical producer, then waiting for
+  every acknowledgement.
 - kafka-producer-perf-test: Kafka's own ProducerPerformance from the local stack's jars
   (`deploy/local/stack.sh kafka-class`), same record count, record size = the average size
   of the encoded events, acks=all, the tool's other defaults.
@@ -15,6 +16,7 @@ run in turn, round after round; each figure is the median over the rounds.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from datetime import UTC, datetime
@@ -71,17 +73,22 @@ async def _delete_topics(run: BenchRun, names: list[str]) -> None:
 
 
 async def _naive(
-    producer: Any, topic: str, events: list[IssuedNotification], created_at: datetime
+    producer: Any,
+    topic: str,
+    events: list[IssuedNotification],
+    payloads: list[dict[str, Any]],
+    created_at: datetime,
 ) -> int:
+    """The obvious way: build each event's envelope, await one send() per event."""
     deliveries = []
-    for n in events:
+    for n, payload in zip(events, payloads, strict=True):
         value = notification_event(
             notification_id=n.notification_id,
             kind=VOUCHER_ALLOCATED,
             source=SOURCE_INSERTER,
             employee_id=n.employee_id,
             created_at=created_at,
-            payload=n.payload,
+            payload=payload,
         )
         deliveries.append(
             await producer.send(topic, key=n.department.encode(), value=value, headers=_HEADERS)
@@ -132,6 +139,8 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     allocation_id = uuid4()
     events = notifications(employees, count, 1_000_000_000, allocation_id)
     created_at = datetime.now(UTC)
+    # The naive loop starts from the payloads as dicts, as code without templates would.
+    payloads = [json.loads(n.payload_json) for n in events]
     sizes = [
         len(
             notification_event(
@@ -140,10 +149,10 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
                 source=SOURCE_INSERTER,
                 employee_id=n.employee_id,
                 created_at=created_at,
-                payload=n.payload,
+                payload=payload,
             )
         )
-        for n in events
+        for n, payload in zip(events, payloads, strict=True)
     ]
     record_size = round(sum(sizes) / len(sizes))
     prefix = run.topics.prefix
@@ -167,7 +176,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             source=SOURCE_INSERTER,
             created_at=created_at,
         )
-        await _naive(producer, naive_topic, warm_up, created_at)
+        await _naive(producer, naive_topic, warm_up, payloads[: len(warm_up)], created_at)
         for _ in range(config.publish_runs):
             started = time.perf_counter()
             sent = await publisher.publish_notifications(
@@ -179,7 +188,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             )
             herald_runs.append(sent / (time.perf_counter() - started))
             started = time.perf_counter()
-            sent = await _naive(producer, naive_topic, events, created_at)
+            sent = await _naive(producer, naive_topic, events, payloads, created_at)
             naive_runs.append(sent / (time.perf_counter() - started))
             perf_runs.append(
                 await _producer_performance(
