@@ -30,7 +30,7 @@ GO_CACHE := $(HERALD_HOME)/cache/go
 ASYNCAPI_DIR := $(HERALD_HOME)/tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/installed.stamp
 
-.PHONY: run test install lint unit stop status bench-setup tools web web-test chromium
+.PHONY: run test install lint unit stop status bench bench-setup tools web web-test chromium
 
 ## run: install, build the web console, start Kafka + PostgreSQL + the services with demo data
 run: install web
@@ -48,13 +48,18 @@ stop:
 status:
 	deploy/local/stack.sh status; deploy/local/services.sh status
 
+## bench: the benchmark and its baselines on the local stack (see bench/README.md);
+## BENCH_ARGS="--scenarios e2e,publish --runs 1" for a shorter run
+bench: install
+	$(VENV_BIN)/python -m bench $(BENCH_ARGS)
+
 install: $(UV)
 	$(UV) sync --frozen --all-packages
 
 lint: install
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/ruff format --check .
-	$(VENV_BIN)/mypy libs services
+	$(VENV_BIN)/mypy libs services bench
 
 unit: install
 	$(VENV_BIN)/pytest tests/unit

@@ -1,0 +1,162 @@
+"""`python -m bench` (what `make bench` runs): every scenario, a table and a JSON report."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import os
+import sys
+import time
+import traceback
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.config import PROFILES, SCENARIOS, BenchConfig
+from bench.environment import BenchRun, find_infrastructure, machine, versions
+from bench.loadgen import event_loop_name, raise_open_files_limit
+from bench.processes import REPO
+from bench.report import evaluate, table
+from bench.scenarios import copy_rows, e2e, fanout, latency, memory, publish
+
+RUNNERS = {
+    "copy": copy_rows.run,
+    "publish": publish.run,
+    "e2e": e2e.run,
+    "fanout": fanout.run,
+    "latency": latency.run,
+    "memory": memory.run,
+}
+
+logger = logging.getLogger("bench")
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench",
+        description="Herald's benchmark: e2e, copy, publish, fanout, latency, memory.",
+    )
+    parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
+    parser.add_argument(
+        "--scenarios",
+        default=",".join(SCENARIOS),
+        help=f"comma-separated, from: {', '.join(SCENARIOS)} (default: all)",
+    )
+    parser.add_argument("--employees", type=int, help="employees seeded (e2e and copy size)")
+    parser.add_argument(
+        "--streams", type=int, help="open streams in e2e, fanout and latency (default 10,000)"
+    )
+    parser.add_argument("--runs", type=int, help="e2e runs, publish runs and copy rounds")
+    parser.add_argument("--events", type=int, help="events per publish run")
+    parser.add_argument("--memory-connections", type=int, help="idle connections (memory)")
+    parser.add_argument("--latency-seconds", type=float, help="length of the latency run")
+    parser.add_argument("--latency-rate", type=int, help="events/s in the latency run")
+    parser.add_argument(
+        "--output", type=Path, help="report path (default bench/results/<time>.json)"
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the run's database, topics and logs"
+    )
+    return parser.parse_args(argv)
+
+
+def build_config(args: argparse.Namespace) -> BenchConfig:
+    return PROFILES[args.profile].with_overrides(
+        employees=args.employees,
+        e2e_streams=args.streams,
+        fanout_connections=args.streams,
+        latency_connections=args.streams,
+        e2e_runs=args.runs,
+        publish_runs=args.runs,
+        copy_rounds=args.runs,
+        publish_events=args.events,
+        memory_connections=args.memory_connections,
+        latency_seconds=args.latency_seconds,
+        latency_rate=args.latency_rate,
+    )
+
+
+def selected(names: str) -> list[str]:
+    chosen = [n.strip() for n in names.split(",") if n.strip()]
+    unknown = sorted(set(chosen) - set(SCENARIOS))
+    if unknown:
+        raise SystemExit(f"unknown scenario(s): {', '.join(unknown)}")
+    return [n for n in SCENARIOS if n in chosen]
+
+
+async def run_bench(config: BenchConfig, scenarios: list[str], keep: bool) -> dict[str, Any]:
+    infra = find_infrastructure()
+    started = datetime.now(UTC)
+    home = Path(os.environ.get("HERALD_HOME", REPO / ".herald"))
+    run = BenchRun(infra, work_dir=home / "bench" / started.strftime("%Y%m%dT%H%M%S"))
+    report: dict[str, Any] = {
+        "started_at": started.isoformat(),
+        "run_id": run.run_id,
+        "config": {**config.as_dict(), "scenarios": scenarios},
+        "infrastructure": {"source": infra.source, "kafka": infra.kafka_bootstrap},
+        "machine": machine(),
+        "scenarios": {},
+    }
+    clock = time.monotonic()
+    await run.create()
+    try:
+        report["versions"] = {
+            **versions(run.database_url),
+            "load_generator_loop": event_loop_name(),
+        }
+        needed = max(
+            config.employees,
+            config.fanout_connections,
+            config.latency_connections,
+            config.memory_connections,
+        )
+        logger.info("seeding %d employees into %s", needed, run.database)
+        run.seed(needed)
+        for name in scenarios:
+            logger.info("scenario %s", name)
+            begun = time.monotonic()
+            try:
+                result = await RUNNERS[name](run, config)
+            except Exception as exc:
+                logger.error("scenario %s failed: %s", name, exc)
+                result = {"error": f"{type(exc).__name__}: {exc}", "trace": traceback.format_exc()}
+            finally:
+                run.stop_services()
+            result["scenario_seconds"] = time.monotonic() - begun
+            report["scenarios"][name] = result
+    finally:
+        if keep:
+            logger.info("kept database %s, topics %s*", run.database, run.topics.prefix)
+        else:
+            await run.destroy()
+    report["duration_seconds"] = time.monotonic() - clock
+    report["finished_at"] = datetime.now(UTC).isoformat()
+    report["machine"]["load_average_at_end"] = list(os.getloadavg())
+    report["work_dir"] = str(run.work_dir)
+    report["targets"] = evaluate(report["scenarios"])
+    return report
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    logging.basicConfig(level=logging.INFO, format="[bench] %(message)s", stream=sys.stderr)
+    for noisy in ("httpx", "aiokafka"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    raise_open_files_limit()
+    config = build_config(args)
+    scenarios = selected(args.scenarios)
+    report = asyncio.run(run_bench(config, scenarios, args.keep))
+    output = args.output or (
+        REPO / "bench" / "results" / f"{report['started_at'][:19].replace(':', '')}.json"
+    )
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(json.dumps(report, indent=2) + "\n")
+    sys.stdout.write(table(report) + f"\n\nreport: {output}\n")
+    failed = [n for n, r in report["scenarios"].items() if "error" in r]
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Sizes of each scenario: the full benchmark, and the smoke version the tests run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields, replace
+from typing import Any
+
+SCENARIOS = ("copy", "publish", "e2e", "fanout", "latency", "memory")
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    employees: int = 100_000
+    # e2e: streams held open while one allocation targets every employee
+    e2e_streams: int = 10_000
+    e2e_runs: int = 3
+    # copy: rounds of "the inserter writes an allocation of every employee, psql \copy
+    # writes the same rows"; the rows are as many as there are employees
+    copy_rounds: int = 3
+    # publish: events per run, and runs of each publisher
+    publish_events: int = 100_000
+    publish_runs: int = 3
+    # fanout: connections, events each, and how many notifier processes share them
+    fanout_connections: int = 10_000
+    fanout_events_per_connection: int = 10
+    fanout_processes: tuple[int, ...] = (1, 2)
+    # latency: a steady rate of committed notifications, with these connections open
+    latency_connections: int = 10_000
+    latency_rate: int = 1_000
+    latency_seconds: float = 60.0
+    latency_tick_seconds: float = 0.01
+    # memory: idle connections held against one process
+    memory_connections: int = 15_000
+    # before each RSS reading, with and without the connections
+    memory_settle_seconds: float = 3.0
+    # how long to wait for deliveries before calling a run incomplete
+    deliveries_timeout_seconds: float = 120.0
+
+    def with_overrides(self, **values: Any) -> BenchConfig:
+        known = {f.name for f in fields(self)}
+        return replace(self, **{k: v for k, v in values.items() if k in known and v is not None})
+
+    def as_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+FULL = BenchConfig()
+
+# What `make test` runs: every code path of every scenario, in seconds, with no timing
+# asserted anywhere.
+SMOKE = BenchConfig(
+    employees=200,
+    e2e_streams=20,
+    e2e_runs=1,
+    copy_rounds=1,
+    publish_events=200,
+    publish_runs=1,
+    fanout_connections=20,
+    fanout_events_per_connection=10,
+    latency_connections=20,
+    latency_rate=50,
+    latency_seconds=2.0,
+    latency_tick_seconds=0.02,
+    memory_connections=20,
+    memory_settle_seconds=0.5,
+    deliveries_timeout_seconds=30.0,
+)
+
+PROFILES = {"full": FULL, "smoke": SMOKE}

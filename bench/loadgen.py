@@ -1,0 +1,458 @@
+"""The load generator: thousands of open SSE streams held by one cheap process.
+
+It must never be the bottleneck it measures, so it is built on raw asyncio protocols (on
+uvloop when installed, as uvicorn uses) with a minimal HTTP/1.1 and SSE parser: the status
+line, chunked transfer coding, and for each frame only its `id:` and `event:` fields. The
+`data:` of a frame is never decoded.
+
+The benchmark runs it as `python -m bench.loadgen CONFIG.json` and talks to it in JSON
+lines: it prints `{"ready": ...}` once every stream is open (or failed), then answers each
+command read from stdin with one line:
+
+- `{"cmd": "arm", "per_stream": k, "total": n, "record": bool}` opens a measurement
+  window from now on: counting starts at zero for every stream. The window is complete
+  once every stream that was open when it was armed received `k` events (if `k` is given)
+  and at least `n` events arrived in all (if `n` is given).
+- `{"cmd": "wait", "timeout": s, "total": n}` answers when the window is complete or `s`
+  seconds passed, with its figures: first and last receipt, the time the last stream got
+  its k-th event, counts, and (when `record`) every event id with its receipt time.
+- `{"cmd": "stats"}`: open, failed and closed streams, CPU time, RSS.
+- `{"cmd": "quit"}` closes every stream and exits.
+
+Times are `time.time()` (the system's real-time clock), which the benchmark compares with
+timestamps taken in other processes and in PostgreSQL on the same machine.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import resource
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, cast
+
+_HEAD_LIMIT = 64 * 1024
+
+
+def raise_open_files_limit() -> int:
+    """Raise the soft limit on open files to the hard limit; returns the new soft limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+
+
+@dataclass
+class Window:
+    """What one measurement counts, from `arm` on."""
+
+    per_stream: int | None
+    total: int | None
+    record: bool
+    streams: int  # streams open when armed: each must reach per_stream
+    armed_at: float
+    cpu_at_arm: float
+    received: int = 0
+    complete_streams: int = 0
+    first: float | None = None
+    last: float | None = None
+    all_streams_at: float | None = None
+    ids: list[tuple[bytes, float]] = field(default_factory=list)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def check(self) -> None:
+        if self.per_stream is not None and self.complete_streams < self.streams:
+            return
+        if self.total is not None and self.received < self.total:
+            return
+        if self.per_stream is None and self.total is None:
+            return
+        self.done.set()
+
+
+class Stream(asyncio.Protocol):
+    """One SSE connection: request, status, de-chunking, and frame fields."""
+
+    __slots__ = (
+        "_buf",
+        "_chunk_left",
+        "_chunk_line",
+        "_chunked",
+        "_crlf_left",
+        "_eol",
+        "_frame_end",
+        "_gen",
+        "_head",
+        "_request",
+        "_transport",
+        "closed",
+        "error",
+        "open",
+        "ready",
+        "window_count",
+    )
+
+    def __init__(self, gen: LoadGenerator, request: bytes) -> None:
+        self._gen = gen
+        self._request = request
+        self._transport: asyncio.Transport | None = None
+        self._head: bytes | None = b""
+        self._chunked = False
+        self._chunk_left = 0
+        self._crlf_left = 0
+        self._chunk_line = b""
+        self._buf = b""
+        self._frame_end: bytes | None = None
+        self._eol = b"\n"
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.open = False
+        self.closed = False
+        self.error: str | None = None
+        self.window_count = 0
+
+    # -- asyncio.Protocol ------------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        # uvloop's transports are not asyncio.Transport subclasses, but behave as one.
+        self._transport = cast(asyncio.Transport, transport)
+        self._transport.write(self._request)
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        was_open = self.open
+        self.open = False
+        self.closed = True
+        if self.error is None:
+            self.error = f"connection closed ({exc!r})" if exc else "connection closed by server"
+        if not self.ready.done():
+            self.ready.set_result(None)
+        self._gen.stream_closed(self, was_open)
+
+    def data_received(self, data: bytes) -> None:
+        now = time.time()
+        if self._head is not None:
+            data = self._read_head(data)
+            if not data:
+                return
+        if self._chunked:
+            data = self._dechunk(data)
+            if not data:
+                return
+        if not self.open:
+            # The first bytes of the body: the server has registered the stream.
+            self.open = True
+            if not self.ready.done():
+                self.ready.set_result(None)
+        self._feed(data, now)
+
+    # -- parsing ---------------------------------------------------------------------------
+
+    def _fail(self, reason: str) -> None:
+        self.error = reason
+        if self._transport is not None:
+            self._transport.close()
+
+    def _read_head(self, data: bytes) -> bytes:
+        assert self._head is not None
+        head = self._head + data
+        end = head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(head) > _HEAD_LIMIT:
+                self._fail("response head too large")
+            self._head = head
+            return b""
+        self._head = None
+        status_line, _, fields = head[:end].partition(b"\r\n")
+        parts = status_line.split(b" ", 2)
+        if len(parts) < 2 or parts[1] != b"200":
+            self._fail(f"HTTP status {status_line.decode(errors='replace')}")
+            return b""
+        self._chunked = b"transfer-encoding: chunked" in fields.lower()
+        return head[end + 4 :]
+
+    def _dechunk(self, data: bytes) -> bytes:
+        if self._chunk_line:
+            data = self._chunk_line + data
+            self._chunk_line = b""
+        out: list[bytes] = []
+        pos, size = 0, len(data)
+        while pos < size:
+            if self._chunk_left:
+                take = min(self._chunk_left, size - pos)
+                out.append(data[pos : pos + take])
+                pos += take
+                self._chunk_left -= take
+                if not self._chunk_left:
+                    self._crlf_left = 2
+                continue
+            if self._crlf_left:
+                take = min(self._crlf_left, size - pos)
+                pos += take
+                self._crlf_left -= take
+                continue
+            eol = data.find(b"\r\n", pos)
+            if eol < 0:
+                self._chunk_line = data[pos:]
+                break
+            length = int(data[pos:eol].split(b";", 1)[0], 16)
+            pos = eol + 2
+            if length == 0:
+                self._fail("stream ended by server")
+                break
+            self._chunk_left = length
+        return b"".join(out)
+
+    def _feed(self, data: bytes, now: float) -> None:
+        buf = self._buf + data if self._buf else data
+        if self._frame_end is None:
+            # The first line ending says whether the server ends lines with CRLF or LF.
+            newline = buf.find(b"\n")
+            if newline < 0:
+                self._buf = buf
+                return
+            crlf = newline > 0 and buf[newline - 1 : newline] == b"\r"
+            self._eol = b"\r\n" if crlf else b"\n"
+            self._frame_end = self._eol * 2
+        frames = buf.split(self._frame_end)
+        self._buf = frames.pop()
+        gen = self._gen
+        for frame in frames:
+            if frame[:1] == b":" and self._eol not in frame:
+                continue  # a comment alone: ping or hello
+            event_id: bytes | None = None
+            kind: bytes | None = None
+            for line in frame.split(self._eol):
+                first = line[:1]
+                if first == b"i" and line[:3] == b"id:":
+                    event_id = line[3:].strip()
+                elif first == b"e" and line[:6] == b"event:":
+                    kind = line[6:].strip()
+            if event_id is not None and kind in gen.kinds:
+                gen.event(self, event_id, now)
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+
+class LoadGenerator:
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.host: str = config["host"]
+        self.path: str = config.get("path", "/v1/stream")
+        self.kinds = frozenset(k.encode() for k in config["kinds"])
+        self.concurrency: int = config.get("concurrency", 200)
+        self.connect_timeout: float = config.get("connect_timeout", 60.0)
+        self.targets: list[tuple[int, str]] = [(t["port"], t["token"]) for t in config["streams"]]
+        self.streams: list[Stream] = []
+        self.window: Window | None = None
+        self.events_outside_windows = 0
+        self.closed_while_open = 0
+
+    # -- callbacks from streams ----------------------------------------------------------
+
+    def event(self, stream: Stream, event_id: bytes, now: float) -> None:
+        window = self.window
+        if window is None:
+            self.events_outside_windows += 1
+            return
+        window.received += 1
+        if window.first is None:
+            window.first = now
+        window.last = now
+        if window.record:
+            window.ids.append((event_id, now))
+        stream.window_count += 1
+        if stream.window_count == window.per_stream:
+            window.complete_streams += 1
+            if window.complete_streams == window.streams:
+                window.all_streams_at = now
+        if not window.done.is_set():
+            window.check()
+
+    def stream_closed(self, stream: Stream, was_open: bool) -> None:
+        if was_open:
+            self.closed_while_open += 1
+
+    # -- connecting ------------------------------------------------------------------------
+
+    def _request(self, port: int, token: str) -> bytes:
+        return (
+            f"GET {self.path} HTTP/1.1\r\n"
+            f"Host: {self.host}:{port}\r\n"
+            f"Authorization: Bearer {token}\r\n"
+            "Accept: text/event-stream\r\n"
+            "Cache-Control: no-cache\r\n"
+            "\r\n"
+        ).encode()
+
+    async def connect(self) -> dict[str, Any]:
+        loop = asyncio.get_running_loop()
+        limit = asyncio.Semaphore(self.concurrency)
+        started = time.time()
+
+        async def one(port: int, token: str) -> None:
+            stream = Stream(self, self._request(port, token))
+            self.streams.append(stream)
+            async with limit:
+                try:
+                    await loop.create_connection(lambda: stream, self.host, port)
+                except OSError as exc:
+                    stream.error = f"connect failed: {exc!r}"
+                    stream.closed = True
+                    return
+                try:
+                    await asyncio.wait_for(asyncio.shield(stream.ready), self.connect_timeout)
+                except TimeoutError:
+                    stream._fail("no response in time")
+
+        await asyncio.gather(*(one(port, token) for port, token in self.targets))
+        return {
+            "ready": True,
+            "requested": len(self.targets),
+            "open": sum(1 for s in self.streams if s.open),
+            "failed": sum(1 for s in self.streams if not s.open),
+            "errors": _error_sample(self.streams),
+            "connect_seconds": time.time() - started,
+        }
+
+    # -- commands --------------------------------------------------------------------------
+
+    def arm(self, per_stream: int | None, total: int | None, record: bool) -> dict[str, Any]:
+        for stream in self.streams:
+            stream.window_count = 0
+        open_streams = sum(1 for s in self.streams if s.open)
+        self.window = Window(
+            per_stream=per_stream,
+            total=total,
+            record=record,
+            streams=open_streams,
+            armed_at=time.time(),
+            cpu_at_arm=_cpu_seconds(),
+        )
+        return {"armed": self.window.armed_at, "streams": open_streams}
+
+    async def wait(self, timeout: float, total: int | None) -> dict[str, Any]:
+        window = self.window
+        if window is None:
+            return {"error": "not armed"}
+        if total is not None:
+            window.total = total
+        window.check()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(window.done.wait(), timeout)
+        result: dict[str, Any] = {
+            "complete": window.done.is_set(),
+            "received": window.received,
+            "streams": window.streams,
+            "complete_streams": window.complete_streams,
+            "armed_at": window.armed_at,
+            "first": window.first,
+            "last": window.last,
+            "all_streams_at": window.all_streams_at,
+            "cpu_seconds": _cpu_seconds() - window.cpu_at_arm,
+            "open": sum(1 for s in self.streams if s.open),
+            "closed_while_open": self.closed_while_open,
+        }
+        if window.record:
+            result["ids"] = [[event_id.decode(), at] for event_id, at in window.ids]
+        self.window = None
+        return result
+
+    def stats(self) -> dict[str, Any]:
+        return {
+            "open": sum(1 for s in self.streams if s.open),
+            "failed_or_closed": sum(1 for s in self.streams if not s.open),
+            "closed_while_open": self.closed_while_open,
+            "errors": _error_sample(self.streams),
+            "cpu_seconds": _cpu_seconds(),
+            "rss_bytes": _rss_bytes(),
+        }
+
+    def close(self) -> None:
+        for stream in self.streams:
+            stream.close()
+
+
+def _error_sample(streams: list[Stream]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for stream in streams:
+        if not stream.open and stream.error:
+            counts[stream.error] = counts.get(stream.error, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1])[:5])
+
+
+def _cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _rss_bytes() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    return 0
+
+
+def _say(message: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(message, separators=(",", ":")) + "\n")
+    sys.stdout.flush()
+
+
+async def serve(config: dict[str, Any]) -> None:
+    loop = asyncio.get_running_loop()
+    gen = LoadGenerator(config)
+    _say(await gen.connect())
+    reader = asyncio.StreamReader(limit=1 << 20)
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    try:
+        while True:
+            line = await reader.readline()
+            if not line:
+                return  # the benchmark went away
+            command = json.loads(line)
+            name = command.get("cmd")
+            if name == "arm":
+                _say(
+                    gen.arm(
+                        command.get("per_stream"),
+                        command.get("total"),
+                        command.get("record", False),
+                    )
+                )
+            elif name == "wait":
+                _say(await gen.wait(float(command.get("timeout", 60)), command.get("total")))
+            elif name == "stats":
+                _say(gen.stats())
+            elif name == "quit":
+                _say({"bye": True})
+                return
+            else:
+                _say({"error": f"unknown command {name!r}"})
+    finally:
+        gen.close()
+
+
+def event_loop_name() -> str:
+    try:
+        import uvloop  # noqa: F401
+    except ImportError:
+        return "asyncio"
+    return "uvloop"
+
+
+def main() -> None:
+    raise_open_files_limit()
+    config = json.loads(Path(sys.argv[1]).read_text())
+    if event_loop_name() == "uvloop":
+        import uvloop
+
+        uvloop.run(serve(config))
+    else:
+        asyncio.run(serve(config))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,209 @@
+"""Processes the benchmark starts: Herald's services, the baseline hub, the load generator."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def rss_bytes(pid: int) -> int:
+    """Resident set size of a process, from /proc."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"no VmRSS for pid {pid}")
+
+
+@dataclass
+class Service:
+    """One OS process with its own log file; stopped with SIGTERM, then SIGKILL.
+
+    It inherits the benchmark's open-files limit (raised to the hard limit at start-up) and
+    gets SIGTERM if the benchmark dies first (bench/child.py).
+    """
+
+    name: str
+    argv: list[str]
+    env: dict[str, str]
+    log_dir: Path
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.log_path = self.log_dir / f"{self.name}.log"
+
+    @classmethod
+    def python_module(
+        cls, name: str, module: str, env: dict[str, str], log_dir: Path, *args: str
+    ) -> Service:
+        return cls(name, [sys.executable, "-m", module, *args], env, log_dir)
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
+
+    def start(self) -> Service:
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "bench.child", str(os.getpid()), *self.argv],
+                env={**os.environ, **self.env},
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                cwd=REPO,
+                start_new_session=True,
+            )
+        return self
+
+    def running(self) -> bool:
+        return self.process is not None and self.process.poll() is None
+
+    def log_tail(self, lines: int = 30) -> str:
+        if not self.log_path.exists():
+            return ""
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+    async def wait_http(self, url: str, timeout: float = 90.0) -> None:
+        deadline = time.monotonic() + timeout
+        async with httpx.AsyncClient(timeout=2) as client:
+            while time.monotonic() < deadline:
+                if not self.running():
+                    raise RuntimeError(f"{self.name} exited:\n{self.log_tail()}")
+                try:
+                    if (await client.get(url)).status_code == 200:
+                        return
+                except httpx.HTTPError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise TimeoutError(f"{self.name} not ready at {url}:\n{self.log_tail()}")
+
+    def rss(self) -> int:
+        return rss_bytes(self.pid)
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if not self.running():
+            return
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+class LoadGeneratorProcess:
+    """The parent's handle on `python -m bench.loadgen`: JSON lines over stdin/stdout."""
+
+    def __init__(
+        self,
+        *,
+        host: str,
+        streams: list[tuple[int, str]],
+        kinds: list[str],
+        work_dir: Path,
+        name: str = "loadgen",
+        concurrency: int = 200,
+    ) -> None:
+        self._config = {
+            "host": host,
+            "kinds": kinds,
+            "concurrency": concurrency,
+            "streams": [{"port": port, "token": token} for port, token in streams],
+        }
+        self._work_dir = work_dir
+        self._name = name
+        self._process: asyncio.subprocess.Process | None = None
+        self.ready: dict[str, Any] = {}
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None
+        return self._process.pid
+
+    async def start(self, timeout: float = 600.0) -> dict[str, Any]:
+        self._work_dir.mkdir(parents=True, exist_ok=True)
+        config_path = self._work_dir / f"{self._name}.json"
+        config_path.write_text(json.dumps(self._config))
+        stderr = (self._work_dir / f"{self._name}.log").open("ab")
+        try:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable,
+                "-m",
+                "bench.child",
+                str(os.getpid()),
+                sys.executable,
+                "-m",
+                "bench.loadgen",
+                str(config_path),
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+                stderr=stderr,
+                cwd=REPO,
+                start_new_session=True,
+                limit=64 * 1024 * 1024,
+            )
+        finally:
+            stderr.close()
+        self.ready = await self._read(timeout)
+        return self.ready
+
+    async def _read(self, timeout: float) -> dict[str, Any]:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        line = await asyncio.wait_for(self._process.stdout.readline(), timeout)
+        if not line:
+            raise RuntimeError(f"{self._name} exited; see {self._work_dir / (self._name + '.log')}")
+        answer: dict[str, Any] = json.loads(line)
+        return answer
+
+    async def command(self, reply_timeout: float = 60.0, **command: Any) -> dict[str, Any]:
+        assert self._process is not None
+        assert self._process.stdin is not None
+        self._process.stdin.write((json.dumps(command) + "\n").encode())
+        await self._process.stdin.drain()
+        return await self._read(reply_timeout)
+
+    async def arm(
+        self, *, per_stream: int | None = None, total: int | None = None, record: bool = False
+    ) -> dict[str, Any]:
+        return await self.command(cmd="arm", per_stream=per_stream, total=total, record=record)
+
+    async def wait(self, timeout: float, total: int | None = None) -> dict[str, Any]:
+        return await self.command(timeout + 30.0, cmd="wait", timeout=timeout, total=total)
+
+    async def stats(self) -> dict[str, Any]:
+        return await self.command(cmd="stats")
+
+    async def stop(self) -> None:
+        if self._process is None or self._process.returncode is not None:
+            return
+        with contextlib.suppress(Exception):
+            await self.command(10.0, cmd="quit")
+        try:
+            await asyncio.wait_for(self._process.wait(), 10)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()

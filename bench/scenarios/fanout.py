@@ -1,0 +1,145 @@
+"""fanout: deliveries per second from notifier processes to open streams.
+
+The load generator holds the connections (spread evenly over the processes when there are
+several; every process reads every partition, as notifier replicas do). The benchmark
+injects per-employee events on this run's `herald.voucher.allocated` with the inserter's
+`EventPublisher`, inside one Kafka transaction: the notifiers read with read_committed, so
+nothing is visible until the commit, and then every event is, at once. That is the burst
+"as fast as possible": deliveries/s = events received by the load generator / (last
+receipt - the moment the commit was sent).
+
+A warm-up round of one event per connection runs first, also in a transaction.
+The same workload runs against Herald's notifier (1 process, then 2) and against the plain
+FastAPI + sse-starlette hub in bench/baseline_notifier.py.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from bench.config import BenchConfig
+from bench.environment import BenchRun
+from bench.processes import LoadGeneratorProcess, Service
+from bench.workload import notifications
+from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
+from herald_common.kafka import create_producer
+from herald_inserter.domain.publisher import EventPublisher
+
+FIRST_ID = 10**12
+
+
+async def _inject(
+    run: BenchRun, name: str, employees: list[tuple[str, str]], rounds: int, first_id: int
+) -> tuple[float, float, int]:
+    """Publish `rounds` events per employee in one transaction; (commit sent, committed, count)."""
+    producer = create_producer(
+        run.kafka,
+        client_id=f"herald-bench-{name}",
+        transactional_id=f"{run.topics.prefix}bench-{name}-{uuid4().hex[:8]}",
+    )
+    await producer.start()
+    try:
+        publisher = EventPublisher(producer, completed_topic=run.topics.allocation_completed)
+        allocation_id = uuid4()
+        events = notifications(employees, rounds * len(employees), first_id, allocation_id)
+        await producer.begin_transaction()
+        sent = await publisher.publish_notifications(
+            run.topics.voucher_allocated,
+            events,
+            kind=VOUCHER_ALLOCATED,
+            source=SOURCE_INSERTER,
+            created_at=datetime.now(UTC),
+        )
+        commit_sent = time.time()
+        await producer.commit_transaction()
+        committed = time.time()
+    finally:
+        await producer.stop()
+    return commit_sent, committed, sent
+
+
+async def _start(services: list[tuple[Service, int]]) -> None:
+    for service, _ in services:
+        service.start()
+    await asyncio.gather(
+        *(service.wait_http(f"http://127.0.0.1:{port}/readyz") for service, port in services)
+    )
+
+
+async def measure(run: BenchRun, config: BenchConfig, kind: str, processes: int) -> dict[str, Any]:
+    label = f"{kind}-{processes}"
+    if kind == "herald":
+        services = [run.notifier(f"fanout-{label}-{i}") for i in range(processes)]
+    else:
+        services = [run.baseline(f"fanout-{label}-{i}") for i in range(processes)]
+    employees = run.employee_ids()[: config.fanout_connections]
+    ports = [port for _, port in services]
+    loadgen: LoadGeneratorProcess | None = None
+    try:
+        await _start(services)
+        loadgen = LoadGeneratorProcess(
+            host="127.0.0.1",
+            streams=[
+                (ports[i % len(ports)], run.token(emp, ["employee"]))
+                for i, (emp, _) in enumerate(employees)
+            ],
+            kinds=[VOUCHER_ALLOCATED],
+            work_dir=run.work_dir / "fanout",
+            name=f"loadgen-{label}",
+        )
+        connected = await loadgen.start()
+        timeout = config.deliveries_timeout_seconds
+        await loadgen.arm(per_stream=1)
+        await _inject(run, f"{label}-warm-up", employees, 1, FIRST_ID)
+        warm_up = await loadgen.wait(timeout)
+        per_connection = config.fanout_events_per_connection
+        await loadgen.arm(per_stream=per_connection)
+        commit_sent, committed, sent = await _inject(
+            run, label, employees, per_connection, FIRST_ID + len(employees)
+        )
+        result = await loadgen.wait(timeout)
+        rss = [service.rss() for service, _ in services]
+        last = result["last"]
+        seconds = last - commit_sent if last else None
+        rate = result["received"] / seconds if seconds else None
+        return {
+            "processes": processes,
+            "connections": len(employees),
+            "connected": connected,
+            "events_per_connection": per_connection,
+            "events_published": sent,
+            "deliveries_expected": len(employees) * per_connection,
+            "deliveries": result["received"],
+            "complete": result["complete"],
+            "warm_up_complete": warm_up["complete"],
+            "seconds": seconds,
+            "commit_seconds": committed - commit_sent,
+            "first_delivery_seconds": result["first"] - commit_sent if result["first"] else None,
+            "deliveries_per_second": rate,
+            "deliveries_per_second_per_process": rate / processes if rate else None,
+            "streams_closed_by_server": result["closed_while_open"],
+            "loadgen_cpu_seconds": result["cpu_seconds"],
+            "server_rss_bytes": rss,
+        }
+    finally:
+        if loadgen is not None:
+            await loadgen.stop()
+        for service, _ in services:
+            service.stop()
+
+
+async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
+    results: dict[str, Any] = {}
+    for processes in config.fanout_processes:
+        results[f"herald_{processes}"] = await measure(run, config, "herald", processes)
+    results["baseline"] = await measure(run, config, "baseline", 1)
+    one = results.get("herald_1", {}).get("deliveries_per_second")
+    two = results.get("herald_2", {}).get("deliveries_per_second")
+    baseline = results["baseline"]["deliveries_per_second"]
+    results["ratio_vs_baseline"] = one / baseline if one and baseline else None
+    results["scaling_2_vs_1"] = two / one if one and two else None
+    return results

@@ -1,0 +1,173 @@
+"""latency: from database commit to receipt by the client, at a steady rate.
+
+A notifier runs with the connections open. Events fall due at the steady rate, one tick's
+worth (10 ms by default) at a time; the benchmark writes the events due the way the
+inserter does (writer lock, ids drawn in the transaction, `copy_notifications`), commits,
+and publishes them with the inserter's `EventPublisher` (acks=all, without holding up the
+next commit). Each event goes to one connected employee, round-robin.
+
+Commit time of a notification = the benchmark's clock read right after its `COMMIT`
+returned: from then on the row is durable and visible to every reader. Latency = the load
+generator's clock when the frame carrying that id arrived - that commit time. Both read
+the same real-time clock of this machine. (The row's `created_at` is taken earlier, before
+the COPY, so it would add the write itself; it is not used.)
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+from psycopg import AsyncConnection
+
+from bench.config import BenchConfig
+from bench.environment import BenchRun
+from bench.processes import LoadGeneratorProcess
+from bench.workload import BODY, TITLE, issued, percentile
+from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
+from herald_common.kafka import create_producer
+from herald_inserter.domain.inbox_writer import copy_notifications, draw_ids, take_writer_lock
+from herald_inserter.domain.publisher import EventPublisher
+
+
+async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
+    employees = run.employee_ids()[: config.latency_connections]
+    service, port = run.notifier("latency-notifier")
+    loadgen: LoadGeneratorProcess | None = None
+    try:
+        service.start()
+        await service.wait_http(f"http://127.0.0.1:{port}/readyz")
+        loadgen = LoadGeneratorProcess(
+            host="127.0.0.1",
+            streams=[(port, run.token(emp, ["employee"])) for emp, _ in employees],
+            kinds=[VOUCHER_ALLOCATED],
+            work_dir=run.work_dir / "latency",
+        )
+        connected = await loadgen.start()
+        injected = await _inject(run, config, employees, loadgen)
+        result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
+        commit_at: dict[int, float] = injected.pop("commit_at")
+        latencies = sorted(
+            at - commit_at[int(event_id)]
+            for event_id, at in result["ids"]
+            if int(event_id) in commit_at
+        )
+        return {
+            "connections": len(employees),
+            "connected": connected,
+            "rate_target": config.latency_rate,
+            "seconds_target": config.latency_seconds,
+            **injected,
+            "received": len(latencies),
+            "missing": injected["sent"] - len(latencies),
+            "p50_seconds": percentile(latencies, 0.50),
+            "p99_seconds": percentile(latencies, 0.99),
+            "max_seconds": latencies[-1] if latencies else None,
+            "loadgen_cpu_seconds": result["cpu_seconds"],
+            "notifier_rss_bytes": service.rss(),
+            "commit_time": "clock read right after COMMIT returned in the writer",
+        }
+    finally:
+        if loadgen is not None:
+            await loadgen.stop()
+        service.stop()
+
+
+async def _inject(
+    run: BenchRun,
+    config: BenchConfig,
+    employees: list[tuple[str, str]],
+    loadgen: LoadGeneratorProcess,
+) -> dict[str, Any]:
+    """Write and publish `rate` events per second for `seconds`, then wait for the acks.
+
+    Events fall due at a steady pace, `rate * tick` per tick. Each commit writes every
+    event due by then: one tick's worth while the writer keeps up, more after a slow
+    commit, so the rate holds however long one transaction takes.
+    """
+    tick = config.latency_tick_seconds
+    per_tick = max(1, round(config.latency_rate * tick))
+    total = max(1, round(config.latency_rate * config.latency_seconds))
+    allocation_id = uuid4()
+    commit_at: dict[int, float] = {}
+    publishing: set[asyncio.Task[int]] = set()
+    published = 0
+    commits = 0
+    largest_commit = 0
+
+    def done(task: asyncio.Task[int]) -> None:
+        nonlocal published
+        publishing.discard(task)
+        if not task.cancelled() and task.exception() is None:
+            published += task.result()
+
+    producer = create_producer(run.kafka, client_id="herald-bench-latency")
+    await producer.start()
+    try:
+        publisher = EventPublisher(producer, completed_topic=run.topics.allocation_completed)
+        async with await AsyncConnection.connect(run.database_url, autocommit=True) as conn:
+            await loadgen.arm(record=True)
+            sent = 0
+            started = time.monotonic()
+            while sent < total:
+                elapsed = time.monotonic() - started
+                due = min(total, (int(elapsed / tick) + 1) * per_tick)
+                if due <= sent:
+                    await asyncio.sleep(
+                        started + (int(elapsed / tick) + 1) * tick - time.monotonic()
+                    )
+                    continue
+                batch = [employees[(sent + i) % len(employees)] for i in range(due - sent)]
+                created_at = datetime.now(UTC)
+                async with conn.transaction():
+                    await take_writer_lock(conn)
+                    ids = await draw_ids(conn, len(batch))
+                    rows = [
+                        issued(nid, emp, dept, allocation_id)
+                        for nid, (emp, dept) in zip(ids, batch, strict=True)
+                    ]
+                    await copy_notifications(
+                        conn,
+                        rows,
+                        kind=VOUCHER_ALLOCATED,
+                        source=SOURCE_INSERTER,
+                        created_at=created_at,
+                        title=TITLE,
+                        body=BODY,
+                        allocation_id=allocation_id,
+                    )
+                committed = time.time()
+                for nid in ids:
+                    commit_at[nid] = committed
+                sent += len(batch)
+                commits += 1
+                largest_commit = max(largest_commit, len(batch))
+                task = asyncio.create_task(
+                    publisher.publish_notifications(
+                        run.topics.voucher_allocated,
+                        rows,
+                        kind=VOUCHER_ALLOCATED,
+                        source=SOURCE_INSERTER,
+                        created_at=created_at,
+                    )
+                )
+                publishing.add(task)
+                task.add_done_callback(done)
+            injection_seconds = time.monotonic() - started
+            await asyncio.gather(*list(publishing))
+    finally:
+        await producer.stop()
+    return {
+        "sent": len(commit_at),
+        "published": published,
+        "injection_seconds": injection_seconds,
+        "rate_achieved": len(commit_at) / injection_seconds if injection_seconds else None,
+        "tick_seconds": tick,
+        "commits": commits,
+        "events_per_commit_mean": len(commit_at) / commits if commits else None,
+        "events_per_commit_max": largest_commit,
+        "commit_at": commit_at,
+    }

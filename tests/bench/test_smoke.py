@@ -1,0 +1,151 @@
+"""The benchmark at tiny sizes (`python -m bench --profile smoke`), so it never rots.
+
+Every scenario runs against the session's Kafka and PostgreSQL in its own database and
+topics, with real service processes and the real load generator. Only the presence and
+sanity of each figure is checked: timings are never asserted.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.config import SCENARIOS, SMOKE
+from bench.report import TARGETS
+from tests.support.stack import Infrastructure
+
+pytestmark = pytest.mark.integration
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def report(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    output = tmp_path_factory.mktemp("bench") / "report.json"
+    env = {
+        **os.environ,
+        "HERALD_BENCH_KAFKA_BOOTSTRAP": infra.kafka_bootstrap,
+        "HERALD_BENCH_DATABASE_URL": infra.database_url,
+    }
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--profile", "smoke", "--output", str(output)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr[-4000:]}"
+    assert "target" in done.stdout  # the table was printed
+    loaded: dict[str, Any] = json.loads(output.read_text())
+    return loaded
+
+
+def positive(value: Any) -> bool:
+    return isinstance(value, int | float) and math.isfinite(value) and value > 0
+
+
+def test_the_report_describes_the_run(report: dict[str, Any]) -> None:
+    assert report["config"]["scenarios"] == list(SCENARIOS)
+    assert report["config"]["employees"] == SMOKE.employees
+    assert positive(report["machine"]["cores"])
+    assert positive(report["machine"]["memory_bytes"])
+    versions = report["versions"]
+    for name in ("python", "aiokafka", "psycopg", "sse-starlette", "uvicorn", "postgresql"):
+        assert versions[name], name
+    assert versions["kafka_local_stack"]
+    assert versions["kafka_tools"]
+    assert positive(report["duration_seconds"])
+    for name in SCENARIOS:
+        assert "error" not in report["scenarios"][name], report["scenarios"][name].get("trace")
+
+
+def test_every_target_has_a_measured_figure(report: dict[str, Any]) -> None:
+    rows = report["targets"]
+    assert [(r["scenario"], r["figure"]) for r in rows] == [(t.scenario, t.name) for t in TARGETS]
+    for row in rows:
+        assert isinstance(row["measured"], float), row
+        assert isinstance(row["met"], bool), row
+
+
+def test_e2e_reaches_every_stream_and_splits_the_time(report: dict[str, Any]) -> None:
+    e2e = report["scenarios"]["e2e"]
+    assert e2e["connected"]["open"] == SMOKE.e2e_streams
+    assert e2e["complete_runs"] == SMOKE.e2e_runs
+    (run,) = e2e["runs"]
+    assert run["status"] == "completed"
+    assert run["matched"] == SMOKE.employees
+    assert run["streams_with_event"] == run["streams"] == SMOKE.e2e_streams
+    assert positive(run["total_seconds"])
+    phases = run["phases"]
+    assert set(phases) == {"request", "resolve", "copy", "publish", "consume", "fanout"}
+    assert all(value >= 0 for value in phases.values()), phases
+    assert sum(phases.values()) == pytest.approx(run["total_seconds"])
+    assert set(run["inserter_phase_seconds"]) >= {"write", "publish"}
+    assert positive(e2e["median_seconds"])
+
+
+def test_copy_loads_the_same_rows_both_ways(report: dict[str, Any]) -> None:
+    copy = report["scenarios"]["copy"]
+    (round_,) = copy["rounds"]
+    assert [t["table"] for t in round_["tables"]] == ["notifications", "employee_vouchers"]
+    for table in round_["tables"]:
+        assert table["rows"] == table["psql_rows"] == SMOKE.employees
+        assert positive(table["inserter_seconds"])
+        assert positive(table["psql_seconds"])
+    assert positive(copy["inserter_rows_per_second"])
+    assert positive(copy["psql_rows_per_second"])
+    assert positive(copy["ratio"])
+
+
+def test_publish_measures_herald_and_both_baselines(report: dict[str, Any]) -> None:
+    publish = report["scenarios"]["publish"]
+    assert publish["events"] == SMOKE.publish_events
+    assert positive(publish["record_size_bytes"])
+    for name in ("herald", "naive_send_loop", "producer_performance"):
+        assert positive(publish[name]["events_per_second"]), name
+    (perf,) = publish["producer_performance"]["runs"]
+    assert perf["records"] == SMOKE.publish_events
+    assert positive(publish["ratio_vs_naive"])
+    assert positive(publish["ratio_vs_producer_performance"])
+
+
+def test_fanout_delivers_every_event_in_each_setup(report: dict[str, Any]) -> None:
+    fanout = report["scenarios"]["fanout"]
+    expected = SMOKE.fanout_connections * SMOKE.fanout_events_per_connection
+    for name, processes in (("herald_1", 1), ("herald_2", 2), ("baseline", 1)):
+        result = fanout[name]
+        assert result["processes"] == processes
+        assert result["connected"]["open"] == SMOKE.fanout_connections, name
+        assert result["deliveries"] == result["deliveries_expected"] == expected, name
+        assert result["complete"], name
+        assert result["warm_up_complete"], name
+        assert result["streams_closed_by_server"] == 0, name
+        assert positive(result["deliveries_per_second"]), name
+    assert positive(fanout["ratio_vs_baseline"])
+    assert positive(fanout["scaling_2_vs_1"])
+
+
+def test_latency_times_every_committed_event(report: dict[str, Any]) -> None:
+    latency = report["scenarios"]["latency"]
+    expected = round(SMOKE.latency_rate * SMOKE.latency_seconds)
+    assert latency["sent"] == latency["published"] == latency["received"] == expected
+    assert latency["missing"] == 0
+    assert 0 < latency["p50_seconds"] <= latency["p99_seconds"] <= latency["max_seconds"]
+
+
+def test_memory_is_measured_with_every_connection_open(report: dict[str, Any]) -> None:
+    memory = report["scenarios"]["memory"]
+    for name in ("herald", "baseline"):
+        result = memory[name]
+        assert result["open_at_measurement"] == SMOKE.memory_connections, name
+        assert positive(result["rss_before_bytes"])
+        assert positive(result["rss_after_bytes"])
+        assert isinstance(result["bytes_per_connection"], float), name
