@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -68,11 +69,18 @@ def issued(
 def notifications(
     employees: Sequence[tuple[str, str]], count: int, first_id: int, allocation_id: UUID
 ) -> list[IssuedNotification]:
-    """`count` notifications with ids from `first_id`, cycling over the employees."""
+    """`count` notifications with ids from `first_id`, cycling over the employees.
+
+    Each names the employee's previous one in the list (0 for the first), as the inserter's
+    events do (the `herald.previous-id` header), so streams send them as they come.
+    """
     out = []
+    previous: dict[str, int] = {}
     for i in range(count):
         employee_id, department = employees[i % len(employees)]
-        out.append(issued(first_id + i, employee_id, department, allocation_id))
+        n = issued(first_id + i, employee_id, department, allocation_id)
+        out.append(replace(n, previous_id=previous.get(employee_id, 0)))
+        previous[employee_id] = first_id + i
     return out
 
 

@@ -43,7 +43,10 @@ async def _inject(
     )
     await producer.start()
     try:
-        publisher = EventPublisher(producer, completed_topic=run.topics.allocation_completed)
+        # Only per-employee events are measured: no progress is published.
+        publisher = EventPublisher(
+            producer, completed_topic=run.topics.allocation_completed, progress_producer=producer
+        )
         allocation_id = uuid4()
         events = notifications(employees, rounds * len(employees), first_id, allocation_id)
         await producer.begin_transaction()

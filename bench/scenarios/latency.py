@@ -29,7 +29,12 @@ from bench.processes import LoadGeneratorProcess
 from bench.workload import BODY, TITLE, issued, percentile
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
-from herald_inserter.domain.inbox_writer import copy_notifications, draw_ids, take_writer_lock
+from herald_inserter.domain.inbox_writer import (
+    copy_notifications,
+    draw_ids,
+    take_writer_lock,
+    with_previous_ids,
+)
 from herald_inserter.domain.publisher import EventPublisher
 
 
@@ -107,7 +112,10 @@ async def _inject(
     producer = create_producer(run.kafka, client_id="herald-bench-latency")
     await producer.start()
     try:
-        publisher = EventPublisher(producer, completed_topic=run.topics.allocation_completed)
+        # Only per-employee events are measured: no progress is published.
+        publisher = EventPublisher(
+            producer, completed_topic=run.topics.allocation_completed, progress_producer=producer
+        )
         async with await AsyncConnection.connect(run.database_url, autocommit=True) as conn:
             await loadgen.arm(record=True)
             sent = 0
@@ -140,6 +148,8 @@ async def _inject(
                         allocation_id=allocation_id,
                     )
                 committed = time.time()
+                # As the inserter does: each event names the employee's previous one.
+                rows = await with_previous_ids(conn, rows)
                 for nid in ids:
                     commit_at[nid] = committed
                 sent += len(batch)

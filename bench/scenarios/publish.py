@@ -167,7 +167,10 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     naive_runs: list[float] = []
     perf_runs: list[dict[str, Any]] = []
     try:
-        publisher = EventPublisher(producer, completed_topic=run.topics.allocation_completed)
+        # Only per-employee events are measured: no progress is published.
+        publisher = EventPublisher(
+            producer, completed_topic=run.topics.allocation_completed, progress_producer=producer
+        )
         warm_up = events[: min(1000, count)]
         await publisher.publish_notifications(
             herald_topic,

@@ -145,7 +145,7 @@ async def _events(
                 yield b": ping\n\n"
                 continue
             frames = []
-            for live in batch:
+            for index, live in enumerate(batch):
                 if live.event_id is None:
                     frames.append(live.frame(retry_ms))  # unread counts, progress
                     continue
@@ -158,10 +158,16 @@ async def _events(
                 # Something earlier may still be on its way: send what the inbox holds up to
                 # the newest id offered to this stream (all committed); skip those as they come.
                 newest = max(live.event_id, subscriber.newest_offered)
-                filled = 0
+                found: dict[int, Delivery] = {}
                 async for delivery in inbox.after(scope, last_sent, until=newest):
-                    frames.append(delivery.frame(retry_ms))
-                    filled += 1
+                    found[delivery.event_id or 0] = delivery
+                filled = len(found)
+                # Everything offered so far is in this batch or was sent before; events in
+                # hand that the inbox does not hold (a producer that wrote no row) still go.
+                for other in batch[index:]:
+                    if other.event_id is not None and last_sent < other.event_id <= newest:
+                        found.setdefault(other.event_id, other)
+                frames.extend(found[event_id].frame(retry_ms) for event_id in sorted(found))
                 last_sent = newest
                 metrics.gap_reads.inc()
                 metrics.deliveries.labels("inbox").inc(filled)
