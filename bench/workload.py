@@ -59,20 +59,41 @@ BODY = f"You received {VOUCHER.amount:.2f} {VOUCHER.currency}, valid until {VOUC
 
 
 def issued(
-    notification_id: int, employee_id: str, department: str, allocation_id: UUID
+    notification_id: int,
+    employee_id: str,
+    department: str,
+    allocation_id: UUID,
+    previous_id: int | None = None,
 ) -> IssuedNotification:
     payload = voucher_payload(allocation_id, employee_id, department, notification_id)
-    return IssuedNotification(notification_id, employee_id, department, payload_text(payload))
+    return IssuedNotification(
+        notification_id, employee_id, department, payload_text(payload), previous_id
+    )
 
 
 def notifications(
     employees: Sequence[tuple[str, str]], count: int, first_id: int, allocation_id: UUID
 ) -> list[IssuedNotification]:
-    """`count` notifications with ids from `first_id`, cycling over the employees."""
+    """`count` notifications with ids from `first_id`, cycling over the employees.
+
+    Each names the employee's previous one (0 for the first), as the inserter's do, so a
+    stream can send them straight away instead of first reading the inbox for a gap.
+    """
     out = []
+    previous: dict[str, int] = {}
     for i in range(count):
         employee_id, department = employees[i % len(employees)]
-        out.append(issued(first_id + i, employee_id, department, allocation_id))
+        notification_id = first_id + i
+        out.append(
+            issued(
+                notification_id,
+                employee_id,
+                department,
+                allocation_id,
+                previous.get(employee_id, 0),
+            )
+        )
+        previous[employee_id] = notification_id
     return out
 
 
