@@ -5,7 +5,6 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Sequence
-from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -60,10 +59,16 @@ BODY = f"You received {VOUCHER.amount:.2f} {VOUCHER.currency}, valid until {VOUC
 
 
 def issued(
-    notification_id: int, employee_id: str, department: str, allocation_id: UUID
+    notification_id: int,
+    employee_id: str,
+    department: str,
+    allocation_id: UUID,
+    previous_id: int | None = None,
 ) -> IssuedNotification:
     payload = voucher_payload(allocation_id, employee_id, department, notification_id)
-    return IssuedNotification(notification_id, employee_id, department, payload_text(payload))
+    return IssuedNotification(
+        notification_id, employee_id, department, payload_text(payload), previous_id
+    )
 
 
 def notifications(
@@ -71,16 +76,24 @@ def notifications(
 ) -> list[IssuedNotification]:
     """`count` notifications with ids from `first_id`, cycling over the employees.
 
-    Each names the employee's previous one in the list (0 for the first), as the inserter's
-    events do (the `herald.previous-id` header), so streams send them as they come.
+    Each names the employee's previous one (0 for the first), as the inserter's do, so a
+    stream can send them straight away instead of first reading the inbox for a gap.
     """
     out = []
     previous: dict[str, int] = {}
     for i in range(count):
         employee_id, department = employees[i % len(employees)]
-        n = issued(first_id + i, employee_id, department, allocation_id)
-        out.append(replace(n, previous_id=previous.get(employee_id, 0)))
-        previous[employee_id] = first_id + i
+        notification_id = first_id + i
+        out.append(
+            issued(
+                notification_id,
+                employee_id,
+                department,
+                allocation_id,
+                previous.get(employee_id, 0),
+            )
+        )
+        previous[employee_id] = notification_id
     return out
 
 

@@ -28,6 +28,7 @@ from bench.workload import notifications
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
 from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.transactions import TransactionalProducer
 
 FIRST_ID = 10**12
 
@@ -36,32 +37,38 @@ async def _inject(
     run: BenchRun, name: str, employees: list[tuple[str, str]], rounds: int, first_id: int
 ) -> tuple[float, float, int]:
     """Publish `rounds` events per employee in one transaction; (commit sent, committed, count)."""
-    producer = create_producer(
-        run.kafka,
-        client_id=f"herald-bench-{name}",
-        transactional_id=f"{run.topics.prefix}bench-{name}-{uuid4().hex[:8]}",
+    transactional = TransactionalProducer(
+        lambda: create_producer(
+            run.kafka,
+            client_id=f"herald-bench-{name}",
+            transactional_id=f"{run.topics.prefix}bench-{name}-{uuid4().hex[:8]}",
+        ),
+        timeout_seconds=60,
     )
-    await producer.start()
+    progress = create_producer(run.kafka, client_id=f"herald-bench-{name}-progress")
+    await transactional.start()
+    await progress.start()
     try:
-        # Only per-employee events are measured: no progress is published.
         publisher = EventPublisher(
-            producer, completed_topic=run.topics.allocation_completed, progress_producer=producer
+            transactional,
+            completed_topic=run.topics.allocation_completed,
+            progress_producer=progress,
         )
         allocation_id = uuid4()
         events = notifications(employees, rounds * len(employees), first_id, allocation_id)
-        await producer.begin_transaction()
-        sent = await publisher.publish_notifications(
-            run.topics.voucher_allocated,
-            events,
-            kind=VOUCHER_ALLOCATED,
-            source=SOURCE_INSERTER,
-            created_at=datetime.now(UTC),
-        )
-        commit_sent = time.time()
-        await producer.commit_transaction()
+        async with publisher.transaction():
+            sent = await publisher.publish_notifications(
+                run.topics.voucher_allocated,
+                events,
+                kind=VOUCHER_ALLOCATED,
+                source=SOURCE_INSERTER,
+                created_at=datetime.now(UTC),
+            )
+            commit_sent = time.time()
         committed = time.time()
     finally:
-        await producer.stop()
+        await transactional.stop()
+        await progress.stop()
     return commit_sent, committed, sent
 
 

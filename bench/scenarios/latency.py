@@ -30,12 +30,13 @@ from bench.workload import BODY, TITLE, issued, percentile
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
+    IssuedNotification,
     copy_notifications,
     draw_ids,
     take_writer_lock,
-    with_previous_ids,
 )
 from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.transactions import TransactionalProducer
 
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
@@ -111,10 +112,33 @@ async def _inject(
 
     producer = create_producer(run.kafka, client_id="herald-bench-latency")
     await producer.start()
+    # As in the inserter, each write's events are published in a Kafka transaction.
+    transactional = TransactionalProducer(
+        lambda: create_producer(
+            run.kafka,
+            client_id="herald-bench-latency-tx",
+            transactional_id=f"{run.topics.prefix}bench-latency-{uuid4().hex[:8]}",
+        ),
+        timeout_seconds=60,
+    )
+    await transactional.start()
+
+    async def publish(rows: list[IssuedNotification], created_at: datetime) -> int:
+        async with publisher.transaction():
+            sent: int = await publisher.publish_notifications(
+                run.topics.voucher_allocated,
+                rows,
+                kind=VOUCHER_ALLOCATED,
+                source=SOURCE_INSERTER,
+                created_at=created_at,
+            )
+        return sent
+
     try:
-        # Only per-employee events are measured: no progress is published.
         publisher = EventPublisher(
-            producer, completed_topic=run.topics.allocation_completed, progress_producer=producer
+            transactional,
+            completed_topic=run.topics.allocation_completed,
+            progress_producer=producer,
         )
         async with await AsyncConnection.connect(run.database_url, autocommit=True) as conn:
             await loadgen.arm(record=True)
@@ -148,27 +172,18 @@ async def _inject(
                         allocation_id=allocation_id,
                     )
                 committed = time.time()
-                # As the inserter does: each event names the employee's previous one.
-                rows = await with_previous_ids(conn, rows)
                 for nid in ids:
                     commit_at[nid] = committed
                 sent += len(batch)
                 commits += 1
                 largest_commit = max(largest_commit, len(batch))
-                task = asyncio.create_task(
-                    publisher.publish_notifications(
-                        run.topics.voucher_allocated,
-                        rows,
-                        kind=VOUCHER_ALLOCATED,
-                        source=SOURCE_INSERTER,
-                        created_at=created_at,
-                    )
-                )
+                task = asyncio.create_task(publish(rows, created_at))
                 publishing.add(task)
                 task.add_done_callback(done)
             injection_seconds = time.monotonic() - started
             await asyncio.gather(*list(publishing))
     finally:
+        await transactional.stop()
         await producer.stop()
     return {
         "sent": len(commit_at),

@@ -250,6 +250,8 @@ async def test_markup_stays_text_failures_explain_themselves_and_keyboard_works(
 
     # Sign in with the keyboard alone: search, pick, submit.
     await hr.goto(url)
+    # The sign-in form renders after the script runs; Tab before it exists goes nowhere.
+    await expect(hr.get_by_label("Find a person")).to_be_visible()
     await hr.keyboard.press("Tab")
     await expect(hr.get_by_label("Find a person")).to_be_focused()
     await hr.keyboard.type(HR_EMPLOYEE)
