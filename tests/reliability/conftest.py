@@ -3,12 +3,15 @@
 These tests SIGKILL the broker and restart PostgreSQL, so they never touch the stack other
 tests (or a developer's `make run`) use: they start a second stack.sh stack under
 `$HERALD_HOME/reliability` on ports of its own, share the first stack's Maven cache, and
-stop it at the end. See tests/reliability/README.md.
+stop it at the end. The ports follow from that directory, so clones on one machine can run
+the suite at the same time. See tests/reliability/README.md.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import signal
 import subprocess
 import time
@@ -29,9 +32,22 @@ from tests.conftest import (
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.stack import Infrastructure, LocalStack, default_home
 
-KAFKA_PORT = int(os.environ.get("HERALD_RELIABILITY_KAFKA_PORT", "29092"))
-KAFKA_CONTROLLER_PORT = int(os.environ.get("HERALD_RELIABILITY_KAFKA_CONTROLLER_PORT", "29093"))
-POSTGRES_PORT = int(os.environ.get("HERALD_RELIABILITY_PG_PORT", "25432"))
+RELIABILITY_HOME = default_home() / "reliability"
+
+
+def _port(variable: str, offset: int) -> int:
+    """The environment's port, else one derived from RELIABILITY_HOME: the same for one
+    directory every time (Kafka's storage remembers its controller port), different between
+    clones."""
+    if variable in os.environ:
+        return int(os.environ[variable])
+    slot = int(hashlib.sha256(str(RELIABILITY_HOME.resolve()).encode()).hexdigest(), 16) % 2000
+    return 20_000 + 4 * slot + offset
+
+
+KAFKA_PORT = _port("HERALD_RELIABILITY_KAFKA_PORT", 0)
+KAFKA_CONTROLLER_PORT = _port("HERALD_RELIABILITY_KAFKA_CONTROLLER_PORT", 1)
+POSTGRES_PORT = _port("HERALD_RELIABILITY_PG_PORT", 2)
 
 # The inserter as the fault tests run it: a fixed worker id (so a restart fences the killed
 # worker's transaction and reclaims its partitions at once) and short backoffs.
@@ -84,14 +100,20 @@ class FaultStack:
 
 @pytest.fixture(scope="session")
 def fault_stack() -> Iterator[FaultStack]:
-    home = default_home()
     stack = LocalStack(
-        home / "reliability",
+        RELIABILITY_HOME,
         kafka_port=KAFKA_PORT,
         controller_port=KAFKA_CONTROLLER_PORT,
         postgres_port=POSTGRES_PORT,
-        maven_repo=home / "cache" / "m2",
+        maven_repo=default_home() / "cache" / "m2",
     )
+    # The broker's storage is tied to the controller port it was formatted for; this stack
+    # holds nothing worth keeping, so storage from other ports is formatted afresh.
+    formatted = RELIABILITY_HOME / "kafka" / "formatted-controller-port"
+    if formatted.exists() and formatted.read_text().strip() != str(KAFKA_CONTROLLER_PORT):
+        stack.run("stop")
+        shutil.rmtree(RELIABILITY_HOME / "kafka" / "data")
+        formatted.unlink()
     infra = stack.start()
     yield FaultStack(stack, infra)
     if not os.environ.get("HERALD_TEST_KEEP"):
