@@ -23,7 +23,7 @@ DEFAULTS_ARE_FINE = {
     # Tuning with defaults chosen for production.
     "HERALD_KAFKA_LINGER_MS": "5 ms, as Kafka 4's own producer default",
     "HERALD_KAFKA_MAX_BATCH_BYTES": "512 KiB batches suit the per-employee events",
-    "HERALD_KAFKA_COMPRESSION_TYPE": "lz4 is the right default for repetitive JSON events",
+    "HERALD_KAFKA_COMPRESSION_TYPE": "zstd is the right default for repetitive JSON events",
     "HERALD_KAFKA_REQUEST_TIMEOUT_MS": "aiokafka's 30 s",
     "HERALD_INSERTER_MAX_ATTEMPTS": "retry policy of the worker",
     "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "retry policy of the worker",

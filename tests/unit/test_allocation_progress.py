@@ -91,7 +91,7 @@ def test_progress_and_completion_both_reach_the_allocation_channel(value, kind):
     assert allocation_id == str(ALLOCATION)
     assert delivery.event_type == kind
     assert delivery.event_id is None  # never moves Last-Event-ID
-    assert delivery.data == value.decode()
+    assert delivery.data == value
 
 
 @pytest.mark.parametrize(
@@ -133,7 +133,7 @@ async def test_tally_counts_employees_reached_and_throttles_frames():
             tally.delivered(delivery(employee))
         assert tally.count(str(ALLOCATION)) == 2
 
-        frame = await asyncio.wait_for(watcher.next(), 2)
+        (frame,) = await asyncio.wait_for(watcher.take(), 2)
         assert frame.event_type == ALLOCATION_DELIVERED
         assert frame.event_id is None
         body = json.loads(frame.data)

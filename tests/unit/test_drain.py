@@ -16,7 +16,7 @@ async def _stream(registry: Registry, subscriber: Subscriber) -> AsyncIterator[S
     registry.add(subscriber)
     try:
         yield ServerSentEvent(comment="connected")
-        while await subscriber.next() is not None:
+        while await subscriber.take() is not None:
             yield ServerSentEvent(data="live")
     finally:
         registry.remove(subscriber)

@@ -103,7 +103,7 @@ async def test_notifier_lag_reads_to_the_last_stable_offset() -> None:
     registry = Registry()
     consumer = EventConsumer(
         _FakeConsumer(),  # type: ignore[arg-type]
-        employee_topics=["v"],
+        employee_topics={"v": "herald.voucher.allocated"},
         progress_topic="p",
         registry=registry,
         unread=None,  # type: ignore[arg-type]

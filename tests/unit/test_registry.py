@@ -19,8 +19,8 @@ async def test_delivery_reaches_only_that_employees_streams():
         registry.add(s)
 
     assert registry.dispatch(delivery(1)) == 2
-    assert (await ann_tab1.next()).event_id == 1
-    assert (await ann_tab2.next()).event_id == 1
+    assert [d.event_id for d in await ann_tab1.take()] == [1]
+    assert [d.event_id for d in await ann_tab2.take()] == [1]
     assert bob._pending == []
     assert hr._pending == []
 
@@ -39,15 +39,14 @@ async def test_slow_subscriber_is_cut_off_without_blocking_others():
     assert cut == [slow]
     assert slow.cut_off
     assert registry.size == 1
-    got = [(await fast.next()).event_id for _ in range(5)]
-    assert got == [1, 2, 3, 4, 5]
+    assert [d.event_id for d in await fast.take()] == [1, 2, 3, 4, 5]
     # The slow one ends at once; its client replays what it had not read yet.
-    assert await slow.next() is None
+    assert await slow.take() is None
 
 
 async def test_close_wakes_a_waiting_reader():
     subscriber = Subscriber("E1", "Sales", 5)
-    waiter = asyncio.create_task(subscriber.next())
+    waiter = asyncio.create_task(subscriber.take())
     await asyncio.sleep(0)
     subscriber.close()
     assert await asyncio.wait_for(waiter, 1) is None
@@ -63,15 +62,23 @@ def test_remove_cleans_up_empty_maps():
     assert registry._departments == {}
 
 
-async def test_take_returns_everything_buffered_at_once_and_empty_after_the_wait():
+async def test_take_returns_everything_buffered_at_once_and_empty_for_a_ping():
     subscriber = Subscriber("E1", "Sales", 10)
     for i in (1, 2, 3):
         subscriber.offer(delivery(i))
-    assert [d.event_id for d in await subscriber.take(5)] == [1, 2, 3]
-    # Nothing buffered: after the wait the stream gets an empty batch (time to ping).
-    assert await subscriber.take(0.01) == []
+    assert [d.event_id for d in await subscriber.take()] == [1, 2, 3]
+    # Nothing buffered: take waits, and a ping request wakes it with an empty batch.
+    waiting = asyncio.create_task(subscriber.take())
+    await asyncio.sleep(0)
+    assert not waiting.done()
+    subscriber.ping()
+    assert await asyncio.wait_for(waiting, 1) == []
+    # A ping asked for while events wait is answered by the events themselves.
+    subscriber.offer(delivery(4))
+    subscriber.ping()
+    assert [d.event_id for d in await subscriber.take()] == [4]
     subscriber.close()
-    assert await subscriber.take(5) is None
+    assert await subscriber.take() is None
 
 
 def test_a_delivery_frame_is_encoded_once_and_shared():

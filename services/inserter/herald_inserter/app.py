@@ -13,6 +13,7 @@ from faust.exceptions import ConsumerNotStarted
 from prometheus_client import generate_latest
 
 from herald_common.db import create_pool
+from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_producer, tls_context
 from herald_common.logs import configure_logging
 from herald_common.settings import KafkaSettings
@@ -157,6 +158,7 @@ def create_app(settings: InserterSettings) -> faust.App:
 
 
 def main() -> None:
+    relax_garbage_collection()
     settings = load_settings()
     configure_logging(settings.log_level)
     app = create_app(settings)

@@ -15,11 +15,14 @@ from fastapi import FastAPI
 
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED
+from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.logs import configure_logging
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.api.fast_path import StreamFastPath
 from herald_notifier.domain.consumer import EventConsumer
+from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
 from herald_notifier.domain.progress import DeliveryTally
@@ -49,6 +52,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         inbox = Inbox(pool, settings.replay_page_size)
         unread = UnreadCounter(inbox, registry)
         tally = DeliveryTally(registry, settings.replica_id, settings.delivered_interval_seconds)
+        heartbeat = Heartbeat(
+            registry,
+            ping_seconds=settings.ping_seconds,
+            send_timeout_seconds=settings.send_timeout_seconds,
+        )
         client_id = f"herald-notifier-{settings.replica_id}"
         producer = create_producer(settings.kafka, client_id=client_id)
         kafka_consumer = create_consumer(
@@ -57,7 +65,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         topics = settings.topics
         consumer = EventConsumer(
             kafka_consumer,
-            employee_topics=[topics.voucher_allocated, topics.notification_pushed],
+            employee_topics={
+                topics.voucher_allocated: VOUCHER_ALLOCATED,
+                topics.notification_pushed: NOTIFICATION_PUSHED,
+            },
             progress_topic=topics.allocation_completed,
             registry=registry,
             unread=unread,
@@ -77,6 +88,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ("consumer", consumer.run()),
                 ("unread-counter", unread.run()),
                 ("delivered-tally", tally.run()),
+                ("heartbeat", heartbeat.run()),
                 ("inbox-listener", listen_for_read_marks(conninfo, unread)),
             ):
                 resources.push_async_callback(_cancel, _background(name, work))
@@ -127,6 +139,7 @@ def _log_crash(task: asyncio.Task[None]) -> None:
 
 
 def main() -> None:
+    relax_garbage_collection()
     settings = load_settings()
     configure_logging(settings.log_level)
     app = create_app(settings)

@@ -86,6 +86,7 @@ class AllocationProcessor:
                 kind=VOUCHER_ALLOCATED,
                 source=SOURCE_INSERTER,
                 created_at=outcome.created_at,
+                allocation_id=allocation_id,
             )
             await self._publisher.publish_final_progress(
                 AllocationProgress(

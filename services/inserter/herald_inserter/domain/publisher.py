@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
 from collections.abc import Iterable
 from contextlib import AbstractAsyncContextManager
 from datetime import datetime
+from typing import Any
+from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
@@ -28,6 +29,7 @@ from herald_common.events import (
     envelope,
 )
 from herald_common.notifications import EventTemplate, previous_id_header
+from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.transactions import TransactionalProducer
 
@@ -61,16 +63,24 @@ class EventPublisher:
         kind: str,
         source: str,
         created_at: datetime,
+        allocation_id: UUID | None = None,
     ) -> int:
         """Send and wait until Kafka acknowledged every record; returns how many.
 
         Acknowledged is not yet visible: the records count once the transaction commits.
+        Each record carries routing headers (herald_common.routing) besides the event.
         """
         partitions = sorted(await self._producer.partitions_for(topic))
         template = EventTemplate(kind=kind, source=source, created_at=created_at)
+        content_type = _HEADERS[0]
+        allocation = None
+        if allocation_id is not None:
+            allocation = (ALLOCATION_ID_HEADER, str(allocation_id).encode())
         route: dict[str, tuple[int, bytes]] = {}  # department -> (partition, key)
-        by_partition: dict[int, list[tuple[bytes, bytes, list[tuple[str, bytes]]]]]
-        by_partition = defaultdict(list)
+        # One open batch per partition, filled in a single pass and sent when full.
+        batches: dict[int, Any] = {}  # aiokafka's BatchBuilder
+        deliveries: list[asyncio.Future[object]] = []
+        total = 0
         for n in notifications:
             found = route.get(n.department)
             if found is None:
@@ -80,26 +90,28 @@ class EventPublisher:
                     key,
                 )
             partition, key = found
-            headers = _HEADERS
+            headers = [
+                content_type,
+                (NOTIFICATION_ID_HEADER, b"%d" % n.notification_id),
+                (EMPLOYEE_ID_HEADER, n.employee_id.encode()),
+            ]
             if n.previous_id is not None:
-                headers = [*_HEADERS, previous_id_header(n.previous_id)]
-            by_partition[partition].append(
-                (key, template.render(n.notification_id, n.employee_id, n.payload_json), headers)
-            )
-
-        deliveries: list[asyncio.Future[object]] = []
-        total = 0
-        for partition, records in by_partition.items():
-            batch = self._producer.create_batch()
-            for key, value, headers in records:
-                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
-                    deliveries.append(
-                        await self._producer.send_batch(batch, topic, partition=partition)
-                    )
-                    batch = self._producer.create_batch()
-                    batch.append(key=key, value=value, timestamp=None, headers=headers)
+                headers.append(previous_id_header(n.previous_id))
+            if allocation is not None:
+                headers.append(allocation)
+            value = template.render(n.notification_id, n.employee_id, n.payload_json)
+            batch = batches.get(partition)
+            if batch is None:
+                batch = batches[partition] = self._producer.create_batch()
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
+                deliveries.append(
+                    await self._producer.send_batch(batch, topic, partition=partition)
+                )
+                batch = batches[partition] = self._producer.create_batch()
+                batch.append(key=key, value=value, timestamp=None, headers=headers)
+            total += 1
+        for partition, batch in batches.items():
             deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
-            total += len(records)
         await asyncio.gather(*deliveries)
         return total
 

@@ -138,7 +138,7 @@ async def _events(
             if delivered is not None:
                 yield delivered.frame(retry_ms)
         while True:
-            batch = await subscriber.take(settings.ping_seconds)
+            batch = await subscriber.take()
             if batch is None:
                 return  # cut off: the client reconnects and replays
             if not batch:
@@ -227,8 +227,7 @@ async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStream
     )
     return EventStreamResponse(
         with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
-        on_disconnect=subscriber.close,
-        send_timeout=settings.send_timeout_seconds,
+        subscriber=subscriber,
         headers={"X-Accel-Buffering": "no", "Cache-Control": "no-cache"},
     )
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from pydantic import ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
 from herald_common.events import (
@@ -27,6 +27,7 @@ from herald_common.events import (
     EmployeeAddressed,
 )
 from herald_common.notifications import parse_previous_id
+from herald_common.routing import InvalidRouting, Routing, read_routing
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
@@ -40,11 +41,15 @@ class InvalidEvent(Exception):
     pass
 
 
+_EMPLOYEE_EVENT = TypeAdapter(CloudEvent[EmployeeAddressed])
+
+
 def decode_delivery(value: bytes | None, headers: Iterable[tuple[str, bytes]] = ()) -> Delivery:
+    """Decode and validate a whole per-employee CloudEvent (records without routing headers)."""
     if value is None:
         raise InvalidEvent("record has no value")
     try:
-        event = CloudEvent[EmployeeAddressed].model_validate_json(value)
+        event = _EMPLOYEE_EVENT.validate_json(value)
     except ValidationError as exc:
         raise InvalidEvent(f"invalid per-employee event: {exc.errors()[:5]}") from exc
     if not event.id.isdigit():
@@ -58,9 +63,43 @@ def decode_delivery(value: bytes | None, headers: Iterable[tuple[str, bytes]] = 
         event_type=event.type,
         employee_id=event.data.employee_id,
         department=event.data.department,
-        data=value.decode(),
+        data=value,
         allocation_id=allocation_id,
         previous_id=parse_previous_id(headers),
+    )
+
+
+def decode_routed(
+    routing: Routing, event_type: str, key: bytes | None, value: bytes | None
+) -> Delivery:
+    """A per-employee event from its routing headers, its key and its value as they are.
+
+    The value is not parsed (herald_common.routing); it is checked to be what an SSE `data:`
+    line can carry: one line of UTF-8 text holding a JSON object.
+    """
+    if key is None:
+        raise InvalidEvent("per-employee event has no key (its department)")
+    if not value or value[:1] != b"{" or value[-1:] != b"}":
+        raise InvalidEvent("per-employee event value is not a JSON object")
+    if b"\n" in value or b"\r" in value:
+        raise InvalidEvent("per-employee event value is not one line of JSON")
+    if not value.isascii():
+        try:
+            value.decode()
+        except UnicodeDecodeError as exc:
+            raise InvalidEvent("per-employee event value is not UTF-8") from exc
+    try:
+        department = key.decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidEvent("per-employee event key is not UTF-8") from exc
+    return Delivery(
+        routing.notification_id,
+        event_type,
+        routing.employee_id,
+        department,
+        value,
+        routing.allocation_id if event_type == VOUCHER_ALLOCATED else None,
+        routing.previous_id,
     )
 
 
@@ -81,7 +120,7 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
     except ValueError as exc:
         raise InvalidEvent(f"record is not JSON: {exc}") from exc
     allocation_id = str(event.data.allocation_id)
-    return allocation_id, Delivery(None, event.type, "", "", value.decode())
+    return allocation_id, Delivery(None, event.type, "", "", value)
 
 
 def _failed(record: ConsumerRecord[bytes, bytes]) -> FailedRecord:
@@ -100,22 +139,27 @@ class EventConsumer:
         self,
         consumer: AIOKafkaConsumer,
         *,
-        employee_topics: list[str],
+        employee_topics: Mapping[str, str],
         progress_topic: str,
         registry: Registry,
         unread: UnreadCounter,
         dead_letters: DeadLetterPublisher,
         metrics: NotifierMetrics,
         tally: DeliveryTally | None = None,
+        max_records: int | None = None,
     ) -> None:
         self._consumer = consumer
-        self._topics = [*employee_topics, progress_topic]
+        # topic -> the CloudEvents type of its per-employee events (the topic is named after it)
+        self._event_types = dict(employee_topics)
+        self._topics = [*self._event_types, progress_topic]
         self._progress_topic = progress_topic
         self._registry = registry
         self._unread = unread
         self._dead_letters = dead_letters
         self._metrics = metrics
+        self._live = metrics.deliveries.labels("live")
         self._tally = tally
+        self._max_records = max_records
         self.ready = asyncio.Event()
 
     async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
@@ -138,11 +182,26 @@ class EventConsumer:
 
     async def run(self) -> None:
         while True:
-            batches = await self._consumer.getmany(timeout_ms=1000, max_records=10_000)
+            batches = await self._consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+            consumed = taken = 0
+            failed: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
             for records in batches.values():
+                consumed += len(records)
                 for record in records:
-                    await self._handle(record)
+                    try:
+                        taken += self._handle(record)
+                    except InvalidEvent as exc:
+                        failed.append((record, str(exc)))
+            self._metrics.events_consumed.inc(consumed)
+            self._live.inc(taken)
+            for record, reason in failed:
+                await self._dead_letters.publish(_failed(record), reason)
+                self._metrics.dead_letters.inc()
             self._metrics.consumer_lag.set(await self._lag())
+            # Everything fetched is dispatched before the streams write, so a stream sends all
+            # its events of that fetch in one write (writes cost more than the rest). Then
+            # the streams get their turn: getmany does not suspend while records remain.
+            await asyncio.sleep(0)
 
     async def _lag(self) -> int:
         lag = 0
@@ -155,24 +214,27 @@ class EventConsumer:
                 lag += max(0, end - await self._consumer.position(tp))
         return lag
 
-    async def _handle(self, record: ConsumerRecord[bytes, bytes]) -> None:
-        self._metrics.events_consumed.inc()
+    def _handle(self, record: ConsumerRecord[bytes, bytes]) -> int:
+        """Dispatch one record; how many streams took it. Raises InvalidEvent."""
+        event_type = self._event_types.get(record.topic)
+        if event_type is None:
+            allocation_id, progress = decode_progress(record.value)
+            self._registry.dispatch_allocation(allocation_id, progress)
+            return 0
         try:
-            if record.topic == self._progress_topic:
-                allocation_id, progress = decode_progress(record.value)
-                self._registry.dispatch_allocation(allocation_id, progress)
-                return
+            routing = read_routing(record.headers)
+        except InvalidRouting as exc:
+            raise InvalidEvent(str(exc)) from exc
+        if routing is None:
             delivery = decode_delivery(record.value, record.headers)
-        except InvalidEvent as exc:
-            await self._dead_letters.publish(_failed(record), str(exc))
-            self._metrics.dead_letters.inc()
-            return
+        else:
+            delivery = decode_routed(routing, event_type, record.key, record.value)
         taken = self._registry.dispatch(delivery)
         if taken:
-            self._metrics.deliveries.labels("live").inc(taken)
             if delivery.allocation_id is not None and self._tally is not None:
                 self._tally.delivered(delivery)
-        self._unread.mark(delivery.employee_id)
+            self._unread.mark(delivery.employee_id)
+        return taken
 
     async def stop(self) -> None:
         await self._consumer.stop()

@@ -23,7 +23,7 @@ class Delivery:
         event_type: str,
         employee_id: str,
         department: str,
-        data: str,
+        data: str | bytes,
         allocation_id: str | None = None,
         previous_id: int | None = None,
     ) -> None:
@@ -33,7 +33,8 @@ class Delivery:
         self.event_type = event_type
         self.employee_id = employee_id
         self.department = department
-        # The CloudEvent (or control payload) as one line of JSON text.
+        # The CloudEvent (or control payload) as one line of JSON text (or its UTF-8 bytes,
+        # as a Kafka record carried it).
         self.data = data
         # The allocation a live voucher event belongs to, for the allocation's delivered count.
         self.allocation_id = allocation_id
@@ -46,8 +47,12 @@ class Delivery:
     def frame(self, retry_ms: int) -> bytes:
         """The SSE frame, built on first use and shared by every stream that sends it."""
         if self._frame is None:
-            head = "" if self.event_id is None else f"id: {self.event_id}\n"
-            self._frame = (
-                f"{head}event: {self.event_type}\ndata: {self.data}\nretry: {retry_ms}\n\n"
-            ).encode()
+            head = b"" if self.event_id is None else b"id: %d\n" % self.event_id
+            data = self.data if isinstance(self.data, bytes) else self.data.encode()
+            self._frame = b"%sevent: %s\ndata: %s\nretry: %d\n\n" % (
+                head,
+                self.event_type.encode(),
+                data,
+                retry_ms,
+            )
         return self._frame

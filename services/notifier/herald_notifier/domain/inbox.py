@@ -96,7 +96,7 @@ class Inbox:
                     created_at=created_at,
                     payload=payload,
                 )
-                yield Delivery(notification_id, kind, employee_id, department, data.decode())
+                yield Delivery(notification_id, kind, employee_id, department, data)
             if len(rows) < self._page_size:
                 return
             cursor = rows[-1][0]

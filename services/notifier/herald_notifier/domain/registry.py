@@ -31,8 +31,14 @@ class Registry:
             str, set[Subscriber]
         ] = {}  # employee id -> every stream they opened
         self._allocations: dict[str, set[Subscriber]] = {}
+        # employee id -> how many of their streams read their private channel (hot path)
+        self._private: dict[str, int] = {}
         self._on_cut_off = on_cut_off
         self.size = 0
+
+    def subscribers(self) -> list[Subscriber]:
+        """Every open stream, as a list: the caller may cut some off while going through."""
+        return [s for streams in self._by_employee.values() for s in streams]
 
     def streams_of(self, employee_id: str) -> int:
         return len(self._by_employee.get(employee_id, ()))
@@ -41,6 +47,7 @@ class Registry:
         if subscriber.private:
             department = self._departments.setdefault(subscriber.department, _Department())
             department.employees.setdefault(subscriber.employee_id, set()).add(subscriber)
+            self._private[subscriber.employee_id] = self._private.get(subscriber.employee_id, 0) + 1
         for name in subscriber.departments:
             self._departments.setdefault(name, _Department()).watchers.add(subscriber)
         for allocation in subscriber.allocations:
@@ -56,6 +63,9 @@ class Registry:
         if not own:
             del self._by_employee[subscriber.employee_id]
         if subscriber.private:
+            left = self._private.pop(subscriber.employee_id, 1) - 1
+            if left:
+                self._private[subscriber.employee_id] = left
             department = self._departments.get(subscriber.department)
             if department is not None:
                 streams = department.employees.get(subscriber.employee_id, set())
@@ -107,7 +117,7 @@ class Registry:
         return allocation_id in self._allocations
 
     def has_private(self, employee_id: str) -> bool:
-        return any(s.private for s in self._by_employee.get(employee_id, ()))
+        return employee_id in self._private
 
     def _offer(self, targets: tuple[Subscriber, ...], delivery: Delivery) -> int:
         taken = 0
@@ -115,10 +125,14 @@ class Registry:
             if subscriber.offer(delivery):
                 taken += 1
             else:
-                self.remove(subscriber)
-                if self._on_cut_off is not None:
-                    self._on_cut_off(subscriber)
+                self.cut_off(subscriber)
         return taken
+
+    def cut_off(self, subscriber: Subscriber) -> None:
+        """Unregister a stream that was cut off (full buffer, stuck write)."""
+        self.remove(subscriber)
+        if self._on_cut_off is not None:
+            self._on_cut_off(subscriber)
 
     def close_all(self) -> None:
         for streams in list(self._by_employee.values()):

@@ -3,11 +3,15 @@
 A subscriber whose buffer is full is cut off rather than allowed to slow everyone else;
 its client reconnects with Last-Event-ID and catches up from the inbox. The stream takes
 everything buffered at once, so a burst of events leaves in one socket write.
+
+A subscriber owns no timer: the Heartbeat asks quiet ones for a ping and cuts off those
+whose write has been stuck too long (domain/heartbeat.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from herald_notifier.domain.delivery import Delivery
 
@@ -21,14 +25,19 @@ class Subscriber:
     __slots__ = (
         "_capacity",
         "_pending",
+        "_ping_due",
         "_waiter",
         "allocations",
         "cut_off",
         "department",
         "departments",
         "employee_id",
+        "last_write",
         "newest_offered",
         "private",
+        "stalled",
+        "writer",
+        "writing_since",
     )
 
     def __init__(
@@ -50,8 +59,14 @@ class Subscriber:
         # The highest notification id ever offered here. It was published after its commit,
         # and ids commit in order, so every id up to it is already in the inbox.
         self.newest_offered = 0
+        # The writing side, as the stream response reports it (event loop time).
+        self.writer: asyncio.Task[Any] | None = None
+        self.writing_since: float | None = None
+        self.last_write = 0.0
+        self.stalled = False
         self._capacity = capacity
         self._pending: list[Delivery] = []
+        self._ping_due = False
         self._waiter: asyncio.Future[None] | None = None
 
     def offer(self, delivery: Delivery) -> bool:
@@ -75,35 +90,38 @@ class Subscriber:
             if self._waiter is not None:
                 _wake(self._waiter)
 
-    async def _wait(self, wake_after: float | None) -> None:
-        if self._pending or self.cut_off:
+    def ping(self) -> None:
+        """Have the stream send a ping (an empty batch) if it has nothing else to send."""
+        self._ping_due = True
+        if self._waiter is not None:
+            _wake(self._waiter)
+
+    def stall(self) -> None:
+        """Cut off a stream whose write is stuck: its writer gives up the write and ends."""
+        if self.stalled:
             return
-        loop = asyncio.get_running_loop()
-        waiter = self._waiter = loop.create_future()
-        # A timer, not a task: idle streams cost no task of their own.
-        timer = loop.call_later(wake_after, _wake, waiter) if wake_after is not None else None
+        self.stalled = True
+        self.close()
+        if self.writer is not None:
+            self.writer.cancel()
+
+    async def _wait(self) -> None:
+        if self._pending or self.cut_off or self._ping_due:
+            return
+        waiter = self._waiter = asyncio.get_running_loop().create_future()
         try:
             await waiter
         finally:
             self._waiter = None
-            if timer is not None:
-                timer.cancel()
 
-    async def take(self, wake_after: float | None = None) -> list[Delivery] | None:
-        """Everything buffered (waiting up to `wake_after` s for something), or None if cut off.
+    async def take(self) -> list[Delivery] | None:
+        """Everything buffered (waiting for something), or None once cut off.
 
-        An empty list means the timeout passed with nothing to send: time for a ping.
+        An empty list means a ping was asked for and nothing else is waiting.
         """
-        await self._wait(wake_after)
+        await self._wait()
         if self.cut_off:
             return None
+        self._ping_due = False
         batch, self._pending = self._pending, []
         return batch
-
-    async def next(self) -> Delivery | None:
-        """The next buffered delivery, or None once cut off (one at a time)."""
-        while not self.cut_off:
-            if self._pending:
-                return self._pending.pop(0)
-            await self._wait(None)
-        return None

@@ -3,6 +3,9 @@
 Changes arrive from two places: new notifications (the Kafka consumer) and read marks
 (PostgreSQL NOTIFY from the API). Both only mark the employee; a background task counts
 marked employees in one query per round and sends each of their streams the new count.
+Rounds are at least `min_interval_seconds` apart: a burst of events (an allocation reaching
+thousands of streams) is counted in a few queries, and each stream gets one count frame
+for the burst instead of one per event.
 """
 
 from __future__ import annotations
@@ -25,9 +28,12 @@ def unread_frame(employee_id: str, unread: int) -> Delivery:
 
 
 class UnreadCounter:
-    def __init__(self, inbox: Inbox, registry: Registry) -> None:
+    def __init__(
+        self, inbox: Inbox, registry: Registry, min_interval_seconds: float = 0.25
+    ) -> None:
         self._inbox = inbox
         self._registry = registry
+        self._min_interval = min_interval_seconds
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
 
@@ -52,3 +58,4 @@ class UnreadCounter:
                 continue
             for employee_id, unread in counts.items():
                 self._registry.dispatch_private(employee_id, unread_frame(employee_id, unread))
+            await asyncio.sleep(self._min_interval)

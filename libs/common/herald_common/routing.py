@@ -1,0 +1,81 @@
+"""Routing headers: what a notifier routes a per-employee event by, readable without JSON.
+
+The record value stays the whole CloudEvent (structured mode is the contract). Herald's
+inserter repeats the few attributes a notifier needs in headers, so a notifier can hand
+the value to the right streams as it is: it reads 100,000 events per allocation and most
+have no stream on that replica, so decoding each one would cost more than everything else
+it does (docs/decisions/0031). The record key is the department.
+
+Records without these headers (other writers) are decoded and validated in full instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from herald_common.notifications import PREVIOUS_ID_HEADER
+
+NOTIFICATION_ID_HEADER = "herald.notification-id"
+EMPLOYEE_ID_HEADER = "herald.employee-id"
+# On voucher events only: the allocation, for its live delivered count.
+ALLOCATION_ID_HEADER = "herald.allocation-id"
+
+_MAX_ID_DIGITS = 19  # bigint
+
+
+class InvalidRouting(ValueError):
+    pass
+
+
+class Routing:
+    """The routing attributes of one per-employee record."""
+
+    __slots__ = ("allocation_id", "employee_id", "notification_id", "previous_id")
+
+    def __init__(
+        self,
+        notification_id: int,
+        employee_id: str,
+        previous_id: int | None,
+        allocation_id: str | None,
+    ) -> None:
+        self.notification_id = notification_id
+        self.employee_id = employee_id
+        self.previous_id = previous_id
+        self.allocation_id = allocation_id
+
+
+def _id(value: bytes, name: str) -> int:
+    if not value.isdigit() or len(value) > _MAX_ID_DIGITS:
+        raise InvalidRouting(f"header {name} must be 1 to 19 digits")
+    return int(value)
+
+
+def read_routing(headers: Iterable[tuple[str, bytes]]) -> Routing | None:
+    """The routing headers, None when the record has none (decode it in full instead).
+
+    Raises InvalidRouting when they are there but malformed: such a record is dead-lettered.
+    """
+    found = dict(headers)
+    raw_id = found.get(NOTIFICATION_ID_HEADER)
+    raw_employee = found.get(EMPLOYEE_ID_HEADER)
+    if raw_id is None and raw_employee is None:
+        return None
+    if raw_id is None or raw_employee is None:
+        raise InvalidRouting(
+            f"headers {NOTIFICATION_ID_HEADER} and {EMPLOYEE_ID_HEADER} come together"
+        )
+    notification_id = _id(raw_id, NOTIFICATION_ID_HEADER)
+    try:
+        employee_id = raw_employee.decode()
+    except UnicodeDecodeError as exc:
+        raise InvalidRouting(f"header {EMPLOYEE_ID_HEADER} is not UTF-8") from exc
+    if not employee_id or not employee_id.isprintable():
+        raise InvalidRouting(f"header {EMPLOYEE_ID_HEADER} must be a printable employee id")
+    raw_previous = found.get(PREVIOUS_ID_HEADER)
+    previous_id = None if raw_previous is None else _id(raw_previous, PREVIOUS_ID_HEADER)
+    raw_allocation = found.get(ALLOCATION_ID_HEADER)
+    allocation_id = None
+    if raw_allocation is not None:
+        allocation_id = raw_allocation.decode("ascii", errors="replace")
+    return Routing(notification_id, employee_id, previous_id, allocation_id)
