@@ -34,6 +34,7 @@ from herald_inserter.domain.inbox_writer import (
     copy_notifications,
     draw_ids,
     take_writer_lock,
+    with_previous_ids,
 )
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer
@@ -99,16 +100,9 @@ async def _inject(
     total = max(1, round(config.latency_rate * config.latency_seconds))
     allocation_id = uuid4()
     commit_at: dict[int, float] = {}
-    publishing: set[asyncio.Task[int]] = set()
     published = 0
     commits = 0
     largest_commit = 0
-
-    def done(task: asyncio.Task[int]) -> None:
-        nonlocal published
-        publishing.discard(task)
-        if not task.cancelled() and task.exception() is None:
-            published += task.result()
 
     producer = create_producer(run.kafka, client_id="herald-bench-latency")
     await producer.start()
@@ -123,16 +117,33 @@ async def _inject(
     )
     await transactional.start()
 
-    async def publish(rows: list[IssuedNotification], created_at: datetime) -> int:
-        async with publisher.transaction():
-            sent: int = await publisher.publish_notifications(
-                run.topics.voucher_allocated,
-                rows,
-                kind=VOUCHER_ALLOCATED,
-                source=SOURCE_INSERTER,
-                created_at=created_at,
-            )
-        return sent
+    # Committed rows wait here for the next Kafka transaction. Transactions of one producer
+    # run one after another (each takes a few round trips), so while one is open the rows
+    # committed meanwhile gather and go out together in the next, as a busy inserter's do.
+    waiting: list[tuple[list[IssuedNotification], datetime]] = []
+    more = asyncio.Event()
+    writing_done = False
+
+    async def publish_committed() -> None:
+        nonlocal published
+        while True:
+            await more.wait()
+            more.clear()
+            taken = waiting[:]
+            del waiting[:]
+            if taken:
+                async with publisher.transaction():
+                    for rows, created_at in taken:
+                        published += await publisher.publish_notifications(
+                            run.topics.voucher_allocated,
+                            rows,
+                            kind=VOUCHER_ALLOCATED,
+                            source=SOURCE_INSERTER,
+                            created_at=created_at,
+                            allocation_id=allocation_id,
+                        )
+            if writing_done and not waiting:
+                return
 
     try:
         publisher = EventPublisher(
@@ -140,6 +151,7 @@ async def _inject(
             completed_topic=run.topics.allocation_completed,
             progress_producer=producer,
         )
+        publishing = asyncio.create_task(publish_committed())
         async with await AsyncConnection.connect(run.database_url, autocommit=True) as conn:
             await loadgen.arm(record=True)
             sent = 0
@@ -171,17 +183,21 @@ async def _inject(
                         body=BODY,
                         allocation_id=allocation_id,
                     )
+                    # As the inserter does: each event names the employee's previous one,
+                    # so a stream sends it at once instead of reading the inbox first.
+                    rows = await with_previous_ids(conn, rows)
                 committed = time.time()
                 for nid in ids:
                     commit_at[nid] = committed
                 sent += len(batch)
                 commits += 1
                 largest_commit = max(largest_commit, len(batch))
-                task = asyncio.create_task(publish(rows, created_at))
-                publishing.add(task)
-                task.add_done_callback(done)
+                waiting.append((rows, created_at))
+                more.set()
             injection_seconds = time.monotonic() - started
-            await asyncio.gather(*list(publishing))
+            writing_done = True
+            more.set()
+            await publishing
     finally:
         await transactional.stop()
         await producer.stop()

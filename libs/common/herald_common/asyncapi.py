@@ -48,6 +48,7 @@ from herald_common.events import (
     envelope,
 )
 from herald_common.notifications import PREVIOUS_ID_HEADER
+from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from herald_common.settings import TopicSettings
 
 VERSION = "0.1.0"
@@ -438,6 +439,25 @@ def _kafka_headers(per_employee: bool) -> dict[str, Any]:
             "description": "The id of the same employee's previous notification (0: none), "
             "set by Herald's inserter. A reader that has seen that id can be missing none of "
             "the employee's earlier ones. Absent from other writers' events.",
+        }
+        properties[NOTIFICATION_ID_HEADER] = {
+            "type": "string",
+            "pattern": "^[0-9]{1,19}$",
+            "description": "Routing header set by Herald's inserter: the event's `id`. With "
+            f"{EMPLOYEE_ID_HEADER} and the key (the department), a notifier routes the event "
+            "without parsing the value. Events without routing headers are parsed in full.",
+        }
+        properties[EMPLOYEE_ID_HEADER] = {
+            "type": "string",
+            "minLength": 1,
+            "description": "Routing header set by Herald's inserter: the employee "
+            f"(`data.employee_id`). Comes with {NOTIFICATION_ID_HEADER}.",
+        }
+        properties[ALLOCATION_ID_HEADER] = {
+            "type": "string",
+            "format": "uuid",
+            "description": "Routing header on voucher events from Herald's inserter: "
+            "`data.allocation_id`, for the allocation's live delivered count.",
         }
     return {"type": "object", "required": ["content-type"], "properties": properties}
 

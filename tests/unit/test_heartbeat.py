@@ -1,0 +1,99 @@
+"""The heartbeat: pings for quiet streams, a cut-off for a write that is stuck."""
+
+import asyncio
+
+from herald_notifier.api.event_stream import EventStreamResponse
+from herald_notifier.domain.heartbeat import Heartbeat
+from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.subscriber import Subscriber
+
+
+def heartbeat(registry: Registry) -> Heartbeat:
+    return Heartbeat(registry, ping_seconds=15, send_timeout_seconds=30)
+
+
+async def test_a_quiet_stream_is_asked_for_a_ping_and_a_recent_one_is_not():
+    registry = Registry()
+    quiet, busy = Subscriber("E1", "Sales", 5), Subscriber("E2", "Sales", 5)
+    quiet.last_write, busy.last_write = 100.0, 110.0
+    for s in (quiet, busy):
+        registry.add(s)
+    assert heartbeat(registry).beat(now=116.0) == 0
+    assert await asyncio.wait_for(quiet.take(), 1) == []  # the ping
+    waiting = asyncio.create_task(busy.take())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    busy.close()
+    assert await waiting is None
+
+
+async def test_a_write_stuck_past_the_send_timeout_is_cut_off():
+    cut: list[Subscriber] = []
+    registry = Registry(on_cut_off=cut.append)
+    stuck, writing = Subscriber("E1", "Sales", 5), Subscriber("E2", "Sales", 5)
+    stuck.writing_since, writing.writing_since = 100.0, 125.0
+    for s in (stuck, writing):
+        registry.add(s)
+    assert heartbeat(registry).beat(now=131.0) == 1
+    assert cut == [stuck]
+    assert stuck.cut_off
+    assert stuck.stalled
+    assert not writing.cut_off
+    assert registry.size == 1
+
+
+async def test_a_stalled_response_ends_quietly_and_unregisters():
+    registry = Registry()
+    subscriber = Subscriber("E1", "Sales", 5)
+    registry.add(subscriber)
+    sent: list[bytes] = []
+    never = asyncio.Event()
+
+    async def send(message):
+        if message["type"] == "http.response.body" and message["body"] == b"second":
+            await never.wait()  # the reader stopped reading: the write never completes
+        sent.append(message.get("body", b""))
+
+    async def receive():
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def chunks():
+        try:
+            yield b"first"
+            yield b"second"
+            yield b"third"
+        finally:
+            registry.remove(subscriber)
+
+    response = EventStreamResponse(chunks(), subscriber=subscriber, headers={})
+    serving = asyncio.create_task(response({"type": "http"}, receive, send))
+    await asyncio.sleep(0.01)
+    assert subscriber.writing_since is not None  # stuck on "second"
+    heartbeat(registry).beat(now=subscriber.writing_since + 30)
+    await asyncio.wait_for(serving, 1)  # ends, without raising CancelledError
+    assert not serving.cancelled()
+    assert sent == [b"", b"first"]
+    assert registry.size == 0
+
+
+async def test_cancelling_a_stream_that_did_not_stall_still_cancels_it():
+    subscriber = Subscriber("E1", "Sales", 5)
+    never = asyncio.Event()
+
+    async def send(message):
+        await never.wait()
+
+    async def receive():
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def chunks():
+        yield b"first"
+
+    response = EventStreamResponse(chunks(), subscriber=subscriber, headers={})
+    serving = asyncio.create_task(response({"type": "http"}, receive, send))
+    await asyncio.sleep(0.01)
+    serving.cancel()
+    await asyncio.gather(serving, return_exceptions=True)
+    assert serving.cancelled()

@@ -1,0 +1,108 @@
+"""Routing headers: the notifier routes per-employee events without parsing their JSON."""
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import pytest
+
+from herald_common.events import VOUCHER_ALLOCATED
+from herald_common.notifications import EventTemplate, previous_id_header
+from herald_common.routing import (
+    ALLOCATION_ID_HEADER,
+    EMPLOYEE_ID_HEADER,
+    NOTIFICATION_ID_HEADER,
+    InvalidRouting,
+    read_routing,
+)
+from herald_notifier.domain.consumer import InvalidEvent, decode_delivery, decode_routed
+
+VALUE = EventTemplate(
+    kind=VOUCHER_ALLOCATED, source="/herald/inserter", created_at=datetime(2026, 1, 1, tzinfo=UTC)
+).render(77, "E1", '{"employee_id":"E1","department":"Sales","title":"t","body":"b"}')
+
+
+def headers(**extra: bytes) -> list[tuple[str, bytes]]:
+    found = [
+        ("content-type", b"application/cloudevents+json"),
+        (NOTIFICATION_ID_HEADER, b"77"),
+        (EMPLOYEE_ID_HEADER, b"E1"),
+        previous_id_header(12),
+    ]
+    return found + [(name.replace("_", "-"), value) for name, value in extra.items()]
+
+
+def test_routed_event_is_delivered_as_the_same_bytes_the_full_decode_reads():
+    allocation = str(uuid4())
+    routing = read_routing([*headers(), (ALLOCATION_ID_HEADER, allocation.encode())])
+    assert routing is not None
+    routed = decode_routed(routing, VOUCHER_ALLOCATED, b"Sales", VALUE)
+    full = decode_delivery(VALUE, headers())
+    assert (
+        (routed.event_id, routed.employee_id, routed.department, routed.previous_id)
+        == (
+            full.event_id,
+            full.employee_id,
+            full.department,
+            full.previous_id,
+        )
+        == (77, "E1", "Sales", 12)
+    )
+    assert routed.allocation_id == allocation
+    assert routed.frame(3000) == full.frame(3000)
+
+
+def test_records_without_routing_headers_take_the_full_decode():
+    assert read_routing([("content-type", b"application/cloudevents+json")]) is None
+    assert read_routing([]) is None
+
+
+@pytest.mark.parametrize(
+    ("found", "reason"),
+    [
+        ([(NOTIFICATION_ID_HEADER, b"77")], "come together"),
+        ([(EMPLOYEE_ID_HEADER, b"E1")], "come together"),
+        ([(NOTIFICATION_ID_HEADER, b"7x"), (EMPLOYEE_ID_HEADER, b"E1")], "1 to 19 digits"),
+        ([(NOTIFICATION_ID_HEADER, b"9" * 20), (EMPLOYEE_ID_HEADER, b"E1")], "1 to 19 digits"),
+        ([(NOTIFICATION_ID_HEADER, b"7"), (EMPLOYEE_ID_HEADER, b"")], "printable"),
+        ([(NOTIFICATION_ID_HEADER, b"7"), (EMPLOYEE_ID_HEADER, b"E\n1")], "printable"),
+        ([(NOTIFICATION_ID_HEADER, b"7"), (EMPLOYEE_ID_HEADER, b"\xff")], "UTF-8"),
+        (
+            [
+                (NOTIFICATION_ID_HEADER, b"7"),
+                (EMPLOYEE_ID_HEADER, b"E1"),
+                ("herald.previous-id", b"-1"),
+            ],
+            "1 to 19 digits",
+        ),
+    ],
+)
+def test_malformed_routing_headers_are_refused(found, reason):
+    with pytest.raises(InvalidRouting, match=reason):
+        read_routing(found)
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "reason"),
+    [
+        (None, VALUE, "no key"),
+        (b"Sales", None, "not a JSON object"),
+        (b"Sales", b"", "not a JSON object"),
+        (b"Sales", b"[1]", "not a JSON object"),
+        (b"Sales", b'{"a":"x\ny"}', "one line"),
+        (b"Sales", b'{"a":"x\ry"}', "one line"),
+        (b"Sales", b'{"a":"\xff"}', "not UTF-8"),
+        (b"\xff", VALUE, "key is not UTF-8"),
+    ],
+)
+def test_routed_values_that_cannot_be_one_sse_data_line_are_invalid(key, value, reason):
+    routing = read_routing(headers())
+    assert routing is not None
+    with pytest.raises(InvalidEvent, match=reason):
+        decode_routed(routing, VOUCHER_ALLOCATED, key, value)
+
+
+def test_non_ascii_utf8_values_are_routed():
+    routing = read_routing(headers())
+    assert routing is not None
+    value = '{"title":"Gutschein für Sie ✓"}'.encode()
+    assert decode_routed(routing, VOUCHER_ALLOCATED, b"Sales", value).data == value
