@@ -3,8 +3,9 @@
 A notifier runs with the connections open. Events fall due at the steady rate, one tick's
 worth (10 ms by default) at a time; the benchmark writes the events due the way the
 inserter does (writer lock, ids drawn in the transaction, `copy_notifications`), commits,
-and publishes them with the inserter's `EventPublisher` (acks=all, without holding up the
-next commit). Each event goes to one connected employee, round-robin.
+and publishes them with the inserter's `EventPublisher` in Kafka transactions (acks=all,
+without holding up the next commit): whatever committed while one transaction was open goes
+out in the next. Each event goes to one connected employee, round-robin.
 
 Commit time of a notification = the benchmark's clock read right after its `COMMIT`
 returned: from then on the row is durable and visible to every reader. Latency = the load
