@@ -27,7 +27,7 @@ from psycopg import AsyncConnection
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.processes import LoadGeneratorProcess
-from bench.workload import BODY, TITLE, issued, percentile
+from bench.workload import BODY, TITLE, issued, median, percentile
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
@@ -124,6 +124,7 @@ async def _inject(
     waiting: list[tuple[list[IssuedNotification], datetime]] = []
     more = asyncio.Event()
     writing_done = False
+    transactions: list[float] = []
 
     async def publish_committed() -> None:
         nonlocal published
@@ -133,6 +134,7 @@ async def _inject(
             taken = waiting[:]
             del waiting[:]
             if taken:
+                begun = time.monotonic()
                 async with publisher.transaction():
                     for rows, created_at in taken:
                         published += await publisher.publish_notifications(
@@ -143,6 +145,7 @@ async def _inject(
                             created_at=created_at,
                             allocation_id=allocation_id,
                         )
+                transactions.append(time.monotonic() - begun)
             if writing_done and not waiting:
                 return
 
@@ -211,5 +214,8 @@ async def _inject(
         "commits": commits,
         "events_per_commit_mean": len(commit_at) / commits if commits else None,
         "events_per_commit_max": largest_commit,
+        "kafka_transactions": len(transactions),
+        "kafka_transaction_seconds_median": median(transactions),
+        "kafka_transaction_seconds_max": max(transactions, default=None),
         "commit_at": commit_at,
     }

@@ -66,7 +66,7 @@ async def test_a_stalled_response_ends_quietly_and_unregisters():
         finally:
             registry.remove(subscriber)
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber, headers={})
+    response = EventStreamResponse(chunks(), subscriber=subscriber)
     serving = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     assert subscriber.writing_since is not None  # stuck on "second"
@@ -91,9 +91,85 @@ async def test_cancelling_a_stream_that_did_not_stall_still_cancels_it():
     async def chunks():
         yield b"first"
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber, headers={})
+    response = EventStreamResponse(chunks(), subscriber=subscriber)
     serving = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     serving.cancel()
     await asyncio.gather(serving, return_exceptions=True)
     assert serving.cancelled()
+
+
+class _Cycle:
+    """A connection's receive() as uvicorn's: the request, then a wait until disconnect."""
+
+    def __init__(self) -> None:
+        self.gone = asyncio.Event()
+        self.requested = False
+
+    async def receive(self):
+        if not self.requested:
+            self.requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await self.gone.wait()
+        return {"type": "http.disconnect"}
+
+
+async def _serve_idle(receive):
+    subscriber = Subscriber("E1", "Sales", 5)
+    sent: list[bytes] = []
+
+    async def send(message):
+        sent.append(message.get("body", b""))
+
+    async def chunks():
+        while await subscriber.take() is not None:
+            yield b": ping\n\n"
+
+    response = EventStreamResponse(chunks(), subscriber=subscriber)
+    return subscriber, sent, asyncio.create_task(response({"type": "http"}, receive, send))
+
+
+async def test_a_disconnect_ends_an_idle_stream_without_a_task_watching():
+    cycle = _Cycle()
+    tasks_before = len(asyncio.all_tasks())
+    subscriber, _, serving = await _serve_idle(cycle.receive)
+    await asyncio.sleep(0.01)
+    assert len(asyncio.all_tasks()) == tasks_before + 1  # the stream's own task only
+    assert not subscriber.cut_off
+    cycle.gone.set()
+    await asyncio.wait_for(serving, 1)
+    assert subscriber.cut_off
+
+
+async def test_a_receive_that_awaits_something_else_is_watched_by_a_task():
+    gone = asyncio.Event()
+    requested = False
+
+    async def receive():
+        nonlocal requested
+        if not requested:
+            requested = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await asyncio.sleep(0)  # a bare yield: not a future the watch can wait on
+        await gone.wait()
+        return {"type": "http.disconnect"}
+
+    subscriber, _, serving = await _serve_idle(receive)
+    await asyncio.sleep(0.01)
+    assert not subscriber.cut_off
+    gone.set()
+    await asyncio.wait_for(serving, 1)
+    assert subscriber.cut_off
+
+
+async def test_a_stream_that_ends_first_stops_watching():
+    cycle = _Cycle()
+    subscriber, sent, serving = await _serve_idle(cycle.receive)
+    await asyncio.sleep(0.01)
+    subscriber.ping()
+    await asyncio.sleep(0.01)
+    subscriber.close()  # e.g. cut off: the stream ends while the client is still there
+    await asyncio.wait_for(serving, 1)
+    assert sent == [b"", b": ping\n\n", b""]
+    # Nothing is left waiting on the connection's receive.
+    assert not cycle.gone._waiters

@@ -8,10 +8,11 @@ import logging
 import math
 from collections.abc import AsyncIterator, Coroutine
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 import uvicorn
 from fastapi import FastAPI
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
@@ -143,8 +144,9 @@ def main() -> None:
     settings = load_settings()
     configure_logging(settings.log_level)
     app = create_app(settings)
+    fast_path = StreamFastPath(app, cors=bool(settings.cors_origins))
     config = uvicorn.Config(
-        StreamFastPath(app, cors=bool(settings.cors_origins)),
+        fast_path,
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level.lower(),
@@ -152,5 +154,10 @@ def main() -> None:
         log_config=None,
         # Longer than the streams' grace, so drained streams end before uvicorn cuts them.
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds) + 2,
+        # Applied behind the fast path instead (see fast_path), with uvicorn's trusted hosts.
+        proxy_headers=False,
     )
+    # uvicorn and starlette spell the same ASGI types differently.
+    proxied = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=config.forwarded_allow_ips)
+    fast_path.others = cast(Any, proxied)
     DrainingServer(config, app.state.drain).run()

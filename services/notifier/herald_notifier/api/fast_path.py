@@ -5,6 +5,8 @@ Starlette's middleware that is a dozen coroutine frames per connection, most of 
 an idle stream costs. Streams are GETs without a body and need none of that middleware,
 except CORS: a cross-origin request (with an Origin header, where CORS is configured)
 takes the full stack instead. Both paths run `open_stream`, so every check is the same.
+For the same reason the fast path sits in front of uvicorn's proxy-headers middleware
+(`others` carries it for every other request): streams do not use the client address.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from __future__ import annotations
 from fastapi import FastAPI, HTTPException
 from fastapi.responses import JSONResponse
 from starlette.requests import Request
-from starlette.types import Receive, Scope, Send
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from herald_notifier.api.stream import open_stream
 from herald_notifier.runtime import NotifierRuntime
@@ -21,9 +23,11 @@ STREAM_PATH = "/v1/stream"
 
 
 class StreamFastPath:
-    def __init__(self, app: FastAPI, *, cors: bool) -> None:
+    def __init__(self, app: FastAPI, *, cors: bool, others: ASGIApp | None = None) -> None:
         self.app = app
         self._cors = cors
+        # What serves every other request (the app, or the app behind more middleware).
+        self.others: ASGIApp = others or app
 
     def _takes(self, scope: Scope) -> bool:
         if scope["type"] != "http" or scope["path"] != STREAM_PATH or scope["method"] != "GET":
@@ -32,7 +36,7 @@ class StreamFastPath:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if not self._takes(scope):
-            await self.app(scope, receive, send)
+            await self.others(scope, receive, send)
             return
         scope["app"] = self.app  # what request.app means to the shared helpers
         request = Request(scope, receive)

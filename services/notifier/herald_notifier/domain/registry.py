@@ -7,7 +7,7 @@ hang off the same department entry. Allocation progress has watchers of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.subscriber import Subscriber
@@ -17,19 +17,27 @@ class _Department:
     __slots__ = ("employees", "watchers")
 
     def __init__(self) -> None:
-        self.employees: dict[str, set[Subscriber]] = {}
+        self.employees: dict[str, list[Subscriber]] = {}
         self.watchers: set[Subscriber] = set()
 
     def empty(self) -> bool:
         return not self.employees and not self.watchers
 
 
+def _append(streams: dict[str, list[Subscriber]], key: str, subscriber: Subscriber) -> None:
+    found = streams.get(key)
+    if found is None:
+        streams[key] = [subscriber]
+    else:
+        found.append(subscriber)
+
+
 class Registry:
     def __init__(self, on_cut_off: Callable[[Subscriber], None] | None = None) -> None:
         self._departments: dict[str, _Department] = {}
-        self._by_employee: dict[
-            str, set[Subscriber]
-        ] = {}  # employee id -> every stream they opened
+        # employee id -> every stream they opened. Lists, not sets: an employee has one or
+        # two streams, and a one-item set costs three times a one-item list, per stream.
+        self._by_employee: dict[str, list[Subscriber]] = {}
         self._allocations: dict[str, set[Subscriber]] = {}
         # employee id -> how many of their streams read their private channel (hot path)
         self._private: dict[str, int] = {}
@@ -46,20 +54,20 @@ class Registry:
     def add(self, subscriber: Subscriber) -> None:
         if subscriber.private:
             department = self._departments.setdefault(subscriber.department, _Department())
-            department.employees.setdefault(subscriber.employee_id, set()).add(subscriber)
+            _append(department.employees, subscriber.employee_id, subscriber)
             self._private[subscriber.employee_id] = self._private.get(subscriber.employee_id, 0) + 1
         for name in subscriber.departments:
             self._departments.setdefault(name, _Department()).watchers.add(subscriber)
         for allocation in subscriber.allocations:
             self._allocations.setdefault(allocation, set()).add(subscriber)
-        self._by_employee.setdefault(subscriber.employee_id, set()).add(subscriber)
+        _append(self._by_employee, subscriber.employee_id, subscriber)
         self.size += 1
 
     def remove(self, subscriber: Subscriber) -> None:
         own = self._by_employee.get(subscriber.employee_id)
         if own is None or subscriber not in own:
             return
-        own.discard(subscriber)
+        own.remove(subscriber)
         if not own:
             del self._by_employee[subscriber.employee_id]
         if subscriber.private:
@@ -68,8 +76,9 @@ class Registry:
                 self._private[subscriber.employee_id] = left
             department = self._departments.get(subscriber.department)
             if department is not None:
-                streams = department.employees.get(subscriber.employee_id, set())
-                streams.discard(subscriber)
+                streams = department.employees.get(subscriber.employee_id, [])
+                if subscriber in streams:
+                    streams.remove(subscriber)
                 if not streams:
                     department.employees.pop(subscriber.employee_id, None)
                 self._drop_if_empty(subscriber.department)
@@ -97,11 +106,13 @@ class Registry:
         if department is None:
             return 0
         own = department.employees.get(delivery.employee_id)
-        if own and department.watchers:
-            targets: Iterable[Subscriber] = own | department.watchers
-        else:
-            targets = own or department.watchers
-        return self._offer(tuple(targets), delivery)
+        watchers = department.watchers
+        if not watchers:
+            return self._offer(tuple(own), delivery) if own else 0
+        if own:
+            # A manager's own stream may also watch the department: it gets the event once.
+            return self._offer((*own, *(w for w in watchers if w not in own)), delivery)
+        return self._offer(tuple(watchers), delivery)
 
     def dispatch_private(self, employee_id: str, delivery: Delivery) -> int:
         """Offer a frame to the employee's own streams only (e.g. their unread count)."""
