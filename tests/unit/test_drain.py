@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator
+from collections.abc import AsyncIterator
 
 from sse_starlette import ServerSentEvent
 
+from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
-from herald_notifier.drain import FAREWELL_COMMENT, Drain, with_farewell
+from herald_notifier.drain import FAREWELL_COMMENT, Drain
 
 
 async def _stream(registry: Registry, subscriber: Subscriber) -> AsyncIterator[ServerSentEvent]:
@@ -22,8 +23,32 @@ async def _stream(registry: Registry, subscriber: Subscriber) -> AsyncIterator[S
         registry.remove(subscriber)
 
 
-async def _collect(events: AsyncIterator[ServerSentEvent]) -> list[ServerSentEvent]:
-    return [event async for event in events]
+async def _nothing() -> AsyncIterator[ServerSentEvent]:
+    return
+    yield
+
+
+async def _serve(
+    events: AsyncIterator[ServerSentEvent], subscriber: Subscriber, drain: Drain
+) -> list[bytes]:
+    """What the client receives: the body chunks of the stream's response."""
+    sent: list[bytes] = []
+
+    async def send(message):
+        if message["type"] == "http.response.body" and message["body"]:
+            sent.append(message["body"])
+
+    async def receive():
+        await asyncio.Event().wait()  # the client stays connected
+
+    response = EventStreamResponse(events, subscriber=subscriber, last_words=drain.farewell)
+    await response({"type": "http"}, receive, send)
+    return sent
+
+
+def _comments(chunks: list[bytes]) -> list[str]:
+    lines = [line for chunk in chunks for line in chunk.decode().splitlines()]
+    return [line.removeprefix(":").strip() for line in lines if line.startswith(":")]
 
 
 async def test_drain_closes_every_stream_with_a_farewell() -> None:
@@ -31,10 +56,7 @@ async def test_drain_closes_every_stream_with_a_farewell() -> None:
     drain = Drain(retry_ms=3000)
     drain.attach(registry)
     subscribers = [Subscriber(f"E{n}", "Sales", 10) for n in range(3)]
-    tasks = [
-        asyncio.create_task(_collect(with_farewell(_stream(registry, s), drain)))
-        for s in subscribers
-    ]
+    tasks = [asyncio.create_task(_serve(_stream(registry, s), s, drain)) for s in subscribers]
     while registry.size < len(subscribers):
         await asyncio.sleep(0)
 
@@ -44,10 +66,11 @@ async def test_drain_closes_every_stream_with_a_farewell() -> None:
 
     assert drain.started
     assert registry.size == 0
-    for events in streams:
-        assert [e.comment for e in events] == ["connected", FAREWELL_COMMENT]
-        retry = events[-1].retry
-        assert retry is not None
+    for chunks in streams:
+        assert _comments(chunks) == ["connected", FAREWELL_COMMENT]
+        (retry,) = [
+            int(line[6:]) for line in chunks[-1].decode().splitlines() if line.startswith("retry:")
+        ]
         assert 1500 <= retry <= 4500
 
 
@@ -56,14 +79,14 @@ async def test_a_stream_cut_off_for_being_slow_gets_no_farewell() -> None:
     drain = Drain(retry_ms=3000)
     drain.attach(registry)
     subscriber = Subscriber("E1", "Sales", 10)
-    task = asyncio.create_task(_collect(with_farewell(_stream(registry, subscriber), drain)))
+    task = asyncio.create_task(_serve(_stream(registry, subscriber), subscriber, drain))
     while registry.size == 0:
         await asyncio.sleep(0)
 
     subscriber.close()
-    events = await asyncio.wait_for(task, 2)
+    chunks = await asyncio.wait_for(task, 2)
 
-    assert [e.comment for e in events] == ["connected"]
+    assert _comments(chunks) == ["connected"]
 
 
 async def test_a_stream_opened_during_the_drain_is_sent_on_at_once() -> None:
@@ -72,21 +95,21 @@ async def test_a_stream_opened_during_the_drain_is_sent_on_at_once() -> None:
     drain.attach(registry)
     drain.start()
 
-    events = await _collect(with_farewell(_stream(registry, Subscriber("E1", "HR", 10)), drain))
+    chunks = await _serve(_nothing(), Subscriber("E1", "HR", 10), drain)
 
-    assert [e.comment for e in events] == [FAREWELL_COMMENT]
+    assert _comments(chunks) == [FAREWELL_COMMENT]
     assert registry.size == 0
 
 
-async def test_closing_the_response_early_unregisters_the_stream_at_once() -> None:
+async def test_ending_the_response_early_unregisters_the_stream_at_once() -> None:
     registry = Registry()
     drain = Drain(retry_ms=3000)
     subscriber = Subscriber("E1", "Sales", 10)
-    events = with_farewell(_stream(registry, subscriber), drain)
-    assert isinstance(events, AsyncGenerator)
-    assert (await anext(events)).comment == "connected"
-    assert registry.size == 1
+    task = asyncio.create_task(_serve(_stream(registry, subscriber), subscriber, drain))
+    while registry.size == 0:
+        await asyncio.sleep(0)
 
-    await events.aclose()
+    task.cancel()  # e.g. the server shuts down the connection's task
+    await asyncio.gather(task, return_exceptions=True)
 
     assert registry.size == 0

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from collections.abc import AsyncGenerator, AsyncIterator
 from types import FrameType
 
 import uvicorn
@@ -50,27 +49,17 @@ class Drain:
         self._registry.close_all()
         logger.info("draining: told %d stream(s) to reconnect", streams, extra={"streams": streams})
 
-    def farewell(self) -> ServerSentEvent:
+    def farewell(self) -> ServerSentEvent | None:
+        """A stream's last frame, sending its client elsewhere; None unless draining.
+
+        A stream that ends because of the drain (or opens during it) ends with this; one
+        that ended for another reason (cut off, client gone) gets nothing more.
+        """
+        if not self.started:
+            return None
         # Spread the reconnects so the remaining replicas do not take them all at once.
         retry = int(self._retry_ms * random.uniform(0.5, 1.5))
         return ServerSentEvent(comment=FAREWELL_COMMENT, retry=retry)
-
-
-async def with_farewell(
-    events: AsyncIterator[bytes] | AsyncIterator[ServerSentEvent], drain: Drain
-) -> AsyncIterator[bytes | ServerSentEvent]:
-    """The stream's frames, then a reconnect hint if it ended because of a drain."""
-    try:
-        # A stream that connects once the drain has begun is sent straight on.
-        if not drain.started:
-            async for event in events:
-                yield event
-    finally:
-        # Close the inner stream now, not at garbage collection, so it unregisters at once.
-        if isinstance(events, AsyncGenerator):
-            await events.aclose()
-    if drain.started:
-        yield drain.farewell()
 
 
 class DrainingServer(uvicorn.Server):

@@ -129,12 +129,20 @@ class _Resume:
 class EventStreamResponse(Response):
     media_type = "text/event-stream"
 
-    def __init__(self, chunks: AsyncIterator[Chunk], *, subscriber: Subscriber) -> None:
+    def __init__(
+        self,
+        chunks: AsyncIterator[Chunk],
+        *,
+        subscriber: Subscriber,
+        last_words: Callable[[], Chunk | None] | None = None,
+    ) -> None:
         # Response.__init__ would build headers and a body per stream; neither is used.
         self.status_code = 200
         self.background = None
         self._chunks = chunks
         self._subscriber = subscriber
+        # Asked once the chunks end: a final chunk, or None (the drain's farewell).
+        self._last_words = last_words
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscriber = self._subscriber
@@ -150,7 +158,11 @@ class EventStreamResponse(Response):
                 await send({"type": "http.response.body", "body": body, "more_body": True})
                 subscriber.writing_since = None
                 subscriber.last_write = loop.time()
+            last = self._last_words() if self._last_words is not None else None
             with contextlib.suppress(OSError):
+                if last is not None:
+                    body = last if isinstance(last, bytes) else last.encode()
+                    await send({"type": "http.response.body", "body": body, "more_body": True})
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             pass  # the client went away; it reconnects and replays

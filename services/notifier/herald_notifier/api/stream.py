@@ -35,7 +35,6 @@ from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Scope
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import unread_frame
-from herald_notifier.drain import with_farewell
 from herald_notifier.runtime import NotifierRuntime, get_runtime
 from herald_web.errors import error_responses
 
@@ -179,6 +178,11 @@ async def _events(
         metrics.connections.dec()
 
 
+async def _nothing() -> AsyncIterator[bytes]:
+    return
+    yield
+
+
 _MAX_QUERY = {"ticket": 128, "channel_auth": 4000, "last_event_id": 32}
 
 
@@ -234,10 +238,9 @@ async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStream
         allocations=_keys(extra, "allocation"),
         private=True,
     )
-    return EventStreamResponse(
-        with_farewell(_events(runtime, subscriber, resume_from), runtime.drain),
-        subscriber=subscriber,
-    )
+    # A stream opened once the drain began is sent on at once, with the farewell alone.
+    events = _nothing() if runtime.drain.started else _events(runtime, subscriber, resume_from)
+    return EventStreamResponse(events, subscriber=subscriber, last_words=runtime.drain.farewell)
 
 
 @router.get(
