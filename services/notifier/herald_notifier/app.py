@@ -22,6 +22,7 @@ from herald_common.kafka import create_consumer, create_producer
 from herald_common.logs import configure_logging
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.api.fast_path import StreamFastPath
+from herald_notifier.api.protocol import LeanHttpToolsProtocol
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
@@ -156,6 +157,7 @@ def main() -> None:
         timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds) + 2,
         # Applied behind the fast path instead (see fast_path), with uvicorn's trusted hosts.
         proxy_headers=False,
+        http=LeanHttpToolsProtocol,
     )
     # uvicorn and starlette spell the same ASGI types differently.
     proxied = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=config.forwarded_allow_ips)

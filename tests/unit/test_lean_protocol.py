@@ -1,0 +1,65 @@
+"""The notifier's HTTP protocol: uvicorn's, with list-based containers that behave the same."""
+
+import asyncio
+
+import httpx
+import uvicorn
+from fastapi import FastAPI
+
+from herald_notifier.api.protocol import LeanEvent, LeanHttpToolsProtocol, _Pipeline
+
+
+def test_the_pipeline_is_first_in_first_out_like_uvicorns_deque():
+    pipeline = _Pipeline()
+    assert not pipeline
+    pipeline.appendleft("first")
+    pipeline.appendleft("second")
+    assert pipeline
+    assert pipeline.pop() == "first"
+    assert pipeline.pop() == "second"
+    assert not pipeline
+
+
+async def test_a_lean_event_wakes_every_waiter_and_forgets_them():
+    event = LeanEvent()
+    waiters = [asyncio.create_task(event.wait()) for _ in range(3)]
+    await asyncio.sleep(0)
+    assert len(event._waiters) == 3
+    event.set()
+    assert await asyncio.wait_for(asyncio.gather(*waiters), 1) == [True, True, True]
+    assert event._waiters == []
+    event.clear()
+    assert not event.is_set()
+
+
+async def test_uvicorn_serves_requests_and_pipelined_requests_with_the_lean_protocol():
+    app = FastAPI()
+
+    @app.get("/n/{n}")
+    async def echo(n: int) -> dict[str, int]:
+        return {"n": n}
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=LeanHttpToolsProtocol, log_config=None, lifespan="off"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
+            assert (await client.get("/n/1")).json() == {"n": 1}
+        # Two requests in one write: the second waits in the pipeline for the first.
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        request = "GET /n/{} HTTP/1.1\r\nHost: x\r\n\r\n"
+        writer.write((request.format(2) + request.format(3)).encode())
+        await writer.drain()
+        received = b""
+        while received.count(b'{"n":') < 2:
+            received += await asyncio.wait_for(reader.read(4096), 5)
+        assert received.index(b'{"n":2}') < received.index(b'{"n":3}')
+        writer.close()
+    finally:
+        server.should_exit = True
+        await serving
