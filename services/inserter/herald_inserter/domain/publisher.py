@@ -111,6 +111,8 @@ class EventPublisher:
                 batch.append(key=key, value=value, timestamp=None, headers=headers)
             total += 1
         for partition, batch in batches.items():
+            # Closed, a batch leaves at once; open, it would linger for more records first.
+            batch.close()
             deliveries.append(await self._producer.send_batch(batch, topic, partition=partition))
         await asyncio.gather(*deliveries)
         return total
