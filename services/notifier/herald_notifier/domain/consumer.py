@@ -181,19 +181,39 @@ class EventConsumer:
         self.ready.set()
 
     async def run(self) -> None:
+        registry = self._registry
         while True:
             batches = await self._consumer.getmany(timeout_ms=1000, max_records=self._max_records)
             consumed = taken = 0
             failed: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+            # Employees reached on their own streams, and per allocation how many: counted
+            # once per batch rather than once per event.
+            reached: list[str] = []
+            per_allocation: dict[str, int] = {}
             for records in batches.values():
                 consumed += len(records)
                 for record in records:
                     try:
-                        taken += self._handle(record)
+                        delivery = self._decode(record)
                     except InvalidEvent as exc:
                         failed.append((record, str(exc)))
+                        continue
+                    if delivery is None:
+                        continue
+                    streams = registry.dispatch(delivery)
+                    if not streams:
+                        continue
+                    taken += streams
+                    if registry.has_private(delivery.employee_id):  # not only watchers
+                        reached.append(delivery.employee_id)
+                        allocation_id = delivery.allocation_id
+                        if allocation_id is not None:
+                            per_allocation[allocation_id] = per_allocation.get(allocation_id, 0) + 1
             self._metrics.events_consumed.inc(consumed)
             self._live.inc(taken)
+            self._unread.mark_reached(reached)
+            if per_allocation and self._tally is not None:
+                self._tally.add(per_allocation)
             for record, reason in failed:
                 await self._dead_letters.publish(_failed(record), reason)
                 self._metrics.dead_letters.inc()
@@ -214,27 +234,23 @@ class EventConsumer:
                 lag += max(0, end - await self._consumer.position(tp))
         return lag
 
-    def _handle(self, record: ConsumerRecord[bytes, bytes]) -> int:
-        """Dispatch one record; how many streams took it. Raises InvalidEvent."""
+    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
+        """A per-employee record's delivery; None for progress (dispatched here).
+
+        Raises InvalidEvent.
+        """
         event_type = self._event_types.get(record.topic)
         if event_type is None:
             allocation_id, progress = decode_progress(record.value)
             self._registry.dispatch_allocation(allocation_id, progress)
-            return 0
+            return None
         try:
             routing = read_routing(record.headers)
         except InvalidRouting as exc:
             raise InvalidEvent(str(exc)) from exc
         if routing is None:
-            delivery = decode_delivery(record.value, record.headers)
-        else:
-            delivery = decode_routed(routing, event_type, record.key, record.value)
-        taken = self._registry.dispatch(delivery)
-        if taken:
-            if delivery.allocation_id is not None and self._tally is not None:
-                self._tally.delivered(delivery)
-            self._unread.mark(delivery.employee_id)
-        return taken
+            return decode_delivery(record.value, record.headers)
+        return decode_routed(routing, event_type, record.key, record.value)
 
     async def stop(self) -> None:
         await self._consumer.stop()

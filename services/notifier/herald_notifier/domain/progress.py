@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
+from collections.abc import Mapping
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -37,17 +38,22 @@ class DeliveryTally:
         self._wake = asyncio.Event()
 
     def delivered(self, delivery: Delivery) -> None:
-        """Count a live voucher event the registry just dispatched (hot path: O(1))."""
+        """Count a live voucher event the registry just dispatched."""
         allocation_id = delivery.allocation_id
         if allocation_id is None or not self._registry.has_private(delivery.employee_id):
             return  # only department watchers saw it: no employee was reached
-        self._counts[allocation_id] = self._counts.get(allocation_id, 0) + 1
-        self._counts.move_to_end(allocation_id)
-        if len(self._counts) > TRACKED_ALLOCATIONS:
-            self._counts.popitem(last=False)
-        if self._registry.watches_allocation(allocation_id):
-            self._changed.add(allocation_id)
-            self._wake.set()
+        self.add({allocation_id: 1})
+
+    def add(self, reached: Mapping[str, int]) -> None:
+        """Count deliveries that reached employees' own streams, per allocation (a batch)."""
+        for allocation_id, delivered in reached.items():
+            self._counts[allocation_id] = self._counts.get(allocation_id, 0) + delivered
+            self._counts.move_to_end(allocation_id)
+            if len(self._counts) > TRACKED_ALLOCATIONS:
+                self._counts.popitem(last=False)
+            if self._registry.watches_allocation(allocation_id):
+                self._changed.add(allocation_id)
+                self._wake.set()
 
     def count(self, allocation_id: str) -> int:
         return self._counts.get(allocation_id, 0)

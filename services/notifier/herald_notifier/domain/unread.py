@@ -28,9 +28,7 @@ def unread_frame(employee_id: str, unread: int) -> Delivery:
 
 
 class UnreadCounter:
-    def __init__(
-        self, inbox: Inbox, registry: Registry, min_interval_seconds: float = 0.25
-    ) -> None:
+    def __init__(self, inbox: Inbox, registry: Registry, min_interval_seconds: float = 1.0) -> None:
         self._inbox = inbox
         self._registry = registry
         self._min_interval = min_interval_seconds
@@ -41,6 +39,12 @@ class UnreadCounter:
         # Only employees with a stream on this replica need counting here.
         if self._registry.has_private(employee_id):
             self._pending.add(employee_id)
+            self._wake.set()
+
+    def mark_reached(self, employee_ids: list[str]) -> None:
+        """Mark employees whose own streams on this replica just got a notification."""
+        if employee_ids:
+            self._pending.update(employee_ids)
             self._wake.set()
 
     async def run(self) -> None:
