@@ -58,11 +58,20 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         injected = await _inject(run, config, employees, loadgen)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         commit_at: dict[int, float] = injected.pop("commit_at")
-        latencies = sorted(
-            at - commit_at[int(event_id)]
+        pairs = [
+            (commit_at[int(event_id)], at - commit_at[int(event_id)])
             for event_id, at in result["ids"]
             if int(event_id) in commit_at
-        )
+        ]
+        latencies = sorted(latency for _, latency in pairs)
+        # Where the tail sits in time: the worst latency of each second of the run, worst
+        # first (periodic pauses show as evenly spaced seconds).
+        begun = min((committed for committed, _ in pairs), default=0.0)
+        worst: dict[int, float] = {}
+        for committed, latency in pairs:
+            second = int(committed - begun)
+            worst[second] = max(worst.get(second, 0.0), latency)
+        slowest = sorted(worst.items(), key=lambda item: -item[1])[:10]
         return {
             "connections": len(employees),
             "connected": connected,
@@ -74,6 +83,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "p50_seconds": percentile(latencies, 0.50),
             "p99_seconds": percentile(latencies, 0.99),
             "max_seconds": latencies[-1] if latencies else None,
+            "slowest_seconds_of_run": [[second, round(latency, 4)] for second, latency in slowest],
             "loadgen_cpu_seconds": result["cpu_seconds"],
             "notifier_rss_bytes": service.rss(),
             "commit_time": "clock read right after COMMIT returned in the writer",
