@@ -284,7 +284,7 @@ def test_the_notifiers_frames_match_the_schemas() -> None:
     allocation_id = str(uuid4())
     registry.add(Subscriber("E1", "Sales", 10))
     tally = DeliveryTally(registry, "herald-notifier-0", 0.5)
-    tally.delivered(Delivery(1, "herald.voucher.allocated", "E1", "Sales", "{}", allocation_id))
+    tally.delivered([Delivery(1, "herald.voucher.allocated", "E1", "Sales", "{}", allocation_id)])
     delivered = tally.frame_for(allocation_id)
     assert delivered is not None
     _validator("AllocationDeliveredEvent").validate(json.loads(delivered.data))

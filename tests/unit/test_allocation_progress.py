@@ -129,8 +129,8 @@ async def test_tally_counts_employees_reached_and_throttles_frames():
     tally = DeliveryTally(registry, "replica-a", interval_seconds=0.2)
     runner = asyncio.create_task(tally.run())
     try:
-        for employee in ("E1", "E2", "E3"):  # E3 has no stream here
-            tally.delivered(delivery(employee))
+        # E3 has no stream here
+        tally.delivered([delivery(employee) for employee in ("E1", "E2", "E3")])
         assert tally.count(str(ALLOCATION)) == 2
 
         (frame,) = await asyncio.wait_for(watcher.take(), 2)
@@ -155,8 +155,8 @@ async def test_tally_without_watchers_counts_silently_and_answers_on_connect():
     registry.add(Subscriber("E1", "Sales", 10))
     tally = DeliveryTally(registry, "replica-a", interval_seconds=0.01)
     assert tally.frame_for(str(ALLOCATION)) is None
-    tally.delivered(delivery("E1"))
-    tally.delivered(delivery("E1", allocation=None))
+    tally.delivered([delivery("E1")])
+    tally.delivered([delivery("E1", allocation=None)])
     frame = tally.frame_for(str(ALLOCATION))
     assert frame is not None
     assert json.loads(frame.data)["data"]["delivered"] == 1
@@ -167,7 +167,7 @@ def test_tally_reaches_only_employees_not_department_watchers():
     manager = Subscriber("M1", "Sales", 10, private=False, departments=frozenset({"Sales"}))
     registry.add(manager)
     tally = DeliveryTally(registry, "replica-a", interval_seconds=1)
-    tally.delivered(delivery("E1"))
+    tally.delivered([delivery("E1")])
     assert tally.count(str(ALLOCATION)) == 0
 
 
@@ -177,7 +177,7 @@ def test_tally_forgets_the_oldest_allocations_first():
     tally = DeliveryTally(registry, "replica-a", interval_seconds=1)
     ids = [str(uuid.uuid4()) for _ in range(TRACKED_ALLOCATIONS + 1)]
     for allocation in ids:
-        tally.delivered(delivery("E1", allocation))
+        tally.delivered([delivery("E1", allocation)])
     assert tally.count(ids[0]) == 0
     assert tally.count(ids[-1]) == 1
 

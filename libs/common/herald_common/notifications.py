@@ -34,14 +34,17 @@ def previous_id_header(previous_id: int) -> tuple[str, bytes]:
     return PREVIOUS_ID_HEADER, str(previous_id).encode()
 
 
+def id_from_header(value: bytes) -> int | None:
+    """A notification id as a Kafka header carries it (1 to 19 ASCII digits), else None."""
+    # bytes.isdigit() accepts ASCII digits only.
+    return int(value) if value.isdigit() and len(value) <= 19 else None
+
+
 def parse_previous_id(headers: Iterable[tuple[str, bytes]]) -> int | None:
     """The previous id an event's headers name, or None when absent or malformed."""
     for name, value in headers:
         if name == PREVIOUS_ID_HEADER:
-            text = value.decode("ascii", errors="replace")
-            if text.isascii() and text.isdigit() and len(text) <= 19:
-                return int(text)
-            return None
+            return id_from_header(value)
     return None
 
 

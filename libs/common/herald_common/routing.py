@@ -13,14 +13,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from herald_common.notifications import PREVIOUS_ID_HEADER
+from herald_common.notifications import PREVIOUS_ID_HEADER, id_from_header
 
 NOTIFICATION_ID_HEADER = "herald.notification-id"
 EMPLOYEE_ID_HEADER = "herald.employee-id"
 # On voucher events only: the allocation, for its live delivered count.
 ALLOCATION_ID_HEADER = "herald.allocation-id"
-
-_MAX_ID_DIGITS = 19  # bigint
 
 
 class InvalidRouting(ValueError):
@@ -46,9 +44,10 @@ class Routing:
 
 
 def _id(value: bytes, name: str) -> int:
-    if not value.isdigit() or len(value) > _MAX_ID_DIGITS:
+    found = id_from_header(value)
+    if found is None:
         raise InvalidRouting(f"header {name} must be 1 to 19 digits")
-    return int(value)
+    return found
 
 
 def read_routing(headers: Iterable[tuple[str, bytes]]) -> Routing | None:

@@ -31,6 +31,10 @@ _HEADERS = [
 ]
 
 
+def _bytes(chunk: Chunk) -> bytes:
+    return chunk if isinstance(chunk, bytes) else chunk.encode()
+
+
 class _DisconnectWatch:
     """Calls `on_disconnect` once the client is gone, without a task of its own.
 
@@ -153,16 +157,16 @@ class EventStreamResponse(Response):
         subscriber.last_write = loop.time()
         try:
             async for chunk in self._chunks:
-                body = chunk if isinstance(chunk, bytes) else chunk.encode()
                 subscriber.writing_since = loop.time()
-                await send({"type": "http.response.body", "body": body, "more_body": True})
+                await send({"type": "http.response.body", "body": _bytes(chunk), "more_body": True})
                 subscriber.writing_since = None
                 subscriber.last_write = loop.time()
             last = self._last_words() if self._last_words is not None else None
             with contextlib.suppress(OSError):
                 if last is not None:
-                    body = last if isinstance(last, bytes) else last.encode()
-                    await send({"type": "http.response.body", "body": body, "more_body": True})
+                    await send(
+                        {"type": "http.response.body", "body": _bytes(last), "more_body": True}
+                    )
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             pass  # the client went away; it reconnects and replays

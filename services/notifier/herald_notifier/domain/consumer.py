@@ -186,10 +186,8 @@ class EventConsumer:
             batches = await self._consumer.getmany(timeout_ms=1000, max_records=self._max_records)
             consumed = taken = 0
             failed: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
-            # Employees reached on their own streams, and per allocation how many: counted
-            # once per batch rather than once per event.
-            reached: list[str] = []
-            per_allocation: dict[str, int] = {}
+            # What some stream took: its unread counts and tallies are done once per batch.
+            taken_by_some: list[Delivery] = []
             for records in batches.values():
                 consumed += len(records)
                 for record in records:
@@ -201,19 +199,15 @@ class EventConsumer:
                     if delivery is None:
                         continue
                     streams = registry.dispatch(delivery)
-                    if not streams:
-                        continue
-                    taken += streams
-                    if registry.has_private(delivery.employee_id):  # not only watchers
-                        reached.append(delivery.employee_id)
-                        allocation_id = delivery.allocation_id
-                        if allocation_id is not None:
-                            per_allocation[allocation_id] = per_allocation.get(allocation_id, 0) + 1
+                    if streams:
+                        taken += streams
+                        taken_by_some.append(delivery)
             self._metrics.events_consumed.inc(consumed)
             self._live.inc(taken)
-            self._unread.mark_reached(reached)
-            if per_allocation and self._tally is not None:
-                self._tally.add(per_allocation)
+            if taken_by_some:
+                self._unread.mark_all(d.employee_id for d in taken_by_some)
+                if self._tally is not None:
+                    self._tally.delivered(taken_by_some)
             for record, reason in failed:
                 await self._dead_letters.publish(_failed(record), reason)
                 self._metrics.dead_letters.inc()

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import OrderedDict
-from collections.abc import Mapping
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -37,15 +37,14 @@ class DeliveryTally:
         self._changed: set[str] = set()
         self._wake = asyncio.Event()
 
-    def delivered(self, delivery: Delivery) -> None:
-        """Count a live voucher event the registry just dispatched."""
-        allocation_id = delivery.allocation_id
-        if allocation_id is None or not self._registry.has_private(delivery.employee_id):
-            return  # only department watchers saw it: no employee was reached
-        self.add({allocation_id: 1})
-
-    def add(self, reached: Mapping[str, int]) -> None:
-        """Count deliveries that reached employees' own streams, per allocation (a batch)."""
+    def delivered(self, deliveries: Iterable[Delivery]) -> None:
+        """Count live voucher events the registry just dispatched (a batch of them)."""
+        reached: dict[str, int] = {}
+        for delivery in deliveries:
+            allocation_id = delivery.allocation_id
+            if allocation_id is None or not self._registry.has_private(delivery.employee_id):
+                continue  # only department watchers saw it: no employee was reached
+            reached[allocation_id] = reached.get(allocation_id, 0) + 1
         for allocation_id, delivered in reached.items():
             self._counts[allocation_id] = self._counts.get(allocation_id, 0) + delivered
             self._counts.move_to_end(allocation_id)

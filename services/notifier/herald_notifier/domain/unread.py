@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Iterable
 
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Inbox
@@ -41,15 +42,13 @@ class UnreadCounter:
         self._wake = asyncio.Event()
 
     def mark(self, employee_id: str) -> None:
-        # Only employees with a stream on this replica need counting here.
-        if self._registry.has_private(employee_id):
-            self._pending.add(employee_id)
-            self._wake.set()
+        self.mark_all((employee_id,))
 
-    def mark_reached(self, employee_ids: list[str]) -> None:
-        """Mark employees whose own streams on this replica just got a notification."""
-        if employee_ids:
-            self._pending.update(employee_ids)
+    def mark_all(self, employee_ids: Iterable[str]) -> None:
+        # Only employees with a stream on this replica need counting here.
+        marked = [e for e in employee_ids if self._registry.has_private(e)]
+        if marked:
+            self._pending.update(marked)
             self._wake.set()
 
     async def run(self) -> None:
