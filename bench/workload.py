@@ -58,6 +58,10 @@ TITLE = f"New voucher: {VOUCHER.name}"
 BODY = f"You received {VOUCHER.amount:.2f} {VOUCHER.currency}, valid until {VOUCHER.expires_on}."
 
 
+def voucher_text(allocation_id: UUID, employee_id: str, department: str, serial: int) -> str:
+    return payload_text(voucher_payload(allocation_id, employee_id, department, serial))
+
+
 def issued(
     notification_id: int,
     employee_id: str,
@@ -65,10 +69,8 @@ def issued(
     allocation_id: UUID,
     previous_id: int | None = None,
 ) -> IssuedNotification:
-    payload = voucher_payload(allocation_id, employee_id, department, notification_id)
-    return IssuedNotification(
-        notification_id, employee_id, department, payload_text(payload), previous_id
-    )
+    text = voucher_text(allocation_id, employee_id, department, notification_id)
+    return IssuedNotification(notification_id, employee_id, department, text, previous_id)
 
 
 def notifications(

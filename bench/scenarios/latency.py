@@ -22,23 +22,25 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.processes import LoadGeneratorProcess
-from bench.workload import BODY, TITLE, issued, median, percentile
+from bench.workload import BODY, TITLE, median, percentile, voucher_text
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
-    draw_ids,
+    issue_notifications,
     take_writer_lock,
-    with_previous_ids,
+    with_newest_ids,
 )
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer
+
+_RECIPIENTS = with_newest_ids(sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)"))
 
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
@@ -182,11 +184,18 @@ async def _inject(
                 created_at = datetime.now(UTC)
                 async with conn.transaction():
                     await take_writer_lock(conn)
-                    ids = await draw_ids(conn, len(batch))
-                    rows = [
-                        issued(nid, emp, dept, allocation_id)
-                        for nid, (emp, dept) in zip(ids, batch, strict=True)
-                    ]
+                    # As the inserter does: each row names the employee's previous one,
+                    # so a stream sends its event at once instead of reading the inbox first.
+                    cursor = await conn.execute(_RECIPIENTS, ([emp for emp, _ in batch],))
+                    recipients = await cursor.fetchall()
+                    rows = await issue_notifications(
+                        conn,
+                        recipients,
+                        (
+                            voucher_text(allocation_id, emp, dept, sent + i)
+                            for i, (emp, dept, _) in enumerate(recipients)
+                        ),
+                    )
                     await copy_notifications(
                         conn,
                         rows,
@@ -197,12 +206,9 @@ async def _inject(
                         body=BODY,
                         allocation_id=allocation_id,
                     )
-                    # As the inserter does: each event names the employee's previous one,
-                    # so a stream sends it at once instead of reading the inbox first.
-                    rows = await with_previous_ids(conn, rows)
                 committed = time.time()
-                for nid in ids:
-                    commit_at[nid] = committed
+                for row in rows:
+                    commit_at[row.notification_id] = committed
                 sent += len(batch)
                 commits += 1
                 largest_commit = max(largest_commit, len(batch))

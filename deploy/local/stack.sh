@@ -520,6 +520,10 @@ port = $PG_PORT
 unix_socket_directories = $(pg_conf_quote "$PG_RUN")
 max_connections = 200
 shared_buffers = 256MB
+# One 100,000-employee allocation writes about 135 MB of WAL; with the default 1 GB a
+# checkpoint (and a round of full-page writes after it) falls every few allocations.
+max_wal_size = 4GB
+wal_buffers = 64MB
 # Durability stays as in production (fsync, synchronous_commit at defaults),
 # so crash/restart tests behave like the real thing.
 fsync = on

@@ -7,7 +7,7 @@ committed in order, and a redelivered request finds `inserted_at` set and writes
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
 
@@ -28,10 +28,10 @@ from herald_inserter.domain.codes import generate_codes
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
-    draw_ids,
+    issue_notifications,
     load_notifications,
     take_writer_lock,
-    with_previous_ids,
+    with_newest_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -85,14 +85,6 @@ class AllocationStore:
 
     async def write(self, request: AllocationRequested) -> WriteOutcome:
         """The allocation's notifications, written now or earlier, with their previous ids."""
-        outcome = await self._write(request)
-        if not outcome.inserted_now:
-            return outcome
-        async with self._pool.connection() as conn:
-            notifications = await with_previous_ids(conn, outcome.notifications)
-        return replace(outcome, notifications=notifications)
-
-    async def _write(self, request: AllocationRequested) -> WriteOutcome:
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
             # The API commits its row only after Kafka acknowledged the request, so the row
@@ -131,16 +123,19 @@ class AllocationStore:
 
     async def _insert(self, conn: AsyncConnection, request: AllocationRequested) -> WriteOutcome:
         query, params = matching_employees_query(request.criteria, request.requested_at.date())
-        employees = await (await conn.execute(query, params)).fetchall()
+        employees = await (await conn.execute(with_newest_ids(query), params)).fetchall()
         created_at = datetime.now(UTC)
         count = len(employees)
-        ids = await draw_ids(conn, count)
         codes = generate_codes(request.voucher.code_prefix, count)
         payloads = VoucherPayloads(request)
-        notifications = [
-            IssuedNotification(nid, emp, dept, payloads.text(emp, dept, code))
-            for nid, (emp, dept), code in zip(ids, employees, codes, strict=True)
-        ]
+        notifications = await issue_notifications(
+            conn,
+            employees,
+            (
+                payloads.text(emp, dept, code)
+                for (emp, dept, _), code in zip(employees, codes, strict=True)
+            ),
+        )
         allocation_id = request.allocation_id
         voucher = request.voucher
         await copy_notifications(

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.criteria_sql import matching_employees_query
@@ -24,12 +23,11 @@ from herald_common.events import (
 from herald_common.notifications import quoted
 from herald_inserter.domain.allocation_store import WriteOutcome
 from herald_inserter.domain.inbox_writer import (
-    IssuedNotification,
     copy_notifications,
-    draw_ids,
+    issue_notifications,
     load_notifications,
     take_writer_lock,
-    with_previous_ids,
+    with_newest_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -60,14 +58,6 @@ class PushStore:
 
     async def write(self, request: NotificationRequested) -> WriteOutcome:
         """The push's notifications, written now or earlier, with their previous ids."""
-        outcome = await self._write(request)
-        if not outcome.inserted_now:
-            return outcome
-        async with self._pool.connection() as conn:
-            notifications = await with_previous_ids(conn, outcome.notifications)
-        return replace(outcome, notifications=notifications)
-
-    async def _write(self, request: NotificationRequested) -> WriteOutcome:
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
             # The API commits its row only after Kafka acknowledged the request, so the row
@@ -103,24 +93,22 @@ class PushStore:
     async def _targets(self, conn: AsyncConnection, request: NotificationRequested) -> list[Any]:
         target = request.target
         if target.employee_ids is not None:
+            chosen = sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)")
             cursor = await conn.execute(
-                "SELECT id, department FROM employees WHERE id = ANY(%s) ORDER BY id",
-                (sorted(set(target.employee_ids)),),
+                with_newest_ids(chosen), (sorted(set(target.employee_ids)),)
             )
             return await cursor.fetchall()
         criteria = target.criteria or Criteria(departments=[target.department or ""])
         query, params = matching_employees_query(criteria, request.requested_at.date())
-        return await (await conn.execute(query, params)).fetchall()
+        return await (await conn.execute(with_newest_ids(query), params)).fetchall()
 
     async def _insert(self, conn: AsyncConnection, request: NotificationRequested) -> WriteOutcome:
         employees = await self._targets(conn, request)
         created_at = datetime.now(UTC)
-        ids = await draw_ids(conn, len(employees))
         payloads = PushPayloads(request)
-        notifications = [
-            IssuedNotification(nid, emp, dept, payloads.text(emp, dept))
-            for nid, (emp, dept) in zip(ids, employees, strict=True)
-        ]
+        notifications = await issue_notifications(
+            conn, employees, (payloads.text(emp, dept) for emp, dept, _ in employees)
+        )
         await copy_notifications(
             conn,
             notifications,

@@ -1,0 +1,97 @@
+"""The inbox writer against PostgreSQL: ids drawn in one run, previous ids read before the COPY."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
+from herald_common.notifications import payload_text
+from herald_inserter.domain.inbox_writer import (
+    copy_notifications,
+    draw_ids,
+    issue_notifications,
+    take_writer_lock,
+    with_newest_ids,
+)
+
+pytestmark = pytest.mark.integration
+
+DEPARTMENT = "Writer-Dept"
+PEOPLE = ["WR001", "WR002", "WR003"]
+CHOSEN = sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)")
+
+
+@pytest.fixture(scope="module")
+async def database(herald_env):
+    async with await psycopg.AsyncConnection.connect(herald_env.database_url) as conn:
+        for employee in PEOPLE:
+            await conn.execute(
+                "INSERT INTO employees (id, name, email, department, grade, hired_on)"
+                " VALUES (%s, %s, %s, %s, 'G1', '2020-01-01')",
+                (employee, employee, f"{employee.lower()}@example.com", DEPARTMENT),
+            )
+        await conn.commit()
+    return herald_env.database_url
+
+
+async def _write(url: str, employees: list[str]) -> list[tuple[int, str, int | None]]:
+    """One write as the stores do it: (id, employee, previous id) of each row, committed."""
+    async with await psycopg.AsyncConnection.connect(url) as conn:
+        await take_writer_lock(conn)
+        cursor = await conn.execute(with_newest_ids(CHOSEN), (sorted(set(employees)),))
+        found = {row[0]: row for row in await cursor.fetchall()}
+        recipients = [found[employee] for employee in employees]  # repeats included
+        issued = await issue_notifications(
+            conn,
+            recipients,
+            (
+                payload_text({"employee_id": emp, "n": i})
+                for i, (emp, _, _) in enumerate(recipients)
+            ),
+        )
+        await copy_notifications(
+            conn,
+            issued,
+            kind=NOTIFICATION_PUSHED,
+            source=SOURCE_PUSH,
+            created_at=datetime.now(UTC),
+            title="t",
+            body="b",
+        )
+        await conn.commit()
+    return [(n.notification_id, n.employee_id, n.previous_id) for n in issued]
+
+
+async def test_ids_are_one_run_after_everything_drawn_before(database):
+    async with await psycopg.AsyncConnection.connect(database) as conn:
+        await take_writer_lock(conn)
+        first = await draw_ids(conn, 5)
+        second = await draw_ids(conn, 3)
+        assert await draw_ids(conn, 0) == []
+        await conn.rollback()
+    assert first == list(range(first[0], first[0] + 5))
+    assert second == list(range(first[-1] + 1, first[-1] + 4))
+
+
+async def test_previous_ids_are_each_employees_newest_row_before_the_write(database):
+    first = await _write(database, ["WR001", "WR002"])
+    assert [(emp, previous) for _, emp, previous in first] == [("WR001", 0), ("WR002", 0)]
+    newest = {emp: nid for nid, emp, _ in first}
+
+    second = await _write(database, ["WR001", "WR002", "WR003", "WR002"])
+    by_row = [(emp, previous) for _, emp, previous in second]
+    assert by_row[:3] == [("WR001", newest["WR001"]), ("WR002", newest["WR002"]), ("WR003", 0)]
+    # WR002's second row in this write names WR002's first row in it.
+    assert by_row[3] == ("WR002", second[1][0])
+
+    async with await psycopg.AsyncConnection.connect(database) as conn:
+        cursor = await conn.execute(
+            "SELECT id, employee_id FROM notifications WHERE employee_id = ANY(%s) ORDER BY id",
+            (PEOPLE,),
+        )
+        stored = await cursor.fetchall()
+    assert stored == [(nid, emp) for nid, emp, _ in first + second]
