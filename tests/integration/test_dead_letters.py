@@ -89,3 +89,45 @@ async def test_poison_message_is_dead_lettered_and_the_next_one_processed(servic
     assert poison_headers["herald.dlq.original-topic"] == topic.encode()
     assert b"invalid allocation request" in poison_headers["herald.dlq.reason"]
     assert b"data.allocation_id" in by_value[wrong_shape]["herald.dlq.reason"]
+
+
+async def test_notifier_dead_letters_a_per_employee_record_it_cannot_route(services, herald_env):
+    """A record with a malformed routing header goes to the topic's dead-letter topic, with
+    where it came from; the notifier reads on."""
+    topic = herald_env.topics.voucher_allocated
+    bad = b'{"specversion": "1.0"}'
+    producer = AIOKafkaProducer(bootstrap_servers=herald_env.infra.kafka_bootstrap, acks="all")
+    await producer.start()
+    try:
+        sent = await producer.send_and_wait(
+            topic,
+            value=bad,
+            key=DEPARTMENT.encode(),
+            headers=[
+                ("herald.notification-id", b"not-a-number"),
+                ("herald.employee-id", b"PD001"),
+            ],
+        )
+    finally:
+        await producer.stop()
+
+    consumer = AIOKafkaConsumer(
+        TopicSettings.dead_letter(topic),
+        bootstrap_servers=herald_env.infra.kafka_bootstrap,
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        group_id=None,
+    )
+    await consumer.start()
+    try:
+        record = await asyncio.wait_for(consumer.getone(), 30)
+    finally:
+        await consumer.stop()
+    headers = dict(record.headers)
+    assert record.value == bad
+    assert record.key == DEPARTMENT.encode()
+    assert headers["herald.dlq.original-topic"] == topic.encode()
+    assert headers["herald.dlq.original-partition"] == str(sent.partition).encode()
+    assert headers["herald.dlq.original-offset"] == str(sent.offset).encode()
+    assert b"herald.notification-id" in headers["herald.dlq.reason"]
+    assert headers["herald.employee-id"] == b"PD001"  # the record's own headers are kept

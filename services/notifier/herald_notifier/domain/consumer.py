@@ -14,7 +14,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
-from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter, ValidationError
 
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
@@ -29,6 +29,7 @@ from herald_common.events import (
 from herald_common.notifications import parse_previous_id
 from herald_common.routing import InvalidRouting, Routing, read_routing
 from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.fetched_records import FetchedRecords, Record
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.unread import UnreadCounter
@@ -123,10 +124,21 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
     return allocation_id, Delivery(None, event.type, "", "", value)
 
 
-def _failed(record: ConsumerRecord[bytes, bytes]) -> FailedRecord:
+def _decode(event_type: str, record: Record) -> Delivery:
+    """A per-employee record's delivery: routed by its headers, or decoded in full."""
+    try:
+        routing = read_routing(record.headers)
+    except InvalidRouting as exc:
+        raise InvalidEvent(str(exc)) from exc
+    if routing is None:
+        return decode_delivery(record.value, record.headers)
+    return decode_routed(routing, event_type, record.key, record.value)
+
+
+def _failed(tp: TopicPartition, record: Record) -> FailedRecord:
     return FailedRecord(
-        topic=record.topic,
-        partition=record.partition,
+        topic=tp.topic,
+        partition=tp.partition,
         offset=record.offset,
         key=record.key,
         value=record.value,
@@ -146,9 +158,9 @@ class EventConsumer:
         dead_letters: DeadLetterPublisher,
         metrics: NotifierMetrics,
         tally: DeliveryTally | None = None,
-        max_records: int | None = None,
     ) -> None:
         self._consumer = consumer
+        self._fetched = FetchedRecords(consumer)
         # topic -> the CloudEvents type of its per-employee events (the topic is named after it)
         self._event_types = dict(employee_topics)
         self._topics = [*self._event_types, progress_topic]
@@ -159,7 +171,6 @@ class EventConsumer:
         self._metrics = metrics
         self._live = metrics.deliveries.labels("live")
         self._tally = tally
-        self._max_records = max_records
         self.ready = asyncio.Event()
 
     async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
@@ -183,20 +194,23 @@ class EventConsumer:
     async def run(self) -> None:
         registry = self._registry
         while True:
-            batches = await self._consumer.getmany(timeout_ms=1000, max_records=self._max_records)
+            fetched = await self._fetched.get(wait_seconds=1.0)
             consumed = taken = 0
-            failed: list[tuple[ConsumerRecord[bytes, bytes], str]] = []
+            failed: list[tuple[TopicPartition, Record, str]] = []
             # What some stream took: its unread counts and tallies are done once per batch.
             taken_by_some: list[Delivery] = []
-            for records in batches.values():
+            for tp, records in fetched:
                 consumed += len(records)
+                event_type = self._event_types.get(tp.topic)
                 for record in records:
                     try:
-                        delivery = self._decode(record)
+                        if event_type is None:
+                            allocation_id, progress = decode_progress(record.value)
+                            registry.dispatch_allocation(allocation_id, progress)
+                            continue
+                        delivery = _decode(event_type, record)
                     except InvalidEvent as exc:
-                        failed.append((record, str(exc)))
-                        continue
-                    if delivery is None:
+                        failed.append((tp, record, str(exc)))
                         continue
                     streams = registry.dispatch(delivery)
                     if streams:
@@ -208,13 +222,13 @@ class EventConsumer:
                 self._unread.mark_all(d.employee_id for d in taken_by_some)
                 if self._tally is not None:
                     self._tally.delivered(taken_by_some)
-            for record, reason in failed:
-                await self._dead_letters.publish(_failed(record), reason)
+            for tp, record, reason in failed:
+                await self._dead_letters.publish(_failed(tp, record), reason)
                 self._metrics.dead_letters.inc()
             self._metrics.consumer_lag.set(await self._lag())
             # Everything fetched is dispatched before the streams write, so a stream sends all
             # its events of that fetch in one write (writes cost more than the rest). Then
-            # the streams get their turn: getmany does not suspend while records remain.
+            # the streams get their turn: taking fetched records does not suspend.
             await asyncio.sleep(0)
 
     async def _lag(self) -> int:
@@ -227,24 +241,6 @@ class EventConsumer:
             if end is not None:
                 lag += max(0, end - await self._consumer.position(tp))
         return lag
-
-    def _decode(self, record: ConsumerRecord[bytes, bytes]) -> Delivery | None:
-        """A per-employee record's delivery; None for progress (dispatched here).
-
-        Raises InvalidEvent.
-        """
-        event_type = self._event_types.get(record.topic)
-        if event_type is None:
-            allocation_id, progress = decode_progress(record.value)
-            self._registry.dispatch_allocation(allocation_id, progress)
-            return None
-        try:
-            routing = read_routing(record.headers)
-        except InvalidRouting as exc:
-            raise InvalidEvent(str(exc)) from exc
-        if routing is None:
-            return decode_delivery(record.value, record.headers)
-        return decode_routed(routing, event_type, record.key, record.value)
 
     async def stop(self) -> None:
         await self._consumer.stop()
