@@ -43,11 +43,8 @@ class Routing:
         self.allocation_id = allocation_id
 
 
-def _id(value: bytes, name: str) -> int:
-    found = id_from_header(value)
-    if found is None:
-        raise InvalidRouting(f"header {name} must be 1 to 19 digits")
-    return found
+def _not_an_id(name: str) -> InvalidRouting:
+    return InvalidRouting(f"header {name} must be 1 to 19 digits")
 
 
 def read_routing(headers: Iterable[tuple[str, bytes]]) -> Routing | None:
@@ -64,7 +61,9 @@ def read_routing(headers: Iterable[tuple[str, bytes]]) -> Routing | None:
         raise InvalidRouting(
             f"headers {NOTIFICATION_ID_HEADER} and {EMPLOYEE_ID_HEADER} come together"
         )
-    notification_id = _id(raw_id, NOTIFICATION_ID_HEADER)
+    notification_id = id_from_header(raw_id)
+    if notification_id is None:
+        raise _not_an_id(NOTIFICATION_ID_HEADER)
     try:
         employee_id = raw_employee.decode()
     except UnicodeDecodeError as exc:
@@ -72,7 +71,11 @@ def read_routing(headers: Iterable[tuple[str, bytes]]) -> Routing | None:
     if not employee_id or not employee_id.isprintable():
         raise InvalidRouting(f"header {EMPLOYEE_ID_HEADER} must be a printable employee id")
     raw_previous = found.get(PREVIOUS_ID_HEADER)
-    previous_id = None if raw_previous is None else _id(raw_previous, PREVIOUS_ID_HEADER)
+    previous_id = None
+    if raw_previous is not None:
+        previous_id = id_from_header(raw_previous)
+        if previous_id is None:
+            raise _not_an_id(PREVIOUS_ID_HEADER)
     raw_allocation = found.get(ALLOCATION_ID_HEADER)
     allocation_id = None
     if raw_allocation is not None:

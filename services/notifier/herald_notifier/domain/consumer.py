@@ -70,6 +70,9 @@ def decode_delivery(value: bytes | None, headers: Iterable[tuple[str, bytes]] = 
     )
 
 
+_OPEN_BRACE, _CLOSE_BRACE = ord("{"), ord("}")
+
+
 def decode_routed(
     routing: Routing, event_type: str, key: bytes | None, value: bytes | None
 ) -> Delivery:
@@ -80,7 +83,7 @@ def decode_routed(
     """
     if key is None:
         raise InvalidEvent("per-employee event has no key (its department)")
-    if not value or value[:1] != b"{" or value[-1:] != b"}":
+    if not value or value[0] != _OPEN_BRACE or value[-1] != _CLOSE_BRACE:
         raise InvalidEvent("per-employee event value is not a JSON object")
     if b"\n" in value or b"\r" in value:
         raise InvalidEvent("per-employee event value is not one line of JSON")

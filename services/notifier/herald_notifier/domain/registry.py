@@ -108,7 +108,14 @@ class Registry:
         own = department.employees.get(delivery.employee_id)
         watchers = department.watchers
         if not watchers:
-            return self._offer(tuple(own), delivery) if own else 0
+            if not own:
+                return 0
+            if len(own) == 1:  # one stream, nobody watching: most events, straight in
+                if own[0].offer(delivery):
+                    return 1
+                self.cut_off(own[0])
+                return 0
+            return self._offer(tuple(own), delivery)
         if own:
             # A manager's own stream may also watch the department: it gets the event once.
             return self._offer((*own, *(w for w in watchers if w not in own)), delivery)

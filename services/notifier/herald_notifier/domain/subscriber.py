@@ -77,10 +77,12 @@ class Subscriber:
             self.close()
             return False
         self._pending.append(delivery)
-        if delivery.event_id is not None and delivery.event_id > self.newest_offered:
-            self.newest_offered = delivery.event_id
-        if self._waiter is not None:
-            _wake(self._waiter)
+        event_id = delivery.event_id
+        if event_id is not None and event_id > self.newest_offered:
+            self.newest_offered = event_id
+        waiter = self._waiter
+        if waiter is not None and not waiter.done():
+            waiter.set_result(None)
         return True
 
     def close(self) -> None:
