@@ -22,7 +22,8 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
@@ -33,14 +34,12 @@ from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
+    filling_previous_ids,
     issue_notifications,
     take_writer_lock,
-    with_newest_ids,
 )
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer
-
-_RECIPIENTS = with_newest_ids(sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)"))
 
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
@@ -168,7 +167,12 @@ async def _inject(
             progress_producer=producer,
         )
         publishing = asyncio.create_task(publish_committed())
-        async with await AsyncConnection.connect(run.database_url, autocommit=True) as conn:
+        # Two connections, as the inserter's pool gives it: one writes, one reads previous ids.
+        pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
+            run.database_url, min_size=2, max_size=2, open=False, kwargs={"autocommit": True}
+        )
+        await pool.open(wait=True)
+        async with pool, pool.connection() as conn:
             await loadgen.arm(record=True)
             sent = 0
             started = time.monotonic()
@@ -186,26 +190,25 @@ async def _inject(
                     await take_writer_lock(conn)
                     # As the inserter does: each row names the employee's previous one,
                     # so a stream sends its event at once instead of reading the inbox first.
-                    cursor = await conn.execute(_RECIPIENTS, ([emp for emp, _ in batch],))
-                    recipients = await cursor.fetchall()
                     rows = await issue_notifications(
                         conn,
-                        recipients,
+                        batch,
                         (
                             voucher_text(allocation_id, emp, dept, sent + i)
-                            for i, (emp, dept, _) in enumerate(recipients)
+                            for i, (emp, dept) in enumerate(batch)
                         ),
                     )
-                    await copy_notifications(
-                        conn,
-                        rows,
-                        kind=VOUCHER_ALLOCATED,
-                        source=SOURCE_INSERTER,
-                        created_at=created_at,
-                        title=TITLE,
-                        body=BODY,
-                        allocation_id=allocation_id,
-                    )
+                    async with filling_previous_ids(pool, conn, rows):
+                        await copy_notifications(
+                            conn,
+                            rows,
+                            kind=VOUCHER_ALLOCATED,
+                            source=SOURCE_INSERTER,
+                            created_at=created_at,
+                            title=TITLE,
+                            body=BODY,
+                            allocation_id=allocation_id,
+                        )
                 committed = time.time()
                 for row in rows:
                     commit_at[row.notification_id] = committed

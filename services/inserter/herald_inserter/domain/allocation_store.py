@@ -28,10 +28,10 @@ from herald_inserter.domain.codes import generate_codes
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
+    filling_previous_ids,
     issue_notifications,
     load_notifications,
     take_writer_lock,
-    with_newest_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -123,7 +123,7 @@ class AllocationStore:
 
     async def _insert(self, conn: AsyncConnection, request: AllocationRequested) -> WriteOutcome:
         query, params = matching_employees_query(request.criteria, request.requested_at.date())
-        employees = await (await conn.execute(with_newest_ids(query), params)).fetchall()
+        employees = await (await conn.execute(query, params)).fetchall()
         created_at = datetime.now(UTC)
         count = len(employees)
         codes = generate_codes(request.voucher.code_prefix, count)
@@ -133,50 +133,51 @@ class AllocationStore:
             employees,
             (
                 payloads.text(emp, dept, code)
-                for (emp, dept, _), code in zip(employees, codes, strict=True)
+                for (emp, dept), code in zip(employees, codes, strict=True)
             ),
         )
         allocation_id = request.allocation_id
         voucher = request.voucher
-        await copy_notifications(
-            conn,
-            notifications,
-            kind=VOUCHER_ALLOCATED,
-            source=SOURCE_INSERTER,
-            created_at=created_at,
-            title=payloads.title,
-            body=payloads.body,
-            allocation_id=allocation_id,
-        )
-        async with (
-            conn.cursor() as cur,
-            cur.copy(
-                "COPY employee_vouchers (allocation_id, employee_id, code, amount, currency,"
-                " expires_on, notification_id, created_at) FROM STDIN (FORMAT BINARY)"
-            ) as copy,
-        ):
-            # char(3) takes text's binary form.
-            copy.set_types(
-                ["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"]
+        async with filling_previous_ids(self._pool, conn, notifications):
+            await copy_notifications(
+                conn,
+                notifications,
+                kind=VOUCHER_ALLOCATED,
+                source=SOURCE_INSERTER,
+                created_at=created_at,
+                title=payloads.title,
+                body=payloads.body,
+                allocation_id=allocation_id,
             )
-            for n, code in zip(notifications, codes, strict=True):
-                await copy.write_row(
-                    (
-                        allocation_id,
-                        n.employee_id,
-                        code,
-                        voucher.amount,
-                        voucher.currency,
-                        voucher.expires_on,
-                        n.notification_id,
-                        created_at,
-                    )
+            async with (
+                conn.cursor() as cur,
+                cur.copy(
+                    "COPY employee_vouchers (allocation_id, employee_id, code, amount, currency,"
+                    " expires_on, notification_id, created_at) FROM STDIN (FORMAT BINARY)"
+                ) as copy,
+            ):
+                # char(3) takes text's binary form.
+                copy.set_types(
+                    ["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"]
                 )
-        await conn.execute(
-            "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
-            " inserted_at = clock_timestamp() WHERE id = %s",
-            (count, count, allocation_id),
-        )
+                for n, code in zip(notifications, codes, strict=True):
+                    await copy.write_row(
+                        (
+                            allocation_id,
+                            n.employee_id,
+                            code,
+                            voucher.amount,
+                            voucher.currency,
+                            voucher.expires_on,
+                            n.notification_id,
+                            created_at,
+                        )
+                    )
+            await conn.execute(
+                "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
+                " inserted_at = clock_timestamp() WHERE id = %s",
+                (count, count, allocation_id),
+            )
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
 
     async def mark_published(self, allocation_id: UUID, published: int) -> None:
