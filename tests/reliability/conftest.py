@@ -81,6 +81,13 @@ class FaultStack:
     def start_kafka(self) -> None:
         self.stack.run("start-kafka")
 
+    def pause_kafka(self) -> None:
+        """SIGSTOP the broker: its clients wait, as for a broker that is slow to answer."""
+        os.kill(int((self.stack.home / "kafka" / "kafka.pid").read_text()), signal.SIGSTOP)
+
+    def resume_kafka(self) -> None:
+        os.kill(int((self.stack.home / "kafka" / "kafka.pid").read_text()), signal.SIGCONT)
+
     def restart_postgres(self) -> None:
         self.stack.run("restart-postgres")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
+import psycopg
 import pytest
 
 from herald_common.events import ALLOCATION_COMPLETED
@@ -41,36 +42,55 @@ async def _kafka_listening() -> bool:
     return True
 
 
-async def _publishing(env, allocation_id: str, mark: int) -> int:
-    """Waits until the first records of a publish are appended (uncommitted) past `mark`;
-    returns how many are appended by then. Events are published only once their rows have
-    committed, so this is the allocation's publish when it is the only one in progress."""
-    async with HighWatermarks(env.kafka, env.topics.voucher_allocated) as marks:
+async def _copying(url: str, table: str, timeout: float = 180) -> None:
+    """Waits until a COPY into `table` is in progress (pg_stat_progress_copy)."""
+    deadline = time.monotonic() + timeout
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while True:
+            cursor = await conn.execute(
+                "SELECT 1 FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid"
+                " WHERE c.relname = %s",
+                (table,),
+            )
+            if await cursor.fetchone():
+                return
+            assert time.monotonic() < deadline, f"no COPY into {table}"
+            await asyncio.sleep(0.002)
 
-        async def publishing() -> bool:
-            return await marks.total() > mark
 
-        await until(publishing, 180, f"publish of {allocation_id}", interval=0.002)
+async def _publishing(env, topic: str) -> int:
+    """Waits until an allocation is half written, with its events being sent, and returns
+    how many records were appended to `topic` since its write began.
+
+    The inserter sends an allocation's events while it COPYs the inbox rows (once their
+    previous ids are read) and commits the Kafka transaction after the database's, which
+    follows the COPY of the vouchers: when that COPY runs, the transaction is open.
+    """
+    await _copying(env.database_url, "notifications")
+    async with HighWatermarks(env.kafka, topic) as marks:
+        mark = await marks.total()
+        await _copying(env.database_url, "employee_vouchers")
         return await marks.total() - mark
 
 
 async def test_broker_killed_three_times_while_publishing(
     fault_services, fault_env, fault_stack, figures
 ):
-    """Three allocations to the same employees, queued together; the broker is SIGKILLed
+    """Three allocations to the same employees, one after another; the broker is SIGKILLed
     during each one's publish and started again."""
     seed_employees(fault_env, "B", BROKER_DEPARTMENTS, BROKER_EMPLOYEES // len(BROKER_DEPARTMENTS))
     db = Database(fault_env.database_url)
     topic = fault_env.topics.voucher_allocated
     since = await high_watermarks(fault_env.kafka, topic)
-    allocation_ids = [
-        await allocate(fault_env, fault_services.allocation_url, BROKER_DEPARTMENTS, f"Broker {n}")
-        for n in range(ALLOCATIONS)
-    ]
+    allocation_ids: list[str] = []
     appended_at_kill, status_at_kill, broker_back, completed_after_kill = [], [], [], []
-    mark = sum(since.values())
-    for allocation_id in allocation_ids:
-        appended_at_kill.append(await _publishing(fault_env, allocation_id, mark))
+    for n in range(ALLOCATIONS):
+        # One at a time, so that the publish caught is this one's.
+        allocation_id = await allocate(
+            fault_env, fault_services.allocation_url, BROKER_DEPARTMENTS, f"Broker {n}"
+        )
+        allocation_ids.append(allocation_id)
+        appended_at_kill.append(await _publishing(fault_env, topic))
         killed = time.monotonic()
         fault_stack.kill_kafka()
         row = await db.allocation(allocation_id)
@@ -80,7 +100,6 @@ async def test_broker_killed_three_times_while_publishing(
         await completed(db, allocation_id, timeout=240)
         completed_after_kill.append(round(time.monotonic() - killed, 1))
         await starting
-        mark = sum((await high_watermarks(fault_env.kafka, topic)).values())
 
     issued: dict[int, str] = {}
     for allocation_id in allocation_ids:
@@ -101,9 +120,11 @@ async def test_broker_killed_three_times_while_publishing(
         duplicates=tally.duplicates,
         employees_out_of_order=out_of_order,
     )
-    # Each kill hit an open transaction: records appended, the allocation not yet published.
+    # Each kill hit an open Kafka transaction: records appended, the allocation not yet
+    # published. Events are sent while the rows are written, so these were still being
+    # written: "requested", as their transaction left the row until it commits.
     assert all(appended > 0 for appended in appended_at_kill)
-    assert status_at_kill == ["inserting"] * ALLOCATIONS
+    assert status_at_kill == ["requested"] * ALLOCATIONS
     for allocation_id in allocation_ids:
         row = await db.allocation(allocation_id)
         assert row is not None
@@ -168,6 +189,24 @@ AFTER_EMPLOYEES = 10_000
 AFTER_DEPARTMENTS = departments("After", 10)
 
 
+async def _pause_kafka_at_database_commit(url: str, stack, allocation_id: str) -> None:
+    """SIGSTOPs the broker the moment the allocation's rows commit, between the inserter's
+    database commit and its Kafka commit."""
+    deadline = time.monotonic() + 120
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        status = "requested"
+        while status == "requested":  # "inserting" is written by the write's transaction
+            assert time.monotonic() < deadline, f"allocation {allocation_id} never committed"
+            cursor = await conn.execute(
+                "SELECT status FROM allocations WHERE id = %s", (allocation_id,)
+            )
+            row = await cursor.fetchone()
+            status = row[0] if row else "requested"
+        stack.pause_kafka()
+    # Anything past "inserting" would mean the Kafka commit had already happened.
+    assert status == "inserting", f"the database commit was seen too late: {status}"
+
+
 async def _lose_database_after_commit(
     db: Database, env, services, stack, *, kill: bool
 ) -> tuple[dict[str, int], float]:
@@ -177,8 +216,14 @@ async def _lose_database_after_commit(
     since = await high_watermarks(env.kafka, topics.voucher_allocated)
     completions_since = await high_watermarks(env.kafka, topics.allocation_completed)
     allocation_id = await allocate(env, services.allocation_url, AFTER_DEPARTMENTS, f"After {kill}")
-    await _publishing(env, allocation_id, sum(since.values()))
-    stack.stop_postgres()
+    # The events are sent while the rows are written and committed in Kafka right after
+    # the database commit. Holding the broker still at that commit lets PostgreSQL stop
+    # first, so the Kafka commit comes with the database gone.
+    await _pause_kafka_at_database_commit(env.database_url, stack, allocation_id)
+    try:
+        stack.stop_postgres()
+    finally:
+        stack.resume_kafka()
     try:
 
         async def committed() -> bool:
@@ -220,8 +265,8 @@ async def _lose_database_after_commit(
 async def test_database_lost_after_the_kafka_commit(
     fault_services, fault_env, fault_stack, figures
 ):
-    """PostgreSQL stops while the inserter publishes, so the Kafka transaction commits but
-    the allocation cannot be marked completed. Waiting that out (past the pool's 30 s
+    """PostgreSQL stops between the inserter's database and Kafka commits, so the Kafka
+    transaction commits but the allocation cannot be marked completed. Waiting that out (past the pool's 30 s
     timeout, so the marking fails and is retried) publishes nothing twice. Killed in that
     state instead, the worker's successor publishes every event again in a new
     transaction: each id twice on the topic, none lost.

@@ -6,7 +6,9 @@ committed in order, and a redelivered request finds `inserted_at` set and writes
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID
@@ -43,6 +45,12 @@ class WriteOutcome:
     created_at: datetime
     notifications: list[IssuedNotification]
     inserted_now: bool
+    # How many events `publish` sent while the rows were written (None: it was not called).
+    published: int | None = None
+
+
+# Sends the notifications' events (inside the caller's Kafka transaction); returns how many.
+Publish = Callable[[list[IssuedNotification], datetime], Awaitable[int]]
 
 
 class VoucherPayloads:
@@ -79,12 +87,62 @@ class VoucherPayloads:
         )
 
 
+async def _copy_vouchers(
+    conn: AsyncConnection,
+    request: AllocationRequested,
+    notifications: list[IssuedNotification],
+    codes: list[str],
+    created_at: datetime,
+) -> None:
+    allocation_id, voucher = request.allocation_id, request.voucher
+    async with (
+        conn.cursor() as cur,
+        cur.copy(
+            "COPY employee_vouchers (allocation_id, employee_id, code, amount, currency,"
+            " expires_on, notification_id, created_at) FROM STDIN (FORMAT BINARY)"
+        ) as copy,
+    ):
+        # char(3) takes text's binary form.
+        copy.set_types(["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"])
+        for n, code in zip(notifications, codes, strict=True):
+            await copy.write_row(
+                (
+                    allocation_id,
+                    n.employee_id,
+                    code,
+                    voucher.amount,
+                    voucher.currency,
+                    voucher.expires_on,
+                    n.notification_id,
+                    created_at,
+                )
+            )
+
+
+async def _once_filled(
+    filled: Awaitable[None],
+    publish: Publish,
+    notifications: list[IssuedNotification],
+    created_at: datetime,
+) -> int:
+    await filled  # events carry the previous ids
+    return await publish(notifications, created_at)
+
+
 class AllocationStore:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
         self._pool = pool
 
-    async def write(self, request: AllocationRequested) -> WriteOutcome:
-        """The allocation's notifications, written now or earlier, with their previous ids."""
+    async def write(
+        self, request: AllocationRequested, publish: Publish | None = None
+    ) -> WriteOutcome:
+        """The allocation's notifications, written now or earlier, with their previous ids.
+
+        When they are written now, `publish` is called with them while the COPY still runs
+        (the database is the slower side), and the write commits once it returned. Its
+        events must not become visible before that commit: it sends inside a Kafka
+        transaction that the caller commits after this returns.
+        """
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
             # The API commits its row only after Kafka acknowledged the request, so the row
@@ -119,9 +177,11 @@ class AllocationStore:
                 "UPDATE allocations SET status = 'inserting', inserting_at = now() WHERE id = %s",
                 (request.allocation_id,),
             )
-            return await self._insert(conn, request)
+            return await self._insert(conn, request, publish)
 
-    async def _insert(self, conn: AsyncConnection, request: AllocationRequested) -> WriteOutcome:
+    async def _insert(
+        self, conn: AsyncConnection, request: AllocationRequested, publish: Publish | None
+    ) -> WriteOutcome:
         query, params = matching_employees_query(request.criteria, request.requested_at.date())
         employees = await (await conn.execute(query, params)).fetchall()
         created_at = datetime.now(UTC)
@@ -137,48 +197,34 @@ class AllocationStore:
             ),
         )
         allocation_id = request.allocation_id
-        voucher = request.voucher
-        async with filling_previous_ids(self._pool, conn, notifications):
-            await copy_notifications(
-                conn,
-                notifications,
-                kind=VOUCHER_ALLOCATED,
-                source=SOURCE_INSERTER,
-                created_at=created_at,
-                title=payloads.title,
-                body=payloads.body,
-                allocation_id=allocation_id,
-            )
-            async with (
-                conn.cursor() as cur,
-                cur.copy(
-                    "COPY employee_vouchers (allocation_id, employee_id, code, amount, currency,"
-                    " expires_on, notification_id, created_at) FROM STDIN (FORMAT BINARY)"
-                ) as copy,
-            ):
-                # char(3) takes text's binary form.
-                copy.set_types(
-                    ["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"]
+        async with filling_previous_ids(self._pool, conn, notifications) as filled:
+            publishing = None
+            if publish is not None:
+                publishing = asyncio.ensure_future(
+                    _once_filled(filled, publish, notifications, created_at)
                 )
-                for n, code in zip(notifications, codes, strict=True):
-                    await copy.write_row(
-                        (
-                            allocation_id,
-                            n.employee_id,
-                            code,
-                            voucher.amount,
-                            voucher.currency,
-                            voucher.expires_on,
-                            n.notification_id,
-                            created_at,
-                        )
-                    )
-            await conn.execute(
-                "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
-                " inserted_at = clock_timestamp() WHERE id = %s",
-                (count, count, allocation_id),
-            )
-        return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
+            try:
+                await copy_notifications(
+                    conn,
+                    notifications,
+                    kind=VOUCHER_ALLOCATED,
+                    source=SOURCE_INSERTER,
+                    created_at=created_at,
+                    title=payloads.title,
+                    body=payloads.body,
+                    allocation_id=allocation_id,
+                )
+                await _copy_vouchers(conn, request, notifications, codes, created_at)
+                await conn.execute(
+                    "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
+                    " inserted_at = clock_timestamp() WHERE id = %s",
+                    (count, count, allocation_id),
+                )
+                published = None if publishing is None else await publishing
+            finally:
+                if publishing is not None:
+                    publishing.cancel()
+        return WriteOutcome("inserting", created_at, notifications, True, published)
 
     async def mark_published(self, allocation_id: UUID, published: int) -> None:
         async with self._pool.connection() as conn:

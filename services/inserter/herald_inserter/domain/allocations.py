@@ -1,13 +1,18 @@
 """One allocation, end to end: write, publish, complete.
 
-1. One PostgreSQL transaction writes every voucher and inbox row (or finds them written).
-2. One Kafka transaction publishes every per-employee event and the completion event.
-3. The allocation row is marked completed (retried alone while PostgreSQL is away, so an
+1. One Kafka transaction opens.
+2. One PostgreSQL transaction writes every voucher and inbox row (or finds them written);
+   the per-employee events are sent into the Kafka transaction while its COPY runs.
+3. The database commits, then the completion event is sent and Kafka commits: a
+   read_committed consumer sees an event only after its inbox row is there.
+4. The allocation row is marked completed (retried alone while PostgreSQL is away, so an
    outage after the Kafka commit publishes nothing twice).
 
 Every step is safe to repeat, because the consumed offset is committed only after the
 whole request is done: a crash anywhere means the request is handled again. A crash
-between 2 and 3 publishes the same events (same ids) in a second transaction; consumers
+between the two commits leaves a Kafka transaction that the restarted worker's producer
+aborts; the request, handled again, finds its rows and sends their events anew. A crash
+between 3 and 4 publishes the same events (same ids) in a second transaction; consumers
 drop them by id (docs/decisions/0030).
 """
 
@@ -16,6 +21,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from datetime import datetime
 
 from herald_common.dead_letter import describe
 from herald_common.events import (
@@ -26,6 +32,7 @@ from herald_common.events import (
     AllocationRequested,
 )
 from herald_inserter.domain.allocation_store import AllocationStore
+from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.retry import RetryPolicy, outlast_outages
 from herald_inserter.metrics import InserterMetrics
@@ -55,39 +62,47 @@ class AllocationProcessor:
         allocation_id = request.allocation_id
         phases = self._metrics.phase_seconds
         started = time.perf_counter()
-        outcome = await self._store.write(request)
-        written = time.perf_counter()
-        phases.labels("write").observe(written - started)
-        if outcome.inserted_now:
-            self._metrics.vouchers_inserted.inc(len(outcome.notifications))
-            if self._crash_after_commit:
-                logger.critical("test hook: exiting between the database commit and the publish")
-                logging.shutdown()
-                os._exit(70)
-        if outcome.status == "completed":
-            return
-        # One voucher per matched employee, all written in the transaction that matched them.
-        count = len(outcome.notifications)
-        await self._publisher.publish_progress(
-            AllocationProgress(
-                allocation_id=allocation_id,
-                phase="inserted",
-                matched=count,
-                inserted=count,
-                published=0,
-            )
-        )
 
-        matched, inserted, _ = await self._store.counts(allocation_id)
-        async with self._publisher.transaction():
-            published = await self._publisher.publish_notifications(
+        async def publish(notifications: list[IssuedNotification], created_at: datetime) -> int:
+            return await self._publisher.publish_notifications(
                 self._voucher_topic,
-                outcome.notifications,
+                notifications,
                 kind=VOUCHER_ALLOCATED,
                 source=SOURCE_INSERTER,
-                created_at=outcome.created_at,
+                created_at=created_at,
                 allocation_id=allocation_id,
             )
+
+        # The events are sent while the rows are written, in a Kafka transaction committed
+        # after the database's: nothing is visible before its row is.
+        async with self._publisher.transaction():
+            outcome = await self._store.write(request, publish)
+            written = time.perf_counter()
+            phases.labels("write").observe(written - started)
+            if outcome.inserted_now:
+                self._metrics.vouchers_inserted.inc(len(outcome.notifications))
+                if self._crash_after_commit:
+                    logger.critical("test hook: exiting between the database and the Kafka commit")
+                    logging.shutdown()
+                    os._exit(70)
+            if outcome.status == "completed":
+                return
+            count = len(outcome.notifications)
+            await self._publisher.publish_progress(
+                AllocationProgress(
+                    allocation_id=allocation_id,
+                    phase="inserted",
+                    matched=count,
+                    inserted=count,
+                    published=0,
+                )
+            )
+            published = outcome.published
+            if published is None:  # written before (a redelivered request): send them now
+                published = await publish(outcome.notifications, outcome.created_at)
+            # Nothing between the two commits needs the database: one voucher and one
+            # inbox row per matched employee, all written by the transaction that matched.
+            matched = inserted = count
             await self._publisher.publish_final_progress(
                 AllocationProgress(
                     allocation_id=allocation_id,

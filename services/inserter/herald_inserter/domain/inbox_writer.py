@@ -81,27 +81,33 @@ async def filling_previous_ids(
     pool: AsyncConnectionPool[AsyncConnection],
     conn: AsyncConnection,
     notifications: list[IssuedNotification],
-) -> AsyncIterator[None]:
+) -> AsyncIterator[asyncio.Future[None]]:
     """Fills in each notification's previous id while the body writes them on `conn`.
 
-    The caller holds the writer lock, so every committed id is below this write's, and an
-    employee's previous id is their newest committed row, or their row just before in
-    this write. Committed rows are what another connection sees: the lookup (an index
-    probe per employee, ~0.4 s for 100,000) runs there, alongside the COPY, instead of
-    before it or after the commit. With a pool of one connection it runs on `conn` first.
+    Yields what to await for the ids to be filled in; they are, at the latest, when the
+    body ends. The caller holds the writer lock, so every committed id is below this
+    write's, and an employee's previous id is their newest committed row, or their row
+    just before in this write. Committed rows are what another connection sees: the
+    lookup (an index probe per employee, ~0.4 s for 100,000) runs there, alongside the
+    COPY, instead of before it or after the commit. With a pool of one connection it
+    runs on `conn` first.
     """
-    employees = [n.employee_id for n in notifications]
     if pool.max_size < 2:
-        newest = await newest_ids(conn, employees)
-        yield
-    else:
-        async with pool.connection() as other:
-            lookup = asyncio.ensure_future(newest_ids(other, employees))
-            try:
-                yield
-                newest = await lookup
-            finally:
-                lookup.cancel()
+        filled: asyncio.Future[None] = asyncio.ensure_future(_fill(conn, notifications))
+        await filled
+        yield filled
+        return
+    async with pool.connection() as other:
+        filled = asyncio.ensure_future(_fill(other, notifications))
+        try:
+            yield filled
+            await filled
+        finally:
+            filled.cancel()
+
+
+async def _fill(conn: AsyncConnection, notifications: list[IssuedNotification]) -> None:
+    newest = await newest_ids(conn, [n.employee_id for n in notifications])
     for n in notifications:
         n.previous_id = newest.get(n.employee_id, 0)
         newest[n.employee_id] = n.notification_id
