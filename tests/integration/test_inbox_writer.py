@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
 from herald_common.notifications import payload_text
+from herald_inserter.domain import inbox_writer
 from herald_inserter.domain.inbox_writer import (
     copy_notifications,
     draw_ids,
@@ -82,8 +83,15 @@ async def test_ids_are_one_run_after_everything_drawn_before(database):
     assert second == list(range(first[-1] + 1, first[-1] + 4))
 
 
-@pytest.mark.parametrize("pool_size", [2, 1])
-async def test_previous_ids_are_each_employees_newest_row_before_the_write(database, pool_size):
+@pytest.mark.parametrize(
+    ("pool_size", "alongside_from"),
+    [(2, 0), (2, 1_000), (1, 0)],
+    ids=["on a second connection", "small write, on its own", "pool of one"],
+)
+async def test_previous_ids_are_each_employees_newest_row_before_the_write(
+    database, pool_size, alongside_from, monkeypatch
+):
+    monkeypatch.setattr(inbox_writer, "_LOOKUP_ALONGSIDE_FROM", alongside_from)
     async with await psycopg.AsyncConnection.connect(database) as conn:
         await conn.execute("DELETE FROM notifications WHERE employee_id = ANY(%s)", (PEOPLE,))
         await conn.commit()
@@ -106,7 +114,8 @@ async def test_previous_ids_are_each_employees_newest_row_before_the_write(datab
     assert stored == [(nid, emp) for nid, emp, _ in first + second]
 
 
-async def test_a_failed_write_leaves_previous_ids_unknown(database):
+async def test_a_failed_write_leaves_previous_ids_unknown(database, monkeypatch):
+    monkeypatch.setattr(inbox_writer, "_LOOKUP_ALONGSIDE_FROM", 0)
     pool: AsyncConnectionPool[psycopg.AsyncConnection] = AsyncConnectionPool(
         database, min_size=1, max_size=2, open=False
     )

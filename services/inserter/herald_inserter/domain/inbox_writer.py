@@ -76,6 +76,10 @@ async def newest_ids(conn: AsyncConnection, employee_ids: Iterable[str]) -> dict
     return {employee: newest for employee, newest in await cursor.fetchall() if newest}
 
 
+# Rows from which previous ids are read on a second connection, alongside the COPY.
+_LOOKUP_ALONGSIDE_FROM = 1_000
+
+
 @asynccontextmanager
 async def filling_previous_ids(
     pool: AsyncConnectionPool[AsyncConnection],
@@ -89,10 +93,10 @@ async def filling_previous_ids(
     write's, and an employee's previous id is their newest committed row, or their row
     just before in this write. Committed rows are what another connection sees: the
     lookup (an index probe per employee, ~0.4 s for 100,000) runs there, alongside the
-    COPY, instead of before it or after the commit. With a pool of one connection it
-    runs on `conn` first.
+    COPY, instead of before it or after the commit. A small write (or a pool of one
+    connection) looks them up on `conn` first: a second connection costs more than that.
     """
-    if pool.max_size < 2:
+    if pool.max_size < 2 or len(notifications) < _LOOKUP_ALONGSIDE_FROM:
         filled: asyncio.Future[None] = asyncio.ensure_future(_fill(conn, notifications))
         await filled
         yield filled

@@ -49,6 +49,11 @@ class FetchedRecords:
 
     async def get(self, wait_seconds: float) -> Fetched:
         """Everything fetched so far, waiting up to `wait_seconds` for something."""
+        # As getmany: the time spent in here is not idle time.
+        with self._consumer._subscription.fetch_context():
+            return await self._get(wait_seconds)
+
+    async def _get(self, wait_seconds: float) -> Fetched:
         fetcher: Any = self._consumer._fetcher
         loop = asyncio.get_running_loop()
         deadline = loop.time() + wait_seconds
