@@ -89,3 +89,17 @@ def test_a_delivery_frame_is_encoded_once_and_shared():
     assert (
         Delivery(None, "unread-count", "E1", "", '{"unread":1}').frame(3000).startswith(b"event:")
     )
+
+
+def test_wants_only_departments_and_employees_with_a_stream_here():
+    registry = Registry()
+    registry.add(Subscriber("E1", "Sales", capacity=4))
+    manager = Subscriber("M1", "HR", capacity=4, private=False, departments=frozenset({"Ops"}))
+    registry.add(manager)
+    assert registry.wants(b"Sales", "E1")
+    assert not registry.wants(b"Sales", "E2")  # the department, not the employee
+    assert not registry.wants(b"Finance", "E1")  # E1 is in Sales
+    assert registry.wants(b"Ops", "anyone")  # a watcher takes every Ops event
+    assert not registry.wants(b"\xff", "E1")
+    registry.remove(manager)
+    assert not registry.wants(b"Ops", "anyone")

@@ -14,7 +14,14 @@ from herald_common.routing import (
     InvalidRouting,
     read_routing,
 )
-from herald_notifier.domain.consumer import InvalidEvent, decode_delivery, decode_routed
+from herald_notifier.domain.consumer import (
+    InvalidEvent,
+    decode_delivery,
+    decode_record,
+    decode_routed,
+)
+from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.subscriber import Subscriber
 
 VALUE = EventTemplate(
     kind=VOUCHER_ALLOCATED, source="/herald/inserter", created_at=datetime(2026, 1, 1, tzinfo=UTC)
@@ -106,3 +113,30 @@ def test_non_ascii_utf8_values_are_routed():
     assert routing is not None
     value = '{"title":"Gutschein für Sie ✓"}'.encode()
     assert decode_routed(routing, VOUCHER_ALLOCATED, b"Sales", value).data == value
+
+
+def test_a_routed_record_nobody_here_listens_to_is_skipped_without_reading_its_value():
+    registry = Registry()
+    registry.add(Subscriber("E1", "Sales", capacity=4))
+
+    class _Record:
+        offset = 0
+
+        def __init__(self, key: bytes, value: bytes, found: list[tuple[str, bytes]]) -> None:
+            self.key, self.value, self.headers = key, value, found
+
+    garbage = b"not json\n"
+    # E1 has no stream in Finance and nobody watches it: not decoded, not dead-lettered.
+    assert (
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Finance", garbage, headers()), registry) is None
+    )
+    # A listener makes the value matter: the same value is refused.
+    with pytest.raises(InvalidEvent, match="not a JSON object"):
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", garbage, headers()), registry)
+    delivered = decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, headers()), registry)
+    assert delivered is not None
+    assert delivered.employee_id == "E1"
+    # Malformed routing headers are refused whoever listens.
+    bad = [(NOTIFICATION_ID_HEADER, b"7x"), (EMPLOYEE_ID_HEADER, b"E9")]
+    with pytest.raises(InvalidEvent, match="1 to 19 digits"):
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Finance", VALUE, bad), registry)

@@ -127,14 +127,21 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
     return allocation_id, Delivery(None, event.type, "", "", value)
 
 
-def _decode(event_type: str, record: Record) -> Delivery:
-    """A per-employee record's delivery: routed by its headers, or decoded in full."""
+def decode_record(event_type: str, record: Record, registry: Registry) -> Delivery | None:
+    """A per-employee record's delivery: routed by its headers, or decoded in full.
+
+    None for a routed record that no stream on this replica wants: its headers are checked
+    (malformed ones are dead-lettered), its value only by a replica that sends it on. An
+    allocation reaches every employee, most of whom have no stream here.
+    """
     try:
         routing = read_routing(record.headers)
     except InvalidRouting as exc:
         raise InvalidEvent(str(exc)) from exc
     if routing is None:
         return decode_delivery(record.value, record.headers)
+    if record.key is not None and not registry.wants(record.key, routing.employee_id):
+        return None
     return decode_routed(routing, event_type, record.key, record.value)
 
 
@@ -211,9 +218,11 @@ class EventConsumer:
                             allocation_id, progress = decode_progress(record.value)
                             registry.dispatch_allocation(allocation_id, progress)
                             continue
-                        delivery = _decode(event_type, record)
+                        delivery = decode_record(event_type, record, registry)
                     except InvalidEvent as exc:
                         failed.append((tp, record, str(exc)))
+                        continue
+                    if delivery is None:
                         continue
                     streams = registry.dispatch(delivery)
                     if streams:

@@ -100,6 +100,13 @@ class Registry:
         if department is not None and department.empty():
             del self._departments[name]
 
+    def wants(self, department_key: bytes, employee_id: str) -> bool:
+        """Whether a per-employee event keyed by this department would reach any stream."""
+        department = self._departments.get(department_key.decode(errors="replace"))
+        return department is not None and (
+            employee_id in department.employees or bool(department.watchers)
+        )
+
     def dispatch(self, delivery: Delivery) -> int:
         """Offer a per-employee event to the employee's streams and the department's watchers."""
         department = self._departments.get(delivery.department)
