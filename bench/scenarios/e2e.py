@@ -12,7 +12,8 @@ read by the benchmark, PostgreSQL and the load generator alike):
     inserting   allocations.inserting_at: the inserter's write transaction began
     resolved    notifications.created_at: taken by the inserter once the employees are resolved
     inserted    allocations.inserted_at: both COPYs done (clock_timestamp(), before commit)
-    published   allocations.published_at: Kafka acknowledged every event
+    published   allocations.published_at: set once the Kafka transaction committed (the
+                events themselves are sent while the COPY runs, decision 0033)
     consumed    the notifier's herald_notifier_events_consumed_total has grown by the
                 allocation's events (polled every 50 ms, so late by up to one poll)
     delivered   the load generator received the event on the last of the streams
