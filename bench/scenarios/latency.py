@@ -2,10 +2,11 @@
 
 A notifier runs with the connections open. Events fall due at the steady rate, one tick's
 worth (10 ms by default) at a time; the benchmark writes the events due the way the
-inserter does (writer lock, ids drawn in the transaction, `copy_notifications`), commits,
-and publishes them with the inserter's `EventPublisher` in Kafka transactions (acks=all,
-without holding up the next commit): whatever committed while one transaction was open goes
-out in the next. Each event goes to one connected employee, round-robin.
+inserter does (decision 0033): a Kafka transaction opens, the rows are written (writer
+lock, ids drawn in the transaction, previous ids, `copy_notifications`) and their events
+sent with the inserter's `EventPublisher` (acks=all), the database commits, then Kafka.
+A write that takes longer than a tick takes everything due by then in the next, so the
+rate holds. Each event goes to one connected employee, round-robin.
 
 Commit time of a notification = the benchmark's clock read right after its `COMMIT`
 returned: from then on the row is durable and visible to every reader. Latency = the load
@@ -32,7 +33,6 @@ from bench.workload import BODY, TITLE, median, percentile, voucher_text
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
-    IssuedNotification,
     copy_notifications,
     filling_previous_ids,
     issue_notifications,
@@ -118,7 +118,7 @@ async def _inject(
 
     producer = create_producer(run.kafka, client_id="herald-bench-latency")
     await producer.start()
-    # As in the inserter, each write's events are published in a Kafka transaction.
+    # As in the inserter, each write's events go out in a Kafka transaction of their own.
     transactional = TransactionalProducer(
         lambda: create_producer(
             run.kafka,
@@ -128,49 +128,17 @@ async def _inject(
         timeout_seconds=60,
     )
     await transactional.start()
-
-    # Committed rows wait here for the next Kafka transaction. Transactions of one producer
-    # run one after another (each takes a few round trips), so while one is open the rows
-    # committed meanwhile gather and go out together in the next, as a busy inserter's do.
-    waiting: list[tuple[list[IssuedNotification], datetime]] = []
-    more = asyncio.Event()
-    writing_done = False
     transactions: list[float] = []
-
-    async def publish_committed() -> None:
-        nonlocal published
-        while True:
-            await more.wait()
-            more.clear()
-            taken = waiting[:]
-            del waiting[:]
-            if taken:
-                begun = time.monotonic()
-                async with publisher.transaction():
-                    for rows, created_at in taken:
-                        published += await publisher.publish_notifications(
-                            run.topics.voucher_allocated,
-                            rows,
-                            kind=VOUCHER_ALLOCATED,
-                            source=SOURCE_INSERTER,
-                            created_at=created_at,
-                            allocation_id=allocation_id,
-                        )
-                transactions.append(time.monotonic() - begun)
-            if writing_done and not waiting:
-                return
-
+    publisher = EventPublisher(
+        transactional,
+        completed_topic=run.topics.allocation_completed,
+        progress_producer=producer,
+    )
+    # Two connections, as the inserter's pool gives it: one writes, one may read previous ids.
+    pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
+        run.database_url, min_size=2, max_size=2, open=False, kwargs={"autocommit": True}
+    )
     try:
-        publisher = EventPublisher(
-            transactional,
-            completed_topic=run.topics.allocation_completed,
-            progress_producer=producer,
-        )
-        publishing = asyncio.create_task(publish_committed())
-        # Two connections, as the inserter's pool gives it: one writes, one reads previous ids.
-        pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
-            run.database_url, min_size=2, max_size=2, open=False, kwargs={"autocommit": True}
-        )
         await pool.open(wait=True)
         async with pool, pool.connection() as conn:
             await loadgen.arm(record=True)
@@ -186,41 +154,50 @@ async def _inject(
                     continue
                 batch = [employees[(sent + i) % len(employees)] for i in range(due - sent)]
                 created_at = datetime.now(UTC)
-                async with conn.transaction():
-                    await take_writer_lock(conn)
-                    # As the inserter does: each row names the employee's previous one,
-                    # so a stream sends its event at once instead of reading the inbox first.
-                    rows = await issue_notifications(
-                        conn,
-                        batch,
-                        (
-                            voucher_text(allocation_id, emp, dept, sent + i)
-                            for i, (emp, dept) in enumerate(batch)
-                        ),
-                    )
-                    async with filling_previous_ids(pool, conn, rows):
-                        await copy_notifications(
+                begun = time.monotonic()
+                # As the inserter does (decision 0033): the Kafka transaction opens first, the
+                # events are sent while the rows are written, the database commits and Kafka
+                # commits right after it.
+                async with publisher.transaction():
+                    async with conn.transaction():
+                        await take_writer_lock(conn)
+                        rows = await issue_notifications(
                             conn,
+                            batch,
+                            (
+                                voucher_text(allocation_id, emp, dept, sent + i)
+                                for i, (emp, dept) in enumerate(batch)
+                            ),
+                        )
+                        async with filling_previous_ids(pool, conn, rows):
+                            await copy_notifications(
+                                conn,
+                                rows,
+                                kind=VOUCHER_ALLOCATED,
+                                source=SOURCE_INSERTER,
+                                created_at=created_at,
+                                title=TITLE,
+                                body=BODY,
+                                allocation_id=allocation_id,
+                            )
+                        # Each row names the employee's previous one, so a stream sends it
+                        # at once instead of reading the inbox first.
+                        published += await publisher.publish_notifications(
+                            run.topics.voucher_allocated,
                             rows,
                             kind=VOUCHER_ALLOCATED,
                             source=SOURCE_INSERTER,
                             created_at=created_at,
-                            title=TITLE,
-                            body=BODY,
                             allocation_id=allocation_id,
                         )
-                committed = time.time()
-                for row in rows:
-                    commit_at[row.notification_id] = committed
+                    committed = time.time()
+                    for row in rows:
+                        commit_at[row.notification_id] = committed
+                transactions.append(time.monotonic() - begun)
                 sent += len(batch)
                 commits += 1
                 largest_commit = max(largest_commit, len(batch))
-                waiting.append((rows, created_at))
-                more.set()
             injection_seconds = time.monotonic() - started
-            writing_done = True
-            more.set()
-            await publishing
     finally:
         await transactional.stop()
         await producer.stop()
@@ -234,6 +211,7 @@ async def _inject(
         "events_per_commit_mean": len(commit_at) / commits if commits else None,
         "events_per_commit_max": largest_commit,
         "kafka_transactions": len(transactions),
+        # Each spans the whole write: Kafka's begin, the database transaction, the commits.
         "kafka_transaction_seconds_median": median(transactions),
         "kafka_transaction_seconds_max": max(transactions, default=None),
         "commit_at": commit_at,
