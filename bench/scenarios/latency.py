@@ -23,8 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
+from psycopg import AsyncConnection, sql
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
@@ -34,12 +33,14 @@ from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
     copy_notifications,
-    filling_previous_ids,
     issue_notifications,
     take_writer_lock,
+    with_newest_ids,
 )
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer
+
+_RECIPIENTS = with_newest_ids(sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)"))
 
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
@@ -134,13 +135,8 @@ async def _inject(
         completed_topic=run.topics.allocation_completed,
         progress_producer=producer,
     )
-    # Two connections, as the inserter's pool gives it: one writes, one may read previous ids.
-    pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
-        run.database_url, min_size=2, max_size=2, open=False, kwargs={"autocommit": True}
-    )
     try:
-        await pool.open(wait=True)
-        async with pool, pool.connection() as conn:
+        async with await AsyncConnection.connect(run.database_url, autocommit=True) as conn:
             await loadgen.arm(record=True)
             sent = 0
             started = time.monotonic()
@@ -161,25 +157,26 @@ async def _inject(
                 async with publisher.transaction():
                     async with conn.transaction():
                         await take_writer_lock(conn)
+                        cursor = await conn.execute(_RECIPIENTS, ([emp for emp, _ in batch],))
+                        recipients = await cursor.fetchall()
                         rows = await issue_notifications(
                             conn,
-                            batch,
+                            recipients,
                             (
                                 voucher_text(allocation_id, emp, dept, sent + i)
-                                for i, (emp, dept) in enumerate(batch)
+                                for i, (emp, dept, _) in enumerate(recipients)
                             ),
                         )
-                        async with filling_previous_ids(pool, conn, rows):
-                            await copy_notifications(
-                                conn,
-                                rows,
-                                kind=VOUCHER_ALLOCATED,
-                                source=SOURCE_INSERTER,
-                                created_at=created_at,
-                                title=TITLE,
-                                body=BODY,
-                                allocation_id=allocation_id,
-                            )
+                        await copy_notifications(
+                            conn,
+                            rows,
+                            kind=VOUCHER_ALLOCATED,
+                            source=SOURCE_INSERTER,
+                            created_at=created_at,
+                            title=TITLE,
+                            body=BODY,
+                            allocation_id=allocation_id,
+                        )
                         # Each row names the employee's previous one, so a stream sends it
                         # at once instead of reading the inbox first.
                         published += await publisher.publish_notifications(

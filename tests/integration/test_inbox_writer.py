@@ -1,4 +1,4 @@
-"""The inbox writer against PostgreSQL: ids drawn in one run, previous ids read before the COPY."""
+"""The inbox writer against PostgreSQL: ids drawn in one run, previous ids read with the recipients."""
 
 from __future__ import annotations
 
@@ -6,23 +6,23 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from psycopg_pool import AsyncConnectionPool
+from psycopg import sql
 
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
 from herald_common.notifications import payload_text
-from herald_inserter.domain import inbox_writer
 from herald_inserter.domain.inbox_writer import (
     copy_notifications,
     draw_ids,
-    filling_previous_ids,
     issue_notifications,
     take_writer_lock,
+    with_newest_ids,
 )
 
 pytestmark = pytest.mark.integration
 
 DEPARTMENT = "Writer-Dept"
 PEOPLE = ["WR001", "WR002", "WR003"]
+CHOSEN = sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)")
 
 
 @pytest.fixture(scope="module")
@@ -38,36 +38,27 @@ async def database(herald_env):
     return herald_env.database_url
 
 
-async def _write(
-    url: str, employees: list[str], pool_size: int
-) -> list[tuple[int, str, int | None]]:
+async def _write(url: str, employees: list[str]) -> list[tuple[int, str, int | None]]:
     """One write as the stores do it: (id, employee, previous id) of each row, committed."""
-    pool: AsyncConnectionPool[psycopg.AsyncConnection] = AsyncConnectionPool(
-        url, min_size=1, max_size=pool_size, open=False
-    )
-    await pool.open(wait=True)
-    async with pool, pool.connection() as conn:
+    async with await psycopg.AsyncConnection.connect(url) as conn:
         await take_writer_lock(conn)
-        cursor = await conn.execute(
-            "SELECT id, department FROM employees WHERE id = ANY(%s)", (employees,)
-        )
-        found = dict(await cursor.fetchall())
+        cursor = await conn.execute(with_newest_ids(CHOSEN), (sorted(set(employees)),))
+        found = {row[0]: row for row in await cursor.fetchall()}
+        recipients = [found[employee] for employee in employees]  # repeats included
         issued = await issue_notifications(
             conn,
-            [(employee, found[employee]) for employee in employees],  # repeats included
+            recipients,
             (payload_text({"employee_id": emp, "n": i}) for i, emp in enumerate(employees)),
         )
-        assert all(n.previous_id is None for n in issued)
-        async with filling_previous_ids(pool, conn, issued):
-            await copy_notifications(
-                conn,
-                issued,
-                kind=NOTIFICATION_PUSHED,
-                source=SOURCE_PUSH,
-                created_at=datetime.now(UTC),
-                title="t",
-                body="b",
-            )
+        await copy_notifications(
+            conn,
+            issued,
+            kind=NOTIFICATION_PUSHED,
+            source=SOURCE_PUSH,
+            created_at=datetime.now(UTC),
+            title="t",
+            body="b",
+        )
         await conn.commit()
     return [(n.notification_id, n.employee_id, n.previous_id) for n in issued]
 
@@ -83,23 +74,15 @@ async def test_ids_are_one_run_after_everything_drawn_before(database):
     assert second == list(range(first[-1] + 1, first[-1] + 4))
 
 
-@pytest.mark.parametrize(
-    ("pool_size", "alongside_from"),
-    [(2, 0), (2, 1_000), (1, 0)],
-    ids=["on a second connection", "small write, on its own", "pool of one"],
-)
-async def test_previous_ids_are_each_employees_newest_row_before_the_write(
-    database, pool_size, alongside_from, monkeypatch
-):
-    monkeypatch.setattr(inbox_writer, "_LOOKUP_ALONGSIDE_FROM", alongside_from)
+async def test_previous_ids_are_each_employees_newest_row_before_the_write(database):
     async with await psycopg.AsyncConnection.connect(database) as conn:
         await conn.execute("DELETE FROM notifications WHERE employee_id = ANY(%s)", (PEOPLE,))
         await conn.commit()
-    first = await _write(database, ["WR001", "WR002"], pool_size)
+    first = await _write(database, ["WR001", "WR002"])
     assert [(emp, previous) for _, emp, previous in first] == [("WR001", 0), ("WR002", 0)]
     newest = {emp: nid for nid, emp, _ in first}
 
-    second = await _write(database, ["WR001", "WR002", "WR003", "WR002"], pool_size)
+    second = await _write(database, ["WR001", "WR002", "WR003", "WR002"])
     by_row = [(emp, previous) for _, emp, previous in second]
     assert by_row[:3] == [("WR001", newest["WR001"]), ("WR002", newest["WR002"]), ("WR003", 0)]
     # WR002's second row in this write names WR002's first row in it.
@@ -112,18 +95,3 @@ async def test_previous_ids_are_each_employees_newest_row_before_the_write(
         )
         stored = await cursor.fetchall()
     assert stored == [(nid, emp) for nid, emp, _ in first + second]
-
-
-async def test_a_failed_write_leaves_previous_ids_unknown(database, monkeypatch):
-    monkeypatch.setattr(inbox_writer, "_LOOKUP_ALONGSIDE_FROM", 0)
-    pool: AsyncConnectionPool[psycopg.AsyncConnection] = AsyncConnectionPool(
-        database, min_size=1, max_size=2, open=False
-    )
-    await pool.open(wait=True)
-    async with pool, pool.connection() as conn:
-        issued = await issue_notifications(conn, [("WR001", DEPARTMENT)], ["{}"])
-        with pytest.raises(RuntimeError, match="write failed"):
-            async with filling_previous_ids(pool, conn, issued):
-                raise RuntimeError("write failed")
-        await conn.rollback()
-    assert issued[0].previous_id is None

@@ -30,10 +30,10 @@ from herald_inserter.domain.codes import generate_codes
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
-    filling_previous_ids,
     issue_notifications,
     load_notifications,
     take_writer_lock,
+    with_newest_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -119,16 +119,6 @@ async def _copy_vouchers(
             )
 
 
-async def _once_filled(
-    filled: Awaitable[None],
-    publish: Publish,
-    notifications: list[IssuedNotification],
-    created_at: datetime,
-) -> int:
-    await filled  # events carry the previous ids
-    return await publish(notifications, created_at)
-
-
 class AllocationStore:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
         self._pool = pool
@@ -183,7 +173,7 @@ class AllocationStore:
         self, conn: AsyncConnection, request: AllocationRequested, publish: Publish | None
     ) -> WriteOutcome:
         query, params = matching_employees_query(request.criteria, request.requested_at.date())
-        employees = await (await conn.execute(query, params)).fetchall()
+        employees = await (await conn.execute(with_newest_ids(query), params)).fetchall()
         created_at = datetime.now(UTC)
         count = len(employees)
         codes = generate_codes(request.voucher.code_prefix, count)
@@ -193,37 +183,35 @@ class AllocationStore:
             employees,
             (
                 payloads.text(emp, dept, code)
-                for (emp, dept), code in zip(employees, codes, strict=True)
+                for (emp, dept, _), code in zip(employees, codes, strict=True)
             ),
         )
         allocation_id = request.allocation_id
-        async with filling_previous_ids(self._pool, conn, notifications) as filled:
-            publishing = None
-            if publish is not None:
-                publishing = asyncio.ensure_future(
-                    _once_filled(filled, publish, notifications, created_at)
-                )
-            try:
-                await copy_notifications(
-                    conn,
-                    notifications,
-                    kind=VOUCHER_ALLOCATED,
-                    source=SOURCE_INSERTER,
-                    created_at=created_at,
-                    title=payloads.title,
-                    body=payloads.body,
-                    allocation_id=allocation_id,
-                )
-                await _copy_vouchers(conn, request, notifications, codes, created_at)
-                await conn.execute(
-                    "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
-                    " inserted_at = clock_timestamp() WHERE id = %s",
-                    (count, count, allocation_id),
-                )
-                published = None if publishing is None else await publishing
-            finally:
-                if publishing is not None:
-                    publishing.cancel()
+        # The events are complete (previous ids included): send them while the COPY runs.
+        publishing = None
+        if publish is not None:
+            publishing = asyncio.ensure_future(publish(notifications, created_at))
+        try:
+            await copy_notifications(
+                conn,
+                notifications,
+                kind=VOUCHER_ALLOCATED,
+                source=SOURCE_INSERTER,
+                created_at=created_at,
+                title=payloads.title,
+                body=payloads.body,
+                allocation_id=allocation_id,
+            )
+            await _copy_vouchers(conn, request, notifications, codes, created_at)
+            await conn.execute(
+                "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
+                " inserted_at = clock_timestamp() WHERE id = %s",
+                (count, count, allocation_id),
+            )
+            published = None if publishing is None else await publishing
+        finally:
+            if publishing is not None:
+                publishing.cancel()
         return WriteOutcome("inserting", created_at, notifications, True, published)
 
     async def mark_published(self, allocation_id: UUID, published: int) -> None:

@@ -6,20 +6,17 @@ transaction: ids are drawn here, in order, and become visible in that order at c
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
-from psycopg_pool import AsyncConnectionPool
 
 from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK, payload_text
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class IssuedNotification:
     """One employee's notification, as written and as it will be published."""
 
@@ -28,8 +25,7 @@ class IssuedNotification:
     department: str
     # The event data as JSON text: stored as is, and spliced into the published event.
     payload_json: str
-    # The employee's notification before this one (0: none; None: unknown), filled in
-    # while the rows are written (filling_previous_ids); see PREVIOUS_ID_HEADER.
+    # The employee's notification before this one (0: none); see PREVIOUS_ID_HEADER.
     previous_id: int | None = None
 
 
@@ -52,69 +48,37 @@ async def draw_ids(conn: AsyncConnection, count: int) -> list[int]:
     return list(range(last - count + 1, last + 1))
 
 
-async def issue_notifications(
-    conn: AsyncConnection, recipients: Sequence[tuple[str, str]], payloads: Iterable[str]
-) -> list[IssuedNotification]:
-    """One write's rows: an id each, for (employee, department) and JSON text in order.
+def with_newest_ids(recipients: sql.Composable) -> sql.Composed:
+    """A query of recipients (`id`, `department` of employees) with a third column: each
+    one's newest notification id (0: none), in the recipients' order of id."""
+    return sql.SQL(
+        "SELECT r.id, r.department, coalesce((SELECT n.id FROM notifications n"
+        " WHERE n.employee_id = r.id ORDER BY n.id DESC LIMIT 1), 0) FROM ({}) AS r"
+        " ORDER BY r.id"
+    ).format(recipients)
 
-    Previous ids are left unknown; `filling_previous_ids` fills them in.
+
+async def issue_notifications(
+    conn: AsyncConnection, recipients: Sequence[tuple[str, str, int]], payloads: Iterable[str]
+) -> list[IssuedNotification]:
+    """Ids and previous ids for one write's rows, from its recipients (`with_newest_ids`,
+    read in this transaction) and each one's payload as JSON text.
+
+    Under the writer lock every committed id is below the ids drawn here, so an employee's
+    previous id is their newest row when the recipients were read, or their row just before
+    in this same write. Read with the recipients, that costs one index probe per employee
+    on the rows as they were, instead of a join over the new rows after the commit, and
+    the events can be sent as soon as the COPY starts.
     """
     ids = await draw_ids(conn, len(recipients))
-    return [
-        IssuedNotification(nid, employee, department, payload)
-        for nid, (employee, department), payload in zip(ids, recipients, payloads, strict=True)
-    ]
-
-
-async def newest_ids(conn: AsyncConnection, employee_ids: Iterable[str]) -> dict[str, int]:
-    """Each employee's newest committed notification id, for those who have one."""
-    cursor = await conn.execute(
-        "SELECT e.id, (SELECT n.id FROM notifications n WHERE n.employee_id = e.id"
-        " ORDER BY n.id DESC LIMIT 1) FROM unnest(%s::text[]) AS e(id)",
-        (list(set(employee_ids)),),
-    )
-    return {employee: newest for employee, newest in await cursor.fetchall() if newest}
-
-
-# Rows from which previous ids are read on a second connection, alongside the COPY.
-_LOOKUP_ALONGSIDE_FROM = 1_000
-
-
-@asynccontextmanager
-async def filling_previous_ids(
-    pool: AsyncConnectionPool[AsyncConnection],
-    conn: AsyncConnection,
-    notifications: list[IssuedNotification],
-) -> AsyncIterator[asyncio.Future[None]]:
-    """Fills in each notification's previous id while the body writes them on `conn`.
-
-    Yields what to await for the ids to be filled in; they are, at the latest, when the
-    body ends. The caller holds the writer lock, so every committed id is below this
-    write's, and an employee's previous id is their newest committed row, or their row
-    just before in this write. Committed rows are what another connection sees: the
-    lookup (an index probe per employee, ~0.4 s for 100,000) runs there, alongside the
-    COPY, instead of before it or after the commit. A small write (or a pool of one
-    connection) looks them up on `conn` first: a second connection costs more than that.
-    """
-    if pool.max_size < 2 or len(notifications) < _LOOKUP_ALONGSIDE_FROM:
-        filled: asyncio.Future[None] = asyncio.ensure_future(_fill(conn, notifications))
-        await filled
-        yield filled
-        return
-    async with pool.connection() as other:
-        filled = asyncio.ensure_future(_fill(other, notifications))
-        try:
-            yield filled
-            await filled
-        finally:
-            filled.cancel()
-
-
-async def _fill(conn: AsyncConnection, notifications: list[IssuedNotification]) -> None:
-    newest = await newest_ids(conn, [n.employee_id for n in notifications])
-    for n in notifications:
-        n.previous_id = newest.get(n.employee_id, 0)
-        newest[n.employee_id] = n.notification_id
+    newest: dict[str, int] = {}
+    issued = []
+    for nid, (employee, department, before), payload in zip(ids, recipients, payloads, strict=True):
+        issued.append(
+            IssuedNotification(nid, employee, department, payload, newest.get(employee, before))
+        )
+        newest[employee] = nid
+    return issued
 
 
 NOTIFICATION_COLUMN_TYPES = [

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.criteria_sql import matching_employees_query
@@ -24,10 +24,10 @@ from herald_common.notifications import quoted
 from herald_inserter.domain.allocation_store import WriteOutcome
 from herald_inserter.domain.inbox_writer import (
     copy_notifications,
-    filling_previous_ids,
     issue_notifications,
     load_notifications,
     take_writer_lock,
+    with_newest_ids,
 )
 
 logger = logging.getLogger(__name__)
@@ -93,38 +93,37 @@ class PushStore:
     async def _targets(self, conn: AsyncConnection, request: NotificationRequested) -> list[Any]:
         target = request.target
         if target.employee_ids is not None:
+            chosen = sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)")
             cursor = await conn.execute(
-                "SELECT id, department FROM employees WHERE id = ANY(%s) ORDER BY id",
-                (sorted(set(target.employee_ids)),),
+                with_newest_ids(chosen), (sorted(set(target.employee_ids)),)
             )
             return await cursor.fetchall()
         criteria = target.criteria or Criteria(departments=[target.department or ""])
         query, params = matching_employees_query(criteria, request.requested_at.date())
-        return await (await conn.execute(query, params)).fetchall()
+        return await (await conn.execute(with_newest_ids(query), params)).fetchall()
 
     async def _insert(self, conn: AsyncConnection, request: NotificationRequested) -> WriteOutcome:
         employees = await self._targets(conn, request)
         created_at = datetime.now(UTC)
         payloads = PushPayloads(request)
         notifications = await issue_notifications(
-            conn, employees, (payloads.text(emp, dept) for emp, dept in employees)
+            conn, employees, (payloads.text(emp, dept) for emp, dept, _ in employees)
         )
-        async with filling_previous_ids(self._pool, conn, notifications):
-            await copy_notifications(
-                conn,
-                notifications,
-                kind=NOTIFICATION_PUSHED,
-                source=SOURCE_PUSH,
-                created_at=created_at,
-                title=request.title,
-                body=request.body,
-                push_id=request.push_id,
-            )
-            await conn.execute(
-                "UPDATE pushes SET status = 'inserting', matched_count = %s, inserted_count = %s,"
-                " inserted_at = clock_timestamp() WHERE id = %s",
-                (len(employees), len(employees), request.push_id),
-            )
+        await copy_notifications(
+            conn,
+            notifications,
+            kind=NOTIFICATION_PUSHED,
+            source=SOURCE_PUSH,
+            created_at=created_at,
+            title=request.title,
+            body=request.body,
+            push_id=request.push_id,
+        )
+        await conn.execute(
+            "UPDATE pushes SET status = 'inserting', matched_count = %s, inserted_count = %s,"
+            " inserted_at = clock_timestamp() WHERE id = %s",
+            (len(employees), len(employees), request.push_id),
+        )
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
 
     async def mark_completed(self, push_id: UUID, published: int) -> None:
