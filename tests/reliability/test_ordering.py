@@ -11,12 +11,20 @@ it out of id order, and a stream still sends ids in order, none twice, none skip
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
+import os
 import random
 import re
 import secrets
+import signal
+import subprocess
+import time
+from collections.abc import Awaitable
 from datetime import UTC, date, datetime
 from decimal import Decimal
+from pathlib import Path
+from typing import Any
 from uuid import uuid4
 
 import httpx
@@ -399,12 +407,66 @@ async def _group_members(env, group: str) -> tuple[str, int]:
     return described["state"], len(described["members"])
 
 
+async def _positive(reads: Awaitable[float], before: float) -> bool:
+    return await reads > before
+
+
+def _socket_ports(pid: int) -> set[int]:
+    """Local TCP ports of the process's sockets."""
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            target = os.readlink(fd)
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+    ports = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        with contextlib.suppress(OSError):
+            for line in Path(table).read_text().splitlines()[1:]:
+                fields = line.split()
+                if fields[9] in inodes:
+                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+async def _copying_worker(db: Database, workers: list[Any]) -> subprocess.Popen[bytes]:
+    """The inserter process whose connection runs the allocation's COPY."""
+    rows = await db.fetch(
+        "SELECT client_port FROM pg_stat_activity"
+        " WHERE datname = current_database() AND query ILIKE 'COPY notifications%%'"
+    )
+    ports = {int(row[0]) for row in rows}
+    for worker in workers:
+        if worker.process is not None and ports & _socket_ports(worker.process.pid):
+            return worker.process
+    raise AssertionError(f"no inserter owns the COPY's connection (ports {ports})")
+
+
+async def _hold_after_database_commit(
+    url: str, allocation_id: str, worker: subprocess.Popen[bytes]
+) -> None:
+    """SIGSTOPs the worker the moment the allocation's rows commit."""
+    deadline = time.monotonic() + 120
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        status = "requested"
+        while status == "requested":  # "inserting" is written by the write's transaction
+            assert time.monotonic() < deadline, "the allocation never committed"
+            cursor = await conn.execute(
+                "SELECT status FROM allocations WHERE id = %s", (allocation_id,)
+            )
+            row = await cursor.fetchone()
+            status = row[0] if row else "requested"
+        worker.send_signal(signal.SIGSTOP)
+    assert status == "inserting", f"the database commit was seen too late: {status}"
+
+
 async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
     fault_services, fault_env, figures
 ):
-    """A second inserter worker takes pushes while the first publishes a big allocation:
-    the pushes draw higher ids (the allocation holds the writer lock) but are published
-    first. Every stream still gets the allocation's voucher, before the pushes."""
+    """A second inserter worker takes pushes while the first writes a big allocation: the
+    pushes draw higher ids (the allocation holds the writer lock) but are published first
+    (the busy worker is held between its database and Kafka commits). Every stream still
+    gets the allocation's voucher, before the pushes."""
     seed_employees(fault_env, "T", PAIR_DEPARTMENTS, PAIR_CLIENTS // len(PAIR_DEPARTMENTS))
     seed_employees(
         fault_env, "U", PAIR_CROWD_DEPARTMENTS, PAIR_CROWD // len(PAIR_CROWD_DEPARTMENTS)
@@ -437,9 +499,22 @@ async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
                 return "notifications" in await db.copy_progress()
 
             await until(copying, 120, "the allocation's COPY", interval=0.01)
+            busy = await _copying_worker(db, [fault_services.inserter, second])
             # One push on each push partition: the workers split them, so at least one
             # lands on the worker that is not busy with the allocation.
             await _push_to_every_partition(fault_env, employees)
+            # The allocation's events commit in Kafka right after its rows (decision 0033),
+            # usually before a push waiting for the writer lock gets its turn. Holding the
+            # busy worker still between its two commits lets the pushes go out first.
+            await _hold_after_database_commit(fault_env.database_url, allocation_id, busy)
+            try:
+                await until(
+                    lambda: _positive(_gap_reads(fault_services.notifier_url), gap_reads_before),
+                    30,
+                    "a stream reading the inbox for the voucher",
+                )
+            finally:
+                busy.send_signal(signal.SIGCONT)
 
             async def everyone_has_everything() -> bool:
                 sent = await db.notifications_of(employees)
