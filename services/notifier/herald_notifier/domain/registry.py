@@ -7,7 +7,7 @@ hang off the same department entry. Allocation progress has watchers of its own.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.subscriber import Subscriber
@@ -115,28 +115,21 @@ class Registry:
         own = department.employees.get(delivery.employee_id)
         watchers = department.watchers
         if not watchers:
-            if not own:
-                return 0
-            if len(own) == 1:  # one stream, nobody watching: most events, straight in
-                if own[0].offer(delivery):
-                    return 1
-                self.cut_off(own[0])
-                return 0
-            return self._offer(tuple(own), delivery)
+            return self._offer(own, delivery) if own else 0
         if own:
             # A manager's own stream may also watch the department: it gets the event once.
             return self._offer((*own, *(w for w in watchers if w not in own)), delivery)
-        return self._offer(tuple(watchers), delivery)
+        return self._offer(watchers, delivery)
 
     def dispatch_private(self, employee_id: str, delivery: Delivery) -> int:
         """Offer a frame to the employee's own streams only (e.g. their unread count)."""
         streams = self._by_employee.get(employee_id)
         if not streams:
             return 0
-        return self._offer(tuple(s for s in streams if s.private), delivery)
+        return self._offer([s for s in streams if s.private], delivery)
 
     def dispatch_allocation(self, allocation_id: str, delivery: Delivery) -> int:
-        return self._offer(tuple(self._allocations.get(allocation_id, ())), delivery)
+        return self._offer(self._allocations.get(allocation_id, ()), delivery)
 
     def watches_allocation(self, allocation_id: str) -> bool:
         return allocation_id in self._allocations
@@ -144,13 +137,18 @@ class Registry:
     def has_private(self, employee_id: str) -> bool:
         return employee_id in self._private
 
-    def _offer(self, targets: tuple[Subscriber, ...], delivery: Delivery) -> int:
+    def _offer(self, targets: Collection[Subscriber], delivery: Delivery) -> int:
+        """Offer to each target; those whose buffer is full are cut off afterwards, so the
+        targets may be the registry's own collections (cutting off changes them)."""
         taken = 0
+        refused: list[Subscriber] = []
         for subscriber in targets:
             if subscriber.offer(delivery):
                 taken += 1
             else:
-                self.cut_off(subscriber)
+                refused.append(subscriber)
+        for subscriber in refused:
+            self.cut_off(subscriber)
         return taken
 
     def cut_off(self, subscriber: Subscriber) -> None:

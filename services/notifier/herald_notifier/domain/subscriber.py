@@ -80,9 +80,8 @@ class Subscriber:
         event_id = delivery.event_id
         if event_id is not None and event_id > self.newest_offered:
             self.newest_offered = event_id
-        waiter = self._waiter
-        if waiter is not None and not waiter.done():
-            waiter.set_result(None)
+        if self._waiter is not None:
+            _wake(self._waiter)
         return True
 
     def close(self) -> None:
