@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
@@ -32,15 +32,13 @@ from bench.workload import BODY, TITLE, median, percentile, voucher_text
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
+    CHOSEN_RECIPIENTS,
     copy_notifications,
     issue_notifications,
     take_writer_lock,
-    with_newest_ids,
 )
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer
-
-_RECIPIENTS = with_newest_ids(sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)"))
 
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
@@ -157,7 +155,7 @@ async def _inject(
                 async with publisher.transaction():
                     async with conn.transaction():
                         await take_writer_lock(conn)
-                        cursor = await conn.execute(_RECIPIENTS, ([emp for emp, _ in batch],))
+                        cursor = await conn.execute(CHOSEN_RECIPIENTS, ([emp for emp, _ in batch],))
                         recipients = await cursor.fetchall()
                         rows = await issue_notifications(
                             conn,

@@ -6,23 +6,21 @@ from datetime import UTC, datetime
 
 import psycopg
 import pytest
-from psycopg import sql
 
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
 from herald_common.notifications import payload_text
 from herald_inserter.domain.inbox_writer import (
+    CHOSEN_RECIPIENTS,
     copy_notifications,
     draw_ids,
     issue_notifications,
     take_writer_lock,
-    with_newest_ids,
 )
 
 pytestmark = pytest.mark.integration
 
 DEPARTMENT = "Writer-Dept"
 PEOPLE = ["WR001", "WR002", "WR003"]
-CHOSEN = sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)")
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +40,7 @@ async def _write(url: str, employees: list[str]) -> list[tuple[int, str, int | N
     """One write as the stores do it: (id, employee, previous id) of each row, committed."""
     async with await psycopg.AsyncConnection.connect(url) as conn:
         await take_writer_lock(conn)
-        cursor = await conn.execute(with_newest_ids(CHOSEN), (sorted(set(employees)),))
+        cursor = await conn.execute(CHOSEN_RECIPIENTS, (sorted(set(employees)),))
         found = {row[0]: row for row in await cursor.fetchall()}
         recipients = [found[employee] for employee in employees]  # repeats included
         issued = await issue_notifications(

@@ -58,6 +58,12 @@ def with_newest_ids(recipients: sql.Composable) -> sql.Composed:
     ).format(recipients)
 
 
+# Employees chosen by id (one array parameter), with their newest notification ids.
+CHOSEN_RECIPIENTS = with_newest_ids(
+    sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)")
+)
+
+
 async def issue_notifications(
     conn: AsyncConnection, recipients: Sequence[tuple[str, str, int]], payloads: Iterable[str]
 ) -> list[IssuedNotification]:

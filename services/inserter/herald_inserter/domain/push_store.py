@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.criteria_sql import matching_employees_query
@@ -23,6 +23,7 @@ from herald_common.events import (
 from herald_common.notifications import quoted
 from herald_inserter.domain.allocation_store import WriteOutcome
 from herald_inserter.domain.inbox_writer import (
+    CHOSEN_RECIPIENTS,
     copy_notifications,
     issue_notifications,
     load_notifications,
@@ -93,10 +94,7 @@ class PushStore:
     async def _targets(self, conn: AsyncConnection, request: NotificationRequested) -> list[Any]:
         target = request.target
         if target.employee_ids is not None:
-            chosen = sql.SQL("SELECT id, department FROM employees WHERE id = ANY(%s)")
-            cursor = await conn.execute(
-                with_newest_ids(chosen), (sorted(set(target.employee_ids)),)
-            )
+            cursor = await conn.execute(CHOSEN_RECIPIENTS, (sorted(set(target.employee_ids)),))
             return await cursor.fetchall()
         criteria = target.criteria or Criteria(departments=[target.department or ""])
         query, params = matching_employees_query(criteria, request.requested_at.date())
