@@ -68,10 +68,13 @@ class FaultStack:
     stack: LocalStack
     infra: Infrastructure
 
+    def _kafka_pid(self) -> int:
+        return int((self.stack.home / "kafka" / "kafka.pid").read_text())
+
     def kill_kafka(self) -> None:
         """SIGKILL the broker at once (stack.sh's kill-kafka would first start a shell), and
         wait until the process is gone, so that a new one can bind its ports."""
-        pid = int((self.stack.home / "kafka" / "kafka.pid").read_text())
+        pid = self._kafka_pid()
         os.kill(pid, signal.SIGKILL)
         deadline = time.monotonic() + 30
         while Path(f"/proc/{pid}").exists():
@@ -83,10 +86,10 @@ class FaultStack:
 
     def pause_kafka(self) -> None:
         """SIGSTOP the broker: its clients wait, as for a broker that is slow to answer."""
-        os.kill(int((self.stack.home / "kafka" / "kafka.pid").read_text()), signal.SIGSTOP)
+        os.kill(self._kafka_pid(), signal.SIGSTOP)
 
     def resume_kafka(self) -> None:
-        os.kill(int((self.stack.home / "kafka" / "kafka.pid").read_text()), signal.SIGCONT)
+        os.kill(self._kafka_pid(), signal.SIGCONT)
 
     def restart_postgres(self) -> None:
         self.stack.run("restart-postgres")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import time
 
-import psycopg
 import pytest
 
 from herald_common.events import ALLOCATION_COMPLETED
@@ -13,6 +12,7 @@ from tests.reliability.conftest import KAFKA_PORT
 from tests.reliability.workload import (
     Database,
     allocate,
+    at_database_commit,
     completed,
     departments,
     seed_employees,
@@ -42,23 +42,7 @@ async def _kafka_listening() -> bool:
     return True
 
 
-async def _copying(url: str, table: str, timeout: float = 180) -> None:
-    """Waits until a COPY into `table` is in progress (pg_stat_progress_copy)."""
-    deadline = time.monotonic() + timeout
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        while True:
-            cursor = await conn.execute(
-                "SELECT 1 FROM pg_stat_progress_copy p JOIN pg_class c ON c.oid = p.relid"
-                " WHERE c.relname = %s",
-                (table,),
-            )
-            if await cursor.fetchone():
-                return
-            assert time.monotonic() < deadline, f"no COPY into {table}"
-            await asyncio.sleep(0.002)
-
-
-async def _publishing(env, topic: str, mark: int) -> int:
+async def _publishing(env, db: Database, topic: str, mark: int) -> int:
     """Waits until an allocation is half written, with its events being sent, and returns
     how many records were appended to `topic` past `mark` by then.
 
@@ -66,7 +50,11 @@ async def _publishing(env, topic: str, mark: int) -> int:
     the Kafka transaction after the database's, which follows the COPY of the vouchers:
     when that COPY runs, the transaction is open.
     """
-    await _copying(env.database_url, "employee_vouchers")
+
+    async def copying_vouchers() -> bool:
+        return "employee_vouchers" in await db.copy_progress()
+
+    await until(copying_vouchers, 180, "the COPY of the vouchers", interval=0.002)
     async with HighWatermarks(env.kafka, topic) as marks:
         return await marks.total() - mark
 
@@ -89,7 +77,7 @@ async def test_broker_killed_three_times_while_publishing(
             fault_env, fault_services.allocation_url, BROKER_DEPARTMENTS, f"Broker {n}"
         )
         allocation_ids.append(allocation_id)
-        appended_at_kill.append(await _publishing(fault_env, topic, mark))
+        appended_at_kill.append(await _publishing(fault_env, db, topic, mark))
         killed = time.monotonic()
         fault_stack.kill_kafka()
         row = await db.allocation(allocation_id)
@@ -188,24 +176,6 @@ AFTER_EMPLOYEES = 10_000
 AFTER_DEPARTMENTS = departments("After", 10)
 
 
-async def _pause_kafka_at_database_commit(url: str, stack, allocation_id: str) -> None:
-    """SIGSTOPs the broker the moment the allocation's rows commit, between the inserter's
-    database commit and its Kafka commit."""
-    deadline = time.monotonic() + 120
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        status = "requested"
-        while status == "requested":  # "inserting" is written by the write's transaction
-            assert time.monotonic() < deadline, f"allocation {allocation_id} never committed"
-            cursor = await conn.execute(
-                "SELECT status FROM allocations WHERE id = %s", (allocation_id,)
-            )
-            row = await cursor.fetchone()
-            status = row[0] if row else "requested"
-        stack.pause_kafka()
-    # Anything past "inserting" would mean the Kafka commit had already happened.
-    assert status == "inserting", f"the database commit was seen too late: {status}"
-
-
 async def _lose_database_after_commit(
     db: Database, env, services, stack, *, kill: bool
 ) -> tuple[dict[str, int], float]:
@@ -218,7 +188,7 @@ async def _lose_database_after_commit(
     # The events are sent while the rows are written and committed in Kafka right after
     # the database commit. Holding the broker still at that commit lets PostgreSQL stop
     # first, so the Kafka commit comes with the database gone.
-    await _pause_kafka_at_database_commit(env.database_url, stack, allocation_id)
+    await at_database_commit(env.database_url, allocation_id, stack.pause_kafka)
     try:
         stack.stop_postgres()
     finally:

@@ -19,7 +19,6 @@ import re
 import secrets
 import signal
 import subprocess
-import time
 from collections.abc import Awaitable
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -64,6 +63,7 @@ from tests.reliability.conftest import INSERTER_SETTINGS
 from tests.reliability.workload import (
     Database,
     allocate,
+    at_database_commit,
     departments,
     seed_employees,
     until,
@@ -442,24 +442,6 @@ async def _copying_worker(db: Database, workers: list[Any]) -> subprocess.Popen[
     raise AssertionError(f"no inserter owns the COPY's connection (ports {ports})")
 
 
-async def _hold_after_database_commit(
-    url: str, allocation_id: str, worker: subprocess.Popen[bytes]
-) -> None:
-    """SIGSTOPs the worker the moment the allocation's rows commit."""
-    deadline = time.monotonic() + 120
-    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        status = "requested"
-        while status == "requested":  # "inserting" is written by the write's transaction
-            assert time.monotonic() < deadline, "the allocation never committed"
-            cursor = await conn.execute(
-                "SELECT status FROM allocations WHERE id = %s", (allocation_id,)
-            )
-            row = await cursor.fetchone()
-            status = row[0] if row else "requested"
-        worker.send_signal(signal.SIGSTOP)
-    assert status == "inserting", f"the database commit was seen too late: {status}"
-
-
 async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
     fault_services, fault_env, figures
 ):
@@ -506,7 +488,9 @@ async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
             # The allocation's events commit in Kafka right after its rows (decision 0033),
             # usually before a push waiting for the writer lock gets its turn. Holding the
             # busy worker still between its two commits lets the pushes go out first.
-            await _hold_after_database_commit(fault_env.database_url, allocation_id, busy)
+            await at_database_commit(
+                fault_env.database_url, allocation_id, lambda: busy.send_signal(signal.SIGSTOP)
+            )
             try:
                 await until(
                     lambda: _positive(_gap_reads(fault_services.notifier_url), gap_reads_before),

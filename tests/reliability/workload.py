@@ -163,3 +163,21 @@ def departments(prefix: str, count: int) -> list[str]:
 
 def unique(prefix: str) -> str:
     return f"{prefix}{secrets.token_hex(2)}"
+
+
+async def at_database_commit(url: str, allocation_id: str, act: Callable[[], None]) -> None:
+    """Runs `act` the moment the allocation's rows commit: between the inserter's database
+    commit and its Kafka commit (decision 0033)."""
+    deadline = time.monotonic() + 120
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        status = "requested"
+        while status == "requested":  # "inserting" is written by the write's transaction
+            assert time.monotonic() < deadline, f"allocation {allocation_id} never committed"
+            cursor = await conn.execute(
+                "SELECT status FROM allocations WHERE id = %s", (allocation_id,)
+            )
+            row = await cursor.fetchone()
+            status = row[0] if row else "requested"
+        act()
+    # Anything past "inserting" would mean the Kafka commit had already happened.
+    assert status == "inserting", f"the database commit was seen too late: {status}"
