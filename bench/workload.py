@@ -27,7 +27,7 @@ def allocation_request(criteria: Criteria | None = None) -> AllocationRequested:
     return AllocationRequested(
         allocation_id=uuid4(),
         voucher=VOUCHER,
-        criteria=criteria or Criteria(),
+        criteria=criteria or Criteria(all_employees=True),
         requested_at=datetime.now(UTC),
     )
 

@@ -111,7 +111,8 @@ async def _allocation_row(url: str, allocation_id: UUID, timeout: float) -> dict
     }
 
 
-def _allocation_body(name: str, criteria: dict[str, Any]) -> dict[str, Any]:
+def _allocation_body(name: str, criteria: dict[str, Any], recipients: int) -> dict[str, Any]:
+    """A request as the console sends it: the reviewed recipient count confirmed."""
     return {
         "voucher": {
             "name": name,
@@ -121,6 +122,7 @@ def _allocation_body(name: str, criteria: dict[str, Any]) -> dict[str, Any]:
             "code_prefix": VOUCHER.code_prefix,
         },
         "criteria": criteria,
+        "confirmed_recipients": recipients,
     }
 
 
@@ -211,12 +213,12 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         runs: list[dict[str, Any]] = []
         async with httpx.AsyncClient() as client:
             # A small allocation first: the inserter's agent, pools and producers warm up.
-            smallest = Counter(d for _, d in employees).most_common()[-1][0]
+            smallest, size = Counter(d for _, d in employees).most_common()[-1]
             warm = await _post(
                 client,
                 api,
                 admin,
-                _allocation_body("Warm-up", {"departments": [smallest]}),
+                _allocation_body("Warm-up", {"departments": [smallest]}, size),
                 f"bench-{run.run_id}-warm-up",
             )
             await _allocation_row(run.database_url, warm, 120)
@@ -279,7 +281,9 @@ async def _one_run(run: BenchRun, config: BenchConfig, setup: Setup, number: int
             client,
             api,
             admin,
-            _allocation_body(f"Benchmark run {number + 1}", {}),
+            _allocation_body(
+                f"Benchmark run {number + 1}", {"all_employees": True}, setup.employees
+            ),
             f"bench-{run.run_id}-run-{number}",
         )
         accepted = time.time()

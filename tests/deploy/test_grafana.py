@@ -1,4 +1,4 @@
-"""deploy/grafana/herald.json: every panel queries metrics the services really expose."""
+"""deploy/grafana: every dashboard panel and alert rule queries metrics the services expose."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import re
 from typing import Any
 
+import yaml
 from prometheus_client.metrics import MetricWrapperBase
 
 from tests.support.deploy import REPO, SERVICE_SETTINGS
@@ -77,3 +78,33 @@ def test_panels_are_well_formed_and_use_the_datasource_variable() -> None:
             assert panel["datasource"] == {"type": "prometheus", "uid": "${datasource}"}
             assert panel["targets"]
             assert panel["description"]
+
+
+ALERTS = REPO / "deploy" / "grafana" / "alerts.yaml"
+
+
+def _alert_rules() -> list[dict[str, Any]]:
+    loaded = yaml.safe_load(ALERTS.read_text())
+    return [rule for group in loaded["groups"] for rule in group["rules"]]
+
+
+def test_every_alert_names_an_exposed_series() -> None:
+    exposed = _exposed()
+    for rule in _alert_rules():
+        names = re.findall(r"\bherald_[a-z_]+", rule["expr"])
+        assert names, rule["alert"]
+        for name in names:
+            assert name in exposed, f"{name} in alert {rule['alert']} is not exposed"
+
+
+def test_alert_rules_have_the_fields_prometheus_requires() -> None:
+    rules = _alert_rules()
+    assert [r["alert"] for r in rules] == [
+        "HeraldAllocationWaitingForWorker",
+        "HeraldAllocationRequestsNotOnKafka",
+    ]
+    for rule in rules:
+        assert re.fullmatch(r"\d+[smh]", rule["for"]), rule
+        assert rule["labels"]["severity"]
+        assert rule["annotations"]["summary"]
+        assert rule["annotations"]["description"]

@@ -2,47 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import uuid
 from datetime import UTC, date, datetime
-from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 
-from herald_common.settings import TopicSettings
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
+from tests.support.dead_letters import dead_letters
 
 pytestmark = pytest.mark.integration
 
 DEPARTMENT = "Poison-Dept"
-
-
-async def dead_letters(herald_env, topic: str, count: int) -> list[Any]:
-    """The first `count` records of the topic's dead-letter topic."""
-    consumer = AIOKafkaConsumer(
-        TopicSettings.dead_letter(topic),
-        bootstrap_servers=herald_env.infra.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
-    records: list[Any] = []
-    try:
-
-        async def collect() -> None:
-            async for record in consumer:
-                records.append(record)
-                if len(records) == count:
-                    return
-
-        await asyncio.wait_for(collect(), 30)
-    finally:
-        await consumer.stop()
-    return records
 
 
 async def test_poison_message_is_dead_lettered_and_the_next_one_processed(services, herald_env):
@@ -88,7 +61,9 @@ async def test_poison_message_is_dead_lettered_and_the_next_one_processed(servic
         assert final["status"] == "completed"
         assert final["counts"]["inserted"] == 7
 
-    records = await dead_letters(herald_env, topic, 2)
+    records = await dead_letters(
+        herald_env.infra.kafka_bootstrap, topic, 2, lambda r: r.value in (poison, wrong_shape)
+    )
     by_value = {r.value: dict(r.headers) for r in records}
     assert set(by_value) == {poison, wrong_shape}
     poison_headers = by_value[poison]
@@ -118,7 +93,9 @@ async def test_notifier_dead_letters_a_per_employee_record_it_cannot_route(servi
     finally:
         await producer.stop()
 
-    (record,) = await dead_letters(herald_env, topic, 1)
+    (record,) = await dead_letters(
+        herald_env.infra.kafka_bootstrap, topic, 1, lambda r: r.value == bad
+    )
     headers = dict(record.headers)
     assert record.value == bad
     assert record.key == DEPARTMENT.encode()

@@ -45,10 +45,18 @@ def seed_employees(env: HeraldEnv, prefix: str, departments: list[str], per_depa
 
 
 async def allocate(env: HeraldEnv, url: str, departments: list[str], name: str) -> str:
+    """Reviews the rule's reach, then allocates with that count confirmed, as an admin does."""
+    criteria = {"departments": departments}
     async with httpx.AsyncClient(base_url=url, timeout=30, headers=env.admin) as api:
+        preview = await api.post("/v1/allocations:preview", json={"criteria": criteria})
+        assert preview.status_code == 200, preview.text
         response = await api.post(
             "/v1/allocations",
-            json={"voucher": voucher(name), "criteria": {"departments": departments}},
+            json={
+                "voucher": voucher(name),
+                "criteria": criteria,
+                "confirmed_recipients": preview.json()["matched"],
+            },
         )
     assert response.status_code == 202, response.text
     allocation_id: str = response.json()["id"]

@@ -222,7 +222,7 @@ async def test_isolation_matrix(services, herald_env, directory):
             await raw.post(
                 f"{services.allocation_url}/v1/allocations",
                 headers=me,
-                json={"voucher": voucher(), "criteria": {}},
+                json={"voucher": voucher(), "criteria": {"departments": ["SecA"]}},
             )
         ).status_code
 

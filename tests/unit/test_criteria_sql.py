@@ -1,10 +1,13 @@
+import hashlib
+import json
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 
 from herald_common.criteria_sql import criteria_filter, matching_employees_query, years_before
-from herald_common.events import Criteria
+from herald_common.events import Criteria, VoucherSpec, request_fingerprint
 
 
 def render(criteria: Criteria, as_of: date = date(2026, 11, 21)) -> tuple[str, dict]:
@@ -33,10 +36,46 @@ def test_every_criterion_becomes_a_parameterised_clause():
     }
 
 
-def test_no_criteria_matches_everyone():
-    text, params = render(Criteria())
+def test_all_employees_matches_everyone():
+    text, params = render(Criteria(all_employees=True))
     assert text == "TRUE"
     assert params == {}
+
+
+def test_an_empty_rule_is_refused_naming_the_everyone_field():
+    with pytest.raises(ValidationError, match="all_employees: true"):
+        Criteria()
+
+
+def test_all_employees_false_is_not_an_audience():
+    with pytest.raises(ValidationError, match="all_employees"):
+        Criteria(all_employees=False)  # type: ignore[arg-type]
+
+
+def test_all_employees_cannot_be_combined_with_a_filter():
+    with pytest.raises(ValidationError, match="cannot be combined"):
+        Criteria(all_employees=True, departments=["Sales"])
+
+
+def test_a_rule_without_all_employees_keeps_its_old_fingerprint():
+    voucher = VoucherSpec(
+        name="Winter bonus",
+        amount=Decimal("50.00"),
+        currency="EUR",
+        expires_on=date(2030, 1, 31),
+        code_prefix="WIN",
+    )
+    old_body = {
+        "voucher": voucher.model_dump(mode="json"),
+        "criteria": {
+            "departments": ["Sales"],
+            "grades": None,
+            "min_years_experience": None,
+            "max_years_experience": None,
+        },
+    }
+    expected = hashlib.sha256(json.dumps(old_body, sort_keys=True).encode()).hexdigest()
+    assert request_fingerprint(voucher, Criteria(departments=["Sales"])) == expected
 
 
 def test_values_never_reach_the_sql_text():

@@ -103,7 +103,7 @@ def test_invalid_envelopes_are_rejected(mutation):
         data=AllocationRequested(
             allocation_id=uuid4(),
             voucher=VOUCHER,
-            criteria=Criteria(),
+            criteria=Criteria(all_employees=True),
             requested_at=datetime.now(UTC),
         ),
     )

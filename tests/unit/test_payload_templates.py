@@ -26,7 +26,7 @@ def test_voucher_payload_text_equals_the_encoded_dict():
             expires_on=date(2027, 3, 1),
             code_prefix="Q4",
         ),
-        criteria=Criteria(),
+        criteria=Criteria(all_employees=True),
         requested_at=datetime.now(UTC),
     )
     payloads = VoucherPayloads(request)

@@ -206,8 +206,15 @@ MESSAGES = {
         "An allocation request",
         "Asks Herald to issue a voucher to every employee matching the criteria. Written by "
         "`POST /v1/allocations`, or directly by any producer. The CloudEvents `id` and the "
-        "record key are the allocation id; writing the same id twice allocates once. A "
-        "record that does not validate goes to the dead-letter topic.",
+        "record key are the allocation id; writing the same id twice allocates once. The "
+        "rules are the API's: the criteria must name an audience (`{}` is refused; "
+        "`all_employees: true`, alone, targets everyone), and every named department must "
+        "have employees. A record that breaks them, or does not validate, goes to the "
+        "dead-letter topic with the reason in its `herald.dlq.reason` header and is never "
+        "carried out. A request whose rule matches nobody when it runs ends as `failed` "
+        "(completion event with `status: failed` and the reason), never as completed with 0 "
+        "recipients. Unlike the API, the topic asks for no typed recipient count: a "
+        "producing system is its own review.",
     ),
     "VoucherAllocated": _Message(
         VOUCHER_ALLOCATED,

@@ -43,6 +43,7 @@ def criteria_filter(criteria: Criteria, as_of: date) -> Query:
         clauses.append(sql.SQL("hired_on > %(hired_after)s"))
         params["hired_after"] = years_before(as_of, criteria.max_years_experience + 1)
     if not clauses:
+        # Only an explicit `all_employees: true` gets here: Criteria refuses an empty rule.
         return sql.SQL("TRUE"), params
     return sql.SQL(" AND ").join(clauses), params
 
@@ -66,3 +67,48 @@ def unknown_departments_query(departments: list[str]) -> Query:
         " WHERE NOT EXISTS (SELECT 1 FROM employees e WHERE e.department = d) ORDER BY d"
     )
     return query, {"departments": departments}
+
+
+def matching_by_department_query(criteria: Criteria, as_of: date) -> Query:
+    """(department, count) of the matching employees, largest first."""
+    where, params = criteria_filter(criteria, as_of)
+    query = sql.SQL(
+        "SELECT department, count(*) AS n FROM employees WHERE {}"
+        " GROUP BY department ORDER BY n DESC, department"
+    ).format(where)
+    return query, params
+
+
+def matching_sample_query(criteria: Criteria, as_of: date, limit: int) -> Query:
+    """A few matching employees (id, name, department), in a stable order."""
+    where, params = criteria_filter(criteria, as_of)
+    query = sql.SQL(
+        "SELECT id, name, department FROM employees WHERE {} ORDER BY id LIMIT %(sample)s"
+    ).format(where)
+    return query, {**params, "sample": limit}
+
+
+def _text_cell(column: str) -> sql.Composable:
+    # A cell that starts like a formula is run by spreadsheet programs; a leading quote
+    # keeps it text (OWASP's advice for CSV exports).
+    name = sql.Identifier(column)
+    return sql.SQL("CASE WHEN {0} ~ '^[=+@\\t\\r-]' THEN '''' || {0} ELSE {0} END AS {0}").format(
+        name
+    )
+
+
+def matching_csv_query(criteria: Criteria, as_of: date) -> Query:
+    """`COPY ... TO STDOUT` of every matching employee, for download, ordered by id."""
+    where, params = criteria_filter(criteria, as_of)
+    columns = sql.SQL(", ").join(
+        [
+            sql.SQL("id AS employee_id"),
+            *(_text_cell(c) for c in ("name", "email", "department")),
+            sql.SQL("grade"),
+            sql.SQL("hired_on"),
+        ]
+    )
+    query = sql.SQL(
+        "COPY (SELECT {} FROM employees WHERE {} ORDER BY id) TO STDOUT WITH (FORMAT csv, HEADER)"
+    ).format(columns, where)
+    return query, params

@@ -74,8 +74,18 @@ class VoucherSpec(BaseModel):
     code_prefix: Annotated[str, StringConstraints(pattern=r"^[A-Z0-9]{2,12}$")]
 
 
+NO_AUDIENCE = (
+    "criteria must name an audience: set departments, grades, min_years_experience or"
+    " max_years_experience, or all_employees: true to reach every employee"
+)
+
+
 class Criteria(BaseModel):
-    """Which employees an allocation targets; every given field must match (AND)."""
+    """Which employees an allocation targets; every given field must match (AND).
+
+    A rule always says whom it targets: `{}` is refused, and everyone is the explicit
+    `all_employees: true` (alone), so no omission can reach the whole company.
+    """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -83,12 +93,20 @@ class Criteria(BaseModel):
     grades: Annotated[list[Grade], Field(min_length=1, max_length=9)] | None = None
     min_years_experience: Annotated[int, Field(ge=0, le=70)] | None = None
     max_years_experience: Annotated[int, Field(ge=0, le=70)] | None = None
+    all_employees: Literal[True] | None = Field(
+        default=None, description="true to target every employee; never combined with a filter"
+    )
 
     @model_validator(mode="after")
-    def _years_in_order(self) -> Criteria:
+    def _an_explicit_audience(self) -> Criteria:
         low, high = self.min_years_experience, self.max_years_experience
         if low is not None and high is not None and low > high:
             raise ValueError("min_years_experience must not exceed max_years_experience")
+        filtered = any(value is not None for value in (self.departments, self.grades, low, high))
+        if self.all_employees and filtered:
+            raise ValueError("all_employees cannot be combined with departments, grades or years")
+        if not filtered and not self.all_employees:
+            raise ValueError(NO_AUDIENCE)
         return self
 
 
@@ -270,6 +288,9 @@ def request_fingerprint(voucher: VoucherSpec, criteria: Criteria) -> str:
         "voucher": voucher.model_dump(mode="json"),
         "criteria": criteria.model_dump(mode="json"),
     }
+    if body["criteria"]["all_employees"] is None:
+        # Rules from before `all_employees` existed keep their digest (and their replays).
+        del body["criteria"]["all_employees"]
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 

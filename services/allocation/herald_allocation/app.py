@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -12,7 +13,9 @@ from fastapi import FastAPI
 from herald_allocation.api import allocations, dev, employees, health, inbox, pushes
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.inbox import Inbox
+from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
+from herald_allocation.domain.worker_watch import watch_workers
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.runtime import AllocationRuntime
 from herald_allocation.settings import AllocationSettings, load_settings
@@ -39,17 +42,46 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
             await producer.start()
             resources.push_async_callback(producer.stop)
             topics = settings.topics
+            metrics = AllocationMetrics()
+            outbox = Outbox(pool, producer)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = AllocationRuntime(
                 settings=settings,
-                metrics=AllocationMetrics(),
+                metrics=metrics,
                 pool=pool,
-                allocations=AllocationService(pool, producer, topics.allocation_requested),
-                pushes=PushService(pool, producer, topics.notification_requested),
+                allocations=AllocationService(
+                    pool,
+                    outbox,
+                    topics.allocation_requested,
+                    typed_confirmation_above=settings.typed_confirmation_above,
+                ),
+                pushes=PushService(pool, outbox, topics.notification_requested),
                 inbox=Inbox(pool),
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
                 push_limiter=RateLimiter(settings.pushes_per_minute),
             )
+            background = [
+                asyncio.create_task(
+                    outbox.run_relay(settings.outbox_relay_interval_seconds), name="outbox-relay"
+                ),
+                asyncio.create_task(
+                    watch_workers(
+                        pool,
+                        metrics,
+                        worker_wait_seconds=settings.worker_wait_seconds,
+                        interval=settings.watch_interval_seconds,
+                    ),
+                    name="worker-watch",
+                ),
+            ]
+
+            async def stop_background() -> None:
+                for task in background:
+                    task.cancel()
+                await asyncio.gather(*background, return_exceptions=True)
+
+            # Registered last, so the tasks stop before the producer and the pool close.
+            resources.push_async_callback(stop_background)
             yield
 
     app = FastAPI(

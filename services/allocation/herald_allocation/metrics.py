@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import CollectorRegistry, Counter
+from prometheus_client import CollectorRegistry, Counter, Gauge
 
 
 class AllocationMetrics:
@@ -17,5 +17,20 @@ class AllocationMetrics:
         self.employees_imported = Counter(
             "herald_allocation_employees_imported_total",
             "Employee rows loaded by CSV import",
+            registry=self.registry,
+        )
+        self.waiting_for_worker = Gauge(
+            "herald_allocation_waiting_for_worker",
+            "Allocations requested longer ago than the worker wait limit that no worker started",
+            registry=self.registry,
+        )
+        self.oldest_waiting_seconds = Gauge(
+            "herald_allocation_oldest_waiting_seconds",
+            "Age of the oldest allocation waiting for a worker (0 when none waits)",
+            registry=self.registry,
+        )
+        self.outbox_pending = Gauge(
+            "herald_allocation_outbox_pending",
+            "Request events committed but not yet acknowledged by Kafka",
             registry=self.registry,
         )

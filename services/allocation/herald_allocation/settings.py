@@ -21,6 +21,14 @@ class AllocationSettings(ServiceSettings):
     cors_origins: list[str] = Field(default_factory=list)
     allocations_per_minute: int = Field(default=30, ge=1)
     pushes_per_minute: int = Field(default=120, ge=1)
+    # Above this many recipients (and always for everyone) sending needs the count typed.
+    typed_confirmation_above: int = Field(default=1000, ge=0)
+    # A request no worker picked up within this time shows "waiting for a worker".
+    worker_wait_seconds: float = Field(default=30.0, gt=0)
+    # How often the outbox relay sends what was not sent right after its commit, and how
+    # often the waiting-for-a-worker gauges are refreshed.
+    outbox_relay_interval_seconds: float = Field(default=1.0, gt=0)
+    watch_interval_seconds: float = Field(default=5.0, gt=0)
 
 
 def load_settings() -> AllocationSettings:

@@ -5,23 +5,32 @@ All of it is for the `hr-admin` role.
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Annotated
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi.responses import StreamingResponse
 
 from herald_allocation.api.errors import unprocessable, valid_idempotency_key
 from herald_allocation.api.schemas import (
     AllocationCreate,
     AllocationPage,
     AllocationView,
+    Cost,
+    DepartmentCount,
     MatchPreview,
     PreviewRequest,
+    Recipient,
+    RecipientsChangedBody,
+    RecipientsRequest,
 )
 from herald_allocation.domain.allocations import (
+    ConfirmationRequired,
     IdempotencyConflict,
     InvalidCursor,
+    NoRecipients,
+    RecipientsChanged,
     UnknownDepartments,
 )
 from herald_allocation.runtime import AllocationRuntime, get_runtime
@@ -33,13 +42,27 @@ router = APIRouter(prefix="/v1/allocations", tags=["allocations"])
 
 Runtime = Annotated[AllocationRuntime, Depends(get_runtime)]
 HrAdmin = Annotated[Principal, Depends(requires(HR_ADMIN))]
+DEPARTMENTS_LOC: list[str | int] = ["body", "criteria", "departments"]
+
+
+def view(runtime: AllocationRuntime, row: dict[str, Any]) -> AllocationView:
+    return AllocationView.from_row(
+        row, now=datetime.now(UTC), worker_wait_seconds=runtime.settings.worker_wait_seconds
+    )
+
+
+def unknown_departments(exc: UnknownDepartments) -> HTTPException:
+    return unprocessable(DEPARTMENTS_LOC, str(exc), "unknown_department", input=exc.departments)
 
 
 @router.post(
     "",
     status_code=202,
     response_model=AllocationView,
-    responses=error_responses(400, 401, 403, 413, 429),
+    responses={
+        **error_responses(400, 401, 403, 413, 429),
+        409: {"model": RecipientsChangedBody, "description": "The match changed since review"},
+    },
 )
 async def create_allocation(
     body: AllocationCreate,
@@ -48,11 +71,23 @@ async def create_allocation(
     principal: HrAdmin,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
 ) -> AllocationView:
-    """Allocate a voucher to every employee matching the criteria (asynchronously)."""
+    """Allocate a voucher to every employee matching the criteria (asynchronously).
+
+    The rule must name its audience (`all_employees: true` for everyone) and match somebody
+    today. Everyone, or more than the typed-confirmation threshold, also needs
+    `confirmed_recipients`, the count the admin reviewed. The Idempotency-Key is the
+    caller's: the same key with the same body answers the first allocation again.
+    """
     runtime.allocation_limiter.check(principal.subject)
     valid_idempotency_key(idempotency_key)
     try:
-        accepted = await runtime.allocations.request(body.voucher, body.criteria, idempotency_key)
+        accepted = await runtime.allocations.request(
+            body.voucher,
+            body.criteria,
+            requested_by=principal.subject,
+            idempotency_key=idempotency_key,
+            confirmed_recipients=body.confirmed_recipients,
+        )
     except IdempotencyConflict as exc:
         raise unprocessable(
             ["header", "Idempotency-Key"],
@@ -60,32 +95,68 @@ async def create_allocation(
             "idempotency_conflict",
         ) from exc
     except UnknownDepartments as exc:
+        raise unknown_departments(exc) from exc
+    except NoRecipients as exc:
+        raise unprocessable(["body", "criteria"], str(exc), "no_recipients") from exc
+    except ConfirmationRequired as exc:
         raise unprocessable(
-            ["body", "criteria", "departments"],
-            str(exc),
-            "unknown_department",
-            input=exc.departments,
+            ["body", "confirmed_recipients"], str(exc), "confirmation_required", matched=exc.matched
         ) from exc
-    view = AllocationView.from_row(accepted.allocation)
-    response.headers["Location"] = f"/v1/allocations/{view.id}"
+    except RecipientsChanged as exc:
+        raise HTTPException(
+            409, {"code": "recipients_changed", "message": str(exc), "matched": exc.matched}
+        ) from exc
+    allocation = view(runtime, accepted.allocation)
+    response.headers["Location"] = f"/v1/allocations/{allocation.id}"
     if accepted.replayed:
         response.headers["Idempotent-Replayed"] = "true"
     runtime.metrics.allocations_requested.labels("replayed" if accepted.replayed else "new").inc()
-    return view
+    return allocation
 
 
 @router.post(":preview", response_model=MatchPreview, responses=error_responses(400, 401, 403, 413))
 async def preview_allocation(
     body: PreviewRequest, runtime: Runtime, principal: HrAdmin
 ) -> MatchPreview:
-    """How many employees the criteria match today. Writes nothing."""
+    """Whom the criteria reach today: the count, per department, the cost and a sample.
+
+    Writes nothing. `confirmation: typed` means sending needs `confirmed_recipients`.
+    """
     try:
-        matched = await runtime.allocations.count_matching(body.criteria, date.today())
+        preview = await runtime.allocations.preview(body.criteria, body.voucher, date.today())
     except UnknownDepartments as exc:
-        raise unprocessable(
-            ["body", "criteria", "departments"], str(exc), "unknown_department"
-        ) from exc
-    return MatchPreview(matched=matched)
+        raise unknown_departments(exc) from exc
+    return MatchPreview(
+        matched=preview.matched,
+        by_department=[DepartmentCount(department=d, count=n) for d, n in preview.by_department],
+        total_cost=[Cost(currency=c, amount=a) for c, a in preview.total_cost],
+        sample=[Recipient(employee_id=i, name=n, department=d) for i, n, d in preview.sample],
+        confirmation="typed" if preview.typed_confirmation else "review",
+        typed_confirmation_above=runtime.allocations.typed_confirmation_above,
+    )
+
+
+@router.post(
+    ":recipients",
+    response_class=StreamingResponse,
+    responses={
+        200: {"content": {"text/csv": {}}, "description": "Every recipient, one row each"},
+        **error_responses(400, 401, 403, 413),
+    },
+)
+async def recipients_csv(
+    body: RecipientsRequest, runtime: Runtime, principal: HrAdmin
+) -> StreamingResponse:
+    """Every employee the criteria reach today as CSV, streamed (for the review)."""
+    try:
+        await runtime.allocations.check_departments(body.criteria)
+    except UnknownDepartments as exc:
+        raise unknown_departments(exc) from exc
+    return StreamingResponse(
+        runtime.allocations.recipients_csv(body.criteria, date.today()),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="recipients.csv"'},
+    )
 
 
 @router.get(
@@ -97,7 +168,7 @@ async def get_allocation(
     row = await runtime.allocations.get(allocation_id)
     if row is None:
         raise HTTPException(404, f"allocation {allocation_id} not found")
-    return AllocationView.from_row(row)
+    return view(runtime, row)
 
 
 @router.get("", response_model=AllocationPage, responses=error_responses(400, 401, 403))
@@ -112,4 +183,4 @@ async def list_allocations(
         rows, next_cursor = await runtime.allocations.page(limit, cursor)
     except InvalidCursor as exc:
         raise HTTPException(400, str(exc)) from exc
-    return AllocationPage(items=[AllocationView.from_row(r) for r in rows], next_cursor=next_cursor)
+    return AllocationPage(items=[view(runtime, r) for r in rows], next_cursor=next_cursor)

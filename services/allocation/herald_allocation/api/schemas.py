@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -25,6 +26,13 @@ class AllocationCreate(BaseModel):
 
     voucher: NewVoucher
     criteria: Criteria
+    confirmed_recipients: Annotated[int, Field(ge=1)] | None = Field(
+        default=None,
+        description=(
+            "The recipient count the admin reviewed. Required for `all_employees` or above"
+            " the typed-confirmation threshold; when given, it must equal today's match."
+        ),
+    )
 
 
 class Counts(BaseModel):
@@ -47,18 +55,34 @@ class AllocationView(BaseModel):
     status: Literal["requested", "inserting", "published", "completed", "failed"]
     voucher: dict[str, Any]
     criteria: dict[str, Any]
+    requested_by: str | None
     counts: Counts
     timings: Timings
-    failure_reason: str | None
+    waiting_for_worker: bool = Field(
+        description="Requested longer ago than the worker wait limit and not yet picked up"
+    )
+    waiting_seconds: float | None = Field(
+        description="How long the request has waited for a worker, while it waits"
+    )
+    failure_reason: str | None = Field(
+        description="For people: what happened, what was written, and what to do next"
+    )
+    failure_detail: str | None = Field(description="The technical cause, for operators")
 
     @classmethod
-    def from_row(cls, row: dict[str, Any]) -> AllocationView:
+    def from_row(
+        cls, row: dict[str, Any], *, now: datetime, worker_wait_seconds: float
+    ) -> AllocationView:
         completed = row["completed_at"]
+        waited = (
+            (now - row["requested_at"]).total_seconds() if row["status"] == "requested" else None
+        )
         return cls(
             id=row["id"],
             status=row["status"],
             voucher=row["voucher"],
             criteria=row["criteria"],
+            requested_by=row["requested_by"],
             counts=Counts(
                 matched=row["matched_count"],
                 inserted=row["inserted_count"],
@@ -74,7 +98,10 @@ class AllocationView(BaseModel):
                     (completed - row["requested_at"]).total_seconds() if completed else None
                 ),
             ),
+            waiting_for_worker=waited is not None and waited >= worker_wait_seconds,
+            waiting_seconds=None if waited is None else max(0.0, round(waited, 1)),
             failure_reason=row["failure_reason"],
+            failure_detail=row["failure_detail"],
         )
 
 
@@ -116,10 +143,52 @@ class PreviewRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     criteria: Criteria
+    voucher: VoucherSpec | None = Field(
+        default=None, description="With the voucher, the preview also gives the total cost"
+    )
+
+
+class RecipientsRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    criteria: Criteria
+
+
+class DepartmentCount(BaseModel):
+    department: str
+    count: int
+
+
+class Cost(BaseModel):
+    currency: str
+    amount: Annotated[Decimal, Field(decimal_places=2)]
+
+
+class Recipient(BaseModel):
+    employee_id: str
+    name: str
+    department: str
+
+
+class RecipientsChanged(BaseModel):
+    code: Literal["recipients_changed"]
+    message: str
+    matched: int
+
+
+class RecipientsChangedBody(BaseModel):
+    detail: RecipientsChanged
 
 
 class MatchPreview(BaseModel):
     matched: int
+    by_department: list[DepartmentCount]
+    total_cost: list[Cost] = Field(description="amount x recipients, per currency")
+    sample: list[Recipient] = Field(description="A few recipients, in employee id order")
+    confirmation: Literal["review", "typed"] = Field(
+        description="`typed`: sending requires `confirmed_recipients` (everyone, or large)"
+    )
+    typed_confirmation_above: int
 
 
 class PushCreate(BaseModel):

@@ -1,26 +1,35 @@
-"""Accepting allocations: idempotency, validation against the directory, and the request event.
+"""Accepting allocations: idempotency, the audience's review, and the request event.
 
-The allocation row and the Kafka request are tied together: the row is committed only
-after Kafka acknowledged the request, so an accepted allocation is always on its way.
-(The inserter also accepts requests with no row, since other systems write the topic.)
+The allocation row and its request event commit in one transaction (the event as an
+outbox row, sent right after the commit), so a request is on its way exactly when its row
+exists, whatever fails in between (docs/decisions/0035). The inserter also accepts
+requests with no row, since other systems write the topic.
 """
 
 from __future__ import annotations
 
 import base64
 import logging
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 from uuid import UUID, uuid4
 
-from aiokafka import AIOKafkaProducer
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
-from herald_common.criteria_sql import matching_count_query, unknown_departments_query
+from herald_allocation.domain.outbox import Outbox, OutboxRecord, enqueue
+from herald_common.criteria_sql import (
+    matching_by_department_query,
+    matching_count_query,
+    matching_csv_query,
+    matching_sample_query,
+    unknown_departments_query,
+)
 from herald_common.events import (
     ALLOCATION_REQUESTED,
     CONTENT_TYPE,
@@ -36,9 +45,11 @@ from herald_common.events import (
 logger = logging.getLogger(__name__)
 
 _COLUMNS = (
-    "id, status, voucher, criteria, failure_reason, matched_count, inserted_count,"
-    " published_count, requested_at, inserting_at, inserted_at, published_at, completed_at"
+    "id, status, voucher, criteria, requested_by, failure_reason, failure_detail,"
+    " matched_count, inserted_count, published_count, requested_at, inserting_at,"
+    " inserted_at, published_at, completed_at"
 )
+SAMPLE_SIZE = 10
 
 
 class IdempotencyConflict(Exception):
@@ -51,42 +62,100 @@ class UnknownDepartments(Exception):
         self.departments = departments
 
 
+class NoRecipients(Exception):
+    """The rule matches nobody today: there is nothing to allocate."""
+
+
+class ConfirmationRequired(Exception):
+    """A large (or everyone) allocation must repeat its recipient count to be sent."""
+
+    def __init__(self, matched: int, threshold: int, everyone: bool) -> None:
+        reach = "every employee" if everyone else f"more than {threshold:,} employees"
+        super().__init__(
+            f"this allocation reaches {reach} ({matched:,}): send confirmed_recipients"
+            f" = {matched} to confirm the reviewed count"
+        )
+        self.matched = matched
+
+
+class RecipientsChanged(Exception):
+    """The rule matches another number of people than the one the admin reviewed."""
+
+    def __init__(self, matched: int, confirmed: int) -> None:
+        super().__init__(
+            f"the rule now matches {matched:,} employees, not the {confirmed:,} you"
+            " confirmed: review it again"
+        )
+        self.matched = matched
+
+
 @dataclass(frozen=True, slots=True)
 class Accepted:
     allocation: dict[str, Any]
     replayed: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Preview:
+    matched: int
+    by_department: list[tuple[str, int]]
+    total_cost: list[tuple[str, Decimal]]
+    sample: list[tuple[str, str, str]]
+    typed_confirmation: bool
+
+
 class AllocationService:
     def __init__(
         self,
         pool: AsyncConnectionPool[AsyncConnection],
-        producer: AIOKafkaProducer,
+        outbox: Outbox,
         requested_topic: str,
+        *,
+        typed_confirmation_above: int,
     ) -> None:
         self._pool = pool
-        self._producer = producer
+        self._outbox = outbox
         self._topic = requested_topic
+        self.typed_confirmation_above = typed_confirmation_above
+
+    def needs_typed_confirmation(self, criteria: Criteria, matched: int) -> bool:
+        return bool(criteria.all_employees) or matched > self.typed_confirmation_above
 
     async def request(
-        self, voucher: VoucherSpec, criteria: Criteria, idempotency_key: str | None
+        self,
+        voucher: VoucherSpec,
+        criteria: Criteria,
+        *,
+        requested_by: str,
+        idempotency_key: str | None,
+        confirmed_recipients: int | None,
     ) -> Accepted:
         fingerprint = request_fingerprint(voucher, criteria)
         async with self._pool.connection() as conn, conn.transaction():
             if idempotency_key is not None:
-                existing = await self._by_key(conn, idempotency_key, fingerprint)
+                existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
                 if existing is not None:
                     return Accepted(existing, replayed=True)
-            await self._check_departments(conn, criteria)
+            matched = await self._count(conn, criteria, date.today())
+            if matched == 0:
+                raise NoRecipients("the criteria match no employee today")
+            if confirmed_recipients is None and self.needs_typed_confirmation(criteria, matched):
+                raise ConfirmationRequired(
+                    matched, self.typed_confirmation_above, bool(criteria.all_employees)
+                )
+            if confirmed_recipients is not None and confirmed_recipients != matched:
+                raise RecipientsChanged(matched, confirmed_recipients)
             allocation_id = uuid4()
             requested_at = datetime.now(UTC)
             inserted = await (
                 await conn.execute(
-                    "INSERT INTO allocations (id, idempotency_key, request_hash, voucher,"
-                    " criteria, requested_at) VALUES (%s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+                    "INSERT INTO allocations (id, requested_by, idempotency_key,"
+                    " request_hash, voucher, criteria, requested_at)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
+                    " ON CONFLICT (requested_by, idempotency_key) DO NOTHING RETURNING id",
                     (
                         allocation_id,
+                        requested_by,
                         idempotency_key,
                         fingerprint,
                         Json(voucher.model_dump(mode="json")),
@@ -98,19 +167,23 @@ class AllocationService:
             if inserted is None:
                 # A concurrent request with the same key committed first.
                 assert idempotency_key is not None
-                existing = await self._by_key(conn, idempotency_key, fingerprint)
+                existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
                 assert existing is not None
                 return Accepted(existing, replayed=True)
-            await self._send_request(
-                AllocationRequested(
-                    allocation_id=allocation_id,
-                    voucher=voucher,
-                    criteria=criteria,
-                    requested_at=requested_at,
-                )
+            outbox_id = await enqueue(
+                conn,
+                self._request_record(
+                    AllocationRequested(
+                        allocation_id=allocation_id,
+                        voucher=voucher,
+                        criteria=criteria,
+                        requested_at=requested_at,
+                    )
+                ),
             )
             created = await self._get(conn, allocation_id)
             assert created is not None
+        await self._outbox.deliver(outbox_id)
         logger.info(
             "allocation %s requested",
             allocation_id,
@@ -120,9 +193,52 @@ class AllocationService:
 
     async def count_matching(self, criteria: Criteria, as_of: date) -> int:
         async with self._pool.connection() as conn:
+            return await self._count(conn, criteria, as_of)
+
+    async def preview(
+        self, criteria: Criteria, voucher: VoucherSpec | None, as_of: date
+    ) -> Preview:
+        """Whom the rule reaches today, per department, what it costs, and a few names."""
+        async with self._pool.connection() as conn:
             await self._check_departments(conn, criteria)
-            query, params = matching_count_query(criteria, as_of)
-            row = await (await conn.execute(query, params)).fetchone()
+            query, params = matching_by_department_query(criteria, as_of)
+            by_department = [
+                (str(r[0]), int(r[1])) for r in await (await conn.execute(query, params)).fetchall()
+            ]
+            query, params = matching_sample_query(criteria, as_of, SAMPLE_SIZE)
+            sample = [
+                (str(r[0]), str(r[1]), str(r[2]))
+                for r in await (await conn.execute(query, params)).fetchall()
+            ]
+        matched = sum(count for _, count in by_department)
+        cost = [] if voucher is None else [(voucher.currency, voucher.amount * matched)]
+        return Preview(
+            matched=matched,
+            by_department=by_department,
+            total_cost=cost,
+            sample=sample,
+            typed_confirmation=self.needs_typed_confirmation(criteria, matched),
+        )
+
+    async def check_departments(self, criteria: Criteria) -> None:
+        async with self._pool.connection() as conn:
+            await self._check_departments(conn, criteria)
+
+    async def recipients_csv(self, criteria: Criteria, as_of: date) -> AsyncIterator[bytes]:
+        """Every recipient as CSV, streamed from PostgreSQL's COPY (100,000 rows, ~7 MB)."""
+        query, params = matching_csv_query(criteria, as_of)
+        async with (
+            self._pool.connection() as conn,
+            conn.cursor() as cur,
+            cur.copy(query, params) as copy,
+        ):
+            async for chunk in copy:
+                yield bytes(chunk)
+
+    async def _count(self, conn: AsyncConnection, criteria: Criteria, as_of: date) -> int:
+        await self._check_departments(conn, criteria)
+        query, params = matching_count_query(criteria, as_of)
+        row = await (await conn.execute(query, params)).fetchone()
         return int(row[0]) if row else 0
 
     async def _check_departments(self, conn: AsyncConnection, criteria: Criteria) -> None:
@@ -132,7 +248,7 @@ class AllocationService:
             if unknown:
                 raise UnknownDepartments(unknown)
 
-    async def _send_request(self, request: AllocationRequested) -> None:
+    def _request_record(self, request: AllocationRequested) -> OutboxRecord:
         event = envelope(
             event_id=str(request.allocation_id),
             source=SOURCE_ALLOCATION,
@@ -141,19 +257,21 @@ class AllocationService:
             time=request.requested_at,
             data=request,
         )
-        await self._producer.send_and_wait(
-            self._topic,
+        return OutboxRecord(
+            topic=self._topic,
             key=str(request.allocation_id).encode(),
             value=encode(event),
             headers=[("content-type", CONTENT_TYPE.encode())],
         )
 
     async def _by_key(
-        self, conn: AsyncConnection, key: str, fingerprint: str
+        self, conn: AsyncConnection, requested_by: str, key: str, fingerprint: str
     ) -> dict[str, Any] | None:
         row = await (
             await conn.execute(
-                "SELECT id, request_hash FROM allocations WHERE idempotency_key = %s", (key,)
+                "SELECT id, request_hash FROM allocations WHERE requested_by = %s"
+                " AND idempotency_key = %s",
+                (requested_by, key),
             )
         ).fetchone()
         if row is None:

@@ -1,6 +1,7 @@
 """Accepting generic pushes: idempotency per caller, then the request event on Kafka.
 
-As with allocations, the row commits only after Kafka acknowledged the request.
+As with allocations, the row and its request event commit together (the event through
+the outbox, sent right after the commit), so a retried push is never sent twice.
 """
 
 from __future__ import annotations
@@ -11,12 +12,12 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from aiokafka import AIOKafkaProducer
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.allocations import IdempotencyConflict, UnknownDepartments
+from herald_allocation.domain.outbox import Outbox, OutboxRecord, enqueue
 from herald_common.criteria_sql import unknown_departments_query
 from herald_common.events import (
     CONTENT_TYPE,
@@ -43,10 +44,10 @@ class AcceptedPush:
 
 class PushService:
     def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection], producer: AIOKafkaProducer, topic: str
+        self, pool: AsyncConnectionPool[AsyncConnection], outbox: Outbox, topic: str
     ) -> None:
         self._pool = pool
-        self._producer = producer
+        self._outbox = outbox
         self._topic = topic
 
     async def request(
@@ -61,50 +62,70 @@ class PushService:
     ) -> AcceptedPush:
         fingerprint = push_fingerprint(title, body, data, target)
         async with self._pool.connection() as conn, conn.transaction():
-            if idempotency_key is not None:
-                existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
-                if existing is not None:
-                    return AcceptedPush(existing, replayed=True)
-            departments = [target.department] if target.department else []
-            if target.criteria and target.criteria.departments:
-                departments = list(target.criteria.departments)
-            if departments:
-                query, params = unknown_departments_query(departments)
-                unknown = [r[0] for r in await (await conn.execute(query, params)).fetchall()]
-                if unknown:
-                    raise UnknownDepartments(unknown)
-            push_id = uuid4()
-            request = NotificationRequested(
-                push_id=push_id,
-                requested_by=requested_by,
-                title=title,
-                body=body,
-                data=data,
-                target=target,
-                requested_at=datetime.now(UTC),
+            accepted, outbox_id = await self._accept(
+                conn, requested_by, title, body, data, target, idempotency_key, fingerprint
             )
-            inserted = await (
-                await conn.execute(
-                    "INSERT INTO pushes (id, requested_by, idempotency_key, request_hash, request,"
-                    " requested_at) VALUES (%s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (requested_by, idempotency_key) DO NOTHING RETURNING id",
-                    (
-                        push_id,
-                        requested_by,
-                        idempotency_key,
-                        fingerprint,
-                        json.dumps(request.model_dump(mode="json")),
-                        request.requested_at,
-                    ),
-                )
-            ).fetchone()
-            if inserted is None:
-                assert idempotency_key is not None
-                existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
-                assert existing is not None
-                return AcceptedPush(existing, replayed=True)
-            await self._producer.send_and_wait(
-                self._topic,
+        if outbox_id is not None:
+            await self._outbox.deliver(outbox_id)
+        return accepted
+
+    async def _accept(
+        self,
+        conn: AsyncConnection,
+        requested_by: str,
+        title: str,
+        body: str,
+        data: dict[str, Any],
+        target: PushTarget,
+        idempotency_key: str | None,
+        fingerprint: str,
+    ) -> tuple[AcceptedPush, int | None]:
+        if idempotency_key is not None:
+            existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
+            if existing is not None:
+                return AcceptedPush(existing, replayed=True), None
+        departments = [target.department] if target.department else []
+        if target.criteria and target.criteria.departments:
+            departments = list(target.criteria.departments)
+        if departments:
+            query, params = unknown_departments_query(departments)
+            unknown = [r[0] for r in await (await conn.execute(query, params)).fetchall()]
+            if unknown:
+                raise UnknownDepartments(unknown)
+        push_id = uuid4()
+        request = NotificationRequested(
+            push_id=push_id,
+            requested_by=requested_by,
+            title=title,
+            body=body,
+            data=data,
+            target=target,
+            requested_at=datetime.now(UTC),
+        )
+        inserted = await (
+            await conn.execute(
+                "INSERT INTO pushes (id, requested_by, idempotency_key, request_hash, request,"
+                " requested_at) VALUES (%s, %s, %s, %s, %s, %s)"
+                " ON CONFLICT (requested_by, idempotency_key) DO NOTHING RETURNING id",
+                (
+                    push_id,
+                    requested_by,
+                    idempotency_key,
+                    fingerprint,
+                    json.dumps(request.model_dump(mode="json")),
+                    request.requested_at,
+                ),
+            )
+        ).fetchone()
+        if inserted is None:
+            assert idempotency_key is not None
+            existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
+            assert existing is not None
+            return AcceptedPush(existing, replayed=True), None
+        outbox_id = await enqueue(
+            conn,
+            OutboxRecord(
+                topic=self._topic,
                 key=str(push_id).encode(),
                 value=encode(
                     envelope(
@@ -117,10 +138,11 @@ class PushService:
                     )
                 ),
                 headers=[("content-type", CONTENT_TYPE.encode())],
-            )
-            created = await self._get(conn, push_id)
-            assert created is not None
-            return AcceptedPush(created, replayed=False)
+            ),
+        )
+        created = await self._get(conn, push_id)
+        assert created is not None
+        return AcceptedPush(created, replayed=False), outbox_id
 
     async def _by_key(
         self, conn: AsyncConnection, requested_by: str, key: str, fingerprint: str

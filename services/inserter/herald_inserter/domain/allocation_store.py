@@ -11,13 +11,14 @@ import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
-from herald_common.criteria_sql import matching_employees_query
+from herald_common.criteria_sql import matching_employees_query, unknown_departments_query
 from herald_common.events import (
     SOURCE_INSERTER,
     VOUCHER_ALLOCATED,
@@ -26,7 +27,9 @@ from herald_common.events import (
     request_fingerprint,
 )
 from herald_common.notifications import quoted
+from herald_inserter.domain import failures
 from herald_inserter.domain.codes import generate_codes
+from herald_inserter.domain.failures import Failure
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
@@ -41,12 +44,15 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True, slots=True)
 class WriteOutcome:
+    # "rejected": the request cannot be carried out (it goes to the dead-letter topic);
+    # "failed": it ended without recipients. Neither wrote a voucher.
     status: str
     created_at: datetime
     notifications: list[IssuedNotification]
     inserted_now: bool
     # How many events `publish` sent while the rows were written (None: it was not called).
     published: int | None = None
+    failure: Failure | None = None
 
 
 # Sends the notifications' events (inside the caller's Kafka transaction); returns how many.
@@ -135,28 +141,36 @@ class AllocationStore:
         """
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
-            # The API commits its row only after Kafka acknowledged the request, so the row
-            # may still be in flight; ON CONFLICT waits for that commit. A request written
-            # straight to the topic by another system is recorded here like our own.
-            await conn.execute(
-                "INSERT INTO allocations (id, request_hash, voucher, criteria, requested_at)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (
-                    request.allocation_id,
-                    request_fingerprint(request.voucher, request.criteria),
-                    Json(request.voucher.model_dump(mode="json")),
-                    Json(request.criteria.model_dump(mode="json")),
-                    request.requested_at,
-                ),
-            )
-            row = await (
+            row = await self._row(conn, request.allocation_id)
+            if row is None or (row[0] != "failed" and row[1] is None):
+                unknown = await self._unknown_departments(conn, request)
+                if unknown:
+                    # The API refuses these; a request written straight to the topic is
+                    # refused here the same way (no row), and a row the API made says why.
+                    failure = failures.unknown_departments(unknown)
+                    await self._set_failed(conn, request.allocation_id, failure)
+                    return WriteOutcome("rejected", datetime.now(UTC), [], False, failure=failure)
+            if row is None:
+                # The API commits its row before the request reaches Kafka; a request written
+                # straight to the topic by another system is recorded here like our own.
                 await conn.execute(
-                    "SELECT status, inserted_at FROM allocations WHERE id = %s FOR UPDATE",
-                    (request.allocation_id,),
+                    "INSERT INTO allocations (id, request_hash, voucher, criteria, requested_at)"
+                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
+                    (
+                        request.allocation_id,
+                        request_fingerprint(request.voucher, request.criteria),
+                        Json(request.voucher.model_dump(mode="json")),
+                        Json(request.criteria.model_dump(mode="json")),
+                        request.requested_at,
+                    ),
                 )
-            ).fetchone()
-            assert row is not None
-            status, inserted_at = row
+                row = await self._row(conn, request.allocation_id)
+                assert row is not None
+            status, inserted_at, reason, detail = row
+            if status == "failed" and inserted_at is None:
+                # It ended before writing anything (no recipients, or given up): final.
+                failure = Failure(reason or "failed", detail)
+                return WriteOutcome("failed", datetime.now(UTC), [], False, failure=failure)
             if inserted_at is not None:
                 created_at, written = await load_notifications(
                     conn, VOUCHER_ALLOCATED, allocation_id=request.allocation_id
@@ -169,6 +183,33 @@ class AllocationStore:
             )
             return await self._insert(conn, request, publish)
 
+    async def _row(self, conn: AsyncConnection, allocation_id: UUID) -> tuple[Any, ...] | None:
+        """(status, inserted_at, failure_reason, failure_detail), locked for this write."""
+        return await (
+            await conn.execute(
+                "SELECT status, inserted_at, failure_reason, failure_detail FROM allocations"
+                " WHERE id = %s FOR UPDATE",
+                (allocation_id,),
+            )
+        ).fetchone()
+
+    async def _unknown_departments(
+        self, conn: AsyncConnection, request: AllocationRequested
+    ) -> list[str]:
+        if not request.criteria.departments:
+            return []
+        query, params = unknown_departments_query(list(request.criteria.departments))
+        return [str(r[0]) for r in await (await conn.execute(query, params)).fetchall()]
+
+    async def _set_failed(
+        self, conn: AsyncConnection, allocation_id: UUID, failure: Failure
+    ) -> None:
+        await conn.execute(
+            "UPDATE allocations SET status = 'failed', failure_reason = %s, failure_detail = %s,"
+            " completed_at = now() WHERE id = %s AND status <> 'completed'",
+            (failure.reason[:2000], (failure.detail or "")[:4000] or None, allocation_id),
+        )
+
     async def _insert(
         self, conn: AsyncConnection, request: AllocationRequested, publish: Publish | None
     ) -> WriteOutcome:
@@ -176,6 +217,11 @@ class AllocationStore:
         employees = await (await conn.execute(with_newest_ids(query), params)).fetchall()
         created_at = datetime.now(UTC)
         count = len(employees)
+        if count == 0:
+            # Not "completed 0/0/0": an allocation that reaches nobody did not do its job.
+            failure = failures.no_recipients()
+            await self._set_failed(conn, request.allocation_id, failure)
+            return WriteOutcome("failed", created_at, [], False, failure=failure)
         codes = generate_codes(request.voucher.code_prefix, count)
         payloads = VoucherPayloads(request)
         notifications = await issue_notifications(
@@ -230,13 +276,9 @@ class AllocationStore:
                 (allocation_id,),
             )
 
-    async def mark_failed(self, allocation_id: UUID, reason: str) -> None:
+    async def mark_failed(self, allocation_id: UUID, failure: Failure) -> None:
         async with self._pool.connection() as conn:
-            await conn.execute(
-                "UPDATE allocations SET status = 'failed', failure_reason = %s,"
-                " completed_at = now() WHERE id = %s AND status <> 'completed'",
-                (reason[:2000], allocation_id),
-            )
+            await self._set_failed(conn, allocation_id, failure)
 
     async def counts(self, allocation_id: UUID) -> tuple[int, int, int]:
         async with self._pool.connection() as conn:

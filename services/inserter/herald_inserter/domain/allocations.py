@@ -23,7 +23,6 @@ import os
 import time
 from datetime import datetime
 
-from herald_common.dead_letter import describe
 from herald_common.events import (
     SOURCE_INSERTER,
     VOUCHER_ALLOCATED,
@@ -32,7 +31,9 @@ from herald_common.events import (
     AllocationRequested,
 )
 from herald_inserter.domain.allocation_store import AllocationStore
+from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import IssuedNotification
+from herald_inserter.domain.parsing import RejectedRequest
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.retry import RetryPolicy, outlast_outages
 from herald_inserter.metrics import InserterMetrics
@@ -79,6 +80,23 @@ class AllocationProcessor:
             outcome = await self._store.write(request, publish)
             written = time.perf_counter()
             phases.labels("write").observe(written - started)
+            if outcome.status == "rejected":
+                assert outcome.failure is not None
+                raise RejectedRequest(outcome.failure.reason)
+            if outcome.status == "failed":
+                assert outcome.failure is not None
+                await self._publisher.publish_completed(
+                    AllocationCompleted(
+                        allocation_id=allocation_id,
+                        status="failed",
+                        matched=0,
+                        inserted=0,
+                        published=0,
+                        reason=outcome.failure.reason,
+                    )
+                )
+                logger.warning("allocation %s failed: %s", allocation_id, outcome.failure.detail)
+                return
             if outcome.inserted_now:
                 self._metrics.vouchers_inserted.inc(len(outcome.notifications))
                 if self._crash_after_commit:
@@ -137,9 +155,10 @@ class AllocationProcessor:
         )
 
     async def fail(self, request: AllocationRequested, exc: Exception) -> None:
-        reason = describe(exc)
-        await self._store.mark_failed(request.allocation_id, reason)
         matched, inserted, published = await self._store.counts(request.allocation_id)
+        failure = gave_up(exc, what="allocation", written=inserted)
+        await self._store.mark_failed(request.allocation_id, failure)
+        reason = failure.reason
         async with self._publisher.transaction():
             await self._publisher.publish_completed(
                 AllocationCompleted(

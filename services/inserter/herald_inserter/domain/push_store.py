@@ -22,6 +22,7 @@ from herald_common.events import (
 )
 from herald_common.notifications import quoted
 from herald_inserter.domain.allocation_store import WriteOutcome
+from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import (
     CHOSEN_RECIPIENTS,
     copy_notifications,
@@ -61,9 +62,8 @@ class PushStore:
         """The push's notifications, written now or earlier, with their previous ids."""
         async with self._pool.connection() as conn, conn.transaction():
             await take_writer_lock(conn)
-            # The API commits its row only after Kafka acknowledged the request, so the row
-            # may still be in flight; ON CONFLICT waits for that commit. A request written
-            # straight to the topic by another system is recorded here like our own.
+            # The API commits its row before the request reaches Kafka (the outbox); a
+            # request written straight to the topic by another system is recorded here.
             await conn.execute(
                 "INSERT INTO pushes (id, requested_by, request_hash, request, requested_at)"
                 " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
@@ -132,10 +132,16 @@ class PushStore:
                 (published, push_id),
             )
 
-    async def mark_failed(self, push_id: UUID, reason: str) -> None:
-        async with self._pool.connection() as conn:
+    async def mark_failed(self, push_id: UUID, exc: Exception) -> None:
+        async with self._pool.connection() as conn, conn.transaction():
+            row = await (
+                await conn.execute(
+                    "SELECT inserted_count FROM pushes WHERE id = %s FOR UPDATE", (push_id,)
+                )
+            ).fetchone()
+            failure = gave_up(exc, what="notification", written=row[0] if row else 0)
             await conn.execute(
-                "UPDATE pushes SET status = 'failed', failure_reason = %s, completed_at = now()"
-                " WHERE id = %s AND status <> 'completed'",
-                (reason[:2000], push_id),
+                "UPDATE pushes SET status = 'failed', failure_reason = %s, failure_detail = %s,"
+                " completed_at = now() WHERE id = %s AND status <> 'completed'",
+                (failure.reason[:2000], (failure.detail or "")[:4000] or None, push_id),
             )

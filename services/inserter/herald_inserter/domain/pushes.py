@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 import time
 
-from herald_common.dead_letter import describe
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH, NotificationRequested
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
@@ -61,4 +60,4 @@ class PushProcessor:
         )
 
     async def fail(self, request: NotificationRequested, exc: Exception) -> None:
-        await self._store.mark_failed(request.push_id, describe(exc))
+        await self._store.mark_failed(request.push_id, exc)

@@ -16,6 +16,7 @@ from aiokafka.errors import (
 )
 
 from herald_common.dead_letter import describe
+from herald_inserter.domain.parsing import RejectedRequest
 
 logger = logging.getLogger(__name__)
 
@@ -51,7 +52,8 @@ async def run_with_retries(
     """True once `attempt` succeeds; False after `give_up` ran for a persistent failure.
 
     Transient errors are retried without limit (the work must not be dropped because a
-    dependency restarted); other errors count towards `policy.max_attempts`.
+    dependency restarted); other errors count towards `policy.max_attempts`. A
+    `RejectedRequest` propagates at once.
     """
     failures = 0
     delay = policy.initial_seconds
@@ -59,6 +61,10 @@ async def run_with_retries(
         try:
             await attempt()
             return True
+        except RejectedRequest:
+            # A verdict on the request, not a failure: no retry helps; the caller
+            # dead-letters it.
+            raise
         except Exception as exc:
             if is_transient(exc):
                 # One line: driver messages (psycopg's) span several.
