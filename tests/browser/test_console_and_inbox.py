@@ -8,20 +8,23 @@ goes away and comes back, and the inbox catches up with exactly the one item it 
 from __future__ import annotations
 
 import asyncio
-import os
-import re
-import shutil
 from datetime import date, timedelta
-from pathlib import Path
 
 import httpx
 import psycopg
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import VIEWPORT, BrowserStack
+from tests.browser.conftest import BrowserStack
+from tests.browser.helpers import (
+    allocate,
+    expect_live,
+    new_person,
+    shoot,
+    sign_in,
+    tick_department,
+)
 from tests.support.api import import_employees, wait_until_finished
-from tests.support.stack import REPO
 
 RECENT = (date.today() - timedelta(days=300)).isoformat()  # under 2 years of service
 ADMIN, HR_EMPLOYEE, MANAGER, SALES, SALES_2 = "BRW-A1", "BRW-H1", "BRW-M1", "BRW-S1", "BRW-S2"
@@ -35,7 +38,6 @@ PEOPLE = (
     f"{SALES},Sofía Brandt,sofia@example.com,Sales,G2,{RECENT},{MANAGER}\n"
     f"{SALES_2},Tomás Lindqvist,tomas@example.com,Sales,G2,{RECENT},{MANAGER}\n"
 )
-README_SHOTS = REPO / "docs" / "screenshots"
 
 pytestmark = pytest.mark.integration
 
@@ -49,31 +51,6 @@ async def people(services, herald_env):
         assert response.status_code == 200, response.text
 
 
-async def new_person(contexts, browser, console, name) -> Page:
-    context = await browser.new_context(viewport=VIEWPORT, locale="en-GB", timezone_id="UTC")
-    contexts.append(context)
-    page = await context.new_page()
-    console.attach(page, name)
-    return page
-
-
-async def sign_in(page: Page, url: str, employee_id: str, role: str) -> None:
-    await page.goto(url)
-    await page.get_by_label("Find a person").fill(employee_id)
-    option = f"{employee_id}|{role}"
-    person = page.get_by_label("Sign in as")
-    await expect(person.locator(f'option[value="{option}"]')).to_have_count(1)
-    await person.select_option(option)
-    await page.get_by_role("button", name="Sign in").click()
-    await expect_live(page)
-
-
-async def expect_live(page: Page, timeout: float = 20_000) -> None:
-    await expect(page.get_by_test_id("connection-state")).to_have_attribute(
-        "data-state", "live", timeout=timeout
-    )
-
-
 def badge(page: Page):
     return page.get_by_test_id("unread-badge")
 
@@ -82,20 +59,15 @@ def rows(page: Page):
     return page.get_by_test_id("inbox-row")
 
 
-async def shoot(page: Page, output_dir: Path, name: str, readme: bool = False) -> None:
-    path = output_dir / f"{name}.png"
-    await page.screenshot(path=str(path), full_page=True)
-    if readme and os.environ.get("HERALD_UPDATE_SCREENSHOTS"):
-        README_SHOTS.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(path, README_SHOTS / f"{name}.png")
-
-
-async def allocate(page: Page, name: str, prefix: str) -> None:
-    await page.get_by_label("Name", exact=True).fill(name)
-    await page.get_by_label("Code prefix").fill(prefix)
-    submit = page.get_by_role("button", name="Allocate to")
-    await expect(submit).to_be_enabled()
-    await submit.click()
+async def choose_junior_sales(page: Page) -> int:
+    """Sales, G2, at most one year: the live count settles; returns it."""
+    preview = page.get_by_test_id("preview").locator(".preview-value")
+    await tick_department(page, "Sales")
+    await page.get_by_role("checkbox", name="G2", exact=True).check()
+    await page.get_by_label("At most").fill("1")
+    await expect(preview).to_have_attribute("aria-busy", "false")
+    await expect(preview).not_to_have_text("—")
+    return int((await preview.inner_text()).split()[0].replace(",", ""))
 
 
 async def test_allocate_watch_read_reload_and_recover(
@@ -138,14 +110,9 @@ async def test_allocate_watch_read_reload_and_recover(
 
     # The admin builds the criteria and sees the live match count.
     await expect(admin.get_by_role("heading", name="Allocations", exact=True)).to_be_visible()
-    preview = admin.get_by_test_id("preview").locator(".preview-value")
-    await admin.get_by_role("checkbox", name=re.compile(r"^Sales \(")).check()
-    await admin.get_by_role("checkbox", name="G2", exact=True).check()
-    await admin.get_by_label("At most").fill("1")
-    await expect(preview).to_have_attribute("aria-busy", "false")
-    matched = int((await preview.inner_text()).split()[0])
+    matched = await choose_junior_sales(admin)
     assert matched >= 3  # our three Sales people, and whoever else is junior in Sales
-    await allocate(admin, "Winter bonus", "WIN")
+    await allocate(admin, "Winter bonus", "WIN", matched)
 
     progress = admin.get_by_test_id("progress")
     await expect(progress).to_have_attribute("data-status", "completed", timeout=30_000)
@@ -207,7 +174,9 @@ async def test_allocate_watch_read_reload_and_recover(
     )
     await expect(sales.get_by_test_id("connection-state")).to_have_text("Reconnecting…")
     await shoot(sales, output_dir, "inbox-reconnecting")
-    await allocate(admin, "Spring bonus", "SPR")
+    # The form starts from nothing after an allocation: the rule is chosen again.
+    assert await choose_junior_sales(admin) == matched
+    await allocate(admin, "Spring bonus", "SPR", matched)
     await expect(admin.get_by_test_id("history-row").first).to_contain_text("Spring bonus")
     spring = await admin.get_by_test_id("history-row").first.get_attribute("data-id")
     async with httpx.AsyncClient(
@@ -292,29 +261,37 @@ async def test_markup_stays_text_failures_explain_themselves_and_keyboard_works(
     await hr.keyboard.press("Enter")
     await expect(badge(hr)).to_have_text("0")
 
-    # A failed allocation says why.
+    # A failed allocation says why, in words for people, with the technical cause folded.
+    reason = "Herald lost its database <after 5 attempts>; nothing was allocated. Try again."
+    detail = "OperationalError: connection to PostgreSQL lost <server closed the connection>"
     with psycopg.connect(herald_env.database_url) as conn:
         conn.execute(
             "INSERT INTO allocations (id, request_hash, voucher, criteria, status,"
-            " failure_reason, completed_at)"
-            " VALUES (gen_random_uuid(), 'x', %s::jsonb, %s::jsonb, 'failed', %s, now())",
+            " failure_reason, failure_detail, completed_at)"
+            " VALUES (gen_random_uuid(), 'x', %s::jsonb, %s::jsonb, 'failed', %s, %s, now())",
             (
                 '{"name": "Broken <i>bonus</i>", "amount": "10.00", "currency": "EUR",'
                 ' "expires_on": "2031-01-01", "code_prefix": "BRK"}',
                 '{"departments": ["Sales"]}',
-                "OperationalError: connection to PostgreSQL lost <after 5 attempts>",
+                reason,
+                detail,
             ),
         )
     await sign_in(admin, url, ADMIN, "hr-admin")
     failed = admin.get_by_test_id("history-row").filter(has_text="Broken <i>bonus</i>")
     await expect(failed).to_contain_text("Failed")
-    await expect(failed.get_by_test_id("failure-reason")).to_have_text(
-        "OperationalError: connection to PostgreSQL lost <after 5 attempts>"
-    )
+    await expect(failed.get_by_test_id("failure-reason")).to_have_text(reason)
+    folded = failed.get_by_test_id("failure-detail")
+    await expect(folded).not_to_have_attribute("open", "")
+    await expect(folded.get_by_text(detail)).to_be_hidden()
+    await folded.get_by_text("Technical detail").click()
+    await expect(folded.get_by_text(detail)).to_be_visible()
     await failed.get_by_role("button", name="Show progress").click()
-    await expect(admin.get_by_test_id("progress-failure")).to_contain_text(
-        "connection to PostgreSQL lost"
-    )
+    await expect(admin.get_by_test_id("progress-failure")).to_have_text(f"Failed: {reason}")
+    panel_detail = admin.get_by_test_id("progress").get_by_test_id("failure-detail")
+    await expect(panel_detail.get_by_text(detail)).to_be_hidden()
+    await panel_detail.get_by_text("Technical detail").click()
+    await expect(panel_detail.get_by_text(detail)).to_be_visible()
     await shoot(admin, output_dir, "console-failed")
 
     # Every control has a label (its text, a <label>, or aria-label).

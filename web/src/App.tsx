@@ -1,8 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 
+import { AllocationConsole } from "./features/allocations/AllocationConsole";
 import { type Session, savedIdentity, signIn, signOut, watchOtherTabs } from "./session";
 import { ConnectionStatus } from "./views/ConnectionStatus";
-import { ConsoleView } from "./views/ConsoleView";
 import { InboxView } from "./views/InboxView";
 import { SignInView } from "./views/SignInView";
 import { TeamFeedView } from "./views/TeamFeedView";
@@ -174,7 +174,13 @@ function Workspace({ session, onSignOut }: { session: Session; onSignOut: () => 
         {workspace.announcement}
       </div>
       <main id="main" tabIndex={-1}>
-        {view === "allocations" && isAdmin && <ConsoleView api={session.api} workspace={workspace} />}
+        {view === "allocations" && isAdmin && (
+          <AllocationConsole
+            api={session.api}
+            workspace={workspace}
+            employeeId={session.identity.employeeId}
+          />
+        )}
         {view === "inbox" && <InboxView workspace={workspace} />}
         {view === "team" && isManager && session.manages !== null && (
           <TeamFeedView api={session.api} department={session.manages} workspace={workspace} />

@@ -11,10 +11,19 @@ export class ApiError extends Error {
   }
 }
 
-// FastAPI answers `{"detail": "..."}` or, for validation, `{"detail": [{loc, msg}]}`.
+export function errorText(failure: unknown): string {
+  return failure instanceof Error ? failure.message : String(failure);
+}
+
+// FastAPI answers `{"detail": "..."}` or, for validation, `{"detail": [{loc, msg}]}`; a
+// refusal the page can act on carries `{"detail": {code, message, ...}}`.
 export function describeError(status: number, body: unknown): string {
   const detail = (body as { detail?: unknown } | null)?.detail;
   if (typeof detail === "string") return detail;
+  if (detail !== null && typeof detail === "object" && !Array.isArray(detail)) {
+    const message = (detail as { message?: unknown }).message;
+    if (typeof message === "string") return message;
+  }
   if (Array.isArray(detail)) {
     return detail
       .map((problem: { loc?: unknown[]; msg?: string }) => {
@@ -42,6 +51,30 @@ export class Api {
     return this.request<T>("POST", path, body, headers);
   }
 
+  // For answers whose headers matter too (Idempotent-Replayed).
+  async postForResponse<T>(
+    path: string,
+    body: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<{ body: T; headers: Headers }> {
+    const response = await this.send("POST", path, body, headers, "application/json");
+    return { body: await parse<T>(response, this.onUnauthorized), headers: response.headers };
+  }
+
+  // A file the server builds (a CSV): the whole body as a Blob, with the name it suggests.
+  async download(
+    path: string,
+    body: unknown,
+    accept: string,
+  ): Promise<{ blob: Blob; filename: string | null }> {
+    const response = await this.send("POST", path, body, {}, accept);
+    if (!response.ok) await parse<never>(response, this.onUnauthorized);
+    return {
+      blob: await response.blob(),
+      filename: filenameOf(response.headers.get("Content-Disposition")),
+    };
+  }
+
   private async request<T>(
     method: string,
     path: string,
@@ -54,18 +87,34 @@ export class Api {
       if (value !== undefined && value !== null && value !== "") params.set(name, String(value));
     }
     const url = params.size > 0 ? `${path}?${params.toString()}` : path;
-    const response = await fetch(url, {
+    const response = await this.send(method, url, body, headers, "application/json");
+    return parse<T>(response, this.onUnauthorized);
+  }
+
+  private send(
+    method: string,
+    url: string,
+    body: unknown,
+    headers: Record<string, string>,
+    accept: string,
+  ): Promise<Response> {
+    return fetch(url, {
       method,
       headers: {
-        Accept: "application/json",
+        Accept: accept,
         Authorization: `Bearer ${this.token}`,
         ...(body === undefined ? {} : { "Content-Type": "application/json" }),
         ...headers,
       },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
-    return parse<T>(response, this.onUnauthorized);
   }
+}
+
+// `attachment; filename="recipients.csv"` → recipients.csv (plain filename= only).
+export function filenameOf(disposition: string | null): string | null {
+  const match = disposition?.match(/filename="?([^";]+)"?/i);
+  return match?.[1]?.trim() || null;
 }
 
 export async function parse<T>(response: Response, onUnauthorized?: () => void): Promise<T> {

@@ -40,6 +40,8 @@ export interface Criteria {
   grades?: string[] | null;
   min_years_experience?: number | null;
   max_years_experience?: number | null;
+  // Everyone; never combined with the other fields.
+  all_employees?: boolean | null;
 }
 
 export interface VoucherSpec {
@@ -63,7 +65,28 @@ export interface Allocation {
     completed_at: string | null;
     duration_seconds: number | null;
   };
+  // Written for people; failure_detail is the technical cause.
   failure_reason: string | null;
+  failure_detail: string | null;
+  // Still "requested" and no worker has picked it up for a while; the age in seconds.
+  waiting_for_worker: boolean;
+  waiting_seconds: number | null;
+  requested_by: string | null;
+}
+
+export interface AllocationRequest {
+  voucher: VoucherSpec;
+  criteria: Criteria;
+  confirmed_recipients?: number;
+}
+
+export interface AllocationPreview {
+  matched: number;
+  by_department: { department: string; count: number }[];
+  total_cost: { currency: string; amount: string }[];
+  sample: { employee_id: string; name: string; department: string }[];
+  confirmation: "review" | "typed";
+  typed_confirmation_above: number;
 }
 
 export interface AllocationPage {

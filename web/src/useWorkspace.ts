@@ -3,6 +3,7 @@
 
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 
+import { errorText } from "./api";
 import { formatMoney } from "./format";
 import { type Item, fromEvent, fromRest, markRead, merge } from "./items";
 import type { Session } from "./session";
@@ -28,9 +29,16 @@ export interface Progress {
   published: number | null;
   delivered: number;
   failureReason: string | null;
+  failureDetail: string | null;
+  // When `allocation` was read: its waiting age was true then.
+  receivedAt: number;
   // Bumped when the allocation finished, so lists showing it reload.
   finishedAt: number | null;
 }
+
+// A request no worker has picked up sends no frames; reading it now and then keeps its
+// "waiting for a worker" note true and shows the moment a worker takes it.
+const WHILE_REQUESTED_MS = 10_000;
 
 const STATUS_ORDER: AllocationStatus[] = ["requested", "inserting", "published", "completed"];
 
@@ -54,6 +62,8 @@ export function progressFrom(allocation: Allocation, previous?: Progress): Progr
         : (previous?.published ?? null),
     delivered: previous?.delivered ?? 0,
     failureReason: allocation.failure_reason,
+    failureDetail: allocation.failure_detail ?? null,
+    receivedAt: Date.now(),
     finishedAt: final ? (previous?.finishedAt ?? Date.now()) : null,
   };
 }
@@ -68,6 +78,8 @@ function emptyProgress(id: string): Progress {
     published: null,
     delivered: 0,
     failureReason: null,
+    failureDetail: null,
+    receivedAt: Date.now(),
     finishedAt: null,
   };
 }
@@ -229,7 +241,7 @@ export function useWorkspace(session: Session): Workspace {
         const count = await api.get<{ unread: number }>("/v1/notifications/unread-count");
         if (!cancelled) setUnread(count.unread);
       } catch (error) {
-        if (!cancelled) setInboxError(error instanceof Error ? error.message : String(error));
+        if (!cancelled) setInboxError(errorText(error));
       }
       if (!cancelled) stream.start(newest, channels);
     })();
@@ -245,6 +257,13 @@ export function useWorkspace(session: Session): Workspace {
   useEffect(() => {
     client.current?.setChannels(channels);
   }, [channels]);
+
+  const requested = watch?.status === "requested";
+  useEffect(() => {
+    if (!requested) return undefined;
+    const timer = setInterval(() => void refreshWatched(), WHILE_REQUESTED_MS);
+    return () => clearInterval(timer);
+  }, [requested, watch?.id, refreshWatched]);
 
   const loadOlder = useCallback(async () => {
     if (!cursor) return;

@@ -1,5 +1,6 @@
 import { useState } from "react";
 
+import { errorText } from "../api";
 import { formatMoney, formatWhen, plural } from "../format";
 import type { Item } from "../items";
 import type { Workspace } from "../useWorkspace";
@@ -21,7 +22,7 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
 
   const run = (work: () => Promise<void>) => {
     setFailure(null);
-    work().catch((error: unknown) => setFailure(error instanceof Error ? error.message : String(error)));
+    work().catch((error: unknown) => setFailure(errorText(error)));
   };
 
   return (

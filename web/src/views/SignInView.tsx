@@ -1,6 +1,6 @@
 import { type FormEvent, useEffect, useId, useMemo, useState } from "react";
 
-import { anonymous } from "../api";
+import { anonymous, errorText } from "../api";
 import { type Session, signIn } from "../session";
 import type { DemoPerson, Role } from "../types";
 
@@ -48,7 +48,7 @@ export function SignInView({
             setError(null);
           })
           .catch((failure: unknown) => {
-            if (!stale) setError(failure instanceof Error ? failure.message : String(failure));
+            if (!stale) setError(errorText(failure));
           })
           .finally(() => {
             if (!stale) setLoading(false);
@@ -83,7 +83,7 @@ export function SignInView({
     try {
       onSignedIn(await signIn({ employeeId: person.employee_id, roles: person.roles }, onExpired));
     } catch (failure) {
-      setError(failure instanceof Error ? failure.message : String(failure));
+      setError(errorText(failure));
       setBusy(false);
     }
   };

@@ -1,0 +1,122 @@
+import { formatCount, formatMoney, formatWhen } from "../../format";
+import type { Allocation } from "../../types";
+import { describeCriteria } from "./form";
+import { waitingSeconds } from "./status";
+import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
+import type { History } from "./useHistory";
+import { useNow } from "./useNow";
+
+export function AllocationHistory({
+  history,
+  watchedId,
+  onWatch,
+}: {
+  history: History;
+  watchedId: string | null;
+  onWatch: (allocation: Allocation) => void;
+}) {
+  const anyWaiting = history.items.some((a) => a.waiting_for_worker && a.status === "requested");
+  const now = useNow(15_000, anyWaiting);
+  return (
+    <section className="card table-card" aria-labelledby="history-title">
+      <div className="card-head">
+        <h2 id="history-title">Past allocations</h2>
+        <button type="button" className="secondary" onClick={() => void history.reload()}>
+          Refresh
+        </button>
+      </div>
+      {history.error && (
+        <p className="error" role="alert">
+          Could not load allocations: {history.error}
+        </p>
+      )}
+      <table className="table" data-testid="history-table">
+        <thead>
+          <tr>
+            <th scope="col">Voucher</th>
+            <th scope="col">Who</th>
+            <th scope="col">Status</th>
+            <th scope="col" className="numeric">
+              Matched
+            </th>
+            <th scope="col" className="numeric">
+              Inserted
+            </th>
+            <th scope="col" className="numeric">
+              Published
+            </th>
+            <th scope="col">Requested</th>
+            <th scope="col">
+              <span className="visually-hidden">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {history.items.map((allocation) => (
+            <tr
+              key={allocation.id}
+              data-testid="history-row"
+              data-id={allocation.id}
+              className={watchedId === allocation.id ? "selected" : undefined}
+            >
+              <td>
+                <div className="item-name">{allocation.voucher.name}</div>
+                <div className="item-detail">
+                  {formatMoney(allocation.voucher.amount, allocation.voucher.currency)} ·{" "}
+                  {allocation.voucher.code_prefix}
+                </div>
+              </td>
+              <td>{describeCriteria(allocation.criteria)}</td>
+              <td>
+                <StatusChip status={allocation.status} />
+                <WaitingNote
+                  seconds={waitingSeconds(allocation, history.receivedAt, now)}
+                  testId="history-waiting"
+                />
+                {allocation.failure_reason && (
+                  <div className="failure" data-testid="failure-reason">
+                    {allocation.failure_reason}
+                  </div>
+                )}
+                {allocation.status === "failed" && (
+                  <FailureDetail detail={allocation.failure_detail} />
+                )}
+              </td>
+              <td className="numeric">{formatCount(allocation.counts.matched)}</td>
+              <td className="numeric">{formatCount(allocation.counts.inserted)}</td>
+              <td className="numeric">{formatCount(allocation.counts.published)}</td>
+              <td>
+                <time dateTime={allocation.timings.requested_at}>
+                  {formatWhen(allocation.timings.requested_at)}
+                </time>
+                {allocation.timings.duration_seconds !== null && (
+                  <div className="item-detail">
+                    in {allocation.timings.duration_seconds.toFixed(2)} s
+                  </div>
+                )}
+              </td>
+              <td className="actions">
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => onWatch(allocation)}
+                  aria-label={`Show progress of ${allocation.voucher.name}, requested ${formatWhen(allocation.timings.requested_at)}`}
+                >
+                  Show progress
+                </button>
+              </td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {history.items.length === 0 && !history.error && (
+        <p className="empty">No allocations yet. The first one you send appears here.</p>
+      )}
+      {history.hasOlder && (
+        <button type="button" className="secondary" onClick={() => void history.loadOlder()}>
+          Show older allocations
+        </button>
+      )}
+    </section>
+  );
+}
