@@ -16,6 +16,7 @@ from herald_common.db import create_pool
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_producer, tls_context
 from herald_common.logs import configure_logging
+from herald_common.retry import RetryPolicy
 from herald_common.settings import KafkaSettings
 from herald_inserter.api.requests_topic import register_requests_agent
 from herald_inserter.domain.allocation_store import AllocationStore
@@ -24,7 +25,6 @@ from herald_inserter.domain.dispatcher import RequestDispatcher
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
 from herald_inserter.domain.pushes import PushProcessor
-from herald_inserter.domain.retry import RetryPolicy
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics, PartitionProgress
 from herald_inserter.read_committed import ReadCommittedApp

@@ -30,12 +30,12 @@ from herald_common.events import (
     AllocationProgress,
     AllocationRequested,
 )
+from herald_common.retry import RetryPolicy, outlast_outages
 from herald_inserter.domain.allocation_store import AllocationStore
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.parsing import RejectedRequest
 from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.retry import RetryPolicy, outlast_outages
 from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ from collections.abc import Awaitable, Callable
 
 from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
 from herald_common.events import AllocationRequested, NotificationRequested
+from herald_common.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.parsing import RejectedRequest, parse_request
 from herald_inserter.domain.pushes import PushProcessor
-from herald_inserter.domain.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics
 
