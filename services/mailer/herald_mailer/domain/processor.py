@@ -15,7 +15,8 @@ from uuid import UUID
 
 from pydantic import ValidationError
 
-from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
+from herald_common.consumed import ConsumedRecord
+from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     AllocationCompleted,
@@ -80,7 +81,7 @@ class CompletionProcessor:
         self._email = email
         self._retry = retry
 
-    async def handle(self, record: FailedRecord) -> None:
+    async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
         if event_type(record.value) == ALLOCATION_PROGRESS:
             return  # progress shares the topic for its watchers; summaries wait for completion
@@ -108,7 +109,7 @@ class CompletionProcessor:
         self._metrics.completions.labels("summarised" if summarised else "failed").inc()
 
     async def process(
-        self, record: FailedRecord, allocation_id: UUID, completed_at: datetime | None
+        self, record: ConsumedRecord, allocation_id: UUID, completed_at: datetime | None
     ) -> None:
         created = await self._store.create(allocation_id, completed_at)
         if created:
@@ -121,7 +122,7 @@ class CompletionProcessor:
         await self._send_emails(record, allocation_id, completed_at)
 
     async def _send_emails(
-        self, record: FailedRecord, allocation_id: UUID, completed_at: datetime | None
+        self, record: ConsumedRecord, allocation_id: UUID, completed_at: datetime | None
     ) -> None:
         for manager_id in await self._store.abandon_in_doubt(allocation_id):
             self._metrics.emails.labels("unknown").inc()
@@ -154,7 +155,7 @@ class CompletionProcessor:
 
     async def _send_one(
         self,
-        record: FailedRecord,
+        record: ConsumedRecord,
         allocation_id: UUID,
         manager_id: str,
         completed_at: datetime | None,
@@ -223,16 +224,16 @@ class CompletionProcessor:
         return False
 
     async def _give_up(
-        self, record: FailedRecord, manager_id: str, outcome: str, reason: str
+        self, record: ConsumedRecord, manager_id: str, outcome: str, reason: str
     ) -> None:
         self._metrics.emails.labels(outcome).inc()
         await self._dead_letter(_for_manager(record, manager_id), reason)
 
-    async def _dead_letter(self, record: FailedRecord, error: BaseException | str) -> None:
+    async def _dead_letter(self, record: ConsumedRecord, error: BaseException | str) -> None:
         await self._dead_letters.publish(record, error)
         self._metrics.dead_letters.inc()
 
 
-def _for_manager(record: FailedRecord, manager_id: str) -> FailedRecord:
+def _for_manager(record: ConsumedRecord, manager_id: str) -> ConsumedRecord:
     """The completion record as dead-lettered for one manager's email."""
     return replace(record, headers=(*record.headers, (MANAGER_HEADER, manager_id.encode())))
