@@ -138,15 +138,16 @@ def allocation_process(env: HeraldEnv, port: int) -> ServiceProcess:
 
 
 def inserter_process(
-    env: HeraldEnv, port: int, extra: dict[str, str] | None = None
+    env: HeraldEnv, port: int, extra: dict[str, str] | None = None, module: str = "herald_inserter"
 ) -> ServiceProcess:
+    """The inserter worker; `module` may name a test build of it (tests.support.*)."""
     variables = {
         **env.variables(),
         "HERALD_INSERTER_WEB_PORT": str(port),
         "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "0.1",
         **(extra or {}),
     }
-    return ServiceProcess("inserter", "herald_inserter", variables, env.log_dir)
+    return ServiceProcess("inserter", module, variables, env.log_dir)
 
 
 def notifier_process(

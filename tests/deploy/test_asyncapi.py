@@ -29,7 +29,8 @@ from herald_common.asyncapi import (
     document,
     examples,
 )
-from herald_common.dead_letter import FailedRecord, dead_letter_headers
+from herald_common.consumed import ConsumedRecord
+from herald_common.dead_letter import dead_letter_headers
 from herald_common.events import (
     ALLOCATION_SUMMARY,
     CONTENT_TYPE,
@@ -332,7 +333,7 @@ def test_the_schemas_reject_what_the_consumers_reject() -> None:
 
 
 def test_dead_letter_headers_are_the_ones_the_code_writes() -> None:
-    record = FailedRecord(
+    record = ConsumedRecord(
         topic="herald.allocation.requested",
         partition=0,
         offset=1,

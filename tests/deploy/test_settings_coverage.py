@@ -35,7 +35,6 @@ DEFAULTS_ARE_FINE = {
     "HERALD_INSERTER_WORKER_ID": "the host name: unique per container or pod, kept on restart",
     "HERALD_INSERTER_SESSION_TIMEOUT_SECONDS": "30 s before a vanished worker's partitions move",
     "HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS": "60 s covers a 100,000-employee publish",
-    "HERALD_INSERTER_CRASH_AFTER_COMMIT": "a test hook of tests/reliability, off everywhere else",
     "HERALD_NOTIFIER_SUBSCRIBER_QUEUE_SIZE": "per-stream buffer before a slow reader is cut off",
     "HERALD_NOTIFIER_PING_SECONDS": "15 s, what proxies need",
     "HERALD_NOTIFIER_RETRY_MS": "the reconnect delay clients are told",

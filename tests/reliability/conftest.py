@@ -156,11 +156,15 @@ class FaultServices:
     def notifier_url(self) -> str:
         return f"http://127.0.0.1:{self.notifier_port}"
 
-    def start_inserter(self, **extra: str) -> ServiceProcess:
-        """A new inserter process (same worker id and port), with `extra` settings."""
+    def start_inserter(self, *, module: str = "herald_inserter", **extra: str) -> ServiceProcess:
+        """A new inserter process (same worker id and port), with `extra` settings.
+
+        `module` is what `python -m` runs: a test build such as
+        tests.support.crashing_inserter instead of the worker itself.
+        """
         self.inserter.kill()
         self.inserter = inserter_process(
-            self.env, self.inserter_port, {**INSERTER_SETTINGS, **extra}
+            self.env, self.inserter_port, {**INSERTER_SETTINGS, **extra}, module
         ).start()
         self.inserter.wait_http(f"http://127.0.0.1:{self.inserter_port}/healthz")
         return self.inserter

@@ -142,7 +142,8 @@ async def test_crash_between_database_commit_and_publish(fault_services, fault_e
     db = Database(fault_env.database_url)
     topic = fault_env.topics.voucher_allocated
     since = await high_watermarks(fault_env.kafka, topic)
-    crashing = fault_services.start_inserter(HERALD_INSERTER_CRASH_AFTER_COMMIT="true")
+    # The same worker, built with a callback that exits (status 70) after the commit.
+    crashing = fault_services.start_inserter(module="tests.support.crashing_inserter")
     allocation_id = await allocate(
         fault_env, fault_services.allocation_url, CRASH_DEPARTMENTS, "Crash test"
     )

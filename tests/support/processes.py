@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+REPO = Path(__file__).resolve().parents[2]
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -34,9 +36,12 @@ class ServiceProcess:
 
     def start(self) -> ServiceProcess:
         log = self.log_path.open("ab")
+        # The repository on the path, so a test build of a service (tests.support.*) starts
+        # like the service, from wherever pytest runs.
+        path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module],
-            env={**os.environ, **self.env},
+            env={**os.environ, "PYTHONPATH": path, **self.env},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -1,8 +1,9 @@
-from herald_common.dead_letter import FailedRecord, dead_letter_headers
+from herald_common.consumed import ConsumedRecord
+from herald_common.dead_letter import dead_letter_headers
 
 
 def test_headers_keep_the_original_and_say_why():
-    record = FailedRecord(
+    record = ConsumedRecord(
         topic="herald.allocation.requested",
         partition=3,
         offset=17,
@@ -21,7 +22,7 @@ def test_headers_keep_the_original_and_say_why():
 
 
 def test_rejection_reason_is_used_verbatim():
-    record = FailedRecord("t", 0, 0, None, b"x")
+    record = ConsumedRecord("t", 0, 0, None, b"x")
     headers = dict(dead_letter_headers(record, "record has no value"))
     assert headers["herald.dlq.reason"] == b"record has no value"
     assert headers["herald.dlq.error-type"] == b"Rejected"

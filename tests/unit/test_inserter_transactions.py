@@ -1,19 +1,12 @@
-"""The inserter's transactional producer and retry rules, against a stand-in producer."""
+"""The inserter's transactional producer, against a stand-in producer."""
 
 from __future__ import annotations
 
 import asyncio
 
-import psycopg
 import pytest
-from aiokafka.errors import KafkaConnectionError, ProducerFenced, RecordTooLargeError
+from aiokafka.errors import KafkaConnectionError
 
-from herald_inserter.domain.retry import (
-    RetryPolicy,
-    is_transient,
-    outlast_outages,
-    run_with_retries,
-)
 from herald_inserter.domain.transactions import NotInTransaction, TransactionalProducer
 
 
@@ -112,67 +105,3 @@ async def test_nothing_is_sent_outside_a_transaction():
     await producer.start()
     with pytest.raises(NotInTransaction):
         await producer.send_and_wait("t", value=b"x")
-
-
-@pytest.mark.parametrize(
-    ("error", "transient"),
-    [
-        (psycopg.OperationalError("connection lost"), True),
-        (KafkaConnectionError("no broker"), True),
-        (ProducerFenced(), True),
-        (TimeoutError(), True),
-        (RecordTooLargeError(), False),
-        (ValueError("bug"), False),
-        (psycopg.errors.UniqueViolation("duplicate code"), False),
-    ],
-)
-def test_what_counts_as_an_outage(error, transient):
-    assert is_transient(error) is transient
-
-
-async def test_outages_are_waited_out_and_real_failures_give_up():
-    policy = RetryPolicy(max_attempts=2, initial_seconds=0.001, max_seconds=0.002)
-    outages = [psycopg.OperationalError("down")] * 5
-    attempts: list[int] = []
-
-    async def flaky() -> None:
-        attempts.append(1)
-        if outages:
-            raise outages.pop()
-
-    async def never(exc: Exception) -> None:
-        raise AssertionError(f"gave up on {exc}")
-
-    assert await run_with_retries("outage", flaky, never, policy)
-    assert len(attempts) == 6
-
-    given_up: list[Exception] = []
-
-    async def broken() -> None:
-        raise ValueError("bad request")
-
-    async def give_up(exc: Exception) -> None:
-        given_up.append(exc)
-
-    assert not await run_with_retries("broken", broken, give_up, policy)
-    assert [str(e) for e in given_up] == ["bad request"]
-
-
-async def test_after_the_commit_only_the_failed_step_is_repeated():
-    policy = RetryPolicy(max_attempts=1, initial_seconds=0.001, max_seconds=0.002)
-    outages = [psycopg.OperationalError("down")] * 3
-    marks: list[int] = []
-
-    async def mark() -> None:
-        marks.append(1)
-        if outages:
-            raise outages.pop()
-
-    await outlast_outages("marking", mark, policy)
-    assert len(marks) == 4
-
-    async def bug() -> None:
-        raise ValueError("not an outage")
-
-    with pytest.raises(ValueError, match="not an outage"):
-        await outlast_outages("marking", bug, policy)

@@ -4,27 +4,15 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
+from herald_common.consumed import ConsumedRecord
 from herald_common.settings import TopicSettings
 
 logger = logging.getLogger(__name__)
 
 HEADER_PREFIX = "herald.dlq."
-
-
-@dataclass(frozen=True, slots=True)
-class FailedRecord:
-    """Where a bad record came from; the broker client's record type differs by runtime."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: tuple[tuple[str, bytes], ...] = ()
 
 
 def describe(error: BaseException | str) -> str:
@@ -34,7 +22,7 @@ def describe(error: BaseException | str) -> str:
 
 
 def dead_letter_headers(
-    record: FailedRecord, error: BaseException | str
+    record: ConsumedRecord, error: BaseException | str
 ) -> list[tuple[str, bytes]]:
     error_type = "Rejected" if isinstance(error, str) else type(error).__name__
     ours = [
@@ -68,7 +56,7 @@ class DeadLetterPublisher:
     def __init__(self, producer: RecordSender) -> None:
         self._producer = producer
 
-    async def publish(self, record: FailedRecord, error: BaseException | str) -> None:
+    async def publish(self, record: ConsumedRecord, error: BaseException | str) -> None:
         topic = TopicSettings.dead_letter(record.topic)
         headers = dead_letter_headers(record, error)
         await self._producer.send_and_wait(

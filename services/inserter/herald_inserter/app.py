@@ -16,15 +16,15 @@ from herald_common.db import create_pool
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_producer, tls_context
 from herald_common.logs import configure_logging
+from herald_common.retry import RetryPolicy
 from herald_common.settings import KafkaSettings
 from herald_inserter.api.requests_topic import register_requests_agent
 from herald_inserter.domain.allocation_store import AllocationStore
-from herald_inserter.domain.allocations import AllocationProcessor
+from herald_inserter.domain.allocations import AfterCommit, AllocationProcessor
 from herald_inserter.domain.dispatcher import RequestDispatcher
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
 from herald_inserter.domain.pushes import PushProcessor
-from herald_inserter.domain.retry import RetryPolicy
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics, PartitionProgress
 from herald_inserter.read_committed import ReadCommittedApp
@@ -49,7 +49,8 @@ def broker_credentials(kafka: KafkaSettings) -> faust.auth.Credentials | None:
     return None
 
 
-def create_app(settings: InserterSettings) -> faust.App:
+def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None = None) -> faust.App:
+    """The worker; `after_commit` is a test hook (see AllocationProcessor), None in production."""
     metrics = InserterMetrics()
     brokers = [f"kafka://{host}" for host in settings.kafka.bootstrap.split(",")]
     app = ReadCommittedApp(
@@ -118,7 +119,7 @@ def create_app(settings: InserterSettings) -> faust.App:
                     metrics,
                     topics.voucher_allocated,
                     retry,
-                    crash_after_commit=settings.crash_after_commit,
+                    after_commit=after_commit,
                 ),
                 pushes=PushProcessor(
                     PushStore(pool), publisher, metrics, topics.notification_pushed, retry
@@ -157,10 +158,10 @@ def create_app(settings: InserterSettings) -> faust.App:
     return app
 
 
-def main() -> None:
+def main(*, after_commit: AfterCommit | None = None) -> None:
     relax_garbage_collection()
     settings = load_settings()
     configure_logging(settings.log_level)
-    app = create_app(settings)
+    app = create_app(settings, after_commit=after_commit)
     worker = faust.Worker(app, loglevel=settings.log_level, override_logging=False)
     worker.execute_from_commandline()

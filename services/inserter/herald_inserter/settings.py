@@ -35,10 +35,6 @@ class InserterSettings(ServiceSettings):
     max_attempts: int = Field(default=3, ge=1)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
-    # Test hook, off in every real deployment: exit the process right after an allocation's
-    # rows are committed and before any event is published, as a crash there would. The
-    # reliability tests use it to prove that the restart publishes everything.
-    crash_after_commit: bool = False
 
     @property
     def group_id(self) -> str:

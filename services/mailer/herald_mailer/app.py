@@ -15,11 +15,12 @@ from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.logs import configure_logging
+from herald_common.retry import RetryPolicy
 from herald_mailer.api import health, preferences
 from herald_mailer.domain.compose import Templates
 from herald_mailer.domain.consumer import CompletionConsumer
 from herald_mailer.domain.preferences import PreferenceStore
-from herald_mailer.domain.processor import CompletionProcessor, EmailSettings, RetryPolicy
+from herald_mailer.domain.processor import CompletionProcessor, EmailSettings
 from herald_mailer.domain.publisher import SummaryPublisher
 from herald_mailer.domain.smtp import SmtpSender
 from herald_mailer.domain.store import SummaryStore

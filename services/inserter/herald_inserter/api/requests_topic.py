@@ -13,17 +13,17 @@ from typing import Any
 
 import faust
 
-from herald_common.dead_letter import FailedRecord
+from herald_common.consumed import ConsumedRecord
 from herald_inserter.domain.dispatcher import RequestDispatcher
 from herald_inserter.metrics import PartitionProgress
 
 
-def _record(event: Any) -> FailedRecord:
+def _record(event: Any) -> ConsumedRecord:
     message = event.message
     headers = message.headers or []
     if isinstance(headers, dict):
         headers = list(headers.items())
-    return FailedRecord(
+    return ConsumedRecord(
         topic=message.topic,
         partition=message.partition,
         offset=message.offset,

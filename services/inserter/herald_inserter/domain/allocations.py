@@ -19,8 +19,8 @@ drop them by id (docs/decisions/0030).
 from __future__ import annotations
 
 import logging
-import os
 import time
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 
 from herald_common.events import (
@@ -30,15 +30,19 @@ from herald_common.events import (
     AllocationProgress,
     AllocationRequested,
 )
+from herald_common.retry import RetryPolicy, outlast_outages
 from herald_inserter.domain.allocation_store import AllocationStore
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.parsing import RejectedRequest
 from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.retry import RetryPolicy, outlast_outages
 from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)
+
+# Called right after the database commit of rows inserted now, before anything is
+# published: where the reliability tests crash the worker (tests/support/crashing_inserter).
+AfterCommit = Callable[[], Awaitable[None]]
 
 
 class AllocationProcessor:
@@ -50,14 +54,14 @@ class AllocationProcessor:
         voucher_topic: str,
         retry: RetryPolicy,
         *,
-        crash_after_commit: bool = False,
+        after_commit: AfterCommit | None = None,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._metrics = metrics
         self._voucher_topic = voucher_topic
         self._retry = retry
-        self._crash_after_commit = crash_after_commit
+        self._after_commit = after_commit
 
     async def process(self, request: AllocationRequested) -> None:
         allocation_id = request.allocation_id
@@ -99,10 +103,8 @@ class AllocationProcessor:
                 return
             if outcome.inserted_now:
                 self._metrics.vouchers_inserted.inc(len(outcome.notifications))
-                if self._crash_after_commit:
-                    logger.critical("test hook: exiting between the database and the Kafka commit")
-                    logging.shutdown()
-                    os._exit(70)
+                if self._after_commit is not None:
+                    await self._after_commit()
             if outcome.status == "completed":
                 return
             count = len(outcome.notifications)

@@ -14,12 +14,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
+from herald_common.consumed import ConsumedRecord
+from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import AllocationRequested, NotificationRequested
+from herald_common.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.parsing import RejectedRequest, parse_request
 from herald_inserter.domain.pushes import PushProcessor
-from herald_inserter.domain.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics
 
@@ -47,7 +48,7 @@ class RequestDispatcher:
         self._metrics = metrics
         self._retry = retry
 
-    async def handle(self, record: FailedRecord) -> None:
+    async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
         try:
             if record.topic == self._allocation_topic:
@@ -60,7 +61,7 @@ class RequestDispatcher:
             await self._dead_letter(record, str(exc))
             self._metrics.requests.labels("rejected").inc()
 
-    async def _allocation(self, record: FailedRecord) -> None:
+    async def _allocation(self, record: ConsumedRecord) -> None:
         request = parse_request(record.value, AllocationRequested, "allocation request")
 
         async def give_up(exc: Exception) -> None:
@@ -78,7 +79,7 @@ class RequestDispatcher:
         )
         self._metrics.requests.labels("completed" if done else "failed").inc()
 
-    async def _push(self, record: FailedRecord) -> None:
+    async def _push(self, record: ConsumedRecord) -> None:
         request = parse_request(record.value, NotificationRequested, "push request")
 
         async def give_up(exc: Exception) -> None:
@@ -92,7 +93,7 @@ class RequestDispatcher:
         )
         self._metrics.requests.labels("completed" if done else "failed").inc()
 
-    async def _dead_letter(self, record: FailedRecord, error: BaseException | str) -> None:
+    async def _dead_letter(self, record: ConsumedRecord, error: BaseException | str) -> None:
         async def publish() -> None:
             async with self._producer.transaction():
                 await self._dead_letters.publish(record, error)

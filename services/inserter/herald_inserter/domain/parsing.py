@@ -7,12 +7,13 @@ from typing import TypeVar
 from pydantic import BaseModel, ValidationError
 
 from herald_common.events import CloudEvent
+from herald_common.retry import Verdict
 
 DataT = TypeVar("DataT", bound=BaseModel)
 
 
-class RejectedRequest(Exception):
-    """The record is not a valid request; it goes to the dead-letter topic."""
+class RejectedRequest(Verdict):
+    """The record is not a valid request; it goes to the dead-letter topic, unretried."""
 
 
 def parse_request(value: bytes | None, model: type[DataT], what: str) -> DataT:

@@ -9,9 +9,9 @@ import logging
 import time
 
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH, NotificationRequested
+from herald_common.retry import RetryPolicy, outlast_outages
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
-from herald_inserter.domain.retry import RetryPolicy, outlast_outages
 from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)

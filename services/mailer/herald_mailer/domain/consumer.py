@@ -10,24 +10,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, ConsumerRecord, TopicPartition
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
-from herald_common.dead_letter import FailedRecord
+from herald_common.consumed import ConsumedRecord
 from herald_mailer.domain.processor import CompletionProcessor
 
 logger = logging.getLogger(__name__)
-
-
-def failed_record(record: ConsumerRecord[bytes, bytes]) -> FailedRecord:
-    return FailedRecord(
-        topic=record.topic,
-        partition=record.partition,
-        offset=record.offset,
-        key=record.key,
-        value=record.value,
-        headers=tuple((k, bytes(v)) for k, v in record.headers),
-    )
 
 
 class _Assignment(ConsumerRebalanceListener):  # type: ignore[misc]
@@ -65,7 +54,9 @@ class CompletionConsumer:
             batches = await self._consumer.getmany(timeout_ms=1000, max_records=50)
             for tp, records in batches.items():
                 for record in records:
-                    await self._processor.handle(failed_record(record))
+                    await self._processor.handle(
+                        ConsumedRecord.from_kafka(tp.topic, tp.partition, record)
+                    )
                     if not await self._commit(tp, record.offset + 1):
                         break  # the partition moved to another replica mid-batch
 

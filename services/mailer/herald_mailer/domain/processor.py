@@ -7,26 +7,23 @@ needs care: see `store` for the states that keep each to at most one.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import TypeVar
 from uuid import UUID
 
-import psycopg
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
 from pydantic import ValidationError
 
-from herald_common.dead_letter import DeadLetterPublisher, FailedRecord, describe
+from herald_common.consumed import ConsumedRecord
+from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     AllocationCompleted,
     CloudEvent,
     event_type,
 )
+from herald_common.retry import RetryPolicy, Verdict, outlast_outages, run_with_retries
 from herald_mailer.domain.compose import Templates, compose
 from herald_mailer.domain.publisher import SummaryPublisher
 from herald_mailer.domain.smtp import DeliveryError, SmtpSender
@@ -35,20 +32,10 @@ from herald_mailer.metrics import MailerMetrics
 
 logger = logging.getLogger(__name__)
 
-T = TypeVar("T")
-
-# Failures of the infrastructure, not of the record: retried until they pass.
-TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
-    psycopg.OperationalError,
-    KafkaConnectionError,
-    KafkaTimeoutError,
-    NotLeaderForPartitionError,
-)
-
 MANAGER_HEADER = "herald.mailer.manager-id"
 
 
-class RejectedRecord(Exception):
+class RejectedRecord(Verdict):
     """Not a completion event this service can read; it goes to the dead-letter topic."""
 
 
@@ -63,13 +50,6 @@ def parse_completed(value: bytes | None) -> CloudEvent[AllocationCompleted]:
             for err in exc.errors()[:10]
         )
         raise RejectedRecord(f"invalid allocation completed event: {problems}") from exc
-
-
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    max_attempts: int
-    initial_seconds: float
-    max_seconds: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +81,7 @@ class CompletionProcessor:
         self._email = email
         self._retry = retry
 
-    async def handle(self, record: FailedRecord) -> None:
+    async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
         if event_type(record.value) == ALLOCATION_PROGRESS:
             return  # progress shares the topic for its watchers; summaries wait for completion
@@ -117,36 +97,19 @@ class CompletionProcessor:
             self._metrics.completions.labels("not_completed").inc()
             return
 
-        failures = 0
-        delay = self._retry.initial_seconds
-        while True:
-            try:
-                await self.process(record, completed.allocation_id, event.time)
-                self._metrics.completions.labels("summarised").inc()
-                return
-            except TRANSIENT_ERRORS as exc:
-                logger.warning(
-                    "allocation %s: %s; retrying in %.1fs",
-                    completed.allocation_id,
-                    describe(exc),
-                    delay,
-                )
-            except Exception as exc:
-                failures += 1
-                logger.exception(
-                    "summaries of allocation %s failed (attempt %d)",
-                    completed.allocation_id,
-                    failures,
-                )
-                if failures >= self._retry.max_attempts:
-                    await self._dead_letter(record, exc)
-                    self._metrics.completions.labels("failed").inc()
-                    return
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._retry.max_seconds)
+        async def give_up(exc: Exception) -> None:
+            await self._dead_letter(record, exc)
+
+        summarised = await run_with_retries(
+            f"summaries of allocation {completed.allocation_id}",
+            lambda: self.process(record, completed.allocation_id, event.time),
+            give_up,
+            self._retry,
+        )
+        self._metrics.completions.labels("summarised" if summarised else "failed").inc()
 
     async def process(
-        self, record: FailedRecord, allocation_id: UUID, completed_at: datetime | None
+        self, record: ConsumedRecord, allocation_id: UUID, completed_at: datetime | None
     ) -> None:
         created = await self._store.create(allocation_id, completed_at)
         if created:
@@ -159,7 +122,7 @@ class CompletionProcessor:
         await self._send_emails(record, allocation_id, completed_at)
 
     async def _send_emails(
-        self, record: FailedRecord, allocation_id: UUID, completed_at: datetime | None
+        self, record: ConsumedRecord, allocation_id: UUID, completed_at: datetime | None
     ) -> None:
         for manager_id in await self._store.abandon_in_doubt(allocation_id):
             self._metrics.emails.labels("unknown").inc()
@@ -172,7 +135,7 @@ class CompletionProcessor:
         # one unreachable mailbox never holds up the others.
         due = await self._store.due(allocation_id)
         attempts = dict.fromkeys(due, 0)
-        delay = self._retry.initial_seconds
+        backoff = self._retry.backoff()
         while due:
             again = []
             for manager_id in due:
@@ -185,15 +148,14 @@ class CompletionProcessor:
                 "allocation %s: %d summary email(s) not accepted; next try in %.1fs",
                 allocation_id,
                 len(again),
-                delay,
+                backoff.delay,
             )
-            await asyncio.sleep(delay)
-            delay = min(delay * 2, self._retry.max_seconds)
+            await backoff.wait()
             due = again
 
     async def _send_one(
         self,
-        record: FailedRecord,
+        record: ConsumedRecord,
         allocation_id: UUID,
         manager_id: str,
         completed_at: datetime | None,
@@ -213,10 +175,15 @@ class CompletionProcessor:
             return False
 
         async def settle(status: str, **details: str) -> None:
-            await self._until_recorded(
+            # What SMTP did is known here and only here: keep trying to write it down
+            # rather than leave the row claimed, which would later read as "outcome
+            # unknown".
+            await outlast_outages(
+                f"recording the email to manager {manager_id} of allocation {allocation_id}",
                 lambda: self._store.settle(
                     allocation_id, manager_id, claim.attempt, status, **details
-                )
+                ),
+                self._retry,
             )
 
         try:
@@ -257,28 +224,16 @@ class CompletionProcessor:
         return False
 
     async def _give_up(
-        self, record: FailedRecord, manager_id: str, outcome: str, reason: str
+        self, record: ConsumedRecord, manager_id: str, outcome: str, reason: str
     ) -> None:
         self._metrics.emails.labels(outcome).inc()
         await self._dead_letter(_for_manager(record, manager_id), reason)
 
-    async def _until_recorded(self, write: Callable[[], Awaitable[T]]) -> T:
-        # What SMTP did is known here and only here: keep trying to write it down rather
-        # than leave the row claimed, which would later read as "outcome unknown".
-        delay = self._retry.initial_seconds
-        while True:
-            try:
-                return await write()
-            except psycopg.OperationalError as exc:
-                logger.warning("cannot record an email outcome: %s; retrying", describe(exc))
-                await asyncio.sleep(delay)
-                delay = min(delay * 2, self._retry.max_seconds)
-
-    async def _dead_letter(self, record: FailedRecord, error: BaseException | str) -> None:
+    async def _dead_letter(self, record: ConsumedRecord, error: BaseException | str) -> None:
         await self._dead_letters.publish(record, error)
         self._metrics.dead_letters.inc()
 
 
-def _for_manager(record: FailedRecord, manager_id: str) -> FailedRecord:
+def _for_manager(record: ConsumedRecord, manager_id: str) -> ConsumedRecord:
     """The completion record as dead-lettered for one manager's email."""
     return replace(record, headers=(*record.headers, (MANAGER_HEADER, manager_id.encode())))

@@ -17,7 +17,8 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter, ValidationError
 
-from herald_common.dead_letter import DeadLetterPublisher, FailedRecord
+from herald_common.consumed import ConsumedRecord, KafkaRecord
+from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     VOUCHER_ALLOCATED,
@@ -29,7 +30,7 @@ from herald_common.events import (
 from herald_common.notifications import parse_previous_id
 from herald_common.routing import InvalidRouting, Routing, read_routing
 from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.fetched_records import FetchedRecords, Record
+from herald_notifier.domain.fetched_records import FetchedRecords
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.unread import UnreadCounter
@@ -127,7 +128,7 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
     return allocation_id, Delivery(None, event.type, "", "", value)
 
 
-def decode_record(event_type: str, record: Record, registry: Registry) -> Delivery | None:
+def decode_record(event_type: str, record: KafkaRecord, registry: Registry) -> Delivery | None:
     """A per-employee record's delivery: routed by its headers, or decoded in full.
 
     None for a routed record that no stream on this replica wants: its headers are checked
@@ -143,17 +144,6 @@ def decode_record(event_type: str, record: Record, registry: Registry) -> Delive
     if record.key is not None and not registry.wants(record.key, routing.employee_id):
         return None
     return decode_routed(routing, event_type, record.key, record.value)
-
-
-def _failed(tp: TopicPartition, record: Record) -> FailedRecord:
-    return FailedRecord(
-        topic=tp.topic,
-        partition=tp.partition,
-        offset=record.offset,
-        key=record.key,
-        value=record.value,
-        headers=tuple((k, bytes(v)) for k, v in record.headers),
-    )
 
 
 class EventConsumer:
@@ -206,7 +196,7 @@ class EventConsumer:
         while True:
             fetched = await self._fetched.get(wait_seconds=1.0)
             consumed = taken = 0
-            failed: list[tuple[TopicPartition, Record, str]] = []
+            failed: list[tuple[TopicPartition, KafkaRecord, str]] = []
             # What some stream took: its unread counts and tallies are done once per batch.
             taken_by_some: list[Delivery] = []
             for tp, records in fetched:
@@ -235,7 +225,9 @@ class EventConsumer:
                 if self._tally is not None:
                     self._tally.delivered(taken_by_some)
             for tp, record, reason in failed:
-                await self._dead_letters.publish(_failed(tp, record), reason)
+                await self._dead_letters.publish(
+                    ConsumedRecord.from_kafka(tp.topic, tp.partition, record), reason
+                )
                 self._metrics.dead_letters.inc()
             self._metrics.consumer_lag.set(await self._lag())
             # Everything fetched is dispatched before the streams write, so a stream sends all

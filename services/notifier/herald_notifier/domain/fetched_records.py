@@ -19,28 +19,15 @@ aborted transactions included, so an upgrade that changes them fails there first
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.consumer.fetcher import READ_COMMITTED, FetchResult
 from aiokafka.errors import CorruptRecordException
 
+from herald_common.consumed import KafkaRecord
 
-class Record(Protocol):
-    """One record as aiokafka's batch parser yields it."""
-
-    @property
-    def offset(self) -> int: ...
-    @property
-    def key(self) -> bytes | None: ...
-    @property
-    def value(self) -> bytes | None: ...
-    @property
-    def headers(self) -> Sequence[tuple[str, bytes]]: ...
-
-
-Fetched = list[tuple[TopicPartition, list[Record]]]
+Fetched = list[tuple[TopicPartition, list[KafkaRecord]]]
 
 
 class FetchedRecords:
@@ -90,10 +77,10 @@ class FetchedRecords:
         return fetched
 
 
-def _unpack(partition: Any) -> list[Record]:
+def _unpack(partition: Any) -> list[KafkaRecord]:
     """A partition's buffered records, as aiokafka's PartitionRecords._unpack_records
     filters them, in whole batches."""
-    records: list[Record] = []
+    records: list[KafkaRecord] = []
     batches = partition._records
     read_committed = partition._isolation_level == READ_COMMITTED
     while batches.has_next():
