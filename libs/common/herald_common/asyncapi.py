@@ -18,6 +18,13 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from herald_common.catalogue import (
+    ALLOCATION_COMPLETED_TOPIC,
+    DEAD_LETTER_PARTITIONS,
+    TOPICS,
+    Key,
+    Topic,
+)
 from herald_common.events import (
     ALLOCATION_COMPLETED,
     ALLOCATION_DELIVERED,
@@ -128,22 +135,32 @@ class StreamReset(BaseModel):
 # --- Topics and messages ----------------------------------------------------------------
 
 
-def _partitions(field: str) -> int:
-    # Defaults only: the document must not depend on the environment it is generated in.
-    default = TopicSettings.model_fields[field].default
-    assert isinstance(default, int)
-    return default
+_KEYS: dict[Key, dict[str, Any]] = {
+    Key.ALLOCATION: {"type": "string", "format": "uuid", "description": "The allocation id."},
+    Key.PUSH: {"type": "string", "format": "uuid", "description": "The push id."},
+    Key.DEPARTMENT: {
+        "type": "string",
+        "description": "The employee's department: all of a department's events share a "
+        "partition. Order by id, not by offset: after a crash, or with several workers, a "
+        "partition may carry an employee's ids out of order, or one twice.",
+    },
+}
+# Messages of each topic's dead-letter topic: the mailer also dead-letters the summary
+# emails it gave up on with the completion they were for.
+_DEAD_LETTERS = {ALLOCATION_COMPLETED_TOPIC: ("DeadLetter", "SummaryEmailDeadLetter")}
 
 
-@dataclass(frozen=True, slots=True)
-class _Topic:
-    channel: str
-    address: str
-    partitions: int
-    key: dict[str, Any]
-    messages: tuple[str, ...]
-    # Messages of its dead-letter topic.
-    dead_letters: tuple[str, ...] = ("DeadLetter",)
+def _message_name(kind: str) -> str:
+    """`herald.allocation.progress` is documented as AllocationProgress."""
+    return "".join(word.capitalize() for word in kind.removeprefix("herald.").split("."))
+
+
+def _channel_name(topic: Topic) -> str:
+    return _lower_first(_message_name(topic.name))
+
+
+def _partitions_variable(topic: Topic) -> str:
+    return f"{TopicSettings.model_config.get('env_prefix', '')}{topic.setting}".upper()
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,53 +169,6 @@ class _Message:
     title: str
     description: str
 
-
-_UUID_KEY = {"type": "string", "format": "uuid", "description": "The allocation id."}
-_PUSH_KEY = {"type": "string", "format": "uuid", "description": "The push id."}
-_DEPARTMENT_KEY = {
-    "type": "string",
-    "description": "The employee's department: all of a department's events share a "
-    "partition. Order by id, not by offset: after a crash, or with several workers, a "
-    "partition may carry an employee's ids out of order, or one twice.",
-}
-TOPICS = (
-    _Topic(
-        channel="allocationRequested",
-        address=ALLOCATION_REQUESTED,
-        partitions=_partitions("allocation_requested_partitions"),
-        key=_UUID_KEY,
-        messages=("AllocationRequested",),
-    ),
-    _Topic(
-        channel="voucherAllocated",
-        address=VOUCHER_ALLOCATED,
-        partitions=_partitions("voucher_allocated_partitions"),
-        key=_DEPARTMENT_KEY,
-        messages=("VoucherAllocated",),
-    ),
-    _Topic(
-        channel="allocationCompleted",
-        address=ALLOCATION_COMPLETED,
-        partitions=_partitions("allocation_completed_partitions"),
-        key=_UUID_KEY,
-        messages=("AllocationProgress", "AllocationCompleted"),
-        dead_letters=("DeadLetter", "SummaryEmailDeadLetter"),
-    ),
-    _Topic(
-        channel="notificationRequested",
-        address=NOTIFICATION_REQUESTED,
-        partitions=_partitions("notification_requested_partitions"),
-        key=_PUSH_KEY,
-        messages=("NotificationRequested",),
-    ),
-    _Topic(
-        channel="notificationPushed",
-        address=NOTIFICATION_PUSHED,
-        partitions=_partitions("notification_pushed_partitions"),
-        key=_DEPARTMENT_KEY,
-        messages=("NotificationPushed", "AllocationSummary"),
-    ),
-)
 
 MESSAGES = {
     "AllocationRequested": _Message(
@@ -554,15 +524,16 @@ def _messages() -> dict[str, Any]:
     messages: dict[str, Any] = {}
     samples = examples()
     for name, message in MESSAGES.items():
+        key = _topic_of(name).key
         messages[name] = {
             "name": name,
             "title": message.title,
             "summary": message.title,
             "description": message.description,
             "contentType": CONTENT_TYPE,
-            "headers": _kafka_headers(per_employee=_key_of(name) is _DEPARTMENT_KEY),
+            "headers": _kafka_headers(per_employee=key is Key.DEPARTMENT),
             "payload": {"$ref": REF.format(model=f"{name}Event")},
-            "bindings": {"kafka": {"key": _key_of(name), "bindingVersion": KAFKA_BINDING}},
+            "bindings": {"kafka": {"key": _KEYS[key], "bindingVersion": KAFKA_BINDING}},
             "examples": [
                 {
                     "name": _lower_first(name),
@@ -597,41 +568,42 @@ def _messages() -> dict[str, Any]:
     return messages | _frames()
 
 
-def _key_of(message: str) -> dict[str, Any]:
-    (topic,) = [t for t in TOPICS if message in t.messages]
-    return topic.key
+def _topic_of(message: str) -> Topic:
+    (topic,) = [t for t in TOPICS if message in map(_message_name, t.kinds)]
+    return topic
 
 
 def _kafka_channels() -> dict[str, Any]:
     channels: dict[str, Any] = {}
     for topic in TOPICS:
-        channels[topic.channel] = {
-            "address": topic.address,
-            "title": topic.address,
+        channel = _channel_name(topic)
+        messages = tuple(map(_message_name, topic.kinds))
+        channels[channel] = {
+            "address": topic.name,
+            "title": topic.name,
             "description": f"Partitions: {topic.partitions} by default "
-            f"(HERALD_TOPICS_{topic.address.split('.', 1)[1].replace('.', '_').upper()}"
-            "_PARTITIONS). Record key described on the message.",
+            f"({_partitions_variable(topic)}). Record key described on the message.",
             "servers": [{"$ref": "#/servers/kafka"}],
-            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in topic.messages},
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in messages},
             "bindings": {
                 "kafka": {
-                    "topic": topic.address,
+                    "topic": topic.name,
                     "partitions": topic.partitions,
                     "bindingVersion": KAFKA_BINDING,
                 }
             },
         }
-        dead_letter = TopicSettings.dead_letter(topic.address)
-        channels[f"{topic.channel}DeadLetters"] = {
-            "address": dead_letter,
-            "title": dead_letter,
-            "description": f"Records of {topic.address} that could not be processed.",
+        dead_letters = _DEAD_LETTERS.get(topic, ("DeadLetter",))
+        channels[f"{channel}DeadLetters"] = {
+            "address": topic.dead_letter,
+            "title": topic.dead_letter,
+            "description": f"Records of {topic.name} that could not be processed.",
             "servers": [{"$ref": "#/servers/kafka"}],
-            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in topic.dead_letters},
+            "messages": {m: {"$ref": f"#/components/messages/{m}"} for m in dead_letters},
             "bindings": {
                 "kafka": {
-                    "topic": dead_letter,
-                    "partitions": _partitions("dead_letter_partitions"),
+                    "topic": topic.dead_letter,
+                    "partitions": DEAD_LETTER_PARTITIONS,
                     "bindingVersion": KAFKA_BINDING,
                 }
             },
