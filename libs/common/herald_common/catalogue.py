@@ -81,3 +81,9 @@ TOPICS = (
     NOTIFICATION_REQUESTED_TOPIC,
     NOTIFICATION_PUSHED_TOPIC,
 )
+
+# The consumer groups (the services' default app ids, before the deployment's prefix):
+# the inserter's reads the two request topics, the mailer's the completions. Notifiers
+# read every partition without a group.
+INSERTER_GROUP = "herald-inserter"
+MAILER_GROUP = "herald-mailer"

@@ -20,7 +20,12 @@ import psycopg
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, NotLeaderForPartitionError
 from pydantic import ValidationError
 
-from herald_common.dead_letter import DeadLetterPublisher, FailedRecord, describe
+from herald_common.dead_letter import (
+    MAILER_MANAGER_HEADER,
+    DeadLetterPublisher,
+    FailedRecord,
+    describe,
+)
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     AllocationCompleted,
@@ -44,8 +49,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     KafkaTimeoutError,
     NotLeaderForPartitionError,
 )
-
-MANAGER_HEADER = "herald.mailer.manager-id"
 
 
 class RejectedRecord(Exception):
@@ -281,4 +284,4 @@ class CompletionProcessor:
 
 def _for_manager(record: FailedRecord, manager_id: str) -> FailedRecord:
     """The completion record as dead-lettered for one manager's email."""
-    return replace(record, headers=(*record.headers, (MANAGER_HEADER, manager_id.encode())))
+    return replace(record, headers=(*record.headers, (MAILER_MANAGER_HEADER, manager_id.encode())))
