@@ -7,7 +7,7 @@ Nothing here is read at import: callers build settings in a factory.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
 from pydantic import Field, SecretStr, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -45,6 +45,16 @@ class KafkaSettings(BaseSettings):
     request_timeout_ms: int = Field(default=30_000, gt=0)
 
 
+class _TopicName:
+    """A catalogued topic's name in this deployment (prefixed), as a typed settings attribute."""
+
+    def __init__(self, topic: Topic) -> None:
+        self._topic = topic
+
+    def __get__(self, settings: _TopicSettings, owner: type[_TopicSettings]) -> str:
+        return settings.name(self._topic)
+
+
 class _TopicSettings(BaseSettings):
     """Topic names and partition counts; a prefix isolates test runs on a shared broker.
 
@@ -66,25 +76,11 @@ class _TopicSettings(BaseSettings):
         return count
 
     # The names the services use, by topic.
-    @property
-    def allocation_requested(self) -> str:
-        return self.name(ALLOCATION_REQUESTED_TOPIC)
-
-    @property
-    def voucher_allocated(self) -> str:
-        return self.name(VOUCHER_ALLOCATED_TOPIC)
-
-    @property
-    def allocation_completed(self) -> str:
-        return self.name(ALLOCATION_COMPLETED_TOPIC)
-
-    @property
-    def notification_requested(self) -> str:
-        return self.name(NOTIFICATION_REQUESTED_TOPIC)
-
-    @property
-    def notification_pushed(self) -> str:
-        return self.name(NOTIFICATION_PUSHED_TOPIC)
+    allocation_requested: ClassVar[_TopicName] = _TopicName(ALLOCATION_REQUESTED_TOPIC)
+    voucher_allocated: ClassVar[_TopicName] = _TopicName(VOUCHER_ALLOCATED_TOPIC)
+    allocation_completed: ClassVar[_TopicName] = _TopicName(ALLOCATION_COMPLETED_TOPIC)
+    notification_requested: ClassVar[_TopicName] = _TopicName(NOTIFICATION_REQUESTED_TOPIC)
+    notification_pushed: ClassVar[_TopicName] = _TopicName(NOTIFICATION_PUSHED_TOPIC)
 
     @staticmethod
     def dead_letter(topic: str) -> str:
