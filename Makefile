@@ -59,7 +59,7 @@ install: $(UV)
 lint: install
 	$(VENV_BIN)/ruff check .
 	$(VENV_BIN)/ruff format --check .
-	$(VENV_BIN)/mypy libs services bench
+	$(VENV_BIN)/mypy libs services bench tools
 
 unit: install
 	$(VENV_BIN)/pytest tests/unit

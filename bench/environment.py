@@ -28,6 +28,7 @@ from pydantic import SecretStr
 from bench.processes import REPO, Service, free_port
 from herald_common.auth.settings import AuthSettings
 from herald_common.auth.tokens import mint_token
+from herald_common.catalogue import VOUCHER_ALLOCATED_TOPIC
 from herald_common.migrate import apply_migrations
 from herald_common.settings import KafkaSettings, TopicSettings
 from herald_common.topics import delete_topics, ensure_topics
@@ -167,7 +168,7 @@ class BenchRun:
             "--topic",
             topics.voucher_allocated,
             "--partitions",
-            str(topics.voucher_allocated_partitions),
+            str(topics.partitions(VOUCHER_ALLOCATED_TOPIC)),
         ]
         return service, port
 

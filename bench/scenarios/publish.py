@@ -28,6 +28,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from bench.config import BenchConfig
 from bench.environment import STACK_SCRIPT, BenchRun
 from bench.workload import median, notifications
+from herald_common.catalogue import VOUCHER_ALLOCATED_TOPIC
 from herald_common.events import CONTENT_TYPE, SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import connection_options, create_producer
 from herald_common.notifications import notification_event
@@ -161,7 +162,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         f"{prefix}bench.publish.{name}" for name in ("herald", "naive", "perf")
     )
     topics = [herald_topic, naive_topic, perf_topic]
-    await _create_topics(run, topics, run.topics.voucher_allocated_partitions)
+    await _create_topics(run, topics, run.topics.partitions(VOUCHER_ALLOCATED_TOPIC))
     producer = create_producer(run.kafka, client_id="herald-bench-publish")
     await producer.start()
     # The inserter publishes inside Kafka transactions; so does the benchmark, with the
@@ -223,7 +224,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     return {
         "events": count,
         "record_size_bytes": record_size,
-        "partitions": run.topics.voucher_allocated_partitions,
+        "partitions": run.topics.partitions(VOUCHER_ALLOCATED_TOPIC),
         "herald": {"events_per_second": herald, "runs": herald_runs},
         "naive_send_loop": {"events_per_second": naive, "runs": naive_runs},
         "producer_performance": {"events_per_second": perf, "runs": perf_runs},

@@ -1,6 +1,6 @@
 """docs/asyncapi.yaml: generated from the event models, valid, and true to the wire.
 
-The contract tests fail when the models (or topic settings) and the committed document
+The contract tests fail when the models (or the topic catalogue) and the committed document
 diverge; the AsyncAPI CLI from npm validates the document itself.
 """
 
@@ -11,6 +11,7 @@ import copy
 import functools
 import json
 import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -20,17 +21,12 @@ import jsonschema
 import pytest
 import yaml
 
-from herald_common.asyncapi import (
-    DEAD_LETTER_HEADER_PREFIX,
-    MAILER_MANAGER_HEADER,
-    MESSAGES,
-    RESET_EVENT,
-    UNREAD_COUNT_EVENT,
-    document,
-    examples,
-)
 from herald_common.consumed import ConsumedRecord
-from herald_common.dead_letter import dead_letter_headers
+from herald_common.dead_letter import HEADER_PREFIX as DEAD_LETTER_HEADER_PREFIX
+from herald_common.dead_letter import (
+    MAILER_MANAGER_HEADER,
+    dead_letter_headers,
+)
 from herald_common.events import (
     ALLOCATION_SUMMARY,
     CONTENT_TYPE,
@@ -44,11 +40,13 @@ from herald_common.events import (
 )
 from herald_common.notifications import EventTemplate, notification_event
 from herald_common.settings import TopicSettings
+from herald_common.stream_frames import RESET as RESET_EVENT
+from herald_common.stream_frames import UNREAD_COUNT as UNREAD_COUNT_EVENT
 from herald_common.topics import topic_specs
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushPayloads
 from herald_mailer.domain.compose import in_app_payload
-from herald_mailer.domain.processor import MANAGER_HEADER
+from herald_mailer.domain.processor import MAILER_MANAGER_HEADER as MANAGER_HEADER
 from herald_mailer.domain.summary import Allocation
 from herald_notifier.api.stream import RESET
 from herald_notifier.domain.delivery import Delivery
@@ -57,6 +55,9 @@ from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import UNREAD_COUNT, unread_frame
 from tests.support.deploy import ASYNCAPI, REPO, tool
+from tools.asyncapi.document import document
+from tools.asyncapi.examples import examples
+from tools.asyncapi.messages import MESSAGES
 
 DOCUMENT = REPO / "docs" / "asyncapi.yaml"
 
@@ -85,8 +86,16 @@ def _payload_schema(message: str) -> str:
 
 def test_the_committed_document_is_what_the_models_generate() -> None:
     assert _committed() == document(), (
-        "docs/asyncapi.yaml is out of date: run `.herald/venv/bin/python -m herald_common.asyncapi`"
+        "docs/asyncapi.yaml is out of date: run `.herald/venv/bin/python -m tools.asyncapi`"
     )
+
+
+def test_the_documented_command_writes_the_committed_file_byte_for_byte(tmp_path: Path) -> None:
+    target = tmp_path / "asyncapi.yaml"
+    subprocess.run(
+        [sys.executable, "-m", "tools.asyncapi", str(target)], cwd=REPO, check=True, timeout=120
+    )
+    assert target.read_bytes() == DOCUMENT.read_bytes()
 
 
 def test_the_asyncapi_cli_finds_the_document_valid(tmp_path: Path) -> None:

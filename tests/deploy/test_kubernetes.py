@@ -19,6 +19,7 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import SchemaNotFoundError
 
+from herald_common.catalogue import ALLOCATION_COMPLETED_TOPIC
 from herald_common.settings import TopicSettings
 from herald_common.topics import topic_specs
 from herald_gateway.domain.routes import MAILER_PATHS, NOTIFIER_PATHS, service_for
@@ -455,7 +456,7 @@ def test_the_mailer_reaches_a_relay_and_dev_has_a_sink() -> None:
         }
         assert port in allowed, overlay
         # Consumers in one group: more replicas than partitions would sit idle.
-        partitions = TopicSettings.model_construct().allocation_completed_partitions
+        partitions = TopicSettings.model_construct().partitions(ALLOCATION_COMPLETED_TOPIC)
         assert mailer["spec"]["replicas"] <= partitions
     (container,) = named("dev", "Deployment", "herald-mailer")["spec"]["template"]["spec"][
         "containers"

@@ -13,6 +13,8 @@ from herald_common.settings import TopicSettings
 logger = logging.getLogger(__name__)
 
 HEADER_PREFIX = "herald.dlq."
+# Added by the mailer to a completion it dead-letters for one manager's summary email.
+MAILER_MANAGER_HEADER = "herald.mailer.manager-id"
 
 
 def describe(error: BaseException | str) -> str:

@@ -7,10 +7,22 @@ Nothing here is read at import: callers build settings in a factory.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, ClassVar, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, create_model
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from herald_common.catalogue import (
+    ALLOCATION_COMPLETED_TOPIC,
+    ALLOCATION_REQUESTED_TOPIC,
+    DEAD_LETTER_PARTITIONS,
+    NOTIFICATION_PUSHED_TOPIC,
+    NOTIFICATION_REQUESTED_TOPIC,
+    TOPICS,
+    VOUCHER_ALLOCATED_TOPIC,
+    Topic,
+    dead_letter,
+)
 
 
 class KafkaSettings(BaseSettings):
@@ -33,43 +45,62 @@ class KafkaSettings(BaseSettings):
     request_timeout_ms: int = Field(default=30_000, gt=0)
 
 
-class TopicSettings(BaseSettings):
-    """Topic names and partition counts; a prefix isolates test runs on a shared broker."""
+class _TopicName:
+    """A catalogued topic's name in this deployment (prefixed), as a typed settings attribute."""
+
+    def __init__(self, topic: Topic) -> None:
+        self._topic = topic
+
+    def __get__(self, settings: _TopicSettings, owner: type[_TopicSettings]) -> str:
+        return settings.name(self._topic)
+
+
+class _TopicSettings(BaseSettings):
+    """Topic names and partition counts; a prefix isolates test runs on a shared broker.
+
+    The topics are those of herald_common.catalogue; each has a partitions setting
+    (`HERALD_TOPICS_<TOPIC>_PARTITIONS`), read through `partitions(topic)`.
+    """
 
     model_config = SettingsConfigDict(env_prefix="HERALD_TOPICS_", extra="ignore")
 
     prefix: str = ""
     replication_factor: int = Field(default=1, ge=1)
-    allocation_requested_partitions: int = Field(default=6, ge=1)
-    voucher_allocated_partitions: int = Field(default=12, ge=1)
-    allocation_completed_partitions: int = Field(default=3, ge=1)
-    notification_requested_partitions: int = Field(default=3, ge=1)
-    notification_pushed_partitions: int = Field(default=12, ge=1)
-    dead_letter_partitions: int = Field(default=1, ge=1)
+    dead_letter_partitions: int = Field(default=DEAD_LETTER_PARTITIONS, ge=1)
 
-    @property
-    def allocation_requested(self) -> str:
-        return f"{self.prefix}herald.allocation.requested"
+    def name(self, topic: Topic) -> str:
+        return f"{self.prefix}{topic.name}"
 
-    @property
-    def voucher_allocated(self) -> str:
-        return f"{self.prefix}herald.voucher.allocated"
+    def partitions(self, topic: Topic) -> int:
+        count: int = getattr(self, topic.setting)
+        return count
 
-    @property
-    def allocation_completed(self) -> str:
-        return f"{self.prefix}herald.allocation.completed"
-
-    @property
-    def notification_requested(self) -> str:
-        return f"{self.prefix}herald.notification.requested"
-
-    @property
-    def notification_pushed(self) -> str:
-        return f"{self.prefix}herald.notification.pushed"
+    # The names the services use, by topic.
+    allocation_requested: ClassVar[_TopicName] = _TopicName(ALLOCATION_REQUESTED_TOPIC)
+    voucher_allocated: ClassVar[_TopicName] = _TopicName(VOUCHER_ALLOCATED_TOPIC)
+    allocation_completed: ClassVar[_TopicName] = _TopicName(ALLOCATION_COMPLETED_TOPIC)
+    notification_requested: ClassVar[_TopicName] = _TopicName(NOTIFICATION_REQUESTED_TOPIC)
+    notification_pushed: ClassVar[_TopicName] = _TopicName(NOTIFICATION_PUSHED_TOPIC)
 
     @staticmethod
     def dead_letter(topic: str) -> str:
-        return f"{topic}.dlq"
+        return dead_letter(topic)
+
+
+if TYPE_CHECKING:
+    TopicSettings = _TopicSettings
+else:
+    # pydantic-settings reads a variable only for a declared field, so the catalogue's
+    # topics are declared here, one partitions field each, defaulting to its count.
+    # Code reads them through partitions(topic), which is why type checkers need not
+    # see them.
+    TopicSettings = create_model(
+        "TopicSettings",
+        __base__=_TopicSettings,
+        __module__=__name__,
+        __doc__=_TopicSettings.__doc__,
+        **{topic.setting: (int, Field(default=topic.partitions, ge=1)) for topic in TOPICS},
+    )
 
 
 class DatabaseSettings(BaseSettings):

@@ -1,4 +1,8 @@
-"""Explicit topic creation: the broker runs with auto-create off."""
+"""Explicit topic creation: the broker runs with auto-create off.
+
+The topics are the catalogue's (herald_common.catalogue), each with its dead-letter topic,
+named and sized by the deployment's TopicSettings.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from dataclasses import dataclass
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
+from herald_common.catalogue import TOPICS, dead_letter
 from herald_common.kafka import connection_options
 from herald_common.settings import KafkaSettings, TopicSettings
 
@@ -21,17 +26,10 @@ class TopicSpec:
 
 
 def topic_specs(topics: TopicSettings) -> list[TopicSpec]:
-    """Every topic Herald uses, each consumed one with its dead-letter topic."""
-    main = [
-        TopicSpec(topics.allocation_requested, topics.allocation_requested_partitions),
-        TopicSpec(topics.voucher_allocated, topics.voucher_allocated_partitions),
-        TopicSpec(topics.allocation_completed, topics.allocation_completed_partitions),
-        TopicSpec(topics.notification_requested, topics.notification_requested_partitions),
-        TopicSpec(topics.notification_pushed, topics.notification_pushed_partitions),
-    ]
+    """Every topic Herald uses, then each one's dead-letter topic."""
+    main = [TopicSpec(topics.name(topic), topics.partitions(topic)) for topic in TOPICS]
     dead_letters = [
-        TopicSpec(TopicSettings.dead_letter(spec.name), topics.dead_letter_partitions)
-        for spec in main
+        TopicSpec(dead_letter(spec.name), topics.dead_letter_partitions) for spec in main
     ]
     return main + dead_letters
 

@@ -7,13 +7,14 @@ import socket
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from herald_common.catalogue import INSERTER_GROUP
 from herald_common.settings import ServiceSettings
 
 
 class InserterSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HERALD_INSERTER_", extra="ignore")
 
-    app_id: str = "herald-inserter"
+    app_id: str = INSERTER_GROUP
     web_host: str = "127.0.0.1"
     web_port: int = Field(default=6066, ge=1, le=65535)
     # Names this worker among the others of its group, and must stay the same when the

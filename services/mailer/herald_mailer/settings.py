@@ -10,13 +10,14 @@ from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from herald_common.auth.settings import AuthSettings
+from herald_common.catalogue import MAILER_GROUP
 from herald_common.settings import ServiceSettings
 
 
 class MailerSettings(ServiceSettings):
     model_config = SettingsConfigDict(env_prefix="HERALD_MAILER_", extra="ignore")
 
-    app_id: str = "herald-mailer"
+    app_id: str = MAILER_GROUP
     host: str = "127.0.0.1"
     port: int = Field(default=8003, ge=1, le=65535)
     auth: AuthSettings = Field(default_factory=AuthSettings)

@@ -16,7 +16,7 @@ from uuid import UUID
 from pydantic import ValidationError
 
 from herald_common.consumed import ConsumedRecord
-from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.dead_letter import MAILER_MANAGER_HEADER, DeadLetterPublisher
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     AllocationCompleted,
@@ -31,8 +31,6 @@ from herald_mailer.domain.store import SummaryStore
 from herald_mailer.metrics import MailerMetrics
 
 logger = logging.getLogger(__name__)
-
-MANAGER_HEADER = "herald.mailer.manager-id"
 
 
 class RejectedRecord(Verdict):
@@ -236,4 +234,4 @@ class CompletionProcessor:
 
 def _for_manager(record: ConsumedRecord, manager_id: str) -> ConsumedRecord:
     """The completion record as dead-lettered for one manager's email."""
-    return replace(record, headers=(*record.headers, (MANAGER_HEADER, manager_id.encode())))
+    return replace(record, headers=(*record.headers, (MAILER_MANAGER_HEADER, manager_id.encode())))

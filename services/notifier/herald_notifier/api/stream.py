@@ -29,6 +29,7 @@ from herald_common.auth.channels import (
     parse_channel,
 )
 from herald_common.auth.principal import Principal
+from herald_common.stream_frames import RESET
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.api.identity import authenticate_stream
 from herald_notifier.domain.delivery import Delivery
@@ -41,7 +42,6 @@ from herald_web.errors import error_responses
 router = APIRouter(tags=["stream"])
 
 _MAX_EVENT_ID_DIGITS = 19  # bigint
-RESET = "reset"
 
 
 def parse_last_event_id(header: str | None, query: str | None) -> int | None:

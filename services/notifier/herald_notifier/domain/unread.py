@@ -14,14 +14,12 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
+from herald_common.stream_frames import UNREAD_COUNT
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.registry import Registry
 
 logger = logging.getLogger(__name__)
-
-UNREAD_COUNT = "unread-count"
-
 
 # Streams woken per slice of a round: each wakes its stream for a write, and a round of
 # thousands done at once would hold up the live events behind it for tens of ms.

@@ -1,0 +1,12 @@
+"""SSE event names of the notification stream's control frames.
+
+They are not CloudEvents and never enter the inbox: the notifier sends them and
+docs/asyncapi.yaml documents them, both with these names.
+"""
+
+from __future__ import annotations
+
+# The employee's unread count, after the replay and after every change of it.
+UNREAD_COUNT = "unread-count"
+# Sent instead of a replay that would be longer than the replay limit.
+RESET = "reset"

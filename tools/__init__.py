@@ -1,0 +1,1 @@
+"""Development tools, run from the repository root with the venv's python; never in an image."""

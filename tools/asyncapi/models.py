@@ -1,0 +1,54 @@
+"""Payloads that no consumer parses with a model of its own.
+
+The mailer builds its summary's data as a dict and the notifier its control frames as JSON
+text; these models describe them for the document, and tests/deploy checks the services'
+own output against the generated schemas.
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class SummaryTotals(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    team_recipients: int = Field(ge=0, description="Members of the manager's team who received it.")
+    allocation_recipients: int = Field(ge=0, description="Everyone who received it.")
+    amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class AllocationSummary(BaseModel):
+    """Data of `herald.allocation.summary`: one manager's summary of an allocation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: UUID
+    employee_id: str = Field(description="The manager.")
+    department: str = Field(description="The manager's department.")
+    title: str
+    body: str
+    link: str = Field(description="The allocation, relative to the API.")
+    totals: SummaryTotals
+
+
+class UnreadCount(BaseModel):
+    """`data:` of an `unread-count` frame: the employee's unread notifications, now."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    unread: int = Field(ge=0)
+
+
+class StreamReset(BaseModel):
+    """`data:` of a `reset` frame: too much was missed to replay; reload the inbox."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str
+    limit: int = Field(ge=1, description="The replay limit (HERALD_NOTIFIER_REPLAY_LIMIT).")
+    inbox: str = Field(description="Where to reload the inbox from (REST).")
