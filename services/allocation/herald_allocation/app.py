@@ -24,6 +24,7 @@ from herald_common.kafka import create_producer
 from herald_common.logs import configure_logging
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit, RateLimiter
 
 IMPORT_PATH = "/v1/employees:import"
@@ -97,8 +98,9 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         ),
     )
     allow_origins(app, settings.cors_origins)
-    for module in (allocations, employees, pushes, inbox, health):
+    for module in (allocations, employees, pushes, inbox):
         app.include_router(module.router)
+    app.router.routes.extend(health_routes(health.probes))
     if settings.auth.dev_mode:
         app.include_router(dev.router)
     return app

@@ -22,6 +22,7 @@ from herald_gateway.domain.static import StaticSite
 from herald_gateway.metrics import GatewayMetrics
 from herald_gateway.runtime import GatewayRuntime
 from herald_gateway.settings import GatewaySettings, load_settings
+from herald_web.health import health_routes
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -47,9 +48,7 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             yield
 
     routes = [
-        Route("/healthz", health.healthz, methods=["GET"]),
-        Route("/readyz", health.readyz, methods=["GET"]),
-        Route("/metrics", health.metrics, methods=["GET"]),
+        *health_routes(health.probes),
         Route("/v1", proxy.proxy, methods=METHODS),
         Route("/v1/{path:path}", proxy.proxy, methods=METHODS),
         Route("/{path:path}", site.page, methods=["GET", "HEAD"]),

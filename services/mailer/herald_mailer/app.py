@@ -27,6 +27,7 @@ from herald_mailer.metrics import MailerMetrics
 from herald_mailer.runtime import MailerRuntime
 from herald_mailer.settings import MailerSettings, load_settings
 from herald_web.auth import Authenticator
+from herald_web.health import health_routes
 
 logger = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Herald mailer", version="0.1.0", lifespan=lifespan)
     app.include_router(preferences.router)
-    app.include_router(health.router)
+    app.router.routes.extend(health_routes(health.probes))
     return app
 
 

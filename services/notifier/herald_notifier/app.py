@@ -37,6 +37,7 @@ from herald_notifier.runtime import NotifierRuntime
 from herald_notifier.settings import NotifierSettings, load_settings
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit
 
 logger = logging.getLogger(__name__)
@@ -118,8 +119,9 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
     app.state.drain = drain
     allow_origins(app, settings.cors_origins)
-    for module in (stream, session, channel_auth, health):
+    for module in (stream, session, channel_auth):
         app.include_router(module.router)
+    app.router.routes.extend(health_routes(health.probes))
     return app
 
 
