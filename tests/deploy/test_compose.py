@@ -33,6 +33,7 @@ from tests.support.compose import (
     variables,
 )
 from tests.support.deploy import REPO, SERVICE_PORTS, SERVICE_SETTINGS, env_names
+from tests.support.dockerfile import image_env
 from tests.support.processes import free_port
 
 # What a user must export; everything else has a default in the file.
@@ -104,13 +105,14 @@ def test_images_are_pinned_and_never_latest() -> None:
         assert not image.endswith(":latest")
 
 
-def test_herald_services_build_from_their_own_dockerfile() -> None:
+def test_herald_services_build_their_own_image_from_the_dockerfile() -> None:
     services = _services()
     for name in HERALD_SERVICES:
-        assert services[name]["build"]["context"] == "."
-        assert services[name]["build"]["dockerfile"] == f"services/{name}/Dockerfile"
+        # The repository's one Dockerfile (Compose's default), the service as its argument.
+        assert services[name]["build"] == {"context": ".", "args": {"SERVICE": name}}
     for name in ONE_SHOT:
-        assert services[name]["build"]["dockerfile"] == "services/allocation/Dockerfile"
+        assert services[name]["build"] == {"context": ".", "args": {"SERVICE": "allocation"}}
+    assert (REPO / "Dockerfile").is_file()
 
 
 def test_long_running_services_have_health_checks() -> None:
@@ -234,8 +236,7 @@ def test_the_gateway_fronts_every_service_on_one_origin() -> None:
         url = env[f"HERALD_GATEWAY_{upstream.upper()}_URL"]
         assert url == f"http://{upstream}:{SERVICE_PORTS[upstream]}"
     # The console the image builds is where the gateway looks for it.
-    dockerfile = (REPO / "services" / "gateway" / "Dockerfile").read_text()
-    assert f"HERALD_GATEWAY_STATIC_DIR={env['HERALD_GATEWAY_STATIC_DIR']}" in dockerfile
+    assert image_env("gateway")["HERALD_GATEWAY_STATIC_DIR"] == env["HERALD_GATEWAY_STATIC_DIR"]
     (port,) = services["gateway"]["ports"]
     assert port == "127.0.0.1:8000:8000"
     # Links in the emails lead to the gateway's origin.

@@ -1,24 +1,28 @@
 """The service images: pinned bases, a non-root user, dependencies from the lockfile first.
 
-No Docker engine is needed: the Dockerfiles are parsed, and the build stage's COPY and
-`uv sync` steps are replayed in a scratch directory with the project's own uv. The
-gateway's image also builds the web console; its stage is checked against the Makefile's
-Node.js and the files the console's build reads.
+No Docker engine is needed: the one Dockerfile is parsed for each service's
+`--build-arg SERVICE`, and that image's build stage's COPY and `uv sync` steps are
+replayed in a scratch directory with the project's own uv. The gateway's image also
+builds the web console; its stage is checked against the Makefile's Node.js and the files
+the console's build reads.
 """
 
 from __future__ import annotations
 
+import http.server
+import json
 import os
 import re
 import shlex
 import shutil
 import subprocess
+import sys
+import threading
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import pytest
-from dockerfile_parse import DockerfileParser
 
 from tests.support.deploy import (
     REPO,
@@ -28,6 +32,18 @@ from tests.support.deploy import (
     makefile_variable,
     tool,
 )
+from tests.support.dockerfile import (
+    DOCKERFILE,
+    base_of,
+    chain,
+    env,
+    image,
+    name_of,
+    stage,
+    stages,
+    used_stages,
+    values,
+)
 
 SERVICES = tuple(SERVICE_SETTINGS)
 # An exact version (digits with at least major.minor.patch) or a digest; never `latest`.
@@ -36,30 +52,9 @@ PINNED = re.compile(
 )
 
 
-def _stages(service: str) -> list[list[dict[str, Any]]]:
-    parser = DockerfileParser(path=str(REPO / "services" / service / "Dockerfile"))
-    stages: list[list[dict[str, Any]]] = []
-    for instruction in parser.structure:
-        if instruction["instruction"] == "FROM":
-            stages.append([])
-        if stages and instruction["instruction"] != "COMMENT":
-            stages[-1].append(instruction)
-    return stages
-
-
-def _stage(service: str, name: str) -> list[dict[str, Any]]:
-    """The stage `FROM ... AS <name>`."""
-    (stage,) = [s for s in _stages(service) if s[0]["value"].lower().endswith(f" as {name}")]
-    return stage
-
-
 def _build(service: str) -> list[dict[str, Any]]:
     """The Python build stage, which installs the service into /opt/herald."""
-    return _stage(service, "build")
-
-
-def _values(stage: list[dict[str, Any]], name: str) -> list[str]:
-    return [i["value"] for i in stage if i["instruction"] == name]
+    return stage(service, "build")
 
 
 def _uv_sync_args(run_value: str) -> list[str]:
@@ -69,18 +64,36 @@ def _uv_sync_args(run_value: str) -> list[str]:
     return words[2:]
 
 
+def test_one_dockerfile_builds_every_image_picked_by_the_service_argument() -> None:
+    # Declared without a default: a build that names no service fails instead of guessing.
+    assert re.search(r"^ARG SERVICE$", DOCKERFILE.read_text(), re.MULTILINE)
+    for service in SERVICES:
+        last = stages(service)[-1]
+        assert [i["value"] for i in last] == [service], "the last stage must be FROM ${SERVICE}"
+        # The image is the service's own stage, on the runtime every image shares.
+        assert [name_of(s) for s in chain(service)] == ["runtime", service, None]
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_only_the_gateway_image_builds_the_console(service: str) -> None:
+    assert ("web" in [name_of(s) for s in used_stages(service)]) == (service == "gateway")
+
+
 @pytest.mark.parametrize("service", SERVICES)
 def test_every_base_image_is_pinned(service: str) -> None:
-    for stage in _stages(service):
-        image = stage[0]["value"].split()[0]
-        assert PINNED.match(image), f"{service}: base image {image!r} is not pinned"
-        assert "latest" not in image
+    names = {name_of(s) for s in stages(service)}
+    for used in used_stages(service):
+        base = base_of(used)
+        if base in names:
+            continue  # an earlier stage of the same file
+        assert PINNED.match(base), f"{service}: base image {base!r} is not pinned"
+        assert "latest" not in base
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_image_runs_as_a_non_root_user(service: str) -> None:
-    final = _stages(service)[-1]
-    users = _values(final, "USER")
+    final = image(service)
+    users = values(final, "USER")
     assert users, f"{service}: the final stage has no USER"
     user = users[-1].split(":")[0]
     assert user not in ("root", "0")
@@ -118,7 +131,7 @@ def test_the_lockfile_layer_has_every_workspace_member(service: str) -> None:
     members = root["tool"]["uv"]["workspace"]["members"]
     copied = {
         source
-        for value in _values(_build(service), "COPY")
+        for value in values(_build(service), "COPY")
         for source in value.split()[:-1]
         if source.endswith("pyproject.toml")
     }
@@ -127,20 +140,56 @@ def test_the_lockfile_layer_has_every_workspace_member(service: str) -> None:
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_uv_matches_the_makefile(service: str) -> None:
-    runs = " ".join(_values(_build(service), "RUN"))
+    runs = " ".join(values(_build(service), "RUN"))
     assert f"uv=={makefile_variable('UV_VERSION')}" in runs
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_health_check_probes_the_service_port(service: str) -> None:
-    final = _stages(service)[-1]
+    final = image(service)
     port = SERVICE_PORTS[service]
-    assert _values(final, "EXPOSE") == [str(port)]
-    (healthcheck,) = _values(final, "HEALTHCHECK")
-    assert f"http://127.0.0.1:{port}/healthz" in healthcheck
-    env = " ".join(_values(final, "ENV"))
+    assert values(final, "EXPOSE") == [str(port)]
+    (healthcheck,) = values(final, "HEALTHCHECK")
+    # The check every image shares probes the URL the service's own stage sets.
+    assert "os.environ['HEALTHCHECK_URL']" in healthcheck
+    assert env(final)["HEALTHCHECK_URL"] == f"http://127.0.0.1:{port}/healthz"
+    settings = " ".join(values(final, "ENV"))
     # Inside a container the service must listen on every interface, not loopback.
-    assert "0.0.0.0" in env  # noqa: S104
+    assert "0.0.0.0" in settings  # noqa: S104
+
+
+def test_the_health_check_passes_on_200_and_fails_otherwise() -> None:
+    (healthcheck,) = values(image("allocation"), "HEALTHCHECK")
+    command = json.loads(healthcheck.split(" CMD ", 1)[1])
+    assert command[0] == "python"
+
+    class Probe(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            self.send_response(200 if self.path == "/healthz" else 503)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Probe)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    try:
+        answers = [
+            subprocess.run(
+                [sys.executable, *command[1:]],
+                env={**os.environ, "HEALTHCHECK_URL": url},
+                capture_output=True,
+                timeout=30,
+                check=False,
+            ).returncode
+            for url in (f"{base}/healthz", f"{base}/readyz")
+        ]
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answers[0] == 0
+    assert answers[1] != 0
 
 
 @pytest.mark.parametrize("service", SERVICES)
@@ -148,18 +197,13 @@ def test_the_exposed_port_is_the_one_the_service_listens_on(service: str) -> Non
     fields = SERVICE_SETTINGS[service].model_fields
     field = "web_port" if service == "inserter" else "port"
     assert fields[field].default == SERVICE_PORTS[service]
-    env = dict(
-        pair.split("=", 1)
-        for value in _values(_stages(service)[-1], "ENV")
-        for pair in shlex.split(value)
-    )
-    assert env[f"HERALD_{service.upper()}_{field.upper()}"] == str(SERVICE_PORTS[service])
+    listens = env(image(service))
+    assert listens[f"HERALD_{service.upper()}_{field.upper()}"] == str(SERVICE_PORTS[service])
 
 
 @pytest.mark.parametrize("service", SERVICES)
 def test_the_command_is_an_entry_point_of_the_package(service: str) -> None:
-    final = _stages(service)[-1]
-    (cmd,) = _values(final, "CMD")
+    (cmd,) = values(image(service), "CMD")
     project = tomllib.loads((REPO / "services" / service / "pyproject.toml").read_text())
     assert cmd.strip('[]"') in project["project"]["scripts"]
 
@@ -172,8 +216,8 @@ def test_the_build_context_leaves_out_local_state_but_keeps_what_the_images_copy
     }
     assert {".git", ".herald", ".env"} <= ignored
     for service in SERVICES:
-        for stage in _stages(service):
-            for value in _values(stage, "COPY"):
+        for used in used_stages(service):
+            for value in values(used, "COPY"):
                 if value.startswith("--from="):
                     continue  # from another stage, not from the context
                 *sources, _ = value.split()
@@ -248,15 +292,14 @@ WEB_LOCAL = {"node_modules", "dist"}
 
 def _web_copies() -> list[tuple[list[str], str]]:
     copies = []
-    for value in _values(_stage("gateway", "web"), "COPY"):
+    for value in values(stage("gateway", "web"), "COPY"):
         *sources, dest = value.split()
         copies.append((sources, dest))
     return copies
 
 
 def test_the_console_is_built_with_the_makefiles_node() -> None:
-    image = _stage("gateway", "web")[0]["value"].split()[0]
-    name, _, tag = image.partition(":")
+    name, _, tag = base_of(stage("gateway", "web")).partition(":")
     assert name == "node"
     version = tuple(int(n) for n in tag.split("-")[0].split("."))
     minimum = tuple(int(n) for n in makefile_variable("NODE_MIN").split("."))
@@ -264,7 +307,7 @@ def test_the_console_is_built_with_the_makefiles_node() -> None:
 
 
 def test_the_console_packages_come_from_the_lockfile_before_the_sources() -> None:
-    steps = [(i["instruction"], i["value"]) for i in _stage("gateway", "web")]
+    steps = [(i["instruction"], i["value"]) for i in stage("gateway", "web")]
     lock = next(
         n for n, (ins, v) in enumerate(steps) if ins == "COPY" and "web/package-lock.json" in v
     )
@@ -291,7 +334,7 @@ def test_the_console_stage_copies_every_file_its_build_reads() -> None:
         assert any(path == c or c in path.parents for c in copied), f"{path} is not copied"
     # The web directory's layout, kept: its files into the working directory, each
     # subdirectory to its own name.
-    (workdir,) = _values(_stage("gateway", "web"), "WORKDIR")
+    (workdir,) = values(stage("gateway", "web"), "WORKDIR")
     for sources, dest in _web_copies():
         for source in sources:
             relative = Path(source).relative_to("web")
@@ -303,13 +346,12 @@ def test_the_console_stage_copies_every_file_its_build_reads() -> None:
 
 
 def test_the_gateway_serves_the_built_console_from_a_read_only_path() -> None:
-    final = _stages("gateway")[-1]
-    copies = [v for v in _values(final, "COPY") if v.startswith("--from=web ")]
+    final = image("gateway")
+    copies = [v for v in values(final, "COPY") if v.startswith("--from=web ")]
     (copy,) = copies
     _, source, target = copy.split()
     assert source == "/web/dist"
-    env = dict(pair.split("=", 1) for value in _values(final, "ENV") for pair in shlex.split(value))
-    assert env["HERALD_GATEWAY_STATIC_DIR"] == target
+    assert env(final)["HERALD_GATEWAY_STATIC_DIR"] == target
     # Not under the service's writable working directory.
-    (workdir,) = _values(final, "WORKDIR")
+    (workdir,) = values(final, "WORKDIR")
     assert not Path(target).is_relative_to(workdir)

@@ -26,13 +26,13 @@ from herald_gateway.domain.routes import MAILER_PATHS, NOTIFIER_PATHS, service_f
 from herald_notifier.metrics import NotifierMetrics
 from tests.support.deploy import (
     OVERLAYS,
-    REPO,
     SERVICE_PORTS,
     SERVICE_SETTINGS,
     named,
     objects,
     rendered,
 )
+from tests.support.dockerfile import image_env
 
 # preStop `sleep` handlers need 1.30; 1.37 is the newest schema set bundled.
 KUBERNETES_VERSIONS = ("1.30", "1.37")
@@ -327,9 +327,8 @@ def test_the_gateway_forwards_to_the_services_in_the_cluster(overlay: str) -> No
         expected = f"http://herald-{upstream}" + ("" if port["port"] == 80 else f":{port['port']}")
         assert url == expected
     # The console the image builds is where the gateway looks for it.
-    dockerfile = (REPO / "services" / "gateway" / "Dockerfile").read_text()
     static_dir = env["HERALD_GATEWAY_STATIC_DIR"]["value"]
-    assert f"HERALD_GATEWAY_STATIC_DIR={static_dir}" in dockerfile
+    assert image_env("gateway")["HERALD_GATEWAY_STATIC_DIR"] == static_dir
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

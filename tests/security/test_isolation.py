@@ -1,7 +1,9 @@
 """Who may see what: every forged or foreign attempt is refused, and no stream leaks.
 
-Streams stay open across the whole test while allocations and pushes are in flight; at
-the end every frame every stream received is checked against what its owner may see.
+The scene is set once for the module: streams stay open while an allocation and pushes
+are in flight, and every attempt below runs against it, one case each. The last tests
+wait for the deliveries, close the streams, and check every frame every stream received
+against what its owner may see.
 """
 
 from __future__ import annotations
@@ -12,7 +14,10 @@ import hashlib
 import json
 import secrets
 import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 import httpx
 import jwt
@@ -33,6 +38,10 @@ PEOPLE = [
 ]
 DEPARTMENT_OF = {p[0]: p[2] for p in PEOPLE}
 MANAGER_A = "S00000"  # in SecA
+SAMPLE = [p[0] for p in PEOPLE[:60]]  # 15 per department
+ATTACKER = "S00001"  # SecB employee
+# Every targeted sample stream gets its event (so silence elsewhere is meaningful).
+EXPECTED = {e: 1 for e in SAMPLE if DEPARTMENT_OF[e] in ("SecA", "SecB", "SecC")}
 
 
 def claims(**overrides):
@@ -65,11 +74,43 @@ async def directory(services, herald_env):
     return PEOPLE
 
 
-async def test_isolation_matrix(services, herald_env, directory):
-    secret = herald_env.auth_secret
+@dataclass
+class Scene:
+    """Open streams and work in flight, shared by every attempt of the module."""
+
+    services: Any
+    env: Any
+    admin_api: httpx.AsyncClient
+    sse: httpx.AsyncClient
+    raw: httpx.AsyncClient
+    streams: dict[str, StreamRecorder]
+    manager: StreamRecorder
+    allocation_id: str
+    push_ids: list[str]
+    _foreign_id: int | None = field(default=None, init=False)
+
+    @property
+    def stream_url(self) -> str:
+        return f"{self.services.notifier_url}/v1/stream"
+
+    @property
+    def me(self) -> dict[str, str]:
+        return self.env.bearer(ATTACKER, ["employee"])
+
+    async def foreign_id(self) -> int:
+        """Someone else's notification: the first of SecA's, once the allocation is done."""
+        if self._foreign_id is None:
+            await wait_until_finished(self.admin_api, self.allocation_id)
+            with psycopg.connect(self.env.database_url) as conn:
+                self._foreign_id = conn.execute(
+                    "SELECT min(id) FROM notifications WHERE department = 'SecA'"
+                ).fetchone()[0]
+        return self._foreign_id
+
+
+@pytest.fixture(scope="module")
+async def scene(services, herald_env, directory) -> AsyncIterator[Scene]:
     stream_url = f"{services.notifier_url}/v1/stream"
-    sample = [p[0] for p in PEOPLE[:60]]  # 15 per department
-    attacker = "S00001"  # SecB employee
     async with (
         httpx.AsyncClient(
             base_url=services.allocation_url, timeout=60, headers=herald_env.admin
@@ -79,7 +120,7 @@ async def test_isolation_matrix(services, herald_env, directory):
     ):
         streams = {
             e: StreamRecorder(sse, stream_url, {}, headers=herald_env.bearer(e, ["employee"]))
-            for e in sample
+            for e in SAMPLE
         }
         manager = StreamRecorder(
             sse,
@@ -103,7 +144,7 @@ async def test_isolation_matrix(services, herald_env, directory):
                 headers=service_headers,
                 json={
                     "title": "to B",
-                    "target": {"employee_ids": [p for p in sample if DEPARTMENT_OF[p] == "SecB"]},
+                    "target": {"employee_ids": [p for p in SAMPLE if DEPARTMENT_OF[p] == "SecB"]},
                 },
             ),
             await admin_api.post(
@@ -113,166 +154,250 @@ async def test_isolation_matrix(services, herald_env, directory):
             ),
         ]
         assert all(p.status_code == 202 for p in pushes)
-
-        rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        forged = {
-            "forged signature": jwt.encode(claims(), "not-the-secret-" + "x" * 32, "HS256"),
-            "alg none": unsigned(claims()),
-            "RS256 with an unknown key (HS/RS confusion)": jwt.encode(
-                claims(), rsa_key, "RS256", headers={"kid": "k1"}
-            ),
-            "HS256 signed with a public key": jwt.encode(
-                claims(), b"-----BEGIN PUBLIC KEY-----" + b"y" * 64, "HS256"
-            ),
-            "expired": jwt.encode(claims(exp=int(time.time()) - 600), secret, "HS256"),
-            "wrong aud": jwt.encode(claims(aud="other-app"), secret, "HS256"),
-        }
-        outcomes: dict[str, int] = {}
-        for name, bad in forged.items():
-            headers = {"Authorization": f"Bearer {bad}"}
-            outcomes[f"stream: {name}"] = (await raw.get(stream_url, headers=headers)).status_code
-            outcomes[f"api: {name}"] = (
-                await raw.get(f"{services.allocation_url}/v1/notifications", headers=headers)
-            ).status_code
-            outcomes[f"ticket: {name}"] = (
-                await raw.post(f"{services.notifier_url}/v1/stream-tickets", headers=headers)
-            ).status_code
-
-        me = herald_env.bearer(attacker, ["employee"])
-        outcomes["another employee's channel"] = (
-            await raw.get(stream_url, params={"channels": "private-employee-S00002"}, headers=me)
-        ).status_code
-        outcomes["another department's channel"] = (
-            await raw.get(stream_url, params={"channels": "private-department-SecB"}, headers=me)
-        ).status_code
-        manager_a = herald_env.bearer(MANAGER_A, ["employee", "manager"], manages="SecA")
-        outcomes["manager of A reads B"] = (
-            await raw.get(
-                stream_url, params={"channels": "private-department-SecB"}, headers=manager_a
-            )
-        ).status_code
-        outcomes["employee reads allocation progress"] = (
-            await raw.get(
-                stream_url,
-                params={"channels": f"private-allocation-{allocation.json()['id']}"},
-                headers=me,
-            )
-        ).status_code
-
-        ticket = (await raw.post(f"{services.notifier_url}/v1/stream-tickets", headers=me)).json()[
-            "ticket"
-        ]
-        async with sse.stream("GET", stream_url, params={"ticket": ticket}) as first_use:
-            outcomes["first use of a ticket"] = first_use.status_code
-        outcomes["reused ticket"] = (
-            await raw.get(stream_url, params={"ticket": ticket})
-        ).status_code
-        expired_ticket = secrets.token_urlsafe(32)
-        with psycopg.connect(herald_env.database_url) as conn:
-            conn.execute(
-                "INSERT INTO stream_tickets (ticket_hash, subject, roles, expires_at)"
-                " VALUES (%s, %s, %s, now() - interval '1 second')",
-                (hashlib.sha256(expired_ticket.encode()).hexdigest(), attacker, ["employee"]),
-            )
-        outcomes["expired ticket"] = (
-            await raw.get(stream_url, params={"ticket": expired_ticket})
-        ).status_code
-
-        fresh = (await raw.post(f"{services.notifier_url}/v1/stream-tickets", headers=me)).json()[
-            "ticket"
-        ]
-        wrong_sig = channel_auth.sign(
-            "test-app-key", "guessed-secret", fresh, "private-employee-S00001"
+        scene = Scene(
+            services,
+            herald_env,
+            admin_api,
+            sse,
+            raw,
+            streams,
+            manager,
+            allocation.json()["id"],
+            [p.json()["id"] for p in pushes],
         )
-        outcomes["forged channel-auth signature"] = (
-            await raw.get(
-                stream_url,
-                params={
-                    "ticket": fresh,
-                    "channels": "private-employee-S00001",
-                    "channel_auth": wrong_sig,
-                },
-            )
-        ).status_code
-        outcomes["channel-auth for another's channel"] = (
-            await raw.post(
-                f"{services.notifier_url}/v1/channel-auth",
-                data={"socket_id": "1.2", "channel_name": "private-employee-S00002"},
-                headers=me,
-            )
-        ).status_code
+        try:
+            yield scene
+        finally:
+            await asyncio.gather(*(s.close() for s in [*streams.values(), manager]))
 
-        # A foreign Last-Event-ID: start replay just below someone else's notification.
-        await wait_until_finished(admin_api, allocation.json()["id"])
-        with psycopg.connect(herald_env.database_url) as conn:
-            foreign_id = conn.execute(
-                "SELECT min(id) FROM notifications WHERE department = 'SecA'"
-            ).fetchone()[0]
-        prober = await StreamRecorder(
-            sse, stream_url, {}, headers={**me, "Last-Event-ID": str(foreign_id - 1)}
-        ).open()
 
-        # Someone else's inbox item is "not found".
-        outcomes["mark another's notification read"] = (
-            await raw.post(
-                f"{services.allocation_url}/v1/notifications/{foreign_id}/read", headers=me
-            )
-        ).status_code
-        outcomes["employee allocates"] = (
-            await raw.post(
-                f"{services.allocation_url}/v1/allocations",
-                headers=me,
-                json={"voucher": voucher(), "criteria": {"departments": ["SecA"]}},
-            )
-        ).status_code
+# --- Forged and foreign tokens: refused by the stream, the API and the ticket office --------
 
-        async def completed(push_id: str) -> None:
-            while (await admin_api.get(f"/v1/pushes/{push_id}")).json()["status"] != "completed":
-                await asyncio.sleep(0.1)
 
-        await asyncio.wait_for(asyncio.gather(*(completed(p.json()["id"]) for p in pushes)), 60)
-        # Every targeted sample stream got its event (so silence elsewhere is meaningful).
-        expected = {e: 1 for e in sample if DEPARTMENT_OF[e] in ("SecA", "SecB", "SecC")}
-        await asyncio.gather(*(streams[e].wait_for(n) for e, n in expected.items()))
-        await manager.wait_for(300)  # all of SecA's 300 vouchers
-        await asyncio.sleep(1.0)
-        all_streams = [*streams.values(), manager, prober]
-        await asyncio.gather(*(s.close() for s in all_streams))
+def _rs256_with_an_unknown_key(secret: str) -> str:
+    rsa_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "k1"})
 
-    expected_status = {
-        **{f"{kind}: {name}": 401 for name in forged for kind in ("stream", "api", "ticket")},
-        "another employee's channel": 403,
-        "another department's channel": 403,
-        "manager of A reads B": 403,
-        "employee reads allocation progress": 403,
-        "first use of a ticket": 200,
-        "reused ticket": 401,
-        "expired ticket": 401,
-        "forged channel-auth signature": 403,
-        "channel-auth for another's channel": 403,
-        "mark another's notification read": 404,
-        "employee allocates": 403,
-    }
-    assert outcomes == expected_status
 
-    foreign = []
-    for employee, stream in streams.items():
-        foreign += [
-            (employee, f.id)
-            for f in stream.notifications
-            if f.json()["data"]["employee_id"] != employee
-        ]
-    foreign += [
+FORGED: dict[str, Callable[[str], str]] = {
+    "forged signature": lambda secret: jwt.encode(claims(), "not-the-secret-" + "x" * 32, "HS256"),
+    "alg none": lambda secret: unsigned(claims()),
+    "RS256 with an unknown key (HS/RS confusion)": _rs256_with_an_unknown_key,
+    "HS256 signed with a public key": lambda secret: jwt.encode(
+        claims(), b"-----BEGIN PUBLIC KEY-----" + b"y" * 64, "HS256"
+    ),
+    "expired": lambda secret: jwt.encode(claims(exp=int(time.time()) - 600), secret, "HS256"),
+    "wrong aud": lambda secret: jwt.encode(claims(aud="other-app"), secret, "HS256"),
+}
+
+
+async def _present(scene: Scene, kind: str, token: str) -> int:
+    headers = {"Authorization": f"Bearer {token}"}
+    if kind == "stream":
+        response = await scene.raw.get(scene.stream_url, headers=headers)
+    elif kind == "api":
+        url = f"{scene.services.allocation_url}/v1/notifications"
+        response = await scene.raw.get(url, headers=headers)
+    else:
+        url = f"{scene.services.notifier_url}/v1/stream-tickets"
+        response = await scene.raw.post(url, headers=headers)
+    return response.status_code
+
+
+@pytest.mark.parametrize("kind", ["stream", "api", "ticket"])
+@pytest.mark.parametrize("forgery", list(FORGED))
+async def test_a_forged_token_is_refused(scene: Scene, kind: str, forgery: str) -> None:
+    token = FORGED[forgery](scene.env.auth_secret)
+    assert await _present(scene, kind, token) == 401
+
+
+# --- Everything else a caller may try, one case each -------------------------------------
+
+Attempt = Callable[[Scene], Awaitable[int]]
+ATTEMPTS: list = []
+
+
+def attempt(name: str, expected: int) -> Callable[[Attempt], Attempt]:
+    def register(run: Attempt) -> Attempt:
+        ATTEMPTS.append(pytest.param(run, expected, id=name))
+        return run
+
+    return register
+
+
+async def _channels(scene: Scene, channels: str, headers: dict[str, str]) -> int:
+    params = {"channels": channels}
+    return (await scene.raw.get(scene.stream_url, params=params, headers=headers)).status_code
+
+
+@attempt("another employee's channel", 403)
+async def _another_employees_channel(scene: Scene) -> int:
+    return await _channels(scene, "private-employee-S00002", scene.me)
+
+
+@attempt("another department's channel", 403)
+async def _another_departments_channel(scene: Scene) -> int:
+    return await _channels(scene, "private-department-SecB", scene.me)
+
+
+@attempt("manager of A reads B", 403)
+async def _manager_of_a_reads_b(scene: Scene) -> int:
+    manager_a = scene.env.bearer(MANAGER_A, ["employee", "manager"], manages="SecA")
+    return await _channels(scene, "private-department-SecB", manager_a)
+
+
+@attempt("employee reads allocation progress", 403)
+async def _employee_reads_allocation_progress(scene: Scene) -> int:
+    return await _channels(scene, f"private-allocation-{scene.allocation_id}", scene.me)
+
+
+async def _ticket(scene: Scene) -> str:
+    url = f"{scene.services.notifier_url}/v1/stream-tickets"
+    return (await scene.raw.post(url, headers=scene.me)).json()["ticket"]
+
+
+async def _first_use(scene: Scene, ticket: str) -> int:
+    async with scene.sse.stream("GET", scene.stream_url, params={"ticket": ticket}) as first:
+        return first.status_code
+
+
+@attempt("first use of a ticket", 200)
+async def _first_use_of_a_ticket(scene: Scene) -> int:
+    return await _first_use(scene, await _ticket(scene))
+
+
+@attempt("reused ticket", 401)
+async def _reused_ticket(scene: Scene) -> int:
+    ticket = await _ticket(scene)
+    assert await _first_use(scene, ticket) == 200
+    return (await scene.raw.get(scene.stream_url, params={"ticket": ticket})).status_code
+
+
+@attempt("expired ticket", 401)
+async def _expired_ticket(scene: Scene) -> int:
+    expired_ticket = secrets.token_urlsafe(32)
+    with psycopg.connect(scene.env.database_url) as conn:
+        conn.execute(
+            "INSERT INTO stream_tickets (ticket_hash, subject, roles, expires_at)"
+            " VALUES (%s, %s, %s, now() - interval '1 second')",
+            (hashlib.sha256(expired_ticket.encode()).hexdigest(), ATTACKER, ["employee"]),
+        )
+    return (await scene.raw.get(scene.stream_url, params={"ticket": expired_ticket})).status_code
+
+
+@attempt("forged channel-auth signature", 403)
+async def _forged_channel_auth_signature(scene: Scene) -> int:
+    fresh = await _ticket(scene)
+    wrong_sig = channel_auth.sign(
+        "test-app-key", "guessed-secret", fresh, "private-employee-S00001"
+    )
+    params = {"ticket": fresh, "channels": "private-employee-S00001", "channel_auth": wrong_sig}
+    return (await scene.raw.get(scene.stream_url, params=params)).status_code
+
+
+@attempt("channel-auth for another's channel", 403)
+async def _channel_auth_for_anothers_channel(scene: Scene) -> int:
+    return (
+        await scene.raw.post(
+            f"{scene.services.notifier_url}/v1/channel-auth",
+            data={"socket_id": "1.2", "channel_name": "private-employee-S00002"},
+            headers=scene.me,
+        )
+    ).status_code
+
+
+@attempt("mark another's notification read", 404)
+async def _mark_anothers_notification_read(scene: Scene) -> int:
+    # Someone else's inbox item is "not found".
+    url = f"{scene.services.allocation_url}/v1/notifications/{await scene.foreign_id()}/read"
+    return (await scene.raw.post(url, headers=scene.me)).status_code
+
+
+@attempt("employee allocates", 403)
+async def _employee_allocates(scene: Scene) -> int:
+    return (
+        await scene.raw.post(
+            f"{scene.services.allocation_url}/v1/allocations",
+            headers=scene.me,
+            json={"voucher": voucher(), "criteria": {"departments": ["SecA"]}},
+        )
+    ).status_code
+
+
+@pytest.mark.parametrize(("run", "expected"), ATTEMPTS)
+async def test_an_attempt_gets_its_expected_status(
+    scene: Scene, run: Attempt, expected: int
+) -> None:
+    assert await run(scene) == expected
+
+
+# --- What the streams received, once everything in flight is delivered -----------------
+
+
+@pytest.fixture(scope="module")
+async def prober(scene: Scene) -> AsyncIterator[StreamRecorder]:
+    """A foreign Last-Event-ID: replay from just below someone else's notification."""
+    headers = {**scene.me, "Last-Event-ID": str(await scene.foreign_id() - 1)}
+    recorder = await StreamRecorder(scene.sse, scene.stream_url, {}, headers=headers).open()
+    try:
+        yield recorder
+    finally:
+        await recorder.close()
+
+
+@pytest.fixture(scope="module")
+async def delivered(scene: Scene, prober: StreamRecorder) -> Scene:
+    """Every push completed and delivered, then every stream closed."""
+
+    async def completed(push_id: str) -> None:
+        while (await scene.admin_api.get(f"/v1/pushes/{push_id}")).json()["status"] != "completed":
+            await asyncio.sleep(0.1)
+
+    await asyncio.wait_for(asyncio.gather(*(completed(p) for p in scene.push_ids)), 60)
+    await asyncio.gather(*(scene.streams[e].wait_for(n) for e, n in EXPECTED.items()))
+    await scene.manager.wait_for(300)  # all of SecA's 300 vouchers
+    await asyncio.sleep(1.0)
+    all_streams = [*scene.streams.values(), scene.manager, prober]
+    await asyncio.gather(*(s.close() for s in all_streams))
+    return scene
+
+
+def test_no_employee_stream_received_anothers_event(delivered: Scene) -> None:
+    foreign = [
+        (employee, f.id)
+        for employee, stream in delivered.streams.items()
+        for f in stream.notifications
+        if f.json()["data"]["employee_id"] != employee
+    ]
+    assert foreign == [], f"{len(foreign)} foreign events delivered"
+
+
+def test_the_manager_stream_received_only_its_department(delivered: Scene) -> None:
+    foreign = [
         ("manager", f.id)
-        for f in manager.notifications
+        for f in delivered.manager.notifications
         if f.json()["data"]["department"] != "SecA" and f.json()["data"]["employee_id"] != MANAGER_A
     ]
-    foreign += [
+    assert foreign == [], f"{len(foreign)} foreign events delivered"
+
+
+def test_a_foreign_last_event_id_replays_only_the_callers_own(
+    delivered: Scene, prober: StreamRecorder
+) -> None:
+    foreign = [
         ("prober", f.id)
         for f in prober.notifications
-        if f.json()["data"]["employee_id"] != attacker
+        if f.json()["data"]["employee_id"] != ATTACKER
     ]
     assert foreign == [], f"{len(foreign)} foreign events delivered"
     assert len(prober.notifications) == 1  # only the attacker's own push
-    assert all(len(streams[e].notifications) == n for e, n in expected.items())
-    assert all(streams[e].notifications == [] for e in sample if DEPARTMENT_OF[e] == "SecD")
+
+
+def test_every_targeted_stream_got_exactly_its_event(delivered: Scene) -> None:
+    assert all(len(delivered.streams[e].notifications) == n for e, n in EXPECTED.items())
+
+
+def test_the_untargeted_department_heard_nothing(delivered: Scene) -> None:
+    assert all(
+        delivered.streams[e].notifications == [] for e in SAMPLE if DEPARTMENT_OF[e] == "SecD"
+    )

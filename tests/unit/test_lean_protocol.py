@@ -6,7 +6,8 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from herald_notifier.api.protocol import LeanEvent, LeanHttpToolsProtocol, _Pipeline
+from herald_notifier.compat import LeanEvent, LeanHttpToolsProtocol, _Pipeline
+from tests.support.uvicorn_server import serving
 
 
 def test_the_pipeline_is_first_in_first_out_like_uvicorns_deque():
@@ -42,12 +43,7 @@ async def test_uvicorn_serves_requests_and_pipelined_requests_with_the_lean_prot
     config = uvicorn.Config(
         app, host="127.0.0.1", port=0, http=LeanHttpToolsProtocol, log_config=None, lifespan="off"
     )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serving(uvicorn.Server(config)) as port:
         async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as client:
             assert (await client.get("/n/1")).json() == {"n": 1}
         # Two requests in one write: the second waits in the pipeline for the first.
@@ -60,6 +56,3 @@ async def test_uvicorn_serves_requests_and_pipelined_requests_with_the_lean_prot
             received += await asyncio.wait_for(reader.read(4096), 5)
         assert received.index(b'{"n":2}') < received.index(b'{"n":3}')
         writer.close()
-    finally:
-        server.should_exit = True
-        await serving

@@ -1,1 +1,1 @@
-"""HTTP pieces shared by Herald's FastAPI services."""
+"""HTTP pieces shared by Herald's HTTP services: auth, limits, CORS, probes, the runtime."""

@@ -1,3 +1,3 @@
-from herald_allocation.app import serve
+from herald_allocation.app import main
 
-serve()
+main()

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 
 from herald_allocation.api import allocations, dev, employees, health, inbox, pushes
@@ -21,10 +19,12 @@ from herald_allocation.runtime import AllocationRuntime
 from herald_allocation.settings import AllocationSettings, load_settings
 from herald_common.db import create_pool
 from herald_common.kafka import create_producer
-from herald_common.logs import configure_logging
+from herald_common.lifespan import open_pool_and_producer, run_in_background
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit, RateLimiter
+from herald_web.serve import serve
 
 IMPORT_PATH = "/v1/employees:import"
 
@@ -37,10 +37,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         pool = create_pool(settings.database, name="herald-allocation")
         producer = create_producer(settings.kafka, client_id="herald-allocation")
         async with contextlib.AsyncExitStack() as resources:
-            await pool.open(wait=True)
-            resources.push_async_callback(pool.close)
-            await producer.start()
-            resources.push_async_callback(producer.stop)
+            await open_pool_and_producer(resources, pool, producer)
             topics = settings.topics
             metrics = AllocationMetrics()
             outbox = Outbox(pool, producer)
@@ -60,28 +57,15 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
                 push_limiter=RateLimiter(settings.pushes_per_minute),
             )
-            background = [
-                asyncio.create_task(
-                    outbox.run_relay(settings.outbox_relay_interval_seconds), name="outbox-relay"
-                ),
-                asyncio.create_task(
-                    watch_workers(
-                        pool,
-                        metrics,
-                        worker_wait_seconds=settings.worker_wait_seconds,
-                        interval=settings.watch_interval_seconds,
-                    ),
-                    name="worker-watch",
-                ),
-            ]
-
-            async def stop_background() -> None:
-                for task in background:
-                    task.cancel()
-                await asyncio.gather(*background, return_exceptions=True)
-
-            # Registered last, so the tasks stop before the producer and the pool close.
-            resources.push_async_callback(stop_background)
+            relay = outbox.run_relay(settings.outbox_relay_interval_seconds)
+            run_in_background(resources, "outbox-relay", relay)
+            watch = watch_workers(
+                pool,
+                metrics,
+                worker_wait_seconds=settings.worker_wait_seconds,
+                interval=settings.watch_interval_seconds,
+            )
+            run_in_background(resources, "worker-watch", watch)
             yield
 
     app = FastAPI(
@@ -97,21 +81,13 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         ),
     )
     allow_origins(app, settings.cors_origins)
-    for module in (allocations, employees, pushes, inbox, health):
+    for module in (allocations, employees, pushes, inbox):
         app.include_router(module.router)
+    app.router.routes.extend(health_routes(health.probes))
     if settings.auth.dev_mode:
         app.include_router(dev.router)
     return app
 
 
-def serve() -> None:
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        # Our JSON logging, not uvicorn's own handlers and formats.
-        log_config=None,
-    )
+def main() -> None:
+    serve(create_app, load_settings())

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -14,6 +13,7 @@ from herald_allocation.domain.pushes import PushService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.settings import AllocationSettings
 from herald_web.limits import RateLimiter
+from herald_web.runtime import runtime_getter
 
 
 @dataclass(slots=True)
@@ -28,6 +28,4 @@ class AllocationRuntime:
     push_limiter: RateLimiter
 
 
-def get_runtime(request: Request) -> AllocationRuntime:
-    runtime: AllocationRuntime = request.app.state.runtime
-    return runtime
+get_runtime = runtime_getter(AllocationRuntime)

@@ -1,3 +1,3 @@
-from herald_gateway.app import serve
+from herald_gateway.app import main
 
-serve()
+main()

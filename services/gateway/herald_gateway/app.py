@@ -11,17 +11,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
-import uvicorn
 from starlette.applications import Starlette
 from starlette.routing import Route
 
-from herald_common.logs import configure_logging
 from herald_gateway.api import health, proxy, site
 from herald_gateway.domain.routes import Upstream
 from herald_gateway.domain.static import StaticSite
 from herald_gateway.metrics import GatewayMetrics
 from herald_gateway.runtime import GatewayRuntime
 from herald_gateway.settings import GatewaySettings, load_settings
+from herald_web.health import health_routes
+from herald_web.serve import serve
 
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
@@ -47,9 +47,7 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
             yield
 
     routes = [
-        Route("/healthz", health.healthz, methods=["GET"]),
-        Route("/readyz", health.readyz, methods=["GET"]),
-        Route("/metrics", health.metrics, methods=["GET"]),
+        *health_routes(health.probes),
         Route("/v1", proxy.proxy, methods=METHODS),
         Route("/v1/{path:path}", proxy.proxy, methods=METHODS),
         Route("/{path:path}", site.page, methods=["GET", "HEAD"]),
@@ -57,13 +55,5 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
     return Starlette(routes=routes, lifespan=lifespan)
 
 
-def serve() -> None:
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=5,
-    )
+def main() -> None:
+    serve(create_app, load_settings(), graceful_shutdown_seconds=5)

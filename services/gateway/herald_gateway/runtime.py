@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import httpx
-from starlette.requests import Request
 
 from herald_gateway.domain.routes import ServiceName, Upstream
 from herald_gateway.domain.static import StaticSite
 from herald_gateway.metrics import GatewayMetrics
 from herald_gateway.settings import GatewaySettings
+from herald_web.runtime import runtime_getter
 
 
 @dataclass(slots=True)
@@ -22,6 +22,4 @@ class GatewayRuntime:
     site: StaticSite
 
 
-def get_runtime(request: Request) -> GatewayRuntime:
-    runtime: GatewayRuntime = request.app.state.runtime
-    return runtime
+get_runtime = runtime_getter(GatewayRuntime)

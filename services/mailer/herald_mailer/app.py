@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import uvicorn
 from fastapi import FastAPI
 
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_consumer, create_producer
-from herald_common.logs import configure_logging
+from herald_common.lifespan import open_pool_and_producer, run_in_background
 from herald_common.retry import RetryPolicy
 from herald_mailer.api import health, preferences
 from herald_mailer.domain.compose import Templates
@@ -28,8 +25,8 @@ from herald_mailer.metrics import MailerMetrics
 from herald_mailer.runtime import MailerRuntime
 from herald_mailer.settings import MailerSettings, load_settings
 from herald_web.auth import Authenticator
-
-logger = logging.getLogger(__name__)
+from herald_web.health import health_routes
+from herald_web.serve import serve
 
 
 def create_app(settings: MailerSettings | None = None) -> FastAPI:
@@ -69,15 +66,10 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             processor,
         )
         async with contextlib.AsyncExitStack() as resources:
-            await pool.open(wait=True)
-            resources.push_async_callback(pool.close)
-            await producer.start()
-            resources.push_async_callback(producer.stop)
+            await open_pool_and_producer(resources, pool, producer)
             resources.push_async_callback(consumer.stop)
             await consumer.start()
-            consume_task = asyncio.create_task(consumer.run(), name="mailer-consumer")
-            consume_task.add_done_callback(_log_crash)
-            resources.push_async_callback(_cancel, consume_task)
+            run_in_background(resources, "mailer-consumer", consumer.run())
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = MailerRuntime(
                 settings, metrics, pool, PreferenceStore(pool), consumer
@@ -86,30 +78,9 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="Herald mailer", version="0.1.0", lifespan=lifespan)
     app.include_router(preferences.router)
-    app.include_router(health.router)
+    app.router.routes.extend(health_routes(health.probes))
     return app
 
 
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("consumer stopped", exc_info=task.exception())
-
-
 def main() -> None:
-    settings = load_settings()
-    configure_logging(settings.log_level)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        # Our JSON logging (with secrets redacted), not uvicorn's own handlers.
-        log_config=None,
-        timeout_graceful_shutdown=5,
-    )
+    serve(create_app, load_settings(), graceful_shutdown_seconds=5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -12,6 +11,7 @@ from herald_mailer.domain.consumer import CompletionConsumer
 from herald_mailer.domain.preferences import PreferenceStore
 from herald_mailer.metrics import MailerMetrics
 from herald_mailer.settings import MailerSettings
+from herald_web.runtime import runtime_getter
 
 
 @dataclass(slots=True)
@@ -23,6 +23,4 @@ class MailerRuntime:
     consumer: CompletionConsumer
 
 
-def get_runtime(request: Request) -> MailerRuntime:
-    runtime: MailerRuntime = request.app.state.runtime
-    return runtime
+get_runtime = runtime_getter(MailerRuntime)

@@ -2,27 +2,22 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import logging
+import functools
 import math
-from collections.abc import AsyncIterator, Coroutine
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, cast
 
-import uvicorn
 from fastapi import FastAPI
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
-from herald_common.logs import configure_logging
+from herald_common.lifespan import open_pool_and_producer, run_in_background
+from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
-from herald_notifier.api.fast_path import StreamFastPath
-from herald_notifier.api.protocol import LeanHttpToolsProtocol
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
@@ -31,15 +26,15 @@ from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.domain.unread import UnreadCounter
-from herald_notifier.drain import Drain, DrainingServer
+from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.runtime import NotifierRuntime
 from herald_notifier.settings import NotifierSettings, load_settings
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit
-
-logger = logging.getLogger(__name__)
+from herald_web.serve import serve
 
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
@@ -79,10 +74,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             tally=tally,
         )
         async with contextlib.AsyncExitStack() as resources:
-            await pool.open(wait=True)
-            resources.push_async_callback(pool.close)
-            await producer.start()
-            resources.push_async_callback(producer.stop)
+            await open_pool_and_producer(resources, pool, producer)
             resources.push_async_callback(consumer.stop)
             await consumer.start(producer.partitions_for)
             conninfo = settings.database.url.get_secret_value()
@@ -93,7 +85,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ("heartbeat", heartbeat.run()),
                 ("inbox-listener", listen_for_read_marks(conninfo, unread)),
             ):
-                resources.push_async_callback(_cancel, _background(name, work))
+                run_in_background(resources, f"notifier-{name}", work)
             resources.callback(registry.close_all)
             drain.attach(registry)
             app.state.authenticator = Authenticator(settings.auth)
@@ -118,48 +110,19 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
     app.state.drain = drain
     allow_origins(app, settings.cors_origins)
-    for module in (stream, session, channel_auth, health):
+    for module in (stream, session, channel_auth):
         app.include_router(module.router)
+    app.router.routes.extend(health_routes(health.probes))
     return app
-
-
-def _background(name: str, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
-    task = asyncio.create_task(work, name=f"notifier-{name}")
-    task.add_done_callback(_log_crash)
-    return task
-
-
-async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
-    with contextlib.suppress(asyncio.CancelledError):
-        await task
-
-
-def _log_crash(task: asyncio.Task[None]) -> None:
-    if not task.cancelled() and task.exception() is not None:
-        logger.error("%s stopped", task.get_name(), exc_info=task.exception())
 
 
 def main() -> None:
     relax_garbage_collection()
     settings = load_settings()
-    configure_logging(settings.log_level)
-    app = create_app(settings)
-    fast_path = StreamFastPath(app, cors=bool(settings.cors_origins))
-    config = uvicorn.Config(
-        fast_path,
-        host=settings.host,
-        port=settings.port,
-        log_level=settings.log_level.lower(),
-        # Our JSON logging, not uvicorn's own handlers and formats.
-        log_config=None,
+    serve(
+        create_app,
+        settings,
         # Longer than the streams' grace, so drained streams end before uvicorn cuts them.
-        timeout_graceful_shutdown=math.ceil(settings.shutdown_grace_seconds) + 2,
-        # Applied behind the fast path instead (see fast_path), with uvicorn's trusted hosts.
-        proxy_headers=False,
-        http=LeanHttpToolsProtocol,
+        graceful_shutdown_seconds=math.ceil(settings.shutdown_grace_seconds) + 2,
+        server=functools.partial(compat.lean_server, cors=bool(settings.cors_origins)),
     )
-    # uvicorn and starlette spell the same ASGI types differently.
-    proxied = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=config.forwarded_allow_ips)
-    fast_path.others = cast(Any, proxied)
-    DrainingServer(config, app.state.drain).run()

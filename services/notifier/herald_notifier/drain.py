@@ -4,6 +4,7 @@ By the time SIGTERM arrives (after the pod's preStop sleep), the replica is out 
 Service's endpoints. Closing the streams at once, each with a final `retry:`, sends the
 clients to another replica, where they resume with Last-Event-ID and replay the gap.
 Waiting for streams to end by themselves would never finish: SSE streams do not end.
+The signal reaches the drain through uvicorn's server (`compat.DrainingServer`).
 """
 
 from __future__ import annotations
@@ -11,9 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from types import FrameType
 
-import uvicorn
 from sse_starlette import ServerSentEvent
 
 from herald_notifier.domain.registry import Registry
@@ -60,19 +59,3 @@ class Drain:
         # Spread the reconnects so the remaining replicas do not take them all at once.
         retry = int(self._retry_ms * random.uniform(0.5, 1.5))
         return ServerSentEvent(comment=FAREWELL_COMMENT, retry=retry)
-
-
-class DrainingServer(uvicorn.Server):
-    """Uvicorn, with streams drained as soon as the shutdown signal arrives.
-
-    Uvicorn alone would wait for the open connections until its graceful timeout and then
-    cut them without a word; the drain has them closed, with a hint, right away.
-    """
-
-    def __init__(self, config: uvicorn.Config, drain: Drain) -> None:
-        super().__init__(config)
-        self._drain = drain
-
-    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
-        self._drain.request()
-        super().handle_exit(sig, frame)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from fastapi import Request
-
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.progress import DeliveryTally
@@ -14,6 +12,7 @@ from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.settings import NotifierSettings
+from herald_web.runtime import runtime_getter
 
 
 @dataclass(slots=True)
@@ -28,6 +27,4 @@ class NotifierRuntime:
     tally: DeliveryTally
 
 
-def get_runtime(request: Request) -> NotifierRuntime:
-    runtime: NotifierRuntime = request.app.state.runtime
-    return runtime
+get_runtime = runtime_getter(NotifierRuntime)

@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
 
 from herald_gateway.runtime import get_runtime
+from herald_web.health import NotReady, Probes
 
 
-async def healthz(request: Request) -> Response:
-    return JSONResponse({"status": "ok"})
+def probes(request: Request) -> Probes:
+    runtime = get_runtime(request)
 
-
-async def readyz(request: Request) -> Response:
     # The services have probes of their own; the gateway answers 502 while one is down.
-    if get_runtime(request).site.built():
-        return JSONResponse({"status": "ready"})
-    return JSONResponse({"status": "unavailable", "reason": "web console not built"}, 503)
+    async def console_built() -> None:
+        if not runtime.site.built():
+            raise NotReady("unavailable", "web console not built")
 
-
-async def metrics(request: Request) -> Response:
-    registry = get_runtime(request).metrics.registry
-    return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)
+    return Probes(runtime.metrics.registry, [console_built])

@@ -2,34 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from starlette.requests import Request
 
-from fastapi import APIRouter, Depends, Response
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-from herald_mailer.runtime import MailerRuntime, get_runtime
-
-router = APIRouter()
+from herald_mailer.runtime import get_runtime
+from herald_web.health import Probes, database, started
 
 
-@router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
-
-
-@router.get("/readyz", include_in_schema=False)
-async def readyz(runtime: Annotated[MailerRuntime, Depends(get_runtime)]) -> Response:
-    if not runtime.consumer.ready.is_set():
-        return JSONResponse({"status": "starting"}, status_code=503)
-    try:
-        async with runtime.pool.connection(timeout=2) as conn:
-            await conn.execute("SELECT 1")
-    except Exception as exc:
-        return JSONResponse({"status": "unavailable", "reason": str(exc)}, status_code=503)
-    return JSONResponse({"status": "ready"})
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(runtime: Annotated[MailerRuntime, Depends(get_runtime)]) -> Response:
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+def probes(request: Request) -> Probes:
+    runtime = get_runtime(request)
+    checks = [started(runtime.consumer.ready), database(runtime.pool)]
+    return Probes(runtime.metrics.registry, checks)

@@ -1,30 +1,21 @@
-"""Probes and metrics: liveness is cheap, readiness means "positioned on Kafka"."""
+"""Probes and metrics: liveness is cheap, readiness means "positioned on Kafka".
+
+The ready answer also counts the open streams. Draining needs no check of its own: on
+SIGTERM uvicorn stops accepting connections as the drain starts (docs/decisions/0018).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+from starlette.requests import Request
 
-from fastapi import APIRouter, Depends, Response
-from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-
-from herald_notifier.runtime import NotifierRuntime, get_runtime
-
-router = APIRouter()
+from herald_notifier.runtime import get_runtime
+from herald_web.health import Probes, started
 
 
-@router.get("/healthz", include_in_schema=False)
-async def healthz() -> dict[str, str]:
-    return {"status": "ok"}
+def probes(request: Request) -> Probes:
+    runtime = get_runtime(request)
 
+    async def open_streams() -> dict[str, object]:
+        return {"streams": runtime.registry.size}
 
-@router.get("/readyz", include_in_schema=False)
-async def readyz(runtime: Annotated[NotifierRuntime, Depends(get_runtime)]) -> Response:
-    if runtime.consumer.ready.is_set():
-        return JSONResponse({"status": "ready", "streams": runtime.registry.size})
-    return JSONResponse({"status": "starting"}, status_code=503)
-
-
-@router.get("/metrics", include_in_schema=False)
-async def metrics(runtime: Annotated[NotifierRuntime, Depends(get_runtime)]) -> Response:
-    return Response(generate_latest(runtime.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+    return Probes(runtime.metrics.registry, [started(runtime.consumer.ready), open_streams])
