@@ -11,7 +11,7 @@ import pytest
 
 from herald_common.asyncapi import StreamReset
 from herald_common.auth import channel_auth
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from herald_common.inbox_writes import NOTIFICATIONS_WRITER_LOCK
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
 from tests.support.sse import StreamRecorder
 

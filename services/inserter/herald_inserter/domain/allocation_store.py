@@ -26,6 +26,7 @@ from herald_common.events import (
     json_text,
     request_fingerprint,
 )
+from herald_common.inbox_writes import take_writer_lock
 from herald_common.notifications import quoted
 from herald_inserter.domain import failures
 from herald_inserter.domain.codes import generate_codes
@@ -35,7 +36,6 @@ from herald_inserter.domain.inbox_writer import (
     copy_notifications,
     issue_notifications,
     load_notifications,
-    take_writer_lock,
     with_newest_ids,
 )
 

@@ -20,6 +20,7 @@ from herald_common.events import (
     json_text,
     push_fingerprint,
 )
+from herald_common.inbox_writes import take_writer_lock
 from herald_common.notifications import quoted
 from herald_inserter.domain.allocation_store import WriteOutcome
 from herald_inserter.domain.failures import gave_up
@@ -28,7 +29,6 @@ from herald_inserter.domain.inbox_writer import (
     copy_notifications,
     issue_notifications,
     load_notifications,
-    take_writer_lock,
     with_newest_ids,
 )
 

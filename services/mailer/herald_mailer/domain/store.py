@@ -18,7 +18,7 @@ from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.events import ALLOCATION_SUMMARY, SOURCE_MAILER
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from herald_common.inbox_writes import draw_ids, take_writer_lock
 from herald_mailer.domain.compose import in_app_payload
 from herald_mailer.domain.summary import Allocation, Manager, ManagerSummary, TeamMember
 
@@ -56,37 +56,37 @@ class SummaryStore:
             return 0
         async with self._pool.connection() as conn, conn.transaction():
             # Taken before any id is drawn, like every writer of notifications (0005).
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (NOTIFICATIONS_WRITER_LOCK,))
+            await take_writer_lock(conn)
             if await self._has_summaries(allocation_id, conn):
                 return 0
             allocation = await self._allocation(conn, allocation_id, completed_at)
             if allocation is None:
                 return 0
             teams = await (await conn.execute(_TEAMS, (allocation_id,))).fetchall()
-            for manager_id, department, recipients in teams:
+            ids = await draw_ids(conn, len(teams))
+            for notification_id, (manager_id, department, recipients) in zip(
+                ids, teams, strict=True
+            ):
                 payload = in_app_payload(allocation, manager_id, department, recipients)
-                row = await (
-                    await conn.execute(
-                        "INSERT INTO notifications (employee_id, department, kind, source, title,"
-                        " body, payload, allocation_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                        " RETURNING id",
-                        (
-                            manager_id,
-                            department,
-                            ALLOCATION_SUMMARY,
-                            SOURCE_MAILER,
-                            payload["title"],
-                            payload["body"],
-                            Json(payload),
-                            allocation_id,
-                        ),
-                    )
-                ).fetchone()
-                assert row is not None
+                await conn.execute(
+                    "INSERT INTO notifications (id, employee_id, department, kind, source, title,"
+                    " body, payload, allocation_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        notification_id,
+                        manager_id,
+                        department,
+                        ALLOCATION_SUMMARY,
+                        SOURCE_MAILER,
+                        payload["title"],
+                        payload["body"],
+                        Json(payload),
+                        allocation_id,
+                    ),
+                )
                 await conn.execute(
                     "INSERT INTO manager_summaries (allocation_id, manager_id, department,"
                     " recipients, notification_id) VALUES (%s, %s, %s, %s, %s)",
-                    (allocation_id, manager_id, department, recipients, row[0]),
+                    (allocation_id, manager_id, department, recipients, notification_id),
                 )
             return len(teams)
 
