@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
@@ -139,25 +140,24 @@ _PREVIOUS_ID = sql.SQL(
 )
 
 
+# The column of `notifications` naming the request a row was written for.
+Owner = Literal["allocation_id", "push_id"]
+
+
 async def load_notifications(
-    conn: AsyncConnection,
-    kind: str,
-    *,
-    allocation_id: UUID | None = None,
-    push_id: UUID | None = None,
+    conn: AsyncConnection, kind: str, owner: Owner, request_id: UUID
 ) -> tuple[datetime | None, list[IssuedNotification]]:
     """The rows of one kind written earlier for an allocation or push, to publish again.
 
     Other kinds can refer to the same allocation (a manager's summary), hence the kind.
     """
-    column, value = ("allocation_id", allocation_id) if allocation_id else ("push_id", push_id)
     cursor = await conn.execute(
         sql.SQL(
             "SELECT n.id, n.employee_id, n.department, n.payload, n.created_at,"
             " coalesce(previous.id, 0) FROM notifications n {}"
             " WHERE n.{} = %s AND n.kind = %s ORDER BY n.id"
-        ).format(_PREVIOUS_ID, sql.Identifier(column)),
-        (value, kind),
+        ).format(_PREVIOUS_ID, sql.Identifier(owner)),
+        (request_id, kind),
     )
     rows = await cursor.fetchall()
     created_at = rows[0][4] if rows else None
