@@ -30,12 +30,12 @@ from bench.environment import BenchRun
 from bench.processes import LoadGeneratorProcess
 from bench.workload import BODY, TITLE, median, percentile, voucher_text
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
+from herald_common.inbox_writes import take_writer_lock
 from herald_common.kafka import create_producer
 from herald_inserter.domain.inbox_writer import (
     CHOSEN_RECIPIENTS,
     copy_notifications,
     issue_notifications,
-    take_writer_lock,
 )
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer

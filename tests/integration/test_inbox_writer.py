@@ -1,4 +1,4 @@
-"""The inbox writer against PostgreSQL: ids drawn in one run, previous ids read with the recipients."""
+"""The inserter's inbox writer against PostgreSQL: previous ids read with the recipients."""
 
 from __future__ import annotations
 
@@ -8,13 +8,12 @@ import psycopg
 import pytest
 
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
+from herald_common.inbox_writes import take_writer_lock
 from herald_common.notifications import payload_text
 from herald_inserter.domain.inbox_writer import (
     CHOSEN_RECIPIENTS,
     copy_notifications,
-    draw_ids,
     issue_notifications,
-    take_writer_lock,
 )
 
 pytestmark = pytest.mark.integration
@@ -59,17 +58,6 @@ async def _write(url: str, employees: list[str]) -> list[tuple[int, str, int | N
         )
         await conn.commit()
     return [(n.notification_id, n.employee_id, n.previous_id) for n in issued]
-
-
-async def test_ids_are_one_run_after_everything_drawn_before(database):
-    async with await psycopg.AsyncConnection.connect(database) as conn:
-        await take_writer_lock(conn)
-        first = await draw_ids(conn, 5)
-        second = await draw_ids(conn, 3)
-        assert await draw_ids(conn, 0) == []
-        await conn.rollback()
-    assert first == list(range(first[0], first[0] + 5))
-    assert second == list(range(first[-1] + 1, first[-1] + 4))
 
 
 async def test_previous_ids_are_each_employees_newest_row_before_the_write(database):

@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from herald_common.auth import channel_auth
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from herald_common.inbox_writes import NOTIFICATIONS_WRITER_LOCK
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
 from tests.support.sse import StreamRecorder
 from tools.asyncapi.models import StreamReset

@@ -46,16 +46,12 @@ from herald_common.events import (
     encode,
     envelope,
 )
+from herald_common.inbox_writes import draw_ids, take_writer_lock
 from herald_common.kafka import connection_options
 from herald_common.notifications import notification_event, payload_text, previous_id_header
 from herald_common.settings import DatabaseSettings
 from herald_inserter.domain.allocation_store import AllocationStore
-from herald_inserter.domain.inbox_writer import (
-    IssuedNotification,
-    copy_notifications,
-    draw_ids,
-    take_writer_lock,
-)
+from herald_inserter.domain.inbox_writer import IssuedNotification, copy_notifications
 from herald_inserter.domain.push_store import PushStore
 from herald_mailer.domain.store import SummaryStore
 from tests.conftest import inserter_process

@@ -15,11 +15,6 @@ from typing import Any
 
 from herald_common.events import encode, envelope, json_text
 
-# Every writer of `notifications` takes this transaction-level advisory lock before it
-# draws ids, so ids become visible in increasing order and "replay after id X" never
-# skips a row whose lower id committed later.
-NOTIFICATIONS_WRITER_LOCK = 0x4E4F5449  # "NOTI"
-
 # PostgreSQL NOTIFY channel carrying the id of an employee whose read marks changed.
 INBOX_CHANNEL = "herald_inbox"
 

@@ -9,10 +9,16 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response
+from fastapi import APIRouter, Depends, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 
-from herald_allocation.api.errors import unprocessable, valid_idempotency_key
+from herald_allocation.api.errors import unprocessable
+from herald_allocation.api.idempotency import (
+    IdempotencyKeyHeader,
+    answer_accepted,
+    idempotency_conflict,
+    valid_idempotency_key,
+)
 from herald_allocation.api.schemas import (
     AllocationCreate,
     AllocationPage,
@@ -25,9 +31,9 @@ from herald_allocation.api.schemas import (
     RecipientsChangedBody,
     RecipientsRequest,
 )
+from herald_allocation.domain.accepting import IdempotencyConflict
 from herald_allocation.domain.allocations import (
     ConfirmationRequired,
-    IdempotencyConflict,
     InvalidCursor,
     NoRecipients,
     RecipientsChanged,
@@ -69,7 +75,7 @@ async def create_allocation(
     response: Response,
     runtime: Runtime,
     principal: HrAdmin,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> AllocationView:
     """Allocate a voucher to every employee matching the criteria (asynchronously).
 
@@ -89,11 +95,7 @@ async def create_allocation(
             confirmed_recipients=body.confirmed_recipients,
         )
     except IdempotencyConflict as exc:
-        raise unprocessable(
-            ["header", "Idempotency-Key"],
-            "this key was already used with a different request body",
-            "idempotency_conflict",
-        ) from exc
+        raise idempotency_conflict() from exc
     except UnknownDepartments as exc:
         raise unknown_departments(exc) from exc
     except NoRecipients as exc:
@@ -106,10 +108,8 @@ async def create_allocation(
         raise HTTPException(
             409, {"code": "recipients_changed", "message": str(exc), "matched": exc.matched}
         ) from exc
-    allocation = view(runtime, accepted.allocation)
-    response.headers["Location"] = f"/v1/allocations/{allocation.id}"
-    if accepted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    allocation = view(runtime, accepted.row)
+    answer_accepted(response, f"/v1/allocations/{allocation.id}", replayed=accepted.replayed)
     runtime.metrics.allocations_requested.labels("replayed" if accepted.replayed else "new").inc()
     return allocation
 

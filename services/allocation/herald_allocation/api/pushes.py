@@ -5,11 +5,18 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Response
+from fastapi import APIRouter, Depends, HTTPException, Response
 
-from herald_allocation.api.errors import unprocessable, valid_idempotency_key
+from herald_allocation.api.errors import unprocessable
+from herald_allocation.api.idempotency import (
+    IdempotencyKeyHeader,
+    answer_accepted,
+    idempotency_conflict,
+    valid_idempotency_key,
+)
 from herald_allocation.api.schemas import PushCreate, PushView
-from herald_allocation.domain.allocations import IdempotencyConflict, UnknownDepartments
+from herald_allocation.domain.accepting import IdempotencyConflict
+from herald_allocation.domain.allocations import UnknownDepartments
 from herald_allocation.runtime import AllocationRuntime, get_runtime
 from herald_common.auth.principal import HR_ADMIN, SERVICE, Principal
 from herald_web.auth import requires
@@ -32,7 +39,7 @@ async def push_notification(
     response: Response,
     runtime: Runtime,
     principal: Pusher,
-    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
+    idempotency_key: IdempotencyKeyHeader = None,
 ) -> PushView:
     """Notify explicit employees, a department, or everyone matching criteria.
 
@@ -50,17 +57,11 @@ async def push_notification(
             idempotency_key=idempotency_key,
         )
     except IdempotencyConflict as exc:
-        raise unprocessable(
-            ["header", "Idempotency-Key"],
-            "this key was already used with a different request body",
-            "idempotency_conflict",
-        ) from exc
+        raise idempotency_conflict() from exc
     except UnknownDepartments as exc:
         raise unprocessable(["body", "target"], str(exc), "unknown_department") from exc
-    view = PushView.from_row(accepted.push)
-    response.headers["Location"] = f"/v1/pushes/{view.id}"
-    if accepted.replayed:
-        response.headers["Idempotent-Replayed"] = "true"
+    view = PushView.from_row(accepted.row)
+    answer_accepted(response, f"/v1/pushes/{view.id}", replayed=accepted.replayed)
     return view
 
 

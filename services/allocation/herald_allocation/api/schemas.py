@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
@@ -39,6 +39,15 @@ class Counts(BaseModel):
     matched: int
     inserted: int
     published: int
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> Counts:
+        """From an allocation's or a push's row: both keep the same counts."""
+        return cls(
+            matched=row["matched_count"],
+            inserted=row["inserted_count"],
+            published=row["published_count"],
+        )
 
 
 class Timings(BaseModel):
@@ -83,11 +92,7 @@ class AllocationView(BaseModel):
             voucher=row["voucher"],
             criteria=row["criteria"],
             requested_by=row["requested_by"],
-            counts=Counts(
-                matched=row["matched_count"],
-                inserted=row["inserted_count"],
-                published=row["published_count"],
-            ),
+            counts=Counts.from_row(row),
             timings=Timings(
                 requested_at=row["requested_at"],
                 inserting_at=row["inserting_at"],
@@ -105,9 +110,18 @@ class AllocationView(BaseModel):
         )
 
 
-class AllocationPage(BaseModel):
-    items: list[AllocationView]
+Item = TypeVar("Item", bound=BaseModel)
+
+
+class CursorPage(BaseModel, Generic[Item]):
+    """A page of a list read newest first; pass `next_cursor` back as `cursor` for more."""
+
+    items: list[Item]
     next_cursor: str | None
+
+
+class AllocationPage(CursorPage[AllocationView]):
+    pass
 
 
 class ImportSummary(BaseModel):
@@ -215,11 +229,7 @@ class PushView(BaseModel):
         return cls(
             id=row["id"],
             status=row["status"],
-            counts=Counts(
-                matched=row["matched_count"],
-                inserted=row["inserted_count"],
-                published=row["published_count"],
-            ),
+            counts=Counts.from_row(row),
             requested_at=row["requested_at"],
             completed_at=row["completed_at"],
             failure_reason=row["failure_reason"],
@@ -249,9 +259,8 @@ class InboxItem(BaseModel):
         )
 
 
-class InboxPage(BaseModel):
-    items: list[InboxItem]
-    next_cursor: str | None
+class InboxPage(CursorPage[InboxItem]):
+    pass
 
 
 class UnreadCount(BaseModel):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -22,7 +22,8 @@ from psycopg.rows import dict_row
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
-from herald_allocation.domain.outbox import Outbox, OutboxRecord, enqueue
+from herald_allocation.domain.accepting import Accepted, IdempotencyKey, RequestTable
+from herald_allocation.domain.outbox import Outbox, request_record
 from herald_common.criteria_sql import (
     matching_by_department_query,
     matching_count_query,
@@ -32,13 +33,10 @@ from herald_common.criteria_sql import (
 )
 from herald_common.events import (
     ALLOCATION_REQUESTED,
-    CONTENT_TYPE,
     SOURCE_ALLOCATION,
     AllocationRequested,
     Criteria,
     VoucherSpec,
-    encode,
-    envelope,
     request_fingerprint,
 )
 
@@ -49,18 +47,24 @@ _COLUMNS = (
     " matched_count, inserted_count, published_count, requested_at, inserting_at,"
     " inserted_at, published_at, completed_at"
 )
+ALLOCATIONS = RequestTable("allocations", _COLUMNS)
 SAMPLE_SIZE = 10
 CSV_CHUNK_BYTES = 64 * 1024
-
-
-class IdempotencyConflict(Exception):
-    """The key was used before for a different request."""
 
 
 class UnknownDepartments(Exception):
     def __init__(self, departments: list[str]) -> None:
         super().__init__(f"unknown department(s): {', '.join(departments)}")
         self.departments = departments
+
+
+async def check_departments(conn: AsyncConnection, departments: Sequence[str] | None) -> None:
+    """Raises UnknownDepartments naming those no employee belongs to."""
+    if departments:
+        query, params = unknown_departments_query(list(departments))
+        unknown = [r[0] for r in await (await conn.execute(query, params)).fetchall()]
+        if unknown:
+            raise UnknownDepartments(unknown)
 
 
 class NoRecipients(Exception):
@@ -88,12 +92,6 @@ class RecipientsChanged(Exception):
             " confirmed: review it again"
         )
         self.matched = matched
-
-
-@dataclass(frozen=True, slots=True)
-class Accepted:
-    allocation: dict[str, Any]
-    replayed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,12 +129,11 @@ class AllocationService:
         idempotency_key: str | None,
         confirmed_recipients: int | None,
     ) -> Accepted:
-        fingerprint = request_fingerprint(voucher, criteria)
+        key = IdempotencyKey(requested_by, idempotency_key, request_fingerprint(voucher, criteria))
         async with self._pool.connection() as conn, conn.transaction():
-            if idempotency_key is not None:
-                existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
-                if existing is not None:
-                    return Accepted(existing, replayed=True)
+            replayed = await ALLOCATIONS.replay(conn, key)
+            if replayed is not None:
+                return replayed
             matched = await self._count(conn, criteria, date.today())
             if matched == 0:
                 raise NoRecipients("the criteria match no employee today")
@@ -148,49 +145,38 @@ class AllocationService:
                 raise RecipientsChanged(matched, confirmed_recipients)
             allocation_id = uuid4()
             requested_at = datetime.now(UTC)
-            inserted = await (
-                await conn.execute(
-                    "INSERT INTO allocations (id, requested_by, idempotency_key,"
-                    " request_hash, voucher, criteria, requested_at)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s)"
-                    " ON CONFLICT (requested_by, idempotency_key) DO NOTHING RETURNING id",
-                    (
-                        allocation_id,
-                        requested_by,
-                        idempotency_key,
-                        fingerprint,
-                        Json(voucher.model_dump(mode="json")),
-                        Json(criteria.model_dump(mode="json")),
-                        requested_at,
-                    ),
-                )
-            ).fetchone()
-            if inserted is None:
-                # A concurrent request with the same key committed first.
-                assert idempotency_key is not None
-                existing = await self._by_key(conn, requested_by, idempotency_key, fingerprint)
-                assert existing is not None
-                return Accepted(existing, replayed=True)
-            outbox_id = await enqueue(
+            accepted, outbox_id = await ALLOCATIONS.accept(
                 conn,
-                self._request_record(
-                    AllocationRequested(
+                key,
+                allocation_id,
+                {
+                    "voucher": Json(voucher.model_dump(mode="json")),
+                    "criteria": Json(criteria.model_dump(mode="json")),
+                    "requested_at": requested_at,
+                },
+                request_record(
+                    self._topic,
+                    allocation_id,
+                    source=SOURCE_ALLOCATION,
+                    event_type=ALLOCATION_REQUESTED,
+                    time=requested_at,
+                    data=AllocationRequested(
                         allocation_id=allocation_id,
                         voucher=voucher,
                         criteria=criteria,
                         requested_at=requested_at,
-                    )
+                    ),
                 ),
             )
-            created = await self._get(conn, allocation_id)
-            assert created is not None
+        if outbox_id is None:
+            return accepted  # a concurrent request with the same key was first
         await self._outbox.deliver(outbox_id)
         logger.info(
             "allocation %s requested",
             allocation_id,
             extra={"allocation_id": str(allocation_id), "event_id": str(allocation_id)},
         )
-        return Accepted(created, replayed=False)
+        return accepted
 
     async def count_matching(self, criteria: Criteria, as_of: date) -> int:
         async with self._pool.connection() as conn:
@@ -201,7 +187,7 @@ class AllocationService:
     ) -> Preview:
         """Whom the rule reaches today, per department, what it costs, and a few names."""
         async with self._pool.connection() as conn:
-            await self._check_departments(conn, criteria)
+            await check_departments(conn, criteria.departments)
             query, params = matching_by_department_query(criteria, as_of)
             by_department = [
                 (str(r[0]), int(r[1])) for r in await (await conn.execute(query, params)).fetchall()
@@ -223,7 +209,7 @@ class AllocationService:
 
     async def check_departments(self, criteria: Criteria) -> None:
         async with self._pool.connection() as conn:
-            await self._check_departments(conn, criteria)
+            await check_departments(conn, criteria.departments)
 
     async def recipients_csv(self, criteria: Criteria, as_of: date) -> AsyncIterator[bytes]:
         """Every recipient as CSV, streamed from PostgreSQL's COPY (100,000 rows, ~7 MB).
@@ -247,58 +233,14 @@ class AllocationService:
             yield bytes(pending)
 
     async def _count(self, conn: AsyncConnection, criteria: Criteria, as_of: date) -> int:
-        await self._check_departments(conn, criteria)
+        await check_departments(conn, criteria.departments)
         query, params = matching_count_query(criteria, as_of)
         row = await (await conn.execute(query, params)).fetchone()
         return int(row[0]) if row else 0
 
-    async def _check_departments(self, conn: AsyncConnection, criteria: Criteria) -> None:
-        if criteria.departments:
-            query, params = unknown_departments_query(list(criteria.departments))
-            unknown = [r[0] for r in await (await conn.execute(query, params)).fetchall()]
-            if unknown:
-                raise UnknownDepartments(unknown)
-
-    def _request_record(self, request: AllocationRequested) -> OutboxRecord:
-        event = envelope(
-            event_id=str(request.allocation_id),
-            source=SOURCE_ALLOCATION,
-            event_type=ALLOCATION_REQUESTED,
-            subject=str(request.allocation_id),
-            time=request.requested_at,
-            data=request,
-        )
-        return OutboxRecord(
-            topic=self._topic,
-            key=str(request.allocation_id).encode(),
-            value=encode(event),
-            headers=[("content-type", CONTENT_TYPE.encode())],
-        )
-
-    async def _by_key(
-        self, conn: AsyncConnection, requested_by: str, key: str, fingerprint: str
-    ) -> dict[str, Any] | None:
-        row = await (
-            await conn.execute(
-                "SELECT id, request_hash FROM allocations WHERE requested_by = %s"
-                " AND idempotency_key = %s",
-                (requested_by, key),
-            )
-        ).fetchone()
-        if row is None:
-            return None
-        if row[1] != fingerprint:
-            raise IdempotencyConflict(key)
-        return await self._get(conn, row[0])
-
-    async def _get(self, conn: AsyncConnection, allocation_id: UUID) -> dict[str, Any] | None:
-        async with conn.cursor(row_factory=dict_row) as cur:
-            await cur.execute(f"SELECT {_COLUMNS} FROM allocations WHERE id = %s", (allocation_id,))  # noqa: S608
-            return await cur.fetchone()
-
     async def get(self, allocation_id: UUID) -> dict[str, Any] | None:
         async with self._pool.connection() as conn:
-            return await self._get(conn, allocation_id)
+            return await ALLOCATIONS.get(conn, allocation_id)
 
     async def page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
         """Newest first, keyset-paged; the cursor is opaque to clients."""

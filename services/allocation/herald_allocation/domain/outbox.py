@@ -18,13 +18,17 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from psycopg import AsyncConnection
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
+from pydantic import BaseModel
 
 from herald_common.dead_letter import describe
+from herald_common.events import CONTENT_TYPE, encode, envelope
 
 logger = logging.getLogger(__name__)
 
@@ -35,6 +39,33 @@ class OutboxRecord:
     key: bytes
     value: bytes
     headers: list[tuple[str, bytes]]
+
+
+def request_record(
+    topic: str,
+    request_id: UUID,
+    *,
+    source: str,
+    event_type: str,
+    time: datetime,
+    data: BaseModel,
+) -> OutboxRecord:
+    """A request event as a record: identified and keyed by the request's id, so the
+    inserter writes it once however often it arrives."""
+    event = envelope(
+        event_id=str(request_id),
+        source=source,
+        event_type=event_type,
+        subject=str(request_id),
+        time=time,
+        data=data,
+    )
+    return OutboxRecord(
+        topic=topic,
+        key=str(request_id).encode(),
+        value=encode(event),
+        headers=[("content-type", CONTENT_TYPE.encode())],
+    )
 
 
 async def enqueue(conn: AsyncConnection, record: OutboxRecord) -> int:

@@ -1,17 +1,15 @@
 """PostgreSQL side of one allocation: resolve, COPY, and status bookkeeping.
 
 The write is one transaction under the notifications writer lock: ids are drawn and
-committed in order, and a redelivered request finds `inserted_at` set and writes nothing.
+committed in order, and a redelivered request finds `inserted_at` set and writes nothing
+(`claims`: the step every write of a request starts with).
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 from uuid import UUID
 
 from psycopg import AsyncConnection
@@ -28,32 +26,24 @@ from herald_common.events import (
 )
 from herald_common.notifications import quoted
 from herald_inserter.domain import failures
+from herald_inserter.domain.claims import Requests, WriteOutcome, claim, mark_written
 from herald_inserter.domain.codes import generate_codes
 from herald_inserter.domain.failures import Failure
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
     issue_notifications,
-    load_notifications,
-    take_writer_lock,
     with_newest_ids,
 )
 
-logger = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class WriteOutcome:
-    # "rejected": the request cannot be carried out (it goes to the dead-letter topic);
-    # "failed": it ended without recipients. Neither wrote a voucher.
-    status: str
-    created_at: datetime
-    notifications: list[IssuedNotification]
-    inserted_now: bool
-    # How many events `publish` sent while the rows were written (None: it was not called).
-    published: int | None = None
-    failure: Failure | None = None
-
+ALLOCATIONS = Requests(
+    "allocations",
+    kind=VOUCHER_ALLOCATED,
+    owner="allocation_id",
+    inserting="status = 'inserting', inserting_at = now()",
+    # It ended before writing anything (no recipients, or given up): final.
+    final=("failed",),
+)
 
 # Sends the notifications' events (inside the caller's Kafka transaction); returns how many.
 Publish = Callable[[list[IssuedNotification], datetime], Awaitable[int]]
@@ -140,58 +130,33 @@ class AllocationStore:
         transaction that the caller commits after this returns.
         """
         async with self._pool.connection() as conn, conn.transaction():
-            await take_writer_lock(conn)
-            row = await self._row(conn, request.allocation_id)
-            if row is None or (row[0] != "failed" and row[1] is None):
-                unknown = await self._unknown_departments(conn, request)
-                if unknown:
-                    # The API refuses these; a request written straight to the topic is
-                    # refused here the same way (no row), and a row the API made says why.
-                    failure = failures.unknown_departments(unknown)
-                    await self._set_failed(conn, request.allocation_id, failure)
-                    return WriteOutcome("rejected", datetime.now(UTC), [], False, failure=failure)
-            if row is None:
-                # The API commits its row before the request reaches Kafka; a request written
-                # straight to the topic by another system is recorded here like our own.
-                await conn.execute(
-                    "INSERT INTO allocations (id, request_hash, voucher, criteria, requested_at)"
-                    " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                    (
-                        request.allocation_id,
-                        request_fingerprint(request.voucher, request.criteria),
-                        Json(request.voucher.model_dump(mode="json")),
-                        Json(request.criteria.model_dump(mode="json")),
-                        request.requested_at,
-                    ),
-                )
-                row = await self._row(conn, request.allocation_id)
-                assert row is not None
-            status, inserted_at, reason, detail = row
-            if status == "failed" and inserted_at is None:
-                # It ended before writing anything (no recipients, or given up): final.
-                failure = Failure(reason or "failed", detail)
-                return WriteOutcome("failed", datetime.now(UTC), [], False, failure=failure)
-            if inserted_at is not None:
-                created_at, written = await load_notifications(
-                    conn, VOUCHER_ALLOCATED, allocation_id=request.allocation_id
-                )
-                logger.info("allocation %s already written (%s)", request.allocation_id, status)
-                return WriteOutcome(status, created_at or datetime.now(UTC), written, False)
-            await conn.execute(
-                "UPDATE allocations SET status = 'inserting', inserting_at = now() WHERE id = %s",
-                (request.allocation_id,),
+            claimed = await claim(
+                conn,
+                ALLOCATIONS,
+                request.allocation_id,
+                row={
+                    "request_hash": request_fingerprint(request.voucher, request.criteria),
+                    "voucher": Json(request.voucher.model_dump(mode="json")),
+                    "criteria": Json(request.criteria.model_dump(mode="json")),
+                    "requested_at": request.requested_at,
+                },
+                admit=lambda conn: self._admit(conn, request),
             )
+            if claimed is not None:
+                return claimed
             return await self._insert(conn, request, publish)
 
-    async def _row(self, conn: AsyncConnection, allocation_id: UUID) -> tuple[Any, ...] | None:
-        """(status, inserted_at, failure_reason, failure_detail), locked for this write."""
-        return await (
-            await conn.execute(
-                "SELECT status, inserted_at, failure_reason, failure_detail FROM allocations"
-                " WHERE id = %s FOR UPDATE",
-                (allocation_id,),
-            )
-        ).fetchone()
+    async def _admit(
+        self, conn: AsyncConnection, request: AllocationRequested
+    ) -> WriteOutcome | None:
+        unknown = await self._unknown_departments(conn, request)
+        if not unknown:
+            return None
+        # The API refuses these; a request written straight to the topic is refused here
+        # the same way (no row), and a row the API made says why.
+        failure = failures.unknown_departments(unknown)
+        await self._set_failed(conn, request.allocation_id, failure)
+        return WriteOutcome("rejected", datetime.now(UTC), [], False, failure=failure)
 
     async def _unknown_departments(
         self, conn: AsyncConnection, request: AllocationRequested
@@ -249,11 +214,7 @@ class AllocationStore:
                 allocation_id=allocation_id,
             )
             await _copy_vouchers(conn, request, notifications, codes, created_at)
-            await conn.execute(
-                "UPDATE allocations SET matched_count = %s, inserted_count = %s,"
-                " inserted_at = clock_timestamp() WHERE id = %s",
-                (count, count, allocation_id),
-            )
+            await mark_written(conn, ALLOCATIONS, allocation_id, count)
             published = None if publishing is None else await publishing
         finally:
             if publishing is not None:

@@ -1,6 +1,6 @@
 """Writing inbox rows in bulk, for every kind of per-employee notification.
 
-Callers hold the notifications writer lock (see herald_common.notifications) in the same
+Callers hold the notifications writer lock (herald_common.inbox_writes) in the same
 transaction: ids are drawn here, in order, and become visible in that order at commit.
 """
 
@@ -9,11 +9,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK, payload_text
+from herald_common.inbox_writes import draw_ids
+from herald_common.notifications import payload_text
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,25 +29,6 @@ class IssuedNotification:
     payload_json: str
     # The employee's notification before this one (0: none); see PREVIOUS_ID_HEADER.
     previous_id: int | None = None
-
-
-async def take_writer_lock(conn: AsyncConnection) -> None:
-    await conn.execute("SELECT pg_advisory_xact_lock(%s)", (NOTIFICATIONS_WRITER_LOCK,))
-
-
-async def draw_ids(conn: AsyncConnection, count: int) -> list[int]:
-    """`count` fresh ids, in order. Only under the writer lock: every writer holds it, so
-    one jump of the sequence reserves the whole run (100,000 `nextval` calls cost ~0.1 s)."""
-    if count <= 0:
-        return []
-    cursor = await conn.execute(
-        "SELECT setval('notifications_id_seq', nextval('notifications_id_seq') + %s - 1)",
-        (count,),
-    )
-    row = await cursor.fetchone()
-    assert row is not None
-    last = int(row[0])
-    return list(range(last - count + 1, last + 1))
 
 
 def with_newest_ids(recipients: sql.Composable) -> sql.Composed:
@@ -157,25 +140,24 @@ _PREVIOUS_ID = sql.SQL(
 )
 
 
+# The column of `notifications` naming the request a row was written for.
+Owner = Literal["allocation_id", "push_id"]
+
+
 async def load_notifications(
-    conn: AsyncConnection,
-    kind: str,
-    *,
-    allocation_id: UUID | None = None,
-    push_id: UUID | None = None,
+    conn: AsyncConnection, kind: str, owner: Owner, request_id: UUID
 ) -> tuple[datetime | None, list[IssuedNotification]]:
     """The rows of one kind written earlier for an allocation or push, to publish again.
 
     Other kinds can refer to the same allocation (a manager's summary), hence the kind.
     """
-    column, value = ("allocation_id", allocation_id) if allocation_id else ("push_id", push_id)
     cursor = await conn.execute(
         sql.SQL(
             "SELECT n.id, n.employee_id, n.department, n.payload, n.created_at,"
             " coalesce(previous.id, 0) FROM notifications n {}"
             " WHERE n.{} = %s AND n.kind = %s ORDER BY n.id"
-        ).format(_PREVIOUS_ID, sql.Identifier(column)),
-        (value, kind),
+        ).format(_PREVIOUS_ID, sql.Identifier(owner)),
+        (request_id, kind),
     )
     rows = await cursor.fetchall()
     created_at = rows[0][4] if rows else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import logging
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -21,18 +20,17 @@ from herald_common.events import (
     push_fingerprint,
 )
 from herald_common.notifications import quoted
-from herald_inserter.domain.allocation_store import WriteOutcome
+from herald_inserter.domain.claims import Requests, WriteOutcome, claim, mark_written
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import (
     CHOSEN_RECIPIENTS,
     copy_notifications,
     issue_notifications,
-    load_notifications,
-    take_writer_lock,
     with_newest_ids,
 )
 
-logger = logging.getLogger(__name__)
+# A push that failed is written again if its request comes back (unlike an allocation).
+PUSHES = Requests("pushes", kind=NOTIFICATION_PUSHED, owner="push_id")
 
 
 class PushPayloads:
@@ -61,34 +59,21 @@ class PushStore:
     async def write(self, request: NotificationRequested) -> WriteOutcome:
         """The push's notifications, written now or earlier, with their previous ids."""
         async with self._pool.connection() as conn, conn.transaction():
-            await take_writer_lock(conn)
-            # The API commits its row before the request reaches Kafka (the outbox); a
-            # request written straight to the topic by another system is recorded here.
-            await conn.execute(
-                "INSERT INTO pushes (id, requested_by, request_hash, request, requested_at)"
-                " VALUES (%s, %s, %s, %s, %s) ON CONFLICT (id) DO NOTHING",
-                (
-                    request.push_id,
-                    request.requested_by,
-                    push_fingerprint(request.title, request.body, request.data, request.target),
-                    json.dumps(request.model_dump(mode="json")),
-                    request.requested_at,
-                ),
+            claimed = await claim(
+                conn,
+                PUSHES,
+                request.push_id,
+                row={
+                    "requested_by": request.requested_by,
+                    "request_hash": push_fingerprint(
+                        request.title, request.body, request.data, request.target
+                    ),
+                    "request": json.dumps(request.model_dump(mode="json")),
+                    "requested_at": request.requested_at,
+                },
             )
-            row = await (
-                await conn.execute(
-                    "SELECT status, inserted_at FROM pushes WHERE id = %s FOR UPDATE",
-                    (request.push_id,),
-                )
-            ).fetchone()
-            assert row is not None
-            status, inserted_at = row
-            if inserted_at is not None:
-                created_at, written = await load_notifications(
-                    conn, NOTIFICATION_PUSHED, push_id=request.push_id
-                )
-                logger.info("push %s already written (%s)", request.push_id, status)
-                return WriteOutcome(status, created_at or datetime.now(UTC), written, False)
+            if claimed is not None:
+                return claimed
             return await self._insert(conn, request)
 
     async def _targets(self, conn: AsyncConnection, request: NotificationRequested) -> list[Any]:
@@ -117,11 +102,7 @@ class PushStore:
             body=request.body,
             push_id=request.push_id,
         )
-        await conn.execute(
-            "UPDATE pushes SET status = 'inserting', matched_count = %s, inserted_count = %s,"
-            " inserted_at = clock_timestamp() WHERE id = %s",
-            (len(employees), len(employees), request.push_id),
-        )
+        await mark_written(conn, PUSHES, request.push_id, len(employees))
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
 
     async def mark_completed(self, push_id: UUID, published: int) -> None:

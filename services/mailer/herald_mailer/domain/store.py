@@ -18,7 +18,8 @@ from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.events import ALLOCATION_SUMMARY, SOURCE_MAILER
-from herald_common.notifications import NOTIFICATIONS_WRITER_LOCK
+from herald_common.inbox_writes import draw_ids
+from herald_common.request_claim import RequestRows, claim_request, read_claim
 from herald_mailer.domain.compose import in_app_payload
 from herald_mailer.domain.summary import Allocation, Manager, ManagerSummary, TeamMember
 
@@ -28,6 +29,15 @@ _TEAMS = (
     " JOIN employees e ON e.id = ev.employee_id"
     " JOIN employees m ON m.id = e.manager_id"
     " WHERE ev.allocation_id = %s GROUP BY m.id, m.department ORDER BY m.id"
+)
+
+
+# An allocation's summaries are its request: written once, under the writer lock alone
+# (its row stays free for the inserter to mark it completed meanwhile).
+SUMMARIES = RequestRows(
+    "allocations",
+    written="EXISTS (SELECT 1 FROM manager_summaries s WHERE s.allocation_id = allocations.id)",
+    lock_row=False,
 )
 
 
@@ -52,52 +62,45 @@ class SummaryStore:
 
     async def create(self, allocation_id: UUID, completed_at: datetime | None) -> int:
         """Create every summary of the allocation (rows and inbox notifications) once."""
-        if await self._has_summaries(allocation_id):
+        async with self._pool.connection() as conn:
+            # A repeated completion is answered without waiting for the writer lock.
+            earlier = await read_claim(conn, SUMMARIES, allocation_id)
+        if earlier is not None and earlier.written:
             return 0
         async with self._pool.connection() as conn, conn.transaction():
-            # Taken before any id is drawn, like every writer of notifications (0005).
-            await conn.execute("SELECT pg_advisory_xact_lock(%s)", (NOTIFICATIONS_WRITER_LOCK,))
-            if await self._has_summaries(allocation_id, conn):
+            found = await claim_request(conn, SUMMARIES, allocation_id)
+            if found is None or found.written:
                 return 0
             allocation = await self._allocation(conn, allocation_id, completed_at)
             if allocation is None:
                 return 0
             teams = await (await conn.execute(_TEAMS, (allocation_id,))).fetchall()
-            for manager_id, department, recipients in teams:
+            ids = await draw_ids(conn, len(teams))
+            for notification_id, (manager_id, department, recipients) in zip(
+                ids, teams, strict=True
+            ):
                 payload = in_app_payload(allocation, manager_id, department, recipients)
-                row = await (
-                    await conn.execute(
-                        "INSERT INTO notifications (employee_id, department, kind, source, title,"
-                        " body, payload, allocation_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s)"
-                        " RETURNING id",
-                        (
-                            manager_id,
-                            department,
-                            ALLOCATION_SUMMARY,
-                            SOURCE_MAILER,
-                            payload["title"],
-                            payload["body"],
-                            Json(payload),
-                            allocation_id,
-                        ),
-                    )
-                ).fetchone()
-                assert row is not None
+                await conn.execute(
+                    "INSERT INTO notifications (id, employee_id, department, kind, source, title,"
+                    " body, payload, allocation_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    (
+                        notification_id,
+                        manager_id,
+                        department,
+                        ALLOCATION_SUMMARY,
+                        SOURCE_MAILER,
+                        payload["title"],
+                        payload["body"],
+                        Json(payload),
+                        allocation_id,
+                    ),
+                )
                 await conn.execute(
                     "INSERT INTO manager_summaries (allocation_id, manager_id, department,"
                     " recipients, notification_id) VALUES (%s, %s, %s, %s, %s)",
-                    (allocation_id, manager_id, department, recipients, row[0]),
+                    (allocation_id, manager_id, department, recipients, notification_id),
                 )
             return len(teams)
-
-    async def _has_summaries(
-        self, allocation_id: UUID, conn: AsyncConnection | None = None
-    ) -> bool:
-        query = "SELECT 1 FROM manager_summaries WHERE allocation_id = %s LIMIT 1"
-        if conn is not None:
-            return await (await conn.execute(query, (allocation_id,))).fetchone() is not None
-        async with self._pool.connection() as own:
-            return await (await own.execute(query, (allocation_id,))).fetchone() is not None
 
     async def _allocation(
         self, conn: AsyncConnection, allocation_id: UUID, completed_at: datetime | None
