@@ -1,9 +1,11 @@
+// The person's inbox: vouchers and notifications, newest first, with read marks.
+
 import { useState } from "react";
 
-import { errorText } from "../api";
-import { formatMoney, formatWhen, plural } from "../format";
-import type { Item } from "../items";
-import type { Workspace } from "../useWorkspace";
+import { errorText } from "../../api";
+import { formatMoney, formatWhen, plural } from "../../format";
+import type { Item } from "../../items";
+import type { Inbox } from "./useInbox";
 
 const KIND_LABELS: Record<string, string> = {
   "herald.voucher.allocated": "Voucher",
@@ -15,8 +17,8 @@ function nameOf(item: Item): string {
   return item.voucher?.name || item.title || "Notification";
 }
 
-export function InboxView({ workspace }: { workspace: Workspace }) {
-  const { inbox, unread, inboxLoaded, inboxError, hasOlder } = workspace;
+export function InboxView({ inbox }: { inbox: Inbox }) {
+  const { items, unread, loaded, error, hasOlder } = inbox;
   const [failure, setFailure] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
 
@@ -38,14 +40,14 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
           type="button"
           className="secondary"
           disabled={unread === 0}
-          onClick={() => run(workspace.markAllRead)}
+          onClick={() => run(inbox.markAllRead)}
         >
           Mark all as read
         </button>
       </div>
-      {(failure || inboxError) && (
+      {(failure || error) && (
         <p className="error" role="alert">
-          {failure ?? `Could not load your inbox: ${inboxError}`}
+          {failure ?? `Could not load your inbox: ${error}`}
         </p>
       )}
       <div className="card table-card">
@@ -68,7 +70,7 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
             </tr>
           </thead>
           <tbody>
-            {inbox.map((item) => (
+            {items.map((item) => (
               <tr
                 key={item.id}
                 className={item.readAt === null ? "unread" : undefined}
@@ -103,7 +105,7 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
                     <button
                       type="button"
                       className="link"
-                      onClick={() => run(() => workspace.markOneRead(item.id))}
+                      onClick={() => run(() => inbox.markOneRead(item.id))}
                       aria-label={`Mark “${nameOf(item)}” as read`}
                     >
                       Mark as read
@@ -116,12 +118,12 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
             ))}
           </tbody>
         </table>
-        {inboxLoaded && inbox.length === 0 && (
+        {loaded && items.length === 0 && (
           <p className="empty" data-testid="inbox-empty">
             Nothing here yet. New vouchers appear here the moment they are allocated.
           </p>
         )}
-        {!inboxLoaded && !inboxError && <p className="empty">Loading your inbox…</p>}
+        {!loaded && !error && <p className="empty">Loading your inbox…</p>}
       </div>
       {hasOlder && (
         <button
@@ -132,7 +134,7 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
             run(async () => {
               setLoadingOlder(true);
               try {
-                await workspace.loadOlder();
+                await inbox.loadOlder();
               } finally {
                 setLoadingOlder(false);
               }
