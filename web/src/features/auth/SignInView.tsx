@@ -81,7 +81,7 @@ export function SignInView({
             {notice}
           </p>
         )}
-        <form onSubmit={submit}>
+        <form onSubmit={(event) => void submit(event)}>
           <label htmlFor={searchId}>Find a person</label>
           <input
             id={searchId}
