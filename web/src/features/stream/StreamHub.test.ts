@@ -1,26 +1,15 @@
 import { describe, expect, it, vi } from "vitest";
 
+import { channelsApplied, fakeStreamClient } from "../../test/fakeStream";
 import type { StreamEvent } from "./StreamClient";
-import { type StreamConnection, StreamHub } from "./StreamHub";
-
-function fakeClient() {
-  return {
-    start: vi.fn<StreamConnection["start"]>(),
-    setChannels: vi.fn<StreamConnection["setChannels"]>(),
-    remember: vi.fn<StreamConnection["remember"]>(),
-    retryNow: vi.fn<StreamConnection["retryNow"]>(),
-    stop: vi.fn<StreamConnection["stop"]>(),
-  };
-}
-
-const settled = () => new Promise<void>((resolve) => queueMicrotask(resolve));
+import { StreamHub } from "./StreamHub";
 
 const event: StreamEvent = { type: "herald.voucher.allocated", id: 7, data: {} };
 
 describe("StreamHub", () => {
   it("opens the client on every listener's channel, each once, sorted", () => {
     const hub = new StreamHub();
-    const client = fakeClient();
+    const client = fakeStreamClient();
     hub.attach(client);
     hub.listen({ channel: "private-department-Sales" });
     hub.listen({ channel: "private-allocation-a1" });
@@ -52,14 +41,14 @@ describe("StreamHub", () => {
 
   it("applies a channel swap (leave, then listen) to the client once", async () => {
     const hub = new StreamHub();
-    const client = fakeClient();
+    const client = fakeStreamClient();
     hub.attach(client);
     const leave = hub.listen({ channel: "private-allocation-a1" });
-    await settled();
+    await channelsApplied();
     client.setChannels.mockClear();
     leave();
     hub.listen({ channel: "private-allocation-a2" });
-    await settled();
+    await channelsApplied();
     expect(client.setChannels).toHaveBeenCalledTimes(1);
     expect(client.setChannels).toHaveBeenCalledWith(["private-allocation-a2"]);
   });
@@ -68,11 +57,11 @@ describe("StreamHub", () => {
     const hub = new StreamHub();
     hub.remember(1);
     hub.start(1);
-    const client = fakeClient();
+    const client = fakeStreamClient();
     hub.attach(client);
     hub.remember(2);
     expect(client.remember).toHaveBeenCalledExactlyOnceWith(2);
-    hub.detach(fakeClient());
+    hub.detach(fakeStreamClient());
     hub.remember(3);
     expect(client.remember).toHaveBeenLastCalledWith(3);
     hub.detach(client);
