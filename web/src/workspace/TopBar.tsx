@@ -3,6 +3,7 @@
 
 import type { MouseEvent, ReactNode } from "react";
 
+import { Brand } from "../components/Brand";
 import type { Session } from "../features/auth/session";
 import type { ConnectionState } from "../features/stream/StreamClient";
 import { ConnectionStatus } from "../features/stream/ConnectionStatus";
@@ -50,12 +51,7 @@ export function TopBar({
 }) {
   return (
     <header className="topbar">
-      <div className="brand">
-        <span className="logo" aria-hidden="true">
-          H
-        </span>
-        Herald
-      </div>
+      <Brand />
       <nav aria-label="Main">
         <ul>
           {isAdmin(session) && (

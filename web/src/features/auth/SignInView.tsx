@@ -3,6 +3,7 @@
 import { type FormEvent, useId, useMemo, useState } from "react";
 
 import { errorText } from "../../api";
+import { Brand } from "../../components/Brand";
 import type { DemoPerson, Role } from "../../types";
 import { type Session, signIn } from "./session";
 import { usePeopleSearch } from "./usePeopleSearch";
@@ -65,12 +66,7 @@ export function SignInView({
   return (
     <main className="signin" id="main">
       <div className="signin-card">
-        <div className="brand brand-large">
-          <span className="logo" aria-hidden="true">
-            H
-          </span>
-          Herald
-        </div>
+        <Brand large />
         <h1>Sign in</h1>
         <p className="muted">
           Development sign-in: pick a demo employee, a manager or an HR admin. Their inbox, team

@@ -3,6 +3,7 @@
 import { useState } from "react";
 
 import { errorText } from "../../api";
+import { TableHead } from "../../components/TableHead";
 import { formatMoney, formatWhen, plural } from "../../format";
 import type { Item } from "../../items";
 import type { Inbox } from "./useInbox";
@@ -53,22 +54,16 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
       <div className="card table-card">
         <table className="table" data-testid="inbox-table">
           <caption className="visually-hidden">Your vouchers and notifications, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">
-                <span className="visually-hidden">Status</span>
-              </th>
-              <th scope="col">Name</th>
-              <th scope="col">Voucher code</th>
-              <th scope="col" className="numeric">
-                Amount
-              </th>
-              <th scope="col">When</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              { label: "Status", hidden: true },
+              { label: "Name" },
+              { label: "Voucher code" },
+              { label: "Amount", numeric: true },
+              { label: "When" },
+              { label: "Actions", hidden: true },
+            ]}
+          />
           <tbody>
             {items.map((item) => (
               <tr

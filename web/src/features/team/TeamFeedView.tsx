@@ -1,6 +1,7 @@
 // A manager's live feed of their department, with the people's names.
 
 import type { Api } from "../../api";
+import { TableHead } from "../../components/TableHead";
 import { formatMoney, formatTime } from "../../format";
 import type { Item } from "../../items";
 import { useTeam } from "./useTeam";
@@ -33,16 +34,14 @@ export function TeamFeedView({
       <div className="card table-card">
         <table className="table" data-testid="feed-table">
           <caption className="visually-hidden">Live feed of the {department} department</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Employee</th>
-              <th scope="col">What</th>
-              <th scope="col" className="numeric">
-                Amount
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              { label: "Time" },
+              { label: "Employee" },
+              { label: "What" },
+              { label: "Amount", numeric: true },
+            ]}
+          />
           <tbody>
             {feed.map((item) => {
               const person = item.employeeId ? team.get(item.employeeId) : undefined;
