@@ -1,6 +1,6 @@
 // Answers of the API as tests need them, each field overridable.
 
-import type { Allocation } from "../types";
+import type { Allocation, AllocationRequest } from "../types";
 
 export function allocation(change: Partial<Allocation> = {}): Allocation {
   return {
@@ -24,3 +24,15 @@ export function allocation(change: Partial<Allocation> = {}): Allocation {
     ...change,
   };
 }
+
+export const allocationRequest: AllocationRequest = {
+  voucher: {
+    name: "Winter bonus",
+    amount: "50.00",
+    currency: "EUR",
+    expires_on: "2031-01-31",
+    code_prefix: "WIN",
+  },
+  criteria: { departments: ["Sales"] },
+  confirmed_recipients: 3,
+};

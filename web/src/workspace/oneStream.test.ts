@@ -5,35 +5,13 @@ import { afterEach, describe, expect, it } from "vitest";
 
 import { useAllocationProgress } from "../features/allocations/useAllocationProgress";
 import { useInbox } from "../features/inbox/useInbox";
-import { type EventSourceLike, StreamClient } from "../features/stream/StreamClient";
+import { StreamClient } from "../features/stream/StreamClient";
 import { type CreateStreamClient, useStream } from "../features/stream/useStream";
 import { useTeamFeed } from "../features/team/useTeamFeed";
 import { FakeApi } from "../test/fakeApi";
+import { FakeEventSource } from "../test/fakeEventSource";
 import { channelsApplied } from "../test/fakeStream";
 import { allocation } from "../test/fixtures";
-
-class FakeEventSource implements EventSourceLike {
-  readyState = 0;
-  onopen: ((event: Event) => void) | null = null;
-  onerror: ((event: Event) => void) | null = null;
-  closed = false;
-  private readonly listeners = new Map<string, ((event: MessageEvent<string>) => void)[]>();
-
-  constructor(readonly url: string) {}
-
-  addEventListener(type: string, listener: (event: MessageEvent<string>) => void): void {
-    this.listeners.set(type, [...(this.listeners.get(type) ?? []), listener]);
-  }
-
-  close(): void {
-    this.closed = true;
-  }
-
-  emit(type: string, data: unknown, lastEventId = ""): void {
-    const event = { data: JSON.stringify(data), lastEventId } as MessageEvent<string>;
-    for (const listener of this.listeners.get(type) ?? []) listener(event);
-  }
-}
 
 function setup() {
   const sources: FakeEventSource[] = [];

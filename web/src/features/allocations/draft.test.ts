@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 
+import { allocationRequest as request } from "../../test/fixtures";
 import {
   RESUME_WITHIN_MS,
   draftAtLoad,
@@ -17,18 +18,6 @@ function keys() {
   let n = 0;
   return () => `key-${++n}`;
 }
-
-const request = {
-  voucher: {
-    name: "Winter bonus",
-    amount: "50.00",
-    currency: "EUR",
-    expires_on: "2031-01-31",
-    code_prefix: "WIN",
-  },
-  criteria: { departments: ["Sales"] },
-  confirmed_recipients: 3,
-};
 
 const filled = {
   ...EMPTY_FORM,

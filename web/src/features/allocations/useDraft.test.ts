@@ -2,6 +2,7 @@
 import { act, cleanup, renderHook } from "@testing-library/react";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 
+import { allocationRequest as request } from "../../test/fixtures";
 import {
   type PendingSubmit,
   RESUME_WITHIN_MS,
@@ -11,18 +12,6 @@ import {
 } from "./draft";
 import { EMPTY_FORM, type FormFields } from "./form";
 import { useDraft } from "./useDraft";
-
-const request = {
-  voucher: {
-    name: "Winter bonus",
-    amount: "50.00",
-    currency: "EUR",
-    expires_on: "2031-01-31",
-    code_prefix: "WIN",
-  },
-  criteria: { departments: ["Sales"] },
-  confirmed_recipients: 3,
-};
 
 const stored = () => parseDraft(localStorage.getItem(draftStorageKey("E1")));
 

@@ -4,25 +4,13 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 
 import { ApiError } from "../../api";
 import { FakeApi } from "../../test/fakeApi";
-import { allocation } from "../../test/fixtures";
+import { allocation, allocationRequest as request } from "../../test/fixtures";
 import { RESUME_WITHIN_MS, draftStorageKey, parseDraft, serialiseDraft } from "./draft";
 import { EMPTY_FORM } from "./form";
 import { useDraft } from "./useDraft";
 import { type SubmitOutcome, useSubmitOnce } from "./useSubmitOnce";
 
 const ALLOCATIONS = "/v1/allocations";
-
-const request = {
-  voucher: {
-    name: "Winter bonus",
-    amount: "50.00",
-    currency: "EUR",
-    expires_on: "2031-01-31",
-    code_prefix: "WIN",
-  },
-  criteria: { departments: ["Sales"] },
-  confirmed_recipients: 3,
-};
 
 const answered = (replayed = false) => ({
   body: allocation({ id: "a1" }),
