@@ -36,7 +36,7 @@ ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/installed.stamp
 run: install web
 	deploy/local/services.sh start
 
-## test: install, lint and type-check, then every test (web unit tests, real stack, browser)
+## test: install, lint and type-check, then every test (web lint and unit tests, real stack, browser)
 test: lint tools web web-test chromium
 	$(VENV_BIN)/pytest
 
@@ -92,8 +92,9 @@ $(UV):
 web: $(WEB_INSTALLED)
 	cd web && npm run build
 
+# ESLint (typescript-eslint, the Rules of React) with no warning allowed, then Vitest.
 web-test: $(WEB_INSTALLED)
-	cd web && npm test
+	cd web && npm run lint && npm test
 
 $(WEB_INSTALLED): web/package.json web/package-lock.json
 	@node -e 'const [a, b] = process.versions.node.split(".").map(Number); const [x, y] = "$(NODE_MIN)".split(".").map(Number); if (a < x || (a === x && b < y)) { console.error("Node.js $(NODE_MIN) or newer is needed for the web console, found " + process.version); process.exit(1); }' \

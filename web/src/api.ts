@@ -11,6 +11,7 @@ export class ApiError extends Error {
   }
 }
 
+// What went wrong, for people: the one way a caught failure becomes text on the page.
 export function errorText(failure: unknown): string {
   return failure instanceof Error ? failure.message : String(failure);
 }

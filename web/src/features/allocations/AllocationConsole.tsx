@@ -4,11 +4,11 @@ import { useState } from "react";
 
 import type { Api } from "../../api";
 import { formatTime, plural } from "../../format";
-import type { Workspace } from "../../useWorkspace";
 import { AllocationForm } from "./AllocationForm";
 import { AllocationHistory } from "./AllocationHistory";
 import { ProgressPanel } from "./ProgressPanel";
 import { ReviewStep } from "./ReviewStep";
+import type { AllocationProgress } from "./useAllocationProgress";
 import { useDepartments } from "./useDepartments";
 import { useDraft } from "./useDraft";
 import { useHistory } from "./useHistory";
@@ -26,16 +26,16 @@ function sentText(name: string, resumed: boolean, replayed: boolean): string {
 
 export function AllocationConsole({
   api,
-  workspace,
+  progress,
   employeeId,
 }: {
   api: Api;
-  workspace: Workspace;
+  progress: AllocationProgress;
   employeeId: string;
 }) {
   const draft = useDraft(employeeId);
   const departments = useDepartments(api);
-  const { watch, watchAllocation } = workspace;
+  const { watch, watchAllocation } = progress;
   const history = useHistory(api, watch?.finishedAt);
   const [stage, setStage] = useState<Stage>("edit");
   // Bumped to open a fresh review: new figures, nothing ticked or typed yet.

@@ -1,3 +1,4 @@
+import { TableHead } from "../../components/TableHead";
 import { formatCount, formatMoney, formatWhen } from "../../format";
 import type { Allocation } from "../../types";
 import { describeCriteria } from "./form";
@@ -31,26 +32,18 @@ export function AllocationHistory({
         </p>
       )}
       <table className="table" data-testid="history-table">
-        <thead>
-          <tr>
-            <th scope="col">Voucher</th>
-            <th scope="col">Who</th>
-            <th scope="col">Status</th>
-            <th scope="col" className="numeric">
-              Matched
-            </th>
-            <th scope="col" className="numeric">
-              Inserted
-            </th>
-            <th scope="col" className="numeric">
-              Published
-            </th>
-            <th scope="col">Requested</th>
-            <th scope="col">
-              <span className="visually-hidden">Actions</span>
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            { label: "Voucher" },
+            { label: "Who" },
+            { label: "Status" },
+            { label: "Matched", numeric: true },
+            { label: "Inserted", numeric: true },
+            { label: "Published", numeric: true },
+            { label: "Requested" },
+            { label: "Actions", hidden: true },
+          ]}
+        />
         <tbody>
           {history.items.map((allocation) => (
             <tr

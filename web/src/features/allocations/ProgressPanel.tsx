@@ -1,6 +1,6 @@
 import { formatCount, formatMoney } from "../../format";
-import type { Progress } from "../../useWorkspace";
 import { describeCriteria } from "./form";
+import type { Progress } from "./progress";
 import { waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import { useNow } from "./useNow";
@@ -49,8 +49,7 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
   const total = matched ?? 0;
   const share = total > 0 && published !== null ? Math.round((published / total) * 100) : 0;
   // Frames may have moved the status on since the allocation was read.
-  const waiting =
-    allocation !== null && requested ? waitingSeconds(allocation, watch.receivedAt, now) : null;
+  const waiting = requested ? waitingSeconds(allocation, watch.receivedAt, now) : null;
   return (
     <section
       className="card progress-card"
@@ -59,15 +58,13 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
       data-status={status}
     >
       <div className="card-head">
-        <h2 id="progress-title">{allocation?.voucher.name ?? "Allocation"}</h2>
+        <h2 id="progress-title">{allocation.voucher.name}</h2>
         <StatusChip status={status} />
       </div>
-      {allocation && (
-        <p className="muted">
-          {formatMoney(allocation.voucher.amount, allocation.voucher.currency)} ·{" "}
-          {describeCriteria(allocation.criteria)}
-        </p>
-      )}
+      <p className="muted">
+        {formatMoney(allocation.voucher.amount, allocation.voucher.currency)} ·{" "}
+        {describeCriteria(allocation.criteria)}
+      </p>
       <WaitingNote seconds={waiting} testId="progress-waiting" />
       <progress
         className="bar"
@@ -113,7 +110,7 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
           <FailureDetail detail={watch.failureDetail} />
         </>
       )}
-      {status === "completed" && allocation?.timings.duration_seconds != null && (
+      {status === "completed" && allocation.timings.duration_seconds != null && (
         <p className="muted">Completed in {allocation.timings.duration_seconds.toFixed(2)} s.</p>
       )}
       <p className="fineprint">

@@ -1,6 +1,7 @@
 import { useId, useState } from "react";
 
 import { type Api, errorText } from "../../api";
+import { TableHead } from "../../components/TableHead";
 import { formatCount, formatDay, formatMoney, plural } from "../../format";
 import type { AllocationPreview, AllocationRequest } from "../../types";
 import { downloadRecipients } from "./allocationsApi";
@@ -185,14 +186,12 @@ function Figures({
       </div>
       <table className="table compact" data-testid="review-departments">
         <caption className="visually-hidden">Recipients per department</caption>
-        <thead>
-          <tr>
-            <th scope="col">Department</th>
-            <th scope="col" className="numeric">
-              Recipients
-            </th>
-          </tr>
-        </thead>
+        <TableHead
+          columns={[
+            { label: "Department" },
+            { label: "Recipients", numeric: true },
+          ]}
+        />
         <tbody>
           {preview.by_department.map((row) => (
             <tr key={row.department} data-testid="review-department">

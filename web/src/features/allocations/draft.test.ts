@@ -1,7 +1,9 @@
 import { describe, expect, it } from "vitest";
 
+import { allocationRequest as request } from "../../test/fixtures";
 import {
   RESUME_WITHIN_MS,
+  draftAtLoad,
   draftStorageKey,
   editDraft,
   newDraft,
@@ -16,18 +18,6 @@ function keys() {
   let n = 0;
   return () => `key-${++n}`;
 }
-
-const request = {
-  voucher: {
-    name: "Winter bonus",
-    amount: "50.00",
-    currency: "EUR",
-    expires_on: "2031-01-31",
-    code_prefix: "WIN",
-  },
-  criteria: { departments: ["Sales"] },
-  confirmed_recipients: 3,
-};
 
 const filled = {
   ...EMPTY_FORM,
@@ -94,7 +84,11 @@ describe("the stored draft", () => {
       JSON.stringify({ version: 1, key: "", form: filled }),
     ];
     for (const raw of untrusted) {
-      expect(parseDraft(raw, make)).toEqual({ form: EMPTY_FORM, key: expect.any(String), pending: null });
+      expect(parseDraft(raw, make)).toEqual({
+        form: EMPTY_FORM,
+        key: expect.any(String) as unknown,
+        pending: null,
+      });
     }
   });
 
@@ -118,5 +112,32 @@ describe("sending again after a reload", () => {
     expect(resumable(pending, at(-60_000))).toBe(false);
     expect(resumable({ ...pending, startedAt: "garbage" }, at(0))).toBe(false);
     expect(resumable(null, at(0))).toBe(false);
+  });
+});
+
+describe("the draft a page load finds", () => {
+  const startedAt = "2030-01-01T10:00:00.000Z";
+  const stored = { form: EMPTY_FORM, key: "k", pending: { key: "k", request, startedAt } };
+  const after = (ms: number) => new Date(new Date(startedAt).getTime() + ms);
+
+  it("resumes a recent mark and keeps it until the answer", () => {
+    expect(draftAtLoad(stored, after(1_000))).toEqual({
+      draft: stored,
+      resume: stored.pending,
+      abandoned: null,
+    });
+  });
+
+  it("reports an old mark and drops it from the draft, keeping the key", () => {
+    expect(draftAtLoad(stored, after(RESUME_WITHIN_MS + 1))).toEqual({
+      draft: { form: EMPTY_FORM, key: "k", pending: null },
+      resume: null,
+      abandoned: stored.pending,
+    });
+  });
+
+  it("has nothing to do without a mark", () => {
+    const draft = { ...stored, pending: null };
+    expect(draftAtLoad(draft, after(0))).toEqual({ draft, resume: null, abandoned: null });
   });
 });

@@ -60,6 +60,21 @@ export function resumable(pending: PendingSubmit | null, now: Date): boolean {
   return Number.isFinite(age) && age >= 0 && age <= RESUME_WITHIN_MS;
 }
 
+// The draft as a page load finds it. A mark recent enough goes out again at once; an older
+// one is only reported, and leaves the draft so the next load does not report it again.
+export interface DraftAtLoad {
+  draft: Draft;
+  resume: PendingSubmit | null;
+  abandoned: PendingSubmit | null;
+}
+
+export function draftAtLoad(stored: Draft, now: Date): DraftAtLoad {
+  const { pending } = stored;
+  if (pending === null) return { draft: stored, resume: null, abandoned: null };
+  if (resumable(pending, now)) return { draft: stored, resume: pending, abandoned: null };
+  return { draft: { ...stored, pending: null }, resume: null, abandoned: pending };
+}
+
 export function serialiseDraft(draft: Draft): string {
   return JSON.stringify({ version: VERSION, ...draft });
 }

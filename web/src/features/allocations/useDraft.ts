@@ -1,12 +1,13 @@
 // The signed-in admin's draft, kept in localStorage so a reload loses nothing.
 
-import { useCallback, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 
 import type { AllocationRequest } from "../../types";
 import type { FormFields } from "./form";
 import {
   type Draft,
   type PendingSubmit,
+  draftAtLoad,
   draftStorageKey,
   editDraft,
   newDraft,
@@ -25,11 +26,21 @@ function browserStorage(): DraftStorage | null {
   }
 }
 
+function save(storageKey: string, draft: Draft): void {
+  try {
+    browserStorage()?.setItem(storageKey, serialiseDraft(draft));
+  } catch {
+    // Quota or privacy mode: the in-memory draft still holds one key per content.
+  }
+}
+
 export interface DraftStore {
   form: FormFields;
   idempotencyKey: string;
-  // What was on its way when the page loaded (null when nothing was).
-  pendingAtLoad: PendingSubmit | null;
+  // What a reload cut off moments ago, to send again at once (null when nothing was).
+  resumeAtLoad: PendingSubmit | null;
+  // What was on its way too long ago to send again unasked (null when nothing was).
+  abandonedAtLoad: PendingSubmit | null;
   edit: (next: (form: FormFields) => FormFields) => void;
   // Written synchronously, so the mark is stored before the request leaves.
   markPending: (request: AllocationRequest) => PendingSubmit;
@@ -40,21 +51,22 @@ export interface DraftStore {
 
 export function useDraft(employeeId: string): DraftStore {
   const storageKey = draftStorageKey(employeeId);
-  const [draft, setDraft] = useState<Draft>(() =>
-    parseDraft(browserStorage()?.getItem(storageKey) ?? null),
+  const [atLoad] = useState(() =>
+    draftAtLoad(parseDraft(browserStorage()?.getItem(storageKey) ?? null), new Date()),
   );
-  const [pendingAtLoad] = useState(() => draft.pending);
+  const [draft, setDraft] = useState<Draft>(atLoad.draft);
   // The latest draft for handlers called twice before React re-renders.
   const current = useRef(draft);
+
+  // An abandoned mark leaves storage too, so the next load does not report it again.
+  useEffect(() => {
+    if (atLoad.abandoned !== null) save(storageKey, atLoad.draft);
+  }, [atLoad, storageKey]);
 
   const commit = useCallback(
     (next: Draft) => {
       current.current = next;
-      try {
-        browserStorage()?.setItem(storageKey, serialiseDraft(next));
-      } catch {
-        // Quota or privacy mode: the in-memory draft still holds one key per content.
-      }
+      save(storageKey, next);
       setDraft(next);
     },
     [storageKey],
@@ -85,7 +97,8 @@ export function useDraft(employeeId: string): DraftStore {
   return {
     form: draft.form,
     idempotencyKey: draft.key,
-    pendingAtLoad,
+    resumeAtLoad: atLoad.resume,
+    abandonedAtLoad: atLoad.abandoned,
     edit,
     markPending,
     clearPending,

@@ -26,18 +26,22 @@ export function useHistory(api: Api, finishedAt: number | null | undefined): His
   const [cursor, setCursor] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
 
-  const reload = useCallback(async () => {
-    try {
-      const page = await api.get<AllocationPage>("/v1/allocations", { limit: PAGE });
-      setItems(page.items);
-      setReceivedAt(Date.now());
-      setCursor(page.next_cursor);
-      setError(null);
-    } catch (failure) {
-      setError(errorText(failure));
-    }
-  }, [api]);
+  // The state changes only in the answer's callbacks, so effects may call it.
+  const reload = useCallback(
+    () =>
+      api.get<AllocationPage>("/v1/allocations", { limit: PAGE }).then(
+        (page) => {
+          setItems(page.items);
+          setReceivedAt(Date.now());
+          setCursor(page.next_cursor);
+          setError(null);
+        },
+        (failure: unknown) => setError(errorText(failure)),
+      ),
+    [api],
+  );
 
+  // Again when the watched allocation finishes: its row changed.
   useEffect(() => {
     void reload();
   }, [reload, finishedAt]);

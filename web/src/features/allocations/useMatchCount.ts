@@ -1,10 +1,12 @@
 // The as-you-type count of who the rule matches today (criteria only, no voucher).
 
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 
 import { type Api, errorText } from "../../api";
 import type { Criteria } from "../../types";
 import { fetchPreview } from "./allocationsApi";
+
+const TYPING_MS = 300;
 
 export interface MatchCount {
   matched: number | null;
@@ -12,39 +14,55 @@ export interface MatchCount {
   pending: boolean;
 }
 
+interface Question {
+  key: string | null;
+  // Bumped for every new question: only the answer to the latest one counts.
+  round: number;
+}
+
+interface Answer {
+  round: number;
+  matched: number | null;
+  error: string | null;
+}
+
 export function useMatchCount(api: Api, criteria: Criteria | null): MatchCount {
-  const [matched, setMatched] = useState<number | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [pending, setPending] = useState(false);
   const key = criteria === null ? null : JSON.stringify(criteria);
-  // Answers can arrive out of order; only the latest question's answer counts.
-  const sequence = useRef(0);
+  const [question, setQuestion] = useState<Question>({ key, round: 0 });
+  const [answer, setAnswer] = useState<Answer | null>(null);
+  if (question.key !== key) {
+    // Adjusted while rendering, so no frame shows the old question as the current one.
+    setQuestion({ key, round: question.round + 1 });
+    // No audience, no figure: the next rule starts from "—", not from an older count.
+    if (key === null) setAnswer(null);
+  }
+
   useEffect(() => {
-    const mine = ++sequence.current;
-    if (key === null) {
-      setMatched(null);
-      setError(null);
-      setPending(false);
-      return undefined;
-    }
-    setPending(true);
+    const { key: asked, round } = question;
+    if (asked === null) return undefined;
+    // Answers can arrive out of order: one to a question since replaced is dropped.
+    let stale = false;
     const timer = setTimeout(() => {
-      fetchPreview(api, JSON.parse(key) as Criteria)
-        .then((answer) => {
-          if (mine !== sequence.current) return;
-          setMatched(answer.matched);
-          setError(null);
-        })
-        .catch((failure: unknown) => {
-          if (mine !== sequence.current) return;
-          setMatched(null);
-          setError(errorText(failure));
-        })
-        .finally(() => {
-          if (mine === sequence.current) setPending(false);
-        });
-    }, 300);
-    return () => clearTimeout(timer);
-  }, [api, key]);
-  return { matched, error, pending };
+      fetchPreview(api, JSON.parse(asked) as Criteria).then(
+        (preview) => {
+          if (!stale) setAnswer({ round, matched: preview.matched, error: null });
+        },
+        (failure: unknown) => {
+          if (!stale) setAnswer({ round, matched: null, error: errorText(failure) });
+        },
+      );
+    }, TYPING_MS);
+    return () => {
+      stale = true;
+      clearTimeout(timer);
+    };
+  }, [api, question]);
+
+  if (key === null) return { matched: null, error: null, pending: false };
+  // While the next answer is on its way the last one stays, marked as pending.
+  return {
+    matched: answer?.matched ?? null,
+    error: answer?.error ?? null,
+    pending: answer?.round !== question.round,
+  };
 }

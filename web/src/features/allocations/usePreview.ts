@@ -1,6 +1,6 @@
 // The review's figures: who exactly, how many per department, what it costs.
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useState } from "react";
 
 import { type Api, errorText } from "../../api";
 import type { AllocationPreview, Criteria, VoucherSpec } from "../../types";
@@ -13,36 +13,45 @@ export interface Preview {
   reload: () => void;
 }
 
+interface Answer {
+  // The question (and the round of asking) this answers.
+  asked: string;
+  preview: AllocationPreview | null;
+  error: string | null;
+}
+
 export function usePreview(api: Api, criteria: Criteria, voucher: VoucherSpec): Preview {
-  const [preview, setPreview] = useState<AllocationPreview | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [loading, setLoading] = useState(true);
   const [round, setRound] = useState(0);
-  const question = JSON.stringify({ criteria, voucher });
-  const sequence = useRef(0);
+  const [answer, setAnswer] = useState<Answer | null>(null);
+  const asked = JSON.stringify({ round, criteria, voucher });
 
   useEffect(() => {
-    const mine = ++sequence.current;
-    const { criteria: asked, voucher: priced } = JSON.parse(question) as {
+    const { criteria: counted, voucher: priced } = JSON.parse(asked) as {
       criteria: Criteria;
       voucher: VoucherSpec;
     };
-    setLoading(true);
-    setError(null);
-    // Stale figures must not stay on screen: the confirmation is of what is shown.
-    setPreview(null);
-    fetchPreview(api, asked, priced)
-      .then((answer) => {
-        if (mine === sequence.current) setPreview(answer);
-      })
-      .catch((failure: unknown) => {
-        if (mine === sequence.current) setError(errorText(failure));
-      })
-      .finally(() => {
-        if (mine === sequence.current) setLoading(false);
-      });
-  }, [api, question, round]);
+    // An answer to a question since replaced (or asked again) is dropped.
+    let stale = false;
+    fetchPreview(api, counted, priced).then(
+      (preview) => {
+        if (!stale) setAnswer({ asked, preview, error: null });
+      },
+      (failure: unknown) => {
+        if (!stale) setAnswer({ asked, preview: null, error: errorText(failure) });
+      },
+    );
+    return () => {
+      stale = true;
+    };
+  }, [api, asked]);
 
   const reload = useCallback(() => setRound((n) => n + 1), []);
-  return { preview, error, loading, reload };
+  // Stale figures must not stay on screen: the confirmation is of what is shown.
+  const current = answer?.asked === asked ? answer : null;
+  return {
+    preview: current?.preview ?? null,
+    error: current?.error ?? null,
+    loading: current === null,
+    reload,
+  };
 }

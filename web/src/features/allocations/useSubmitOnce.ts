@@ -5,12 +5,12 @@
 // answer off sends the same request with the same key again, and the server answers with
 // the allocation it already made.
 
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 
 import { type Api, ApiError } from "../../api";
 import type { Allocation, AllocationRequest } from "../../types";
 import { recipientsChangedTo, sendAllocation, submitErrorText } from "./allocationsApi";
-import { type PendingSubmit, resumable } from "./draft";
+import type { PendingSubmit } from "./draft";
 import { pageIsLeaving } from "./leaving";
 import type { DraftStore } from "./useDraft";
 
@@ -33,44 +33,43 @@ export function useSubmitOnce(
   draft: DraftStore,
   onOutcome: (outcome: SubmitOutcome, resumed: boolean) => void,
 ): SubmitOnce {
+  const { reset, clearPending, markPending, resumeAtLoad, abandonedAtLoad } = draft;
   // A request a reload interrupted goes out again at once: say so from the first render.
-  const [resumingAtLoad] = useState(
-    () => draft.pendingAtLoad !== null && resumable(draft.pendingAtLoad, new Date()),
-  );
-  const [submitting, setSubmitting] = useState(resumingAtLoad);
-  const [resuming, setResuming] = useState(resumingAtLoad);
-  const [abandoned, setAbandoned] = useState<PendingSubmit | null>(null);
+  const [submitting, setSubmitting] = useState(resumeAtLoad !== null);
+  const [resuming, setResuming] = useState(resumeAtLoad !== null);
   // State updates land after the handler returns; the ref stops a second click before that.
   const inFlight = useRef(false);
-  const looked = useRef(false);
+  const resumed = useRef(false);
+  // The answer comes renders later: it goes to the caller's latest callback.
   const report = useRef(onOutcome);
-  report.current = onOutcome;
-  const { reset, clearPending, markPending, pendingAtLoad } = draft;
+  useLayoutEffect(() => {
+    report.current = onOutcome;
+  });
 
   const send = useCallback(
-    async (pending: PendingSubmit, resumed: boolean) => {
-      setSubmitting(true);
-      setResuming(resumed);
-      let outcome: SubmitOutcome;
-      try {
-        const { allocation, replayed } = await sendAllocation(api, pending);
-        reset();
-        outcome = { kind: "allocated", allocation, replayed };
-      } catch (failure) {
-        // The key stays with the draft: sending the same content again is the same request.
-        if (failure instanceof ApiError || !pageIsLeaving()) clearPending();
-        const matched = recipientsChangedTo(failure);
-        outcome =
-          matched === null
-            ? { kind: "failed", message: submitErrorText(failure) }
-            : { kind: "recipients_changed", matched };
-      } finally {
-        inFlight.current = false;
-        setSubmitting(false);
-        setResuming(false);
-      }
-      report.current(outcome, resumed);
-    },
+    (pending: PendingSubmit, again: boolean) =>
+      sendAllocation(api, pending)
+        .then(
+          ({ allocation, replayed }): SubmitOutcome => {
+            reset();
+            return { kind: "allocated", allocation, replayed };
+          },
+          (failure: unknown): SubmitOutcome => {
+            // The key stays with the draft: sending the same content again is the same
+            // request. A page being left keeps the mark too, for the next load.
+            if (failure instanceof ApiError || !pageIsLeaving()) clearPending();
+            const matched = recipientsChangedTo(failure);
+            return matched === null
+              ? { kind: "failed", message: submitErrorText(failure) }
+              : { kind: "recipients_changed", matched };
+          },
+        )
+        .then((outcome) => {
+          inFlight.current = false;
+          setSubmitting(false);
+          setResuming(false);
+          report.current(outcome, again);
+        }),
     [api, reset, clearPending],
   );
 
@@ -78,23 +77,20 @@ export function useSubmitOnce(
     (request: AllocationRequest) => {
       if (inFlight.current) return;
       inFlight.current = true;
+      setSubmitting(true);
+      setResuming(false);
       void send(markPending(request), false);
     },
     [send, markPending],
   );
 
   useEffect(() => {
-    if (looked.current || pendingAtLoad === null) return;
-    looked.current = true;
+    if (resumeAtLoad === null || resumed.current) return;
+    resumed.current = true;
     if (inFlight.current) return;
-    if (resumable(pendingAtLoad, new Date())) {
-      inFlight.current = true;
-      void send(pendingAtLoad, true);
-    } else {
-      clearPending();
-      setAbandoned(pendingAtLoad);
-    }
-  }, [pendingAtLoad, send, clearPending]);
+    inFlight.current = true;
+    void send(resumeAtLoad, true);
+  }, [resumeAtLoad, send]);
 
-  return { submitting, resuming, abandoned, submit };
+  return { submitting, resuming, abandoned: abandonedAtLoad, submit };
 }

@@ -1,53 +1,21 @@
-import { useEffect, useState } from "react";
+// A manager's live feed of their department, with the people's names.
 
-import type { Api } from "../api";
-import { formatMoney, formatTime } from "../format";
-import type { Employee } from "../types";
-import type { Workspace } from "../useWorkspace";
-
-interface EmployeePage {
-  items: Employee[];
-  next_after: string | null;
-}
-
-// Names of the department's people, for the feed (the events carry only ids).
-function useTeam(api: Api, department: string): Map<string, Employee> {
-  const [team, setTeam] = useState(new Map<string, Employee>());
-  useEffect(() => {
-    let stale = false;
-    (async () => {
-      const found = new Map<string, Employee>();
-      let after: string | null = null;
-      for (let page = 0; page < 20; page += 1) {
-        const answer: EmployeePage = await api.get<EmployeePage>("/v1/employees", {
-          department,
-          limit: 1000,
-          after,
-        });
-        for (const employee of answer.items) found.set(employee.id, employee);
-        after = answer.next_after;
-        if (after === null) break;
-      }
-      if (!stale) setTeam(found);
-    })().catch(() => undefined);
-    return () => {
-      stale = true;
-    };
-  }, [api, department]);
-  return team;
-}
+import type { Api } from "../../api";
+import { TableHead } from "../../components/TableHead";
+import { formatMoney, formatTime } from "../../format";
+import type { Item } from "../../items";
+import { useTeam } from "./useTeam";
 
 export function TeamFeedView({
   api,
   department,
-  workspace,
+  feed,
 }: {
   api: Api;
   department: string;
-  workspace: Workspace;
+  feed: Item[];
 }) {
   const team = useTeam(api, department);
-  const { feed } = workspace;
   return (
     <section aria-labelledby="feed-title" className="page">
       <div className="page-head">
@@ -66,16 +34,14 @@ export function TeamFeedView({
       <div className="card table-card">
         <table className="table" data-testid="feed-table">
           <caption className="visually-hidden">Live feed of the {department} department</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Employee</th>
-              <th scope="col">What</th>
-              <th scope="col" className="numeric">
-                Amount
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              { label: "Time" },
+              { label: "Employee" },
+              { label: "What" },
+              { label: "Amount", numeric: true },
+            ]}
+          />
           <tbody>
             {feed.map((item) => {
               const person = item.employeeId ? team.get(item.employeeId) : undefined;

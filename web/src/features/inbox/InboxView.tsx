@@ -1,9 +1,12 @@
+// The person's inbox: vouchers and notifications, newest first, with read marks.
+
 import { useState } from "react";
 
-import { errorText } from "../api";
-import { formatMoney, formatWhen, plural } from "../format";
-import type { Item } from "../items";
-import type { Workspace } from "../useWorkspace";
+import { errorText } from "../../api";
+import { TableHead } from "../../components/TableHead";
+import { formatMoney, formatWhen, plural } from "../../format";
+import type { Item } from "../../items";
+import type { Inbox } from "./useInbox";
 
 const KIND_LABELS: Record<string, string> = {
   "herald.voucher.allocated": "Voucher",
@@ -15,8 +18,8 @@ function nameOf(item: Item): string {
   return item.voucher?.name || item.title || "Notification";
 }
 
-export function InboxView({ workspace }: { workspace: Workspace }) {
-  const { inbox, unread, inboxLoaded, inboxError, hasOlder } = workspace;
+export function InboxView({ inbox }: { inbox: Inbox }) {
+  const { items, unread, loaded, error, hasOlder } = inbox;
   const [failure, setFailure] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
 
@@ -38,37 +41,31 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
           type="button"
           className="secondary"
           disabled={unread === 0}
-          onClick={() => run(workspace.markAllRead)}
+          onClick={() => run(inbox.markAllRead)}
         >
           Mark all as read
         </button>
       </div>
-      {(failure || inboxError) && (
+      {(failure || error) && (
         <p className="error" role="alert">
-          {failure ?? `Could not load your inbox: ${inboxError}`}
+          {failure ?? `Could not load your inbox: ${error}`}
         </p>
       )}
       <div className="card table-card">
         <table className="table" data-testid="inbox-table">
           <caption className="visually-hidden">Your vouchers and notifications, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">
-                <span className="visually-hidden">Status</span>
-              </th>
-              <th scope="col">Name</th>
-              <th scope="col">Voucher code</th>
-              <th scope="col" className="numeric">
-                Amount
-              </th>
-              <th scope="col">When</th>
-              <th scope="col">
-                <span className="visually-hidden">Actions</span>
-              </th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              { label: "Status", hidden: true },
+              { label: "Name" },
+              { label: "Voucher code" },
+              { label: "Amount", numeric: true },
+              { label: "When" },
+              { label: "Actions", hidden: true },
+            ]}
+          />
           <tbody>
-            {inbox.map((item) => (
+            {items.map((item) => (
               <tr
                 key={item.id}
                 className={item.readAt === null ? "unread" : undefined}
@@ -103,7 +100,7 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
                     <button
                       type="button"
                       className="link"
-                      onClick={() => run(() => workspace.markOneRead(item.id))}
+                      onClick={() => run(() => inbox.markOneRead(item.id))}
                       aria-label={`Mark “${nameOf(item)}” as read`}
                     >
                       Mark as read
@@ -116,12 +113,12 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
             ))}
           </tbody>
         </table>
-        {inboxLoaded && inbox.length === 0 && (
+        {loaded && items.length === 0 && (
           <p className="empty" data-testid="inbox-empty">
             Nothing here yet. New vouchers appear here the moment they are allocated.
           </p>
         )}
-        {!inboxLoaded && !inboxError && <p className="empty">Loading your inbox…</p>}
+        {!loaded && !error && <p className="empty">Loading your inbox…</p>}
       </div>
       {hasOlder && (
         <button
@@ -132,7 +129,7 @@ export function InboxView({ workspace }: { workspace: Workspace }) {
             run(async () => {
               setLoadingOlder(true);
               try {
-                await workspace.loadOlder();
+                await inbox.loadOlder();
               } finally {
                 setLoadingOlder(false);
               }

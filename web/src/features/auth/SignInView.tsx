@@ -1,8 +1,12 @@
-import { type FormEvent, useEffect, useId, useMemo, useState } from "react";
+// Dev sign-in: pick a demo person (decision 0022).
 
-import { anonymous, errorText } from "../api";
-import { type Session, signIn } from "../session";
-import type { DemoPerson, Role } from "../types";
+import { type FormEvent, useId, useMemo, useState } from "react";
+
+import { errorText } from "../../api";
+import { Brand } from "../../components/Brand";
+import type { DemoPerson, Role } from "../../types";
+import { type Session, signIn } from "./session";
+import { usePeopleSearch } from "./usePeopleSearch";
 
 const GROUPS: { role: Role; label: string }[] = [
   { role: "hr-admin", label: "HR admins" },
@@ -27,40 +31,11 @@ export function SignInView({
   const searchId = useId();
   const personId = useId();
   const [query, setQuery] = useState("");
-  const [people, setPeople] = useState<DemoPerson[]>([]);
-  const [loading, setLoading] = useState(true);
+  const { people, loading, error: searchError } = usePeopleSearch(query);
   const [chosen, setChosen] = useState("");
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    let stale = false;
-    const timer = setTimeout(
-      () => {
-        setLoading(true);
-        const path = query.trim()
-          ? `/v1/dev/people?q=${encodeURIComponent(query.trim())}`
-          : "/v1/dev/people";
-        anonymous<{ people: DemoPerson[] }>("GET", path)
-          .then((answer) => {
-            if (stale) return;
-            setPeople(answer.people);
-            setError(null);
-          })
-          .catch((failure: unknown) => {
-            if (!stale) setError(errorText(failure));
-          })
-          .finally(() => {
-            if (!stale) setLoading(false);
-          });
-      },
-      query ? 250 : 0,
-    );
-    return () => {
-      stale = true;
-      clearTimeout(timer);
-    };
-  }, [query]);
+  const [submitError, setSubmitError] = useState<string | null>(null);
+  const error = submitError ?? searchError;
 
   const groups = useMemo(
     () =>
@@ -75,15 +50,15 @@ export function SignInView({
     event.preventDefault();
     const person = people.find((p) => valueOf(p) === chosen);
     if (!person) {
-      setError("Pick a person to sign in as.");
+      setSubmitError("Pick a person to sign in as.");
       return;
     }
     setBusy(true);
-    setError(null);
+    setSubmitError(null);
     try {
       onSignedIn(await signIn({ employeeId: person.employee_id, roles: person.roles }, onExpired));
     } catch (failure) {
-      setError(errorText(failure));
+      setSubmitError(errorText(failure));
       setBusy(false);
     }
   };
@@ -91,12 +66,7 @@ export function SignInView({
   return (
     <main className="signin" id="main">
       <div className="signin-card">
-        <div className="brand brand-large">
-          <span className="logo" aria-hidden="true">
-            H
-          </span>
-          Herald
-        </div>
+        <Brand large />
         <h1>Sign in</h1>
         <p className="muted">
           Development sign-in: pick a demo employee, a manager or an HR admin. Their inbox, team
@@ -107,7 +77,7 @@ export function SignInView({
             {notice}
           </p>
         )}
-        <form onSubmit={submit}>
+        <form onSubmit={(event) => void submit(event)}>
           <label htmlFor={searchId}>Find a person</label>
           <input
             id={searchId}
@@ -115,7 +85,11 @@ export function SignInView({
             placeholder="Name or employee id"
             value={query}
             autoComplete="off"
-            onChange={(event) => setQuery(event.target.value)}
+            onChange={(event) => {
+              setQuery(event.target.value);
+              // A new search answers afresh: the last refusal no longer applies.
+              setSubmitError(null);
+            }}
           />
           <label htmlFor={personId}>Sign in as</label>
           <select

@@ -7,8 +7,8 @@
 // it has one signed-in person: a tab that signs in as someone else tells the other tabs,
 // and they sign out.
 
-import { Api, anonymous } from "./api";
-import type { DemoPerson, DevToken, Role } from "./types";
+import { Api, anonymous } from "../../api";
+import type { DemoPerson, DevToken, Role } from "../../types";
 
 const IDENTITY_KEY = "herald.identity";
 const CHANNEL = "herald.session";

@@ -1,4 +1,6 @@
-import type { ConnectionState } from "../stream/StreamClient";
+// The stream's state in the header: live, reconnecting, caught up after a gap.
+
+import type { ConnectionState } from "./StreamClient";
 
 const LABELS: Record<ConnectionState, string> = {
   connecting: "Connecting…",

@@ -1,0 +1,31 @@
+// What reaches a manager's department while the page is open, from the stream (the feed
+// has no history to load).
+
+import { useEffect, useEffectEvent, useState } from "react";
+
+import { type Item, fromEvent, merge } from "../../items";
+import type { StreamEvent } from "../stream/StreamClient";
+import type { StreamHub } from "../stream/StreamHub";
+
+export function departmentChannel(department: string): string {
+  return `private-department-${department}`;
+}
+
+// `department` is the one the signed-in person manages, or null for no feed.
+export function useTeamFeed(stream: StreamHub, department: string | null): Item[] {
+  const [feed, setFeed] = useState<Item[]>([]);
+
+  const onEvent = useEffectEvent((event: StreamEvent) => {
+    if (!department || event.id === null) return;
+    const item = fromEvent(event.id, event.data);
+    if (item !== null && item.department === department) {
+      setFeed((current) => merge(current, [item], false));
+    }
+  });
+  useEffect(() => {
+    if (!department) return undefined;
+    return stream.listen({ channel: departmentChannel(department), onEvent });
+  }, [stream, department]);
+
+  return feed;
+}
