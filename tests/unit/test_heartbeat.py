@@ -6,6 +6,7 @@ from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
+from tests.support.stream_steps import Steps
 
 
 def heartbeat(registry: Registry) -> Heartbeat:
@@ -59,14 +60,12 @@ async def test_a_stalled_response_ends_quietly_and_unregisters():
         return {"type": "http.disconnect"}
 
     async def chunks():
-        try:
-            yield b"first"
-            yield b"second"
-            yield b"third"
-        finally:
-            registry.remove(subscriber)
+        yield b"first"
+        yield b"second"
+        yield b"third"
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber)
+    steps = Steps(chunks, on_close=lambda: registry.remove(subscriber))
+    response = EventStreamResponse(steps, subscriber=subscriber)
     serving = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     assert subscriber.writing_since is not None  # stuck on "second"
@@ -91,7 +90,7 @@ async def test_cancelling_a_stream_that_did_not_stall_still_cancels_it():
     async def chunks():
         yield b"first"
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber)
+    response = EventStreamResponse(Steps(chunks), subscriber=subscriber)
     serving = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     serving.cancel()
@@ -125,7 +124,7 @@ async def _serve_idle(receive):
         while await subscriber.take() is not None:
             yield b": ping\n\n"
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber)
+    response = EventStreamResponse(Steps(live=chunks), subscriber=subscriber)
     return subscriber, sent, asyncio.create_task(response({"type": "http"}, receive, send))
 
 

@@ -10,6 +10,7 @@ from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.stream_session import StreamContext
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics
@@ -26,6 +27,7 @@ class NotifierRuntime:
     tickets: TicketStore
     drain: Drain
     tally: DeliveryTally
+    streams: StreamContext
 
 
 def get_runtime(request: Request) -> NotifierRuntime:

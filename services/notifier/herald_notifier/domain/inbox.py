@@ -36,7 +36,8 @@ class Scope:
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
 
-_MAX_ID = 2**63 - 1
+# Notification ids are PostgreSQL bigints.
+MAX_NOTIFICATION_ID = 2**63 - 1
 
 
 class Inbox:
@@ -81,7 +82,7 @@ class Inbox:
             " ORDER BY id LIMIT %(page)s"
         ).format(condition)
         cursor = after_id
-        bounds = {"until": _MAX_ID if until is None else until, "page": self._page_size}
+        bounds = {"until": MAX_NOTIFICATION_ID if until is None else until, "page": self._page_size}
         while True:
             async with self._pool.connection() as conn:
                 rows = await (
