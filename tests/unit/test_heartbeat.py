@@ -37,9 +37,9 @@ async def test_a_write_stuck_past_the_send_timeout_is_cut_off():
         registry.add(s)
     assert heartbeat(registry).beat(now=131.0) == 1
     assert cut == [stuck]
-    assert stuck.cut_off
+    assert stuck.closed
     assert stuck.stalled
-    assert not writing.cut_off
+    assert not writing.closed
     assert registry.size == 1
 
 
@@ -134,10 +134,10 @@ async def test_a_disconnect_ends_an_idle_stream_without_a_task_watching():
     subscriber, _, serving = await _serve_idle(cycle.receive)
     await asyncio.sleep(0.01)
     assert len(asyncio.all_tasks()) == tasks_before + 1  # the stream's own task only
-    assert not subscriber.cut_off
+    assert not subscriber.closed
     cycle.gone.set()
     await asyncio.wait_for(serving, 1)
-    assert subscriber.cut_off
+    assert subscriber.closed
 
 
 async def test_a_receive_that_awaits_something_else_is_watched_by_a_task():
@@ -155,10 +155,10 @@ async def test_a_receive_that_awaits_something_else_is_watched_by_a_task():
 
     subscriber, _, serving = await _serve_idle(receive)
     await asyncio.sleep(0.01)
-    assert not subscriber.cut_off
+    assert not subscriber.closed
     gone.set()
     await asyncio.wait_for(serving, 1)
-    assert subscriber.cut_off
+    assert subscriber.closed
 
 
 async def test_a_stream_that_ends_first_stops_watching():

@@ -258,14 +258,14 @@ async def test_a_department_watcher_does_not_trust_an_employees_previous_id():
     await live.aclose()
 
 
-async def test_live_pings_passes_unread_counts_and_ends_when_cut_off():
+async def test_live_pings_passes_unread_counts_and_ends_when_closed():
     harness = Harness(FakeInbox([]), last_event_id=None)
     harness.session.open()
     await harness.replay()
     live = harness.session.live()
     harness.subscriber.ping()
     assert await asyncio.wait_for(anext(live), 1) == b": ping\n\n"
-    harness.registry.dispatch_private("E1", Delivery(None, UNREAD_COUNT, "E1", "", "{}"))
+    harness.registry.dispatch_to_employee("E1", Delivery(None, UNREAD_COUNT, "E1", "", "{}"))
     assert frames([await asyncio.wait_for(anext(live), 1)])[0]["event"] == UNREAD_COUNT
     harness.subscriber.close()
     with pytest.raises(StopAsyncIteration):

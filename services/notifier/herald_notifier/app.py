@@ -106,7 +106,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 consumer=consumer,
                 tickets=TicketStore(pool, settings.ticket_ttl_seconds),
                 drain=drain,
-                tally=tally,
                 streams=StreamContext(
                     inbox=inbox,
                     registry=registry,

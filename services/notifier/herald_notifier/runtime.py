@@ -8,7 +8,6 @@ from fastapi import Request
 
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
-from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.stream_session import StreamContext
 from herald_notifier.domain.tickets import TicketStore
@@ -26,7 +25,6 @@ class NotifierRuntime:
     consumer: EventConsumer
     tickets: TicketStore
     drain: Drain
-    tally: DeliveryTally
     streams: StreamContext
 
 

@@ -145,8 +145,6 @@ class _Resume:
 
 
 class EventStreamResponse(Response):
-    media_type = "text/event-stream"
-
     def __init__(
         self,
         steps: StreamSteps | None,

@@ -86,7 +86,6 @@ async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStream
         settings.subscriber_queue_size,
         departments=_keys(query.channels, "department"),
         allocations=_keys(query.channels, "allocation"),
-        private=True,
     )
     # A stream opened once the drain began is sent on at once, with the farewell alone.
     session = None

@@ -19,20 +19,15 @@ from herald_notifier.domain.delivery import Delivery
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    employee_id: str | None  # None: the stream does not read the employee's own channel
+    employee_id: str  # every stream reads its employee's own channel
     departments: frozenset[str]
 
     def condition(self) -> tuple[sql.Composable, dict[str, Any]]:
-        parts: list[sql.Composable] = []
-        params: dict[str, Any] = {}
-        if self.employee_id is not None:
-            parts.append(sql.SQL("employee_id = %(employee)s"))
-            params["employee"] = self.employee_id
+        parts: list[sql.Composable] = [sql.SQL("employee_id = %(employee)s")]
+        params: dict[str, Any] = {"employee": self.employee_id}
         if self.departments:
             parts.append(sql.SQL("department = ANY(%(departments)s)"))
             params["departments"] = sorted(self.departments)
-        if not parts:
-            return sql.SQL("FALSE"), params
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
 

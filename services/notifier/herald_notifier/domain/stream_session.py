@@ -61,11 +61,11 @@ class StreamSession:
     def open(self) -> None:
         """Register for live events: before the replay, so nothing falls between the two."""
         self._context.registry.add(self.subscriber)
-        self._context.metrics.connections.inc()
+        self._context.metrics.open_streams.inc()
 
     def close(self) -> None:
         self._context.registry.remove(self.subscriber)
-        self._context.metrics.connections.dec()
+        self._context.metrics.open_streams.dec()
 
     async def replay(self) -> AsyncGenerator[bytes, None]:
         """The opening: what was missed (or `reset`), the unread count, progress so far."""
@@ -116,7 +116,7 @@ class StreamSession:
         context = self._context
         inbox, metrics, retry_ms = context.inbox, context.metrics, context.retry_ms
         # Only a stream of the employee's own channel can trust a per-employee previous id.
-        private_only = not subscriber.departments
+        own_only = not subscriber.departments
         while True:
             batch = await subscriber.take()
             if batch is None:
@@ -131,7 +131,7 @@ class StreamSession:
                     continue
                 if live.event_id <= last_sent:
                     continue  # already sent, replayed or older than the stream
-                if private_only and live.previous_id is not None and live.previous_id <= last_sent:
+                if own_only and live.previous_id is not None and live.previous_id <= last_sent:
                     last_sent = live.event_id
                     frames.append(live.frame(retry_ms))
                     continue
