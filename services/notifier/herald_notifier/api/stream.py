@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from herald_common.auth import channel_auth
 from herald_common.auth.channels import Channel, can_read, employee_channel
-from herald_common.auth.principal import Principal
+from herald_notifier.api.channel_access import require_readable
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.api.identity import authenticate_stream
 from herald_notifier.api.stream_query import MAX_CHANNELS, MAX_LENGTH, StreamQuery, read_ticket
@@ -24,26 +24,21 @@ from herald_web.errors import error_responses
 router = APIRouter(tags=["stream"])
 
 
-def authorize(principal: Principal, channels: list[Channel]) -> None:
-    for channel in channels:
-        if not can_read(principal, channel):
-            raise HTTPException(403, f"not allowed to read {channel.name}")
-
-
 def check_signatures(
     runtime: NotifierRuntime, ticket: str | None, channels: list[Channel], signatures: str
 ) -> None:
     """Pusher-model clients prove each channel with `key:signature` over (ticket, channel)."""
-    key, secret = runtime.settings.channel_auth_key, runtime.settings.channel_auth_secret
-    if key is None or secret is None:
+    credentials = runtime.settings.channel_auth_credentials()
+    if credentials is None:
         raise HTTPException(400, "channel authorization is not enabled here")
+    key, secret = credentials
     if ticket is None:
         raise HTTPException(400, "channel_auth needs the ticket it was signed for")
     given = signatures.split(",")
     if len(given) != len(channels):
         raise HTTPException(400, "give one channel_auth signature per requested channel")
     for channel, auth in zip(channels, given, strict=True):
-        if not channel_auth.verify(key, secret.get_secret_value(), ticket, channel.name, auth):
+        if not channel_auth.verify(key, secret, ticket, channel.name, auth):
             raise HTTPException(403, f"channel authorization for {channel.name} is invalid")
 
 
@@ -68,7 +63,8 @@ async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStream
     if employee_id is None:
         raise HTTPException(403, "only employees have streams")
     query = StreamQuery.read(request, ticket)
-    authorize(principal, query.channels)
+    for channel in query.channels:
+        require_readable(principal, channel)
     if query.channel_auth is not None:
         check_signatures(runtime, query.ticket, query.channels, query.channel_auth)
     settings = runtime.settings

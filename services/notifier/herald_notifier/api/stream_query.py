@@ -14,7 +14,8 @@ from typing import Final
 from fastapi import HTTPException
 from starlette.requests import Request
 
-from herald_common.auth.channels import Channel, InvalidChannel, parse_channel
+from herald_common.auth.channels import Channel
+from herald_notifier.api.channel_access import channel_named
 from herald_notifier.domain.inbox import MAX_NOTIFICATION_ID
 from herald_notifier.domain.tickets import MAX_TICKET_LENGTH
 
@@ -56,10 +57,7 @@ def requested_channels(values: list[str]) -> list[Channel]:
     names = [name for value in values for name in value.split(",") if name]
     if len(names) > MAX_CHANNELS:
         raise HTTPException(400, f"at most {MAX_CHANNELS} channels per stream")
-    try:
-        return [parse_channel(name) for name in names]
-    except InvalidChannel as exc:
-        raise HTTPException(400, str(exc)) from exc
+    return [channel_named(name) for name in names]
 
 
 @dataclass(frozen=True, slots=True)
