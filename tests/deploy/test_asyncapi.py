@@ -48,10 +48,10 @@ from herald_inserter.domain.push_store import PushPayloads
 from herald_mailer.domain.compose import in_app_payload
 from herald_mailer.domain.processor import MAILER_MANAGER_HEADER as MANAGER_HEADER
 from herald_mailer.domain.summary import Allocation
-from herald_notifier.api.stream import RESET
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.stream_session import RESET
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import UNREAD_COUNT, unread_frame
 from tests.support.deploy import ASYNCAPI, REPO, tool

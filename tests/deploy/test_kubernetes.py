@@ -215,7 +215,7 @@ def test_notifier_has_a_disruption_budget_and_scales_on_open_streams(overlay: st
     }  # fmt: skip
     (pods_metric,) = [m for m in hpa["spec"]["metrics"] if m["type"] == "Pods"]
     metric = pods_metric["pods"]["metric"]["name"]
-    assert metric == NotifierMetrics().connections._name
+    assert metric == NotifierMetrics().open_streams._name
     assert hpa["spec"]["minReplicas"] >= 2
     assert hpa["spec"]["minReplicas"] <= hpa["spec"]["maxReplicas"]
     assert hpa["spec"]["behavior"]["scaleDown"]["stabilizationWindowSeconds"] >= 300

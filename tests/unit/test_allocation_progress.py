@@ -164,7 +164,7 @@ async def test_tally_without_watchers_counts_silently_and_answers_on_connect():
 
 def test_tally_reaches_only_employees_not_department_watchers():
     registry = Registry()
-    manager = Subscriber("M1", "Sales", 10, private=False, departments=frozenset({"Sales"}))
+    manager = Subscriber("M1", "Sales", 10, departments=frozenset({"Sales"}))
     registry.add(manager)
     tally = DeliveryTally(registry, "replica-a", interval_seconds=1)
     tally.delivered([delivery("E1")])

@@ -11,26 +11,26 @@ from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.drain import FAREWELL_COMMENT, Drain
+from tests.support.stream_steps import Steps
 
 
-async def _stream(registry: Registry, subscriber: Subscriber) -> AsyncIterator[ServerSentEvent]:
-    registry.add(subscriber)
-    try:
+def _stream(registry: Registry, subscriber: Subscriber) -> Steps:
+    async def connected() -> AsyncIterator[ServerSentEvent]:
         yield ServerSentEvent(comment="connected")
+
+    async def live() -> AsyncIterator[ServerSentEvent]:
         while await subscriber.take() is not None:
             yield ServerSentEvent(data="live")
-    finally:
-        registry.remove(subscriber)
+
+    return Steps(
+        connected,
+        live,
+        on_open=lambda: registry.add(subscriber),
+        on_close=lambda: registry.remove(subscriber),
+    )
 
 
-async def _nothing() -> AsyncIterator[ServerSentEvent]:
-    return
-    yield
-
-
-async def _serve(
-    events: AsyncIterator[ServerSentEvent], subscriber: Subscriber, drain: Drain
-) -> list[bytes]:
+async def _serve(steps: Steps | None, subscriber: Subscriber, drain: Drain) -> list[bytes]:
     """What the client receives: the body chunks of the stream's response."""
     sent: list[bytes] = []
 
@@ -41,7 +41,7 @@ async def _serve(
     async def receive():
         await asyncio.Event().wait()  # the client stays connected
 
-    response = EventStreamResponse(events, subscriber=subscriber, last_words=drain.farewell)
+    response = EventStreamResponse(steps, subscriber=subscriber, last_words=drain.farewell)
     await response({"type": "http"}, receive, send)
     return sent
 
@@ -95,7 +95,7 @@ async def test_a_stream_opened_during_the_drain_is_sent_on_at_once() -> None:
     drain.attach(registry)
     drain.start()
 
-    chunks = await _serve(_nothing(), Subscriber("E1", "HR", 10), drain)
+    chunks = await _serve(None, Subscriber("E1", "HR", 10), drain)
 
     assert _comments(chunks) == [FAREWELL_COMMENT]
     assert registry.size == 0

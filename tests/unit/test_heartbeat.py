@@ -6,6 +6,7 @@ from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
+from tests.support.stream_steps import Steps
 
 
 def heartbeat(registry: Registry) -> Heartbeat:
@@ -36,9 +37,9 @@ async def test_a_write_stuck_past_the_send_timeout_is_cut_off():
         registry.add(s)
     assert heartbeat(registry).beat(now=131.0) == 1
     assert cut == [stuck]
-    assert stuck.cut_off
+    assert stuck.closed
     assert stuck.stalled
-    assert not writing.cut_off
+    assert not writing.closed
     assert registry.size == 1
 
 
@@ -59,14 +60,12 @@ async def test_a_stalled_response_ends_quietly_and_unregisters():
         return {"type": "http.disconnect"}
 
     async def chunks():
-        try:
-            yield b"first"
-            yield b"second"
-            yield b"third"
-        finally:
-            registry.remove(subscriber)
+        yield b"first"
+        yield b"second"
+        yield b"third"
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber)
+    steps = Steps(chunks, on_close=lambda: registry.remove(subscriber))
+    response = EventStreamResponse(steps, subscriber=subscriber)
     serving = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     assert subscriber.writing_since is not None  # stuck on "second"
@@ -91,7 +90,7 @@ async def test_cancelling_a_stream_that_did_not_stall_still_cancels_it():
     async def chunks():
         yield b"first"
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber)
+    response = EventStreamResponse(Steps(chunks), subscriber=subscriber)
     serving = asyncio.create_task(response({"type": "http"}, receive, send))
     await asyncio.sleep(0.01)
     serving.cancel()
@@ -125,7 +124,7 @@ async def _serve_idle(receive):
         while await subscriber.take() is not None:
             yield b": ping\n\n"
 
-    response = EventStreamResponse(chunks(), subscriber=subscriber)
+    response = EventStreamResponse(Steps(live=chunks), subscriber=subscriber)
     return subscriber, sent, asyncio.create_task(response({"type": "http"}, receive, send))
 
 
@@ -135,10 +134,10 @@ async def test_a_disconnect_ends_an_idle_stream_without_a_task_watching():
     subscriber, _, serving = await _serve_idle(cycle.receive)
     await asyncio.sleep(0.01)
     assert len(asyncio.all_tasks()) == tasks_before + 1  # the stream's own task only
-    assert not subscriber.cut_off
+    assert not subscriber.closed
     cycle.gone.set()
     await asyncio.wait_for(serving, 1)
-    assert subscriber.cut_off
+    assert subscriber.closed
 
 
 async def test_a_receive_that_awaits_something_else_is_watched_by_a_task():
@@ -156,10 +155,10 @@ async def test_a_receive_that_awaits_something_else_is_watched_by_a_task():
 
     subscriber, _, serving = await _serve_idle(receive)
     await asyncio.sleep(0.01)
-    assert not subscriber.cut_off
+    assert not subscriber.closed
     gone.set()
     await asyncio.wait_for(serving, 1)
-    assert subscriber.cut_off
+    assert subscriber.closed
 
 
 async def test_a_stream_that_ends_first_stops_watching():

@@ -37,7 +37,7 @@ async def test_slow_subscriber_is_cut_off_without_blocking_others():
         registry.dispatch(delivery(i))
 
     assert cut == [slow]
-    assert slow.cut_off
+    assert slow.closed
     assert registry.size == 1
     assert [d.event_id for d in await fast.take()] == [1, 2, 3, 4, 5]
     # The slow one ends at once; its client replays what it had not read yet.
@@ -94,12 +94,32 @@ def test_a_delivery_frame_is_encoded_once_and_shared():
 def test_wants_only_departments_and_employees_with_a_stream_here():
     registry = Registry()
     registry.add(Subscriber("E1", "Sales", capacity=4))
-    manager = Subscriber("M1", "HR", capacity=4, private=False, departments=frozenset({"Ops"}))
+    manager = Subscriber("M1", "HR", capacity=4, departments=frozenset({"Ops"}))
     registry.add(manager)
     assert registry.wants(b"Sales", "E1")
     assert not registry.wants(b"Sales", "E2")  # the department, not the employee
     assert not registry.wants(b"Finance", "E1")  # E1 is in Sales
     assert registry.wants(b"Ops", "anyone")  # a watcher takes every Ops event
+    assert registry.wants(b"HR", "M1")  # and the watcher's own channel, as every stream's
     assert not registry.wants(b"\xff", "E1")
     registry.remove(manager)
     assert not registry.wants(b"Ops", "anyone")
+
+
+async def test_a_frame_for_an_employee_reaches_their_streams_and_no_watcher():
+    registry = Registry()
+    tabs = [Subscriber("E1", "Sales", 4), Subscriber("E1", "Sales", 4)]
+    watcher = Subscriber("M1", "Sales", 4, departments=frozenset({"Sales"}))
+    for s in (*tabs, watcher):
+        registry.add(s)
+    assert registry.has_streams("E1")
+    assert registry.has_streams("M1")
+    assert not registry.has_streams("E2")
+    unread = Delivery(None, "unread-count", "E1", "", '{"unread": 1}')
+    assert registry.dispatch_to_employee("E1", unread) == 2
+    assert [await t.take() for t in tabs] == [[unread], [unread]]
+    assert watcher._pending == []
+    assert registry.dispatch_to_employee("E2", unread) == 0
+    for tab in tabs:
+        registry.remove(tab)
+    assert not registry.has_streams("E1")

@@ -1,9 +1,19 @@
+from urllib.parse import urlencode
+
 import pytest
 from fastapi import HTTPException
+from starlette.requests import Request
 
+from herald_common.auth.channels import Channel
 from herald_common.events import AllocationRequested
 from herald_inserter.domain.parsing import RejectedRequest, parse_request
-from herald_notifier.api.stream import parse_last_event_id
+from herald_notifier.api.stream_query import (
+    MAX_CHANNELS,
+    MAX_LENGTH,
+    StreamQuery,
+    parse_last_event_id,
+    read_ticket,
+)
 from herald_notifier.domain.consumer import InvalidEvent, decode_delivery
 
 
@@ -19,6 +29,71 @@ def test_bad_last_event_id_is_a_400(raw):
     with pytest.raises(HTTPException) as caught:
         parse_last_event_id(raw, None)
     assert caught.value.status_code == 400
+
+
+def stream_request(query: list[tuple[str, str]], headers: dict[str, str] | None = None):
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/v1/stream",
+            "query_string": urlencode(query).encode(),
+            "headers": [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()],
+        }
+    )
+
+
+def test_stream_query_reads_channels_signatures_and_the_last_event_id():
+    request = stream_request(
+        [
+            ("ticket", "t1"),
+            ("channels", "private-department-Sales,private-department-HR"),
+            ("channels", "private-employee-E1"),
+            ("channel_auth", "k:a,k:b,k:c"),
+            ("last_event_id", "5"),
+        ],
+        {"Last-Event-ID": "7"},
+    )
+    ticket = read_ticket(request)
+    assert StreamQuery.read(request, ticket) == StreamQuery(
+        ticket="t1",
+        channels=[
+            Channel("department", "Sales"),
+            Channel("department", "HR"),
+            Channel("employee", "E1"),
+        ],
+        channel_auth="k:a,k:b,k:c",
+        last_event_id=7,  # the header wins
+    )
+    assert StreamQuery.read(stream_request([]), None) == StreamQuery(None, [], None, None)
+
+
+@pytest.mark.parametrize("name", sorted(MAX_LENGTH))
+def test_each_query_value_over_its_limit_is_a_400(name):
+    limit = MAX_LENGTH[name]
+    at_limit = stream_request([(name, "1" * limit)])
+    over = stream_request([(name, "1" * (limit + 1))])
+    read = read_ticket if name == "ticket" else lambda r: StreamQuery.read(r, None)
+    with pytest.raises(HTTPException) as caught:
+        read(over)
+    assert (caught.value.status_code, caught.value.detail) == (
+        400,
+        f"{name} is longer than {limit} characters",
+    )
+    if name != "last_event_id":  # 32 digits are too many for an id: a 400 of its own
+        read(at_limit)
+
+
+def test_more_channels_than_the_limit_is_a_400_and_a_bad_name_too():
+    names = [f"private-department-D{n}" for n in range(MAX_CHANNELS + 1)]
+    assert (
+        len(StreamQuery.read(stream_request([("channels", ",".join(names[1:]))]), None).channels)
+        == MAX_CHANNELS
+    )
+    for query in ([("channels", ",".join(names))], [("channels", "public-news")]):
+        with pytest.raises(HTTPException) as caught:
+            StreamQuery.read(stream_request(query), None)
+        assert caught.value.status_code == 400
 
 
 @pytest.mark.parametrize(

@@ -24,6 +24,7 @@ from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.stream_session import StreamContext
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.domain.unread import UnreadCounter
 from herald_notifier.drain import Drain
@@ -97,7 +98,14 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 consumer=consumer,
                 tickets=TicketStore(pool, settings.ticket_ttl_seconds),
                 drain=drain,
-                tally=tally,
+                streams=StreamContext(
+                    inbox=inbox,
+                    registry=registry,
+                    metrics=metrics,
+                    tally=tally,
+                    retry_ms=settings.retry_ms,
+                    replay_limit=settings.replay_limit,
+                ),
             )
             yield
 

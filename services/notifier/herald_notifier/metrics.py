@@ -8,7 +8,7 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 class NotifierMetrics:
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
-        self.connections = Gauge(
+        self.open_streams = Gauge(
             "herald_notifier_open_streams", "Open SSE streams", registry=self.registry
         )
         self.events_consumed = Counter(
@@ -25,7 +25,8 @@ class NotifierMetrics:
         )
         self.cut_offs = Counter(
             "herald_notifier_slow_subscribers_cut_off_total",
-            "Streams closed because their buffer was full",
+            "Streams cut off because their reader was too slow: a full buffer, or a write"
+            " stuck past the send timeout",
             registry=self.registry,
         )
         self.resets = Counter(

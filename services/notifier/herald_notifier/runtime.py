@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
-from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.stream_session import StreamContext
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics
@@ -24,7 +24,7 @@ class NotifierRuntime:
     consumer: EventConsumer
     tickets: TicketStore
     drain: Drain
-    tally: DeliveryTally
+    streams: StreamContext
 
 
 get_runtime = runtime_getter(NotifierRuntime)

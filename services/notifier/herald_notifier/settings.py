@@ -39,6 +39,12 @@ class NotifierSettings(ServiceSettings):
     # must cover the preStop sleep, this grace and a few seconds of shutdown.
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
 
+    def channel_auth_credentials(self) -> tuple[str, str] | None:
+        """The key and secret of channel authorization, or None where it is off."""
+        if self.channel_auth_key is None or self.channel_auth_secret is None:
+            return None
+        return self.channel_auth_key, self.channel_auth_secret.get_secret_value()
+
 
 def load_settings() -> NotifierSettings:
     return NotifierSettings()

@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel
 
 from herald_common.auth import channel_auth
-from herald_common.auth.channels import InvalidChannel, can_read, parse_channel
 from herald_common.auth.principal import Principal
+from herald_notifier.api.channel_access import channel_named, require_readable
 from herald_notifier.api.session import cookie_or_bearer
 from herald_notifier.runtime import NotifierRuntime, get_runtime
 from herald_web.errors import error_responses
@@ -21,6 +21,14 @@ router = APIRouter(tags=["channels"])
 
 class ChannelAuth(BaseModel):
     auth: str
+
+
+# The request's two fields, sent as a form (as Pusher clients do) or as JSON.
+_FIELDS = {
+    "type": "object",
+    "properties": {"socket_id": {"type": "string"}, "channel_name": {"type": "string"}},
+    "required": ["socket_id", "channel_name"],
+}
 
 
 async def _fields(request: Request) -> tuple[str, str]:
@@ -55,26 +63,8 @@ async def _fields(request: Request) -> tuple[str, str]:
         "requestBody": {
             "required": True,
             "content": {
-                "application/x-www-form-urlencoded": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "socket_id": {"type": "string"},
-                            "channel_name": {"type": "string"},
-                        },
-                        "required": ["socket_id", "channel_name"],
-                    }
-                },
-                "application/json": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "socket_id": {"type": "string"},
-                            "channel_name": {"type": "string"},
-                        },
-                        "required": ["socket_id", "channel_name"],
-                    }
-                },
+                "application/x-www-form-urlencoded": {"schema": _FIELDS},
+                "application/json": {"schema": _FIELDS},
             },
         }
     },
@@ -85,14 +75,9 @@ async def authorize_channel(
     principal: Annotated[Principal, Depends(cookie_or_bearer)],
 ) -> ChannelAuth:
     """`{"auth": "<key>:<hex HMAC-SHA256(secret, socket_id:channel_name)>"}` or 403."""
-    key, secret = runtime.settings.channel_auth_key, runtime.settings.channel_auth_secret
-    if key is None or secret is None:
+    credentials = runtime.settings.channel_auth_credentials()
+    if credentials is None:
         raise HTTPException(404, "channel authorization is not enabled here")
     socket_id, name = await _fields(request)
-    try:
-        channel = parse_channel(name)
-    except InvalidChannel as exc:
-        raise HTTPException(400, str(exc)) from exc
-    if not can_read(principal, channel):
-        raise HTTPException(403, f"not allowed to read {channel.name}")
-    return ChannelAuth(auth=channel_auth.sign(key, secret.get_secret_value(), socket_id, name))
+    require_readable(principal, channel_named(name))
+    return ChannelAuth(auth=channel_auth.sign(*credentials, socket_id, name))

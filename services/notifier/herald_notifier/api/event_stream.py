@@ -6,14 +6,18 @@ Here the request's own task writes: it takes everything its subscriber buffered 
 it in one `send`; the client's disconnect is watched without a task. No timer is
 armed per write or per wait: the Heartbeat asks for pings and cuts off a write stuck past
 the send timeout, by cancelling the writer. See docs/decisions (notifier stream response).
+
+The response runs its stream's steps itself (open, replay, live, close) rather than
+through one generator chaining them: that generator would stay alive on every idle stream
+for hours, and cost every write one more step (docs/decisions/0032).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, AsyncIterator, Callable, Coroutine, Generator
-from typing import Any, cast
+from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
+from typing import Any, Protocol, cast
 
 from sse_starlette import ServerSentEvent
 from starlette.responses import Response
@@ -31,8 +35,18 @@ _HEADERS = [
 ]
 
 
-def _bytes(chunk: Chunk) -> bytes:
-    return chunk if isinstance(chunk, bytes) else chunk.encode()
+class StreamSteps(Protocol):
+    """A stream's content: opened, sent step by step (replay, then live), then closed."""
+
+    def open(self) -> None: ...
+    def replay(self) -> AsyncGenerator[Chunk, None]: ...
+    def live(self) -> AsyncGenerator[Chunk, None]: ...
+    def close(self) -> None: ...
+
+
+def _message(chunk: Chunk) -> Message:
+    body = chunk if isinstance(chunk, bytes) else chunk.encode()
+    return {"type": "http.response.body", "body": body, "more_body": True}
 
 
 class _DisconnectWatch:
@@ -131,11 +145,9 @@ class _Resume:
 
 
 class EventStreamResponse(Response):
-    media_type = "text/event-stream"
-
     def __init__(
         self,
-        chunks: AsyncIterator[Chunk],
+        steps: StreamSteps | None,
         *,
         subscriber: Subscriber,
         last_words: Callable[[], Chunk | None] | None = None,
@@ -143,30 +155,48 @@ class EventStreamResponse(Response):
         # Response.__init__ would build headers and a body per stream; neither is used.
         self.status_code = 200
         self.background = None
-        self._chunks = chunks
+        # None: nothing to send but the last words (a stream opened during the drain).
+        self._steps = steps
         self._subscriber = subscriber
-        # Asked once the chunks end: a final chunk, or None (the drain's farewell).
+        # Asked once the steps end: a final chunk, or None (the drain's farewell).
         self._last_words = last_words
 
+    async def _write(self, send: Send, chunk: Chunk) -> None:
+        """One write, timed for the Heartbeat (a write stuck too long is cut off)."""
+        subscriber, now = self._subscriber, asyncio.get_running_loop().time
+        subscriber.writing_since = now()
+        await send(_message(chunk))
+        subscriber.writing_since = None
+        subscriber.last_write = now()
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        subscriber = self._subscriber
+        subscriber, steps = self._subscriber, self._steps
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
         watch = _DisconnectWatch(receive, subscriber.close)
         loop = asyncio.get_running_loop()
         subscriber.writer = asyncio.current_task()
         subscriber.last_write = loop.time()
+        chunks: AsyncGenerator[Chunk, None] | None = None
+        if steps is not None:
+            steps.open()
         try:
-            async for chunk in self._chunks:
-                subscriber.writing_since = loop.time()
-                await send({"type": "http.response.body", "body": _bytes(chunk), "more_body": True})
-                subscriber.writing_since = None
-                subscriber.last_write = loop.time()
+            if steps is not None:
+                chunks = steps.replay()
+                # Read with a default, so the replay's end is not raised through this frame:
+                # an exception would leave it a frame object, kept while the stream idles.
+                while (chunk := await anext(chunks, None)) is not None:
+                    await self._write(send, chunk)
+                chunks = steps.live()
+                async for chunk in chunks:
+                    # Written here rather than by _write: a call more on every live write.
+                    subscriber.writing_since = loop.time()
+                    await send(_message(chunk))
+                    subscriber.writing_since = None
+                    subscriber.last_write = loop.time()
             last = self._last_words() if self._last_words is not None else None
             with contextlib.suppress(OSError):
                 if last is not None:
-                    await send(
-                        {"type": "http.response.body", "body": _bytes(last), "more_body": True}
-                    )
+                    await send(_message(last))
                 await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
             pass  # the client went away; it reconnects and replays
@@ -181,5 +211,9 @@ class EventStreamResponse(Response):
         finally:
             subscriber.writer = None
             watch.cancel()
-            if isinstance(self._chunks, AsyncGenerator):
-                await self._chunks.aclose()
+            try:
+                if chunks is not None:
+                    await chunks.aclose()
+            finally:
+                if steps is not None:
+                    steps.close()

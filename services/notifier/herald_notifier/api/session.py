@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import Annotated, Literal, TypedDict
 
 from fastapi import APIRouter, Depends, Request, Response
 from pydantic import BaseModel
 
 from herald_common.auth.principal import Principal
+from herald_common.auth.settings import AuthSettings
 from herald_notifier.runtime import NotifierRuntime, get_runtime
 from herald_web.auth import authenticated, get_authenticator
 from herald_web.errors import error_responses
 
 router = APIRouter(tags=["session"])
+
+
+class _CookieAttributes(TypedDict):
+    path: str
+    httponly: bool
+    secure: bool
+    samesite: Literal["strict"]
 
 
 class StreamTicket(BaseModel):
@@ -56,15 +64,7 @@ async def open_session(
     token = get_authenticator(request).bearer(request)
     assert token is not None  # `authenticated` accepted a Bearer header
     lifetime = max(0, (principal.expires_at or int(time.time())) - int(time.time()))
-    response.set_cookie(
-        settings.session_cookie,
-        token,
-        max_age=lifetime,
-        path="/v1",
-        httponly=True,
-        secure=settings.session_cookie_secure,
-        samesite="strict",
-    )
+    response.set_cookie(settings.session_cookie, token, max_age=lifetime, **_cookie(settings))
     return Session(subject=principal.subject, expires_in=lifetime)
 
 
@@ -72,11 +72,16 @@ async def open_session(
 async def close_session(request: Request) -> Response:
     settings = get_authenticator(request).settings
     response = Response(status_code=204)
-    response.delete_cookie(
-        settings.session_cookie,
-        path="/v1",
-        httponly=True,
-        secure=settings.session_cookie_secure,
-        samesite="strict",
-    )
+    response.delete_cookie(settings.session_cookie, **_cookie(settings))
     return response
+
+
+def _cookie(settings: AuthSettings) -> _CookieAttributes:
+    """The session cookie's attributes: the same when it is set and when it is deleted (a
+    deletion for another path would leave the cookie in place)."""
+    return {
+        "path": "/v1",
+        "httponly": True,
+        "secure": settings.session_cookie_secure,
+        "samesite": "strict",
+    }

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from psycopg import AsyncConnection, sql
+from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.notifications import notification_event
@@ -19,24 +20,20 @@ from herald_notifier.domain.delivery import Delivery
 
 @dataclass(frozen=True, slots=True)
 class Scope:
-    employee_id: str | None  # None: the stream does not read the employee's own channel
+    employee_id: str  # every stream reads its employee's own channel
     departments: frozenset[str]
 
     def condition(self) -> tuple[sql.Composable, dict[str, Any]]:
-        parts: list[sql.Composable] = []
-        params: dict[str, Any] = {}
-        if self.employee_id is not None:
-            parts.append(sql.SQL("employee_id = %(employee)s"))
-            params["employee"] = self.employee_id
+        parts: list[sql.Composable] = [sql.SQL("employee_id = %(employee)s")]
+        params: dict[str, Any] = {"employee": self.employee_id}
         if self.departments:
             parts.append(sql.SQL("department = ANY(%(departments)s)"))
             params["departments"] = sorted(self.departments)
-        if not parts:
-            return sql.SQL("FALSE"), params
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
 
-_MAX_ID = 2**63 - 1
+# Notification ids are PostgreSQL bigints.
+MAX_NOTIFICATION_ID = 2**63 - 1
 
 
 class Inbox:
@@ -44,12 +41,17 @@ class Inbox:
         self._pool = pool
         self._page_size = page_size
 
-    async def department_of(self, employee_id: str) -> str | None:
+    async def _value(self, query: str | sql.Composed, params: Params) -> Any:
+        """The first column of the query's row, or None without a row."""
         async with self._pool.connection() as conn:
-            row = await (
-                await conn.execute("SELECT department FROM employees WHERE id = %s", (employee_id,))
-            ).fetchone()
-        return None if row is None else str(row[0])
+            row = await (await conn.execute(query, params)).fetchone()
+        return None if row is None else row[0]
+
+    async def department_of(self, employee_id: str) -> str | None:
+        department = await self._value(
+            "SELECT department FROM employees WHERE id = %s", (employee_id,)
+        )
+        return None if department is None else str(department)
 
     async def missed_more_than(self, scope: Scope, after_id: int, limit: int) -> bool:
         condition, params = scope.condition()
@@ -57,18 +59,13 @@ class Inbox:
             "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE {} AND id > %(after)s"
             " LIMIT %(limit)s) AS missed"
         ).format(condition)
-        async with self._pool.connection() as conn:
-            row = await (
-                await conn.execute(query, {**params, "after": after_id, "limit": limit + 1})
-            ).fetchone()
-        return bool(row and row[0] > limit)
+        missed = await self._value(query, {**params, "after": after_id, "limit": limit + 1})
+        return bool(missed and missed > limit)
 
     async def latest_id(self, scope: Scope) -> int:
         condition, params = scope.condition()
         query = sql.SQL("SELECT coalesce(max(id), 0) FROM notifications WHERE {}").format(condition)
-        async with self._pool.connection() as conn:
-            row = await (await conn.execute(query, params)).fetchone()
-        return int(row[0]) if row else 0
+        return int(await self._value(query, params) or 0)
 
     async def after(
         self, scope: Scope, after_id: int, until: int | None = None
@@ -81,7 +78,7 @@ class Inbox:
             " ORDER BY id LIMIT %(page)s"
         ).format(condition)
         cursor = after_id
-        bounds = {"until": _MAX_ID if until is None else until, "page": self._page_size}
+        bounds = {"until": MAX_NOTIFICATION_ID if until is None else until, "page": self._page_size}
         while True:
             async with self._pool.connection() as conn:
                 rows = await (

@@ -42,7 +42,7 @@ class DeliveryTally:
         reached: dict[str, int] = {}
         for delivery in deliveries:
             allocation_id = delivery.allocation_id
-            if allocation_id is None or not self._registry.has_private(delivery.employee_id):
+            if allocation_id is None or not self._registry.has_streams(delivery.employee_id):
                 continue  # only department watchers saw it: no employee was reached
             reached[allocation_id] = reached.get(allocation_id, 0) + 1
         for allocation_id, delivered in reached.items():

@@ -39,8 +39,6 @@ class Registry:
         # two streams, and a one-item set costs three times a one-item list, per stream.
         self._by_employee: dict[str, list[Subscriber]] = {}
         self._allocations: dict[str, set[Subscriber]] = {}
-        # employee id -> how many of their streams read their private channel (hot path)
-        self._private: dict[str, int] = {}
         self._on_cut_off = on_cut_off
         self.size = 0
 
@@ -52,10 +50,8 @@ class Registry:
         return len(self._by_employee.get(employee_id, ()))
 
     def add(self, subscriber: Subscriber) -> None:
-        if subscriber.private:
-            department = self._departments.setdefault(subscriber.department, _Department())
-            _append(department.employees, subscriber.employee_id, subscriber)
-            self._private[subscriber.employee_id] = self._private.get(subscriber.employee_id, 0) + 1
+        department = self._departments.setdefault(subscriber.department, _Department())
+        _append(department.employees, subscriber.employee_id, subscriber)
         for name in subscriber.departments:
             self._departments.setdefault(name, _Department()).watchers.add(subscriber)
         for allocation in subscriber.allocations:
@@ -70,18 +66,14 @@ class Registry:
         own.remove(subscriber)
         if not own:
             del self._by_employee[subscriber.employee_id]
-        if subscriber.private:
-            left = self._private.pop(subscriber.employee_id, 1) - 1
-            if left:
-                self._private[subscriber.employee_id] = left
-            department = self._departments.get(subscriber.department)
-            if department is not None:
-                streams = department.employees.get(subscriber.employee_id, [])
-                if subscriber in streams:
-                    streams.remove(subscriber)
-                if not streams:
-                    department.employees.pop(subscriber.employee_id, None)
-                self._drop_if_empty(subscriber.department)
+        department = self._departments.get(subscriber.department)
+        if department is not None:
+            streams = department.employees.get(subscriber.employee_id, [])
+            if subscriber in streams:
+                streams.remove(subscriber)
+            if not streams:
+                department.employees.pop(subscriber.employee_id, None)
+            self._drop_if_empty(subscriber.department)
         for name in subscriber.departments:
             department = self._departments.get(name)
             if department is not None:
@@ -121,12 +113,9 @@ class Registry:
             return self._offer((*own, *(w for w in watchers if w not in own)), delivery)
         return self._offer(watchers, delivery)
 
-    def dispatch_private(self, employee_id: str, delivery: Delivery) -> int:
+    def dispatch_to_employee(self, employee_id: str, delivery: Delivery) -> int:
         """Offer a frame to the employee's own streams only (e.g. their unread count)."""
-        streams = self._by_employee.get(employee_id)
-        if not streams:
-            return 0
-        return self._offer([s for s in streams if s.private], delivery)
+        return self._offer(self._by_employee.get(employee_id, ()), delivery)
 
     def dispatch_allocation(self, allocation_id: str, delivery: Delivery) -> int:
         return self._offer(self._allocations.get(allocation_id, ()), delivery)
@@ -134,8 +123,8 @@ class Registry:
     def watches_allocation(self, allocation_id: str) -> bool:
         return allocation_id in self._allocations
 
-    def has_private(self, employee_id: str) -> bool:
-        return employee_id in self._private
+    def has_streams(self, employee_id: str) -> bool:
+        return employee_id in self._by_employee
 
     def _offer(self, targets: Collection[Subscriber], delivery: Delivery) -> int:
         """Offer to each target; those whose buffer is full are cut off afterwards, so the

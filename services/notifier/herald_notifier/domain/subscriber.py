@@ -28,13 +28,12 @@ class Subscriber:
         "_ping_due",
         "_waiter",
         "allocations",
-        "cut_off",
+        "closed",
         "department",
         "departments",
         "employee_id",
         "last_write",
         "newest_offered",
-        "private",
         "stalled",
         "writer",
         "writing_since",
@@ -46,16 +45,14 @@ class Subscriber:
         department: str,
         capacity: int,
         *,
-        private: bool = True,
         departments: frozenset[str] = frozenset(),
         allocations: frozenset[str] = frozenset(),
     ) -> None:
         self.employee_id = employee_id
         self.department = department
-        self.private = private  # reads the employee's own channel
         self.departments = departments  # department channels it watches
         self.allocations = allocations  # allocation progress channels it watches
-        self.cut_off = False
+        self.closed = False
         # The highest notification id ever offered here. It was published after its commit,
         # and ids commit in order, so every id up to it is already in the inbox.
         self.newest_offered = 0
@@ -71,7 +68,7 @@ class Subscriber:
 
     def offer(self, delivery: Delivery) -> bool:
         """Buffer a delivery; False (and cut off) when the buffer is full."""
-        if self.cut_off:
+        if self.closed:
             return False
         if len(self._pending) >= self._capacity:
             self.close()
@@ -85,8 +82,8 @@ class Subscriber:
         return True
 
     def close(self) -> None:
-        if not self.cut_off:
-            self.cut_off = True
+        if not self.closed:
+            self.closed = True
             self._pending = []
             if self._waiter is not None:
                 _wake(self._waiter)
@@ -107,7 +104,7 @@ class Subscriber:
             self.writer.cancel()
 
     async def _wait(self) -> None:
-        if self._pending or self.cut_off or self._ping_due:
+        if self._pending or self.closed or self._ping_due:
             return
         waiter = self._waiter = asyncio.get_running_loop().create_future()
         try:
@@ -116,12 +113,12 @@ class Subscriber:
             self._waiter = None
 
     async def take(self) -> list[Delivery] | None:
-        """Everything buffered (waiting for something), or None once cut off.
+        """Everything buffered (waiting for something), or None once closed.
 
         An empty list means a ping was asked for and nothing else is waiting.
         """
         await self._wait()
-        if self.cut_off:
+        if self.closed:
             return None
         self._ping_due = False
         batch, self._pending = self._pending, []

@@ -14,6 +14,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_common.auth.principal import Principal
 
+# Issued tickets are 43 characters; anything longer than this is refused unread.
+MAX_TICKET_LENGTH = 128
+
 
 def _digest(ticket: str) -> str:
     return hashlib.sha256(ticket.encode()).hexdigest()
@@ -45,7 +48,7 @@ class TicketStore:
         return ticket
 
     async def redeem(self, ticket: str) -> Principal | None:
-        if not 1 <= len(ticket) <= 128:
+        if not 1 <= len(ticket) <= MAX_TICKET_LENGTH:
             return None
         async with self._pool.connection() as conn:
             row = await (

@@ -44,7 +44,7 @@ class UnreadCounter:
 
     def mark_all(self, employee_ids: Iterable[str]) -> None:
         # Only employees with a stream on this replica need counting here.
-        marked = [e for e in employee_ids if self._registry.has_private(e)]
+        marked = [e for e in employee_ids if self._registry.has_streams(e)]
         if marked:
             self._pending.update(marked)
             self._wake.set()
@@ -63,7 +63,7 @@ class UnreadCounter:
                 self._wake.set()
                 continue
             for n, (employee_id, unread) in enumerate(counts.items(), 1):
-                self._registry.dispatch_private(employee_id, unread_frame(employee_id, unread))
+                self._registry.dispatch_to_employee(employee_id, unread_frame(employee_id, unread))
                 if n % _SLICE == 0:
                     await asyncio.sleep(0)  # let the streams woken so far write, and events in
             await asyncio.sleep(self._min_interval)

@@ -1,0 +1,155 @@
+"""One stream's frames: registered first, then `replay()` what it missed, then `live()`.
+
+The order is Mercure's and centrifuge's: register for live events before reading the inbox,
+so nothing falls between the two; replay the gap; then flush what arrived meanwhile,
+dropping anything the replay already sent. The stream's response drives the steps
+(`open`, `replay`, `live`, `close`), so an idle stream holds only its live step.
+
+A stream sends notification ids in increasing order, each at most once, and never skips one
+(docs/decisions/0030). Ids commit in order (0005), but events reach the notifier in another
+order: two topics, many partitions, several producers. So a live event is sent straight
+away only when it says the employee's previous notification was already sent (or earlier);
+otherwise the stream first reads the inbox up to that id, which has committed, and sends
+what it finds there. A fresh stream starts with an `id:` line naming the newest id in its
+scope, so even a client that has received nothing yet reconnects from where it was.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncGenerator
+from dataclasses import dataclass
+
+from herald_common.stream_frames import RESET
+from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.inbox import Inbox, Scope
+from herald_notifier.domain.progress import DeliveryTally
+from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.subscriber import Subscriber
+from herald_notifier.domain.unread import unread_frame
+from herald_notifier.metrics import NotifierMetrics
+
+
+@dataclass(frozen=True, slots=True)
+class StreamContext:
+    """What every stream of the process shares, built once: each idle stream keeps only a
+    reference to it, not one to each part (docs/decisions/0032)."""
+
+    inbox: Inbox
+    registry: Registry
+    metrics: NotifierMetrics
+    tally: DeliveryTally
+    retry_ms: int
+    # Past this many missed events a stream sends `reset` instead of a backlog.
+    replay_limit: int
+
+
+class StreamSession:
+    __slots__ = ("_context", "_last_event_id", "_last_sent", "_scope", "subscriber")
+
+    def __init__(
+        self, context: StreamContext, subscriber: Subscriber, last_event_id: int | None
+    ) -> None:
+        self._context = context
+        self.subscriber = subscriber
+        self._last_event_id = last_event_id
+        self._scope = Scope(subscriber.employee_id, subscriber.departments)
+        # The newest id `replay()` sent or stood for; `live()` goes on from there.
+        self._last_sent: int | None = None
+
+    def open(self) -> None:
+        """Register for live events: before the replay, so nothing falls between the two."""
+        self._context.registry.add(self.subscriber)
+        self._context.metrics.open_streams.inc()
+
+    def close(self) -> None:
+        self._context.registry.remove(self.subscriber)
+        self._context.metrics.open_streams.dec()
+
+    async def replay(self) -> AsyncGenerator[bytes, None]:
+        """The opening: what was missed (or `reset`), the unread count, progress so far."""
+        context, scope, subscriber = self._context, self._scope, self.subscriber
+        inbox, metrics, retry_ms = context.inbox, context.metrics, context.retry_ms
+        last_event_id, replay_limit = self._last_event_id, context.replay_limit
+        if last_event_id is None:
+            # Registered first, so everything after this id reaches the stream live.
+            last_sent = await inbox.latest_id(scope)
+            yield f": connected\nid: {last_sent}\nretry: {retry_ms}\n\n".encode()
+        else:
+            # Sent at once, so proxies and clients see the stream is open even when quiet.
+            yield f": connected\nretry: {retry_ms}\n\n".encode()
+            last_sent = last_event_id
+            if await inbox.missed_more_than(scope, last_event_id, replay_limit):
+                # Too much to stream: the client reloads its inbox over REST instead.
+                last_sent = await inbox.latest_id(scope)
+                reset = {
+                    "reason": "too many missed events",
+                    "limit": replay_limit,
+                    "inbox": "/v1/notifications",
+                }
+                yield Delivery(last_sent, RESET, "", "", json.dumps(reset)).frame(retry_ms)
+                metrics.resets.inc()
+            else:
+                replayed = 0
+                async for delivery in inbox.after(scope, last_event_id):
+                    yield delivery.frame(retry_ms)
+                    last_sent = delivery.event_id or last_sent
+                    replayed += 1
+                metrics.replay_events.observe(replayed)
+                metrics.deliveries.labels("replay").inc(replayed)
+        self._last_sent = last_sent
+        counts = await inbox.unread_counts([subscriber.employee_id])
+        yield unread_frame(subscriber.employee_id, counts[subscriber.employee_id]).frame(retry_ms)
+        for allocation_id in subscriber.allocations:
+            # Progress frames carry no id and are not replayed; the count so far is.
+            delivered = context.tally.frame_for(allocation_id)
+            if delivered is not None:
+                yield delivered.frame(retry_ms)
+
+    async def live(self) -> AsyncGenerator[bytes, None]:
+        """Everything offered to the subscriber after `replay()`, a write per batch, until
+        it is cut off (then the client reconnects and replays)."""
+        if self._last_sent is None:
+            raise RuntimeError("live() goes on from where replay() ended: replay first")
+        last_sent, scope, subscriber = self._last_sent, self._scope, self.subscriber
+        context = self._context
+        inbox, metrics, retry_ms = context.inbox, context.metrics, context.retry_ms
+        # Only a stream of the employee's own channel can trust a per-employee previous id.
+        own_only = not subscriber.departments
+        while True:
+            batch = await subscriber.take()
+            if batch is None:
+                return  # cut off: the client reconnects and replays
+            if not batch:
+                yield b": ping\n\n"
+                continue
+            frames = []
+            for index, live in enumerate(batch):
+                if live.event_id is None:
+                    frames.append(live.frame(retry_ms))  # unread counts, progress
+                    continue
+                if live.event_id <= last_sent:
+                    continue  # already sent, replayed or older than the stream
+                if own_only and live.previous_id is not None and live.previous_id <= last_sent:
+                    last_sent = live.event_id
+                    frames.append(live.frame(retry_ms))
+                    continue
+                # Something earlier may still be on its way: send what the inbox holds up to
+                # the newest id offered to this stream (all committed); skip those as they come.
+                newest = max(live.event_id, subscriber.newest_offered)
+                found: dict[int, Delivery] = {}
+                async for delivery in inbox.after(scope, last_sent, until=newest):
+                    found[delivery.event_id or 0] = delivery
+                filled = len(found)
+                # Everything offered so far is in this batch or was sent before; events in
+                # hand that the inbox does not hold (a producer that wrote no row) still go.
+                for other in batch[index:]:
+                    if other.event_id is not None and last_sent < other.event_id <= newest:
+                        found.setdefault(other.event_id, other)
+                frames.extend(found[event_id].frame(retry_ms) for event_id in sorted(found))
+                last_sent = newest
+                metrics.gap_reads.inc()
+                metrics.deliveries.labels("inbox").inc(filled)
+            if frames:
+                # Everything that arrived since the last write leaves in one write.
+                yield b"".join(frames)
