@@ -1,51 +1,10 @@
-"""What a lifespan opens and runs: herald_common.lifespan."""
+"""What a lifespan opens: herald_common.lifespan (what it runs: test_supervisor)."""
 
-import asyncio
 import contextlib
-import logging
 
 import pytest
 
-from herald_common.lifespan import open_pool_and_producer, run_in_background
-
-
-async def test_tasks_run_until_the_resources_close_then_stop_last_started_first():
-    stopped: list[str] = []
-
-    async def work(name: str) -> None:
-        try:
-            await asyncio.Event().wait()
-        finally:
-            stopped.append(name)
-
-    async with contextlib.AsyncExitStack() as resources:
-        resources.callback(stopped.append, "pool closed")
-        first = run_in_background(resources, "first", work("first"))
-        second = run_in_background(resources, "second", work("second"))
-        await asyncio.sleep(0)
-        assert (first.get_name(), second.get_name()) == ("first", "second")
-        assert not first.done()
-        assert not second.done()
-    assert stopped == ["second", "first", "pool closed"]
-    assert first.cancelled()
-    assert second.cancelled()
-
-
-async def test_a_crash_is_logged_with_the_tasks_name_and_shutdown_goes_on(caplog):
-    async def crash() -> None:
-        raise RuntimeError("broker gone")
-
-    closed: list[str] = []
-    with caplog.at_level(logging.ERROR, logger="herald_common.background"):
-        async with contextlib.AsyncExitStack() as resources:
-            resources.callback(closed.append, "producer stopped")
-            task = run_in_background(resources, "mailer-consumer", crash())
-            await asyncio.sleep(0.01)
-            assert task.done()
-            (record,) = caplog.records
-            assert record.getMessage() == "mailer-consumer stopped"
-            assert isinstance(record.exc_info[1], RuntimeError)
-    assert closed == ["producer stopped"]
+from herald_common.lifespan import open_pool_and_producer
 
 
 class _Resource:

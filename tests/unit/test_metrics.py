@@ -13,7 +13,7 @@ from herald_notifier.domain.registry import Registry
 from herald_notifier.metrics import NotifierMetrics
 
 # Labels whose values are bounded by the code, never by the data (no employee ids).
-ALLOWED_LABELS = {"result", "outcome", "phase", "path"}
+ALLOWED_LABELS = {"result", "outcome", "phase", "path", "task"}
 
 
 def _metrics() -> list[MetricWrapperBase]:

@@ -4,7 +4,8 @@
 service's readiness checks in order and answers 503 with the first that fails. `/metrics`
 is the Prometheus exposition of the service's registry. What "ready" means belongs to
 each service: its `api/health.py` says which checks, over the resources its lifespan
-built, so the probes are read per request from the runtime.
+built, so the probes are read per request from the runtime. A service with background
+tasks checks them too (`tasks`): one that failed is down until it is restarted.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
+
+from herald_common.supervisor import Supervisor
 
 Check = Callable[[], Awaitable[Mapping[str, object] | None]]
 """A readiness check: raises NotReady, or returns fields to add to the ready answer."""
@@ -89,5 +92,16 @@ def started(event: asyncio.Event) -> Check:
     async def check() -> None:
         if not event.is_set():
             raise NotReady("starting")
+
+    return check
+
+
+def tasks(supervisor: Supervisor) -> Check:
+    """Ready while every background task runs; "unavailable", naming the first task that
+    failed, while it waits to be restarted."""
+
+    async def check() -> None:
+        for name, reason in supervisor.down.items():
+            raise NotReady("unavailable", f"background task {name} failed, restarting: {reason}")
 
     return check

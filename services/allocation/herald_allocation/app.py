@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -19,7 +20,8 @@ from herald_allocation.runtime import AllocationRuntime
 from herald_allocation.settings import AllocationSettings, load_settings
 from herald_common.db import create_pool
 from herald_common.kafka import create_producer
-from herald_common.lifespan import open_pool_and_producer, run_in_background
+from herald_common.lifespan import open_pool_and_producer
+from herald_common.supervisor import Supervisor
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
 from herald_web.health import health_routes
@@ -41,6 +43,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
             topics = settings.topics
             metrics = AllocationMetrics()
             outbox = Outbox(pool, producer)
+            tasks = Supervisor(resources, metrics.task_restarts)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = AllocationRuntime(
                 settings=settings,
@@ -56,16 +59,18 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                 inbox=Inbox(pool),
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
                 push_limiter=RateLimiter(settings.pushes_per_minute),
+                tasks=tasks,
             )
-            relay = outbox.run_relay(settings.outbox_relay_interval_seconds)
-            run_in_background(resources, "outbox-relay", relay)
-            watch = watch_workers(
+            relay = functools.partial(outbox.run_relay, settings.outbox_relay_interval_seconds)
+            tasks.start("outbox-relay", relay)
+            watch = functools.partial(
+                watch_workers,
                 pool,
                 metrics,
                 worker_wait_seconds=settings.worker_wait_seconds,
                 interval=settings.watch_interval_seconds,
             )
-            run_in_background(resources, "worker-watch", watch)
+            tasks.start("worker-watch", watch)
             yield
 
     app = FastAPI(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge
 
+from herald_common.supervisor import restart_counter
+
 
 class AllocationMetrics:
     def __init__(self) -> None:
@@ -34,3 +36,4 @@ class AllocationMetrics:
             "Request events committed but not yet acknowledged by Kafka",
             registry=self.registry,
         )
+        self.task_restarts = restart_counter("allocation", self.registry)

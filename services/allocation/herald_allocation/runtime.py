@@ -12,6 +12,7 @@ from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.pushes import PushService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.settings import AllocationSettings
+from herald_common.supervisor import Supervisor
 from herald_web.limits import RateLimiter
 from herald_web.runtime import runtime_getter
 
@@ -26,6 +27,7 @@ class AllocationRuntime:
     inbox: Inbox
     allocation_limiter: RateLimiter
     push_limiter: RateLimiter
+    tasks: Supervisor
 
 
 get_runtime = runtime_getter(AllocationRuntime)

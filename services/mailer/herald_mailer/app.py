@@ -11,8 +11,9 @@ from fastapi import FastAPI
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.kafka import create_consumer, create_producer
-from herald_common.lifespan import open_pool_and_producer, run_in_background
+from herald_common.lifespan import open_pool_and_producer
 from herald_common.retry import RetryPolicy
+from herald_common.supervisor import Supervisor
 from herald_mailer.api import health, preferences
 from herald_mailer.domain.compose import Templates
 from herald_mailer.domain.consumer import CompletionConsumer
@@ -69,10 +70,11 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             await open_pool_and_producer(resources, pool, producer)
             resources.push_async_callback(consumer.stop)
             await consumer.start()
-            run_in_background(resources, "mailer-consumer", consumer.run())
+            tasks = Supervisor(resources, metrics.task_restarts)
+            tasks.start("mailer-consumer", consumer.run)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = MailerRuntime(
-                settings, metrics, pool, PreferenceStore(pool), consumer
+                settings, metrics, pool, PreferenceStore(pool), consumer, tasks
             )
             yield
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
+from herald_common.supervisor import restart_counter
+
 
 class MailerMetrics:
     def __init__(self) -> None:
@@ -36,3 +38,4 @@ class MailerMetrics:
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30),
             registry=self.registry,
         )
+        self.task_restarts = restart_counter("mailer", self.registry)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common.supervisor import Supervisor
 from herald_mailer.domain.consumer import CompletionConsumer
 from herald_mailer.domain.preferences import PreferenceStore
 from herald_mailer.metrics import MailerMetrics
@@ -21,6 +22,7 @@ class MailerRuntime:
     pool: AsyncConnectionPool[AsyncConnection]
     preferences: PreferenceStore
     consumer: CompletionConsumer
+    tasks: Supervisor
 
 
 get_runtime = runtime_getter(MailerRuntime)

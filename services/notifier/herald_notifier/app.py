@@ -15,7 +15,8 @@ from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
-from herald_common.lifespan import open_pool_and_producer, run_in_background
+from herald_common.lifespan import open_pool_and_producer
+from herald_common.supervisor import Supervisor
 from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
@@ -79,14 +80,15 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             resources.push_async_callback(consumer.stop)
             await consumer.start(producer.partitions_for)
             conninfo = settings.database.url.get_secret_value()
+            tasks = Supervisor(resources, metrics.task_restarts)
             for name, work in (
-                ("consumer", consumer.run()),
-                ("unread-counter", unread.run()),
-                ("delivered-tally", tally.run()),
-                ("heartbeat", heartbeat.run()),
-                ("inbox-listener", listen_for_read_marks(conninfo, unread)),
+                ("consumer", consumer.run),
+                ("unread-counter", unread.run),
+                ("delivered-tally", tally.run),
+                ("heartbeat", heartbeat.run),
+                ("inbox-listener", functools.partial(listen_for_read_marks, conninfo, unread)),
             ):
-                run_in_background(resources, f"notifier-{name}", work)
+                tasks.start(f"notifier-{name}", work)
             resources.callback(registry.close_all)
             drain.attach(registry)
             app.state.authenticator = Authenticator(settings.auth)
@@ -106,6 +108,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     retry_ms=settings.retry_ms,
                     replay_limit=settings.replay_limit,
                 ),
+                tasks=tasks,
             )
             yield
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+from herald_common.supervisor import restart_counter
+
 
 class NotifierMetrics:
     def __init__(self) -> None:
@@ -56,3 +58,4 @@ class NotifierMetrics:
             buckets=(0, 1, 10, 100, 1_000, 10_000, 100_000),
             registry=self.registry,
         )
+        self.task_restarts = restart_counter("notifier", self.registry)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from herald_common.supervisor import Supervisor
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.registry import Registry
@@ -25,6 +26,7 @@ class NotifierRuntime:
     tickets: TicketStore
     drain: Drain
     streams: StreamContext
+    tasks: Supervisor
 
 
 get_runtime = runtime_getter(NotifierRuntime)

@@ -3,6 +3,11 @@
 Offsets are committed one record at a time, after the record is fully handled. A record
 handled but not committed (crash, rebalance) is handled again, which the summary store
 makes harmless.
+
+`run` is restarted after a failure (herald_common.supervisor). The failed run had fetched
+past the record it was handling, and committing a later record would skip it, so a run
+first goes back to the first record not committed of each partition it had fetched from:
+that record is handled again, as a redelivery would (docs/decisions/0011).
 """
 
 from __future__ import annotations
@@ -44,14 +49,18 @@ class CompletionConsumer:
         self._processor = processor
         # Set once the group has given this replica its partitions (possibly none).
         self.ready = asyncio.Event()
+        # Per partition of the fetch in hand: the first offset not committed yet.
+        self._unfinished: dict[TopicPartition, int] = {}
 
     async def start(self) -> None:
         self._consumer.subscribe([self._topic], listener=_Assignment(self.ready))
         await self._consumer.start()
 
     async def run(self) -> None:
+        self._rewind()
         while True:
             batches = await self._consumer.getmany(timeout_ms=1000, max_records=50)
+            self._unfinished = {tp: rs[0].offset for tp, rs in batches.items() if rs}
             for tp, records in batches.items():
                 for record in records:
                     await self._processor.handle(
@@ -59,6 +68,16 @@ class CompletionConsumer:
                     )
                     if not await self._commit(tp, record.offset + 1):
                         break  # the partition moved to another replica mid-batch
+                    self._unfinished[tp] = record.offset + 1
+                self._unfinished.pop(tp, None)
+
+    def _rewind(self) -> None:
+        """Back to where the last run left records unfinished, in the partitions still ours."""
+        assigned = self._consumer.assignment()
+        for tp, offset in self._unfinished.items():
+            if tp in assigned:  # else its new owner reads on from the last commit
+                self._consumer.seek(tp, offset)
+        self._unfinished = {}
 
     async def _commit(self, tp: TopicPartition, offset: int) -> bool:
         try:

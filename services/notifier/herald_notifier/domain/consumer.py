@@ -5,6 +5,14 @@ is the notification id and whose data names the employee and their department.
 
 The consumer has no group: partitions are assigned by hand and reading starts at the end,
 because a stream that missed something catches up from the inbox, not from Kafka.
+
+`run` is restarted after a failure (herald_common.supervisor) and goes on from where the
+failed run stopped: the position is the consumer's own, so what arrived while the task was
+down is read then (starting from the end again would drop it), and records still to be
+dead-lettered are sent first. Records of the failed fetch not yet dispatched are not read
+again (reading a record that failed again would fail again); a stream that missed one
+reads it from the inbox when the next event names it as previous, or on reconnect
+(docs/decisions/0030).
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
@@ -171,6 +180,9 @@ class EventConsumer:
         self._metrics = metrics
         self._live = metrics.deliveries.labels("live")
         self._tally = tally
+        # Records to dead-letter, each until it is sent: a run that failed sending leaves
+        # the rest to the next run.
+        self._rejected: deque[tuple[TopicPartition, KafkaRecord, str]] = deque()
         self.ready = asyncio.Event()
 
     async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
@@ -193,10 +205,11 @@ class EventConsumer:
 
     async def run(self) -> None:
         registry = self._registry
+        await self._dead_letter_rejected()
         while True:
             fetched = await self._fetched.get(wait_seconds=1.0)
             consumed = taken = 0
-            failed: list[tuple[TopicPartition, KafkaRecord, str]] = []
+            rejected = self._rejected
             # What some stream took: its unread counts and tallies are done once per batch.
             taken_by_some: list[Delivery] = []
             for tp, records in fetched:
@@ -210,7 +223,7 @@ class EventConsumer:
                             continue
                         delivery = decode_record(event_type, record, registry)
                     except InvalidEvent as exc:
-                        failed.append((tp, record, str(exc)))
+                        rejected.append((tp, record, str(exc)))
                         continue
                     if delivery is None:
                         continue
@@ -224,16 +237,21 @@ class EventConsumer:
                 self._unread.mark_all(d.employee_id for d in taken_by_some)
                 if self._tally is not None:
                     self._tally.delivered(taken_by_some)
-            for tp, record, reason in failed:
-                await self._dead_letters.publish(
-                    ConsumedRecord.from_kafka(tp.topic, tp.partition, record), reason
-                )
-                self._metrics.dead_letters.inc()
+            await self._dead_letter_rejected()
             self._metrics.consumer_lag.set(await self._lag())
             # Everything fetched is dispatched before the streams write, so a stream sends all
             # its events of that fetch in one write (writes cost more than the rest). Then
             # the streams get their turn: taking fetched records does not suspend.
             await asyncio.sleep(0)
+
+    async def _dead_letter_rejected(self) -> None:
+        while self._rejected:
+            tp, record, reason = self._rejected[0]
+            await self._dead_letters.publish(
+                ConsumedRecord.from_kafka(tp.topic, tp.partition, record), reason
+            )
+            self._rejected.popleft()
+            self._metrics.dead_letters.inc()
 
     async def _lag(self) -> int:
         lag = 0
