@@ -229,3 +229,14 @@ async def test_dev_token_helper_mints_tokens_for_demo_people(services, people):
         )
         assert inbox.status_code == 200
         assert (await api.post("/v1/dev/tokens", json={"employee_id": "nobody"})).status_code == 404
+
+
+async def test_channel_auth_refuses_json_nested_past_the_parser_stack(services, herald_env):
+    employee = herald_env.bearer("AC002", ["employee"])
+    async with httpx.AsyncClient(base_url=services.notifier_url, timeout=30) as client:
+        response = await client.post(
+            "/v1/channel-auth",
+            headers={**employee, "Content-Type": "application/json"},
+            content=b"[" * 10_000,  # deeper than the parser's stack, under the body limit
+        )
+    assert response.status_code == 400

@@ -242,3 +242,15 @@ async def test_mailer_passes_over_progress_events():
         {"value": progress_event(), "topic": "t", "partition": 0, "offset": 1, "key": b"k"},
     )()
     await processor.handle(record)
+
+
+DEEPLY_NESTED = b"[" * 100_000
+
+
+def test_event_type_of_json_nested_past_the_parser_stack_is_none():
+    assert event_type(DEEPLY_NESTED) is None
+
+
+def test_progress_nested_past_the_parser_stack_is_a_bad_record():
+    with pytest.raises(InvalidEvent, match="not JSON"):
+        decode_progress(DEEPLY_NESTED)

@@ -232,7 +232,8 @@ def event_type(value: bytes | None) -> str | None:
         return None
     try:
         event = json.loads(value)
-    except ValueError:
+    except (ValueError, RecursionError):
+        # RecursionError: JSON nested deeper than the parser's stack ("[" * 100000).
         return None
     kind = event.get("type") if isinstance(event, dict) else None
     return kind if isinstance(kind, str) else None

@@ -46,7 +46,7 @@ async def _fields(request: Request) -> tuple[str, str]:
             channel = form.get("channel_name", [None])[0]
         else:
             raise HTTPException(415, "send JSON or a form with socket_id and channel_name")
-    except (ValueError, UnicodeDecodeError) as exc:
+    except (ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise HTTPException(400, "request body is not valid JSON or form data") from exc
     if not isinstance(socket_id, str) or not channel_auth.SOCKET_ID_PATTERN.fullmatch(socket_id):
         raise HTTPException(400, "socket_id must be 1-128 of A-Z a-z 0-9 _ . -")

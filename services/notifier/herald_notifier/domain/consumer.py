@@ -131,8 +131,9 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
             event = CloudEvent[AllocationCompleted].model_validate(raw)
     except ValidationError as exc:
         raise InvalidEvent(f"invalid {kind or 'allocation'} event: {exc.errors()[:5]}") from exc
-    except ValueError as exc:
-        raise InvalidEvent(f"record is not JSON: {exc}") from exc
+    except (ValueError, RecursionError) as exc:
+        # RecursionError: JSON nested deeper than the parser's stack ("[" * 100000).
+        raise InvalidEvent(f"record is not JSON: {exc!r}"[:500]) from exc
     allocation_id = str(event.data.allocation_id)
     return allocation_id, Delivery(None, event.type, "", "", value)
 
