@@ -29,6 +29,7 @@ from pydantic import BaseModel
 
 from herald_common.dead_letter import describe
 from herald_common.events import CONTENT_TYPE, encode, envelope
+from herald_common.periodic import every
 
 logger = logging.getLogger(__name__)
 
@@ -115,23 +116,15 @@ class Outbox:
         """Sends records nobody is sending (oldest first); returns how many were sent."""
         return await self._send(None, batch)
 
-    async def pending(self) -> int:
-        async with self._pool.connection() as conn:
-            row = await (await conn.execute("SELECT count(*) FROM outbox")).fetchone()
-        return int(row[0]) if row else 0
-
     async def run_relay(self, interval: float) -> None:
         """The relay loop, until cancelled: a failed round is logged and tried again."""
-        while True:
-            try:
-                sent = await self.relay_pending()
-                if sent:
-                    logger.info("outbox relay sent %d record(s)", sent)
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                logger.warning("outbox relay round failed: %s", describe(exc))
-            await asyncio.sleep(interval)
+
+        async def relay() -> None:
+            sent = await self.relay_pending()
+            if sent:
+                logger.info("outbox relay sent %d record(s)", sent)
+
+        await every(interval, "outbox relay", relay)
 
     async def _send(self, outbox_id: int | None, batch: int = 1) -> int:
         async with self._pool.connection() as conn, conn.transaction():

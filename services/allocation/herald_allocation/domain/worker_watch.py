@@ -8,7 +8,6 @@ that no worker has started, and the outbox records not yet on Kafka, for the met
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from dataclasses import dataclass
 
@@ -16,7 +15,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.metrics import AllocationMetrics
-from herald_common.dead_letter import describe
+from herald_common.periodic import every
 
 logger = logging.getLogger(__name__)
 
@@ -53,20 +52,17 @@ async def watch_workers(
     interval: float,
 ) -> None:
     """Refreshes the gauges until cancelled; a failed round is logged and tried again."""
-    while True:
-        try:
-            backlog = await read_backlog(pool, worker_wait_seconds)
-            metrics.waiting_for_worker.set(backlog.waiting)
-            metrics.oldest_waiting_seconds.set(backlog.oldest_seconds)
-            metrics.outbox_pending.set(backlog.outbox)
-            if backlog.waiting:
-                logger.warning(
-                    "%d allocation(s) waiting for a worker, the oldest for %.0fs",
-                    backlog.waiting,
-                    backlog.oldest_seconds,
-                )
-        except asyncio.CancelledError:
-            raise
-        except Exception as exc:
-            logger.warning("worker watch round failed: %s", describe(exc))
-        await asyncio.sleep(interval)
+
+    async def refresh() -> None:
+        backlog = await read_backlog(pool, worker_wait_seconds)
+        metrics.waiting_for_worker.set(backlog.waiting)
+        metrics.oldest_waiting_seconds.set(backlog.oldest_seconds)
+        metrics.outbox_pending.set(backlog.outbox)
+        if backlog.waiting:
+            logger.warning(
+                "%d allocation(s) waiting for a worker, the oldest for %.0fs",
+                backlog.waiting,
+                backlog.oldest_seconds,
+            )
+
+    await every(interval, "worker watch", refresh)

@@ -22,6 +22,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
+from typing import TypedDict
 
 from herald_common.events import (
     SOURCE_INSERTER,
@@ -43,6 +44,18 @@ logger = logging.getLogger(__name__)
 # Called right after the database commit of rows inserted now, before anything is
 # published: where the reliability tests crash the worker (tests/support/crashing_inserter).
 AfterCommit = Callable[[], Awaitable[None]]
+
+
+class _Counts(TypedDict):
+    matched: int
+    inserted: int
+    published: int
+
+
+def _counts(matched: int, published: int) -> _Counts:
+    # Nothing between the two commits needs the database: one voucher and one inbox row
+    # per matched employee, all written by the transaction that matched.
+    return {"matched": matched, "inserted": matched, "published": published}
 
 
 class AllocationProcessor:
@@ -93,10 +106,8 @@ class AllocationProcessor:
                     AllocationCompleted(
                         allocation_id=allocation_id,
                         status="failed",
-                        matched=0,
-                        inserted=0,
-                        published=0,
                         reason=outcome.failure.reason,
+                        **_counts(0, 0),
                     )
                 )
                 logger.warning("allocation %s failed: %s", allocation_id, outcome.failure.detail)
@@ -110,35 +121,20 @@ class AllocationProcessor:
             count = len(outcome.notifications)
             await self._publisher.publish_progress(
                 AllocationProgress(
-                    allocation_id=allocation_id,
-                    phase="inserted",
-                    matched=count,
-                    inserted=count,
-                    published=0,
+                    allocation_id=allocation_id, phase="inserted", **_counts(count, 0)
                 )
             )
             published = outcome.published
             if published is None:  # written before (a redelivered request): send them now
                 published = await publish(outcome.notifications, outcome.created_at)
-            # Nothing between the two commits needs the database: one voucher and one
-            # inbox row per matched employee, all written by the transaction that matched.
-            matched = inserted = count
             await self._publisher.publish_final_progress(
                 AllocationProgress(
-                    allocation_id=allocation_id,
-                    phase="published",
-                    matched=matched,
-                    inserted=inserted,
-                    published=published,
+                    allocation_id=allocation_id, phase="published", **_counts(count, published)
                 )
             )
             await self._publisher.publish_completed(
                 AllocationCompleted(
-                    allocation_id=allocation_id,
-                    status="completed",
-                    matched=matched,
-                    inserted=inserted,
-                    published=published,
+                    allocation_id=allocation_id, status="completed", **_counts(count, published)
                 )
             )
         phases.labels("publish").observe(time.perf_counter() - written)
