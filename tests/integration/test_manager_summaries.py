@@ -10,7 +10,6 @@ import asyncio
 import csv
 import io
 import secrets
-from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
 
@@ -24,6 +23,7 @@ from herald_common.events import ALLOCATION_COMPLETED, event_type
 from herald_common.settings import TopicSettings
 from tests.support.api import import_employees, voucher, wait_until_finished
 from tests.support.sse import StreamRecorder
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -134,19 +134,6 @@ def email_states(database_url: str, allocation_id: str) -> dict[str, tuple[str, 
         allocation_id,
     )
     return {m: (status, attempts) for m, status, attempts in rows}
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if isinstance(result, Awaitable):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def settled(
