@@ -157,6 +157,22 @@ def notifier_process(
     return ServiceProcess("notifier", "herald_notifier", variables, env.log_dir)
 
 
+def mailer_process(
+    env: HeraldEnv, port: int, smtp_port: int, extra: dict[str, str] | None = None
+) -> ServiceProcess:
+    """The mailer, sending to the SMTP server on `smtp_port`, with short backoffs."""
+    variables = {
+        **env.variables(),
+        "HERALD_MAILER_PORT": str(port),
+        "HERALD_MAILER_SMTP_PORT": str(smtp_port),
+        "HERALD_MAILER_MAX_ATTEMPTS": "8",
+        "HERALD_MAILER_RETRY_INITIAL_SECONDS": "0.2",
+        "HERALD_MAILER_RETRY_MAX_SECONDS": "1",
+        **(extra or {}),
+    }
+    return ServiceProcess("mailer", "herald_mailer", variables, env.log_dir)
+
+
 @dataclass
 class RunningServices:
     allocation_url: str
@@ -170,25 +186,12 @@ class RunningServices:
 
 @pytest.fixture(scope="session")
 def services(herald_env: HeraldEnv, smtp: SmtpServer) -> Iterator[RunningServices]:
-    base = herald_env.variables()
     allocation_port, notifier_port, inserter_port = free_port(), free_port(), free_port()
     mailer_port = free_port()
     allocation = allocation_process(herald_env, allocation_port).start()
     inserter = inserter_process(herald_env, inserter_port).start()
     notifier = notifier_process(herald_env, notifier_port).start()
-    mailer = ServiceProcess(
-        "mailer",
-        "herald_mailer",
-        {
-            **base,
-            "HERALD_MAILER_PORT": str(mailer_port),
-            "HERALD_MAILER_SMTP_PORT": str(smtp.port),
-            "HERALD_MAILER_MAX_ATTEMPTS": "8",
-            "HERALD_MAILER_RETRY_INITIAL_SECONDS": "0.2",
-            "HERALD_MAILER_RETRY_MAX_SECONDS": "1",
-        },
-        herald_env.log_dir,
-    ).start()
+    mailer = mailer_process(herald_env, mailer_port, smtp.port).start()
     running = RunningServices(
         f"http://127.0.0.1:{allocation_port}",
         f"http://127.0.0.1:{notifier_port}",

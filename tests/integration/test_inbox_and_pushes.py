@@ -9,7 +9,7 @@ from datetime import date
 import httpx
 import pytest
 
-from tests.support.api import employees_csv, import_employees
+from tests.support.api import employees_csv, import_employees, wait_push
 from tests.support.sse import StreamRecorder
 
 pytestmark = pytest.mark.integration
@@ -19,17 +19,6 @@ OTHER = "Inbox-Other"
 PEOPLE = [(f"IN{n:03d}", f"Person {n}", DEPARTMENT, "G2", date(2020, 1, 1)) for n in range(6)] + [
     (f"IO{n:03d}", f"Other {n}", OTHER, "G5", date(2010, 1, 1)) for n in range(4)
 ]
-
-
-async def wait_push(api: httpx.AsyncClient, push_id: str, timeout: float = 60) -> dict:
-    async def poll() -> dict:
-        while True:
-            body = (await api.get(f"/v1/pushes/{push_id}")).json()
-            if body["status"] in ("completed", "failed"):
-                return body
-            await asyncio.sleep(0.1)
-
-    return await asyncio.wait_for(poll(), timeout)
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,10 @@ import asyncio
 import csv
 import io
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -22,8 +24,18 @@ from aiokafka.admin import AIOKafkaAdminClient
 
 from herald_common.events import ALLOCATION_COMPLETED, event_type
 from herald_common.settings import TopicSettings
+from tests.conftest import (
+    HeraldEnv,
+    allocation_process,
+    inserter_process,
+    isolated_env,
+    mailer_process,
+)
 from tests.support.api import import_employees, voucher, wait_until_finished
+from tests.support.processes import ServiceProcess, free_port
+from tests.support.smtp import SmtpServer
 from tests.support.sse import StreamRecorder
+from tests.support.waiting import eventually
 
 pytestmark = pytest.mark.integration
 
@@ -134,19 +146,6 @@ def email_states(database_url: str, allocation_id: str) -> dict[str, tuple[str, 
         allocation_id,
     )
     return {m: (status, attempts) for m, status, attempts in rows}
-
-
-async def eventually(check: Callable[[], Any], timeout: float = 30, what: str = "condition") -> Any:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        result = check()
-        if isinstance(result, Awaitable):
-            result = await result
-        if result:
-            return result
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.1)
 
 
 async def settled(
@@ -356,6 +355,109 @@ async def test_an_smtp_outage_ends_with_every_email_delivered_once(services, smt
     assert sorted(r.rcpt_tos[0] for r in smtp.messages(allocation_id)) == sorted(
         [boss_a.email, boss_b.email]
     )
+
+
+# The mailer of the test below leaves its group after this long without a poll.
+POLL_INTERVAL_SECONDS = 5
+RELAY_MANAGERS = 20
+
+
+@dataclass
+class OwnMailer:
+    api: httpx.AsyncClient
+    mailer: ServiceProcess
+    mailer_url: str
+    smtp: SmtpServer
+
+
+@pytest.fixture(scope="module")
+def relay_env(infra, tmp_path_factory: pytest.TempPathFactory) -> Iterator[HeraldEnv]:
+    with isolated_env(infra, Path(tmp_path_factory.mktemp("relay-logs"))) as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+async def own_mailer(relay_env: HeraldEnv) -> AsyncIterator[OwnMailer]:
+    """An allocation API, an inserter and a mailer with a database, topics and an SMTP
+    server of their own, the mailer with a 5 s poll interval and 20 attempts per email."""
+    smtp = SmtpServer(free_port()).start()
+    allocation_port, inserter_port, mailer_port = free_port(), free_port(), free_port()
+    allocation = allocation_process(relay_env, allocation_port).start()
+    inserter = inserter_process(relay_env, inserter_port).start()
+    mailer = mailer_process(
+        relay_env,
+        mailer_port,
+        smtp.port,
+        {
+            "HERALD_MAILER_MAX_POLL_INTERVAL_SECONDS": str(POLL_INTERVAL_SECONDS),
+            "HERALD_MAILER_MAX_ATTEMPTS": "20",
+        },
+    ).start()
+    url, mailer_url = f"http://127.0.0.1:{allocation_port}", f"http://127.0.0.1:{mailer_port}"
+    try:
+        allocation.wait_http(f"{url}/readyz")
+        inserter.wait_http(f"http://127.0.0.1:{inserter_port}/healthz")
+        mailer.wait_http(f"{mailer_url}/readyz")
+        async with httpx.AsyncClient(base_url=url, timeout=30, headers=relay_env.admin) as api:
+            yield OwnMailer(api, mailer, mailer_url, smtp)
+    finally:
+        for service in (mailer, inserter, allocation):
+            service.stop()
+        smtp.stop()
+
+
+def handled(metrics: str, outcome: str) -> float:
+    """How many completion records the mailer handled with `outcome`, from its metrics."""
+    line = f'herald_mailer_completions_total{{outcome="{outcome}"}} '
+    found = [float(m.removeprefix(line)) for m in metrics.splitlines() if m.startswith(line)]
+    return found[0] if found else 0.0
+
+
+async def test_emails_waiting_for_the_relay_keep_the_mailer_in_its_group(own_mailer, relay_env):
+    department = unique("Relay")
+    teams = [team(unique(f"RY{n:02d}"), department, 1) for n in range(RELAY_MANAGERS)]
+    await load(own_mailer.api, [p for boss, members in teams for p in (boss, *members)])
+    bosses = {boss.id: boss.email for boss, _ in teams}
+
+    own_mailer.smtp.stop()
+    try:
+        response = await own_mailer.api.post(
+            "/v1/allocations",
+            json={"voucher": voucher(), "criteria": {"departments": [department]}},
+        )
+        assert response.status_code == 202, response.text
+        allocation_id = response.json()["id"]
+
+        def retrying() -> bool:
+            states = email_states(relay_env.database_url, allocation_id).values()
+            return len(states) == RELAY_MANAGERS and all(
+                s == "pending" and n >= 2 for s, n in states
+            )
+
+        await eventually(retrying, 60, "every email to be refused twice by the dead relay")
+        # The record stays in hand for three poll intervals, its emails waiting.
+        await asyncio.sleep(3 * POLL_INTERVAL_SECONDS)
+        assert own_mailer.smtp.messages(allocation_id) == []
+    finally:
+        own_mailer.smtp.start()
+
+    states = await settled(relay_env.database_url, allocation_id, RELAY_MANAGERS)
+    assert {m: s for m, (s, _) in states.items()} == dict.fromkeys(bosses, "sent")
+    record = await completion_record(relay_env, allocation_id)
+    await consumed(relay_env, TopicPartition(record.topic, record.partition), record.offset)
+    received = own_mailer.smtp.messages(allocation_id)
+    assert sorted(r.rcpt_tos[0] for r in received) == sorted(bosses.values())
+
+    # Handled once, by a member that never left its group: no partition was taken from
+    # it (joining, it gave up none), and none was handed out again.
+    async with httpx.AsyncClient(base_url=own_mailer.mailer_url) as client:
+        metrics = (await client.get("/metrics")).text
+    assert handled(metrics, "summarised") == 1
+    log = own_mailer.mailer.log_path.read_text(errors="replace").splitlines()
+    revoked = [line for line in log if "partitions revoked" in line]
+    assert [line for line in revoked if "partitions revoked: []" not in line] == []
+    assert len([line for line in log if "partitions assigned" in line]) == 1
+    assert not [line for line in log if "commit of" in line]
 
 
 async def test_an_opted_out_manager_gets_the_summary_in_app_but_no_email(

@@ -64,3 +64,14 @@ async def wait_until_finished(
             await asyncio.sleep(0.1)
 
     return await asyncio.wait_for(poll(), timeout)
+
+
+async def wait_push(client: httpx.AsyncClient, push_id: str, timeout: float = 60) -> dict[str, Any]:
+    async def poll() -> dict[str, Any]:
+        while True:
+            body: dict[str, Any] = (await client.get(f"/v1/pushes/{push_id}")).json()
+            if body["status"] in ("completed", "failed"):
+                return body
+            await asyncio.sleep(0.1)
+
+    return await asyncio.wait_for(poll(), timeout)

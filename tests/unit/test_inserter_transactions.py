@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import asyncio
 
+import psycopg
 import pytest
 from aiokafka.errors import KafkaConnectionError
 
-from herald_inserter.domain.transactions import NotInTransaction, TransactionalProducer
+from herald_common.retry import is_transient
+from herald_inserter.domain.transactions import (
+    NotInTransaction,
+    TransactionalProducer,
+    TransactionBudgetExceeded,
+)
 
 
 class FakeProducer:
     """Records what a TransactionalProducer asks of aiokafka's producer."""
 
-    def __init__(self, *, commit_hangs: bool = False) -> None:
+    def __init__(self, *, commit_hangs: bool = False, unreachable: bool = False) -> None:
         self.calls: list[str] = []
         self.sent: list[tuple[str, bytes | None]] = []
         self._commit_hangs = commit_hangs
+        self._unreachable = unreachable
 
     async def start(self) -> None:
         self.calls.append("start")
+        if self._unreachable:
+            raise KafkaConnectionError("Unable to bootstrap from 127.0.0.1:9092")
 
     async def stop(self) -> None:
         self.calls.append("stop")
@@ -42,6 +51,16 @@ class FakeProducer:
 def _factory(made: list[FakeProducer], **options):
     def make() -> FakeProducer:
         made.append(FakeProducer(**options))
+        return made[-1]
+
+    return make
+
+
+def _broker_gone_after(made: list[FakeProducer], producers: int, **options):
+    """The first `producers` producers reach the broker; later ones do not."""
+
+    def make() -> FakeProducer:
+        made.append(FakeProducer(unreachable=len(made) >= producers, **options))
         return made[-1]
 
     return make
@@ -98,6 +117,71 @@ async def test_a_transaction_past_its_budget_is_given_up():
     with pytest.raises(TimeoutError):
         await publish()
     assert made[0].calls[-2:] == ["abort", "stop"]
+
+
+async def _over_budget(producer: TransactionalProducer) -> None:
+    async with producer.transaction():
+        await producer.send_and_wait("t", value=b"x")
+
+
+async def test_over_budget_while_kafka_and_the_database_answer_is_the_work_itself():
+    made: list[FakeProducer] = []
+    pings: list[int] = []
+
+    async def database() -> None:
+        pings.append(1)
+
+    producer = TransactionalProducer(
+        _factory(made, commit_hangs=True), timeout_seconds=0.2, database=database
+    )
+    with pytest.raises(TransactionBudgetExceeded, match=r"budget of 0\.2 s") as raised:
+        await _over_budget(producer)
+    assert not is_transient(raised.value)
+    assert raised.value.budget_seconds == 0.2
+    assert made[0].calls[-2:] == ["abort", "stop"]
+    # The answer was the next transaction's producer, registered and kept.
+    assert made[1].calls == ["start", "begin", "abort"]
+    assert pings == [1]
+
+
+async def test_over_budget_while_kafka_is_away_is_an_outage():
+    made: list[FakeProducer] = []
+    producer = TransactionalProducer(
+        _broker_gone_after(made, 1, commit_hangs=True), timeout_seconds=0.2
+    )
+    with pytest.raises(TimeoutError) as raised:
+        await _over_budget(producer)
+    assert not isinstance(raised.value, TransactionBudgetExceeded)
+    assert is_transient(raised.value)
+    assert made[1].calls == ["start", "stop"]
+
+
+async def test_over_budget_while_the_database_is_away_is_an_outage():
+    made: list[FakeProducer] = []
+
+    async def database() -> None:
+        raise psycopg.OperationalError("connection refused")
+
+    producer = TransactionalProducer(
+        _factory(made, commit_hangs=True), timeout_seconds=0.2, database=database
+    )
+    with pytest.raises(TimeoutError) as raised:
+        await _over_budget(producer)
+    assert not isinstance(raised.value, TransactionBudgetExceeded)
+
+
+async def test_a_timeout_of_the_work_itself_is_left_as_it_is():
+    made: list[FakeProducer] = []
+    producer = TransactionalProducer(_factory(made), timeout_seconds=5)
+
+    async def waits_on_its_own() -> None:
+        async with producer.transaction():
+            raise TimeoutError("an SMTP server, say")
+
+    with pytest.raises(TimeoutError, match="an SMTP server") as raised:
+        await waits_on_its_own()
+    assert not isinstance(raised.value, TransactionBudgetExceeded)
+    assert len(made) == 1  # nothing asked of Kafka: the budget did not run out
 
 
 async def test_nothing_is_sent_outside_a_transaction():

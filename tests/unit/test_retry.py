@@ -22,6 +22,7 @@ from psycopg_pool import PoolTimeout
 
 from herald_common.retry import (
     Backoff,
+    BudgetExceeded,
     RetryPolicy,
     Verdict,
     is_transient,
@@ -29,6 +30,7 @@ from herald_common.retry import (
     run_with_retries,
 )
 from herald_inserter.domain.parsing import RejectedRequest
+from herald_inserter.domain.transactions import TransactionBudgetExceeded
 from herald_mailer.domain.processor import RejectedRecord
 
 
@@ -64,6 +66,9 @@ from herald_mailer.domain.processor import RejectedRecord
         (RecordListTooLargeError(), False),
         # A piece of work past its budget (a Kafka transaction during an outage).
         (TimeoutError(), True),
+        # ... or past it while everything it uses answered: the work is too slow.
+        (BudgetExceeded(), False),
+        (TransactionBudgetExceeded(60), False),
         # Verdicts on the work and plain bugs.
         (RejectedRequest("invalid allocation request"), False),
         (RejectedRecord("record has no value"), False),
@@ -113,6 +118,23 @@ async def test_outages_are_waited_out_and_real_failures_give_up():
 
     assert not await run_with_retries("broken", broken, give_up, policy)
     assert [str(e) for e in given_up] == ["bad request"]
+
+
+async def test_work_over_its_budget_gives_up_after_the_attempts():
+    policy = RetryPolicy(max_attempts=2, initial_seconds=0.001, max_seconds=0.002)
+    attempts: list[int] = []
+    given_up: list[Exception] = []
+
+    async def too_slow() -> None:
+        attempts.append(1)
+        raise TransactionBudgetExceeded(5)
+
+    async def give_up(exc: Exception) -> None:
+        given_up.append(exc)
+
+    assert not await run_with_retries("allocation", too_slow, give_up, policy)
+    assert len(attempts) == 2
+    assert [type(e) for e in given_up] == [TransactionBudgetExceeded]
 
 
 @pytest.mark.parametrize("verdict", [RejectedRequest("not JSON"), RejectedRecord("not JSON")])

@@ -20,3 +20,9 @@ def create_pool(settings: DatabaseSettings, *, name: str) -> AsyncConnectionPool
         check=AsyncConnectionPool.check_connection,
         kwargs={"application_name": name},
     )
+
+
+async def ping(pool: AsyncConnectionPool[AsyncConnection]) -> None:
+    """Returns once PostgreSQL answered a query through `pool`; raises if it cannot."""
+    async with pool.connection() as conn:
+        await conn.execute("SELECT 1")

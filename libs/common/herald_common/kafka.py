@@ -76,11 +76,13 @@ def create_consumer(
     client_id: str,
     group_id: str | None,
     auto_offset_reset: str = "earliest",
+    max_poll_interval_ms: int = 300_000,
 ) -> AIOKafkaConsumer:
     """A read_committed consumer whose offsets are committed by the caller after processing.
 
     Values are returned as raw bytes: a deserializer that raises would make aiokafka retry
     the same record forever, so decoding belongs to the handler and its dead-letter path.
+    A group member that goes `max_poll_interval_ms` without polling leaves its group.
     """
     return AIOKafkaConsumer(
         *topics,
@@ -90,4 +92,5 @@ def create_consumer(
         enable_auto_commit=False,
         isolation_level="read_committed",
         auto_offset_reset=auto_offset_reset,
+        max_poll_interval_ms=max_poll_interval_ms,
     )

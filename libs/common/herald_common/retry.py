@@ -30,6 +30,16 @@ T = TypeVar("T")
 _OVERSIZED_RECORD_ERRORS = (MessageSizeTooLargeError, RecordTooLargeError, RecordListTooLargeError)
 
 
+class BudgetExceeded(TimeoutError):
+    """Work that outlived its time budget while what it depends on kept answering.
+
+    A timeout by kind, but not an outage: the work itself takes longer than it may, and
+    takes as long again on the next try, so it is permanent (counted towards the policy's
+    attempts, like a bug). Raised by whoever enforces the budget, once it has checked that
+    its dependencies answer (herald_inserter.domain.transactions).
+    """
+
+
 class Verdict(Exception):
     """A decision about the work itself (a record that is no valid request, say).
 
@@ -91,9 +101,12 @@ def is_transient(exc: BaseException) -> bool:
     flag says "not retriable", only an oversized record is believed permanent: it is the
     one Kafka error that the same record meets again on every try.
 
-    A `TimeoutError` is a piece of work that outlived its budget (a Kafka transaction
-    during an outage): temporary.
+    A `TimeoutError` is a piece of work that outlived its budget because something it
+    waited on did not answer (a Kafka transaction during an outage): temporary. A
+    `BudgetExceeded` outlived it while everything answered: permanent.
     """
+    if isinstance(exc, BudgetExceeded):
+        return False
     if isinstance(exc, psycopg.OperationalError | TimeoutError):
         return True
     if isinstance(exc, KafkaError):

@@ -12,7 +12,7 @@ from aiokafka.errors import IllegalStateError
 from faust.exceptions import ConsumerNotStarted
 from prometheus_client import generate_latest
 
-from herald_common.db import create_pool
+from herald_common.db import create_pool, ping
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_producer, tls_context
 from herald_common.logs import configure_logging
@@ -90,6 +90,7 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
                 transaction_timeout_ms=int(settings.transaction_timeout_seconds * 1000) + 15_000,
             ),
             settings.transaction_timeout_seconds,
+            database=lambda: ping(pool),
         )
         # Progress only informs watchers: it goes at once, outside any transaction.
         progress_producer = create_producer(settings.kafka, client_id="herald-inserter-progress")

@@ -26,13 +26,16 @@ class InserterSettings(ServiceSettings):
     # A worker that stops heartbeating (killed) loses its partitions after this long, unless
     # it comes back under the same worker_id first.
     session_timeout_seconds: float = Field(default=30.0, ge=6.0, le=90.0)
-    # Upper bound on one Kafka transaction (a whole allocation's events); past it the
-    # producer is replaced, which aborts the transaction, and the request is retried. It
-    # must cover the largest allocation's publish. The broker aborts a transaction left
-    # open 15 s past it (a worker gone for good), releasing read_committed readers.
+    # Upper bound on one Kafka transaction (a whole allocation's write and events); past it
+    # the producer is replaced, which aborts the transaction. The request is retried: for
+    # as long as Kafka or PostgreSQL is away, else max_attempts times before it is marked
+    # failed (the work itself is too slow). It must cover the largest allocation's write and
+    # publish. The broker aborts a transaction left open 15 s past it (a worker gone for
+    # good), releasing read_committed readers.
     transaction_timeout_seconds: float = Field(default=60.0, ge=5.0, le=840.0)
-    # Attempts for an error that is neither bad input nor a lost connection, before the
-    # allocation is marked failed and its request dead-lettered.
+    # Attempts for an error that is neither bad input nor a lost connection (a transaction
+    # over its budget among them), before the allocation is marked failed and its request
+    # dead-lettered.
     max_attempts: int = Field(default=3, ge=1)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)

@@ -62,6 +62,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
                 client_id=client_id,
                 group_id=settings.group_id,
                 auto_offset_reset=settings.auto_offset_reset,
+                max_poll_interval_ms=int(settings.max_poll_interval_seconds * 1000),
             ),
             settings.topics.allocation_completed,
             processor,

@@ -24,6 +24,10 @@ class MailerSettings(ServiceSettings):
     replica_id: str = Field(default_factory=socket.gethostname)
     # Where a new consumer group starts; later starts resume from the committed offsets.
     auto_offset_reset: Literal["earliest", "latest"] = "earliest"
+    # A replica whose consumer goes this long without a poll leaves the group, and its
+    # partitions (with the record in hand) go to another replica. It polls every second,
+    # also while a record's emails wait for the relay (herald_mailer.domain.consumer).
+    max_poll_interval_seconds: float = Field(default=300.0, ge=5.0, le=3600.0)
 
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, ge=1, le=65535)
@@ -41,8 +45,8 @@ class MailerSettings(ServiceSettings):
     # A summary lists at most this many team members by name; the totals count everyone.
     max_listed_members: int = Field(default=200, ge=1, le=5000)
     # SMTP attempts per email while handling one completion event, with exponential
-    # backoff in between; then the email is dead-lettered. The whole budget must stay
-    # well below the consumer's max.poll.interval (5 minutes).
+    # backoff in between; then the email is dead-lettered. The consumer keeps polling
+    # meanwhile, so the budget may outlast max_poll_interval_seconds.
     max_attempts: int = Field(default=6, ge=1, le=20)
     retry_initial_seconds: float = Field(default=1.0, gt=0)
     retry_max_seconds: float = Field(default=30.0, gt=0)

@@ -13,6 +13,7 @@ import psycopg
 from aiokafka.errors import KafkaError
 
 from herald_common.dead_letter import describe
+from herald_inserter.domain.transactions import TransactionBudgetExceeded
 
 _NOTHING_WRITTEN = "Nothing was written and nobody was notified"
 
@@ -42,13 +43,25 @@ def no_recipients() -> Failure:
 
 def gave_up(exc: BaseException, *, what: str, written: int) -> Failure:
     """After the retries ran out: the cause by kind, and what the recipients have."""
-    if isinstance(exc, psycopg.Error):
+    if isinstance(exc, TransactionBudgetExceeded):
+        cause = (
+            f"The {what} took longer than the {exc.budget_seconds:g} s Herald allows for"
+            " writing and publishing one request, on every try"
+        )
+    elif isinstance(exc, psycopg.Error):
         cause = "Herald's database refused the write"
     elif isinstance(exc, KafkaError):
         cause = "Herald could not publish the notifications to Kafka"
     else:
         cause = "An unexpected error stopped the work"
-    if written == 0:
+    if written == 0 and isinstance(exc, TransactionBudgetExceeded):
+        # Requested again as it was, it would run out of time again.
+        outcome = (
+            f"{_NOTHING_WRITTEN}. Request it for fewer people at a time (for example one"
+            " department per request), or ask an operator to raise"
+            " HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS."
+        )
+    elif written == 0:
         outcome = f"{_NOTHING_WRITTEN}, so it is safe to request the {what} again."
     else:
         outcome = (

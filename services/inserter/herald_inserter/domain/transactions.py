@@ -10,6 +10,12 @@ consumers stuck behind it until the broker's transaction timeout.
 A transaction that fails leaves the producer in a state not worth reasoning about (an
 abort needs the very broker that may be gone), so after a failure the producer is
 discarded and the next transaction starts a new one; registering it aborts the old one.
+
+A transaction that outlives its budget is discarded as well, and then told apart: if
+Kafka takes the next producer at once and the database answers, nothing was away and the
+work itself was too slow for the budget (`TransactionBudgetExceeded`, permanent: another
+try would hold the writer lock as long again); otherwise it waited on an outage, and the
+plain `TimeoutError` says so (temporary, docs/decisions/0038).
 """
 
 from __future__ import annotations
@@ -17,27 +23,51 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import Any
 
 from aiokafka import AIOKafkaProducer
+
+from herald_common.dead_letter import describe
+from herald_common.retry import BudgetExceeded
 
 logger = logging.getLogger(__name__)
 
 # Bounds the clean-up of a failed transaction; the producer is dropped either way.
 _ABORT_SECONDS = 5.0
 _STOP_SECONDS = 5.0
+# How long Kafka and the database get to answer after a transaction ran out of budget.
+_ANSWER_SECONDS = 10.0
 
 
 class NotInTransaction(RuntimeError):
     """A record was sent outside `transaction()`."""
 
 
+class TransactionBudgetExceeded(BudgetExceeded):
+    """A transaction outlived its budget while Kafka and the database answered."""
+
+    def __init__(self, budget_seconds: float) -> None:
+        super().__init__(
+            f"the transaction outlived its budget of {budget_seconds:g} s"
+            " (HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS) while Kafka and PostgreSQL answered"
+        )
+        self.budget_seconds = budget_seconds
+
+
 class TransactionalProducer:
-    def __init__(self, factory: Callable[[], AIOKafkaProducer], timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        factory: Callable[[], AIOKafkaProducer],
+        timeout_seconds: float,
+        *,
+        database: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
+        """`database` raises unless the database the transactions write to answers."""
         self._factory = factory
         self._timeout = timeout_seconds
+        self._database = database
         self._producer: AIOKafkaProducer | None = None
         self._active: AIOKafkaProducer | None = None
         self._lock = asyncio.Lock()
@@ -68,12 +98,16 @@ class TransactionalProducer:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[TransactionalProducer]:
-        """One transaction: committed when the block ends, discarded if it raises."""
+        """One transaction: committed when the block ends, discarded if it raises.
+
+        Past its budget it ends in `TransactionBudgetExceeded` when Kafka and the database
+        answer right after, else in `TimeoutError` (see the module's docstring).
+        """
         async with self._lock:
             producer = await self._ensure_started()
-            committed = False
+            budget = asyncio.timeout(self._timeout)
             try:
-                async with asyncio.timeout(self._timeout):
+                async with budget:
                     await producer.begin_transaction()
                     self._active = producer
                     try:
@@ -81,10 +115,28 @@ class TransactionalProducer:
                     finally:
                         self._active = None
                     await producer.commit_transaction()
-                    committed = True
-            finally:
-                if not committed:
-                    await self._discard(producer)
+            except BaseException as exc:
+                await self._discard(producer)
+                if isinstance(exc, TimeoutError) and budget.expired() and await self._answering():
+                    raise TransactionBudgetExceeded(self._timeout) from exc
+                raise
+
+    async def _answering(self) -> bool:
+        """Whether Kafka registers the next transaction's producer, and the database
+        answers, in time: then nothing was away while the budget ran out."""
+        try:
+            async with asyncio.timeout(_ANSWER_SECONDS):
+                await self._ensure_started()
+                if self._database is not None:
+                    await self._database()
+        except Exception as exc:
+            logger.warning(
+                "a transaction ran out of budget and Kafka or PostgreSQL does not answer"
+                " (an outage, waited out): %s",
+                describe(exc),
+            )
+            return False
+        return True
 
     async def _discard(self, producer: AIOKafkaProducer) -> None:
         self._producer = None
