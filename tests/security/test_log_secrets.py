@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.support.api import employees_csv, import_employees
-from tests.support.gateway import start_gateway
+from tests.support.api import add_people
+from tests.support.gateway import start_gateway, start_gateway_for
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.sse import StreamRecorder
 
@@ -48,14 +48,7 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def gateways(services, herald_env, site) -> Iterator[tuple[str, str]]:
     """A gateway in front of the session's services, and one whose services are all down."""
-    up, up_url = start_gateway(
-        "gateway-log-secrets",
-        herald_env.log_dir,
-        site,
-        allocation_url=services.allocation_url,
-        notifier_url=services.notifier_url,
-        mailer_url=services.mailer_url,
-    )
+    up, up_url = start_gateway_for(services, "gateway-log-secrets", herald_env.log_dir, site)
     nowhere = f"http://127.0.0.1:{free_port()}"
     down: ServiceProcess | None = None
     try:
@@ -76,10 +69,7 @@ def gateways(services, herald_env, site) -> Iterator[tuple[str, str]]:
 
 @pytest.fixture(scope="module")
 async def people(services, herald_env):
-    async with httpx.AsyncClient(
-        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
-    ) as api:
-        assert (await import_employees(api, employees_csv(PEOPLE))).status_code == 200
+    await add_people(services.allocation_url, herald_env.admin, PEOPLE)
     return PEOPLE
 
 
