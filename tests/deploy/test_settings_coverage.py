@@ -50,6 +50,9 @@ DEFAULTS_ARE_FINE = {
     "HERALD_GATEWAY_CONNECT_TIMEOUT_SECONDS": "5 s to reach a service",
     "HERALD_GATEWAY_READ_TIMEOUT_SECONDS": "60 s per API answer; streams have no read timeout",
     "HERALD_AUTH_LEEWAY_SECONDS": "30 s of clock skew on a token's times",
+    "HERALD_AUTH_JWKS_MAX_AGE_SECONDS": "the identity provider's keys are fetched every 5 min",
+    "HERALD_AUTH_JWKS_MIN_INTERVAL_SECONDS": "10 s between key fetches; a failure waits as long",
+    "HERALD_AUTH_JWKS_TIMEOUT_SECONDS": "5 s for the identity provider to hand over its keys",
     "HERALD_AUTH_SESSION_COOKIE": "the stream cookie's name (herald_session)",
     # Dev mode is set everywhere; these matter only with it or instead of the JWKS URL.
     "HERALD_AUTH_DEV_TOKEN_TTL_SECONDS": "8 h, for tokens minted in dev mode only",

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.support.api import employees_csv, import_employees
-from tests.support.gateway import start_gateway
+from tests.support.gateway import start_gateway, start_gateway_for
 from tests.support.processes import free_port
 from tests.support.sse import StreamRecorder
 
@@ -30,14 +30,7 @@ def site(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def gateway(services, herald_env, site):
-    process, url = start_gateway(
-        "gateway",
-        herald_env.log_dir,
-        site,
-        allocation_url=services.allocation_url,
-        notifier_url=services.notifier_url,
-        mailer_url=services.mailer_url,
-    )
+    process, url = start_gateway_for(services, "gateway", herald_env.log_dir, site)
     yield url
     process.stop()
 

@@ -50,6 +50,15 @@ async def import_employees(client: httpx.AsyncClient, text: str) -> httpx.Respon
     )
 
 
+async def add_people(
+    allocation_url: str, admin: dict[str, str], people: Iterable[tuple[str, str, str, str, date]]
+) -> None:
+    """Put `people` in the employee directory through the API, as an HR admin."""
+    async with httpx.AsyncClient(base_url=allocation_url, timeout=30, headers=admin) as api:
+        response = await import_employees(api, employees_csv(people))
+    assert response.status_code == 200, response.text
+
+
 async def wait_until_finished(
     client: httpx.AsyncClient, allocation_id: str, timeout: float = 90
 ) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from tests.support.processes import ServiceProcess, free_port
 
@@ -37,3 +38,17 @@ def start_gateway(
         gateway.stop()
         raise
     return gateway, url
+
+
+def start_gateway_for(
+    services: Any, name: str, log_dir: Path, static_dir: Path
+) -> tuple[ServiceProcess, str]:
+    """A gateway in front of the session's services (tests/conftest.py `services`)."""
+    return start_gateway(
+        name,
+        log_dir,
+        static_dir,
+        allocation_url=services.allocation_url,
+        notifier_url=services.notifier_url,
+        mailer_url=services.mailer_url,
+    )

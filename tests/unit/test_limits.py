@@ -1,6 +1,7 @@
 import httpx
 import pytest
 from fastapi import FastAPI, Request
+from pydantic import BaseModel
 
 from herald_web.limits import BodySizeLimit, RateLimiter
 
@@ -21,8 +22,16 @@ def app():
     async def echo(request: Request) -> dict:
         return {"size": len(await request.body())}
 
-    app.add_middleware(BodySizeLimit, limit_for=lambda path: 10)
+    @app.post("/parsed")
+    async def parsed(body: Named) -> dict:
+        return {"name": body.name}
+
+    app.add_middleware(BodySizeLimit, limit_for=lambda path: 20 if path == "/parsed" else 10)
     return app
+
+
+class Named(BaseModel):
+    name: str
 
 
 async def test_body_over_the_limit_is_413(app):
@@ -38,3 +47,20 @@ async def test_body_over_the_limit_is_413(app):
 
         streamed = await c.post("/echo", content=chunks())
         assert streamed.status_code == 413
+
+
+async def test_chunked_body_over_the_limit_is_413_where_fastapi_parses_it(app):
+    """FastAPI answers 400 for any other error while it reads a body it parses."""
+
+    async def chunks():
+        for _ in range(8):
+            yield b'"xxx'
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as c:
+        small = await c.post("/parsed", json={"name": "a"})
+        streamed = await c.post(
+            "/parsed", content=chunks(), headers={"Content-Type": "application/json"}
+        )
+    assert small.json() == {"name": "a"}
+    assert streamed.status_code == 413
+    assert streamed.json() == {"detail": "request body larger than 20 bytes"}

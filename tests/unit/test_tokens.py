@@ -46,8 +46,8 @@ def hs_verifier() -> TokenVerifier:
     return TokenVerifier(AuthSettings(hs256_secret=SecretStr(SECRET)))
 
 
-def test_valid_hs256_token_gives_the_principal():
-    principal = hs_verifier().verify(
+async def test_valid_hs256_token_gives_the_principal():
+    principal = await hs_verifier().verify(
         jwt.encode(claims(roles=["manager", "employee"], manages="Sales"), SECRET, "HS256")
     )
     assert principal.subject == "E1"
@@ -56,10 +56,10 @@ def test_valid_hs256_token_gives_the_principal():
     assert principal.employee_id == "E1"
 
 
-def test_valid_rs256_token_from_jwks(jwks_file, rsa_key):
+async def test_valid_rs256_token_from_jwks(jwks_file, rsa_key):
     verifier = TokenVerifier(AuthSettings(jwks_file=jwks_file))
     token = jwt.encode(claims(roles=["hr-admin"]), rsa_key, "RS256", headers={"kid": "k1"})
-    assert verifier.verify(token).roles == {"hr-admin"}
+    assert (await verifier.verify(token)).roles == {"hr-admin"}
 
 
 def _unsigned(payload: dict) -> str:
@@ -88,18 +88,18 @@ def _unsigned(payload: dict) -> str:
         (lambda: "not.a.token", "malformed"),
     ],
 )
-def test_bad_tokens_are_rejected(make, reason):
+async def test_bad_tokens_are_rejected(make, reason):
     with pytest.raises(TokenError, match=reason):
-        hs_verifier().verify(make())
+        await hs_verifier().verify(make())
 
 
-def test_rs256_token_is_refused_when_only_a_secret_is_configured(rsa_key):
+async def test_rs256_token_is_refused_when_only_a_secret_is_configured(rsa_key):
     token = jwt.encode(claims(), rsa_key, "RS256", headers={"kid": "k1"})
     with pytest.raises(TokenError, match="RS256 tokens are not accepted"):
-        hs_verifier().verify(token)
+        await hs_verifier().verify(token)
 
 
-def test_hs_rs_confusion_cannot_sign_with_the_public_key(jwks_file, rsa_key):
+async def test_hs_rs_confusion_cannot_sign_with_the_public_key(jwks_file, rsa_key):
     """An attacker signs HS256 with the (public) RSA key bytes as the HMAC secret."""
     public_pem = rsa_key.public_key().public_bytes(
         serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
@@ -117,16 +117,16 @@ def test_hs_rs_confusion_cannot_sign_with_the_public_key(jwks_file, rsa_key):
     forged = b".".join([header, body, signature]).decode()
     verifier = TokenVerifier(AuthSettings(jwks_file=jwks_file))  # RS256 only
     with pytest.raises(TokenError, match="HS256 tokens are not accepted"):
-        verifier.verify(forged)
+        await verifier.verify(forged)
     both = TokenVerifier(AuthSettings(jwks_file=jwks_file, hs256_secret=SecretStr(SECRET)))
     with pytest.raises(TokenError, match="signature"):
-        both.verify(forged)
+        await both.verify(forged)
 
 
-def test_mint_token_round_trips():
+async def test_mint_token_round_trips():
     settings = AuthSettings(hs256_secret=SecretStr(SECRET))
     token = mint_token(settings, subject="E9", roles=["manager"], manages="HR", ttl_seconds=60)
-    principal = TokenVerifier(settings).verify(token)
+    principal = await TokenVerifier(settings).verify(token)
     assert (principal.subject, principal.manages) == ("E9", "HR")
     assert principal.expires_at is not None
     assert principal.expires_at - time.time() <= 60

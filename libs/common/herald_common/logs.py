@@ -2,6 +2,7 @@
 
 Fields given with `extra=` (allocation_id, event_id, ...) become top-level keys, so a log
 pipeline can find every line about one allocation or one event without parsing messages.
+Credentials carried in URLs (stream tickets, channel signatures) are redacted from every line.
 """
 
 from __future__ import annotations
@@ -37,12 +38,15 @@ class JsonFormatter(logging.Formatter):
             entry["exception"] = self.formatException(record.exc_info)
         if record.stack_info:
             entry["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        # The whole line: an exception's text, a stack or an `extra=` value may hold a URL too.
+        return redact(json.dumps(entry, default=str, ensure_ascii=False))
 
 
 # Stream tickets and channel signatures travel in URLs (EventSource cannot send headers),
 # so access-log lines would carry them; nothing that grants access may be written to a log.
-_SECRET_PARAMS = re.compile(r"((?:^|[?&])(?:ticket|channel_auth|token|access_token)=)[^&\s\"]*")
+# A parameter is found wherever its name starts a word: after ? or &, and also where a URL
+# or a query is quoted (`QueryParams('ticket=...')`); its value ends where a URL's would.
+_SECRET_PARAMS = re.compile(r"(\b(?:ticket|channel_auth|token|access_token)=)[^&#\s\"'\\]*")
 
 
 def redact(text: str) -> str:
@@ -50,11 +54,22 @@ def redact(text: str) -> str:
 
 
 class RedactSecrets(logging.Filter):
+    """Redacts the message as it will read, for whichever handler gets the record.
+
+    The message is formatted here because any argument may carry a URL, not only a str:
+    httpx logs each request it sends with an `httpx.URL`, which the gateway's are.
+    """
+
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(redact(a) if isinstance(a, str) else a for a in record.args)
-        if isinstance(record.msg, str):
-            record.msg = redact(record.msg)
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError, KeyError):
+            # Arguments that do not fit the message: the handler reports that, with them.
+            record.msg = redact(str(record.msg))
+            if isinstance(record.args, tuple):
+                record.args = tuple(redact(repr(a)) for a in record.args)
+            return True
+        record.msg, record.args = redact(message), None
         return True
 
 

@@ -1,7 +1,8 @@
 """Request authentication for FastAPI routes.
 
 APIs take `Authorization: Bearer <jwt>`. Streams may also use the HttpOnly session cookie,
-because EventSource cannot send headers; a token is never read from a URL.
+because EventSource cannot send headers; a token is never read from a URL. While RS256
+keys cannot be fetched from the identity provider, callers get 503 with Retry-After.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request
 
+from herald_common.auth.jwks import KeysUnavailable
 from herald_common.auth.principal import Principal
 from herald_common.auth.settings import AuthSettings
 from herald_common.auth.tokens import TokenError, TokenVerifier
@@ -32,16 +34,21 @@ class Authenticator:
             raise unauthorized("use Authorization: Bearer <token>")
         return token.strip()
 
-    def authenticate(self, request: Request, *, allow_cookie: bool = False) -> Principal:
+    async def authenticate(self, request: Request, *, allow_cookie: bool = False) -> Principal:
         token = self.bearer(request)
         if token is None and allow_cookie:
             token = request.cookies.get(self.settings.session_cookie)
         if token is None:
             raise unauthorized("authentication required")
         try:
-            return self.verifier.verify(token)
+            return await self.verifier.verify(token)
         except TokenError as exc:
             raise unauthorized(str(exc)) from exc
+        except KeysUnavailable as exc:
+            # Not the caller's fault, and it passes: the same token may well work later.
+            raise HTTPException(
+                503, detail=str(exc), headers={"Retry-After": str(exc.retry_after)}
+            ) from exc
 
 
 def unauthorized(reason: str) -> HTTPException:
@@ -62,8 +69,8 @@ def get_authenticator(request: Request) -> Authenticator:
     return authenticator
 
 
-def authenticated(request: Request) -> Principal:
-    return get_authenticator(request).authenticate(request)
+async def authenticated(request: Request) -> Principal:
+    return await get_authenticator(request).authenticate(request)
 
 
 def requires(*roles: str) -> Callable[[Principal], Awaitable[Principal]]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from collections.abc import Callable
@@ -14,7 +15,9 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 class BodySizeLimit:
     """ASGI middleware: refuse bodies above a per-path limit with 413, before reading them.
 
-    Content-Length is checked up front; chunked bodies are counted as they arrive.
+    Content-Length is checked up front; chunked bodies are counted as they arrive, and
+    the read that passes the limit raises a 413 HTTPException: FastAPI turns any other
+    error while parsing a body into 400, but hands an HTTPException to its handler.
     """
 
     def __init__(self, app: ASGIApp, limit_for: Callable[[str], int]) -> None:
@@ -39,7 +42,7 @@ class BodySizeLimit:
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > limit:
-                    raise _BodyTooLarge
+                    raise _BodyTooLarge(limit)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -55,12 +58,19 @@ class BodySizeLimit:
                 await _too_large(send, limit)
 
 
-class _BodyTooLarge(Exception):
-    pass
+def _too_large_detail(limit: int) -> str:
+    return f"request body larger than {limit} bytes"
+
+
+class _BodyTooLarge(HTTPException):
+    """Answered by the app's HTTPException handler, or here when it reaches the middleware."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(413, detail=_too_large_detail(limit))
 
 
 async def _too_large(send: Send, limit: int) -> None:
-    body = f'{{"detail":"request body larger than {limit} bytes"}}'.encode()
+    body = json.dumps({"detail": _too_large_detail(limit)}, separators=(",", ":")).encode()
     await send(
         {
             "type": "http.response.start",

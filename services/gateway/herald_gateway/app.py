@@ -2,7 +2,8 @@
 
 Browsers then send the session cookie to the streams and open EventSources without
 CORS. It is what the local stack (and Compose) put in front of the services; in
-Kubernetes an Ingress routes the same paths.
+Kubernetes an Ingress routes the same paths. Every response carries the security headers
+of `security_headers`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from contextlib import asynccontextmanager
 
 import httpx
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.routing import Route
 
 from herald_gateway.api import health, proxy, site
@@ -19,6 +21,7 @@ from herald_gateway.domain.routes import Upstream
 from herald_gateway.domain.static import StaticSite
 from herald_gateway.metrics import GatewayMetrics
 from herald_gateway.runtime import GatewayRuntime
+from herald_gateway.security_headers import SecurityHeaders
 from herald_gateway.settings import GatewaySettings, load_settings
 from herald_web.health import health_routes
 from herald_web.serve import serve
@@ -52,7 +55,7 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         Route("/v1/{path:path}", proxy.proxy, methods=METHODS),
         Route("/{path:path}", site.page, methods=["GET", "HEAD"]),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])
 
 
 def main() -> None:

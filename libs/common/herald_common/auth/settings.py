@@ -17,6 +17,12 @@ class AuthSettings(BaseSettings):
     hs256_secret: SecretStr | None = None
     jwks_file: Path | None = None
     jwks_url: str | None = None
+    # Keys from the URL are used this long, then fetched again (in the background).
+    jwks_max_age_seconds: float = Field(default=300.0, gt=0)
+    # No two fetches closer than this, whatever asks (an unknown kid, a failure): while
+    # a failed fetch is this recent, RS256 tokens get 503 with Retry-After.
+    jwks_min_interval_seconds: float = Field(default=10.0, gt=0)
+    jwks_timeout_seconds: float = Field(default=5.0, gt=0)
     leeway_seconds: int = Field(default=30, ge=0, le=300)
     # Mints tokens for demo employees (CLI and endpoint). Never on in production.
     dev_mode: bool = False

@@ -3,25 +3,24 @@
 Each accepted algorithm is bound to its own key type: HS256 only ever verifies with the
 configured secret and RS256 only with keys from the JWKS, so a token cannot pick its key
 by choosing its `alg` (the HS/RS confusion attack), and `none` is never accepted.
+Verifying is asynchronous because RS256 keys may have to be fetched (auth/jwks.py).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import time
-import urllib.request
 from typing import Any, Final
 
 import jwt
 from jwt import PyJWKSet
 
+from herald_common.auth.jwks import JwksPolicy, RemoteJwks, match_key
 from herald_common.auth.principal import MANAGER, ROLES, Principal
 from herald_common.auth.settings import AuthSettings
 
 ALLOWED_ALGORITHMS: Final = ("HS256", "RS256")
 REQUIRED_CLAIMS: Final = ("exp", "aud", "iss", "sub")
-_JWKS_REFRESH_SECONDS: Final = 300.0
 
 
 class TokenError(Exception):
@@ -32,28 +31,33 @@ class TokenVerifier:
     def __init__(self, settings: AuthSettings) -> None:
         self._settings = settings
         self._secret = settings.hs256_secret.get_secret_value() if settings.hs256_secret else None
-        self._jwks: PyJWKSet | None = None
-        self._jwks_loaded_at = 0.0
-        if settings.jwks_file is not None:
-            self._jwks = PyJWKSet.from_json(settings.jwks_file.read_text(encoding="utf-8"))
+        self._jwks_file: PyJWKSet | None = None
+        self._jwks_url: RemoteJwks | None = None
+        # With both, the URL's keys are the ones used (as they always were).
+        if settings.jwks_url:
+            policy = JwksPolicy(
+                max_age=settings.jwks_max_age_seconds,
+                min_interval=settings.jwks_min_interval_seconds,
+                timeout=settings.jwks_timeout_seconds,
+            )
+            self._jwks_url = RemoteJwks(settings.jwks_url, policy)
+        elif settings.jwks_file is not None:
+            self._jwks_file = PyJWKSet.from_json(settings.jwks_file.read_text(encoding="utf-8"))
 
-    def _rsa_key(self, kid: str | None) -> Any:
-        if (
-            self._settings.jwks_url
-            and time.monotonic() - self._jwks_loaded_at > _JWKS_REFRESH_SECONDS
-        ):
-            self._jwks = _fetch_jwks(self._settings.jwks_url)
-            self._jwks_loaded_at = time.monotonic()
-        if self._jwks is None:
+    async def _rsa_key(self, kid: str | None) -> Any:
+        """The key for an RS256 token; KeysUnavailable when the JWKS URL cannot be read."""
+        if self._jwks_url is not None:
+            key = await self._jwks_url.key(kid)
+        elif self._jwks_file is not None:
+            found = match_key(self._jwks_file, kid)
+            key = None if found is None else found.key
+        else:
             raise TokenError("RS256 tokens are not accepted here")
-        keys = [
-            k for k in self._jwks.keys if k.key_type == "RSA" and (kid is None or k.key_id == kid)
-        ]
-        if len(keys) != 1:
+        if key is None:
             raise TokenError("no signing key matches the token's kid")
-        return keys[0].key
+        return key
 
-    def verify(self, token: str) -> Principal:
+    async def verify(self, token: str) -> Principal:
         try:
             header = jwt.get_unverified_header(token)
         except jwt.PyJWTError as exc:
@@ -66,7 +70,7 @@ class TokenVerifier:
                 raise TokenError("HS256 tokens are not accepted here")
             key: Any = self._secret
         else:
-            key = self._rsa_key(header.get("kid"))
+            key = await self._rsa_key(header.get("kid"))
         try:
             claims = jwt.decode(
                 token,
@@ -117,13 +121,6 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         manages=manages,
         expires_at=expires if isinstance(expires, int) else None,
     )
-
-
-def _fetch_jwks(url: str) -> PyJWKSet:
-    if not url.startswith(("https://", "http://")):
-        raise TokenError("JWKS URL must be http(s)")
-    with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (scheme checked)
-        return PyJWKSet.from_dict(json.loads(response.read()))
 
 
 def mint_token(

@@ -5,7 +5,6 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import FileResponse, PlainTextResponse, Response
 
-from herald_gateway.domain.static import SECURITY_HEADERS
 from herald_gateway.runtime import get_runtime
 
 
@@ -15,11 +14,8 @@ async def page(request: Request) -> Response:
         return PlainTextResponse(
             "The web console is not built: run `npm run build` in web/ (make run does).",
             status_code=503,
-            headers=SECURITY_HEADERS,
         )
     found = site.resolve(request.url.path)
     if found is None:
-        return PlainTextResponse("not found", status_code=404, headers=SECURITY_HEADERS)
-    return FileResponse(
-        found.path, headers={**SECURITY_HEADERS, "Cache-Control": found.cache_control}
-    )
+        return PlainTextResponse("not found", status_code=404)
+    return FileResponse(found.path, headers={"Cache-Control": found.cache_control})

@@ -1,7 +1,8 @@
 """The built web console: files by path, index.html for the app's own routes.
 
 Vite names every asset after its content hash, so assets are cached for good and
-index.html (which names the current assets) is never cached.
+index.html (which names the current assets) is never cached. The security headers of every
+response, these included, come from `herald_gateway.security_headers`.
 """
 
 from __future__ import annotations
@@ -10,18 +11,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
-# The page loads nothing but its own scripts and styles and talks only to this origin.
-CONTENT_SECURITY_POLICY: Final = (
-    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-    "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-    "form-action 'self'; frame-ancestors 'none'"
-)
-SECURITY_HEADERS: Final = {
-    "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
-}
 IMMUTABLE: Final = "public, max-age=31536000, immutable"
 NO_CACHE: Final = "no-cache"
 

@@ -17,4 +17,4 @@ async def authenticate_stream(
         if principal is None:
             raise unauthorized("ticket is unknown, expired or already used")
         return principal
-    return get_authenticator(request).authenticate(request, allow_cookie=True)
+    return await get_authenticator(request).authenticate(request, allow_cookie=True)

@@ -34,8 +34,8 @@ class Session(BaseModel):
     expires_in: int
 
 
-def cookie_or_bearer(request: Request) -> Principal:
-    return get_authenticator(request).authenticate(request, allow_cookie=True)
+async def cookie_or_bearer(request: Request) -> Principal:
+    return await get_authenticator(request).authenticate(request, allow_cookie=True)
 
 
 @router.post(
