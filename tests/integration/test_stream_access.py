@@ -191,6 +191,46 @@ async def test_open_streams_per_employee_are_capped(services, herald_env, people
         await asyncio.gather(*(s.close() for s in streams))
 
 
+async def open_at_once(sse: httpx.AsyncClient, url: str, auth, count: int) -> list[StreamRecorder]:
+    streams = [StreamRecorder(sse, url, {}, headers=auth) for _ in range(count)]
+    return list(await asyncio.gather(*(s.open(timeout=30) for s in streams)))
+
+
+async def test_the_stream_cap_holds_for_opens_at_the_same_moment(services, herald_env, people):
+    """60 opens at once for one employee: 8 streams, 52 refusals; closing frees the slots."""
+    auth = herald_env.bearer("AC003", ["employee"])
+    url = f"{services.notifier_url}/v1/stream"
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=None, limits=limits) as sse:
+        streams = await open_at_once(sse, url, auth, 60)
+        statuses = sorted(s.status or 0 for s in streams)
+        assert statuses.count(200) == 8, statuses
+        assert statuses.count(429) == 52, statuses
+        await asyncio.gather(*(s.close() for s in streams))
+
+        # The slots are released as the streams end: 8 open again, and not a ninth.
+        async def eight_again() -> list[StreamRecorder]:
+            while True:
+                again = await open_at_once(sse, url, auth, 8)
+                if all(s.status == 200 for s in again):
+                    return again
+                await asyncio.gather(*(s.close() for s in again))
+                await asyncio.sleep(0.2)
+
+        again = await asyncio.wait_for(eight_again(), 15)
+        ninth = await sse.get(url, headers=auth)
+        assert ninth.status_code == 429
+        await asyncio.gather(*(s.close() for s in again))
+
+
+async def test_a_stream_that_fails_to_open_gives_its_slot_back(services, herald_env, people):
+    # Not in the employee directory: refused after the slot was reserved, ten times over.
+    auth = herald_env.bearer("AC999", ["employee"])
+    async with httpx.AsyncClient(base_url=services.notifier_url, timeout=30) as client:
+        statuses = [(await client.get("/v1/stream", headers=auth)).status_code for _ in range(10)]
+    assert statuses == [404] * 10
+
+
 async def test_bodies_over_the_limit_are_413(services, herald_env, people):
     async with httpx.AsyncClient(
         base_url=services.allocation_url, timeout=30, headers=herald_env.admin

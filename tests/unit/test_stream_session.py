@@ -134,6 +134,16 @@ async def test_open_registers_before_the_replay_and_close_unregisters():
     assert harness.metric("herald_notifier_open_streams") == 0
 
 
+async def test_close_gives_back_the_slot_reserved_for_the_stream():
+    harness = Harness(FakeInbox([]), None)
+    assert harness.registry.reserve("E1", 1)
+    harness.session.open()
+    assert not harness.registry.reserve("E1", 1)
+    harness.session.close()
+    assert harness.registry.slots_taken("E1") == 0
+    assert harness.registry.reserve("E1", 1)
+
+
 async def test_a_fresh_stream_names_the_newest_id_and_replays_nothing():
     harness = Harness(FakeInbox([note(1), note(2), note(3, employee="E2")]), None)
     chunks = await harness.replay()

@@ -45,6 +45,9 @@ class StreamContext:
 
 
 class StreamSession:
+    """One stream, made for a slot reserved for it (`Registry.reserve`): `close` gives the
+    slot back."""
+
     __slots__ = ("_context", "_last_event_id", "_last_sent", "_scope", "subscriber")
 
     def __init__(
@@ -63,7 +66,9 @@ class StreamSession:
         self._context.metrics.open_streams.inc()
 
     def close(self) -> None:
-        self._context.registry.remove(self.subscriber)
+        registry = self._context.registry
+        registry.remove(self.subscriber)
+        registry.release(self.subscriber.employee_id)
         self._context.metrics.open_streams.dec()
 
     async def replay(self) -> AsyncGenerator[bytes, None]:
