@@ -151,10 +151,11 @@ def inserter_process(
 
 
 def notifier_process(
-    env: HeraldEnv, port: int, extra: dict[str, str] | None = None
+    env: HeraldEnv, port: int, extra: dict[str, str] | None = None, name: str = "notifier"
 ) -> ServiceProcess:
+    """A notifier replica; another `name` (its log file) for a replica beside the session's."""
     variables = {**env.variables(), "HERALD_NOTIFIER_PORT": str(port), **(extra or {})}
-    return ServiceProcess("notifier", "herald_notifier", variables, env.log_dir)
+    return ServiceProcess(name, "herald_notifier", variables, env.log_dir)
 
 
 @dataclass
