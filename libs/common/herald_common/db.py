@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.settings import DatabaseSettings
@@ -20,3 +23,14 @@ def create_pool(settings: DatabaseSettings, *, name: str) -> AsyncConnectionPool
         check=AsyncConnectionPool.check_connection,
         kwargs={"application_name": name},
     )
+
+
+async def fetch_one(
+    pool: AsyncConnectionPool[AsyncConnection],
+    query: str | sql.SQL | sql.Composed,
+    params: Params | None = None,
+) -> tuple[Any, ...] | None:
+    """The statement's first row, or None: for a lookup, or a write `RETURNING` one row."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchone()

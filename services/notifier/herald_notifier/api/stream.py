@@ -6,6 +6,9 @@ Who is asking and what they may read is settled here; what their query says is r
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -75,14 +78,21 @@ async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStream
             429, "too many open streams for this employee", headers={"Retry-After": "5"}
         )
     try:
-        return await _start(runtime, employee_id, query)
+        return await _start(runtime, employee_id, query, principal.expires_at)
     except BaseException:
         registry.release(employee_id)
         raise
 
 
+def _loop_time(epoch_seconds: int | None) -> float:
+    """When a token's `exp` comes, on the event loop's clock (the Heartbeat's)."""
+    if epoch_seconds is None:
+        return math.inf
+    return asyncio.get_running_loop().time() + (epoch_seconds - time.time())
+
+
 async def _start(
-    runtime: NotifierRuntime, employee_id: str, query: StreamQuery
+    runtime: NotifierRuntime, employee_id: str, query: StreamQuery, expires_at: int | None
 ) -> EventStreamResponse:
     department = await runtime.inbox.department_of(employee_id)
     if department is None:
@@ -93,6 +103,7 @@ async def _start(
         runtime.settings.subscriber_queue_size,
         departments=_keys(query.channels, "department"),
         allocations=_keys(query.channels, "allocation"),
+        expires_at=_loop_time(expires_at),
     )
     last_words = runtime.drain.farewell
     if runtime.drain.started:

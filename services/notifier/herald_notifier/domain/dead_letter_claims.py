@@ -19,6 +19,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.consumed import ConsumedRecord
+from herald_common.db import fetch_one
 from herald_common.dead_letter import DeadLetterPublisher
 
 logger = logging.getLogger(__name__)
@@ -40,25 +41,25 @@ class ClaimedDeadLetters:
 
     async def claim(self, record: ConsumedRecord) -> bool:
         """Whether the record is this replica's to send: claimed now, or by it before."""
+        row = await fetch_one(
+            self._pool,
+            "INSERT INTO dead_letter_claims (topic, kafka_partition, kafka_offset, claimed_by)"
+            " VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (topic, kafka_partition, kafka_offset) DO UPDATE"
+            " SET claimed_by = EXCLUDED.claimed_by"
+            " WHERE dead_letter_claims.claimed_by = EXCLUDED.claimed_by"
+            " RETURNING claimed_at",
+            (record.topic, record.partition, record.offset, self.claimant),
+        )
+        if row is None:
+            return False
+        # Housekeeping: a claim is needed only while replicas read past its record
+        # (seconds); a day is far more, and the table stays small.
         async with self._pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    "INSERT INTO dead_letter_claims"
-                    " (topic, kafka_partition, kafka_offset, claimed_by)"
-                    " VALUES (%s, %s, %s, %s)"
-                    " ON CONFLICT (topic, kafka_partition, kafka_offset) DO UPDATE"
-                    " SET claimed_by = EXCLUDED.claimed_by"
-                    " WHERE dead_letter_claims.claimed_by = EXCLUDED.claimed_by"
-                    " RETURNING claimed_at",
-                    (record.topic, record.partition, record.offset, self.claimant),
-                )
-            ).fetchone()
-            # Housekeeping: a claim is needed only while replicas read past its record
-            # (seconds); a day is far more, and the table stays small.
             await conn.execute(
                 "DELETE FROM dead_letter_claims WHERE claimed_at < now() - interval '1 day'"
             )
-        return row is not None
+        return True
 
     async def publish(self, record: ConsumedRecord, reason: str) -> bool:
         """Send the record to its dead-letter topic if it is ours to; whether it was sent."""
