@@ -153,7 +153,7 @@ def inserter_process(
 def notifier_process(
     env: HeraldEnv, port: int, extra: dict[str, str] | None = None, name: str = "notifier"
 ) -> ServiceProcess:
-    """A notifier replica; another `name` (its log file) for a replica beside the session's."""
+    """A notifier; `name` names its log file (notifiers of a test's own log apart)."""
     variables = {**env.variables(), "HERALD_NOTIFIER_PORT": str(port), **(extra or {})}
     return ServiceProcess(name, "herald_notifier", variables, env.log_dir)
 

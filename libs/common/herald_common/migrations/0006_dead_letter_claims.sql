@@ -1,6 +1,6 @@
 -- Every notifier replica reads every partition, so each meets the same bad record. The
 -- replica whose claim on (topic, partition, offset) is inserted dead-letters it; the others
--- skip it (docs/decisions/0040). Claims are needed only while replicas read past the
+-- skip it (docs/decisions/0041). Claims are needed only while replicas read past the
 -- record, seconds; they are deleted after a day.
 CREATE TABLE dead_letter_claims (
     topic            text NOT NULL,
