@@ -51,7 +51,7 @@ from herald_mailer.domain.summary import Allocation
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
-from herald_notifier.domain.stream_session import RESET
+from herald_notifier.domain.stream_session import RESET, TOKEN_EXPIRED_DATA
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import UNREAD_COUNT, unread_frame
 from tests.support.deploy import ASYNCAPI, REPO, tool
@@ -302,6 +302,7 @@ def test_the_notifiers_frames_match_the_schemas() -> None:
     assert unread.event_type == UNREAD_COUNT_EVENT == UNREAD_COUNT
     _validator("UnreadCount").validate(json.loads(unread.data))
     assert RESET == RESET_EVENT
+    _validator("StreamTokenExpired").validate(json.loads(TOKEN_EXPIRED_DATA))
 
 
 def test_every_frame_the_stream_sends_is_documented() -> None:
@@ -321,6 +322,7 @@ def test_every_frame_the_stream_sends_is_documented() -> None:
             "AllocationDeliveredEvent",
             "UnreadCount",
             "StreamReset",
+            "StreamTokenExpired",
         )
     }
     assert documented == expected

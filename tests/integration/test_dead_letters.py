@@ -1,17 +1,26 @@
-"""External producers write the request topic: a poison record must not stop the inserter."""
+"""Bad records reach their dead-letter topic: the inserter's poison requests, the notifier's
+unroutable events (once, however many notifier replicas read them)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
+from herald_common.consumed import ConsumedRecord
+from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
+from tests.conftest import notifier_process
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
-from tests.support.dead_letters import dead_letters
+from tests.support.dead_letters import dead_letters, every_dead_letter
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -104,3 +113,84 @@ async def test_notifier_dead_letters_a_per_employee_record_it_cannot_route(servi
     assert headers["herald.dlq.original-offset"] == str(sent.offset).encode()
     assert b"herald.notification-id" in headers["herald.dlq.reason"]
     assert headers["herald.employee-id"] == b"PD001"  # the record's own headers are kept
+
+
+def sample(metrics: str, name: str) -> float:
+    return next(float(line.split()[1]) for line in metrics.splitlines() if line.startswith(name))
+
+
+async def consumer_state(url: str) -> tuple[float, float, float]:
+    """A notifier replica's records consumed, its lag and its dead-letters sent so far."""
+    async with httpx.AsyncClient(timeout=10) as client:
+        metrics = (await client.get(f"{url}/metrics")).text
+    return (
+        sample(metrics, "herald_notifier_events_consumed_total "),
+        sample(metrics, "herald_notifier_consumer_lag_records "),
+        sample(metrics, "herald_notifier_dead_letters_total "),
+    )
+
+
+async def test_a_bad_record_is_dead_lettered_once_whatever_the_replicas(services, herald_env):
+    """Every notifier replica reads every partition; one of them dead-letters the record."""
+    port = free_port()
+    replica = {"HERALD_NOTIFIER_REPLICA_ID": "dead-letter-second"}
+    second = notifier_process(herald_env, port, replica, name="notifier-second").start()
+    replicas = [services.notifier_url, f"http://127.0.0.1:{port}"]
+    try:
+        second.wait_http(f"{replicas[1]}/readyz")
+        before = [await consumer_state(url) for url in replicas]
+        topic = herald_env.topics.notification_pushed
+        bad = json.dumps({"poison": str(uuid.uuid4())}).encode()  # no routing, wrong shape
+        producer = AIOKafkaProducer(bootstrap_servers=herald_env.infra.kafka_bootstrap, acks="all")
+        await producer.start()
+        try:
+            await producer.send_and_wait(topic, value=bad, key=DEPARTMENT.encode())
+        finally:
+            await producer.stop()
+
+        async def passed(url: str, consumed_before: float) -> None:
+            while True:
+                consumed, lag, _ = await consumer_state(url)
+                if consumed > consumed_before and lag == 0:
+                    return
+                await asyncio.sleep(0.2)
+
+        # Both replicas read past it (and sent what they were going to send).
+        await asyncio.wait_for(
+            asyncio.gather(*(passed(url, b[0]) for url, b in zip(replicas, before, strict=True))),
+            30,
+        )
+        after = [await consumer_state(url) for url in replicas]
+    finally:
+        second.stop()
+    sent = sum(a[2] - b[2] for a, b in zip(after, before, strict=True))
+    records = await every_dead_letter(herald_env.kafka, topic, lambda r: r.value == bad)
+    assert (len(records), sent) == (1, 1)
+
+
+class _Sent:
+    def __init__(self) -> None:
+        self.records: list[ConsumedRecord] = []
+
+    async def publish(self, record: ConsumedRecord, reason: str) -> None:
+        self.records.append(record)
+
+
+async def test_a_dead_letter_claim_is_its_claimants_alone(herald_env):
+    """The first claim sends; its claimant may send again (a failed send), no one else may."""
+    record = ConsumedRecord(f"claims-{uuid.uuid4()}", 2, 41, b"k", b"v")
+    pool: AsyncConnectionPool[AsyncConnection] = AsyncConnectionPool(
+        herald_env.database_url, min_size=1, max_size=2, open=False
+    )
+    await pool.open(wait=True)
+    try:
+        first, other = _Sent(), _Sent()
+        mine = ClaimedDeadLetters(first, pool, "replica-a/1")  # type: ignore[arg-type]
+        theirs = ClaimedDeadLetters(other, pool, "replica-b/1")  # type: ignore[arg-type]
+        assert await mine.publish(record, "bad")
+        assert not await theirs.publish(record, "bad")
+        assert await mine.publish(record, "bad")  # again, as after a send that failed
+        assert await theirs.publish(replace(record, offset=42), "bad")  # the next record
+        assert (first.records, other.records) == ([record, record], [replace(record, offset=42)])
+    finally:
+        await pool.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import date
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 from herald_common.auth import channel_auth
 from herald_common.inbox_writes import NOTIFICATIONS_WRITER_LOCK
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
+from tests.support.auth import token
 from tests.support.sse import StreamRecorder
 from tools.asyncapi.models import StreamReset
 
@@ -191,6 +193,46 @@ async def test_open_streams_per_employee_are_capped(services, herald_env, people
         await asyncio.gather(*(s.close() for s in streams))
 
 
+async def open_at_once(sse: httpx.AsyncClient, url: str, auth, count: int) -> list[StreamRecorder]:
+    streams = [StreamRecorder(sse, url, {}, headers=auth) for _ in range(count)]
+    return list(await asyncio.gather(*(s.open(timeout=30) for s in streams)))
+
+
+async def test_the_stream_cap_holds_for_opens_at_the_same_moment(services, herald_env, people):
+    """60 opens at once for one employee: 8 streams, 52 refusals; closing frees the slots."""
+    auth = herald_env.bearer("AC003", ["employee"])
+    url = f"{services.notifier_url}/v1/stream"
+    limits = httpx.Limits(max_connections=100, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=None, limits=limits) as sse:
+        streams = await open_at_once(sse, url, auth, 60)
+        statuses = sorted(s.status or 0 for s in streams)
+        assert statuses.count(200) == 8, statuses
+        assert statuses.count(429) == 52, statuses
+        await asyncio.gather(*(s.close() for s in streams))
+
+        # The slots are released as the streams end: 8 open again, and not a ninth.
+        async def eight_again() -> list[StreamRecorder]:
+            while True:
+                again = await open_at_once(sse, url, auth, 8)
+                if all(s.status == 200 for s in again):
+                    return again
+                await asyncio.gather(*(s.close() for s in again))
+                await asyncio.sleep(0.2)
+
+        again = await asyncio.wait_for(eight_again(), 15)
+        ninth = await sse.get(url, headers=auth)
+        assert ninth.status_code == 429
+        await asyncio.gather(*(s.close() for s in again))
+
+
+async def test_a_stream_that_fails_to_open_gives_its_slot_back(services, herald_env, people):
+    # Not in the employee directory: refused after the slot was reserved, ten times over.
+    auth = herald_env.bearer("AC999", ["employee"])
+    async with httpx.AsyncClient(base_url=services.notifier_url, timeout=30) as client:
+        statuses = [(await client.get("/v1/stream", headers=auth)).status_code for _ in range(10)]
+    assert statuses == [404] * 10
+
+
 async def test_bodies_over_the_limit_are_413(services, herald_env, people):
     async with httpx.AsyncClient(
         base_url=services.allocation_url, timeout=30, headers=herald_env.admin
@@ -240,3 +282,70 @@ async def test_channel_auth_refuses_json_nested_past_the_parser_stack(services, 
             content=b"[" * 10_000,  # deeper than the parser's stack, under the body limit
         )
     assert response.status_code == 400
+
+
+EXPIRING = "AC001"
+
+
+async def expiring_stream(
+    client: httpx.AsyncClient, credential: str, short_token: str
+) -> StreamRecorder:
+    """A stream opened with a token that expires in seconds, by one kind of credential."""
+    url = "/v1/stream"
+    bearer = {"Authorization": f"Bearer {short_token}"}
+    if credential == "bearer":
+        return await StreamRecorder(client, url, {}, headers=bearer).open()
+    if credential == "cookie":
+        assert (await client.post("/v1/session", headers=bearer)).status_code == 200
+        return await StreamRecorder(client, url, {}).open()
+    ticket = (await client.post("/v1/stream-tickets", headers=bearer)).json()["ticket"]
+    return await StreamRecorder(client, url, {"ticket": ticket}).open()
+
+
+@pytest.mark.parametrize("credential", ["bearer", "cookie", "ticket"])
+async def test_a_stream_ends_when_its_token_expires(services, herald_env, people, credential):
+    """The stream ends at the token's `exp` with a frame saying why, sends nothing after
+    it, and a reconnect with a fresh token and Last-Event-ID replays what came since."""
+    short = token(herald_env.auth_secret, EXPIRING, ["employee"], ttl_seconds=3)
+    expires_at = int(time.time()) + 3  # `exp`, as the token was minted this second
+    async with httpx.AsyncClient(base_url=services.notifier_url, timeout=None) as client:
+        stream = await expiring_stream(client, credential, short)
+        try:
+            assert stream.status == 200
+            await push(services, herald_env, EXPIRING, f"before expiry ({credential})")
+            [before] = await stream.wait_for(1)
+            await asyncio.sleep(max(0.0, expires_at - time.time()) + 0.05)
+            await push(services, herald_env, EXPIRING, f"after expiry ({credential})")
+            await stream.until(lambda: stream.of_type("token-expired"), 10, "token-expired")
+            ended_at = time.time()
+            await asyncio.wait_for(stream._task, 5)  # the server ended the stream
+        finally:
+            await stream.close()
+        [*_, expired] = stream.events
+        assert expired.event == "token-expired"
+        assert expired.id is None  # Last-Event-ID stays on the last notification
+        assert "expired" in expired.json()["reason"]
+        assert stream.notifications == [before]  # nothing after the expiry
+        assert ended_at - expires_at < 3
+
+        fresh = herald_env.bearer(EXPIRING, ["employee"])
+        again = await StreamRecorder(
+            client, "/v1/stream", {}, headers={**fresh, "Last-Event-ID": before.id}
+        ).open()
+        try:
+            [missed] = await again.wait_for(1)
+        finally:
+            await again.close()
+            await client.delete("/v1/session")
+        assert missed.json()["data"]["title"] == f"after expiry ({credential})"
+
+
+async def test_a_token_past_its_expiry_opens_no_stream(services, herald_env, people):
+    """Even within the verifier's leeway for clock skew: the stream would end at once."""
+    expired = token(herald_env.auth_secret, EXPIRING, ["employee"], ttl_seconds=-5)
+    bearer = {"Authorization": f"Bearer {expired}"}
+    async with (
+        httpx.AsyncClient(base_url=services.notifier_url, timeout=30) as client,
+        client.stream("GET", "/v1/stream", headers=bearer) as response,
+    ):
+        assert response.status_code == 401

@@ -8,7 +8,9 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from herald_common.settings import TopicSettings
+from herald_common.kafka import connection_options
+from herald_common.settings import KafkaSettings, TopicSettings
+from tests.support.topic_reader import topic_partitions
 
 
 async def dead_letters(
@@ -42,6 +44,32 @@ async def dead_letters(
                         return
 
         await asyncio.wait_for(collect(), timeout)
+    finally:
+        await consumer.stop()
+    return records
+
+
+async def every_dead_letter(
+    kafka: KafkaSettings, topic: str, wanted: Callable[[Any], bool] = lambda record: True
+) -> list[Any]:
+    """Every record of `topic`'s dead-letter topic, up to where it ends now, that is `wanted`.
+
+    For counting: what is there now is all there is (the writers are known to be done).
+    """
+    consumer = AIOKafkaConsumer(
+        **connection_options(kafka), enable_auto_commit=False, group_id=None
+    )
+    await consumer.start()
+    records: list[Any] = []
+    try:
+        partitions = await topic_partitions(kafka, TopicSettings.dead_letter(topic))
+        consumer.assign(partitions)
+        await consumer.seek_to_beginning(*partitions)
+        ends = await consumer.end_offsets(partitions)
+        for tp in partitions:
+            while await consumer.position(tp) < ends[tp]:
+                batch = await consumer.getmany(tp, timeout_ms=500)
+                records.extend(r for r in batch.get(tp, []) if wanted(r))
     finally:
         await consumer.stop()
     return records

@@ -65,7 +65,7 @@ async def read_everything(
     await consumer.start()
     tally = Tally()
     try:
-        partitions = await _partitions(kafka, topic)
+        partitions = await topic_partitions(kafka, topic)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         for tp in partitions:
@@ -110,7 +110,7 @@ async def committed_events(
     await consumer.start()
     events: list[dict[str, Any]] = []
     try:
-        partitions = await _partitions(kafka, topic)
+        partitions = await topic_partitions(kafka, topic)
         consumer.assign(partitions)
         await consumer.seek_to_beginning(*partitions)
         for tp in partitions:
@@ -147,7 +147,7 @@ class HighWatermarks:
 
     async def __aenter__(self) -> HighWatermarks:
         await self._consumer.start()
-        self._partitions = await _partitions(self._kafka, self._topic)
+        self._partitions = await topic_partitions(self._kafka, self._topic)
         return self
 
     async def __aexit__(self, *exc: object) -> None:
@@ -167,7 +167,7 @@ async def high_watermarks(kafka: KafkaSettings, topic: str) -> dict[int, int]:
         return await marks.by_partition()
 
 
-async def _partitions(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
+async def topic_partitions(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
     admin = AIOKafkaAdminClient(**connection_options(kafka), client_id="reliability-admin")
     await admin.start()
     try:

@@ -28,6 +28,25 @@ async def test_a_quiet_stream_is_asked_for_a_ping_and_a_recent_one_is_not():
     assert await waiting is None
 
 
+async def test_a_stream_whose_token_expired_is_woken_to_end_itself():
+    registry = Registry()
+    expired = Subscriber("E1", "Sales", 5, expires_at=115.0)
+    valid = Subscriber("E2", "Sales", 5, expires_at=117.0)
+    for s in (expired, valid):
+        s.last_write = 115.5  # written just now: no ping due
+        registry.add(s)
+    assert heartbeat(registry).beat(now=116.0) == 0
+    assert await asyncio.wait_for(expired.take(), 1) == []  # woken: the stream sees the time
+    waiting = asyncio.create_task(valid.take())
+    await asyncio.sleep(0.01)
+    assert not waiting.done()
+    valid.close()
+    await waiting
+    # Still registered until its stream ends, so a last write that sticks is still cut off.
+    assert registry.size == 2
+    assert not expired.closed
+
+
 async def test_a_write_stuck_past_the_send_timeout_is_cut_off():
     cut: list[Subscriber] = []
     registry = Registry(on_cut_off=cut.append)

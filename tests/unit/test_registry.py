@@ -123,3 +123,18 @@ async def test_a_frame_for_an_employee_reaches_their_streams_and_no_watcher():
     for tab in tabs:
         registry.remove(tab)
     assert not registry.has_streams("E1")
+
+
+def test_stream_slots_are_reserved_up_to_the_limit_and_released_one_by_one():
+    registry = Registry()
+    assert [registry.reserve("E1", 3) for _ in range(4)] == [True, True, True, False]
+    assert registry.reserve("E2", 3)  # another employee's slots are their own
+    registry.release("E1")
+    assert registry.slots_taken("E1") == 2
+    assert registry.reserve("E1", 3)
+    assert not registry.reserve("E1", 3)
+    for _ in range(4):
+        registry.release("E1")  # one release too many frees nothing of anyone else's
+    assert registry.slots_taken("E1") == 0
+    assert registry.slots_taken("E2") == 1
+    assert registry._slots == {"E2": 1}

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from herald_common.stream_frames import TOKEN_EXPIRED
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Scope
@@ -132,6 +133,16 @@ async def test_open_registers_before_the_replay_and_close_unregisters():
     harness.session.close()
     assert harness.registry.size == 0
     assert harness.metric("herald_notifier_open_streams") == 0
+
+
+async def test_close_gives_back_the_slot_reserved_for_the_stream():
+    harness = Harness(FakeInbox([]), None)
+    assert harness.registry.reserve("E1", 1)
+    harness.session.open()
+    assert not harness.registry.reserve("E1", 1)
+    harness.session.close()
+    assert harness.registry.slots_taken("E1") == 0
+    assert harness.registry.reserve("E1", 1)
 
 
 async def test_a_fresh_stream_names_the_newest_id_and_replays_nothing():
@@ -268,6 +279,26 @@ async def test_live_pings_passes_unread_counts_and_ends_when_closed():
     harness.registry.dispatch_to_employee("E1", Delivery(None, UNREAD_COUNT, "E1", "", "{}"))
     assert frames([await asyncio.wait_for(anext(live), 1)])[0]["event"] == UNREAD_COUNT
     harness.subscriber.close()
+    with pytest.raises(StopAsyncIteration):
+        await asyncio.wait_for(anext(live), 1)
+
+
+async def test_live_sends_nothing_once_the_token_expired_but_a_frame_saying_so():
+    harness = Harness(FakeInbox([note(1)]), last_event_id=None)
+    harness.session.open()
+    await harness.replay()
+    live = harness.session.live()
+    clock = asyncio.get_running_loop().time
+    harness.subscriber.expires_at = clock() + 0.05
+    harness.registry.dispatch(note(2, previous=1))
+    assert ids([await asyncio.wait_for(anext(live), 1)]) == [2]
+    await asyncio.sleep(0.06)
+    harness.registry.dispatch(note(3, previous=2))  # after the expiry: not sent
+    [last] = frames([await asyncio.wait_for(anext(live), 1)])
+    assert last["event"] == TOKEN_EXPIRED
+    assert "id" not in last  # Last-Event-ID stays on 2: the reconnect replays 3
+    assert "reconnect with Last-Event-ID" in json.loads(last["data"])["reason"]
+    assert last["retry"] == "3000"
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(anext(live), 1)
 

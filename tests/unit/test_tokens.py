@@ -130,3 +130,11 @@ async def test_mint_token_round_trips():
     assert (principal.subject, principal.manages) == ("E9", "HR")
     assert principal.expires_at is not None
     assert principal.expires_at - time.time() <= 60
+
+
+@pytest.mark.parametrize("kind", [float, str])
+async def test_an_exp_that_is_not_an_integer_still_says_when_the_token_ends(kind):
+    """PyJWT accepts any `exp` int() reads; streams and cookies end at it, so it is kept."""
+    exp = int(time.time()) + 600
+    principal = await hs_verifier().verify(jwt.encode(claims(exp=kind(exp)), SECRET, "HS256"))
+    assert principal.expires_at == exp

@@ -52,3 +52,11 @@ class StreamReset(BaseModel):
     reason: str
     limit: int = Field(ge=1, description="The replay limit (HERALD_NOTIFIER_REPLAY_LIMIT).")
     inbox: str = Field(description="Where to reload the inbox from (REST).")
+
+
+class StreamTokenExpired(BaseModel):
+    """`data:` of a `token-expired` frame: the stream's token expired, so the stream ends."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    reason: str

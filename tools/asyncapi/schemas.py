@@ -8,7 +8,7 @@ from pydantic import BaseModel
 
 from herald_common.events import AllocationDelivered, CloudEvent
 from tools.asyncapi.messages import MESSAGES
-from tools.asyncapi.models import StreamReset, UnreadCount
+from tools.asyncapi.models import StreamReset, StreamTokenExpired, UnreadCount
 from tools.asyncapi.refs import SCHEMA_REF
 
 
@@ -19,7 +19,12 @@ def _models() -> dict[str, type[BaseModel]]:
         f"{name}Event": message.envelope for name, message in MESSAGES.items()
     }
     envelopes["AllocationDeliveredEvent"] = CloudEvent[AllocationDelivered]
-    return {**envelopes, "UnreadCount": UnreadCount, "StreamReset": StreamReset}
+    return {
+        **envelopes,
+        "UnreadCount": UnreadCount,
+        "StreamReset": StreamReset,
+        "StreamTokenExpired": StreamTokenExpired,
+    }
 
 
 def schemas() -> dict[str, Any]:

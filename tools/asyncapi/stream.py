@@ -6,7 +6,7 @@ from typing import Any
 
 from herald_common.catalogue import ALLOCATION_COMPLETED_TOPIC, TOPICS, Key
 from herald_common.events import ALLOCATION_DELIVERED
-from herald_common.stream_frames import RESET, UNREAD_COUNT
+from herald_common.stream_frames import RESET, TOKEN_EXPIRED, UNREAD_COUNT
 from tools.asyncapi.messages import MESSAGES
 from tools.asyncapi.refs import message_name, message_refs, schema_ref
 
@@ -18,6 +18,7 @@ FRAMES = (
     *(f"{message_name(kind)}Frame" for kind in (*INBOX_KINDS, *WATCHER_KINDS)),
     "UnreadCountFrame",
     "ResetFrame",
+    "TokenExpiredFrame",
 )
 
 
@@ -75,6 +76,15 @@ def frames() -> dict[str, Any]:
         "REST; the stream continues live from that id.",
         "StreamReset",
     )
+    result["TokenExpiredFrame"] = _frame(
+        "TokenExpiredFrame",
+        "The stream's token expired (stream)",
+        f"`event: {TOKEN_EXPIRED}`, no `id:`, then the stream ends: the token it was opened "
+        "with (Bearer, session cookie, or the token a ticket was issued for) reached its "
+        "`exp`, and nothing is sent after it. Authenticate again (a new session or ticket) "
+        "and reconnect with Last-Event-ID: the replay sends what came since.",
+        "StreamTokenExpired",
+    )
     return result
 
 
@@ -97,7 +107,7 @@ def channel() -> dict[str, Any]:
             "are live only. When a server shuts down, every stream ends with "
             "`: server shutting down; reconnect` and a `retry:`; clients reconnect to "
             "another replica. A reader too slow to keep up is cut off and catches up by the "
-            "same replay."
+            f"same replay. A stream ends at its token's `exp` with `{TOKEN_EXPIRED}`."
         ),
         "servers": [{"$ref": "#/servers/notifier"}],
         "messages": message_refs(FRAMES),

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from psycopg import AsyncConnection
+from typing import Any
+
+from psycopg import AsyncConnection, sql
+from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.settings import DatabaseSettings
@@ -26,3 +29,14 @@ async def ping(pool: AsyncConnectionPool[AsyncConnection]) -> None:
     """Returns once PostgreSQL answered a query through `pool`; raises if it cannot."""
     async with pool.connection() as conn:
         await conn.execute("SELECT 1")
+
+
+async def fetch_one(
+    pool: AsyncConnectionPool[AsyncConnection],
+    query: str | sql.SQL | sql.Composed,
+    params: Params | None = None,
+) -> tuple[Any, ...] | None:
+    """The statement's first row, or None: for a lookup, or a write `RETURNING` one row."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchone()

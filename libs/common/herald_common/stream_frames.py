@@ -10,3 +10,5 @@ from __future__ import annotations
 UNREAD_COUNT = "unread-count"
 # Sent instead of a replay that would be longer than the replay limit.
 RESET = "reset"
+# A stream's last frame when the token it was opened with expires.
+TOKEN_EXPIRED = "token-expired"  # noqa: S105 (an event name, not a secret)

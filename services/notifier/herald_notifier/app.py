@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -20,6 +21,7 @@ from herald_common.supervisor import Supervisor
 from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
+from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
@@ -71,7 +73,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             progress_topic=topics.allocation_completed,
             registry=registry,
             unread=unread,
-            dead_letters=DeadLetterPublisher(producer),
+            # Named apart from any other process, even one on the same host.
+            dead_letters=ClaimedDeadLetters(
+                DeadLetterPublisher(producer), pool, f"{client_id}/{secrets.token_hex(4)}"
+            ),
             metrics=metrics,
             tally=tally,
         )

@@ -44,7 +44,7 @@ class NotifierMetrics:
         )
         self.dead_letters = Counter(
             "herald_notifier_dead_letters_total",
-            "Records sent to a dead-letter topic",
+            "Records sent to a dead-letter topic by this replica (one replica sends each)",
             registry=self.registry,
         )
         self.consumer_lag = Gauge(

@@ -13,9 +13,9 @@ import { TopBar } from "./TopBar";
 import { useView } from "./useView";
 
 export function Workspace({ session, onSignOut }: { session: Session; onSignOut: () => void }) {
-  const { api, identity, manages } = session;
+  const { api, identity, manages, renewStream } = session;
   // The stream first: the others listen to it.
-  const { connection, stream } = useStream();
+  const { connection, stream } = useStream(undefined, renewStream);
   const inbox = useInbox(api, identity.employeeId, stream);
   // Kept whatever page is shown, so nothing that arrived meanwhile is missing.
   const feed = useTeamFeed(stream, manages);

@@ -119,7 +119,9 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
         subject=subject,
         roles=roles,
         manages=manages,
-        expires_at=expires if isinstance(expires, int) else None,
+        # PyJWT checked `exp` as int() reads it (17e8, 1.7e9, "1700000000"); kept so, not
+        # dropped, since streams and session cookies end at it.
+        expires_at=int(expires) if isinstance(expires, int | float | str) else None,
     )
 
 

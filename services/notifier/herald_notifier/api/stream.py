@@ -6,6 +6,9 @@ Who is asking and what they may read is settled here; what their query says is r
 
 from __future__ import annotations
 
+import asyncio
+import math
+import time
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
@@ -67,27 +70,48 @@ async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStream
         require_readable(principal, channel)
     if query.channel_auth is not None:
         check_signatures(runtime, query.ticket, query.channels, query.channel_auth)
-    settings = runtime.settings
-    if runtime.registry.streams_of(employee_id) >= settings.max_streams_per_employee:
+    assert can_read(principal, employee_channel(employee_id))
+    registry = runtime.registry
+    # Reserved here, before anything is awaited; the session gives the slot back.
+    if not registry.reserve(employee_id, runtime.settings.max_streams_per_employee):
         raise HTTPException(
             429, "too many open streams for this employee", headers={"Retry-After": "5"}
         )
+    try:
+        return await _start(runtime, employee_id, query, principal.expires_at)
+    except BaseException:
+        registry.release(employee_id)
+        raise
+
+
+def _loop_time(epoch_seconds: int | None) -> float:
+    """When a token's `exp` comes, on the event loop's clock (the Heartbeat's)."""
+    if epoch_seconds is None:
+        return math.inf
+    return asyncio.get_running_loop().time() + (epoch_seconds - time.time())
+
+
+async def _start(
+    runtime: NotifierRuntime, employee_id: str, query: StreamQuery, expires_at: int | None
+) -> EventStreamResponse:
     department = await runtime.inbox.department_of(employee_id)
     if department is None:
         raise HTTPException(404, "the caller is not in the employee directory")
-    assert can_read(principal, employee_channel(employee_id))
     subscriber = Subscriber(
         employee_id,
         department,
-        settings.subscriber_queue_size,
+        runtime.settings.subscriber_queue_size,
         departments=_keys(query.channels, "department"),
         allocations=_keys(query.channels, "allocation"),
+        expires_at=_loop_time(expires_at),
     )
-    # A stream opened once the drain began is sent on at once, with the farewell alone.
-    session = None
-    if not runtime.drain.started:
-        session = StreamSession(runtime.streams, subscriber, query.last_event_id)
-    return EventStreamResponse(session, subscriber=subscriber, last_words=runtime.drain.farewell)
+    last_words = runtime.drain.farewell
+    if runtime.drain.started:
+        # A stream opened once the drain began is sent on at once, with the farewell alone.
+        runtime.registry.release(employee_id)
+        return EventStreamResponse(None, subscriber=subscriber, last_words=last_words)
+    session = StreamSession(runtime.streams, subscriber, query.last_event_id)
+    return EventStreamResponse(session, subscriber=subscriber, last_words=last_words)
 
 
 @router.get(

@@ -4,7 +4,8 @@ The per-employee topics (vouchers, generic pushes) share one shape: a CloudEvent
 is the notification id and whose data names the employee and their department.
 
 The consumer has no group: partitions are assigned by hand and reading starts at the end,
-because a stream that missed something catches up from the inbox, not from Kafka.
+because a stream that missed something catches up from the inbox, not from Kafka. So every
+replica meets every bad record; one of them dead-letters it (`dead_letter_claims`).
 
 `run` is restarted after a failure (herald_common.supervisor) and goes on from where the
 failed run stopped: the position is the consumer's own, so what arrived while the task was
@@ -27,7 +28,6 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter, ValidationError
 
 from herald_common.consumed import ConsumedRecord, KafkaRecord
-from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     VOUCHER_ALLOCATED,
@@ -38,6 +38,7 @@ from herald_common.events import (
 )
 from herald_common.notifications import parse_previous_id
 from herald_common.routing import InvalidRouting, Routing, read_routing
+from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.fetched_records import FetchedRecords
 from herald_notifier.domain.progress import DeliveryTally
@@ -165,7 +166,7 @@ class EventConsumer:
         progress_topic: str,
         registry: Registry,
         unread: UnreadCounter,
-        dead_letters: DeadLetterPublisher,
+        dead_letters: ClaimedDeadLetters,
         metrics: NotifierMetrics,
         tally: DeliveryTally | None = None,
     ) -> None:
@@ -248,11 +249,12 @@ class EventConsumer:
     async def _dead_letter_rejected(self) -> None:
         while self._rejected:
             tp, record, reason = self._rejected[0]
-            await self._dead_letters.publish(
+            sent = await self._dead_letters.publish(
                 ConsumedRecord.from_kafka(tp.topic, tp.partition, record), reason
             )
             self._rejected.popleft()
-            self._metrics.dead_letters.inc()
+            if sent:
+                self._metrics.dead_letters.inc()
 
     async def _lag(self) -> int:
         lag = 0

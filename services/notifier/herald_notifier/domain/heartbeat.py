@@ -1,4 +1,5 @@
-"""One clock for every open stream: a ping for the quiet ones, a cut-off for the stuck ones.
+"""One clock for every open stream: a ping for the quiet ones, a cut-off for the stuck ones,
+a wake-up for those whose token expired (the stream then ends itself, with a last frame).
 
 A timer per stream for its ping, and another around every write for its send timeout,
 would allocate and cancel a timer for each frame sent: that cost more than the write
@@ -47,7 +48,9 @@ class Heartbeat:
                     subscriber.stall()
                     self._registry.cut_off(subscriber)
                     stalled += 1
-            elif now - subscriber.last_write >= self._ping_seconds:
+            elif now >= subscriber.expires_at or now - subscriber.last_write >= self._ping_seconds:
+                # An expired stream stays registered until it ends, so a last write that
+                # gets stuck is still cut off.
                 subscriber.ping()
         if stalled:
             logger.info("cut off %d stream(s) whose reader stopped reading", stalled)

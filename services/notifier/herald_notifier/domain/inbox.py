@@ -14,6 +14,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common.db import fetch_one
 from herald_common.notifications import notification_event
 from herald_notifier.domain.delivery import Delivery
 
@@ -43,8 +44,7 @@ class Inbox:
 
     async def _value(self, query: str | sql.Composed, params: Params) -> Any:
         """The first column of the query's row, or None without a row."""
-        async with self._pool.connection() as conn:
-            row = await (await conn.execute(query, params)).fetchone()
+        row = await fetch_one(self._pool, query, params)
         return None if row is None else row[0]
 
     async def department_of(self, employee_id: str) -> str | None:

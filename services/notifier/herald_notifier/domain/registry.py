@@ -3,6 +3,9 @@
 Per-employee events are keyed by department, so one lookup finds the department and a
 second finds the employee's streams; the department's watchers (its manager, hr-admins)
 hang off the same department entry. Allocation progress has watchers of its own.
+
+It also counts each employee's stream slots: a slot is reserved when a stream is allowed
+to open, before the stream registers, and released when it ends (see `reserve`).
 """
 
 from __future__ import annotations
@@ -40,6 +43,8 @@ class Registry:
         self._by_employee: dict[str, list[Subscriber]] = {}
         self._allocations: dict[str, set[Subscriber]] = {}
         self._on_cut_off = on_cut_off
+        # employee id -> stream slots reserved (streams opening or open), see `reserve`.
+        self._slots: dict[str, int] = {}
         self.size = 0
 
     def subscribers(self) -> list[Subscriber]:
@@ -48,6 +53,30 @@ class Registry:
 
     def streams_of(self, employee_id: str) -> int:
         return len(self._by_employee.get(employee_id, ()))
+
+    def reserve(self, employee_id: str, limit: int) -> bool:
+        """Take one of the employee's `limit` stream slots; False when all are taken.
+
+        The check and the count are one step, with nothing awaited between them: a stream
+        registers only once its response starts, so counting registered streams would let
+        every concurrent open pass the check. Whoever reserved releases the slot once,
+        when the stream ends or fails to open.
+        """
+        taken = self._slots.get(employee_id, 0)
+        if taken >= limit:
+            return False
+        self._slots[employee_id] = taken + 1
+        return True
+
+    def release(self, employee_id: str) -> None:
+        taken = self._slots.get(employee_id, 0)
+        if taken > 1:
+            self._slots[employee_id] = taken - 1
+        else:
+            self._slots.pop(employee_id, None)
+
+    def slots_taken(self, employee_id: str) -> int:
+        return self._slots.get(employee_id, 0)
 
     def add(self, subscriber: Subscriber) -> None:
         department = self._departments.setdefault(subscriber.department, _Department())

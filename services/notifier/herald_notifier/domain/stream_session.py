@@ -12,15 +12,20 @@ away only when it says the employee's previous notification was already sent (or
 otherwise the stream first reads the inbox up to that id, which has committed, and sends
 what it finds there. A fresh stream starts with an `id:` line naming the newest id in its
 scope, so even a client that has received nothing yet reconnects from where it was.
+
+A stream lives as long as the token it was opened with (docs/decisions/0008): once that
+expires it sends nothing more but a `token-expired` frame, and ends. The client
+authenticates again and reconnects with Last-Event-ID, so it misses nothing.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass
 
-from herald_common.stream_frames import RESET
+from herald_common.stream_frames import RESET, TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Inbox, Scope
 from herald_notifier.domain.progress import DeliveryTally
@@ -28,6 +33,11 @@ from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import unread_frame
 from herald_notifier.metrics import NotifierMetrics
+
+# `data:` of the frame that ends a stream whose token expired.
+TOKEN_EXPIRED_DATA = json.dumps(
+    {"reason": "the token expired: authenticate again and reconnect with Last-Event-ID"}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,9 @@ class StreamContext:
 
 
 class StreamSession:
+    """One stream, made for a slot reserved for it (`Registry.reserve`): `close` gives the
+    slot back."""
+
     __slots__ = ("_context", "_last_event_id", "_last_sent", "_scope", "subscriber")
 
     def __init__(
@@ -63,7 +76,9 @@ class StreamSession:
         self._context.metrics.open_streams.inc()
 
     def close(self) -> None:
-        self._context.registry.remove(self.subscriber)
+        registry = self._context.registry
+        registry.remove(self.subscriber)
+        registry.release(self.subscriber.employee_id)
         self._context.metrics.open_streams.dec()
 
     async def replay(self) -> AsyncGenerator[bytes, None]:
@@ -108,7 +123,7 @@ class StreamSession:
 
     async def live(self) -> AsyncGenerator[bytes, None]:
         """Everything offered to the subscriber after `replay()`, a write per batch, until
-        it is cut off (then the client reconnects and replays)."""
+        it is cut off (then the client reconnects and replays) or its token expires."""
         if self._last_sent is None:
             raise RuntimeError("live() goes on from where replay() ended: replay first")
         last_sent, scope, subscriber = self._last_sent, self._scope, self.subscriber
@@ -116,10 +131,15 @@ class StreamSession:
         inbox, metrics, retry_ms = context.inbox, context.metrics, context.retry_ms
         # Only a stream of the employee's own channel can trust a per-employee previous id.
         own_only = not subscriber.departments
+        clock = asyncio.get_running_loop().time
         while True:
             batch = await subscriber.take()
             if batch is None:
                 return  # cut off: the client reconnects and replays
+            if clock() >= subscriber.expires_at:
+                # Nothing more for this token (the Heartbeat wakes an idle stream for this).
+                yield Delivery(None, TOKEN_EXPIRED, "", "", TOKEN_EXPIRED_DATA).frame(retry_ms)
+                return
             if not batch:
                 yield b": ping\n\n"
                 continue

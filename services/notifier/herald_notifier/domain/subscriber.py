@@ -4,13 +4,15 @@ A subscriber whose buffer is full is cut off rather than allowed to slow everyon
 its client reconnects with Last-Event-ID and catches up from the inbox. The stream takes
 everything buffered at once, so a burst of events leaves in one socket write.
 
-A subscriber owns no timer: the Heartbeat asks quiet ones for a ping and cuts off those
-whose write has been stuck too long (domain/heartbeat.py).
+A subscriber owns no timer: the Heartbeat asks quiet ones for a ping, cuts off those
+whose write has been stuck too long, and wakes those whose token expired, which then end
+(domain/heartbeat.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 from typing import Any
 
 from herald_notifier.domain.delivery import Delivery
@@ -32,6 +34,7 @@ class Subscriber:
         "department",
         "departments",
         "employee_id",
+        "expires_at",
         "last_write",
         "newest_offered",
         "stalled",
@@ -47,12 +50,16 @@ class Subscriber:
         *,
         departments: frozenset[str] = frozenset(),
         allocations: frozenset[str] = frozenset(),
+        expires_at: float = math.inf,
     ) -> None:
         self.employee_id = employee_id
         self.department = department
         self.departments = departments  # department channels it watches
         self.allocations = allocations  # allocation progress channels it watches
         self.closed = False
+        # When the credentials the stream was opened with end (event loop time): the stream
+        # sends nothing after it and ends with a frame saying so.
+        self.expires_at = expires_at
         # The highest notification id ever offered here. It was published after its commit,
         # and ids commit in order, so every id up to it is already in the inbox.
         self.newest_offered = 0
@@ -89,7 +96,8 @@ class Subscriber:
                 _wake(self._waiter)
 
     def ping(self) -> None:
-        """Have the stream send a ping (an empty batch) if it has nothing else to send."""
+        """Wake the stream with an empty batch if nothing else is waiting: it sends a ping,
+        or ends if its token expired."""
         self._ping_due = True
         if self._waiter is not None:
             _wake(self._waiter)

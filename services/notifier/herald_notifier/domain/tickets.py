@@ -1,7 +1,8 @@
 """Single-use stream tickets: EventSource cannot send headers, and a token in a URL leaks.
 
 A ticket is a random string valid for seconds; only its SHA-256 is stored, and redeeming
-it marks it used in the same statement, so it works once across every replica.
+it marks it used in the same statement, so it works once across every replica. It keeps
+who it was issued to and until when their token is good: a stream opened with it ends then.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.auth.principal import Principal
+from herald_common.db import fetch_one
 
 # Issued tickets are 43 characters; anything longer than this is refused unread.
 MAX_TICKET_LENGTH = 128
@@ -31,14 +33,16 @@ class TicketStore:
         ticket = secrets.token_urlsafe(32)
         async with self._pool.connection() as conn:
             await conn.execute(
-                "INSERT INTO stream_tickets (ticket_hash, subject, roles, manages, expires_at)"
-                " VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s))",
+                "INSERT INTO stream_tickets"
+                " (ticket_hash, subject, roles, manages, expires_at, token_expires_at)"
+                " VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s), to_timestamp(%s))",
                 (
                     _digest(ticket),
                     principal.subject,
                     sorted(principal.roles),
                     principal.manages,
                     self.ttl_seconds,
+                    principal.expires_at,
                 ),
             )
             # Housekeeping: expired tickets are useless; keep the table small.
@@ -50,15 +54,15 @@ class TicketStore:
     async def redeem(self, ticket: str) -> Principal | None:
         if not 1 <= len(ticket) <= MAX_TICKET_LENGTH:
             return None
-        async with self._pool.connection() as conn:
-            row = await (
-                await conn.execute(
-                    "UPDATE stream_tickets SET used_at = now() WHERE ticket_hash = %s"
-                    " AND used_at IS NULL AND expires_at > now()"
-                    " RETURNING subject, roles, manages",
-                    (_digest(ticket),),
-                )
-            ).fetchone()
+        row = await fetch_one(
+            self._pool,
+            "UPDATE stream_tickets SET used_at = now() WHERE ticket_hash = %s"
+            " AND used_at IS NULL AND expires_at > now()"
+            # A ticket from before token_expires_at: no later than its own expiry.
+            " RETURNING subject, roles, manages,"
+            " extract(epoch FROM coalesce(token_expires_at, expires_at))::bigint",
+            (_digest(ticket),),
+        )
         if row is None:
             return None
-        return Principal(subject=row[0], roles=frozenset(row[1]), manages=row[2])
+        return Principal(subject=row[0], roles=frozenset(row[1]), manages=row[2], expires_at=row[3])

@@ -25,6 +25,8 @@ export interface Session {
   roles: Role[];
   manages: string | null;
   api: Api;
+  // A new session cookie for a stream whose token expired (see renewStreamSession).
+  renewStream: () => Promise<void>;
 }
 
 export function savedIdentity(): Identity | null {
@@ -45,6 +47,7 @@ export async function signIn(identity: Identity, onUnauthorized: () => void): Pr
     roles: identity.roles,
   });
   const api = new Api(token.token, onUnauthorized);
+  const expiresAt = Date.now() + token.expires_in * 1000;
   await api.post("/v1/session");
   const previous = savedIdentity();
   localStorage.setItem(IDENTITY_KEY, JSON.stringify(identity));
@@ -64,7 +67,24 @@ export async function signIn(identity: Identity, onUnauthorized: () => void): Pr
     roles: token.roles as Role[],
     manages: token.manages,
     api,
+    renewStream: () => renewStreamSession(api, expiresAt, onUnauthorized),
   };
+}
+
+// A stream ends when the token of its cookie expires. While the page's own token is still
+// good, a new cookie from it lets the stream reconnect (and replay what it missed); once
+// that token has expired too, the person signs in again.
+export async function renewStreamSession(
+  api: Pick<Api, "post">,
+  expiresAt: number,
+  onExpired: () => void,
+  now: () => number = Date.now,
+): Promise<void> {
+  if (now() >= expiresAt) {
+    onExpired();
+    throw new Error("the sign-in expired");
+  }
+  await api.post("/v1/session");
 }
 
 export async function signOut(): Promise<void> {

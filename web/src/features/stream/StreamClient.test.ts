@@ -9,7 +9,9 @@ import {
   notificationId,
 } from "./StreamClient";
 
-function harness(options: { random?: () => number } = {}) {
+function harness(
+  options: { random?: () => number; renewCredentials?: () => Promise<void> } = {},
+) {
   const sources: FakeEventSource[] = [];
   const events: StreamEvent[] = [];
   const states: ConnectionState[] = [];
@@ -28,6 +30,7 @@ function harness(options: { random?: () => number } = {}) {
     backoff: { initialMs: 1000, maxMs: 8000, factor: 2 },
     random: options.random ?? (() => 1),
     caughtUpMs: 3000,
+    renewCredentials: options.renewCredentials,
   });
   const latest = (): FakeEventSource => {
     const source = sources.at(-1);
@@ -233,6 +236,55 @@ describe("reconnect with backoff", () => {
     first?.refuse();
     vi.advanceTimersByTime(60_000);
     expect(sources).toHaveLength(2);
+  });
+});
+
+describe("an expired token", () => {
+  it("renews the credentials, then reconnects from where it was", async () => {
+    let renewed: () => void = () => undefined;
+    const renewals: number[] = [];
+    const { client, sources, latest, states, events } = harness({
+      renewCredentials: () =>
+        new Promise<void>((resolve) => {
+          renewals.push(sources.length);
+          renewed = resolve;
+        }),
+    });
+    client.start(3);
+    latest().notification(4);
+    latest().unread(1);
+    latest().emit("token-expired", { reason: "the token expired" });
+    expect(sources[0]?.closed).toBe(true); // not left to the browser's reconnect
+    expect(renewals).toEqual([1]);
+    expect(states.at(-1)).toBe("reconnecting");
+    await vi.advanceTimersByTimeAsync(5000);
+    expect(sources).toHaveLength(1); // no stream before the credentials are new
+    renewed();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sources).toHaveLength(2);
+    expect(latest().url).toBe("/v1/stream?last_event_id=4");
+    expect(events.map((e) => e.type)).toEqual(["herald.voucher.allocated", "unread-count"]);
+  });
+
+  it("retries with the backoff when no credentials could be had", async () => {
+    const { client, sources, latest } = harness({
+      renewCredentials: () => Promise.reject(new Error("the sign-in expired")),
+    });
+    client.start(0);
+    latest().emit("token-expired", { reason: "the token expired" });
+    await vi.advanceTimersByTimeAsync(999);
+    expect(sources).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1);
+    expect(sources).toHaveLength(2);
+  });
+
+  it("stays stopped when stopped during the renewal", async () => {
+    const { client, sources, latest } = harness({ renewCredentials: () => Promise.resolve() });
+    client.start(0);
+    latest().emit("token-expired", { reason: "the token expired" });
+    client.stop();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(sources).toHaveLength(1);
   });
 });
 

@@ -7,11 +7,14 @@
 // - A non-200 answer (the gateway's 502 while the notifier restarts, a 429, ...) closes an
 //   EventSource for good: it is recreated with exponential backoff and jitter.
 // - `reset` means "too much was missed to replay": the page reloads its inbox over REST.
+// - `token-expired` ends a stream whose token expired: the client renews its credentials
+//   (`renewCredentials`, e.g. a new session cookie) and opens a new stream from where it was.
 
 export type ConnectionState = "connecting" | "live" | "reconnecting" | "caught-up" | "closed";
 
 export const UNREAD_COUNT = "unread-count";
 export const RESET = "reset";
+export const TOKEN_EXPIRED = "token-expired";
 export const ALLOCATION_PROGRESS = "herald.allocation.progress";
 export const ALLOCATION_COMPLETED = "herald.allocation.completed";
 export const ALLOCATION_DELIVERED = "herald.allocation.delivered";
@@ -20,6 +23,7 @@ export const ALLOCATION_DELIVERED = "herald.allocation.delivered";
 const CONTROL_TYPES = new Set([
   UNREAD_COUNT,
   RESET,
+  TOKEN_EXPIRED,
   ALLOCATION_PROGRESS,
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
@@ -34,6 +38,7 @@ export const STREAM_EVENT_TYPES = [
   ALLOCATION_DELIVERED,
   UNREAD_COUNT,
   RESET,
+  TOKEN_EXPIRED,
 ];
 
 export interface StreamEvent {
@@ -67,6 +72,9 @@ export interface StreamOptions {
   // After the stream (re)opened and the replay is done: the moment to refresh anything
   // that is not replayed, such as an allocation's counts.
   onCaughtUp?: () => void;
+  // After `token-expired`, before the new stream: fresh credentials for it (a rejection
+  // means none could be had; the client then retries with its backoff).
+  renewCredentials?: () => Promise<void>;
   path?: string;
   eventTypes?: string[];
   createEventSource?: EventSourceFactory;
@@ -198,13 +206,39 @@ export class StreamClient {
 
   private failed(source: EventSourceLike): void {
     if (source !== this.source) return;
+    this.interrupted();
+    if (source.readyState !== CLOSED) return; // the browser reconnects by itself
+    // Closed for good (a non-200 answer): a new EventSource, after a pause.
+    this.closeSource();
+    this.retryLater();
+  }
+
+  // The stream's token expired and the server ended it: the browser's own reconnect
+  // would send the same expired credentials, so this client reconnects, once renewed.
+  private renew(): void {
+    this.closeSource();
+    this.interrupted();
+    const renewed = this.options.renewCredentials?.() ?? Promise.resolve();
+    const reconnect = (now: boolean) => {
+      // Unless stopped meanwhile, or already reconnected (other channels asked for).
+      if (!this.running || this.source !== null || this.retryTimer !== null) return;
+      if (now) this.connect("reconnecting");
+      else this.retryLater();
+    };
+    renewed.then(
+      () => reconnect(true),
+      () => reconnect(false),
+    );
+  }
+
+  private interrupted(): void {
     this.recovering = true;
     this.settled = false;
     this.clearCaughtUp();
     this.setState("reconnecting");
-    if (source.readyState !== CLOSED) return; // the browser reconnects by itself
-    // Closed for good (a non-200 answer): a new EventSource, after a pause.
-    this.closeSource();
+  }
+
+  private retryLater(): void {
     const delay = backoffDelay(this.attempt, this.backoff, this.random);
     this.attempt += 1;
     this.retryTimer = setTimeout(() => {
@@ -220,6 +254,10 @@ export class StreamClient {
       data = JSON.parse(event.data);
     } catch {
       return; // not ours to show
+    }
+    if (type === TOKEN_EXPIRED) {
+      this.renew();
+      return;
     }
     if (type === UNREAD_COUNT && !this.settled) this.settle();
     if (type === RESET) {

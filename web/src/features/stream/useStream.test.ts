@@ -42,6 +42,13 @@ describe("useStream", () => {
     expect(made).toHaveLength(1);
   });
 
+  it("hands the client what renews a stream whose token expired", () => {
+    const { made, create } = factory();
+    const renew = () => Promise.resolve();
+    renderHook(() => useStream(create, renew));
+    expect(made[0]?.options.renewCredentials).toBe(renew);
+  });
+
   it("hands the client's frames to the listeners", () => {
     const { made, create } = factory();
     const { result } = renderHook(() => useStream(create));

@@ -16,12 +16,20 @@ export interface Stream {
   stream: StreamHub;
 }
 
-export function useStream(createClient: CreateStreamClient = browserStream): Stream {
+// `renewCredentials`: what the client does before reconnecting a stream whose token expired.
+export function useStream(
+  createClient: CreateStreamClient = browserStream,
+  renewCredentials?: () => Promise<void>,
+): Stream {
   const [connection, setConnection] = useState<ConnectionState>("connecting");
   const [stream] = useState(() => new StreamHub());
 
   useEffect(() => {
-    const client = createClient({ ...stream.clientOptions, onState: setConnection });
+    const client = createClient({
+      ...stream.clientOptions,
+      onState: setConnection,
+      renewCredentials,
+    });
     stream.attach(client);
     const online = () => client.retryNow();
     window.addEventListener("online", online);
@@ -30,7 +38,7 @@ export function useStream(createClient: CreateStreamClient = browserStream): Str
       stream.detach(client);
       client.stop();
     };
-  }, [stream, createClient]);
+  }, [stream, createClient, renewCredentials]);
 
   return { connection, stream };
 }
