@@ -7,7 +7,9 @@
   waiting with a deque; a deque allocates a 64-slot block up front, about 750 bytes with
   its object. Lists do the same jobs here at a tenth of that: the pipeline holds a request
   or two at most and an event one waiter. Together that is about 1.9 KB less per
-  connection (docs/decisions/0032). Behaviour is uvicorn's own; only the containers differ.
+  connection (docs/decisions/0032). Behaviour is uvicorn's own but for one thing: the end
+  of a response is written even while the client is not reading (`_EndingCycle`), so a
+  stream cut off for a slow reader ends complete.
 - `DrainingServer`: uvicorn's server, draining the streams as the shutdown signal arrives
   (docs/decisions/0018).
 - `lean_server`: both, with the stream fast path in front of uvicorn's proxy-headers
@@ -26,7 +28,7 @@ from typing import Any, cast
 import uvicorn
 from fastapi import FastAPI
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
 from herald_notifier.api.fast_path import StreamFastPath
 from herald_notifier.drain import Drain
@@ -48,6 +50,45 @@ class LeanEvent(asyncio.Event):
         self._waiters: Any = []
 
 
+class _Writable:
+    """A connection's flow control as uvicorn reads it before a write: not paused."""
+
+    write_paused = False
+
+
+_WRITABLE: Any = _Writable()
+
+
+class _EndingCycle(RequestResponseCycle):
+    """uvicorn's request cycle, except that a response's end never waits for the reader.
+
+    uvicorn waits before every write while the client is not reading, the last one too.
+    A stream cut off because its client stopped reading would then never end: it ends
+    abandoned instead, which uvicorn logs as an error ("ASGI callable returned without
+    completing response") and the client sees as a body without its terminating chunk.
+    The end is a few bytes; it goes into the transport's buffer at once, behind what the
+    client has not read yet.
+    """
+
+    def send(self, message: Any) -> Any:
+        # Not `async`: the stream's writes go straight to uvicorn's coroutine, with no
+        # coroutine of ours around each (this is every write of every stream).
+        if (
+            message.get("more_body", False)
+            or not self.flow.write_paused
+            or message["type"] != "http.response.body"
+        ):
+            return RequestResponseCycle.send(self, message)
+        return self._end(message)
+
+    async def _end(self, message: Any) -> None:
+        flow, self.flow = self.flow, _WRITABLE
+        try:
+            await RequestResponseCycle.send(self, message)
+        finally:
+            self.flow = flow
+
+
 class LeanHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,8 +102,10 @@ class LeanHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        # The cycle was just made; its task has not run yet, so nothing waits on the event.
+        # The cycle was just made; its task has not run yet, so nothing waits on the event
+        # and nothing has looked up its `send`.
         self.cycle.message_event = LeanEvent()
+        self.cycle.__class__ = _EndingCycle
 
 
 class DrainingServer(uvicorn.Server):

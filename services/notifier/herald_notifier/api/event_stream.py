@@ -44,9 +44,24 @@ class StreamSteps(Protocol):
     def close(self) -> None: ...
 
 
+_END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+# How long a cut-off stream's end may wait for its client on uvicorn's own protocol (the
+# notifier's writes it at once: compat.py). After that the server closes the connection.
+CUT_OFF_END_SECONDS = 1.0
+
+
 def _message(chunk: Chunk) -> Message:
     body = chunk if isinstance(chunk, bytes) else chunk.encode()
     return {"type": "http.response.body", "body": body, "more_body": True}
+
+
+async def _end_cut_off(send: Send) -> None:
+    """End the response of a stream cut off for a slow reader: complete, so the server
+    logs nothing and the client sees a whole response (then reconnects and replays)."""
+    with contextlib.suppress(OSError, TimeoutError):
+        async with asyncio.timeout(CUT_OFF_END_SECONDS):
+            await send(_END)
 
 
 class _DisconnectWatch:
@@ -197,17 +212,19 @@ class EventStreamResponse(Response):
             with contextlib.suppress(OSError):
                 if last is not None:
                     await send(_message(last))
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await send(_END)
         except OSError:
             pass  # the client went away; it reconnects and replays
         except asyncio.CancelledError:
             if not subscriber.stalled:
                 raise
-            # Cut off by the Heartbeat: the reader stopped reading. Not a cancellation of
-            # the request, so the stream just ends; the server closes the connection.
+            # Cut off (by the Heartbeat, or its buffer full) while a write waited for a
+            # reader that stopped reading. Not a cancellation of the request: the stream
+            # ends, without the write it gave up.
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
+            await _end_cut_off(send)
         finally:
             subscriber.writer = None
             watch.cancel()
