@@ -50,6 +50,10 @@ DEFAULTS_ARE_FINE = {
     "HERALD_GATEWAY_READ_TIMEOUT_SECONDS": "60 s per API answer; streams have no read timeout",
     "HERALD_AUTH_LEEWAY_SECONDS": "30 s of clock skew on a token's times",
     "HERALD_AUTH_SESSION_COOKIE": "the stream cookie's name (herald_session)",
+    # auto takes the measured fast paths where the pinned versions are installed (they are,
+    # from uv.lock) and falls back by itself otherwise; public is for tests and diagnosis.
+    "HERALD_NOTIFIER_COMPAT": "auto: private APIs only at the pinned versions (decision 0040)",
+    "HERALD_INSERTER_COMPAT": "auto: faust's consumer hooks only at the pinned versions",
     # Dev mode is set everywhere; these matter only with it or instead of the JWKS URL.
     "HERALD_AUTH_DEV_TOKEN_TTL_SECONDS": "8 h, for tokens minted in dev mode only",
     "HERALD_AUTH_JWKS_FILE": "unset: RS256 keys come from HERALD_AUTH_JWKS_URL, which is set",

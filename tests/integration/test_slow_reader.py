@@ -17,20 +17,13 @@ import secrets
 import socket
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime
-from uuid import uuid4
 
 import httpx
-import psycopg
 import pytest
 
-from bench.workload import issued
-from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
-from herald_common.kafka import create_producer
-from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.transactions import TransactionalProducer
 from tests.conftest import HeraldEnv
 from tests.support.processes import ServiceProcess, free_port
+from tests.support.voucher_events import VoucherEvents, new_employee
 
 pytestmark = pytest.mark.integration
 
@@ -42,64 +35,7 @@ MAX_BATCHES = 100
 
 @pytest.fixture
 def employee_id(herald_env: HeraldEnv) -> str:
-    employee_id = f"SLOW-{secrets.token_hex(3)}"
-    with psycopg.connect(herald_env.database_url, autocommit=True) as conn:
-        conn.execute(
-            "INSERT INTO employees (id, name, email, department, grade, hired_on)"
-            " VALUES (%s, 'Slow reader', %s, %s, 'G3', '2020-01-01')",
-            (employee_id, f"{employee_id.lower()}@example.com", DEPARTMENT),
-        )
-    return employee_id
-
-
-class _Publisher:
-    """Per-employee voucher events as the inserter publishes them, a batch per transaction."""
-
-    def __init__(self, herald_env: HeraldEnv, employee_id: str) -> None:
-        self._env = herald_env
-        self._employee = (employee_id, DEPARTMENT)
-        self._last_id = 0  # the previous id of the first event: none
-        self._transactional = TransactionalProducer(
-            lambda: create_producer(
-                herald_env.kafka,
-                client_id="slow-reader-test",
-                transactional_id=f"{herald_env.topic_prefix}slow-reader-{uuid4().hex[:8]}",
-            ),
-            timeout_seconds=60,
-        )
-        self._progress = create_producer(herald_env.kafka, client_id="slow-reader-progress")
-
-    async def __aenter__(self) -> _Publisher:
-        await self._transactional.start()
-        await self._progress.start()
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        await self._transactional.stop()
-        await self._progress.stop()
-
-    async def batch(self, count: int) -> None:
-        publisher = EventPublisher(
-            self._transactional,
-            completed_topic=self._env.topics.allocation_completed,
-            progress_producer=self._progress,
-        )
-        allocation_id = uuid4()
-        first = self._last_id + 1
-        # Each names the one before as the employee's previous notification, as the
-        # inserter's do, so the stream sends them at once.
-        events = [
-            issued(n, *self._employee, allocation_id, n - 1) for n in range(first, first + count)
-        ]
-        self._last_id += count
-        async with publisher.transaction():
-            await publisher.publish_notifications(
-                self._env.topics.voucher_allocated,
-                events,
-                kind=VOUCHER_ALLOCATED,
-                source=SOURCE_INSERTER,
-                created_at=datetime.now(UTC),
-            )
+    return new_employee(herald_env, "SLOW", DEPARTMENT)
 
 
 def _cut_offs(base_url: str) -> float:
@@ -163,7 +99,7 @@ async def _stream_until_cut_off(
     await asyncio.to_thread(notifier.wait_http, f"{base_url}/readyz")
     headers = herald_env.bearer(employee_id, ["employee"])
     reader, writer, opening = await _open_slow_stream(port, headers)
-    async with _Publisher(herald_env, employee_id) as publisher:
+    async with VoucherEvents(herald_env, employee_id, DEPARTMENT) as publisher:
         for _ in range(MAX_BATCHES):
             await publisher.batch(batch)
             if await asyncio.to_thread(_cut_offs, base_url):

@@ -3,7 +3,7 @@
 sse-starlette runs several tasks per connection (stream, pings, disconnect listener, exit
 signal) behind one lock, at about 30 µs of CPU per delivery and 50 KB per idle connection.
 Here the request's own task writes: it takes everything its subscriber buffered and sends
-it in one `send`; the client's disconnect is watched without a task. No timer is
+it in one `send`; the client's disconnect is watched without a task (`compat`). No timer is
 armed per write or per wait: the Heartbeat asks for pings and cuts off a write stuck past
 the send timeout, by cancelling the writer. See docs/decisions (notifier stream response).
 
@@ -16,13 +16,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
-from typing import Any, Protocol, cast
+from collections.abc import AsyncGenerator, Callable
+from typing import Protocol
 
 from sse_starlette import ServerSentEvent
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from herald_notifier.compat import watch_disconnect
 from herald_notifier.domain.subscriber import Subscriber
 
 Chunk = bytes | ServerSentEvent
@@ -64,101 +65,6 @@ async def _end_cut_off(send: Send) -> None:
             await send(_END)
 
 
-class _DisconnectWatch:
-    """Calls `on_disconnect` once the client is gone, without a task of its own.
-
-    An idle stream's task waits for its subscriber, so the ASGI `receive()` that reports
-    the disconnect needs another waiter; a task for it would cost each idle stream a task,
-    its entry in asyncio's task set and its frames. Instead the `receive()` coroutine is
-    stepped here by hand, as a task would: up to the future it waits on, and again when
-    that future completes. Anything but a plain future (another server's receive) falls
-    back to a task.
-    """
-
-    __slots__ = ("_coro", "_fallback", "_on_disconnect", "_receive", "_waiting")
-
-    def __init__(self, receive: Receive, on_disconnect: Callable[[], None]) -> None:
-        self._receive = receive
-        self._on_disconnect = on_disconnect
-        self._coro: Coroutine[Any, Any, Message] | None = None
-        self._waiting: asyncio.Future[Any] | None = None
-        self._fallback: asyncio.Task[None] | None = None
-        self._step(None)
-
-    def _step(self, _: object) -> None:
-        self._waiting = None
-        while True:
-            coro = self._coro
-            if coro is None:
-                receiving = self._receive()
-                if not isinstance(receiving, Coroutine):
-                    self._fall_back(None, None)
-                    return
-                coro = self._coro = receiving
-            try:
-                awaited = coro.send(None)
-            except StopIteration as done:
-                self._coro = None
-                if done.value["type"] == "http.disconnect":
-                    self._on_disconnect()
-                    return
-                continue  # the request body (or a chunk of it): read on
-            except BaseException:
-                self._coro = None
-                self._on_disconnect()
-                return
-            if isinstance(awaited, asyncio.Future) and getattr(
-                awaited, "_asyncio_future_blocking", False
-            ):
-                awaited._asyncio_future_blocking = False  # as a task does, before waiting
-                self._waiting = awaited
-                awaited.add_done_callback(self._step)
-                return
-            self._fall_back(coro, awaited)
-            return
-
-    def _fall_back(self, coro: Coroutine[Any, Any, Message] | None, awaited: object) -> None:
-        # Not a future we can wait on: hand the coroutine to a task, which knows the rest.
-        async def finish() -> None:
-            if coro is None:
-                message = await self._receive()
-            else:
-                message = await _Resume(coro, awaited)
-            while message["type"] != "http.disconnect":
-                message = await self._receive()
-
-        self._coro = None
-        self._fallback = asyncio.ensure_future(finish())
-        self._fallback.add_done_callback(lambda _: self._on_disconnect())
-
-    def cancel(self) -> None:
-        if self._waiting is not None:
-            self._waiting.remove_done_callback(self._step)
-            self._waiting = None
-        if self._coro is not None:
-            self._coro.close()
-            self._coro = None
-        if self._fallback is not None:
-            self._fallback.cancel()
-
-
-class _Resume:
-    """Awaitable that yields what a coroutine already yielded, then resumes the coroutine."""
-
-    def __init__(self, coro: Coroutine[Any, Any, Message], awaited: object) -> None:
-        self._coro = coro
-        self._awaited = awaited
-
-    def __await__(self) -> Generator[Any, Any, Message]:
-        sent = yield self._awaited
-        while True:
-            try:
-                awaited = self._coro.send(sent)
-            except StopIteration as done:
-                return cast(Message, done.value)
-            sent = yield awaited
-
-
 class EventStreamResponse(Response):
     def __init__(
         self,
@@ -187,7 +93,7 @@ class EventStreamResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscriber, steps = self._subscriber, self._steps
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        watch = _DisconnectWatch(receive, subscriber.close)
+        watch = watch_disconnect(scope, receive, subscriber.close)
         loop = asyncio.get_running_loop()
         subscriber.writer = asyncio.current_task()
         subscriber.last_write = loop.time()
