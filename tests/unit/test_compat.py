@@ -1,4 +1,4 @@
-"""Each service's compat module: its pins, its start-up check and its fallbacks.
+"""Each service's compat module: its pins, its start-up check, its fallbacks, its shutdown path.
 
 The private APIs a service uses are behind its `compat` module, for packages pinned to
 one version in its pyproject.toml (docs/decisions/0040). Those pins are the versions
@@ -8,6 +8,9 @@ uv.lock installs, so here, as in production, the fast paths are the ones in use.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
+import textwrap
 import tomllib
 from pathlib import Path
 from types import SimpleNamespace
@@ -111,3 +114,50 @@ def test_the_inserter_uses_faust_consumer_hooks_only_where_both_pins_hold(monkey
     assert inserter_compat.app_class(public) is faust.App
     _installed_as(monkeypatch, {"faust-streaming": "0.16.0"})
     assert not inserter_compat.Internals.choose("auto").consumer_hooks
+
+
+def _python(code: str) -> subprocess.CompletedProcess[str]:
+    """Run `code` in a fresh interpreter: nothing imported yet, nothing patched yet."""
+    return subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(code)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=REPO,
+    )
+
+
+def test_no_third_party_patch_changes_the_notifiers_shutdown_path():
+    ran = _python(
+        """
+        import signal, sys
+        import uvicorn
+        import herald_notifier.app
+        from herald_notifier.compat import DrainingServer
+
+        # Importing the notifier patches nothing of uvicorn's (sse-starlette would).
+        assert "sse_starlette" not in sys.modules, "the notifier imports sse_starlette"
+        handle_exit = uvicorn.Server.handle_exit
+        assert handle_exit.__module__ == "uvicorn.server", handle_exit.__module__
+        assert DrainingServer.handle_exit.__module__ == "herald_notifier.compat"
+
+        # A patch installed later (importing sse-starlette replaces Server.handle_exit) is
+        # bypassed: the drain, then uvicorn's own handler, and nothing else.
+        from sse_starlette.sse import AppStatus
+        assert uvicorn.Server.handle_exit is not handle_exit
+
+        class Drain:
+            requested = False
+            def request(self):
+                self.requested = True
+
+        drain = Drain()
+        server = DrainingServer(uvicorn.Config(app=None), drain)
+        server.handle_exit(signal.SIGTERM, None)
+        assert drain.requested
+        assert server.should_exit
+        assert AppStatus.should_exit is False, "sse-starlette's handler ran"
+        print("ok")
+        """
+    )
+    assert (ran.returncode, ran.stdout.strip()) == (0, "ok"), ran.stderr

@@ -23,7 +23,10 @@ another version is logged as a warning and its fallback used.
   stream (docs/decisions/0032). Fallback: a task per stream.
 
 `DrainingServer` is uvicorn's server, draining the streams as the shutdown signal arrives
-(docs/decisions/0018), through uvicorn's public `Server.handle_exit`.
+(docs/decisions/0018). It overrides uvicorn's public `Server.handle_exit` and then calls
+uvicorn's own, as it was when this module was imported: a monkey-patch installed later
+(sse-starlette replaces `Server.handle_exit` when imported; the notifier no longer
+imports it) cannot change the shutdown.
 
 tests/unit/test_lean_protocol.py, tests/unit/test_compat.py and
 tests/integration/test_fetched_records.py fail first when an upgrade moves what this
@@ -191,6 +194,9 @@ def _unpack(partition: Any) -> list[KafkaRecord]:
 
 # --- uvicorn --------------------------------------------------------------------------
 
+# uvicorn's own signal handler, taken before anything in this process could patch it.
+_UVICORN_HANDLE_EXIT = uvicorn.Server.handle_exit
+
 
 class _Pipeline(list[Any]):
     """The deque operations uvicorn uses on its pipeline: appendleft, pop, truth."""
@@ -278,7 +284,7 @@ class DrainingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._drain.request()
-        super().handle_exit(sig, frame)
+        _UVICORN_HANDLE_EXIT(self, sig, frame)
 
 
 # --- asyncio --------------------------------------------------------------------------

@@ -19,14 +19,14 @@ import contextlib
 from collections.abc import AsyncGenerator, Callable
 from typing import Protocol
 
-from sse_starlette import ServerSentEvent
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from herald_notifier.compat import watch_disconnect
 from herald_notifier.domain.subscriber import Subscriber
 
-Chunk = bytes | ServerSentEvent
+# One or more whole SSE frames, encoded.
+Chunk = bytes
 
 # Every stream sends the same head; built once, shared by all (an idle stream holds it).
 _HEADERS = [
@@ -53,8 +53,7 @@ CUT_OFF_END_SECONDS = 1.0
 
 
 def _message(chunk: Chunk) -> Message:
-    body = chunk if isinstance(chunk, bytes) else chunk.encode()
-    return {"type": "http.response.body", "body": body, "more_body": True}
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
 
 
 async def _end_cut_off(send: Send) -> None:
