@@ -1,15 +1,17 @@
-"""The notifier's record reader against a real broker: what getmany would return, no more.
+"""The notifier's record readers against a real broker: what getmany would return, no more.
 
-FetchedRecords reads aiokafka's fetch buffers directly (herald_notifier.domain.
-fetched_records); these tests pin down that it skips aborted transactions and control
-batches, moves positions like getmany, and raises fetch errors like it.
+FetchedRecords reads aiokafka's fetch buffers directly (herald_notifier.compat); these
+tests pin down that it skips aborted transactions and control batches, moves positions
+like getmany, and raises fetch errors like it. Each test runs the public path's reader
+(GetmanyRecords, domain/fetched_records.py) too: both readers return the same records.
 """
 
 from __future__ import annotations
 
 import asyncio
 import secrets
-from typing import Any
+from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
@@ -17,11 +19,19 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import OffsetOutOfRangeError
 
 from herald_common.kafka import connection_options
-from herald_notifier.domain.fetched_records import FetchedRecords
+from herald_notifier.compat import FetchedRecords
+from herald_notifier.domain.fetched_records import GetmanyRecords, RecordReader
 
 pytestmark = pytest.mark.integration
 
 PARTITIONS = 2
+Reader = Callable[[AIOKafkaConsumer], RecordReader]
+
+
+@pytest.fixture(params=[FetchedRecords, GetmanyRecords], ids=["fetch-buffers", "getmany"])
+def reader(request: pytest.FixtureRequest) -> Reader:
+    """Each of the notifier's readers: the default and the public path's."""
+    return cast(Reader, request.param)
 
 
 @pytest.fixture
@@ -91,7 +101,7 @@ async def _reader(herald_env, topic: str, **extra: Any) -> AIOKafkaConsumer:
     return consumer
 
 
-async def test_reads_exactly_what_getmany_reads(herald_env, topic):
+async def test_reads_exactly_what_getmany_reads(herald_env, topic, reader: Reader):
     expected = await _produce(herald_env, topic)
     by_partition = {p: [v for q, v in expected if q == p] for p in range(PARTITIONS)}
 
@@ -101,7 +111,7 @@ async def test_reads_exactly_what_getmany_reads(herald_env, topic):
         seen: dict[int, list[tuple[int, bytes | None, bytes | None, list[Any]]]] = {
             p: [] for p in range(PARTITIONS)
         }
-        fetched = FetchedRecords(consumer)
+        fetched = reader(consumer)
         while sum(map(len, seen.values())) < len(expected):
             for tp, records in await fetched.get(wait_seconds=5):
                 seen[tp.partition] += [(r.offset, r.key, r.value, list(r.headers)) for r in records]
@@ -128,10 +138,10 @@ async def test_reads_exactly_what_getmany_reads(herald_env, topic):
         await reference.stop()
 
 
-async def test_reads_on_after_waiting_for_new_records(herald_env, topic):
+async def test_reads_on_after_waiting_for_new_records(herald_env, topic, reader: Reader):
     consumer = await _reader(herald_env, topic)
     try:
-        fetched = FetchedRecords(consumer)
+        fetched = reader(consumer)
         assert await fetched.get(wait_seconds=0.3) == []
         waiting = asyncio.ensure_future(fetched.get(wait_seconds=30))
         producer = AIOKafkaProducer(**connection_options(herald_env.kafka), acks="all")
@@ -148,11 +158,11 @@ async def test_reads_on_after_waiting_for_new_records(herald_env, topic):
         await consumer.stop()
 
 
-async def test_fetch_errors_are_raised_as_getmany_raises_them(herald_env, topic):
+async def test_fetch_errors_are_raised_as_getmany_raises_them(herald_env, topic, reader: Reader):
     consumer = await _reader(herald_env, topic, auto_offset_reset="none")
     try:
         consumer.seek(TopicPartition(topic, 0), 1_000_000)
-        fetched = FetchedRecords(consumer)
+        fetched = reader(consumer)
 
         async def read_on() -> None:
             for _ in range(50):

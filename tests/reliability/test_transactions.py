@@ -4,22 +4,11 @@ commit, and the inserter never acts on a request whose transaction was aborted."
 from __future__ import annotations
 
 import asyncio
-import uuid
-from datetime import UTC, datetime
 
 import pytest
-from aiokafka import AIOKafkaProducer
 
-from herald_common.events import (
-    ALLOCATION_REQUESTED,
-    CONTENT_TYPE,
-    SOURCE_ALLOCATION,
-    encode,
-    envelope,
-)
-from herald_common.kafka import connection_options
 from tests.reliability.workload import Database, allocate, completed, departments, seed_employees
-from tests.support.api import voucher
+from tests.support.aborted_request import abort_then_commit
 from tests.support.topic_reader import HighWatermarks
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
@@ -78,42 +67,7 @@ async def test_a_request_in_an_aborted_transaction_is_never_acted_on(
 ):
     seed_employees(fault_env, "A", ["Aborted"], 10)
     db = Database(fault_env.database_url)
-    key = b"same-partition"
-
-    def request(allocation_id: uuid.UUID) -> bytes:
-        return encode(
-            envelope(
-                event_id=str(allocation_id),
-                source=SOURCE_ALLOCATION,
-                event_type=ALLOCATION_REQUESTED,
-                data={
-                    "allocation_id": str(allocation_id),
-                    "voucher": voucher("Aborted"),
-                    "criteria": {"departments": ["Aborted"]},
-                    "requested_at": datetime.now(UTC).isoformat(),
-                },
-            )
-        )
-
-    aborted, committed = uuid.uuid4(), uuid.uuid4()
-    headers = [("content-type", CONTENT_TYPE.encode())]
-    producer = AIOKafkaProducer(
-        **connection_options(fault_env.kafka), transactional_id=f"aborting-{aborted}"
-    )
-    await producer.start()
-    try:
-        await producer.begin_transaction()
-        await producer.send_and_wait(
-            fault_env.topics.allocation_requested, request(aborted), key, headers=headers
-        )
-        await producer.abort_transaction()
-        # Same key, same partition: once this one is done, the aborted one was passed over.
-        async with producer.transaction():
-            await producer.send_and_wait(
-                fault_env.topics.allocation_requested, request(committed), key, headers=headers
-            )
-    finally:
-        await producer.stop()
+    aborted, committed = await abort_then_commit(fault_env, "Aborted")
     await completed(db, str(committed), timeout=120)
     figures.update(
         aborted_allocation_rows=len(

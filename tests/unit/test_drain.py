@@ -5,8 +5,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from sse_starlette import ServerSentEvent
-
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
@@ -15,12 +13,12 @@ from tests.support.stream_steps import Steps
 
 
 def _stream(registry: Registry, subscriber: Subscriber) -> Steps:
-    async def connected() -> AsyncIterator[ServerSentEvent]:
-        yield ServerSentEvent(comment="connected")
+    async def connected() -> AsyncIterator[bytes]:
+        yield b": connected\r\n\r\n"
 
-    async def live() -> AsyncIterator[ServerSentEvent]:
+    async def live() -> AsyncIterator[bytes]:
         while await subscriber.take() is not None:
-            yield ServerSentEvent(data="live")
+            yield b"data: live\r\n\r\n"
 
     return Steps(
         connected,

@@ -3,10 +3,15 @@
 import asyncio
 
 from herald_notifier.api.event_stream import EventStreamResponse
+from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from tests.support.stream_steps import Steps
+
+
+def _delivery(event_id: int) -> Delivery:
+    return Delivery(event_id, "herald.voucher.allocated", "E1", "Sales", "{}")
 
 
 def heartbeat(registry: Registry) -> Heartbeat:
@@ -67,12 +72,14 @@ async def test_a_stalled_response_ends_quietly_and_unregisters():
     subscriber = Subscriber("E1", "Sales", 5)
     registry.add(subscriber)
     sent: list[bytes] = []
+    more: list[bool] = []
     never = asyncio.Event()
 
     async def send(message):
         if message["type"] == "http.response.body" and message["body"] == b"second":
             await never.wait()  # the reader stopped reading: the write never completes
         sent.append(message.get("body", b""))
+        more.append(message.get("more_body", False))
 
     async def receive():
         await never.wait()
@@ -91,7 +98,50 @@ async def test_a_stalled_response_ends_quietly_and_unregisters():
     heartbeat(registry).beat(now=subscriber.writing_since + 30)
     await asyncio.wait_for(serving, 1)  # ends, without raising CancelledError
     assert not serving.cancelled()
-    assert sent == [b"", b"first"]
+    # The response is ended (its last message), not abandoned: the server logs nothing.
+    assert sent == [b"", b"first", b""]
+    assert more[-1] is False
+    assert registry.size == 0
+
+
+async def test_a_buffer_filling_up_while_the_write_is_held_up_cuts_the_writer_off():
+    cut: list[Subscriber] = []
+    registry = Registry(on_cut_off=cut.append)
+    subscriber = Subscriber("E1", "Sales", 2)
+    registry.add(subscriber)
+    sent: list[dict[str, object]] = []
+    never = asyncio.Event()
+
+    async def send(message):
+        if message["type"] == "http.response.body" and message["body"] == b"1 event(s)":
+            await never.wait()  # the reader stopped reading: the write never completes
+        sent.append(message)
+
+    async def receive():
+        await never.wait()
+        return {"type": "http.disconnect"}
+
+    async def live():
+        while (batch := await subscriber.take()) is not None:
+            yield b"%d event(s)" % len(batch)
+
+    steps = Steps(live=live, on_close=lambda: registry.remove(subscriber))
+    response = EventStreamResponse(steps, subscriber=subscriber)
+    serving = asyncio.create_task(response({"type": "http"}, receive, send))
+    await asyncio.sleep(0.01)
+    registry.dispatch(_delivery(1))
+    await asyncio.sleep(0.01)
+    assert subscriber.writing_since is not None  # held up on the first event
+
+    for event_id in range(2, 5):  # the third one overflows the buffer of two
+        registry.dispatch(_delivery(event_id))
+
+    assert cut == [subscriber]
+    # Cut off: the held-up write is given up and the response ends, though the reader
+    # still reads nothing and the Heartbeat no longer sees the stream.
+    await asyncio.wait_for(serving, 1)
+    assert [m["type"] for m in sent] == ["http.response.start", "http.response.body"]
+    assert sent[-1] == {"type": "http.response.body", "body": b"", "more_body": False}
     assert registry.size == 0
 
 

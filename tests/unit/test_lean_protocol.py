@@ -56,3 +56,36 @@ async def test_uvicorn_serves_requests_and_pipelined_requests_with_the_lean_prot
             received += await asyncio.wait_for(reader.read(4096), 5)
         assert received.index(b'{"n":2}') < received.index(b'{"n":3}')
         writer.close()
+
+
+async def test_a_response_ends_at_once_while_its_reader_reads_nothing():
+    """The end of a response is written without waiting for a reader that stopped reading:
+    a stream cut off for being slow ends complete, instead of abandoned mid-way."""
+    ended = asyncio.Event()
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        # Far more than the socket and the transport hold: writing is paused after this.
+        await send({"type": "http.response.body", "body": b"x" * 8_000_000, "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        ended.set()
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=LeanHttpToolsProtocol, log_config=None, lifespan="off"
+    )
+    async with serving(uvicorn.Server(config)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1024)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            await asyncio.wait_for(ended.wait(), 5)  # the client has read next to nothing
+            received = b""
+            while not received.endswith(b"0\r\n\r\n"):
+                data = await asyncio.wait_for(reader.read(1 << 20), 5)
+                assert data, "the connection closed before the response's end"
+                received += data
+            assert received.count(b"x") == 8_000_000
+        finally:
+            writer.close()

@@ -109,6 +109,7 @@ async def test_notifier_lag_reads_to_the_last_stable_offset() -> None:
         unread=None,  # type: ignore[arg-type]
         dead_letters=None,  # type: ignore[arg-type]
         metrics=NotifierMetrics(),
+        records=None,  # type: ignore[arg-type]
     )
     # Partition 0: up to the last stable offset (7), not the high watermark (9).
     # Partition 1: no stable offset known yet, so the high watermark.

@@ -1,4 +1,4 @@
-"""One way to run every HTTP service: herald_web.serve, and the notifier's server in compat."""
+"""One way to run every HTTP service: herald_web.serve, and the notifier's own server."""
 
 from dataclasses import dataclass
 
@@ -10,8 +10,9 @@ from starlette.applications import Starlette
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from herald_notifier.api.fast_path import StreamFastPath
-from herald_notifier.compat import DrainingServer, LeanHttpToolsProtocol, lean_server
+from herald_notifier.compat import DrainingServer, Internals, LeanHttpToolsProtocol
 from herald_notifier.drain import Drain
+from herald_notifier.server import notifier_server
 from herald_web import serve as serve_module
 from herald_web.health import Probes, health_routes
 from herald_web.serve import ServerOptions, plain_server, serve
@@ -99,15 +100,24 @@ async def test_the_plain_server_serves_the_app():
     assert (response.status_code, response.json()) == (200, {"status": "ok"})
 
 
-def test_the_notifier_server_is_lean_draining_and_streams_bypass_proxy_headers():
+@pytest.mark.parametrize(
+    ("internals", "protocol"),
+    [
+        (Internals(fetcher=True, protocol=True, stepping=True), LeanHttpToolsProtocol),
+        # The public path: uvicorn's own protocol, as uvicorn chooses it.
+        (Internals(fetcher=False, protocol=False, stepping=False), "auto"),
+    ],
+)
+def test_the_notifier_server_is_lean_draining_and_streams_bypass_proxy_headers(internals, protocol):
     app = FastAPI()
     drain = Drain(3000)
     app.state.drain = drain
-    server = lean_server(app, ServerOptions("127.0.0.1", 8002, "INFO", 22), cors=True)
+    app.state.compat = internals
+    server = notifier_server(app, ServerOptions("127.0.0.1", 8002, "INFO", 22), cors=True)
     assert isinstance(server, DrainingServer)
     assert server._drain is drain
     config = server.config
-    assert config.http is LeanHttpToolsProtocol
+    assert config.http == protocol
     assert config.proxy_headers is False
     assert config.timeout_graceful_shutdown == 22
     assert config.log_config is None

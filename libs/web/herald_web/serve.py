@@ -4,7 +4,7 @@ Every service logs through herald_common's JSON handler, uvicorn's own lines (ac
 included) too, so that secrets in URLs are redacted from them (`log_config=None`, see
 docs/decisions/0013), and listens where its settings say. What really differs between
 services is passed in: how long a graceful shutdown may wait, and how the server is built
-(the notifier's lean, draining server lives behind its `compat` module).
+(the notifier's draining server is `herald_notifier.server`).
 """
 
 from __future__ import annotations

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -14,10 +15,12 @@ from prometheus_client import generate_latest
 
 from herald_common.db import create_pool, ping
 from herald_common.gc_tuning import relax_garbage_collection
-from herald_common.kafka import create_producer, tls_context
+from herald_common.kafka import create_consumer, create_producer, tls_context
 from herald_common.logs import configure_logging
 from herald_common.retry import RetryPolicy
 from herald_common.settings import KafkaSettings
+from herald_inserter import compat
+from herald_inserter.api.committed_requests import CommittedRequests
 from herald_inserter.api.requests_topic import register_requests_agent
 from herald_inserter.domain.allocation_store import AllocationStore
 from herald_inserter.domain.allocations import AfterCommit, AllocationProcessor
@@ -27,7 +30,6 @@ from herald_inserter.domain.push_store import PushStore
 from herald_inserter.domain.pushes import PushProcessor
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics, PartitionProgress
-from herald_inserter.read_committed import ReadCommittedApp
 from herald_inserter.settings import InserterSettings, load_settings
 
 logger = logging.getLogger(__name__)
@@ -49,11 +51,20 @@ def broker_credentials(kafka: KafkaSettings) -> faust.auth.Credentials | None:
     return None
 
 
+def committed_requests(kafka: KafkaSettings) -> CommittedRequests:
+    """The public path's check that a request was committed (see compat)."""
+    return CommittedRequests(
+        create_consumer(kafka, client_id="herald-inserter-committed", group_id=None)
+    )
+
+
 def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None = None) -> faust.App:
     """The worker; `after_commit` is a test hook (see AllocationProcessor), None in production."""
     metrics = InserterMetrics()
+    # Which private APIs this process may use: checked once, logged (docs/decisions/0040).
+    internals = compat.Internals.choose(settings.compat)
     brokers = [f"kafka://{host}" for host in settings.kafka.bootstrap.split(",")]
-    app = ReadCommittedApp(
+    app = compat.app_class(internals)(
         settings.group_id,
         broker=brokers,
         broker_credentials=broker_credentials(settings.kafka),
@@ -132,7 +143,10 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
 
     request_topics = [topics.allocation_requested, topics.notification_requested]
     progress = PartitionProgress(*request_topics)
-    register_requests_agent(app, request_topics, dispatcher_scope, progress)
+    confirm = None
+    if not internals.consumer_hooks:  # faust's own consumer reads uncommitted requests too
+        confirm = functools.partial(committed_requests, settings.kafka)
+    register_requests_agent(app, request_topics, dispatcher_scope, progress, confirm=confirm)
 
     async def report_lag() -> None:
         consumer = app.consumer

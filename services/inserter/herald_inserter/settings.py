@@ -8,6 +8,7 @@ from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from herald_common.catalogue import INSERTER_GROUP
+from herald_common.pins import CompatMode
 from herald_common.settings import ServiceSettings
 
 
@@ -39,6 +40,9 @@ class InserterSettings(ServiceSettings):
     max_attempts: int = Field(default=3, ge=1)
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
+    # auto: faust's consumer hooks where faust and aiokafka are the pinned versions;
+    # public: their public APIs only, each request confirmed committed (docs/decisions/0040).
+    compat: CompatMode = "auto"
 
     @property
     def group_id(self) -> str:

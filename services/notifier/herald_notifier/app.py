@@ -33,6 +33,7 @@ from herald_notifier.domain.unread import UnreadCounter
 from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics
 from herald_notifier.runtime import NotifierRuntime
+from herald_notifier.server import notifier_server
 from herald_notifier.settings import NotifierSettings, load_settings
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
@@ -44,6 +45,8 @@ from herald_web.serve import serve
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     drain = Drain(settings.retry_ms)
+    # Which private APIs this process may use: checked once, logged (docs/decisions/0040).
+    internals = compat.Internals.choose(settings.compat)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -78,6 +81,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 DeadLetterPublisher(producer), pool, f"{client_id}/{secrets.token_hex(4)}"
             ),
             metrics=metrics,
+            records=compat.record_reader(kafka_consumer, internals),
             tally=tally,
         )
         async with contextlib.AsyncExitStack() as resources:
@@ -125,6 +129,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     )
     app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
     app.state.drain = drain
+    app.state.compat = internals  # for the server and the streams' disconnect watch
     allow_origins(app, settings.cors_origins)
     for module in (stream, session, channel_auth):
         app.include_router(module.router)
@@ -140,5 +145,5 @@ def main() -> None:
         settings,
         # Longer than the streams' grace, so drained streams end before uvicorn cuts them.
         graceful_shutdown_seconds=math.ceil(settings.shutdown_grace_seconds) + 2,
-        server=functools.partial(compat.lean_server, cors=bool(settings.cors_origins)),
+        server=functools.partial(notifier_server, cors=bool(settings.cors_origins)),
     )

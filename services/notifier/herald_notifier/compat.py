@@ -1,36 +1,201 @@
-"""uvicorn as the notifier runs it: the one module that leans on uvicorn's internals.
+"""The notifier's use of private APIs, all of it: aiokafka's, uvicorn's and asyncio's.
 
-- `LeanHttpToolsProtocol`: uvicorn's httptools protocol with smaller per-connection
-  containers. An idle SSE stream keeps its connection's protocol objects for hours, so
-  their size is most of what an idle stream costs. uvicorn gives every connection a deque
-  for pipelined requests and two asyncio.Events (flow control, request messages), each
-  waiting with a deque; a deque allocates a 64-slot block up front, about 750 bytes with
-  its object. Lists do the same jobs here at a tenth of that: the pipeline holds a request
-  or two at most and an event one waiter. Together that is about 1.9 KB less per
-  connection (docs/decisions/0032). Behaviour is uvicorn's own; only the containers differ.
-- `DrainingServer`: uvicorn's server, draining the streams as the shutdown signal arrives
-  (docs/decisions/0018).
-- `lean_server`: both, with the stream fast path in front of uvicorn's proxy-headers
-  middleware; what `herald_web.serve` runs for the notifier.
+Each one buys a measured cost, and each has a public fallback. Which is used is decided
+once, at start-up (`Internals.choose`, docs/decisions/0040): the private one where its
+package is installed at the exact version pyproject.toml pins, unless
+HERALD_NOTIFIER_COMPAT=public asks for public APIs throughout; a pinned package found at
+another version is logged as a warning and its fallback used.
 
-uvicorn is pinned in uv.lock; tests/unit/test_lean_protocol.py and
-tests/deploy/test_notifier_drain.py fail first when an upgrade moves what this relies on.
+- aiokafka: `FetchedRecords` takes the fetcher's buffered batches itself, about 1 µs a
+  record instead of `getmany()`'s 4 (docs/decisions/0031). Fallback: `GetmanyRecords`.
+- uvicorn: `LeanHttpToolsProtocol`, uvicorn's httptools protocol with smaller
+  per-connection containers. An idle SSE stream keeps its connection's protocol objects
+  for hours, so their size is most of what an idle stream costs. uvicorn gives every
+  connection a deque for pipelined requests and two asyncio.Events (flow control, request
+  messages), each waiting with a deque; a deque allocates a 64-slot block up front, about
+  750 bytes with its object. Lists do the same jobs here at a tenth of that: the pipeline
+  holds a request or two at most and an event one waiter. Together that is about 1.9 KB
+  less per connection (docs/decisions/0032). Behaviour is uvicorn's own but for one
+  thing: the end of a response is written even while the client is not reading
+  (`_EndingCycle`), so a stream cut off for a slow reader ends complete (decision 0025).
+  Fallback: uvicorn's own protocol, where such a stream ends abandoned (uvicorn logs it).
+- asyncio: `DisconnectWatch` steps the ASGI `receive()` by hand instead of a task per
+  stream (docs/decisions/0032). Fallback: a task per stream.
+
+`DrainingServer` is uvicorn's server, draining the streams as the shutdown signal arrives
+(docs/decisions/0018). It overrides uvicorn's public `Server.handle_exit` and then calls
+uvicorn's own, as it was when this module was imported: a monkey-patch installed later
+(sse-starlette replaces `Server.handle_exit` when imported; the notifier no longer
+imports it) cannot change the shutdown.
+
+tests/unit/test_lean_protocol.py, tests/unit/test_compat.py and
+tests/integration/test_fetched_records.py fail first when an upgrade moves what this
+relies on; tests/integration/test_public_paths.py runs the fallbacks.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Coroutine, Generator
+from dataclasses import dataclass
 from types import FrameType
 from typing import Any, cast
 
 import uvicorn
-from fastapi import FastAPI
-from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
-from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+from aiokafka import AIOKafkaConsumer
+from aiokafka.consumer.fetcher import READ_COMMITTED, FetchResult
+from aiokafka.errors import CorruptRecordException
+from starlette.types import Message, Receive, Scope
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
 
-from herald_notifier.api.fast_path import StreamFastPath
+from herald_common.consumed import KafkaRecord
+from herald_common.pins import CompatMode, private_apis
+from herald_notifier.domain.fetched_records import Fetched, GetmanyRecords, RecordReader
 from herald_notifier.drain import Drain
-from herald_web.serve import ServerOptions
+
+# The packages whose internals are read here; pyproject.toml pins each.
+PINNED = ("aiokafka", "uvicorn")
+
+
+@dataclass(frozen=True, slots=True)
+class Internals:
+    """Which private APIs this process uses; each one False is its public fallback."""
+
+    fetcher: bool  # aiokafka's fetch buffers (FetchedRecords), not getmany
+    protocol: bool  # LeanHttpToolsProtocol, not uvicorn's own
+    stepping: bool  # receive() stepped by hand (DisconnectWatch), not a task per stream
+
+    @classmethod
+    def choose(cls, mode: CompatMode) -> Internals:
+        """Checks the installed versions against the pins; logs what falls back and why."""
+        usable = private_apis("herald-notifier", PINNED, mode)
+        return cls(
+            fetcher="aiokafka" in usable,
+            protocol="uvicorn" in usable,
+            # The handshake is CPython 3.11's asyncio, which the package requires.
+            stepping=mode != "public",
+        )
+
+
+def record_reader(consumer: AIOKafkaConsumer, internals: Internals) -> RecordReader:
+    return FetchedRecords(consumer) if internals.fetcher else GetmanyRecords(consumer)
+
+
+def http_protocol(internals: Internals) -> type[asyncio.Protocol] | str:
+    """What `uvicorn.Config(http=...)` gets: the lean protocol, or uvicorn's own choice."""
+    return LeanHttpToolsProtocol if internals.protocol else "auto"
+
+
+def watch_disconnect(
+    scope: Scope, receive: Receive, on_disconnect: Callable[[], None]
+) -> DisconnectWatch:
+    """Watch for the client's disconnect, by hand unless the app keeps to public APIs.
+
+    The app's choice is on `app.state.compat` (its scope's `app`, on both of the stream's
+    paths); a scope without one (a test's) is watched by hand.
+    """
+    internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
+    by_hand = internals is None or internals.stepping
+    return DisconnectWatch(receive, on_disconnect, by_hand=by_hand)
+
+
+# --- aiokafka -------------------------------------------------------------------------
+
+
+class FetchedRecords:
+    """Fetched records, batch by batch, without aiokafka's per-record Python.
+
+    `AIOKafkaConsumer.getmany()` hands every record through a generator, an iterator and
+    a list append, and wraps it in a `ConsumerRecord`: about 4 µs a record, where the C
+    batch parser needs about 1. The notifier reads every record of every partition
+    (100,000 per allocation), so that wrapping was the largest single cost of its hot path
+    (docs/decisions/0031). `get()` takes what aiokafka's fetcher has buffered and returns
+    each batch's records as the parser made them (`offset`, `key`, `value`, `headers`),
+    and does what `getmany()` does around them: records of aborted transactions and
+    control batches are skipped (read_committed), CRCs are checked when asked for,
+    positions move on and the fetcher is told to fetch again. Anything else in the buffer
+    (a fetch error) goes through `getmany()`, which raises it.
+    """
+
+    def __init__(self, consumer: AIOKafkaConsumer) -> None:
+        self._consumer = consumer
+
+    async def get(self, wait_seconds: float) -> Fetched:
+        """Everything fetched so far, waiting up to `wait_seconds` for something."""
+        # As getmany: the time spent in here is not idle time.
+        with self._consumer._subscription.fetch_context():
+            return await self._get(wait_seconds)
+
+    async def _get(self, wait_seconds: float) -> Fetched:
+        fetcher: Any = self._consumer._fetcher
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + wait_seconds
+        while True:
+            if any(type(r) is not FetchResult for r in fetcher._records.values()):
+                # A fetch error: getmany raises it (or returns what came before it).
+                return [
+                    (tp, list(records))
+                    for tp, records in (await self._consumer.getmany(timeout_ms=0)).items()
+                ]
+            fetched = self._drain(fetcher)
+            left = deadline - loop.time()
+            if fetched or left <= 0:
+                return fetched
+            waiter = fetcher._create_fetch_waiter()
+            done, _ = await asyncio.wait([waiter], timeout=left)
+            if not done or fetcher._closed:
+                waiter.cancel()
+                return []
+            waiter.result()  # authorization errors surface here, as in getmany
+
+    def _drain(self, fetcher: Any) -> Fetched:
+        fetched: Fetched = []
+        buffered = fetcher._records
+        for tp in list(buffered):
+            result = buffered[tp]
+            if result.check_assignment(tp) and result.has_more():
+                records = _unpack(result._partition_records)
+                result._update_position()
+                if records:
+                    fetched.append((tp, records))
+            del buffered[tp]
+            fetcher._notify(fetcher._wait_consume_future)  # fetch this partition again
+        return fetched
+
+
+def _unpack(partition: Any) -> list[KafkaRecord]:
+    """A partition's buffered records, as aiokafka's PartitionRecords._unpack_records
+    filters them, in whole batches."""
+    records: list[KafkaRecord] = []
+    batches = partition._records
+    read_committed = partition._isolation_level == READ_COMMITTED
+    while batches.has_next():
+        batch = batches.next_batch()
+        if partition._check_crcs and not batch.validate_crc():
+            raise CorruptRecordException(f"Invalid CRC - {partition._tp}")
+        if read_committed and batch.producer_id is not None:
+            partition._consume_aborted_up_to(batch.base_offset)
+            if batch.is_control_batch and partition._contains_abort_marker(batch):
+                partition._aborted_producers.discard(batch.producer_id)
+            if batch.is_transactional and batch.producer_id in partition._aborted_producers:
+                partition.next_fetch_offset = batch.next_offset
+                continue
+        if batch.is_control_batch:
+            partition.next_fetch_offset = batch.next_offset
+            continue
+        start = partition.next_fetch_offset
+        if batch.base_offset >= start:
+            records.extend(batch)  # iterated in C
+        else:  # a batch that starts before the position asked for
+            records.extend([record for record in batch if record.offset >= start])
+        partition.next_fetch_offset = batch.next_offset
+    return records
+
+
+# --- uvicorn --------------------------------------------------------------------------
+
+# uvicorn's own signal handler, taken before anything in this process could patch it.
+_UVICORN_HANDLE_EXIT = uvicorn.Server.handle_exit
 
 
 class _Pipeline(list[Any]):
@@ -48,6 +213,45 @@ class LeanEvent(asyncio.Event):
         self._waiters: Any = []
 
 
+class _Writable:
+    """A connection's flow control as uvicorn reads it before a write: not paused."""
+
+    write_paused = False
+
+
+_WRITABLE: Any = _Writable()
+
+
+class _EndingCycle(RequestResponseCycle):
+    """uvicorn's request cycle, except that a response's end never waits for the reader.
+
+    uvicorn waits before every write while the client is not reading, the last one too.
+    A stream cut off because its client stopped reading would then never end: it ends
+    abandoned instead, which uvicorn logs as an error ("ASGI callable returned without
+    completing response") and the client sees as a body without its terminating chunk.
+    The end is a few bytes; it goes into the transport's buffer at once, behind what the
+    client has not read yet.
+    """
+
+    def send(self, message: Any) -> Any:
+        # Not `async`: the stream's writes go straight to uvicorn's coroutine, with no
+        # coroutine of ours around each (this is every write of every stream).
+        if (
+            message.get("more_body", False)
+            or not self.flow.write_paused
+            or message["type"] != "http.response.body"
+        ):
+            return RequestResponseCycle.send(self, message)
+        return self._end(message)
+
+    async def _end(self, message: Any) -> None:
+        flow, self.flow = self.flow, _WRITABLE
+        try:
+            await RequestResponseCycle.send(self, message)
+        finally:
+            self.flow = flow
+
+
 class LeanHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -61,8 +265,10 @@ class LeanHttpToolsProtocol(HttpToolsProtocol):
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
-        # The cycle was just made; its task has not run yet, so nothing waits on the event.
+        # The cycle was just made; its task has not run yet, so nothing waits on the event
+        # and nothing has looked up its `send`.
         self.cycle.message_event = LeanEvent()
+        self.cycle.__class__ = _EndingCycle
 
 
 class DrainingServer(uvicorn.Server):
@@ -78,20 +284,109 @@ class DrainingServer(uvicorn.Server):
 
     def handle_exit(self, sig: int, frame: FrameType | None) -> None:
         self._drain.request()
-        super().handle_exit(sig, frame)
+        _UVICORN_HANDLE_EXIT(self, sig, frame)
 
 
-def lean_server(app: FastAPI, options: ServerOptions, *, cors: bool) -> uvicorn.Server:
-    """The notifier's server: lean connections, streams on the fast path, drained on exit."""
-    fast_path = StreamFastPath(app, cors=cors)
-    config = options.config(
-        fast_path,
-        # Applied behind the fast path instead (see fast_path), with uvicorn's trusted hosts.
-        proxy_headers=False,
-        http=LeanHttpToolsProtocol,
-    )
-    # uvicorn and starlette spell the same ASGI types differently.
-    proxied = ProxyHeadersMiddleware(cast(Any, app), trusted_hosts=config.forwarded_allow_ips)
-    fast_path.others = cast(Any, proxied)
-    drain: Drain = app.state.drain
-    return DrainingServer(config, drain)
+# --- asyncio --------------------------------------------------------------------------
+
+
+class DisconnectWatch:
+    """Calls `on_disconnect` once the client is gone, without a task of its own.
+
+    An idle stream's task waits for its subscriber, so the ASGI `receive()` that reports
+    the disconnect needs another waiter; a task for it would cost each idle stream a task,
+    its entry in asyncio's task set and its frames. Instead the `receive()` coroutine is
+    stepped here by hand, as a task would: up to the future it waits on, and again when
+    that future completes. Anything but a plain future (another server's receive) falls
+    back to a task. This is asyncio's handshake between a Task and the futures it awaits
+    (`_asyncio_future_blocking`), which is not public API: on the public path the watch
+    is a task from the start.
+    """
+
+    __slots__ = ("_coro", "_fallback", "_on_disconnect", "_receive", "_waiting")
+
+    def __init__(
+        self, receive: Receive, on_disconnect: Callable[[], None], *, by_hand: bool = True
+    ) -> None:
+        self._receive = receive
+        self._on_disconnect = on_disconnect
+        self._coro: Coroutine[Any, Any, Message] | None = None
+        self._waiting: asyncio.Future[Any] | None = None
+        self._fallback: asyncio.Task[None] | None = None
+        if by_hand:
+            self._step(None)
+        else:  # the public path: a task, from the start
+            self._fall_back(None, None)
+
+    def _step(self, _: object) -> None:
+        self._waiting = None
+        while True:
+            coro = self._coro
+            if coro is None:
+                receiving = self._receive()
+                if not isinstance(receiving, Coroutine):
+                    self._fall_back(None, None)
+                    return
+                coro = self._coro = receiving
+            try:
+                awaited = coro.send(None)
+            except StopIteration as done:
+                self._coro = None
+                if done.value["type"] == "http.disconnect":
+                    self._on_disconnect()
+                    return
+                continue  # the request body (or a chunk of it): read on
+            except BaseException:
+                self._coro = None
+                self._on_disconnect()
+                return
+            if isinstance(awaited, asyncio.Future) and getattr(
+                awaited, "_asyncio_future_blocking", False
+            ):
+                awaited._asyncio_future_blocking = False  # as a task does, before waiting
+                self._waiting = awaited
+                awaited.add_done_callback(self._step)
+                return
+            self._fall_back(coro, awaited)
+            return
+
+    def _fall_back(self, coro: Coroutine[Any, Any, Message] | None, awaited: object) -> None:
+        # Not a future we can wait on: hand the coroutine to a task, which knows the rest.
+        async def finish() -> None:
+            if coro is None:
+                message = await self._receive()
+            else:
+                message = await _Resume(coro, awaited)
+            while message["type"] != "http.disconnect":
+                message = await self._receive()
+
+        self._coro = None
+        self._fallback = asyncio.ensure_future(finish())
+        self._fallback.add_done_callback(lambda _: self._on_disconnect())
+
+    def cancel(self) -> None:
+        if self._waiting is not None:
+            self._waiting.remove_done_callback(self._step)
+            self._waiting = None
+        if self._coro is not None:
+            self._coro.close()
+            self._coro = None
+        if self._fallback is not None:
+            self._fallback.cancel()
+
+
+class _Resume:
+    """Awaitable that yields what a coroutine already yielded, then resumes the coroutine."""
+
+    def __init__(self, coro: Coroutine[Any, Any, Message], awaited: object) -> None:
+        self._coro = coro
+        self._awaited = awaited
+
+    def __await__(self) -> Generator[Any, Any, Message]:
+        sent = yield self._awaited
+        while True:
+            try:
+                awaited = self._coro.send(sent)
+            except StopIteration as done:
+                return cast(Message, done.value)
+            sent = yield awaited

@@ -13,8 +13,6 @@ import asyncio
 import logging
 import random
 
-from sse_starlette import ServerSentEvent
-
 from herald_notifier.domain.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -48,7 +46,7 @@ class Drain:
         self._registry.close_all()
         logger.info("draining: told %d stream(s) to reconnect", streams, extra={"streams": streams})
 
-    def farewell(self) -> ServerSentEvent | None:
+    def farewell(self) -> bytes | None:
         """A stream's last frame, sending its client elsewhere; None unless draining.
 
         A stream that ends because of the drain (or opens during it) ends with this; one
@@ -58,4 +56,5 @@ class Drain:
             return None
         # Spread the reconnects so the remaining replicas do not take them all at once.
         retry = int(self._retry_ms * random.uniform(0.5, 1.5))
-        return ServerSentEvent(comment=FAREWELL_COMMENT, retry=retry)
+        # The frame as sse-starlette encoded it, CRLF line ends included.
+        return b": %s\r\nretry: %d\r\n\r\n" % (FAREWELL_COMMENT.encode(), retry)

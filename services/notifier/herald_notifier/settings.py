@@ -8,6 +8,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import SettingsConfigDict
 
 from herald_common.auth.settings import AuthSettings
+from herald_common.pins import CompatMode
 from herald_common.settings import ServiceSettings
 
 
@@ -38,6 +39,9 @@ class NotifierSettings(ServiceSettings):
     # (e.g. mid-replay) after this long is cut. The pod's terminationGracePeriodSeconds
     # must cover the preStop sleep, this grace and a few seconds of shutdown.
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
+    # auto: aiokafka's and uvicorn's internals where they are the pinned versions (the
+    # measured fast paths); public: their public APIs only (docs/decisions/0040).
+    compat: CompatMode = "auto"
 
     def channel_auth_credentials(self) -> tuple[str, str] | None:
         """The key and secret of channel authorization, or None where it is off."""

@@ -2,11 +2,14 @@
 
 Values arrive as raw bytes and are decoded by the processor, so a malformed record is
 dead-lettered instead of crashing the agent. The agent returns to faust (which then acks
-and later commits the offset) only after the request is fully handled.
+and later commits the offset) only after the request is fully handled. On the public path
+(`compat`) faust's consumer reads uncommitted records too, and each request is first
+confirmed committed (`CommittedRequests`); one of an aborted transaction is passed over.
 """
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
 from typing import Any
@@ -14,6 +17,7 @@ from typing import Any
 import faust
 
 from herald_common.consumed import ConsumedRecord
+from herald_inserter.api.committed_requests import CommittedRequests
 from herald_inserter.domain.dispatcher import RequestDispatcher
 from herald_inserter.metrics import PartitionProgress
 
@@ -38,7 +42,11 @@ def register_requests_agent(
     topic_names: list[str],
     dispatcher_scope: Callable[[], AbstractAsyncContextManager[RequestDispatcher]],
     progress: PartitionProgress,
+    *,
+    confirm: Callable[[], CommittedRequests] | None = None,
 ) -> None:
+    """`confirm` makes the check of the public path, in the agent's loop (None: no check,
+    the consumer reads read_committed)."""
     # One agent over both topics: records are handled strictly one after another, so
     # notification ids are published in the order they were drawn.
     topic = app.topic(*topic_names, key_serializer="raw", value_serializer="raw")
@@ -46,9 +54,11 @@ def register_requests_agent(
     @app.agent(topic, name="requests")
     async def requests(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
         # The agent's lifetime is the resources' lifetime: built in the running loop.
-        async with dispatcher_scope() as dispatcher:
+        committed = confirm() if confirm is not None else None
+        async with dispatcher_scope() as dispatcher, committed or contextlib.nullcontext():
             async for event in stream.events():
                 record = _record(event)
-                await dispatcher.handle(record)
+                if committed is None or await committed.committed(record):
+                    await dispatcher.handle(record)
                 progress.done(record.topic, record.partition, record.offset)
                 yield None

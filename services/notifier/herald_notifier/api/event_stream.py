@@ -3,7 +3,7 @@
 sse-starlette runs several tasks per connection (stream, pings, disconnect listener, exit
 signal) behind one lock, at about 30 µs of CPU per delivery and 50 KB per idle connection.
 Here the request's own task writes: it takes everything its subscriber buffered and sends
-it in one `send`; the client's disconnect is watched without a task. No timer is
+it in one `send`; the client's disconnect is watched without a task (`compat`). No timer is
 armed per write or per wait: the Heartbeat asks for pings and cuts off a write stuck past
 the send timeout, by cancelling the writer. See docs/decisions (notifier stream response).
 
@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncGenerator, Callable, Coroutine, Generator
-from typing import Any, Protocol, cast
+from collections.abc import AsyncGenerator, Callable
+from typing import Protocol
 
-from sse_starlette import ServerSentEvent
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
+from herald_notifier.compat import watch_disconnect
 from herald_notifier.domain.subscriber import Subscriber
 
-Chunk = bytes | ServerSentEvent
+# One or more whole SSE frames, encoded.
+Chunk = bytes
 
 # Every stream sends the same head; built once, shared by all (an idle stream holds it).
 _HEADERS = [
@@ -44,104 +45,23 @@ class StreamSteps(Protocol):
     def close(self) -> None: ...
 
 
+_END: Message = {"type": "http.response.body", "body": b"", "more_body": False}
+
+# How long a cut-off stream's end may wait for its client on uvicorn's own protocol (the
+# notifier's writes it at once: compat.py). After that the server closes the connection.
+CUT_OFF_END_SECONDS = 1.0
+
+
 def _message(chunk: Chunk) -> Message:
-    body = chunk if isinstance(chunk, bytes) else chunk.encode()
-    return {"type": "http.response.body", "body": body, "more_body": True}
+    return {"type": "http.response.body", "body": chunk, "more_body": True}
 
 
-class _DisconnectWatch:
-    """Calls `on_disconnect` once the client is gone, without a task of its own.
-
-    An idle stream's task waits for its subscriber, so the ASGI `receive()` that reports
-    the disconnect needs another waiter; a task for it would cost each idle stream a task,
-    its entry in asyncio's task set and its frames. Instead the `receive()` coroutine is
-    stepped here by hand, as a task would: up to the future it waits on, and again when
-    that future completes. Anything but a plain future (another server's receive) falls
-    back to a task.
-    """
-
-    __slots__ = ("_coro", "_fallback", "_on_disconnect", "_receive", "_waiting")
-
-    def __init__(self, receive: Receive, on_disconnect: Callable[[], None]) -> None:
-        self._receive = receive
-        self._on_disconnect = on_disconnect
-        self._coro: Coroutine[Any, Any, Message] | None = None
-        self._waiting: asyncio.Future[Any] | None = None
-        self._fallback: asyncio.Task[None] | None = None
-        self._step(None)
-
-    def _step(self, _: object) -> None:
-        self._waiting = None
-        while True:
-            coro = self._coro
-            if coro is None:
-                receiving = self._receive()
-                if not isinstance(receiving, Coroutine):
-                    self._fall_back(None, None)
-                    return
-                coro = self._coro = receiving
-            try:
-                awaited = coro.send(None)
-            except StopIteration as done:
-                self._coro = None
-                if done.value["type"] == "http.disconnect":
-                    self._on_disconnect()
-                    return
-                continue  # the request body (or a chunk of it): read on
-            except BaseException:
-                self._coro = None
-                self._on_disconnect()
-                return
-            if isinstance(awaited, asyncio.Future) and getattr(
-                awaited, "_asyncio_future_blocking", False
-            ):
-                awaited._asyncio_future_blocking = False  # as a task does, before waiting
-                self._waiting = awaited
-                awaited.add_done_callback(self._step)
-                return
-            self._fall_back(coro, awaited)
-            return
-
-    def _fall_back(self, coro: Coroutine[Any, Any, Message] | None, awaited: object) -> None:
-        # Not a future we can wait on: hand the coroutine to a task, which knows the rest.
-        async def finish() -> None:
-            if coro is None:
-                message = await self._receive()
-            else:
-                message = await _Resume(coro, awaited)
-            while message["type"] != "http.disconnect":
-                message = await self._receive()
-
-        self._coro = None
-        self._fallback = asyncio.ensure_future(finish())
-        self._fallback.add_done_callback(lambda _: self._on_disconnect())
-
-    def cancel(self) -> None:
-        if self._waiting is not None:
-            self._waiting.remove_done_callback(self._step)
-            self._waiting = None
-        if self._coro is not None:
-            self._coro.close()
-            self._coro = None
-        if self._fallback is not None:
-            self._fallback.cancel()
-
-
-class _Resume:
-    """Awaitable that yields what a coroutine already yielded, then resumes the coroutine."""
-
-    def __init__(self, coro: Coroutine[Any, Any, Message], awaited: object) -> None:
-        self._coro = coro
-        self._awaited = awaited
-
-    def __await__(self) -> Generator[Any, Any, Message]:
-        sent = yield self._awaited
-        while True:
-            try:
-                awaited = self._coro.send(sent)
-            except StopIteration as done:
-                return cast(Message, done.value)
-            sent = yield awaited
+async def _end_cut_off(send: Send) -> None:
+    """End the response of a stream cut off for a slow reader: complete, so the server
+    logs nothing and the client sees a whole response (then reconnects and replays)."""
+    with contextlib.suppress(OSError, TimeoutError):
+        async with asyncio.timeout(CUT_OFF_END_SECONDS):
+            await send(_END)
 
 
 class EventStreamResponse(Response):
@@ -172,7 +92,7 @@ class EventStreamResponse(Response):
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         subscriber, steps = self._subscriber, self._steps
         await send({"type": "http.response.start", "status": 200, "headers": _HEADERS})
-        watch = _DisconnectWatch(receive, subscriber.close)
+        watch = watch_disconnect(scope, receive, subscriber.close)
         loop = asyncio.get_running_loop()
         subscriber.writer = asyncio.current_task()
         subscriber.last_write = loop.time()
@@ -197,17 +117,19 @@ class EventStreamResponse(Response):
             with contextlib.suppress(OSError):
                 if last is not None:
                     await send(_message(last))
-                await send({"type": "http.response.body", "body": b"", "more_body": False})
+                await send(_END)
         except OSError:
             pass  # the client went away; it reconnects and replays
         except asyncio.CancelledError:
             if not subscriber.stalled:
                 raise
-            # Cut off by the Heartbeat: the reader stopped reading. Not a cancellation of
-            # the request, so the stream just ends; the server closes the connection.
+            # Cut off (by the Heartbeat, or its buffer full) while a write waited for a
+            # reader that stopped reading. Not a cancellation of the request: the stream
+            # ends, without the write it gave up.
             task = asyncio.current_task()
             if task is not None:
                 task.uncancel()
+            await _end_cut_off(send)
         finally:
             subscriber.writer = None
             watch.cancel()

@@ -40,7 +40,7 @@ from herald_common.notifications import parse_previous_id
 from herald_common.routing import InvalidRouting, Routing, read_routing
 from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
 from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.fetched_records import FetchedRecords
+from herald_notifier.domain.fetched_records import RecordReader
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.unread import UnreadCounter
@@ -168,10 +168,12 @@ class EventConsumer:
         unread: UnreadCounter,
         dead_letters: ClaimedDeadLetters,
         metrics: NotifierMetrics,
+        records: RecordReader,
         tally: DeliveryTally | None = None,
     ) -> None:
         self._consumer = consumer
-        self._fetched = FetchedRecords(consumer)
+        # What reads `consumer`'s records: its fetch buffers, or getmany (compat).
+        self._fetched = records
         # topic -> the CloudEvents type of its per-employee events (the topic is named after it)
         self._event_types = dict(employee_topics)
         self._topics = [*self._event_types, progress_topic]

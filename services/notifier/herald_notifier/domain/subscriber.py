@@ -78,7 +78,12 @@ class Subscriber:
         if self.closed:
             return False
         if len(self._pending) >= self._capacity:
-            self.close()
+            if self.writing_since is None:
+                self.close()
+            else:
+                # Its write is held up too: that writer gives up and ends the stream. The
+                # stream leaves the registry now, so the Heartbeat would never cut it off.
+                self.stall()
             return False
         self._pending.append(delivery)
         event_id = delivery.event_id
