@@ -1,7 +1,7 @@
 """The public paths, run for real: the services as they run when they keep to public APIs.
 
 A pinned package found at another version makes a service use its public fallback for that
-package (docs/decisions/0040); HERALD_NOTIFIER_COMPAT=public and HERALD_INSERTER_COMPAT=public
+package (docs/decisions/0042); HERALD_NOTIFIER_COMPAT=public and HERALD_INSERTER_COMPAT=public
 force every fallback, which is how these tests run them:
 
 - a notifier on each path sends one stream the same bytes (aiokafka's getmany instead of

@@ -1,7 +1,7 @@
 """An allocation request written in a transaction that aborts, then one that commits.
 
 What a consumer reading read_committed must pass over: the inserter (on either of its
-paths, docs/decisions/0040) must never act on the first and must complete the second.
+paths, docs/decisions/0042) must never act on the first and must complete the second.
 """
 
 from __future__ import annotations

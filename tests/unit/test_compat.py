@@ -1,7 +1,7 @@
 """Each service's compat module: its pins, its start-up check, its fallbacks, its shutdown path.
 
 The private APIs a service uses are behind its `compat` module, for packages pinned to
-one version in its pyproject.toml (docs/decisions/0040). Those pins are the versions
+one version in its pyproject.toml (docs/decisions/0042). Those pins are the versions
 uv.lock installs, so here, as in production, the fast paths are the ones in use.
 """
 

@@ -5,7 +5,7 @@ pins that package's exact version in its own package metadata (its pyproject.tom
 asks `private_apis` at start-up which of them it may use: those installed at the version
 it pins, unless the operator asked for the public path (`<SERVICE>_COMPAT=public`). For
 every other one it logs a warning and keeps to that package's public API
-(docs/decisions/0040). The pins are read from the installed service's own metadata, so
+(docs/decisions/0042). The pins are read from the installed service's own metadata, so
 pyproject.toml is the one place that names them.
 """
 

@@ -61,7 +61,7 @@ def committed_requests(kafka: KafkaSettings) -> CommittedRequests:
 def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None = None) -> faust.App:
     """The worker; `after_commit` is a test hook (see AllocationProcessor), None in production."""
     metrics = InserterMetrics()
-    # Which private APIs this process may use: checked once, logged (docs/decisions/0040).
+    # Which private APIs this process may use: checked once, logged (docs/decisions/0042).
     internals = compat.Internals.choose(settings.compat)
     brokers = [f"kafka://{host}" for host in settings.kafka.bootstrap.split(",")]
     app = compat.app_class(internals)(

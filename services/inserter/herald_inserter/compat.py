@@ -4,7 +4,7 @@ faust reads `read_committed` only in its own `exactly_once` mode, which brings f
 transactions (with their open duplicate bugs) along (docs/decisions/0004, 0030). Requests
 may come from any producer, transactional ones included, and a request in an aborted
 transaction must never be acted on. Two ways to that, chosen once at start-up
-(`Internals.choose`, docs/decisions/0040):
+(`Internals.choose`, docs/decisions/0042):
 
 - `ReadCommittedApp` (the default): a faust App whose worker consumer reads
   read_committed. It overrides three private factory hooks of faust's aiokafka driver

@@ -41,7 +41,7 @@ class InserterSettings(ServiceSettings):
     retry_initial_seconds: float = Field(default=0.2, gt=0)
     retry_max_seconds: float = Field(default=10.0, gt=0)
     # auto: faust's consumer hooks where faust and aiokafka are the pinned versions;
-    # public: their public APIs only, each request confirmed committed (docs/decisions/0040).
+    # public: their public APIs only, each request confirmed committed (docs/decisions/0042).
     compat: CompatMode = "auto"
 
     @property

@@ -45,7 +45,7 @@ from herald_web.serve import serve
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
     drain = Drain(settings.retry_ms)
-    # Which private APIs this process may use: checked once, logged (docs/decisions/0040).
+    # Which private APIs this process may use: checked once, logged (docs/decisions/0042).
     internals = compat.Internals.choose(settings.compat)
 
     @asynccontextmanager

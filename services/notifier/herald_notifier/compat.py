@@ -1,7 +1,7 @@
 """The notifier's use of private APIs, all of it: aiokafka's, uvicorn's and asyncio's.
 
 Each one buys a measured cost, and each has a public fallback. Which is used is decided
-once, at start-up (`Internals.choose`, docs/decisions/0040): the private one where its
+once, at start-up (`Internals.choose`, docs/decisions/0042): the private one where its
 package is installed at the exact version pyproject.toml pins, unless
 HERALD_NOTIFIER_COMPAT=public asks for public APIs throughout; a pinned package found at
 another version is logged as a warning and its fallback used.

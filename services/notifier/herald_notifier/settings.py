@@ -40,7 +40,7 @@ class NotifierSettings(ServiceSettings):
     # must cover the preStop sleep, this grace and a few seconds of shutdown.
     shutdown_grace_seconds: float = Field(default=10.0, gt=0, le=300)
     # auto: aiokafka's and uvicorn's internals where they are the pinned versions (the
-    # measured fast paths); public: their public APIs only (docs/decisions/0040).
+    # measured fast paths); public: their public APIs only (docs/decisions/0042).
     compat: CompatMode = "auto"
 
     def channel_auth_credentials(self) -> tuple[str, str] | None:

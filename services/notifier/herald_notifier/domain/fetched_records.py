@@ -3,7 +3,7 @@
 Two readers answer the same question. The default takes aiokafka's fetch buffers directly,
 batch by batch, about four times cheaper per record than `getmany()` (`compat.FetchedRecords`,
 docs/decisions/0031). `GetmanyRecords` is aiokafka's public `getmany()`: what the notifier
-reads with when it keeps to public APIs (docs/decisions/0040). Both return the same records,
+reads with when it keeps to public APIs (docs/decisions/0042). Both return the same records,
 which tests/integration/test_fetched_records.py checks on a real broker.
 """
 
