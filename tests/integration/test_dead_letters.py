@@ -155,11 +155,23 @@ async def test_a_bad_record_is_dead_lettered_once_whatever_the_replicas(services
                     return
                 await asyncio.sleep(0.2)
 
-        # Both replicas read past it (and sent what they were going to send).
+        async def sent_so_far() -> float:
+            states = [await consumer_state(url) for url in replicas]
+            return sum(a[2] - b[2] for a, b in zip(states, before, strict=True))
+
+        async def some_replica_sent() -> None:
+            while await sent_so_far() < 1:
+                await asyncio.sleep(0.2)
+
+        # Both replicas read past it. A replica counts a record consumed before it settles
+        # the record's dead letter, so wait for the send, then for each replica's loop to
+        # come round again (its fetch waits at most 1 s): by then both have decided.
         await asyncio.wait_for(
             asyncio.gather(*(passed(url, b[0]) for url, b in zip(replicas, before, strict=True))),
             30,
         )
+        await asyncio.wait_for(some_replica_sent(), 30)
+        await asyncio.sleep(2.5)
         after = [await consumer_state(url) for url in replicas]
     finally:
         second.stop()
