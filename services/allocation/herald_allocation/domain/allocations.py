@@ -178,10 +178,6 @@ class AllocationService:
         )
         return accepted
 
-    async def count_matching(self, criteria: Criteria, as_of: date) -> int:
-        async with self._pool.connection() as conn:
-            return await self._count(conn, criteria, as_of)
-
     async def preview(
         self, criteria: Criteria, voucher: VoucherSpec | None, as_of: date
     ) -> Preview:
