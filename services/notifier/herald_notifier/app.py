@@ -22,6 +22,7 @@ from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
+from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
@@ -56,6 +57,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         inbox = Inbox(pool, settings.replay_page_size)
         unread = UnreadCounter(inbox, registry)
         tally = DeliveryTally(registry, settings.replica_id, settings.delivered_interval_seconds)
+        marks = DeliveredMarks(pool, registry, settings.delivered_interval_seconds)
         heartbeat = Heartbeat(
             registry,
             ping_seconds=settings.ping_seconds,
@@ -83,6 +85,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             metrics=metrics,
             records=compat.record_reader(kafka_consumer, internals),
             tally=tally,
+            marks=marks,
         )
         async with contextlib.AsyncExitStack() as resources:
             await open_pool_and_producer(resources, pool, producer)
@@ -94,8 +97,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ("consumer", consumer.run),
                 ("unread-counter", unread.run),
                 ("delivered-tally", tally.run),
+                ("delivered-marks", marks.run),
                 ("heartbeat", heartbeat.run),
-                ("inbox-listener", functools.partial(listen_for_read_marks, conninfo, unread)),
+                (
+                    "inbox-listener",
+                    functools.partial(listen_for_read_marks, conninfo, unread, registry),
+                ),
             ):
                 tasks.start(f"notifier-{name}", work)
             resources.callback(registry.close_all)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from herald_allocation.api.schemas import InboxItem, InboxPage, ReadAllResult, UnreadCount
+from herald_allocation.domain.inbox import Change
 from herald_allocation.runtime import AllocationRuntime, get_runtime
 from herald_common.auth.principal import EMPLOYEE, HR_ADMIN, MANAGER, Principal
 from herald_web.auth import requires
@@ -32,13 +33,17 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     status: Annotated[Literal["read", "unread"] | None, Query()] = None,
     kind: Annotated[str | None, Query(pattern=r"^[a-z0-9.-]{1,100}$")] = None,
+    archived: Annotated[bool, Query()] = False,
 ) -> InboxPage:
-    """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
+    """Newest first. Pass `next_cursor` back as `cursor` for the next page.
+
+    Archived items are left out; `archived=true` lists only them.
+    """
     before = int(cursor) if cursor else None
     if before is not None and before > 2**63 - 1:
         raise HTTPException(400, "cursor is not one this API returned")
     rows = await runtime.inbox.page(
-        _me(principal), before=before, limit=limit, read=status, kind=kind
+        _me(principal), before=before, limit=limit, read=status, kind=kind, archived=archived
     )
     items = [InboxItem.from_row(r) for r in rows]
     return InboxPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
@@ -49,18 +54,51 @@ async def unread_count(runtime: Runtime, principal: Employee) -> UnreadCount:
     return UnreadCount(unread=await runtime.inbox.unread_count(_me(principal)))
 
 
-@router.post(
-    "/{notification_id}/read", response_model=UnreadCount, responses=error_responses(401, 403, 404)
-)
-async def mark_read(
-    notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
-    runtime: Runtime,
-    principal: Employee,
+async def _change(
+    runtime: AllocationRuntime, principal: Principal, notification_id: int, change: Change
 ) -> UnreadCount:
-    """Mark one notification read (again is fine); answers the new unread count."""
-    if not await runtime.inbox.mark_read(_me(principal), notification_id):
+    if not await runtime.inbox.change(_me(principal), notification_id, change):
         raise HTTPException(404, f"notification {notification_id} not found")
     return UnreadCount(unread=await runtime.inbox.unread_count(_me(principal)))
+
+
+NotificationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+_CHANGE_RESPONSES: dict[str, Any] = {
+    "response_model": UnreadCount,
+    "responses": error_responses(401, 403, 404),
+}
+
+
+@router.post("/{notification_id}/read", **_CHANGE_RESPONSES)
+async def mark_read(
+    notification_id: NotificationId, runtime: Runtime, principal: Employee
+) -> UnreadCount:
+    """Mark one notification read (again is fine); answers the new unread count."""
+    return await _change(runtime, principal, notification_id, "read")
+
+
+@router.post("/{notification_id}/unread", **_CHANGE_RESPONSES)
+async def mark_unread(
+    notification_id: NotificationId, runtime: Runtime, principal: Employee
+) -> UnreadCount:
+    """Mark one notification unread again; answers the new unread count."""
+    return await _change(runtime, principal, notification_id, "unread")
+
+
+@router.post("/{notification_id}/archive", **_CHANGE_RESPONSES)
+async def archive(
+    notification_id: NotificationId, runtime: Runtime, principal: Employee
+) -> UnreadCount:
+    """Move one notification to the archive (out of the listing and the unread count)."""
+    return await _change(runtime, principal, notification_id, "archive")
+
+
+@router.post("/{notification_id}/unarchive", **_CHANGE_RESPONSES)
+async def unarchive(
+    notification_id: NotificationId, runtime: Runtime, principal: Employee
+) -> UnreadCount:
+    """Bring one notification back from the archive, read or unread as it was."""
+    return await _change(runtime, principal, notification_id, "unarchive")
 
 
 @router.post("/read-all", response_model=ReadAllResult, responses=error_responses(401, 403))

@@ -244,6 +244,8 @@ class InboxItem(BaseModel):
     data: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
+    archived: bool
+    action_url: str | None = Field(description="The item's action link, when it has one")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> InboxItem:
@@ -256,6 +258,8 @@ class InboxItem(BaseModel):
             data=payload,
             created_at=row["created_at"],
             read_at=row["read_at"],
+            archived=row["archived_at"] is not None,
+            action_url=row["action_url"],
         )
 
 

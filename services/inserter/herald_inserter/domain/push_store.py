@@ -24,6 +24,7 @@ from herald_inserter.domain.claims import Requests, WriteOutcome, claim, mark_wr
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import (
     CHOSEN_RECIPIENTS,
+    Visibility,
     copy_notifications,
     issue_notifications,
     with_newest_ids,
@@ -50,6 +51,11 @@ class PushPayloads:
         if dept is None:
             dept = self._departments[department] = json_text(department)
         return f'{self._head}{quoted(employee_id)},"department":{dept}{self._tail}'
+
+
+def push_visibility(request: NotificationRequested) -> Visibility:
+    """A push to a department is the department's; to named employees or criteria, private."""
+    return "department" if request.target.department is not None else "private"
 
 
 class PushStore:
@@ -101,6 +107,7 @@ class PushStore:
             title=request.title,
             body=request.body,
             push_id=request.push_id,
+            visibility=push_visibility(request),
         )
         await mark_written(conn, PUSHES, request.push_id, len(employees))
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
