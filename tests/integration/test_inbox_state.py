@@ -54,9 +54,7 @@ async def listed(api: httpx.AsyncClient, **params: str) -> list[int]:
     return [i["id"] for i in (await api.get("/v1/notifications", params=params)).json()["items"]]
 
 
-async def test_archive_hides_an_item_and_the_archived_filter_lists_it(
-    services, herald_env, people
-):
+async def test_archive_hides_an_item_and_the_archived_filter_lists_it(services, herald_env, people):
     first, second = await push_to(services, herald_env, "IS000", ["One", "Two"])
     async with inbox(services, herald_env, "IS000") as api:
         answer = await api.post(f"/v1/notifications/{first}/archive")
@@ -136,9 +134,7 @@ async def test_state_changes_reach_the_employees_other_tabs(services, herald_env
         await bystander.close()
 
 
-async def test_marking_an_item_as_it_already_is_sends_no_state_frame(
-    services, herald_env, people
-):
+async def test_marking_an_item_as_it_already_is_sends_no_state_frame(services, herald_env, people):
     employee = "IS007"
     (only,) = await push_to(services, herald_env, employee, ["Same"])
     async with inbox(services, herald_env, employee) as api, httpx.AsyncClient(timeout=None) as sse:
