@@ -9,8 +9,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from herald_allocation.api import allocations, dev, employees, health, inbox, pushes
+from herald_allocation.api import (
+    allocation_deliveries,
+    allocations,
+    dev,
+    employees,
+    health,
+    inbox,
+    pushes,
+)
 from herald_allocation.domain.allocations import AllocationService
+from herald_allocation.domain.deliveries import AllocationDeliveries
 from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
@@ -57,6 +66,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                 ),
                 pushes=PushService(pool, outbox, topics.notification_requested),
                 inbox=Inbox(pool),
+                deliveries=AllocationDeliveries(pool),
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
                 push_limiter=RateLimiter(settings.pushes_per_minute),
                 tasks=tasks,
@@ -86,7 +96,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         ),
     )
     allow_origins(app, settings.cors_origins)
-    for module in (allocations, employees, pushes, inbox):
+    for module in (allocations, allocation_deliveries, employees, pushes, inbox):
         app.include_router(module.router)
     app.router.routes.extend(health_routes(health.probes))
     if settings.auth.dev_mode:

@@ -316,3 +316,74 @@ class DemoPerson(BaseModel):
 
 class DemoPeople(BaseModel):
     people: list[DemoPerson]
+
+
+class AllocationSummary(BaseModel):
+    """The allocation as the team view shows it."""
+
+    id: UUID
+    name: str
+    amount: Annotated[Decimal, Field(decimal_places=2)]
+    currency: str
+    expires_on: date
+    status: Literal["requested", "inserting", "published", "completed", "failed"]
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AllocationSummary:
+        voucher = row["voucher"]
+        return cls(
+            id=row["id"],
+            name=voucher["name"],
+            amount=Decimal(str(voucher["amount"])),
+            currency=voucher["currency"],
+            expires_on=voucher["expires_on"],
+            status=row["status"],
+            created_at=row["requested_at"],
+            completed_at=row["completed_at"],
+        )
+
+
+class Team(BaseModel):
+    department: str
+    size: int = Field(description="Everyone in the department, its manager included")
+
+
+class TeamRecipient(BaseModel):
+    employee_id: str
+    name: str
+    code: str
+    amount: Annotated[Decimal, Field(decimal_places=2)]
+    currency: str
+    delivery: Literal["live", "inbox"] = Field(
+        description="live: it reached one of their open streams; inbox: it waits there"
+    )
+    read: bool
+    read_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TeamRecipient:
+        return cls(
+            employee_id=row["employee_id"],
+            name=row["name"],
+            code=row["code"],
+            amount=row["amount"],
+            currency=row["currency"],
+            delivery="live" if row["live"] else "inbox",
+            read=row["read_at"] is not None,
+            read_at=row["read_at"],
+        )
+
+
+class TeamView(BaseModel):
+    allocation: AllocationSummary
+    team: Team
+    recipients: list[TeamRecipient]
+
+
+class DeliveryFiguresView(BaseModel):
+    total: int
+    delivered_live: int
+    waiting_in_inbox: int = Field(description="total - delivered_live")
+    read: int
