@@ -8,10 +8,12 @@ allocation and the console's "people in <department>" all count it this way.
 
 from __future__ import annotations
 
+from psycopg import sql
+
 # The team's size: one department parameter.
-TEAM_SIZE = "SELECT count(*) FROM employees WHERE department = %s"
+TEAM_SIZE = sql.SQL("SELECT count(*) FROM employees WHERE department = %s")
 # Managers in the directory: employees someone reports to, with their department (the team).
-DIRECTORY_MANAGERS = (
+DIRECTORY_MANAGERS = sql.SQL(
     "SELECT DISTINCT m.id, m.department FROM employees m"
     " WHERE EXISTS (SELECT 1 FROM employees r WHERE r.manager_id = m.id)"
 )

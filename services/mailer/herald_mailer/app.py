@@ -40,7 +40,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
         pool = create_pool(settings.database, name="herald-mailer")
         producer = create_producer(settings.kafka, client_id=client_id)
         processor = CompletionProcessor(
-            SummaryStore(pool),
+            SummaryStore(pool, settings.public_base_url),
             SummaryPublisher(producer, settings.topics.notification_pushed),
             SmtpSender(settings),
             Templates(),
@@ -49,7 +49,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             EmailSettings(
                 sender=settings.smtp_from,
                 envelope_sender=settings.envelope_sender,
-                link_base_url=settings.link_base_url,
+                public_base_url=settings.public_base_url,
                 max_listed_members=settings.max_listed_members,
             ),
             RetryPolicy(
