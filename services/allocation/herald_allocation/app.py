@@ -33,6 +33,7 @@ from herald_common.lifespan import open_pool_and_producer
 from herald_common.supervisor import Supervisor
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.docs import serve_docs
 from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit, RateLimiter
 from herald_web.serve import serve
@@ -88,7 +89,10 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         version="0.1.0",
         description="Allocations, the employee directory, generic pushes and the inbox.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
     app.add_middleware(
         BodySizeLimit,
         limit_for=lambda path: (

@@ -38,6 +38,7 @@ from herald_notifier.server import notifier_server
 from herald_notifier.settings import NotifierSettings, load_settings
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.docs import serve_docs
 from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit
 from herald_web.serve import serve
@@ -133,7 +134,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         version="0.1.0",
         description="Server-Sent Events with replay, stream tickets and channel authorization.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
     app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
     app.state.drain = drain
     app.state.compat = internals  # for the server and the streams' disconnect watch
