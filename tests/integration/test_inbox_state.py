@@ -150,3 +150,51 @@ async def test_marking_an_item_as_it_already_is_sends_no_state_frame(services, h
         await tab.until(lambda: tab.of_type("notification-state") != [], what="a state frame")
         assert [f.json()["read"] for f in tab.of_type("notification-state")] == [True]
         await tab.close()
+
+
+async def test_a_push_carries_its_action_link_to_the_inbox_and_the_stream(
+    services, herald_env, people
+):
+    employee, link = "IS006", "https://payroll.example/payslips/2026-11"
+    headers = herald_env.bearer(f"svc-{secrets.token_hex(3)}", ["service"])
+    async with (
+        httpx.AsyncClient(base_url=services.allocation_url, timeout=30, headers=headers) as api,
+        httpx.AsyncClient(timeout=None) as sse,
+    ):
+        tab = await StreamRecorder(
+            sse,
+            f"{services.notifier_url}/v1/stream",
+            {},
+            headers=herald_env.bearer(employee, ["employee"]),
+        ).open()
+        response = await api.post(
+            "/v1/notifications",
+            json={
+                "title": "Payslip",
+                "action_url": link,
+                "target": {"employee_ids": [employee]},
+            },
+        )
+        assert response.status_code == 202, response.text
+        [frame] = await tab.wait_for(1)
+        await tab.close()
+    assert frame.json()["data"]["action_url"] == link
+    async with inbox(services, herald_env, employee) as own:
+        [item] = (await own.get("/v1/notifications")).json()["items"]
+    assert item["action_url"] == link
+
+
+@pytest.mark.parametrize(
+    "link", ["javascript:alert(1)", "//evil.example/x", "ftp://files.example/x"]
+)
+async def test_an_action_link_must_be_http_or_on_this_origin(services, herald_env, people, link):
+    headers = herald_env.bearer(f"svc-{secrets.token_hex(3)}", ["service"])
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=headers
+    ) as api:
+        response = await api.post(
+            "/v1/notifications",
+            json={"title": "x", "action_url": link, "target": {"employee_ids": ["IS006"]}},
+        )
+    assert response.status_code == 422
+    assert response.json()["detail"][0]["loc"] == ["body", "action_url"]

@@ -27,7 +27,14 @@ from herald_common.events import (
     VoucherAllocated,
 )
 from herald_common.notifications import PREVIOUS_ID_HEADER
-from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
+from herald_common.routing import (
+    ALLOCATION_ID_HEADER,
+    DEPARTMENT_VISIBLE,
+    EMPLOYEE_ID_HEADER,
+    NOTIFICATION_ID_HEADER,
+    PRIVATE,
+    VISIBILITY_HEADER,
+)
 from tools.asyncapi.examples import examples
 from tools.asyncapi.models import AllocationSummary
 from tools.asyncapi.refs import KAFKA_BINDING, lower_first, message_name, schema_ref
@@ -180,6 +187,14 @@ def _kafka_headers(per_employee: bool) -> dict[str, Any]:
             "format": "uuid",
             "description": "Routing header on voucher events from Herald's inserter: "
             "`data.allocation_id`, for the allocation's live delivered count.",
+        }
+        properties[VISIBILITY_HEADER] = {
+            "type": "string",
+            "enum": [DEPARTMENT_VISIBLE.decode(), PRIVATE.decode()],
+            "description": "Who may see the event besides its employee: `department` (the "
+            "department channel's watchers, live and on replay) or `private`. Without it a "
+            "voucher event is the department's and anything else private; another value "
+            "counts as private (docs/decisions/0051).",
         }
     return {"type": "object", "required": ["content-type"], "properties": properties}
 

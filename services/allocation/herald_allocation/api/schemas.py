@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from herald_common.events import Criteria, EmployeeId, PushTarget, VoucherSpec
+from herald_common.events import ActionUrl, Criteria, EmployeeId, PushTarget, VoucherSpec
 
 
 class NewVoucher(VoucherSpec):
@@ -214,6 +214,10 @@ class PushCreate(BaseModel):
     body: Annotated[str, StringConstraints(max_length=4000)] = ""
     data: dict[str, Any] = Field(default_factory=dict)
     target: PushTarget
+    action_url: ActionUrl | None = Field(
+        default=None,
+        description="The item's action link: an absolute http(s) URL or a path on this origin",
+    )
 
 
 class PushView(BaseModel):

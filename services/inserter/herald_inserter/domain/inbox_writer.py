@@ -86,6 +86,7 @@ NOTIFICATION_COLUMN_TYPES = [
     "uuid",
     "timestamptz",
     "text",
+    "text",
 ]
 
 
@@ -106,6 +107,7 @@ async def copy_notifications(
     allocation_id: UUID | None = None,
     push_id: UUID | None = None,
     visibility: Visibility = "private",
+    action_url: str | None = None,
 ) -> None:
     """COPY the rows; `title` and `body` are the same for every row of one request."""
     title, body = _column_text(title), _column_text(body)
@@ -113,7 +115,8 @@ async def copy_notifications(
         conn.cursor() as cur,
         cur.copy(
             "COPY notifications (id, employee_id, department, kind, source, title, body,"
-            " payload, allocation_id, push_id, created_at, visibility) FROM STDIN (FORMAT BINARY)"
+            " payload, allocation_id, push_id, created_at, visibility, action_url)"
+            " FROM STDIN (FORMAT BINARY)"
         ) as copy,
     ):
         # Binary rows skip the server's text parsing; the payload goes as text, which is
@@ -134,6 +137,7 @@ async def copy_notifications(
                     push_id,
                     created_at,
                     visibility,
+                    action_url,
                 )
             )
 

@@ -42,7 +42,14 @@ class PushPayloads:
         self._head = f'{{"push_id":"{request.push_id}","employee_id":'
         self._tail = (
             f',"title":{json_text(request.title)},"body":{json_text(request.body)},'
-            f'"data":{json_text(request.data)}}}'
+            f'"data":{json_text(request.data)}'
+            # Only when there is one: pushes without a link keep their payload as it was.
+            + (
+                ""
+                if request.action_url is None
+                else f',"action_url":{json_text(request.action_url)}'
+            )
+            + "}"
         )
         self._departments: dict[str, str] = {}
 
@@ -72,7 +79,11 @@ class PushStore:
                 row={
                     "requested_by": request.requested_by,
                     "request_hash": push_fingerprint(
-                        request.title, request.body, request.data, request.target
+                        request.title,
+                        request.body,
+                        request.data,
+                        request.target,
+                        request.action_url,
                     ),
                     "request": json.dumps(request.model_dump(mode="json")),
                     "requested_at": request.requested_at,
@@ -108,6 +119,7 @@ class PushStore:
             body=request.body,
             push_id=request.push_id,
             visibility=push_visibility(request),
+            action_url=request.action_url,
         )
         await mark_written(conn, PUSHES, request.push_id, len(employees))
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)
