@@ -8,7 +8,7 @@ from datetime import date
 import httpx
 import pytest
 
-from tests.support.api import employees_csv, import_employees, wait_push
+from tests.support.api import add_people, wait_push
 from tests.support.sse import StreamRecorder
 
 pytestmark = pytest.mark.integration
@@ -18,10 +18,7 @@ PEOPLE = [(f"IS{n:03d}", f"State {n}", "Inbox-State", "G3", date(2019, 1, 1)) fo
 
 @pytest.fixture(scope="module")
 async def people(services, herald_env):
-    async with httpx.AsyncClient(
-        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
-    ) as api:
-        assert (await import_employees(api, employees_csv(PEOPLE))).status_code == 200
+    await add_people(services.allocation_url, herald_env.admin, PEOPLE)
     return PEOPLE
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
@@ -54,51 +54,23 @@ async def unread_count(runtime: Runtime, principal: Employee) -> UnreadCount:
     return UnreadCount(unread=await runtime.inbox.unread_count(_me(principal)))
 
 
-async def _change(
-    runtime: AllocationRuntime, principal: Principal, notification_id: int, change: Change
+@router.post(
+    "/{notification_id}/{change}",
+    response_model=UnreadCount,
+    responses=error_responses(401, 403, 404),
+)
+async def change_one(
+    notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    change: Annotated[Change, Path(description="What to do with the notification")],
+    runtime: Runtime,
+    principal: Employee,
 ) -> UnreadCount:
+    """Mark one notification `read` or `unread`, `archive` it (out of the listing and the
+    unread count) or `unarchive` it (back as it was). Doing it again is fine. Answers the
+    new unread count; the employee's streams hear `notification-state`."""
     if not await runtime.inbox.change(_me(principal), notification_id, change):
         raise HTTPException(404, f"notification {notification_id} not found")
     return UnreadCount(unread=await runtime.inbox.unread_count(_me(principal)))
-
-
-NotificationId = Annotated[int, Path(ge=1, le=2**63 - 1)]
-_CHANGE_RESPONSES: dict[str, Any] = {
-    "response_model": UnreadCount,
-    "responses": error_responses(401, 403, 404),
-}
-
-
-@router.post("/{notification_id}/read", **_CHANGE_RESPONSES)
-async def mark_read(
-    notification_id: NotificationId, runtime: Runtime, principal: Employee
-) -> UnreadCount:
-    """Mark one notification read (again is fine); answers the new unread count."""
-    return await _change(runtime, principal, notification_id, "read")
-
-
-@router.post("/{notification_id}/unread", **_CHANGE_RESPONSES)
-async def mark_unread(
-    notification_id: NotificationId, runtime: Runtime, principal: Employee
-) -> UnreadCount:
-    """Mark one notification unread again; answers the new unread count."""
-    return await _change(runtime, principal, notification_id, "unread")
-
-
-@router.post("/{notification_id}/archive", **_CHANGE_RESPONSES)
-async def archive(
-    notification_id: NotificationId, runtime: Runtime, principal: Employee
-) -> UnreadCount:
-    """Move one notification to the archive (out of the listing and the unread count)."""
-    return await _change(runtime, principal, notification_id, "archive")
-
-
-@router.post("/{notification_id}/unarchive", **_CHANGE_RESPONSES)
-async def unarchive(
-    notification_id: NotificationId, runtime: Runtime, principal: Employee
-) -> UnreadCount:
-    """Bring one notification back from the archive, read or unread as it was."""
-    return await _change(runtime, principal, notification_id, "unarchive")
 
 
 @router.post("/read-all", response_model=ReadAllResult, responses=error_responses(401, 403))
