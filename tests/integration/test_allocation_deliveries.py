@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
-from tests.support.sse import StreamRecorder
+from tests.support.sse import open_stream
 
 pytestmark = pytest.mark.integration
 
@@ -39,12 +39,9 @@ async def allocated(services, herald_env) -> str:
         httpx.AsyncClient(timeout=None) as sse,
     ):
         assert (await import_employees(admin, employees_csv(PEOPLE))).status_code == 200
-        stream = await StreamRecorder(
-            sse,
-            f"{services.notifier_url}/v1/stream",
-            {},
-            headers=herald_env.bearer(LIVE, ["employee"]),
-        ).open()
+        stream = await open_stream(
+            sse, services.notifier_url, herald_env.bearer(LIVE, ["employee"])
+        )
         response = await admin.post(
             "/v1/allocations",
             json={

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from tests.support.api import add_people, wait_push
-from tests.support.sse import StreamRecorder
+from tests.support.sse import open_stream
 
 pytestmark = pytest.mark.integration
 
@@ -98,13 +98,12 @@ async def test_state_changes_reach_the_employees_other_tabs(services, herald_env
     employee = "IS005"
     first, second = await push_to(services, herald_env, employee, ["Tab one", "Tab two"])
     async with inbox(services, herald_env, employee) as api, httpx.AsyncClient(timeout=None) as sse:
-        url = f"{services.notifier_url}/v1/stream"
-        other_tab = await StreamRecorder(
-            sse, url, {}, headers=herald_env.bearer(employee, ["employee"])
-        ).open()
-        bystander = await StreamRecorder(
-            sse, url, {}, headers=herald_env.bearer("IS006", ["employee"])
-        ).open()
+        other_tab = await open_stream(
+            sse, services.notifier_url, herald_env.bearer(employee, ["employee"])
+        )
+        bystander = await open_stream(
+            sse, services.notifier_url, herald_env.bearer("IS006", ["employee"])
+        )
         await other_tab.until(lambda: other_tab.unread == 2, what="initial count")
         await api.post(f"/v1/notifications/{first}/read")
         await api.post(f"/v1/notifications/{first}/unread")
@@ -135,12 +134,9 @@ async def test_marking_an_item_as_it_already_is_sends_no_state_frame(services, h
     employee = "IS007"
     (only,) = await push_to(services, herald_env, employee, ["Same"])
     async with inbox(services, herald_env, employee) as api, httpx.AsyncClient(timeout=None) as sse:
-        tab = await StreamRecorder(
-            sse,
-            f"{services.notifier_url}/v1/stream",
-            {},
-            headers=herald_env.bearer(employee, ["employee"]),
-        ).open()
+        tab = await open_stream(
+            sse, services.notifier_url, herald_env.bearer(employee, ["employee"])
+        )
         await tab.until(lambda: tab.unread == 1, what="initial count")
         await api.post(f"/v1/notifications/{only}/unread")  # already unread: no change
         await api.post(f"/v1/notifications/{only}/read")
@@ -158,12 +154,9 @@ async def test_a_push_carries_its_action_link_to_the_inbox_and_the_stream(
         httpx.AsyncClient(base_url=services.allocation_url, timeout=30, headers=headers) as api,
         httpx.AsyncClient(timeout=None) as sse,
     ):
-        tab = await StreamRecorder(
-            sse,
-            f"{services.notifier_url}/v1/stream",
-            {},
-            headers=herald_env.bearer(employee, ["employee"]),
-        ).open()
+        tab = await open_stream(
+            sse, services.notifier_url, herald_env.bearer(employee, ["employee"])
+        )
         response = await api.post(
             "/v1/notifications",
             json={
