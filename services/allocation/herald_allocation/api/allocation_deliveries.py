@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Annotated
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Query
 from fastapi.responses import StreamingResponse
 
+from herald_allocation.api.dependencies import HrAdmin, ManagerOrHr, Runtime
 from herald_allocation.api.errors import unprocessable
 from herald_allocation.api.schemas import (
     AllocationSummary,
@@ -20,17 +21,12 @@ from herald_allocation.api.schemas import (
     TeamRecipient,
     TeamView,
 )
-from herald_allocation.runtime import AllocationRuntime, get_runtime
-from herald_common.auth.principal import HR_ADMIN, MANAGER, Principal
+from herald_allocation.runtime import AllocationRuntime
+from herald_common.auth.principal import HR_ADMIN, Principal
 from herald_common.events import Department
-from herald_web.auth import requires
 from herald_web.errors import error_responses
 
 router = APIRouter(prefix="/v1/allocations", tags=["allocations"])
-
-Runtime = Annotated[AllocationRuntime, Depends(get_runtime)]
-HrAdmin = Annotated[Principal, Depends(requires(HR_ADMIN))]
-ManagerOrHr = Annotated[Principal, Depends(requires(MANAGER, HR_ADMIN))]
 
 
 def team_department(principal: Principal, asked: str | None) -> str:
