@@ -38,8 +38,9 @@ from herald_common.events import (
     NotificationRequested,
     encode,
 )
-from herald_common.notifications import EventTemplate, notification_event
+from herald_common.notifications import EventTemplate, InboxState, notification_event
 from herald_common.settings import TopicSettings
+from herald_common.stream_frames import NOTIFICATION_STATE, NOTIFICATIONS_READ_ALL
 from herald_common.stream_frames import RESET as RESET_EVENT
 from herald_common.stream_frames import UNREAD_COUNT as UNREAD_COUNT_EVENT
 from herald_common.topics import topic_specs
@@ -47,7 +48,7 @@ from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushPayloads
 from herald_mailer.domain.compose import in_app_payload
 from herald_mailer.domain.processor import MAILER_MANAGER_HEADER as MANAGER_HEADER
-from herald_mailer.domain.summary import Allocation
+from herald_mailer.domain.summary import Allocation, Team
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
@@ -229,7 +230,13 @@ def test_the_mailers_summary_matches_the_schema() -> None:
         completed_at=datetime.now(UTC),
         recipients=1,
     )
-    payload = in_app_payload(allocation, example["employee_id"], example["department"], 1)
+    payload = in_app_payload(
+        allocation,
+        example["employee_id"],
+        Team(example["department"], example["totals"]["team_size"]),
+        1,
+        "http://127.0.0.1:8000",
+    )
     assert payload == example
     event = json.loads(
         notification_event(
@@ -303,6 +310,11 @@ def test_the_notifiers_frames_match_the_schemas() -> None:
     _validator("UnreadCount").validate(json.loads(unread.data))
     assert RESET == RESET_EVENT
     _validator("StreamTokenExpired").validate(json.loads(TOKEN_EXPIRED_DATA))
+    for archived in (True, False, None):
+        event, data = InboxState("E1", 7, True, archived).stream_event()
+        schema = "NotificationsReadAll" if archived is None else "NotificationState"
+        _validator(schema).validate(json.loads(data))
+        assert event == (NOTIFICATIONS_READ_ALL if archived is None else NOTIFICATION_STATE)
 
 
 def test_every_frame_the_stream_sends_is_documented() -> None:
@@ -321,6 +333,8 @@ def test_every_frame_the_stream_sends_is_documented() -> None:
             "AllocationCompletedEvent",
             "AllocationDeliveredEvent",
             "UnreadCount",
+            "NotificationState",
+            "NotificationsReadAll",
             "StreamReset",
             "StreamTokenExpired",
         )

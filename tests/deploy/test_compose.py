@@ -241,7 +241,7 @@ def test_the_gateway_fronts_every_service_on_one_origin() -> None:
     assert port == "127.0.0.1:8000:8000"
     # Links in the emails lead to the gateway's origin.
     mailer = environment(services["mailer"])
-    assert mailer["HERALD_MAILER_LINK_BASE_URL"] == "http://127.0.0.1:8000"
+    assert mailer["HERALD_MAILER_PUBLIC_BASE_URL"] == "http://127.0.0.1:8000"
 
 
 def test_dev_mode_is_on_for_trying_herald_out() -> None:

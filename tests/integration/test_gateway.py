@@ -44,6 +44,16 @@ async def people(services, herald_env):
     return PEOPLE
 
 
+async def test_the_managers_team_page_of_an_allocation_is_the_consoles(gateway):
+    """The summary's link, /allocations/<id>/team, opens the console (not an API)."""
+    async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
+        index = await client.get("/")
+        team = await client.get("/allocations/6f1c1b8e-1111-4e2e-9d55-2b1d5d0a2f10/team")
+    assert team.status_code == 200
+    assert team.text == index.text
+    assert "script-src 'self'" in team.headers["content-security-policy"]
+
+
 async def test_the_page_is_served_with_its_security_headers(gateway):
     async with httpx.AsyncClient(base_url=gateway, timeout=10) as client:
         index = await client.get("/")

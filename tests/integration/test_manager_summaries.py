@@ -267,7 +267,8 @@ async def test_each_affected_manager_gets_exactly_one_correct_email(
     for boss, members in ((sales_boss, sales_team), (ops_boss, ops_team)):
         [mail] = [r for r in received if r.rcpt_tos == [boss.email]]
         message = mail.message
-        got = [m for m in members if m.grade == "G3"]
+        # The team is the boss's department, the boss (G6, matched) included.
+        got = [boss, *(m for m in members if m.grade == "G3")]
         missed = [m for m in members if m.grade != "G3"]
         assert message["To"].addresses[0].addr_spec == boss.email
         assert message["Subject"] == f"Winter bonus: {len(got)} people in your team received it"
@@ -276,10 +277,12 @@ async def test_each_affected_manager_gets_exactly_one_correct_email(
         for part in (text, html):
             assert all(m.name in part for m in got)
             assert not any(m.name in part for m in missed)
-            assert f"{len(got) * 50:.2f} EUR" in part
-            assert f"/v1/allocations/{allocation_id}" in part
+            assert f"€{len(got) * 50:,.2f} in total" in part
+            assert f"{len(members) + 1} people in {boss.department}" in part
+            assert f"http://127.0.0.1:8000/allocations/{allocation_id}/team" in part
+            assert "/v1/allocations" not in part
+            assert "opened" not in part
         assert f"Hello {boss.name}," in text
-        assert f"{len(got)} of them have not opened it yet" in text
 
     inbox = query(
         herald_env.database_url,
@@ -292,7 +295,7 @@ async def test_each_affected_manager_gets_exactly_one_correct_email(
     for employee_id, department, source, linked, payload in inbox:
         assert source == "/herald/mailer"
         assert linked == allocation_id
-        assert payload["link"] == f"/v1/allocations/{allocation_id}"
+        assert payload["link"] == f"http://127.0.0.1:8000/allocations/{allocation_id}/team"
         assert (
             payload["department"] == department == (sales if employee_id == sales_boss.id else ops)
         )
@@ -508,8 +511,21 @@ async def test_an_opted_out_manager_gets_the_summary_in_app_but_no_email(
     assert frame.id == event["id"] == str(notification_id)
     assert event["source"] == "/herald/mailer"
     assert event["data"] == payload
-    assert event["data"]["link"] == f"/v1/allocations/{allocation_id}"
-    assert event["data"]["totals"]["team_recipients"] == 2
+    assert event["data"]["link"] == f"http://127.0.0.1:8000/allocations/{allocation_id}/team"
+    # The team is the department: the manager and their two reports.
+    assert event["data"]["totals"]["team_recipients"] == 3
+    assert event["data"]["totals"]["team_size"] == 3
+    async with httpx.AsyncClient(
+        base_url=services.allocation_url, timeout=30, headers=headers
+    ) as inbox:
+        [item] = [
+            i
+            for i in (await inbox.get("/v1/notifications", params={"kind": SUMMARY})).json()[
+                "items"
+            ]
+            if i["id"] == notification_id
+        ]
+    assert item["action_url"] == event["data"]["link"]
 
 
 async def test_preferences_api_needs_a_caller_and_a_known_kind(services, mailer, herald_env):
@@ -567,8 +583,9 @@ async def test_hostile_names_are_escaped_and_cannot_inject_headers(services, smt
     assert "\n" not in message["Subject"]
     assert "\r" not in message["Subject"]
     # Long subjects are folded onto a continuation line; unfolding leaves a leading space.
+    # The team is the department: the boss and the one report.
     assert (
-        message["Subject"].strip().startswith("Bonus Bcc: spy2@evil.example <b>big</b>: 1 person")
+        message["Subject"].strip().startswith("Bonus Bcc: spy2@evil.example <b>big</b>: 2 people")
     )
 
     html = mail.part("html")

@@ -32,13 +32,15 @@ async def people(services, herald_env):
     return PEOPLE
 
 
-async def push(services, herald_env, employee: str, title: str) -> None:
+async def push(services, herald_env, employee: str, title: str, target: dict | None = None) -> None:
+    """A push to the employee (private to them), or to `target` when given."""
     headers = herald_env.bearer("access-tests", ["service"])
     async with httpx.AsyncClient(
         base_url=services.allocation_url, timeout=30, headers=headers
     ) as api:
         response = await api.post(
-            "/v1/notifications", json={"title": title, "target": {"employee_ids": [employee]}}
+            "/v1/notifications",
+            json={"title": title, "target": target or {"employee_ids": [employee]}},
         )
         assert response.status_code == 202
 
@@ -95,9 +97,14 @@ async def test_ticket_with_pusher_style_channel_signatures(services, herald_env,
             {"ticket": ticket["ticket"], "channels": channel, "channel_auth": auth},
         ).open()
         assert stream.status == 200
-        await push(services, herald_env, "AC002", "for the team")  # someone in the department
-        [frame] = await stream.wait_for(1)
-        assert frame.json()["data"]["employee_id"] == "AC002"
+        # A push to the department: visible on its channel (a push to one person is not).
+        await push(services, herald_env, "AC002", "for the team", {"department": DEPARTMENT})
+
+        def of_ac002() -> list:
+            return [f for f in stream.notifications if f.json()["data"]["employee_id"] == "AC002"]
+
+        await stream.until(lambda: of_ac002() != [], what="AC002's copy on the department channel")
+        assert of_ac002()[0].json()["data"]["title"] == "for the team"
         await stream.close()
         bad_name = await client.post(
             "/v1/channel-auth",

@@ -172,7 +172,11 @@ async def test_concurrent_allocations_pushes_and_summaries_never_make_replay_ski
         DatabaseSettings(url=fault_env.database_url, pool_max_size=WRITERS + 2), name="writers"
     )
     await pool.open(wait=True)
-    allocations, pushes, summaries = AllocationStore(pool), PushStore(pool), SummaryStore(pool)
+    allocations, pushes, summaries = (
+        AllocationStore(pool),
+        PushStore(pool),
+        SummaryStore(pool, "http://127.0.0.1:8000"),
+    )
     voucher = VoucherSpec(
         name="Order",
         amount=Decimal("5.00"),

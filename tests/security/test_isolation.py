@@ -40,8 +40,10 @@ DEPARTMENT_OF = {p[0]: p[2] for p in PEOPLE}
 MANAGER_A = "S00000"  # in SecA
 SAMPLE = [p[0] for p in PEOPLE[:60]]  # 15 per department
 ATTACKER = "S00001"  # SecB employee
-# Every targeted sample stream gets its event (so silence elsewhere is meaningful).
-EXPECTED = {e: 1 for e in SAMPLE if DEPARTMENT_OF[e] in ("SecA", "SecB", "SecC")}
+# A SecA employee who also gets a push of their own: private, so SecA's manager never sees it.
+PRIVATE_TO = "S00004"
+# Every targeted sample stream gets its events (so silence elsewhere is meaningful).
+EXPECTED = {e: 1 for e in SAMPLE if DEPARTMENT_OF[e] in ("SecA", "SecB", "SecC")} | {PRIVATE_TO: 2}
 
 
 def claims(**overrides):
@@ -151,6 +153,11 @@ async def scene(services, herald_env, directory) -> AsyncIterator[Scene]:
                 "/v1/notifications",
                 headers=service_headers,
                 json={"title": "to C", "target": {"department": "SecC"}},
+            ),
+            await admin_api.post(
+                "/v1/notifications",
+                headers=service_headers,
+                json={"title": "to one in A", "target": {"employee_ids": [PRIVATE_TO]}},
             ),
         ]
         assert all(p.status_code == 202 for p in pushes)
@@ -379,6 +386,43 @@ def test_the_manager_stream_received_only_its_department(delivered: Scene) -> No
         if f.json()["data"]["department"] != "SecA" and f.json()["data"]["employee_id"] != MANAGER_A
     ]
     assert foreign == [], f"{len(foreign)} foreign events delivered"
+
+
+def _private_pushes(frames: list[Any], scene: Scene) -> list[str | None]:
+    private_push = scene.push_ids[2]
+    return [f.id for f in frames if f.json()["data"].get("push_id") == private_push]
+
+
+def test_a_push_to_one_employee_reached_them(delivered: Scene) -> None:
+    assert len(_private_pushes(delivered.streams[PRIVATE_TO].notifications, delivered)) == 1
+
+
+def test_a_push_to_one_employee_is_not_seen_on_the_department_channel_live(
+    delivered: Scene,
+) -> None:
+    assert _private_pushes(delivered.manager.notifications, delivered) == []
+
+
+async def test_a_push_to_one_employee_is_not_replayed_on_the_department_channel(
+    delivered: Scene,
+) -> None:
+    """The manager reconnects from before SecA's first event: the replay has the vouchers
+    (visible to the department) and not the private push."""
+    headers = {
+        **delivered.env.bearer(MANAGER_A, ["employee", "manager"], manages="SecA"),
+        "Last-Event-ID": str(await delivered.foreign_id() - 1),
+    }
+    async with httpx.AsyncClient(timeout=None) as sse:
+        replay = await StreamRecorder(
+            sse, delivered.stream_url, {"channels": "private-department-SecA"}, headers=headers
+        ).open()
+        try:
+            await replay.wait_for(300)
+            await replay.until(lambda: replay.unread is not None, what="the end of the replay")
+        finally:
+            await replay.close()
+    assert _private_pushes(replay.notifications, delivered) == []
+    assert {f.json()["data"]["department"] for f in replay.notifications} == {"SecA"}
 
 
 def test_a_foreign_last_event_id_replays_only_the_callers_own(

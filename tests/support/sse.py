@@ -150,3 +150,10 @@ class StreamRecorder:
             lambda: len(self.notifications) >= count, timeout, f"{count} notifications"
         )
         return self.notifications
+
+
+async def open_stream(
+    client: httpx.AsyncClient, notifier_url: str, headers: dict[str, str]
+) -> StreamRecorder:
+    """A caller's own stream (no extra channels), open and recording."""
+    return await StreamRecorder(client, f"{notifier_url}/v1/stream", {}, headers=headers).open()

@@ -5,8 +5,13 @@ from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 
 
-def delivery(event_id: int, employee: str = "E1", department: str = "Sales") -> Delivery:
-    return Delivery(event_id, "herald.voucher.allocated", employee, department, "{}")
+def delivery(
+    event_id: int, employee: str = "E1", department: str = "Sales", visible: bool = True
+) -> Delivery:
+    """A voucher event, visible to the department's watchers unless `visible` is False."""
+    return Delivery(
+        event_id, "herald.voucher.allocated", employee, department, "{}", department_visible=visible
+    )
 
 
 async def test_delivery_reaches_only_that_employees_streams():
@@ -96,14 +101,32 @@ def test_wants_only_departments_and_employees_with_a_stream_here():
     registry.add(Subscriber("E1", "Sales", capacity=4))
     manager = Subscriber("M1", "HR", capacity=4, departments=frozenset({"Ops"}))
     registry.add(manager)
-    assert registry.wants(b"Sales", "E1")
-    assert not registry.wants(b"Sales", "E2")  # the department, not the employee
-    assert not registry.wants(b"Finance", "E1")  # E1 is in Sales
-    assert registry.wants(b"Ops", "anyone")  # a watcher takes every Ops event
-    assert registry.wants(b"HR", "M1")  # and the watcher's own channel, as every stream's
-    assert not registry.wants(b"\xff", "E1")
+    assert registry.wants(b"Sales", "E1", True)
+    assert not registry.wants(b"Sales", "E2", True)  # the department, not the employee
+    assert not registry.wants(b"Finance", "E1", True)  # E1 is in Sales
+    assert registry.wants(b"Ops", "anyone", True)  # a watcher takes every visible Ops event
+    assert registry.wants(b"HR", "M1", False)  # and the watcher's own channel, as every stream's
+    assert not registry.wants(b"\xff", "E1", True)
     registry.remove(manager)
-    assert not registry.wants(b"Ops", "anyone")
+    assert not registry.wants(b"Ops", "anyone", True)
+
+
+def test_a_watcher_does_not_want_a_private_event():
+    registry = Registry()
+    registry.add(Subscriber("M1", "HR", capacity=4, departments=frozenset({"Ops"})))
+    assert not registry.wants(b"Ops", "anyone", False)
+
+
+async def test_a_private_event_reaches_its_employee_and_no_watcher():
+    registry = Registry()
+    own = Subscriber("E1", "Sales", 10)
+    manager = Subscriber("M1", "HR", 10, departments=frozenset({"Sales"}))
+    registry.add(own)
+    registry.add(manager)
+    assert registry.dispatch(delivery(1, visible=False)) == 1
+    assert [d.event_id for d in await own.take()] == [1]
+    assert registry.dispatch(delivery(2, visible=True)) == 2  # the watcher takes the next
+    assert [d.event_id for d in await manager.take()] == [2]
 
 
 async def test_a_frame_for_an_employee_reaches_their_streams_and_no_watcher():

@@ -26,7 +26,10 @@ ALLOCATION = "6f1c1b8e-1111-4e2e-9d55-2b1d5d0a2f10"
 
 def note(event_id: int, employee: str = "E1", previous: int | None = None) -> Delivery:
     data = json.dumps({"id": str(event_id), "data": {"employee_id": employee}})
-    return Delivery(event_id, PUSHED, employee, "Sales", data, previous_id=previous)
+    # A push to the department: its watchers may see it.
+    return Delivery(
+        event_id, PUSHED, employee, "Sales", data, previous_id=previous, department_visible=True
+    )
 
 
 class FakeInbox:

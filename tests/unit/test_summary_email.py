@@ -15,9 +15,10 @@ from herald_mailer.domain.compose import (
     describe_criteria,
     in_app_payload,
     message_id,
+    money,
     oneline,
 )
-from herald_mailer.domain.summary import Allocation, Manager, ManagerSummary, TeamMember
+from herald_mailer.domain.summary import Allocation, Manager, ManagerSummary, Team, TeamMember
 
 ALLOCATION_ID = UUID("6f1c1b8e-1111-4e2e-9d55-2b1d5d0a2f10")
 SENDER = "Herald <herald@example.org>"
@@ -29,14 +30,13 @@ def _summary(
     manager_name: str = "Mia Manager",
     members: list[TeamMember] | None = None,
     team_recipients: int | None = None,
-    opened: int = 0,
 ) -> ManagerSummary:
     members = (
         members
         if members is not None
         else [
-            TeamMember("E1", "Zoë Ñúñez", "Sales", "G3", True),
-            TeamMember("E2", "Bob Smith", "Sales", "G4", False),
+            TeamMember("E1", "Zoë Ñúñez", "Sales", "G3"),
+            TeamMember("E2", "Bob Smith", "Sales", "G4"),
         ]
     )
     return ManagerSummary(
@@ -56,13 +56,13 @@ def _summary(
         ),
         manager=Manager("M1", manager_name, "mia@example.com", "Sales"),
         members=members,
+        team=Team("Sales", 428),
         team_recipients=len(members) if team_recipients is None else team_recipients,
-        team_opened=opened,
     )
 
 
 def _roundtrip(summary: ManagerSummary) -> email.message.EmailMessage:
-    message = compose(Templates(), summary, sender=SENDER, link_base_url="https://herald.test/")
+    message = compose(Templates(), summary, sender=SENDER, public_base_url="https://herald.test/")
     raw = message.as_bytes(policy=email.policy.SMTP)
     parsed = email.message_from_bytes(raw, policy=email.policy.default)
     assert isinstance(parsed, email.message.EmailMessage)
@@ -78,7 +78,7 @@ def _parts(message: email.message.EmailMessage) -> tuple[str, str]:
 
 
 def test_summary_names_the_allocation_the_team_and_the_totals():
-    message = _roundtrip(_summary(opened=1))
+    message = _roundtrip(_summary())
     text, html = _parts(message)
     assert message["Subject"] == "Winter bonus: 2 people in your team received it"
     assert message["To"] == "Mia Manager <mia@example.com>"
@@ -87,23 +87,38 @@ def test_summary_names_the_allocation_the_team_and_the_totals():
     for part in (text, html):
         assert "Zoë Ñúñez" in part
         assert "Bob Smith" in part
-        assert "100.00 EUR" in part  # 2 x 50.00
+        assert "€100.00" in part  # 2 x 50.00, formatted as the console does
+        assert "€50.00 each" in part
         assert "Sales" in part
+        assert "428 people in Sales" in part  # the team: the whole department
         assert "at least 2 years" in part
         assert "2026-11-21 09:30 UTC" in part
-        assert f"https://herald.test/v1/allocations/{ALLOCATION_ID}" in part
+        assert f"https://herald.test/allocations/{ALLOCATION_ID}/team" in part
+        assert "/v1/" not in part  # the console page, never the API
         assert "140 people" in part  # the whole allocation
-    assert "Zoë Ñúñez (E1, Sales, G3): opened" in text
-    assert "Bob Smith (E2, Sales, G4): not opened yet" in text
-    assert "1 of them have not opened it yet" in text
+    assert "  - Zoë Ñúñez (E1, Sales, G3)" in text.splitlines()
+
+
+def test_the_immediate_summary_says_nothing_of_who_has_not_opened_it():
+    text, html = _parts(_roundtrip(_summary()))
+    for part in (text, html):
+        assert "opened" not in part.lower()
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "shown"),
+    [("21350.00", "EUR", "€21,350.00"), ("5", "USD", "$5.00"), ("7.5", "CHF", "CHF 7.50")],
+)
+def test_amounts_are_written_with_their_currency(amount, currency, shown):
+    assert money(amount, currency) == shown
 
 
 def test_long_teams_are_listed_up_to_the_limit_and_counted_in_full():
-    listed = [TeamMember(f"E{n}", f"Person {n}", "Sales", "G1", False) for n in range(3)]
+    listed = [TeamMember(f"E{n}", f"Person {n}", "Sales", "G1") for n in range(3)]
     text, html = _parts(_roundtrip(_summary(members=listed, team_recipients=250)))
     assert "... and 247 people more." in text
     assert "247 people more" in html
-    assert "250 people, 12500.00 EUR" in text
+    assert "250 people of 428, €12,500.00" in text
 
 
 def test_html_escapes_every_value():
@@ -111,7 +126,7 @@ def test_html_escapes_every_value():
     summary = _summary(
         voucher_name=hostile,
         manager_name=hostile,
-        members=[TeamMember("E1", hostile, "R&D <b>", "G1", False)],
+        members=[TeamMember("E1", hostile, "R&D <b>", "G1")],
     )
     _, html = _parts(_roundtrip(summary))
     assert "<script>" not in html
@@ -125,9 +140,7 @@ def test_line_breaks_in_data_cannot_add_headers_or_lines():
     summary = _summary(
         voucher_name="Bonus\r\nBcc: spy@evil.example",
         manager_name="Mia\r\nBcc: spy@evil.example\nX-Injected: yes",
-        members=[
-            TeamMember("E1", "Eve\r\nSubject: fake\u2028Reply-To: x@evil.example", "S", "G1", False)
-        ],
+        members=[TeamMember("E1", "Eve\r\nSubject: fake\u2028Reply-To: x@evil.example", "S", "G1")],
     )
     message = _roundtrip(summary)
     assert message["Bcc"] is None
@@ -140,7 +153,7 @@ def test_line_breaks_in_data_cannot_add_headers_or_lines():
     text, _ = _parts(message)
     lines = text.splitlines()
     assert not [line for line in lines if line.startswith(("Bcc:", "Subject:", "Reply-To:"))]
-    assert "  - Eve Subject: fake Reply-To: x@evil.example (E1, S, G1): not opened yet" in lines
+    assert "  - Eve Subject: fake Reply-To: x@evil.example (E1, S, G1)" in lines
 
 
 @pytest.mark.parametrize(
@@ -160,11 +173,11 @@ def test_unusable_addresses_are_refused(address):
         summary.allocation,
         Manager("M1", "Mia", address, "Sales"),
         summary.members,
+        summary.team,
         summary.team_recipients,
-        summary.team_opened,
     )
     with pytest.raises(ValueError, match="unusable email address"):
-        compose(Templates(), broken, sender=SENDER, link_base_url="https://herald.test")
+        compose(Templates(), broken, sender=SENDER, public_base_url="https://herald.test")
 
 
 def test_oneline_flattens_every_kind_of_break():
@@ -181,14 +194,18 @@ def test_criteria_read_as_sentences():
     ]
 
 
-def test_in_app_payload_links_to_the_allocation_and_carries_totals():
-    payload = in_app_payload(_summary().allocation, "M1", "Sales", 3)
+def test_in_app_payload_links_to_the_team_page_and_carries_totals():
+    payload = in_app_payload(
+        _summary().allocation, "M1", Team("Sales", 428), 3, "https://herald.test"
+    )
     assert payload["employee_id"] == "M1"
     assert payload["department"] == "Sales"
-    assert payload["link"] == f"/v1/allocations/{ALLOCATION_ID}"
+    assert payload["link"] == f"https://herald.test/allocations/{ALLOCATION_ID}/team"
     assert payload["title"] == "Winter bonus: 3 people in your team received it"
+    assert payload["body"] == "3 people of the 428 in Sales received €50.00 each, €150.00 in total."
     assert payload["totals"] == {
         "team_recipients": 3,
+        "team_size": 428,
         "allocation_recipients": 140,
         "amount_each": "50.00",
         "amount_total": "150.00",

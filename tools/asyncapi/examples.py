@@ -85,6 +85,7 @@ def _allocated() -> VoucherAllocated:
 def _summary() -> AllocationSummary:
     totals = SummaryTotals(
         team_recipients=1,
+        team_size=12,
         allocation_recipients=1,
         amount_each="50.00",
         amount_total="50.00",
@@ -95,8 +96,8 @@ def _summary() -> AllocationSummary:
         employee_id=_MANAGER,
         department="Sales",
         title="Winter bonus: 1 person in your team received it",
-        body="1 person in your team received 50.00 EUR each, 50.00 EUR in total.",
-        link=f"/v1/allocations/{_ALLOCATION}",
+        body="1 person of the 12 in Sales received €50.00 each, €50.00 in total.",
+        link=f"http://127.0.0.1:8000/allocations/{_ALLOCATION}/team",
         totals=totals,
     )
 

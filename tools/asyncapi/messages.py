@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from herald_common import routing
 from herald_common.catalogue import TOPICS, Key, Topic
 from herald_common.dead_letter import HEADER_PREFIX, MAILER_MANAGER_HEADER
 from herald_common.events import (
@@ -27,7 +28,6 @@ from herald_common.events import (
     VoucherAllocated,
 )
 from herald_common.notifications import PREVIOUS_ID_HEADER
-from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from tools.asyncapi.examples import examples
 from tools.asyncapi.models import AllocationSummary
 from tools.asyncapi.refs import KAFKA_BINDING, lower_first, message_name, schema_ref
@@ -164,22 +164,30 @@ def _kafka_headers(per_employee: bool) -> dict[str, Any]:
             "set by Herald's inserter. A reader that has seen that id can be missing none of "
             "the employee's earlier ones. Absent from other writers' events."
         )
-        properties[NOTIFICATION_ID_HEADER] = _id_header(
+        properties[routing.NOTIFICATION_ID_HEADER] = _id_header(
             "Routing header set by Herald's inserter: the event's `id`. With "
-            f"{EMPLOYEE_ID_HEADER} and the key (the department), a notifier routes the event "
-            "without parsing the value. Events without routing headers are parsed in full."
+            f"{routing.EMPLOYEE_ID_HEADER} and the key (the department), a notifier routes the "
+            "event without parsing the value. Events without routing headers are parsed in full."
         )
-        properties[EMPLOYEE_ID_HEADER] = {
+        properties[routing.EMPLOYEE_ID_HEADER] = {
             "type": "string",
             "minLength": 1,
             "description": "Routing header set by Herald's inserter: the employee "
-            f"(`data.employee_id`). Comes with {NOTIFICATION_ID_HEADER}.",
+            f"(`data.employee_id`). Comes with {routing.NOTIFICATION_ID_HEADER}.",
         }
-        properties[ALLOCATION_ID_HEADER] = {
+        properties[routing.ALLOCATION_ID_HEADER] = {
             "type": "string",
             "format": "uuid",
             "description": "Routing header on voucher events from Herald's inserter: "
             "`data.allocation_id`, for the allocation's live delivered count.",
+        }
+        properties[routing.VISIBILITY_HEADER] = {
+            "type": "string",
+            "enum": [routing.DEPARTMENT_VISIBLE.decode(), routing.PRIVATE.decode()],
+            "description": "Who may see the event besides its employee: `department` (the "
+            "department channel's watchers, live and on replay) or `private`. Without it a "
+            "voucher event is the department's and anything else private; another value "
+            "counts as private (docs/decisions/0051).",
         }
     return {"type": "object", "required": ["content-type"], "properties": properties}
 

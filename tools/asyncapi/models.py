@@ -16,6 +16,9 @@ class SummaryTotals(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     team_recipients: int = Field(ge=0, description="Members of the manager's team who received it.")
+    team_size: int = Field(
+        ge=0, description="The team: everyone in the manager's department, the manager included."
+    )
     allocation_recipients: int = Field(ge=0, description="Everyone who received it.")
     amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
     amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
@@ -32,7 +35,11 @@ class AllocationSummary(BaseModel):
     department: str = Field(description="The manager's department.")
     title: str
     body: str
-    link: str = Field(description="The allocation, relative to the API.")
+    link: str = Field(
+        description="The console's page of the team's part of the allocation "
+        "(`<HERALD_MAILER_PUBLIC_BASE_URL>/allocations/<id>/team`); also the inbox item's "
+        "`action_url`."
+    )
     totals: SummaryTotals
 
 
@@ -42,6 +49,25 @@ class UnreadCount(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     unread: int = Field(ge=0)
+
+
+class NotificationState(BaseModel):
+    """`data:` of a `notification-state` frame: one inbox item's state after a change
+    made on any of the employee's devices (read, unread, archive, unarchive)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: int = Field(ge=1, description="The notification id.")
+    read: bool
+    archived: bool
+
+
+class NotificationsReadAll(BaseModel):
+    """`data:` of a `notifications-read-all` frame: every item up to `up_to` is read."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    up_to: int = Field(ge=1, description="The newest notification id that was marked read.")
 
 
 class StreamReset(BaseModel):

@@ -8,7 +8,13 @@ from pydantic import BaseModel
 
 from herald_common.events import AllocationDelivered, CloudEvent
 from tools.asyncapi.messages import MESSAGES
-from tools.asyncapi.models import StreamReset, StreamTokenExpired, UnreadCount
+from tools.asyncapi.models import (
+    NotificationsReadAll,
+    NotificationState,
+    StreamReset,
+    StreamTokenExpired,
+    UnreadCount,
+)
 from tools.asyncapi.refs import SCHEMA_REF
 
 
@@ -22,6 +28,8 @@ def _models() -> dict[str, type[BaseModel]]:
     return {
         **envelopes,
         "UnreadCount": UnreadCount,
+        "NotificationState": NotificationState,
+        "NotificationsReadAll": NotificationsReadAll,
         "StreamReset": StreamReset,
         "StreamTokenExpired": StreamTokenExpired,
     }

@@ -6,7 +6,13 @@ from typing import Any
 
 from herald_common.catalogue import ALLOCATION_COMPLETED_TOPIC, TOPICS, Key
 from herald_common.events import ALLOCATION_DELIVERED
-from herald_common.stream_frames import RESET, TOKEN_EXPIRED, UNREAD_COUNT
+from herald_common.stream_frames import (
+    NOTIFICATION_STATE,
+    NOTIFICATIONS_READ_ALL,
+    RESET,
+    TOKEN_EXPIRED,
+    UNREAD_COUNT,
+)
 from tools.asyncapi.messages import MESSAGES
 from tools.asyncapi.refs import message_name, message_refs, schema_ref
 
@@ -17,6 +23,8 @@ WATCHER_KINDS = (*ALLOCATION_COMPLETED_TOPIC.kinds, ALLOCATION_DELIVERED)
 FRAMES = (
     *(f"{message_name(kind)}Frame" for kind in (*INBOX_KINDS, *WATCHER_KINDS)),
     "UnreadCountFrame",
+    "NotificationStateFrame",
+    "NotificationsReadAllFrame",
     "ResetFrame",
     "TokenExpiredFrame",
 )
@@ -67,6 +75,21 @@ def frames() -> dict[str, Any]:
         f"`event: {UNREAD_COUNT}`, no `id:`: sent once the replay is done and after "
         "every change of the count (new notifications, read marks from any device).",
         "UnreadCount",
+    )
+    result["NotificationStateFrame"] = _frame(
+        "NotificationStateFrame",
+        "One inbox item's new state (stream)",
+        f"`event: {NOTIFICATION_STATE}`, no `id:`: sent to every stream of the employee "
+        "after an item is marked read or unread, archived or unarchived, from any device, "
+        "so other tabs follow. Not replayed: reload the inbox over REST after a reconnect.",
+        "NotificationState",
+    )
+    result["NotificationsReadAllFrame"] = _frame(
+        "NotificationsReadAllFrame",
+        "Everything read at once (stream)",
+        f"`event: {NOTIFICATIONS_READ_ALL}`, no `id:`: after `POST "
+        "/v1/notifications/read-all`, every item with an id up to `up_to` is read.",
+        "NotificationsReadAll",
     )
     result["ResetFrame"] = _frame(
         "ResetFrame",

@@ -88,12 +88,16 @@ def matching_sample_query(criteria: Criteria, as_of: date, limit: int) -> Query:
     return query, {**params, "sample": limit}
 
 
-def _text_cell(column: str) -> sql.Composable:
-    # A cell that starts like a formula is run by spreadsheet programs; a leading quote
-    # keeps it text (OWASP's advice for CSV exports).
+def text_cell(column: str, table: str | None = None) -> sql.Composable:
+    """A text column as a CSV cell that no spreadsheet runs as a formula, named as the column.
+
+    A cell that starts like a formula is run by spreadsheet programs; a leading quote
+    keeps it text (OWASP's advice for CSV exports).
+    """
     name = sql.Identifier(column)
-    return sql.SQL("CASE WHEN {0} ~ '^[=+@\\t\\r-]' THEN '''' || {0} ELSE {0} END AS {0}").format(
-        name
+    value = name if table is None else sql.Identifier(table, column)
+    return sql.SQL("CASE WHEN {0} ~ '^[=+@\\t\\r-]' THEN '''' || {0} ELSE {0} END AS {1}").format(
+        value, name
     )
 
 
@@ -103,7 +107,7 @@ def matching_csv_query(criteria: Criteria, as_of: date) -> Query:
     columns = sql.SQL(", ").join(
         [
             sql.SQL("id AS employee_id"),
-            *(_text_cell(c) for c in ("name", "email", "department")),
+            *(text_cell(c) for c in ("name", "email", "department")),
             sql.SQL("grade"),
             sql.SQL("hired_on"),
         ]

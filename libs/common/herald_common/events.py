@@ -45,6 +45,12 @@ Department = Annotated[
 EmployeeId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.-]{1,64}$")]
 Grade = Annotated[str, StringConstraints(pattern=r"^G[1-9]$")]
 NonEmptyText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+# An inbox item's action link: an absolute http(s) URL, or a path on Herald's own origin
+# (one "/", not "//host"). No other scheme: a `javascript:` link would run in the console.
+ActionUrl = Annotated[
+    str,
+    StringConstraints(max_length=2000, pattern=r"^(https?://\S+|/|/[^/\\\s]\S*)$"),
+]
 
 
 class CloudEvent(BaseModel, Generic[DataT]):
@@ -178,6 +184,7 @@ class NotificationRequested(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
     target: PushTarget
     requested_at: datetime
+    action_url: ActionUrl | None = None
 
 
 class AllocationCompleted(BaseModel):
@@ -295,7 +302,13 @@ def request_fingerprint(voucher: VoucherSpec, criteria: Criteria) -> str:
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
 
 
-def push_fingerprint(title: str, body: str, data: dict[str, Any], target: PushTarget) -> str:
+def push_fingerprint(
+    title: str,
+    body: str,
+    data: dict[str, Any],
+    target: PushTarget,
+    action_url: str | None = None,
+) -> str:
     """A stable digest of a push's content, to tell a replay from a new request."""
     content = {
         "title": title,
@@ -303,4 +316,6 @@ def push_fingerprint(title: str, body: str, data: dict[str, Any], target: PushTa
         "data": data,
         "target": target.model_dump(mode="json", exclude_none=True),
     }
+    if action_url is not None:  # absent for pushes without one, as before it existed
+        content["action_url"] = action_url
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()

@@ -8,15 +8,72 @@ same columns: the notification id is the event id, `kind` is the event type and
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
+from psycopg import sql
+
 from herald_common.events import encode, envelope, json_text
+from herald_common.stream_frames import NOTIFICATION_STATE, NOTIFICATIONS_READ_ALL
 
 # PostgreSQL NOTIFY channel carrying the id of an employee whose read marks changed.
 INBOX_CHANNEL = "herald_inbox"
+# PostgreSQL NOTIFY channel carrying one item's new state (read, archived) as JSON, or a
+# read-all (`up_to`), for the employee's other streams (`notification-state`).
+INBOX_STATE_CHANNEL = "herald_inbox_state"
+# What counts as unread, everywhere: not read, and not archived (docs/decisions/0050).
+UNREAD = sql.SQL("read_at IS NULL AND archived_at IS NULL")
+
+
+class InboxState:
+    """One state change as the notice carries it; `notification_id` None: a read-all."""
+
+    __slots__ = ("archived", "employee_id", "notification_id", "read")
+
+    def __init__(
+        self, employee_id: str, notification_id: int, read: bool, archived: bool | None
+    ) -> None:
+        self.employee_id = employee_id
+        self.notification_id = notification_id
+        self.read = read
+        # None for a read-all: every item up to `notification_id` is read, archived or not.
+        self.archived = archived
+
+    def stream_event(self) -> tuple[str, str]:
+        """(SSE event name, its data) for the employee's streams."""
+        if self.archived is None:
+            return NOTIFICATIONS_READ_ALL, json.dumps({"up_to": self.notification_id})
+        return NOTIFICATION_STATE, json.dumps(
+            {"id": self.notification_id, "read": self.read, "archived": self.archived}
+        )
+
+
+def inbox_state_notice(
+    employee_id: str, notification_id: int, read: bool, archived: bool | None
+) -> tuple[str, str]:
+    """(channel, payload) of the NOTIFY for one item's new state (archived None: read-all)."""
+    return INBOX_STATE_CHANNEL, json.dumps(
+        {"employee_id": employee_id, "id": notification_id, "read": read, "archived": archived}
+    )
+
+
+def parse_inbox_state(payload: str) -> InboxState | None:
+    """The notice's state, or None for a payload that is not one (logged by the caller)."""
+    try:
+        raw = json.loads(payload)
+        employee, nid = raw["employee_id"], raw["id"]
+        read, archived = raw["read"], raw["archived"]
+    except (ValueError, KeyError, TypeError):
+        return None
+    if not (isinstance(employee, str) and isinstance(nid, int) and isinstance(read, bool)):
+        return None
+    if archived is not None and not isinstance(archived, bool):
+        return None
+    return InboxState(employee, nid, read, archived)
+
 
 # Kafka header on per-employee events: the id of the same employee's previous notification
 # ("0" for none). Per-employee events reach a notifier out of id order (two topics, several

@@ -13,12 +13,27 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.notifications import PREVIOUS_ID_HEADER, id_from_header
 
 NOTIFICATION_ID_HEADER = "herald.notification-id"
 EMPLOYEE_ID_HEADER = "herald.employee-id"
 # On voucher events only: the allocation, for its live delivered count.
 ALLOCATION_ID_HEADER = "herald.allocation-id"
+# Who may see the event besides its employee: "department" (the department's watchers) or
+# "private" (nobody else). Without it: voucher events are the department's, the rest
+# private (docs/decisions/0051). Any other value counts as private.
+VISIBILITY_HEADER = "herald.visibility"
+DEPARTMENT_VISIBLE = b"department"
+PRIVATE = b"private"
+
+
+def department_visible(headers: Iterable[tuple[str, bytes]], event_type: str) -> bool:
+    """Whether a per-employee event may reach its department's watchers."""
+    for name, value in headers:
+        if name == VISIBILITY_HEADER:
+            return value == DEPARTMENT_VISIBLE
+    return event_type == VOUCHER_ALLOCATED
 
 
 class InvalidRouting(ValueError):

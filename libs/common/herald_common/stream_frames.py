@@ -12,3 +12,7 @@ UNREAD_COUNT = "unread-count"
 RESET = "reset"
 # A stream's last frame when the token it was opened with expires.
 TOKEN_EXPIRED = "token-expired"  # noqa: S105 (an event name, not a secret)
+# One inbox item's new state (read, archived), after a change from any device.
+NOTIFICATION_STATE = "notification-state"
+# Every item up to an id was marked read at once (`read-all`).
+NOTIFICATIONS_READ_ALL = "notifications-read-all"

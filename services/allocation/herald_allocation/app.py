@@ -9,8 +9,17 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from herald_allocation.api import allocations, dev, employees, health, inbox, pushes
+from herald_allocation.api import (
+    allocation_deliveries,
+    allocations,
+    dev,
+    employees,
+    health,
+    inbox,
+    pushes,
+)
 from herald_allocation.domain.allocations import AllocationService
+from herald_allocation.domain.deliveries import AllocationDeliveries
 from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
@@ -24,6 +33,7 @@ from herald_common.lifespan import open_pool_and_producer
 from herald_common.supervisor import Supervisor
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.docs import serve_docs
 from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit, RateLimiter
 from herald_web.serve import serve
@@ -57,6 +67,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                 ),
                 pushes=PushService(pool, outbox, topics.notification_requested),
                 inbox=Inbox(pool),
+                deliveries=AllocationDeliveries(pool),
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
                 push_limiter=RateLimiter(settings.pushes_per_minute),
                 tasks=tasks,
@@ -78,7 +89,10 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         version="0.1.0",
         description="Allocations, the employee directory, generic pushes and the inbox.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
     app.add_middleware(
         BodySizeLimit,
         limit_for=lambda path: (
@@ -86,7 +100,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         ),
     )
     allow_origins(app, settings.cors_origins)
-    for module in (allocations, employees, pushes, inbox):
+    for module in (allocations, allocation_deliveries, employees, pushes, inbox):
         app.include_router(module.router)
     app.router.routes.extend(health_routes(health.probes))
     if settings.auth.dev_mode:

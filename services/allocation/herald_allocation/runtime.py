@@ -8,6 +8,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.allocations import AllocationService
+from herald_allocation.domain.deliveries import AllocationDeliveries
 from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.pushes import PushService
 from herald_allocation.metrics import AllocationMetrics
@@ -25,6 +26,7 @@ class AllocationRuntime:
     allocations: AllocationService
     pushes: PushService
     inbox: Inbox
+    deliveries: AllocationDeliveries
     allocation_limiter: RateLimiter
     push_limiter: RateLimiter
     tasks: Supervisor

@@ -53,6 +53,10 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         *health_routes(health.probes),
         Route("/v1", proxy.proxy, methods=METHODS),
         Route("/v1/{path:path}", proxy.proxy, methods=METHODS),
+        # The API's documentation, served by the allocation service (herald_web.docs).
+        Route("/docs", proxy.proxy, methods=["GET", "HEAD"]),
+        Route("/docs/{path:path}", proxy.proxy, methods=["GET", "HEAD"]),
+        Route("/openapi.json", proxy.proxy, methods=["GET", "HEAD"]),
         Route("/{path:path}", site.page, methods=["GET", "HEAD"]),
     ]
     return Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(SecurityHeaders)])

@@ -77,8 +77,14 @@ def is_console(path: str) -> bool:
     return service_for(path) is None and path not in PROBES
 
 
+def is_page(path: str) -> bool:
+    """What a browser shows as a page, with its files: the console, and the API's docs page
+    (which, like the console, loads only this origin's scripts and styles)."""
+    return is_console(path) or path == "/docs" or path.startswith("/docs/")
+
+
 def security_headers(path: str, tls: bool) -> tuple[tuple[bytes, bytes], ...]:
-    ours = _PAGE if is_console(path) else _API
+    ours = _PAGE if is_page(path) else _API
     return (*ours, *_TLS) if tls else ours
 
 

@@ -26,6 +26,7 @@ from herald_mailer.metrics import MailerMetrics
 from herald_mailer.runtime import MailerRuntime
 from herald_mailer.settings import MailerSettings, load_settings
 from herald_web.auth import Authenticator
+from herald_web.docs import serve_docs
 from herald_web.health import health_routes
 from herald_web.serve import serve
 
@@ -40,7 +41,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
         pool = create_pool(settings.database, name="herald-mailer")
         producer = create_producer(settings.kafka, client_id=client_id)
         processor = CompletionProcessor(
-            SummaryStore(pool),
+            SummaryStore(pool, settings.public_base_url),
             SummaryPublisher(producer, settings.topics.notification_pushed),
             SmtpSender(settings),
             Templates(),
@@ -49,7 +50,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             EmailSettings(
                 sender=settings.smtp_from,
                 envelope_sender=settings.envelope_sender,
-                link_base_url=settings.link_base_url,
+                public_base_url=settings.public_base_url,
                 max_listed_members=settings.max_listed_members,
             ),
             RetryPolicy(
@@ -79,7 +80,10 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             )
             yield
 
-    app = FastAPI(title="Herald mailer", version="0.1.0", lifespan=lifespan)
+    app = FastAPI(
+        title="Herald mailer", version="0.1.0", lifespan=lifespan, docs_url=None, redoc_url=None
+    )
+    serve_docs(app)
     app.include_router(preferences.router)
     app.router.routes.extend(health_routes(health.probes))
     return app

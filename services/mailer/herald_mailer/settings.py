@@ -5,6 +5,7 @@ from __future__ import annotations
 import socket
 from email.utils import parseaddr
 from typing import Literal
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import SettingsConfigDict
@@ -40,8 +41,10 @@ class MailerSettings(ServiceSettings):
     smtp_timeout_seconds: float = Field(default=30.0, gt=0)
     smtp_from: str = "Herald <herald@localhost>"
 
-    # Emails carry absolute links; the in-app notification links relative to the API.
-    link_base_url: str = "http://127.0.0.1:8001"
+    # Where people reach Herald: the gateway's public address (its origin serves the console
+    # and the API). Every link in emails and in-app summaries is built from it, never from
+    # a service's own port.
+    public_base_url: str = "http://127.0.0.1:8000"
     # A summary lists at most this many team members by name; the totals count everyone.
     max_listed_members: int = Field(default=200, ge=1, le=5000)
     # SMTP attempts per email while handling one completion event, with exponential
@@ -59,6 +62,16 @@ class MailerSettings(ServiceSettings):
         if "@" not in parseaddr(value)[1]:
             raise ValueError("must be an address, e.g. 'Herald <herald@example.com>'")
         return value
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _absolute_origin(cls, value: str) -> str:
+        parsed = urlsplit(value)
+        if parsed.scheme not in ("http", "https") or not parsed.netloc:
+            raise ValueError("must be an absolute http(s) URL, e.g. https://herald.example.com")
+        if parsed.query or parsed.fragment:
+            raise ValueError("must have no query or fragment")
+        return value.rstrip("/")
 
     @model_validator(mode="after")
     def _credentials_in_pairs(self) -> MailerSettings:

@@ -22,6 +22,7 @@ from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
+from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
@@ -37,6 +38,7 @@ from herald_notifier.server import notifier_server
 from herald_notifier.settings import NotifierSettings, load_settings
 from herald_web.auth import Authenticator
 from herald_web.cors import allow_origins
+from herald_web.docs import serve_docs
 from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit
 from herald_web.serve import serve
@@ -56,6 +58,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         inbox = Inbox(pool, settings.replay_page_size)
         unread = UnreadCounter(inbox, registry)
         tally = DeliveryTally(registry, settings.replica_id, settings.delivered_interval_seconds)
+        marks = DeliveredMarks(pool, registry, settings.delivered_interval_seconds)
         heartbeat = Heartbeat(
             registry,
             ping_seconds=settings.ping_seconds,
@@ -83,6 +86,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             metrics=metrics,
             records=compat.record_reader(kafka_consumer, internals),
             tally=tally,
+            marks=marks,
         )
         async with contextlib.AsyncExitStack() as resources:
             await open_pool_and_producer(resources, pool, producer)
@@ -94,8 +98,12 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ("consumer", consumer.run),
                 ("unread-counter", unread.run),
                 ("delivered-tally", tally.run),
+                ("delivered-marks", marks.run),
                 ("heartbeat", heartbeat.run),
-                ("inbox-listener", functools.partial(listen_for_read_marks, conninfo, unread)),
+                (
+                    "inbox-listener",
+                    functools.partial(listen_for_read_marks, conninfo, unread, registry),
+                ),
             ):
                 tasks.start(f"notifier-{name}", work)
             resources.callback(registry.close_all)
@@ -126,7 +134,10 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         version="0.1.0",
         description="Server-Sent Events with replay, stream tickets and channel authorization.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    serve_docs(app)
     app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
     app.state.drain = drain
     app.state.compat = internals  # for the server and the streams' disconnect watch

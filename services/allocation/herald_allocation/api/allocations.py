@@ -9,9 +9,10 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Response
+from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi.responses import StreamingResponse
 
+from herald_allocation.api.dependencies import HrAdmin, Runtime
 from herald_allocation.api.errors import unprocessable
 from herald_allocation.api.idempotency import (
     IdempotencyKeyHeader,
@@ -39,15 +40,11 @@ from herald_allocation.domain.allocations import (
     RecipientsChanged,
     UnknownDepartments,
 )
-from herald_allocation.runtime import AllocationRuntime, get_runtime
-from herald_common.auth.principal import HR_ADMIN, Principal
-from herald_web.auth import requires
+from herald_allocation.runtime import AllocationRuntime
 from herald_web.errors import error_responses
 
 router = APIRouter(prefix="/v1/allocations", tags=["allocations"])
 
-Runtime = Annotated[AllocationRuntime, Depends(get_runtime)]
-HrAdmin = Annotated[Principal, Depends(requires(HR_ADMIN))]
 DEPARTMENTS_LOC: list[str | int] = ["body", "criteria", "departments"]
 
 

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Path, Query
 
 from herald_allocation.api.schemas import InboxItem, InboxPage, ReadAllResult, UnreadCount
+from herald_allocation.domain.inbox import Change
 from herald_allocation.runtime import AllocationRuntime, get_runtime
 from herald_common.auth.principal import EMPLOYEE, HR_ADMIN, MANAGER, Principal
 from herald_web.auth import requires
@@ -32,13 +33,17 @@ async def list_notifications(
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     status: Annotated[Literal["read", "unread"] | None, Query()] = None,
     kind: Annotated[str | None, Query(pattern=r"^[a-z0-9.-]{1,100}$")] = None,
+    archived: Annotated[bool, Query()] = False,
 ) -> InboxPage:
-    """Newest first. Pass `next_cursor` back as `cursor` for the next page."""
+    """Newest first. Pass `next_cursor` back as `cursor` for the next page.
+
+    Archived items are left out; `archived=true` lists only them.
+    """
     before = int(cursor) if cursor else None
     if before is not None and before > 2**63 - 1:
         raise HTTPException(400, "cursor is not one this API returned")
     rows = await runtime.inbox.page(
-        _me(principal), before=before, limit=limit, read=status, kind=kind
+        _me(principal), before=before, limit=limit, read=status, kind=kind, archived=archived
     )
     items = [InboxItem.from_row(r) for r in rows]
     return InboxPage(items=items, next_cursor=str(items[-1].id) if len(items) == limit else None)
@@ -50,15 +55,20 @@ async def unread_count(runtime: Runtime, principal: Employee) -> UnreadCount:
 
 
 @router.post(
-    "/{notification_id}/read", response_model=UnreadCount, responses=error_responses(401, 403, 404)
+    "/{notification_id}/{change}",
+    response_model=UnreadCount,
+    responses=error_responses(401, 403, 404),
 )
-async def mark_read(
+async def change_one(
     notification_id: Annotated[int, Path(ge=1, le=2**63 - 1)],
+    change: Annotated[Change, Path(description="What to do with the notification")],
     runtime: Runtime,
     principal: Employee,
 ) -> UnreadCount:
-    """Mark one notification read (again is fine); answers the new unread count."""
-    if not await runtime.inbox.mark_read(_me(principal), notification_id):
+    """Mark one notification `read` or `unread`, `archive` it (out of the listing and the
+    unread count) or `unarchive` it (back as it was). Doing it again is fine. Answers the
+    new unread count; the employee's streams hear `notification-state`."""
+    if not await runtime.inbox.change(_me(principal), notification_id, change):
         raise HTTPException(404, f"notification {notification_id} not found")
     return UnreadCount(unread=await runtime.inbox.unread_count(_me(principal)))
 

@@ -54,6 +54,7 @@ async def push_notification(
             body=body.body,
             data=body.data,
             target=body.target,
+            action_url=body.action_url,
             idempotency_key=idempotency_key,
         )
     except IdempotencyConflict as exc:

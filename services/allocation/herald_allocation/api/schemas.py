@@ -9,7 +9,7 @@ from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
-from herald_common.events import Criteria, EmployeeId, PushTarget, VoucherSpec
+from herald_common.events import ActionUrl, Criteria, EmployeeId, PushTarget, VoucherSpec
 
 
 class NewVoucher(VoucherSpec):
@@ -214,6 +214,10 @@ class PushCreate(BaseModel):
     body: Annotated[str, StringConstraints(max_length=4000)] = ""
     data: dict[str, Any] = Field(default_factory=dict)
     target: PushTarget
+    action_url: ActionUrl | None = Field(
+        default=None,
+        description="The item's action link: an absolute http(s) URL or a path on this origin",
+    )
 
 
 class PushView(BaseModel):
@@ -244,6 +248,8 @@ class InboxItem(BaseModel):
     data: dict[str, Any]
     created_at: datetime
     read_at: datetime | None
+    archived: bool
+    action_url: str | None = Field(description="The item's action link, when it has one")
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> InboxItem:
@@ -256,6 +262,8 @@ class InboxItem(BaseModel):
             data=payload,
             created_at=row["created_at"],
             read_at=row["read_at"],
+            archived=row["archived_at"] is not None,
+            action_url=row["action_url"],
         )
 
 
@@ -312,3 +320,74 @@ class DemoPerson(BaseModel):
 
 class DemoPeople(BaseModel):
     people: list[DemoPerson]
+
+
+class AllocationSummary(BaseModel):
+    """The allocation as the team view shows it."""
+
+    id: UUID
+    name: str
+    amount: Annotated[Decimal, Field(decimal_places=2)]
+    currency: str
+    expires_on: date
+    status: Literal["requested", "inserting", "published", "completed", "failed"]
+    created_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> AllocationSummary:
+        voucher = row["voucher"]
+        return cls(
+            id=row["id"],
+            name=voucher["name"],
+            amount=Decimal(str(voucher["amount"])),
+            currency=voucher["currency"],
+            expires_on=voucher["expires_on"],
+            status=row["status"],
+            created_at=row["requested_at"],
+            completed_at=row["completed_at"],
+        )
+
+
+class Team(BaseModel):
+    department: str
+    size: int = Field(description="Everyone in the department, its manager included")
+
+
+class TeamRecipient(BaseModel):
+    employee_id: str
+    name: str
+    code: str
+    amount: Annotated[Decimal, Field(decimal_places=2)]
+    currency: str
+    delivery: Literal["live", "inbox"] = Field(
+        description="live: it reached one of their open streams; inbox: it waits there"
+    )
+    read: bool
+    read_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> TeamRecipient:
+        return cls(
+            employee_id=row["employee_id"],
+            name=row["name"],
+            code=row["code"],
+            amount=row["amount"],
+            currency=row["currency"],
+            delivery="live" if row["live"] else "inbox",
+            read=row["read_at"] is not None,
+            read_at=row["read_at"],
+        )
+
+
+class TeamView(BaseModel):
+    allocation: AllocationSummary
+    team: Team
+    recipients: list[TeamRecipient]
+
+
+class DeliveryFiguresView(BaseModel):
+    total: int
+    delivered_live: int
+    waiting_in_inbox: int = Field(description="total - delivered_live")
+    read: int

@@ -23,6 +23,7 @@ from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.accepting import Accepted, IdempotencyKey, RequestTable
+from herald_allocation.domain.csv_export import copy_csv
 from herald_allocation.domain.outbox import Outbox, request_record
 from herald_common.criteria_sql import (
     matching_by_department_query,
@@ -49,7 +50,6 @@ _COLUMNS = (
 )
 ALLOCATIONS = RequestTable("allocations", _COLUMNS)
 SAMPLE_SIZE = 10
-CSV_CHUNK_BYTES = 64 * 1024
 
 
 class UnknownDepartments(Exception):
@@ -208,25 +208,10 @@ class AllocationService:
             await check_departments(conn, criteria.departments)
 
     async def recipients_csv(self, criteria: Criteria, as_of: date) -> AsyncIterator[bytes]:
-        """Every recipient as CSV, streamed from PostgreSQL's COPY (100,000 rows, ~7 MB).
-
-        COPY hands over one row at a time; they leave in 64 KiB pieces: one response write
-        per row took 2.5 s for 100,000 rows, 64 KiB pieces 0.15 s (measured through httpx).
-        """
+        """Every recipient as CSV, streamed from PostgreSQL's COPY."""
         query, params = matching_csv_query(criteria, as_of)
-        pending = bytearray()
-        async with (
-            self._pool.connection() as conn,
-            conn.cursor() as cur,
-            cur.copy(query, params) as copy,
-        ):
-            async for row in copy:
-                pending += row
-                if len(pending) >= CSV_CHUNK_BYTES:
-                    yield bytes(pending)
-                    pending.clear()
-        if pending:
-            yield bytes(pending)
+        async for piece in copy_csv(self._pool, query, params):
+            yield piece
 
     async def _count(self, conn: AsyncConnection, criteria: Criteria, as_of: date) -> int:
         await check_departments(conn, criteria.departments)

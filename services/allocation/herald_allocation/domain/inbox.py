@@ -1,7 +1,9 @@
-"""An employee's inbox: listing, unread counts and read marks.
+"""An employee's inbox: listing, unread counts, read and archive marks.
 
-Every change to read marks notifies `herald_inbox` in the same transaction, so each notifier
-replica (LISTENing) can push the new unread count to that employee's open streams.
+Every change of an item's state notifies in the same transaction: `herald_inbox` with the
+employee id (each notifier replica, LISTENing, pushes the new unread count to that
+employee's open streams) and `herald_inbox_state` with the item's new state (the streams
+pass it on as `notification-state`, so the employee's other tabs and devices follow).
 """
 
 from __future__ import annotations
@@ -12,9 +14,17 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
-from herald_common.notifications import INBOX_CHANNEL
+from herald_common.notifications import INBOX_CHANNEL, UNREAD, inbox_state_notice
 
 ReadFilter = Literal["read", "unread"]
+# One change of an item: its column and the value it takes.
+Change = Literal["read", "unread", "archive", "unarchive"]
+_SET: dict[Change, sql.SQL] = {
+    "read": sql.SQL("read_at = coalesce(read_at, now())"),
+    "unread": sql.SQL("read_at = NULL"),
+    "archive": sql.SQL("archived_at = coalesce(archived_at, now())"),
+    "unarchive": sql.SQL("archived_at = NULL"),
+}
 
 
 class Inbox:
@@ -29,9 +39,13 @@ class Inbox:
         limit: int,
         read: ReadFilter | None,
         kind: str | None,
+        archived: bool = False,
     ) -> list[dict[str, Any]]:
         """Newest first; `before` is the id of the last item of the previous page."""
-        clauses = [sql.SQL("employee_id = %(employee)s")]
+        clauses = [
+            sql.SQL("employee_id = %(employee)s"),
+            sql.SQL("archived_at IS NOT NULL" if archived else "archived_at IS NULL"),
+        ]
         params: dict[str, Any] = {"employee": employee_id, "limit": limit}
         if before is not None:
             clauses.append(sql.SQL("id < %(before)s"))
@@ -44,8 +58,8 @@ class Inbox:
             clauses.append(sql.SQL("kind = %(kind)s"))
             params["kind"] = kind
         query = sql.SQL(
-            "SELECT id, kind, payload, created_at, read_at FROM notifications"
-            " WHERE {} ORDER BY id DESC LIMIT %(limit)s"
+            "SELECT id, kind, payload, created_at, read_at, archived_at, action_url"
+            " FROM notifications WHERE {} ORDER BY id DESC LIMIT %(limit)s"
         ).format(sql.SQL(" AND ").join(clauses))
         async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(query, params)
@@ -55,7 +69,9 @@ class Inbox:
         async with self._pool.connection() as conn:
             row = await (
                 await conn.execute(
-                    "SELECT count(*) FROM notifications WHERE employee_id = %s AND read_at IS NULL",
+                    sql.SQL(
+                        "SELECT count(*) FROM notifications WHERE employee_id = %s AND {}"
+                    ).format(UNREAD),
                     (employee_id,),
                 )
             ).fetchone()
@@ -63,31 +79,49 @@ class Inbox:
 
     async def mark_read(self, employee_id: str, notification_id: int) -> bool:
         """False when the notification is not this employee's (or does not exist)."""
+        return await self.change(employee_id, notification_id, "read")
+
+    async def change(self, employee_id: str, notification_id: int, change: Change) -> bool:
+        """Apply one change to one of the employee's items (again is fine: no notice then).
+
+        False when the notification is not this employee's (or does not exist).
+        """
         async with self._pool.connection() as conn, conn.transaction():
-            row = await (
+            before = await (
                 await conn.execute(
-                    "SELECT read_at FROM notifications WHERE id = %s AND employee_id = %s"
-                    " FOR UPDATE",
+                    "SELECT read_at IS NOT NULL, archived_at IS NOT NULL FROM notifications"
+                    " WHERE id = %s AND employee_id = %s FOR UPDATE",
                     (notification_id, employee_id),
                 )
             ).fetchone()
-            if row is None:
+            if before is None:
                 return False
-            if row[0] is None:
+            after = await (
                 await conn.execute(
-                    "UPDATE notifications SET read_at = now() WHERE id = %s", (notification_id,)
+                    sql.SQL(
+                        "UPDATE notifications SET {} WHERE id = %s"
+                        " RETURNING read_at IS NOT NULL, archived_at IS NOT NULL"
+                    ).format(_SET[change]),
+                    (notification_id,),
                 )
+            ).fetchone()
+            if after is not None and tuple(after) != tuple(before):
+                read, archived = after
                 await conn.execute("SELECT pg_notify(%s, %s)", (INBOX_CHANNEL, employee_id))
+                channel, notice = inbox_state_notice(employee_id, notification_id, read, archived)
+                await conn.execute("SELECT pg_notify(%s, %s)", (channel, notice))
             return True
 
     async def mark_all_read(self, employee_id: str) -> int:
         async with self._pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
                 "UPDATE notifications SET read_at = now()"
-                " WHERE employee_id = %s AND read_at IS NULL",
+                " WHERE employee_id = %s AND read_at IS NULL RETURNING id",
                 (employee_id,),
             )
-            changed = cursor.rowcount
+            changed = [row[0] for row in await cursor.fetchall()]
             if changed:
                 await conn.execute("SELECT pg_notify(%s, %s)", (INBOX_CHANNEL, employee_id))
-            return changed
+                channel, notice = inbox_state_notice(employee_id, max(changed), True, None)
+                await conn.execute("SELECT pg_notify(%s, %s)", (channel, notice))
+            return len(changed)

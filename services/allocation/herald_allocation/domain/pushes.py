@@ -49,9 +49,10 @@ class PushService:
         data: dict[str, Any],
         target: PushTarget,
         idempotency_key: str | None,
+        action_url: str | None = None,
     ) -> Accepted:
         key = IdempotencyKey(
-            requested_by, idempotency_key, push_fingerprint(title, body, data, target)
+            requested_by, idempotency_key, push_fingerprint(title, body, data, target, action_url)
         )
         async with self._pool.connection() as conn, conn.transaction():
             replayed = await PUSHES.replay(conn, key)
@@ -69,6 +70,7 @@ class PushService:
                 data=data,
                 target=target,
                 requested_at=datetime.now(UTC),
+                action_url=action_url,
             )
             accepted, outbox_id = await PUSHES.accept(
                 conn,

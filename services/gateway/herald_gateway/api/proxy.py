@@ -32,7 +32,7 @@ def _has_body(request: Request) -> bool:
 async def proxy(request: Request) -> Response:
     runtime = get_runtime(request)
     name = service_for(request.url.path)
-    assert name is not None  # routed here for /v1 paths only
+    assert name is not None  # routed here for /v1 and the docs' paths only
     upstream = runtime.upstreams[name]
     settings = runtime.settings
     timeout = httpx.Timeout(

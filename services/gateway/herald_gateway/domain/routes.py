@@ -11,6 +11,9 @@ ServiceName = Literal["allocation", "notifier", "mailer"]
 # the rest of the API (allocations, directory, inbox, pushes, dev tokens) on allocation.
 NOTIFIER_PATHS: Final = ("/v1/stream", "/v1/stream-tickets", "/v1/session", "/v1/channel-auth")
 MAILER_PATHS: Final = ("/v1/preferences",)
+# The API's documentation page and its files (herald_web.docs), and the document it reads:
+# the allocation service's, the API most callers use.
+DOCS_PATHS: Final = ("/docs", "/openapi.json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,8 +28,14 @@ def _under(path: str, prefixes: tuple[str, ...]) -> bool:
     return any(path == p or path.startswith(p + "/") for p in prefixes)
 
 
+def is_docs(path: str) -> bool:
+    return _under(path, DOCS_PATHS)
+
+
 def service_for(path: str) -> ServiceName | None:
-    """The service owning an API path, or None for paths outside /v1."""
+    """The service owning an API path (or the docs), or None for the console's paths."""
+    if is_docs(path):
+        return "allocation"
     if not (path == "/v1" or path.startswith("/v1/")):
         return None
     if _under(path, NOTIFIER_PATHS):

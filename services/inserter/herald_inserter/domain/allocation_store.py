@@ -212,6 +212,8 @@ class AllocationStore:
                 title=payloads.title,
                 body=payloads.body,
                 allocation_id=allocation_id,
+                # A department's vouchers are its watchers' to see, as its team feed shows.
+                visibility="department",
             )
             await _copy_vouchers(conn, request, notifications, codes, created_at)
             await mark_written(conn, ALLOCATIONS, allocation_id, count)

@@ -89,6 +89,7 @@ class AllocationProcessor:
                 source=SOURCE_INSERTER,
                 created_at=created_at,
                 allocation_id=allocation_id,
+                visibility="department",
             )
 
         # The events are sent while the rows are written, in a Kafka transaction committed

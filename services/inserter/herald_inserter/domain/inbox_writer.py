@@ -17,6 +17,9 @@ from psycopg import AsyncConnection, sql
 from herald_common.inbox_writes import draw_ids
 from herald_common.notifications import payload_text
 
+# Who may see a notification besides its employee (docs/decisions/0051).
+Visibility = Literal["private", "department"]
+
 
 @dataclass(frozen=True, slots=True)
 class IssuedNotification:
@@ -82,6 +85,8 @@ NOTIFICATION_COLUMN_TYPES = [
     "uuid",
     "uuid",
     "timestamptz",
+    "text",
+    "text",
 ]
 
 
@@ -101,6 +106,8 @@ async def copy_notifications(
     body: str,
     allocation_id: UUID | None = None,
     push_id: UUID | None = None,
+    visibility: Visibility = "private",
+    action_url: str | None = None,
 ) -> None:
     """COPY the rows; `title` and `body` are the same for every row of one request."""
     title, body = _column_text(title), _column_text(body)
@@ -108,7 +115,8 @@ async def copy_notifications(
         conn.cursor() as cur,
         cur.copy(
             "COPY notifications (id, employee_id, department, kind, source, title, body,"
-            " payload, allocation_id, push_id, created_at) FROM STDIN (FORMAT BINARY)"
+            " payload, allocation_id, push_id, created_at, visibility, action_url)"
+            " FROM STDIN (FORMAT BINARY)"
         ) as copy,
     ):
         # Binary rows skip the server's text parsing; the payload goes as text, which is
@@ -128,6 +136,8 @@ async def copy_notifications(
                     allocation_id,
                     push_id,
                     created_at,
+                    visibility,
+                    action_url,
                 )
             )
 

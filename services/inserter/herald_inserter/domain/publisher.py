@@ -29,8 +29,15 @@ from herald_common.events import (
     envelope,
 )
 from herald_common.notifications import EventTemplate, previous_id_header
-from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
-from herald_inserter.domain.inbox_writer import IssuedNotification
+from herald_common.routing import (
+    ALLOCATION_ID_HEADER,
+    DEPARTMENT_VISIBLE,
+    EMPLOYEE_ID_HEADER,
+    NOTIFICATION_ID_HEADER,
+    PRIVATE,
+    VISIBILITY_HEADER,
+)
+from herald_inserter.domain.inbox_writer import IssuedNotification, Visibility
 from herald_inserter.domain.transactions import TransactionalProducer
 
 logger = logging.getLogger(__name__)
@@ -64,6 +71,7 @@ class EventPublisher:
         source: str,
         created_at: datetime,
         allocation_id: UUID | None = None,
+        visibility: Visibility = "private",
     ) -> int:
         """Send and wait until Kafka acknowledged every record; returns how many.
 
@@ -73,6 +81,8 @@ class EventPublisher:
         partitions = sorted(await self._producer.partitions_for(topic))
         template = EventTemplate(kind=kind, source=source, created_at=created_at)
         content_type = _HEADERS[0]
+        # Said explicitly on every record, so no reader relies on the default by type.
+        visible = (VISIBILITY_HEADER, DEPARTMENT_VISIBLE if visibility == "department" else PRIVATE)
         allocation = None
         if allocation_id is not None:
             allocation = (ALLOCATION_ID_HEADER, str(allocation_id).encode())
@@ -94,6 +104,7 @@ class EventPublisher:
                 content_type,
                 (NOTIFICATION_ID_HEADER, b"%d" % n.notification_id),
                 (EMPLOYEE_ID_HEADER, n.employee_id.encode()),
+                visible,
             ]
             if n.previous_id is not None:
                 headers.append(previous_id_header(n.previous_id))

@@ -24,6 +24,7 @@ from herald_inserter.domain.claims import Requests, WriteOutcome, claim, mark_wr
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import (
     CHOSEN_RECIPIENTS,
+    Visibility,
     copy_notifications,
     issue_notifications,
     with_newest_ids,
@@ -41,7 +42,14 @@ class PushPayloads:
         self._head = f'{{"push_id":"{request.push_id}","employee_id":'
         self._tail = (
             f',"title":{json_text(request.title)},"body":{json_text(request.body)},'
-            f'"data":{json_text(request.data)}}}'
+            f'"data":{json_text(request.data)}'
+            # Only when there is one: pushes without a link keep their payload as it was.
+            + (
+                ""
+                if request.action_url is None
+                else f',"action_url":{json_text(request.action_url)}'
+            )
+            + "}"
         )
         self._departments: dict[str, str] = {}
 
@@ -50,6 +58,11 @@ class PushPayloads:
         if dept is None:
             dept = self._departments[department] = json_text(department)
         return f'{self._head}{quoted(employee_id)},"department":{dept}{self._tail}'
+
+
+def push_visibility(request: NotificationRequested) -> Visibility:
+    """A push to a department is the department's; to named employees or criteria, private."""
+    return "department" if request.target.department is not None else "private"
 
 
 class PushStore:
@@ -66,7 +79,11 @@ class PushStore:
                 row={
                     "requested_by": request.requested_by,
                     "request_hash": push_fingerprint(
-                        request.title, request.body, request.data, request.target
+                        request.title,
+                        request.body,
+                        request.data,
+                        request.target,
+                        request.action_url,
                     ),
                     "request": json.dumps(request.model_dump(mode="json")),
                     "requested_at": request.requested_at,
@@ -101,6 +118,8 @@ class PushStore:
             title=request.title,
             body=request.body,
             push_id=request.push_id,
+            visibility=push_visibility(request),
+            action_url=request.action_url,
         )
         await mark_written(conn, PUSHES, request.push_id, len(employees))
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)

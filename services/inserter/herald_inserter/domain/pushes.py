@@ -11,7 +11,7 @@ import time
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH, NotificationRequested
 from herald_common.retry import RetryPolicy, outlast_outages
 from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.push_store import PushStore
+from herald_inserter.domain.push_store import PushStore, push_visibility
 from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)
@@ -44,6 +44,7 @@ class PushProcessor:
                 kind=NOTIFICATION_PUSHED,
                 source=SOURCE_PUSH,
                 created_at=outcome.created_at,
+                visibility=push_visibility(request),
             )
         self._metrics.events_published.inc(published)
         # Only this step is retried through an outage: the events are out already.

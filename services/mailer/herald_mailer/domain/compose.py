@@ -20,7 +20,7 @@ from uuid import UUID
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from herald_common.events import ALLOCATION_SUMMARY
-from herald_mailer.domain.summary import Allocation, ManagerSummary
+from herald_mailer.domain.summary import Allocation, ManagerSummary, Team
 
 # C0/C1 controls and the Unicode line and paragraph separators.
 _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -33,8 +33,16 @@ def oneline(value: object) -> str:
     return _SPACES.sub(" ", text).strip()
 
 
-def money(value: Decimal | str) -> str:
-    return f"{Decimal(str(value)):.2f}"
+# Symbols written before the amount, as the console's Intl.NumberFormat("en") writes them;
+# other currencies lead with their code ("CHF 21,350.00").
+_SYMBOLS = {"EUR": "€", "USD": "$", "GBP": "£", "JPY": "¥", "INR": "₹"}
+
+
+def money(value: Decimal | str, currency: str) -> str:
+    """An amount with its currency, as the console shows it: "€21,350.00"."""
+    text = f"{Decimal(str(value)):,.2f}"
+    symbol = _SYMBOLS.get(currency)
+    return f"{symbol}{text}" if symbol else f"{currency} {text}"
 
 
 def when(moment: datetime | None) -> str:
@@ -62,8 +70,9 @@ def describe_criteria(criteria: dict[str, Any]) -> list[tuple[str, str]]:
     return lines or [("Employees", "everyone")]
 
 
-def allocation_path(allocation_id: UUID) -> str:
-    return f"/v1/allocations/{allocation_id}"
+def team_page(public_base_url: str, allocation_id: UUID) -> str:
+    """The console page of the manager's team's part of an allocation (the gateway's SPA)."""
+    return f"{public_base_url.rstrip('/')}/allocations/{allocation_id}/team"
 
 
 def title(allocation: Allocation, team_recipients: int) -> str:
@@ -73,7 +82,11 @@ def title(allocation: Allocation, team_recipients: int) -> str:
 
 
 def in_app_payload(
-    allocation: Allocation, manager_id: str, department: str, team_recipients: int
+    allocation: Allocation,
+    manager_id: str,
+    team: Team,
+    team_recipients: int,
+    public_base_url: str,
 ) -> dict[str, Any]:
     """Data of the manager's `herald.allocation.summary` notification (and inbox row)."""
     amount, currency = allocation.amount, allocation.currency
@@ -81,18 +94,19 @@ def in_app_payload(
     return {
         "allocation_id": str(allocation.allocation_id),
         "employee_id": manager_id,
-        "department": department,
+        "department": team.department,
         "title": title(allocation, team_recipients),
         "body": (
-            f"{people(team_recipients)} in your team received {money(amount)} {currency} each,"
-            f" {money(total)} {currency} in total."
+            f"{people(team_recipients)} of the {team.size} in {team.department} received"
+            f" {money(amount, currency)} each, {money(total, currency)} in total."
         ),
-        "link": allocation_path(allocation.allocation_id),
+        "link": team_page(public_base_url, allocation.allocation_id),
         "totals": {
             "team_recipients": team_recipients,
+            "team_size": team.size,
             "allocation_recipients": allocation.recipients,
-            "amount_each": money(amount),
-            "amount_total": money(total),
+            "amount_each": f"{amount:.2f}",
+            "amount_total": f"{total:.2f}",
             "currency": currency,
         },
     }
@@ -139,7 +153,7 @@ class Templates:
 
 
 def compose(
-    templates: Templates, summary: ManagerSummary, *, sender: str, link_base_url: str
+    templates: Templates, summary: ManagerSummary, *, sender: str, public_base_url: str
 ) -> EmailMessage:
     """The email for one summary. Raises ValueError for an address that cannot be used."""
     allocation, manager = summary.allocation, summary.manager
@@ -152,7 +166,7 @@ def compose(
     except (ValueError, IndexError, MessageError) as exc:
         # The stdlib parser signals a bad address in several ways, not all ValueError.
         raise unusable from exc
-    link = link_base_url.rstrip("/") + allocation_path(allocation.allocation_id)
+    link = team_page(public_base_url, allocation.allocation_id)
     text, html = templates.render(summary, link)
     message = EmailMessage()
     message["Subject"] = title(allocation, summary.team_recipients)

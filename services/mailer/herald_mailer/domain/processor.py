@@ -54,7 +54,7 @@ def parse_completed(value: bytes | None) -> CloudEvent[AllocationCompleted]:
 class EmailSettings:
     sender: str
     envelope_sender: str
-    link_base_url: str
+    public_base_url: str
     max_listed_members: int
 
 
@@ -191,7 +191,7 @@ class CompletionProcessor:
                 self._templates,
                 summary,
                 sender=self._email.sender,
-                link_base_url=self._email.link_base_url,
+                public_base_url=self._email.public_base_url,
             )
         except ValueError as exc:
             reason = f"summary email to manager {manager_id} cannot be built: {exc}"

@@ -13,23 +13,26 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, sql
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.events import ALLOCATION_SUMMARY, SOURCE_MAILER
 from herald_common.inbox_writes import draw_ids
 from herald_common.request_claim import RequestRows, claim_request, read_claim
+from herald_common.teams import DIRECTORY_MANAGERS, TEAM_SIZE
 from herald_mailer.domain.compose import in_app_payload
-from herald_mailer.domain.summary import Allocation, Manager, ManagerSummary, TeamMember
+from herald_mailer.domain.summary import Allocation, Manager, ManagerSummary, Team, TeamMember
 
-# Recipients of one allocation, by the manager they report to (now, in the directory).
-_TEAMS = (
-    "SELECT m.id, m.department, count(*) FROM employee_vouchers ev"
-    " JOIN employees e ON e.id = ev.employee_id"
-    " JOIN employees m ON m.id = e.manager_id"
+# Recipients of one allocation by manager: each manager's team is their department
+# (herald_common.teams), counted with the department's size.
+_TEAMS = sql.SQL(
+    "SELECT m.id, m.department, count(*),"
+    " (SELECT count(*) FROM employees d WHERE d.department = m.department)"
+    " FROM employee_vouchers ev JOIN employees e ON e.id = ev.employee_id"
+    " JOIN ({}) AS m ON m.department = e.department"
     " WHERE ev.allocation_id = %s GROUP BY m.id, m.department ORDER BY m.id"
-)
+).format(DIRECTORY_MANAGERS)
 
 
 # An allocation's summaries are its request: written once, under the writer lock alone
@@ -57,8 +60,9 @@ class Claim:
 
 
 class SummaryStore:
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], public_base_url: str) -> None:
         self._pool = pool
+        self._public_base_url = public_base_url
 
     async def create(self, allocation_id: UUID, completed_at: datetime | None) -> int:
         """Create every summary of the allocation (rows and inbox notifications) once."""
@@ -76,13 +80,21 @@ class SummaryStore:
                 return 0
             teams = await (await conn.execute(_TEAMS, (allocation_id,))).fetchall()
             ids = await draw_ids(conn, len(teams))
-            for notification_id, (manager_id, department, recipients) in zip(
+            for notification_id, (manager_id, department, recipients, size) in zip(
                 ids, teams, strict=True
             ):
-                payload = in_app_payload(allocation, manager_id, department, recipients)
+                payload = in_app_payload(
+                    allocation,
+                    manager_id,
+                    Team(department, size),
+                    recipients,
+                    self._public_base_url,
+                )
+                # Private to the manager (docs/decisions/0051): the column's default.
                 await conn.execute(
                     "INSERT INTO notifications (id, employee_id, department, kind, source, title,"
-                    " body, payload, allocation_id) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " body, payload, allocation_id, action_url)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         notification_id,
                         manager_id,
@@ -93,6 +105,7 @@ class SummaryStore:
                         payload["body"],
                         Json(payload),
                         allocation_id,
+                        payload["link"],
                     ),
                 )
                 await conn.execute(
@@ -218,7 +231,7 @@ class SummaryStore:
     async def load(
         self, allocation_id: UUID, manager_id: str, completed_at: datetime | None, limit: int
     ) -> ManagerSummary | None:
-        """The summary as it stands now: who in the team has opened their voucher so far."""
+        """The summary as it stands now: who in the manager's team (department) received it."""
         async with self._pool.connection() as conn:
             allocation = await self._allocation(conn, allocation_id, completed_at)
             manager = await (
@@ -229,23 +242,23 @@ class SummaryStore:
             ).fetchone()
             if allocation is None or manager is None:
                 return None
-            team = (
+            department = manager[3]
+            team = sql.SQL(
                 " FROM employee_vouchers ev JOIN employees e ON e.id = ev.employee_id"
-                " LEFT JOIN notifications n ON n.id = ev.notification_id"
-                " WHERE ev.allocation_id = %s AND e.manager_id = %s"
+                " WHERE ev.allocation_id = %s AND e.department = %s"
             )
             members = await (
                 await conn.execute(
-                    "SELECT e.id, e.name, e.department, e.grade, n.read_at IS NOT NULL"
-                    + team
-                    + " ORDER BY e.id LIMIT %s",
-                    (allocation_id, manager_id, limit),
+                    sql.SQL(
+                        "SELECT e.id, e.name, e.department, e.grade{} ORDER BY e.id LIMIT %s"
+                    ).format(team),
+                    (allocation_id, department, limit),
                 )
             ).fetchall()
             counts = await (
                 await conn.execute(
-                    "SELECT count(*), count(n.read_at)" + team,
-                    (allocation_id, manager_id),
+                    sql.SQL("SELECT count(*), ({}){}").format(TEAM_SIZE, team),
+                    (department, allocation_id, department),
                 )
             ).fetchone()
         assert counts is not None
@@ -253,6 +266,6 @@ class SummaryStore:
             allocation=allocation,
             manager=Manager(*manager),
             members=[TeamMember(*m) for m in members],
+            team=Team(department, counts[1]),
             team_recipients=counts[0],
-            team_opened=counts[1],
         )

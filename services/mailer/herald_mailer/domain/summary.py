@@ -36,12 +36,19 @@ class Manager:
 
 
 @dataclass(frozen=True, slots=True)
+class Team:
+    """A manager's team: the department they manage, everyone in it (herald_common.teams)."""
+
+    department: str
+    size: int
+
+
+@dataclass(frozen=True, slots=True)
 class TeamMember:
     employee_id: str
     name: str
     department: str
     grade: str
-    opened: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,8 +57,8 @@ class ManagerSummary:
     manager: Manager
     # The first members by id, at most the configured number; the counts cover everyone.
     members: list[TeamMember]
+    team: Team
     team_recipients: int
-    team_opened: int
 
     @property
     def unlisted(self) -> int:

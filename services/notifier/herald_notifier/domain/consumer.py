@@ -37,8 +37,9 @@ from herald_common.events import (
     EmployeeAddressed,
 )
 from herald_common.notifications import parse_previous_id
-from herald_common.routing import InvalidRouting, Routing, read_routing
+from herald_common.routing import InvalidRouting, Routing, department_visible, read_routing
 from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
+from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.fetched_records import RecordReader
 from herald_notifier.domain.progress import DeliveryTally
@@ -78,6 +79,7 @@ def decode_delivery(value: bytes | None, headers: Iterable[tuple[str, bytes]] = 
         data=value,
         allocation_id=allocation_id,
         previous_id=parse_previous_id(headers),
+        department_visible=department_visible(headers, event.type),
     )
 
 
@@ -85,7 +87,11 @@ _OPEN_BRACE, _CLOSE_BRACE = ord("{"), ord("}")
 
 
 def decode_routed(
-    routing: Routing, event_type: str, key: bytes | None, value: bytes | None
+    routing: Routing,
+    event_type: str,
+    key: bytes | None,
+    value: bytes | None,
+    visible: bool = False,
 ) -> Delivery:
     """A per-employee event from its routing headers, its key and its value as they are.
 
@@ -115,6 +121,7 @@ def decode_routed(
         value,
         routing.allocation_id if event_type == VOUCHER_ALLOCATED else None,
         routing.previous_id,
+        visible,
     )
 
 
@@ -152,9 +159,10 @@ def decode_record(event_type: str, record: KafkaRecord, registry: Registry) -> D
         raise InvalidEvent(str(exc)) from exc
     if routing is None:
         return decode_delivery(record.value, record.headers)
-    if record.key is not None and not registry.wants(record.key, routing.employee_id):
+    visible = department_visible(record.headers, event_type)
+    if record.key is not None and not registry.wants(record.key, routing.employee_id, visible):
         return None
-    return decode_routed(routing, event_type, record.key, record.value)
+    return decode_routed(routing, event_type, record.key, record.value, visible)
 
 
 class EventConsumer:
@@ -170,6 +178,7 @@ class EventConsumer:
         metrics: NotifierMetrics,
         records: RecordReader,
         tally: DeliveryTally | None = None,
+        marks: DeliveredMarks | None = None,
     ) -> None:
         self._consumer = consumer
         # What reads `consumer`'s records: its fetch buffers, or getmany (compat).
@@ -184,6 +193,7 @@ class EventConsumer:
         self._metrics = metrics
         self._live = metrics.deliveries.labels("live")
         self._tally = tally
+        self._marks = marks
         # Records to dead-letter, each until it is sent: a run that failed sending leaves
         # the rest to the next run.
         self._rejected: deque[tuple[TopicPartition, KafkaRecord, str]] = deque()
@@ -241,6 +251,8 @@ class EventConsumer:
                 self._unread.mark_all(d.employee_id for d in taken_by_some)
                 if self._tally is not None:
                     self._tally.delivered(taken_by_some)
+                if self._marks is not None:
+                    self._marks.delivered(taken_by_some)
             await self._dead_letter_rejected()
             self._metrics.consumer_lag.set(await self._lag())
             # Everything fetched is dispatched before the streams write, so a stream sends all

@@ -11,6 +11,7 @@ class Delivery:
         "allocation_id",
         "data",
         "department",
+        "department_visible",
         "employee_id",
         "event_id",
         "event_type",
@@ -26,6 +27,7 @@ class Delivery:
         data: str | bytes,
         allocation_id: str | None = None,
         previous_id: int | None = None,
+        department_visible: bool = False,
     ) -> None:
         # The notification id, or None for frames that are not inbox items (unread counts,
         # allocation progress): those carry no SSE `id:` and never move Last-Event-ID.
@@ -42,6 +44,9 @@ class Delivery:
         # writer saw it under the writer lock; None when the event did not say. A stream
         # that already sent that id knows nothing of this employee's can still be missing.
         self.previous_id = previous_id
+        # Whether the department's watchers (its manager, hr-admins) may see it too; else
+        # it is the employee's alone (docs/decisions/0051).
+        self.department_visible = department_visible
         self._frame: bytes | None = None
 
     def frame(self, retry_ms: int) -> bytes:

@@ -15,7 +15,7 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.db import fetch_one
-from herald_common.notifications import notification_event
+from herald_common.notifications import UNREAD, notification_event
 from herald_notifier.domain.delivery import Delivery
 
 
@@ -28,7 +28,10 @@ class Scope:
         parts: list[sql.Composable] = [sql.SQL("employee_id = %(employee)s")]
         params: dict[str, Any] = {"employee": self.employee_id}
         if self.departments:
-            parts.append(sql.SQL("department = ANY(%(departments)s)"))
+            # Watchers see only what is visible to the department (docs/decisions/0051).
+            parts.append(
+                sql.SQL("(department = ANY(%(departments)s) AND visibility = 'department')")
+            )
             params["departments"] = sorted(self.departments)
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
@@ -73,7 +76,8 @@ class Inbox:
         """Every notification in scope with an id above `after_id` (up to `until`), in id order."""
         condition, params = scope.condition()
         query = sql.SQL(
-            "SELECT id, kind, source, employee_id, department, created_at, payload"
+            "SELECT id, kind, source, employee_id, department, created_at, payload,"
+            " visibility = 'department'"
             " FROM notifications WHERE {} AND id > %(after)s AND id <= %(until)s"
             " ORDER BY id LIMIT %(page)s"
         ).format(condition)
@@ -84,7 +88,16 @@ class Inbox:
                 rows = await (
                     await conn.execute(query, {**params, **bounds, "after": cursor})
                 ).fetchall()
-            for notification_id, kind, source, employee_id, department, created_at, payload in rows:
+            for (
+                notification_id,
+                kind,
+                source,
+                employee_id,
+                department,
+                created_at,
+                payload,
+                visible,
+            ) in rows:
                 data = notification_event(
                     notification_id=notification_id,
                     kind=kind,
@@ -93,7 +106,9 @@ class Inbox:
                     created_at=created_at,
                     payload=payload,
                 )
-                yield Delivery(notification_id, kind, employee_id, department, data)
+                yield Delivery(
+                    notification_id, kind, employee_id, department, data, department_visible=visible
+                )
             if len(rows) < self._page_size:
                 return
             cursor = rows[-1][0]
@@ -102,8 +117,10 @@ class Inbox:
         async with self._pool.connection() as conn:
             rows = await (
                 await conn.execute(
-                    "SELECT employee_id, count(*) FROM notifications"
-                    " WHERE employee_id = ANY(%s) AND read_at IS NULL GROUP BY employee_id",
+                    sql.SQL(
+                        "SELECT employee_id, count(*) FROM notifications"
+                        " WHERE employee_id = ANY(%s) AND {} GROUP BY employee_id"
+                    ).format(UNREAD),
                     (list(employee_ids),),
                 )
             ).fetchall()

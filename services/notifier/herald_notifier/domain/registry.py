@@ -121,21 +121,23 @@ class Registry:
         if department is not None and department.empty():
             del self._departments[name]
 
-    def wants(self, department_key: bytes, employee_id: str) -> bool:
+    def wants(self, department_key: bytes, employee_id: str, department_visible: bool) -> bool:
         """Whether a per-employee event keyed by this department would reach any stream."""
         department = self._departments.get(department_key.decode(errors="replace"))
         return department is not None and (
-            employee_id in department.employees or bool(department.watchers)
+            employee_id in department.employees
+            or (department_visible and bool(department.watchers))
         )
 
     def dispatch(self, delivery: Delivery) -> int:
-        """Offer a per-employee event to the employee's streams and the department's watchers."""
+        """Offer a per-employee event to the employee's streams and, when it is visible to the
+        department, to the department's watchers."""
         department = self._departments.get(delivery.department)
         if department is None:
             return 0
         own = department.employees.get(delivery.employee_id)
         watchers = department.watchers
-        if not watchers:
+        if not watchers or not delivery.department_visible:
             return self._offer(own, delivery) if own else 0
         if own:
             # A manager's own stream may also watch the department: it gets the event once.

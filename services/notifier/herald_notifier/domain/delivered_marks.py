@@ -1,0 +1,79 @@
+"""Which notifications reached one of their employee's own open streams, kept in the inbox.
+
+`notifications.delivered_at` is what the allocation's delivery figures and a manager's
+team view read as "delivered live" (else "waiting in the inbox"). Marks are collected per
+fetch and written in one UPDATE per round, at most one round per interval, whatever the
+number of deliveries: an allocation reaching 10,000 open streams costs a few statements
+by primary key, not 10,000 (docs/decisions/0052).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+
+from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
+
+from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.registry import Registry
+
+logger = logging.getLogger(__name__)
+
+# Ids per statement: one array parameter, a bounded statement.
+_CHUNK = 5000
+# Ids kept while the database is away; beyond it the oldest marks are dropped (the
+# figures then under-count live deliveries, which the log says).
+_MAX_PENDING = 200_000
+
+
+class DeliveredMarks:
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[AsyncConnection],
+        registry: Registry,
+        interval_seconds: float,
+    ) -> None:
+        self._pool = pool
+        self._registry = registry
+        self._interval = interval_seconds
+        self._pending: list[int] = []
+        self._wake = asyncio.Event()
+
+    def delivered(self, deliveries: Iterable[Delivery]) -> None:
+        """Note the inbox items among a batch the registry just dispatched that reached
+        one of their own employee's streams (not only a department watcher's)."""
+        has_streams = self._registry.has_streams
+        marked = [
+            d.event_id for d in deliveries if d.event_id is not None and has_streams(d.employee_id)
+        ]
+        if marked:
+            self._pending.extend(marked)
+            if len(self._pending) > _MAX_PENDING:
+                dropped = len(self._pending) - _MAX_PENDING
+                del self._pending[:dropped]
+                logger.warning("dropped %d delivered marks while the database was away", dropped)
+            self._wake.set()
+
+    async def write(self, ids: list[int]) -> None:
+        async with self._pool.connection() as conn:
+            for start in range(0, len(ids), _CHUNK):
+                await conn.execute(
+                    "UPDATE notifications SET delivered_at = now()"
+                    " WHERE id = ANY(%s) AND delivered_at IS NULL",
+                    (ids[start : start + _CHUNK],),
+                )
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, []
+            try:
+                await self.write(batch)
+            except Exception:
+                logger.exception("recording live deliveries failed; will retry")
+                self._pending[:0] = batch
+                self._wake.set()
+            await asyncio.sleep(self._interval)
