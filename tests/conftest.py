@@ -55,6 +55,9 @@ class HeraldEnv:
             "HERALD_AUTH_SESSION_COOKIE_SECURE": "false",
             "HERALD_NOTIFIER_CHANNEL_AUTH_KEY": "test-app-key",
             "HERALD_NOTIFIER_CHANNEL_AUTH_SECRET": self.channel_auth_secret,
+            # Four-eyes approval is on by default; the tests of other behaviour allocate
+            # to thousands without a second admin. The approval tests switch it on.
+            "HERALD_APPROVAL_ENABLED": "false",
         }
 
     def bearer(self, subject: str, roles: list[str], manages: str | None = None) -> dict[str, str]:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from herald_allocation.api import allocations, dev, employees, health, inbox, pushes
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.inbox import Inbox
+from herald_allocation.domain.lifecycle import Lifecycle
 from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
 from herald_allocation.domain.worker_watch import watch_workers
@@ -44,6 +45,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
             metrics = AllocationMetrics()
             outbox = Outbox(pool, producer)
             tasks = Supervisor(resources, metrics.task_restarts)
+            lifecycle = Lifecycle(pool, outbox, topics.allocation_requested)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = AllocationRuntime(
                 settings=settings,
@@ -54,7 +56,9 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                     outbox,
                     topics.allocation_requested,
                     typed_confirmation_above=settings.typed_confirmation_above,
+                    approval=settings.approval,
                 ),
+                lifecycle=lifecycle,
                 pushes=PushService(pool, outbox, topics.notification_requested),
                 inbox=Inbox(pool),
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
@@ -71,6 +75,8 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                 interval=settings.watch_interval_seconds,
             )
             tasks.start("worker-watch", watch)
+            schedule = functools.partial(lifecycle.run, settings.schedule_interval_seconds)
+            tasks.start("allocation-schedule", schedule)
             yield
 
     app = FastAPI(

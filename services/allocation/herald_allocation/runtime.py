@@ -9,6 +9,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.inbox import Inbox
+from herald_allocation.domain.lifecycle import Lifecycle
 from herald_allocation.domain.pushes import PushService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.settings import AllocationSettings
@@ -23,6 +24,7 @@ class AllocationRuntime:
     metrics: AllocationMetrics
     pool: AsyncConnectionPool[AsyncConnection]
     allocations: AllocationService
+    lifecycle: Lifecycle
     pushes: PushService
     inbox: Inbox
     allocation_limiter: RateLimiter
