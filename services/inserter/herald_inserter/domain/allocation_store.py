@@ -173,16 +173,9 @@ class AllocationStore:
             )
             if claimed is not None:
                 return claimed
-            if not await _has_history(conn, request.allocation_id):
-                # Written straight to the topic by another system: the trail starts here.
-                await audit.append(
-                    conn,
-                    allocation_id=request.allocation_id,
-                    step="requested",
-                    actor=source,
-                    detail={"via": "topic"},
-                )
-            return await self._insert(conn, request, publish, source)
+            # Written straight to the topic by another system: its trail starts here.
+            fresh = not await _has_history(conn, request.allocation_id)
+            return await self._insert(conn, request, publish, source, fresh=fresh)
 
     async def _admit(
         self, conn: AsyncConnection, request: AllocationRequested
@@ -204,10 +197,10 @@ class AllocationStore:
         query, params = unknown_departments_query(list(request.criteria.departments))
         return [str(r[0]) for r in await (await conn.execute(query, params)).fetchall()]
 
-    async def _park(
+    async def _needs_approval(
         self, conn: AsyncConnection, request: AllocationRequested, matched: int, source: str
-    ) -> WriteOutcome | None:
-        """Over the approval rule and not approved: waits for approval, nothing written.
+    ) -> str | None:
+        """Why the request must wait for approval before anything is written; None if not.
 
         The rule is the API's, applied again here because the audience is counted anew
         when the request is sent (a schedule), and because other systems write requests
@@ -223,19 +216,32 @@ class AllocationStore:
         ).fetchone()
         if row is not None and row[0] is not None:
             return None  # a second hr-admin approved it
+        return reason
+
+    async def _park(
+        self,
+        conn: AsyncConnection,
+        request: AllocationRequested,
+        matched: int,
+        reason: str,
+        *,
+        recorded: bool,
+    ) -> WriteOutcome:
+        """Over the approval rule and not approved: it waits for approval, nothing written."""
         await conn.execute(
             "UPDATE allocations SET status = 'pending_approval', approval_required = true,"
             " approval_expires_at = now() + make_interval(secs => %s), inserting_at = NULL"
             " WHERE id = %s",
             (self._approval.expires_after.total_seconds(), request.allocation_id),
         )
-        await audit.append(
-            conn,
-            allocation_id=request.allocation_id,
-            step="requested",
-            actor=INSERTER_ACTOR,
-            detail={"matched": matched, "approval": reason, "source": source},
-        )
+        if not recorded:  # a schedule whose audience grew past the rule by its send time
+            await audit.append(
+                conn,
+                allocation_id=request.allocation_id,
+                step="requested",
+                actor=INSERTER_ACTOR,
+                detail={"matched": matched, "approval": reason},
+            )
         logger.info("allocation %s waits for approval: %s", request.allocation_id, reason)
         return WriteOutcome("pending_approval", datetime.now(UTC), [], False)
 
@@ -271,18 +277,32 @@ class AllocationStore:
         request: AllocationRequested,
         publish: Publish | None,
         source: str,
+        *,
+        fresh: bool,
     ) -> WriteOutcome:
         query, params = matching_employees_query(request.criteria, request.requested_at.date())
         employees = await (await conn.execute(with_newest_ids(query), params)).fetchall()
         created_at = datetime.now(UTC)
         count = len(employees)
+        approval = await self._needs_approval(conn, request, count, source)
+        if fresh:
+            detail: dict[str, object] = {"via": "topic", "source": source, "matched": count}
+            if approval:
+                detail["approval"] = approval
+            await audit.append(
+                conn,
+                allocation_id=request.allocation_id,
+                step="requested",
+                actor=source,
+                detail=detail,
+            )
         if count == 0:
             # Not "completed 0/0/0": an allocation that reaches nobody did not do its job.
             failure = failures.no_recipients()
             await self._set_failed(conn, request.allocation_id, failure)
             return WriteOutcome("failed", created_at, [], False, failure=failure)
-        if (parked := await self._park(conn, request, count, source)) is not None:
-            return parked
+        if approval is not None:
+            return await self._park(conn, request, count, approval, recorded=fresh)
         await audit.append(
             conn,
             allocation_id=request.allocation_id,
