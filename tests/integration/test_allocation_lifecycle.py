@@ -16,7 +16,9 @@ from typing import Any
 import httpx
 import psycopg
 import pytest
+from aiokafka import AIOKafkaConsumer
 
+from herald_common.kafka import connection_options
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
 from tests.support.processes import ServiceProcess, free_port
 
@@ -459,3 +461,50 @@ async def test_the_history_exports_as_csv(admin_a, admin_b):
 async def test_the_history_of_an_unknown_allocation_is_404(admin_a):
     response = await admin_a.get("/v1/allocations/00000000-0000-4000-8000-000000000000/history")
     assert response.status_code == 404
+
+
+# -- events -----------------------------------------------------------------------------
+
+
+async def status_events(herald_env, allocation_id: str, count: int) -> list[dict[str, Any]]:
+    """The allocation's `herald.allocation.status` events on the completion topic."""
+    consumer = AIOKafkaConsumer(
+        herald_env.topics.allocation_completed,
+        **connection_options(herald_env.kafka),
+        group_id=None,
+        auto_offset_reset="earliest",
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    try:
+        async with asyncio.timeout(30):
+            while len(found) < count:
+                batches = await consumer.getmany(timeout_ms=500)
+                for records in batches.values():
+                    for record in records:
+                        event = json.loads(record.value)
+                        if record.key == allocation_id.encode() and event["type"] == (
+                            "herald.allocation.status"
+                        ):
+                            found.append(event)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def test_each_step_is_announced_as_a_status_event(admin_a, admin_b, herald_env):
+    created = await request(admin_a, send_at=later(3600))
+    await admin_b.post(f"/v1/allocations/{created['id']}:approve")
+    await admin_a.post(f"/v1/allocations/{created['id']}:cancel", json={"reason": "later"})
+    events = await status_events(herald_env, created["id"], 4)
+    assert [(e["data"]["step"], e["data"]["status"], e["data"]["actor"]) for e in events] == [
+        ("requested", "pending_approval", ADMIN_A),
+        ("approved", "scheduled", ADMIN_B),
+        ("scheduled", "scheduled", ADMIN_B),
+        ("cancelled", "cancelled", ADMIN_A),
+    ]
+    assert events[3]["data"]["reason"] == "later"
+    assert [e["id"] for e in events] == [
+        f"{created['id']}:{step}" for step in ("requested", "approved", "scheduled", "cancelled")
+    ]

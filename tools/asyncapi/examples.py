@@ -13,6 +13,7 @@ from herald_common.events import (
     ALLOCATION_COMPLETED,
     ALLOCATION_DELIVERED,
     ALLOCATION_PROGRESS,
+    ALLOCATION_STATUS,
     ALLOCATION_REQUESTED,
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
@@ -26,6 +27,7 @@ from herald_common.events import (
     AllocationCompleted,
     AllocationDelivered,
     AllocationProgress,
+    AllocationStatus,
     AllocationRequested,
     Criteria,
     IssuedVoucher,
@@ -108,6 +110,19 @@ def examples() -> dict[str, dict[str, Any]]:
     events: tuple[tuple[str, str, str, str, BaseModel], ...] = (
         (allocation, SOURCE_ALLOCATION, ALLOCATION_REQUESTED, allocation, _requested()),
         ("2001", SOURCE_INSERTER, VOUCHER_ALLOCATED, _EMPLOYEE, _allocated()),
+        (
+            f"{allocation}:approved",
+            SOURCE_ALLOCATION,
+            ALLOCATION_STATUS,
+            allocation,
+            AllocationStatus(
+                allocation_id=_ALLOCATION,
+                status="scheduled",
+                step="approved",
+                actor="E000003",
+                send_at=_TIME,
+            ),
+        ),
         (
             f"{allocation}:progress:inserted",
             SOURCE_INSERTER,

@@ -45,7 +45,9 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
             metrics = AllocationMetrics()
             outbox = Outbox(pool, producer)
             tasks = Supervisor(resources, metrics.task_restarts)
-            lifecycle = Lifecycle(pool, outbox, topics.allocation_requested)
+            lifecycle = Lifecycle(
+                pool, outbox, topics.allocation_requested, topics.allocation_completed
+            )
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = AllocationRuntime(
                 settings=settings,
@@ -55,6 +57,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                     pool,
                     outbox,
                     topics.allocation_requested,
+                    status_topic=topics.allocation_completed,
                     typed_confirmation_above=settings.typed_confirmation_above,
                     approval=settings.approval,
                 ),

@@ -24,7 +24,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.accepting import Accepted, IdempotencyKey, RequestTable
 from herald_allocation.domain.outbox import Outbox, OutboxRecord, request_record
-from herald_common import audit
+from herald_allocation.domain.steps import record_step
 from herald_common.approval import ApprovalSettings
 from herald_common.criteria_sql import (
     matching_by_department_query,
@@ -38,6 +38,7 @@ from herald_common.events import (
     SOURCE_ALLOCATION,
     AllocationRequested,
     Criteria,
+    StatusAfterStep,
     VoucherSpec,
     request_fingerprint,
 )
@@ -140,6 +141,7 @@ class AllocationService:
         outbox: Outbox,
         requested_topic: str,
         *,
+        status_topic: str,
         typed_confirmation_above: int,
         approval: ApprovalSettings,
     ) -> None:
@@ -147,6 +149,7 @@ class AllocationService:
         self._pool = pool
         self._outbox = outbox
         self._topic = requested_topic
+        self._status_topic = status_topic
         self.typed_confirmation_above = typed_confirmation_above
 
     def needs_typed_confirmation(self, criteria: Criteria, matched: int) -> bool:
@@ -185,7 +188,7 @@ class AllocationService:
             requested_at = datetime.now(UTC)
             approval = self._approval.reason(matched, voucher)
             waits_for_time = send_at is not None and send_at > requested_at
-            status = (
+            status: StatusAfterStep = (
                 "pending_approval" if approval else "scheduled" if waits_for_time else "requested"
             )
             accepted, outbox_id = await ALLOCATIONS.accept(
@@ -209,6 +212,7 @@ class AllocationService:
                     self._topic, allocation_id, voucher, criteria, requested_at=requested_at
                 ),
             )
+            announced: list[int] = []
             if not accepted.replayed:
                 detail: dict[str, object] = {
                     "matched": matched,
@@ -219,21 +223,34 @@ class AllocationService:
                     detail["send_at"] = send_at.isoformat()
                 if approval:
                     detail["approval"] = approval
-                await audit.append(
-                    conn,
-                    allocation_id=allocation_id,
-                    step="requested",
-                    actor=requested_by,
-                    detail=detail,
+                announced.append(
+                    await record_step(
+                        conn,
+                        self._status_topic,
+                        allocation_id,
+                        step="requested",
+                        status=status,
+                        actor=requested_by,
+                        detail=detail,
+                        send_at=send_at,
+                        reason=approval,
+                    )
                 )
                 if status == "scheduled":
-                    await audit.append(
-                        conn,
-                        allocation_id=allocation_id,
-                        step="scheduled",
-                        actor=requested_by,
-                        detail={"send_at": detail["send_at"]},
+                    announced.append(
+                        await record_step(
+                            conn,
+                            self._status_topic,
+                            allocation_id,
+                            step="scheduled",
+                            status=status,
+                            actor=requested_by,
+                            detail={"send_at": detail["send_at"]},
+                            send_at=send_at,
+                        )
                     )
+        for announcement in announced:
+            await self._outbox.deliver(announcement)
         if outbox_id is None:
             # Replayed, a concurrent request with the same key was first, or it waits.
             return accepted

@@ -4,13 +4,15 @@ A `pending_approval` or `scheduled` allocation has a row and no request event. A
 one that is due, and releasing a schedule whose time came, write its request event to the
 outbox in the same transaction as the new status, so it reaches the inserter exactly when
 the row says `requested` (docs/decisions/0035, 0044). Each step is recorded in the audit
-trail in that transaction too. Rows are locked (`FOR UPDATE`) for each step, so two admins,
-or an admin and the supervised task of another replica, never both act on one allocation.
+trail, and announced as a `herald.allocation.status` event, in that transaction too. Rows
+are locked (`FOR UPDATE`) for each step, so two admins, or an admin and the supervised task
+of another replica, never both act on one allocation.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -22,8 +24,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.allocations import request_event
 from herald_allocation.domain.outbox import Outbox, enqueue
+from herald_allocation.domain.steps import record_step
 from herald_common import audit
-from herald_common.events import Criteria, VoucherSpec
+from herald_common.events import Criteria, StatusAfterStep, StatusStep, VoucherSpec
 from herald_common.periodic import every
 
 logger = logging.getLogger(__name__)
@@ -73,21 +76,26 @@ def cannot_cancel(allocation_id: UUID, status: str) -> NotAllowed:
 
 class Lifecycle:
     def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection], outbox: Outbox, requested_topic: str
+        self,
+        pool: AsyncConnectionPool[AsyncConnection],
+        outbox: Outbox,
+        requested_topic: str,
+        status_topic: str,
     ) -> None:
         self._pool = pool
         self._outbox = outbox
         self._topic = requested_topic
+        self._status_topic = status_topic
 
     async def approve(self, allocation_id: UUID, actor: str) -> None:
         """A second hr-admin's approval: sent now, or scheduled for its `send_at`."""
-        outbox_id: int | None = None
+        sent: list[int] = []
         expired = False
         async with self._pool.connection() as conn, conn.transaction():
             row = await self._decidable(conn, allocation_id, actor, "approve")
             now = datetime.now(UTC)
             if row.approval_expires_at is not None and row.approval_expires_at <= now:
-                await self._expire(conn, allocation_id)
+                sent.append(await self._expire(conn, allocation_id))
                 expired = True
             else:
                 due = row.send_at is None or row.send_at <= now
@@ -96,22 +104,34 @@ class Lifecycle:
                     " WHERE id = %s",
                     ("requested" if due else "scheduled", actor, now, allocation_id),
                 )
-                await audit.append(conn, allocation_id=allocation_id, step="approved", actor=actor)
+                sent.append(
+                    await self._step(
+                        conn,
+                        allocation_id,
+                        step="approved",
+                        status="requested" if due else "scheduled",
+                        actor=actor,
+                        send_at=row.send_at,
+                    )
+                )
                 if due:
-                    outbox_id = await self._send(conn, allocation_id, row, now)
+                    sent.append(await self._send(conn, allocation_id, row, now))
                 else:
                     assert row.send_at is not None
-                    await audit.append(
-                        conn,
-                        allocation_id=allocation_id,
-                        step="scheduled",
-                        actor=actor,
-                        detail={"send_at": row.send_at.isoformat()},
+                    sent.append(
+                        await self._step(
+                            conn,
+                            allocation_id,
+                            step="scheduled",
+                            status="scheduled",
+                            actor=actor,
+                            detail={"send_at": row.send_at.isoformat()},
+                            send_at=row.send_at,
+                        )
                     )
+        await self._deliver(sent)
         if expired:
             raise NotAllowed("expired", f"allocation {allocation_id} expired before approval")
-        if outbox_id is not None:
-            await self._outbox.deliver(outbox_id)
         logger.info("allocation %s approved by %s", allocation_id, actor)
 
     async def reject(self, allocation_id: UUID, actor: str, reason: str) -> None:
@@ -122,13 +142,16 @@ class Lifecycle:
                 " decided_at = now(), decision_reason = %s, completed_at = now() WHERE id = %s",
                 (actor, reason, allocation_id),
             )
-            await audit.append(
+            sent = await self._step(
                 conn,
-                allocation_id=allocation_id,
+                allocation_id,
                 step="rejected",
+                status="rejected",
                 actor=actor,
                 detail={"reason": reason},
+                reason=reason,
             )
+        await self._deliver([sent])
         logger.info("allocation %s rejected by %s", allocation_id, actor)
 
     async def cancel(self, allocation_id: UUID, actor: str, reason: str | None) -> None:
@@ -143,13 +166,16 @@ class Lifecycle:
                 " WHERE id = %s",
                 (actor, reason, allocation_id),
             )
-            await audit.append(
+            sent = await self._step(
                 conn,
-                allocation_id=allocation_id,
+                allocation_id,
                 step="cancelled",
+                status="cancelled",
                 actor=actor,
                 detail={"was": row.status, **({"reason": reason} if reason else {})},
+                reason=reason,
             )
+        await self._deliver([sent])
         logger.info("allocation %s cancelled by %s", allocation_id, actor)
 
     async def release_due(self, batch: int = 100) -> int:
@@ -168,8 +194,7 @@ class Lifecycle:
                     "UPDATE allocations SET status = 'requested' WHERE id = %s", (allocation_id,)
                 )
                 sent.append(await self._send(conn, allocation_id, row, now))
-        for outbox_id in sent:
-            await self._outbox.deliver(outbox_id)
+        await self._deliver(sent)
         if sent:
             logger.info("released %d scheduled allocation(s)", len(sent))
         return len(sent)
@@ -184,8 +209,8 @@ class Lifecycle:
                 (batch,),
             )
             stale = [row[0] for row in await cursor.fetchall()]
-            for allocation_id in stale:
-                await self._expire(conn, allocation_id)
+            sent = [await self._expire(conn, allocation_id) for allocation_id in stale]
+        await self._deliver(sent)
         if stale:
             logger.info("expired %d allocation(s) waiting for approval", len(stale))
         return len(stale)
@@ -199,12 +224,43 @@ class Lifecycle:
 
         await every(interval, "allocation schedule", sweep)
 
-    async def _expire(self, conn: AsyncConnection, allocation_id: UUID) -> None:
+    async def _expire(self, conn: AsyncConnection, allocation_id: UUID) -> int:
         await conn.execute(
             "UPDATE allocations SET status = 'expired', completed_at = now() WHERE id = %s",
             (allocation_id,),
         )
-        await audit.append(conn, allocation_id=allocation_id, step="expired", actor=SYSTEM_ACTOR)
+        return await self._step(
+            conn, allocation_id, step="expired", status="expired", actor=SYSTEM_ACTOR
+        )
+
+    async def _step(
+        self,
+        conn: AsyncConnection,
+        allocation_id: UUID,
+        *,
+        step: StatusStep,
+        status: StatusAfterStep,
+        actor: str,
+        detail: Mapping[str, object] | None = None,
+        send_at: datetime | None = None,
+        reason: str | None = None,
+    ) -> int:
+        return await record_step(
+            conn,
+            self._status_topic,
+            allocation_id,
+            step=step,
+            status=status,
+            actor=actor,
+            detail=detail,
+            send_at=send_at,
+            reason=reason,
+        )
+
+    async def _deliver(self, outbox_ids: list[int]) -> None:
+        """Sends what the committed step put in the outbox (the relay sends what fails)."""
+        for outbox_id in outbox_ids:
+            await self._outbox.deliver(outbox_id)
 
     async def _send(
         self, conn: AsyncConnection, allocation_id: UUID, row: _Locked, now: datetime
