@@ -5,12 +5,24 @@ import { formatAge } from "../../format";
 import type { Allocation, AllocationStatus } from "../../types";
 
 export const STATUS_LABELS: Record<AllocationStatus, string> = {
+  pending_approval: "Awaiting approval",
+  scheduled: "Scheduled",
   requested: "Requested",
   inserting: "Inserting",
   published: "Published",
   completed: "Completed",
   failed: "Failed",
+  rejected: "Rejected",
+  expired: "Expired",
+  cancelled: "Cancelled",
+  revoked: "Revoked",
+  partly_revoked: "Partly revoked",
 };
+
+// Nobody has been told yet, so it can still be cancelled.
+export function cancellable(status: AllocationStatus): boolean {
+  return status === "pending_approval" || status === "scheduled";
+}
 
 type Waiting = Pick<Allocation, "status" | "waiting_for_worker" | "waiting_seconds">;
 
