@@ -140,6 +140,20 @@ def allocation_process(env: HeraldEnv, port: int) -> ServiceProcess:
     return ServiceProcess("allocation", "herald_allocation", variables, env.log_dir)
 
 
+def approval_allocation_process(
+    env: HeraldEnv, port: int, name: str, above_recipients: int, extra: dict[str, str] | None = None
+) -> ServiceProcess:
+    """An allocation service with the four-eyes rule on, over `above_recipients` people."""
+    variables = {
+        **env.variables(),
+        "HERALD_ALLOCATION_PORT": str(port),
+        "HERALD_APPROVAL_ENABLED": "true",
+        "HERALD_APPROVAL_ABOVE_RECIPIENTS": str(above_recipients),
+        **(extra or {}),
+    }
+    return ServiceProcess(name, "herald_allocation", variables, env.log_dir)
+
+
 def inserter_process(
     env: HeraldEnv, port: int, extra: dict[str, str] | None = None, module: str = "herald_inserter"
 ) -> ServiceProcess:

@@ -28,9 +28,10 @@ from tests.browser.helpers import (
     sign_in,
     tick_department,
 )
+from tests.conftest import approval_allocation_process
 from tests.support.api import employees_csv, import_employees
 from tests.support.gateway import start_gateway
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.processes import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -56,16 +57,8 @@ class ApprovalStack:
 def approval_stack(services, herald_env, browser_stack: BrowserStack) -> Iterator[ApprovalStack]:
     """A gateway in front of an allocation service whose approval rule is on."""
     port = free_port()
-    allocation = ServiceProcess(
-        "allocation-browser-approval",
-        "herald_allocation",
-        {
-            **herald_env.variables(),
-            "HERALD_ALLOCATION_PORT": str(port),
-            "HERALD_APPROVAL_ENABLED": "true",
-            "HERALD_APPROVAL_ABOVE_RECIPIENTS": "3",
-        },
-        herald_env.log_dir,
+    allocation = approval_allocation_process(
+        herald_env, port, "allocation-browser-approval", above_recipients=3
     ).start()
     allocation_url = f"http://127.0.0.1:{port}"
     try:

@@ -19,6 +19,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 
 from herald_common.kafka import connection_options
+from tests.conftest import approval_allocation_process
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
 from tests.support.processes import ServiceProcess, free_port
 
@@ -39,17 +40,12 @@ class ApprovalApi:
 @pytest.fixture(scope="module")
 async def approval_api(services, herald_env) -> AsyncIterator[ApprovalApi]:
     port = free_port()
-    process = ServiceProcess(
+    process = approval_allocation_process(
+        herald_env,
+        port,
         "allocation-approval",
-        "herald_allocation",
-        {
-            **herald_env.variables(),
-            "HERALD_ALLOCATION_PORT": str(port),
-            "HERALD_APPROVAL_ENABLED": "true",
-            "HERALD_APPROVAL_ABOVE_RECIPIENTS": "5",
-            "HERALD_ALLOCATION_SCHEDULE_INTERVAL_SECONDS": "0.5",
-        },
-        herald_env.log_dir,
+        above_recipients=5,
+        extra={"HERALD_ALLOCATION_SCHEDULE_INTERVAL_SECONDS": "0.5"},
     ).start()
     url = f"http://127.0.0.1:{port}"
     try:

@@ -15,6 +15,7 @@ from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.lifecycle import Lifecycle
 from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
+from herald_allocation.domain.steps import AllocationWrites
 from herald_allocation.domain.worker_watch import watch_workers
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.runtime import AllocationRuntime
@@ -45,19 +46,17 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
             metrics = AllocationMetrics()
             outbox = Outbox(pool, producer)
             tasks = Supervisor(resources, metrics.task_restarts)
-            lifecycle = Lifecycle(
+            writes = AllocationWrites(
                 pool, outbox, topics.allocation_requested, topics.allocation_completed
             )
+            lifecycle = Lifecycle(writes)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = AllocationRuntime(
                 settings=settings,
                 metrics=metrics,
                 pool=pool,
                 allocations=AllocationService(
-                    pool,
-                    outbox,
-                    topics.allocation_requested,
-                    status_topic=topics.allocation_completed,
+                    writes,
                     typed_confirmation_above=settings.typed_confirmation_above,
                     approval=settings.approval,
                 ),

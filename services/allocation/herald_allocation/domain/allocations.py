@@ -20,11 +20,10 @@ from uuid import UUID, uuid4
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Json
-from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.accepting import Accepted, IdempotencyKey, RequestTable
-from herald_allocation.domain.outbox import Outbox, OutboxRecord, request_record
-from herald_allocation.domain.steps import record_step
+from herald_allocation.domain.outbox import OutboxRecord, request_record
+from herald_allocation.domain.steps import AllocationWrites, record_step
 from herald_common.approval import ApprovalSettings
 from herald_common.criteria_sql import (
     matching_by_department_query,
@@ -137,19 +136,16 @@ class Preview:
 class AllocationService:
     def __init__(
         self,
-        pool: AsyncConnectionPool[AsyncConnection],
-        outbox: Outbox,
-        requested_topic: str,
+        writes: AllocationWrites,
         *,
-        status_topic: str,
         typed_confirmation_above: int,
         approval: ApprovalSettings,
     ) -> None:
         self._approval = approval
-        self._pool = pool
-        self._outbox = outbox
-        self._topic = requested_topic
-        self._status_topic = status_topic
+        self._pool = writes.pool
+        self._outbox = writes.outbox
+        self._topic = writes.requested_topic
+        self._status_topic = writes.status_topic
         self.typed_confirmation_above = typed_confirmation_above
 
     def needs_typed_confirmation(self, criteria: Criteria, matched: int) -> bool:

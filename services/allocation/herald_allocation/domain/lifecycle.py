@@ -12,7 +12,6 @@ of another replica, never both act on one allocation.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,13 +19,12 @@ from uuid import UUID
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
-from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.allocations import request_event
-from herald_allocation.domain.outbox import Outbox, enqueue
-from herald_allocation.domain.steps import record_step
+from herald_allocation.domain.outbox import enqueue
+from herald_allocation.domain.steps import AllocationWrites, record_step
 from herald_common import audit
-from herald_common.events import Criteria, StatusAfterStep, StatusStep, VoucherSpec
+from herald_common.events import Criteria, VoucherSpec
 from herald_common.periodic import every
 
 logger = logging.getLogger(__name__)
@@ -75,17 +73,11 @@ def cannot_cancel(allocation_id: UUID, status: str) -> NotAllowed:
 
 
 class Lifecycle:
-    def __init__(
-        self,
-        pool: AsyncConnectionPool[AsyncConnection],
-        outbox: Outbox,
-        requested_topic: str,
-        status_topic: str,
-    ) -> None:
-        self._pool = pool
-        self._outbox = outbox
-        self._topic = requested_topic
-        self._status_topic = status_topic
+    def __init__(self, writes: AllocationWrites) -> None:
+        self._pool = writes.pool
+        self._outbox = writes.outbox
+        self._topic = writes.requested_topic
+        self._status_topic = writes.status_topic
 
     async def approve(self, allocation_id: UUID, actor: str) -> None:
         """A second hr-admin's approval: sent now, or scheduled for its `send_at`."""
@@ -105,8 +97,9 @@ class Lifecycle:
                     ("requested" if due else "scheduled", actor, now, allocation_id),
                 )
                 sent.append(
-                    await self._step(
+                    await record_step(
                         conn,
+                        self._status_topic,
                         allocation_id,
                         step="approved",
                         status="requested" if due else "scheduled",
@@ -119,8 +112,9 @@ class Lifecycle:
                 else:
                     assert row.send_at is not None
                     sent.append(
-                        await self._step(
+                        await record_step(
                             conn,
+                            self._status_topic,
                             allocation_id,
                             step="scheduled",
                             status="scheduled",
@@ -142,8 +136,9 @@ class Lifecycle:
                 " decided_at = now(), decision_reason = %s, completed_at = now() WHERE id = %s",
                 (actor, reason, allocation_id),
             )
-            sent = await self._step(
+            sent = await record_step(
                 conn,
+                self._status_topic,
                 allocation_id,
                 step="rejected",
                 status="rejected",
@@ -166,8 +161,9 @@ class Lifecycle:
                 " WHERE id = %s",
                 (actor, reason, allocation_id),
             )
-            sent = await self._step(
+            sent = await record_step(
                 conn,
+                self._status_topic,
                 allocation_id,
                 step="cancelled",
                 status="cancelled",
@@ -229,32 +225,13 @@ class Lifecycle:
             "UPDATE allocations SET status = 'expired', completed_at = now() WHERE id = %s",
             (allocation_id,),
         )
-        return await self._step(
-            conn, allocation_id, step="expired", status="expired", actor=SYSTEM_ACTOR
-        )
-
-    async def _step(
-        self,
-        conn: AsyncConnection,
-        allocation_id: UUID,
-        *,
-        step: StatusStep,
-        status: StatusAfterStep,
-        actor: str,
-        detail: Mapping[str, object] | None = None,
-        send_at: datetime | None = None,
-        reason: str | None = None,
-    ) -> int:
         return await record_step(
             conn,
             self._status_topic,
             allocation_id,
-            step=step,
-            status=status,
-            actor=actor,
-            detail=detail,
-            send_at=send_at,
-            reason=reason,
+            step="expired",
+            status="expired",
+            actor=SYSTEM_ACTOR,
         )
 
     async def _deliver(self, outbox_ids: list[int]) -> None:

@@ -9,12 +9,14 @@ approvals, schedules and cancellations in order, before any progress of the inse
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from psycopg import AsyncConnection
+from psycopg_pool import AsyncConnectionPool
 
-from herald_allocation.domain.outbox import OutboxRecord, enqueue
+from herald_allocation.domain.outbox import Outbox, OutboxRecord, enqueue
 from herald_common import audit
 from herald_common.events import (
     ALLOCATION_STATUS,
@@ -26,6 +28,17 @@ from herald_common.events import (
     encode,
     envelope,
 )
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationWrites:
+    """Where an allocation's steps are written: its rows, the outbox that sends their
+    events, the request topic (the inserter's) and the status topic (the watchers')."""
+
+    pool: AsyncConnectionPool[AsyncConnection]
+    outbox: Outbox
+    requested_topic: str
+    status_topic: str
 
 
 def status_record(topic: str, status: AllocationStatus) -> OutboxRecord:

@@ -49,16 +49,10 @@ export function allocationChannel(id: string): string {
   return `private-allocation-${id}`;
 }
 
-const STATUS_ORDER: AllocationStatus[] = [
-  "pending_approval",
-  "scheduled",
-  "requested",
-  "inserting",
-  "published",
-  "completed",
-  "partly_revoked",
-  "revoked",
-];
+// Waiting for a person or a time; then the inserter's phases; then revoking.
+const WAITING: AllocationStatus[] = ["pending_approval", "scheduled"];
+const PHASES: AllocationStatus[] = ["requested", "inserting", "published", "completed"];
+const STATUS_ORDER: AllocationStatus[] = [...WAITING, ...PHASES, "partly_revoked", "revoked"];
 // Ends that no later frame undoes.
 const ENDED: ReadonlySet<AllocationStatus> = new Set([
   "failed",
