@@ -462,10 +462,12 @@ async def test_the_history_of_an_unknown_allocation_is_404(admin_a):
 # -- events -----------------------------------------------------------------------------
 
 
-async def status_events(herald_env, allocation_id: str, count: int) -> list[dict[str, Any]]:
-    """The allocation's `herald.allocation.status` events on the completion topic."""
+async def records_of(
+    herald_env, topic: str, allocation_id: str, count: int, wait: float = 30
+) -> list[dict[str, Any]]:
+    """The first `count` records of `topic` keyed by the allocation (fewer if `wait` ends)."""
     consumer = AIOKafkaConsumer(
-        herald_env.topics.allocation_completed,
+        topic,
         **connection_options(herald_env.kafka),
         group_id=None,
         auto_offset_reset="earliest",
@@ -474,19 +476,29 @@ async def status_events(herald_env, allocation_id: str, count: int) -> list[dict
     await consumer.start()
     found: list[dict[str, Any]] = []
     try:
-        async with asyncio.timeout(30):
+        async with asyncio.timeout(wait):
             while len(found) < count:
                 batches = await consumer.getmany(timeout_ms=500)
                 for records in batches.values():
-                    for record in records:
-                        event = json.loads(record.value)
-                        if record.key == allocation_id.encode() and event["type"] == (
-                            "herald.allocation.status"
-                        ):
-                            found.append(event)
+                    found += [
+                        {"value": r.value, "headers": dict(r.headers)}
+                        for r in records
+                        if r.key == allocation_id.encode()
+                    ]
+    except TimeoutError:
+        pass
     finally:
         await consumer.stop()
     return found
+
+
+async def status_events(herald_env, allocation_id: str, count: int) -> list[dict[str, Any]]:
+    """The allocation's `herald.allocation.status` events on the completion topic."""
+    records = await records_of(
+        herald_env, herald_env.topics.allocation_completed, allocation_id, count
+    )
+    events = [json.loads(r["value"]) for r in records]
+    return [e for e in events if e["type"] == "herald.allocation.status"]
 
 
 async def test_each_step_is_announced_as_a_status_event(admin_a, admin_b, herald_env):
@@ -504,3 +516,15 @@ async def test_each_step_is_announced_as_a_status_event(admin_a, admin_b, herald
     assert [e["id"] for e in events] == [
         f"{created['id']}:{step}" for step in ("requested", "approved", "scheduled", "cancelled")
     ]
+
+
+async def test_status_events_are_not_dead_lettered_by_their_consumers(admin_a, herald_env):
+    created = await request(admin_a)
+    await admin_a.post(f"/v1/allocations/{created['id']}:cancel")
+    assert len(await status_events(herald_env, created["id"], 2)) == 2
+    # The mailer and the notifiers read the topic too; give them time to (not) refuse.
+    await asyncio.sleep(3)
+    dead = await records_of(
+        herald_env, f"{herald_env.topics.allocation_completed}.dlq", created["id"], 1, wait=5
+    )
+    assert dead == []

@@ -156,3 +156,16 @@ async def test_a_request_for_a_stopped_or_waiting_allocation_writes_nothing(
     assert outcome.status == status
     assert not outcome.inserted_now
     assert row(herald_env, sent.allocation_id)[::2] == (status, 0)
+
+
+async def test_a_request_that_matches_nobody_records_its_failure(store, herald_env):
+    sent = request()
+    nobody = sent.model_copy(
+        update={"criteria": Criteria(departments=[DEPARTMENT], min_years_experience=60)}
+    )
+    outcome = await store.write(nobody, source="/payroll")
+    assert outcome.status == "failed"
+    assert await trail(herald_env, sent.allocation_id) == [
+        ("requested", "/payroll"),
+        ("failed", "herald-inserter"),
+    ]

@@ -222,7 +222,7 @@ async def _current(runtime: AllocationRuntime, allocation_id: UUID) -> Allocatio
     return view(runtime, row)
 
 
-STEP_ERRORS = error_responses(401, 403, 404, 409)
+STEP_ERRORS = error_responses(400, 401, 403, 404, 409, 413)
 
 
 @router.post("/{allocation_id}:approve", response_model=AllocationView, responses=STEP_ERRORS)
