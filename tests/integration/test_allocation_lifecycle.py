@@ -339,6 +339,21 @@ async def test_a_schedule_survives_a_restart_of_the_api(approval_api, admin_a, h
     assert vouchers_of(herald_env, created["id"]) == 2
 
 
+async def test_a_schedule_due_while_the_inserter_is_down_is_written_when_it_is_back(
+    services, admin_a, herald_env
+):
+    created = await request(admin_a, department=SMALL, send_at=later(2))
+    services.inserter.stop()
+    try:
+        await wait_status(admin_a, created["id"], "requested")  # released, on Kafka
+        await asyncio.sleep(2)
+        assert vouchers_of(herald_env, created["id"]) == 0
+    finally:
+        services.inserter.start()
+    assert (await wait_until_finished(admin_a, created["id"]))["status"] == "completed"
+    assert vouchers_of(herald_env, created["id"]) == 2
+
+
 async def test_send_at_in_the_past_is_422(admin_a):
     response = await admin_a.post(
         "/v1/allocations", json=body(send_at=(datetime.now(UTC) - timedelta(minutes=1)).isoformat())

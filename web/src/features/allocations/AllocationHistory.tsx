@@ -2,7 +2,7 @@ import { TableHead } from "../../components/TableHead";
 import { formatCount, formatMoney, formatWhen } from "../../format";
 import type { Allocation } from "../../types";
 import { describeCriteria } from "./form";
-import { cancellable, waitingSeconds } from "./status";
+import { cancellable, notSent, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import type { History } from "./useHistory";
 import { useNow } from "./useNow";
@@ -85,9 +85,9 @@ export function AllocationHistory({
                   <FailureDetail detail={allocation.failure_detail} />
                 )}
               </td>
-              <td className="numeric">{formatCount(allocation.counts.matched)}</td>
-              <td className="numeric">{formatCount(allocation.counts.inserted)}</td>
-              <td className="numeric">{formatCount(allocation.counts.published)}</td>
+              <td className="numeric">{counted(allocation, allocation.counts.matched)}</td>
+              <td className="numeric">{counted(allocation, allocation.counts.inserted)}</td>
+              <td className="numeric">{counted(allocation, allocation.counts.published)}</td>
               <td>
                 <time dateTime={allocation.timings.requested_at}>
                   {formatWhen(allocation.timings.requested_at)}
@@ -133,4 +133,9 @@ export function AllocationHistory({
       )}
     </section>
   );
+}
+
+// Before the inserter has it (waiting, or stopped before), there are no figures yet.
+function counted(allocation: Allocation, value: number): string {
+  return notSent(allocation.status) ? "—" : formatCount(value);
 }

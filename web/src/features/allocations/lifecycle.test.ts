@@ -5,7 +5,7 @@ import { ALLOCATION_PROGRESS, ALLOCATION_STATUS } from "../stream/StreamClient";
 import { newDraft, editDraft } from "./draft";
 import { EMPTY_FORM, sendAtOf } from "./form";
 import { applyProgress, later, progressFrom } from "./progress";
-import { cancellable, STATUS_LABELS } from "./status";
+import { cancellable, notSent, STATUS_LABELS } from "./status";
 
 describe("the lifecycle's statuses", () => {
   it("keeps a waiting allocation's status, with no counts yet", () => {
@@ -51,6 +51,13 @@ describe("the lifecycle's statuses", () => {
     expect(cancellable("scheduled")).toBe(true);
     expect(cancellable("requested")).toBe(false);
     expect(cancellable("completed")).toBe(false);
+  });
+
+  it("knows which were never sent to the inserter", () => {
+    expect(notSent("rejected")).toBe(true);
+    expect(notSent("scheduled")).toBe(true);
+    expect(notSent("failed")).toBe(false);
+    expect(notSent("requested")).toBe(false);
   });
 
   it("labels every status", () => {

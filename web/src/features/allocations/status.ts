@@ -35,3 +35,8 @@ export function waitingSeconds(allocation: Waiting, receivedAt: number, now: num
 export function waitingText(seconds: number): string {
   return `Waiting for a worker · ${formatAge(seconds)}`;
 }
+
+// Never sent to the inserter: waiting for approval or its time, or stopped before.
+export function notSent(status: AllocationStatus): boolean {
+  return ["pending_approval", "scheduled", "rejected", "expired", "cancelled"].includes(status);
+}
