@@ -103,6 +103,8 @@ class BenchRun:
             "HERALD_DATABASE_URL": self.database_url,
             "HERALD_TOPICS_PREFIX": self.topics.prefix,
             "HERALD_AUTH_HS256_SECRET": self.auth_secret,
+            # The benchmark measures sending, not waiting for a second admin.
+            "HERALD_APPROVAL_ENABLED": "false",
         }
 
     def token(self, subject: str, roles: list[str]) -> str:

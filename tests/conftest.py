@@ -55,6 +55,9 @@ class HeraldEnv:
             "HERALD_AUTH_SESSION_COOKIE_SECURE": "false",
             "HERALD_NOTIFIER_CHANNEL_AUTH_KEY": "test-app-key",
             "HERALD_NOTIFIER_CHANNEL_AUTH_SECRET": self.channel_auth_secret,
+            # Four-eyes approval is on by default; the tests of other behaviour allocate
+            # to thousands without a second admin. The approval tests switch it on.
+            "HERALD_APPROVAL_ENABLED": "false",
         }
 
     def bearer(self, subject: str, roles: list[str], manages: str | None = None) -> dict[str, str]:
@@ -135,6 +138,20 @@ def smtp() -> Iterator[SmtpServer]:
 def allocation_process(env: HeraldEnv, port: int) -> ServiceProcess:
     variables = {**env.variables(), "HERALD_ALLOCATION_PORT": str(port)}
     return ServiceProcess("allocation", "herald_allocation", variables, env.log_dir)
+
+
+def approval_allocation_process(
+    env: HeraldEnv, port: int, name: str, above_recipients: int, extra: dict[str, str] | None = None
+) -> ServiceProcess:
+    """An allocation service with the four-eyes rule on, over `above_recipients` people."""
+    variables = {
+        **env.variables(),
+        "HERALD_ALLOCATION_PORT": str(port),
+        "HERALD_APPROVAL_ENABLED": "true",
+        "HERALD_APPROVAL_ABOVE_RECIPIENTS": str(above_recipients),
+        **(extra or {}),
+    }
+    return ServiceProcess(name, "herald_allocation", variables, env.log_dir)
 
 
 def inserter_process(

@@ -33,6 +33,7 @@ from psycopg_pool import AsyncConnectionPool
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.workload import allocation_request, median
+from herald_common.approval import ApprovalSettings
 from herald_inserter.domain.allocation_store import AllocationStore
 
 _COPY_FROM = re.compile(r"^\s*COPY\s+(\w+)\s*\(([^)]*)\)\s+FROM\s+STDIN", re.IGNORECASE)
@@ -130,7 +131,9 @@ async def _round(run: BenchRun, work_dir: Path) -> dict[str, Any]:
     try:
         TimedCursor.blocks = []
         started = time.perf_counter()
-        outcome = await AllocationStore(pool).write(allocation_request())
+        outcome = await AllocationStore(pool, approval=ApprovalSettings(enabled=False)).write(
+            allocation_request()
+        )
         write_seconds = time.perf_counter() - started
         blocks = list(TimedCursor.blocks)
     finally:

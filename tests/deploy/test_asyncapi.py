@@ -21,6 +21,7 @@ import jsonschema
 import pytest
 import yaml
 
+from herald_allocation.domain.steps import status_record
 from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import HEADER_PREFIX as DEAD_LETTER_HEADER_PREFIX
 from herald_common.dead_letter import (
@@ -35,6 +36,7 @@ from herald_common.events import (
     SOURCE_PUSH,
     AllocationCompleted,
     AllocationProgress,
+    AllocationStatus,
     NotificationRequested,
     encode,
 )
@@ -170,6 +172,7 @@ def test_every_topic_documents_the_kinds_written_to_it() -> None:
         "herald.allocation.requested": {"herald.allocation.requested"},
         "herald.voucher.allocated": {"herald.voucher.allocated"},
         "herald.allocation.completed": {
+            "herald.allocation.status",
             "herald.allocation.progress",
             "herald.allocation.completed",
         },
@@ -296,6 +299,23 @@ async def test_the_inserters_progress_and_completion_match_the_schemas() -> None
     _validator("AllocationCompletedEvent").validate(completed)
 
 
+def test_the_apis_status_events_match_the_schema() -> None:
+    record = status_record(
+        "herald.allocation.completed",
+        AllocationStatus(
+            allocation_id=uuid4(),
+            status="rejected",
+            step="rejected",
+            actor="E000003",
+            reason="wrong department",
+        ),
+    )
+    event = json.loads(record.value)
+    _validator("AllocationStatusEvent").validate(event)
+    assert event["id"] == f"{event['data']['allocation_id']}:rejected"
+    assert record.key == event["data"]["allocation_id"].encode()
+
+
 def test_the_notifiers_frames_match_the_schemas() -> None:
     registry = Registry()
     allocation_id = str(uuid4())
@@ -329,6 +349,7 @@ def test_every_frame_the_stream_sends_is_documented() -> None:
             "VoucherAllocatedEvent",
             "NotificationPushedEvent",
             "AllocationSummaryEvent",
+            "AllocationStatusEvent",
             "AllocationProgressEvent",
             "AllocationCompletedEvent",
             "AllocationDeliveredEvent",

@@ -29,6 +29,7 @@ DEFAULTS_ARE_FINE = {
     "HERALD_ALLOCATION_WORKER_WAIT_SECONDS": "30 s before a request says it waits for a worker",
     "HERALD_ALLOCATION_OUTBOX_RELAY_INTERVAL_SECONDS": "1 s between sweeps of unsent requests",
     "HERALD_ALLOCATION_WATCH_INTERVAL_SECONDS": "5 s between refreshes of the waiting gauges",
+    "HERALD_ALLOCATION_SCHEDULE_INTERVAL_SECONDS": "1 s: a schedule fires within about 1 s",
     "HERALD_INSERTER_MAX_ATTEMPTS": "retry policy of the worker",
     "HERALD_INSERTER_RETRY_INITIAL_SECONDS": "retry policy of the worker",
     "HERALD_INSERTER_RETRY_MAX_SECONDS": "retry policy of the worker",

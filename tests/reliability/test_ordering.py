@@ -32,6 +32,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from herald_common.approval import ApprovalSettings
 from herald_common.db import create_pool
 from herald_common.events import (
     CONTENT_TYPE,
@@ -146,6 +147,8 @@ async def test_with_the_writer_lock_a_later_writer_waits_and_nothing_is_skipped(
 
 
 WRITERS = 6
+# The writers are not the API: this test is about ordering, not about approvals.
+NO_APPROVAL = ApprovalSettings(enabled=False)
 ROUNDS = 12
 TEAM = 40
 
@@ -173,7 +176,7 @@ async def test_concurrent_allocations_pushes_and_summaries_never_make_replay_ski
     )
     await pool.open(wait=True)
     allocations, pushes, summaries = (
-        AllocationStore(pool),
+        AllocationStore(pool, approval=NO_APPROVAL),
         PushStore(pool),
         SummaryStore(pool, "http://127.0.0.1:8000"),
     )

@@ -14,6 +14,7 @@ from herald_common.events import (
     ALLOCATION_DELIVERED,
     ALLOCATION_PROGRESS,
     ALLOCATION_REQUESTED,
+    ALLOCATION_STATUS,
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
@@ -27,6 +28,7 @@ from herald_common.events import (
     AllocationDelivered,
     AllocationProgress,
     AllocationRequested,
+    AllocationStatus,
     Criteria,
     IssuedVoucher,
     NotificationPushed,
@@ -109,6 +111,19 @@ def examples() -> dict[str, dict[str, Any]]:
     events: tuple[tuple[str, str, str, str, BaseModel], ...] = (
         (allocation, SOURCE_ALLOCATION, ALLOCATION_REQUESTED, allocation, _requested()),
         ("2001", SOURCE_INSERTER, VOUCHER_ALLOCATED, _EMPLOYEE, _allocated()),
+        (
+            f"{allocation}:approved",
+            SOURCE_ALLOCATION,
+            ALLOCATION_STATUS,
+            allocation,
+            AllocationStatus(
+                allocation_id=_ALLOCATION,
+                status="scheduled",
+                step="approved",
+                actor="E000003",
+                send_at=_TIME,
+            ),
+        ),
         (
             f"{allocation}:progress:inserted",
             SOURCE_INSERTER,

@@ -14,6 +14,7 @@ from herald_common.events import (
     ALLOCATION_COMPLETED,
     ALLOCATION_PROGRESS,
     ALLOCATION_REQUESTED,
+    ALLOCATION_STATUS,
     ALLOCATION_SUMMARY,
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
@@ -22,6 +23,7 @@ from herald_common.events import (
     AllocationCompleted,
     AllocationProgress,
     AllocationRequested,
+    AllocationStatus,
     CloudEvent,
     NotificationPushed,
     NotificationRequested,
@@ -65,7 +67,25 @@ MESSAGES = _by_name(
         "carried out. A request whose rule matches nobody when it runs ends as `failed` "
         "(completion event with `status: failed` and the reason), never as completed with 0 "
         "recipients. Unlike the API, the topic asks for no typed recipient count: a "
-        "producing system is its own review.",
+        "producing system is its own review. The four-eyes approval rule applies as in the "
+        "API (`HERALD_APPROVAL_*`): a request over it that no second hr-admin approved is "
+        "not written; the allocation waits as `pending_approval` (a "
+        "`herald.allocation.status` is not sent for it: the API's console lists it) until an "
+        "hr-admin approves it, which sends it again, or it expires. A trusted producer is "
+        "exempt when its CloudEvents `source` is listed in "
+        "`HERALD_APPROVAL_EXEMPT_SOURCES`: only as strong as the topic's write ACL.",
+    ),
+    Message(
+        ALLOCATION_STATUS,
+        CloudEvent[AllocationStatus],
+        "A step of an allocation before it is written",
+        "Sent by the allocation API, through its outbox, for each step before the inserter "
+        "has the allocation: `requested` (status `pending_approval`, `scheduled` or "
+        "`requested`), `approved`, `rejected` (with the reason), `scheduled` (with "
+        "`send_at`), `cancelled` and `expired`. `actor` is the hr-admin, or `herald` for "
+        "an expiry. On the completion's topic and key, so it precedes the allocation's "
+        "progress in its partition. `id` is `<allocation id>:<step>`; the same steps are "
+        "in the allocation's audit trail (`GET /v1/allocations/{id}/history`).",
     ),
     Message(
         VOUCHER_ALLOCATED,

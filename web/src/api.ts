@@ -67,8 +67,9 @@ export class Api {
     path: string,
     body: unknown,
     accept: string,
+    method: "GET" | "POST" = "POST",
   ): Promise<{ blob: Blob; filename: string | null }> {
-    const response = await this.send("POST", path, body, {}, accept);
+    const response = await this.send(method, path, body, {}, accept);
     if (!response.ok) await parse<never>(response, this.onUnauthorized);
     return {
       blob: await response.blob(),

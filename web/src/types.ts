@@ -52,7 +52,29 @@ export interface VoucherSpec {
   code_prefix: string;
 }
 
-export type AllocationStatus = "requested" | "inserting" | "published" | "completed" | "failed";
+export type AllocationStatus =
+  | "pending_approval"
+  | "scheduled"
+  | "requested"
+  | "inserting"
+  | "published"
+  | "completed"
+  | "failed"
+  | "rejected"
+  | "expired"
+  | "cancelled"
+  | "revoked"
+  | "partly_revoked";
+
+export interface Approval {
+  required: boolean;
+  // Unapproved by then, the request expires.
+  expires_at: string | null;
+  decided_by: string | null;
+  decided_at: string | null;
+  // Why it was rejected or cancelled.
+  reason: string | null;
+}
 
 export interface Allocation {
   id: string;
@@ -72,12 +94,33 @@ export interface Allocation {
   waiting_for_worker: boolean;
   waiting_seconds: number | null;
   requested_by: string | null;
+  // When it is (or was) sent: the rule is evaluated then. Null: at once.
+  send_at: string | null;
+  approval: Approval;
+  cancelled_by: string | null;
+  cancelled_at: string | null;
+}
+
+export interface AuditEntry {
+  seq: number;
+  step: string;
+  actor: string;
+  recorded_at: string;
+  detail: Record<string, unknown>;
+  hash: string;
+}
+
+export interface AuditTrail {
+  allocation_id: string;
+  items: AuditEntry[];
 }
 
 export interface AllocationRequest {
   voucher: VoucherSpec;
   criteria: Criteria;
   confirmed_recipients?: number;
+  // ISO 8601 with a time zone; absent: send now.
+  send_at?: string;
 }
 
 export interface AllocationPreview {
@@ -87,6 +130,10 @@ export interface AllocationPreview {
   sample: { employee_id: string; name: string; department: string }[];
   confirmation: "review" | "typed";
   typed_confirmation_above: number;
+  // Sending waits for a second hr-admin (over the approval rule), and why.
+  approval_required: boolean;
+  approval_reason: string | null;
+  recounted_at: string | null;
 }
 
 export interface AllocationPage {

@@ -16,6 +16,7 @@ from herald_common.events import (
     ALLOCATION_COMPLETED,
     ALLOCATION_PROGRESS,
     ALLOCATION_REQUESTED,
+    ALLOCATION_STATUS,
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
@@ -64,9 +65,13 @@ class Topic:
 # Each topic: its name, record key, default partition count, and the kinds written to it.
 ALLOCATION_REQUESTED_TOPIC = Topic(ALLOCATION_REQUESTED, Key.ALLOCATION, 6, (ALLOCATION_REQUESTED,))
 VOUCHER_ALLOCATED_TOPIC = Topic(VOUCHER_ALLOCATED, Key.DEPARTMENT, 12, (VOUCHER_ALLOCATED,))
-# Progress precedes the completion in the allocation's partition (docs/decisions/0020).
+# Progress precedes the completion in the allocation's partition (docs/decisions/0020);
+# the steps before the inserter has it (approval, schedule, cancel) come first.
 ALLOCATION_COMPLETED_TOPIC = Topic(
-    ALLOCATION_COMPLETED, Key.ALLOCATION, 3, (ALLOCATION_PROGRESS, ALLOCATION_COMPLETED)
+    ALLOCATION_COMPLETED,
+    Key.ALLOCATION,
+    3,
+    (ALLOCATION_STATUS, ALLOCATION_PROGRESS, ALLOCATION_COMPLETED),
 )
 NOTIFICATION_REQUESTED_TOPIC = Topic(NOTIFICATION_REQUESTED, Key.PUSH, 3, (NOTIFICATION_REQUESTED,))
 # Generic pushes, and the mailer's summaries for managers (docs/decisions/0010).

@@ -23,6 +23,9 @@ ALLOCATION_COMPLETED = "herald.allocation.completed"
 # Progress of one allocation, on the completed topic (same key) before its completion.
 ALLOCATION_PROGRESS = "herald.allocation.progress"
 # A notifier's count of the allocation's vouchers it handed to open streams (SSE only).
+# An allocation's step before the inserter has it: waiting for approval or its time,
+# approved, rejected, expired, cancelled (docs/decisions/0045).
+ALLOCATION_STATUS = "herald.allocation.status"
 ALLOCATION_DELIVERED = "herald.allocation.delivered"
 NOTIFICATION_REQUESTED = "herald.notification.requested"
 NOTIFICATION_PUSHED = "herald.notification.pushed"
@@ -221,6 +224,28 @@ class AllocationProgress(BaseModel):
     matched: int
     inserted: int
     published: int
+
+
+# The steps and statuses `herald.allocation.status` carries.
+StatusStep = Literal["requested", "approved", "rejected", "expired", "scheduled", "cancelled"]
+StatusAfterStep = Literal[
+    "pending_approval", "scheduled", "requested", "rejected", "expired", "cancelled"
+]
+
+
+class AllocationStatus(BaseModel):
+    """Data of `herald.allocation.status`: a step of an allocation before it is written."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    allocation_id: UUID
+    # The allocation's status after the step.
+    status: StatusAfterStep
+    step: StatusStep
+    # Who took the step: an hr-admin's subject, or `herald` for what Herald does by itself.
+    actor: str
+    send_at: datetime | None = None
+    reason: str | None = None
 
 
 class AllocationDelivered(BaseModel):

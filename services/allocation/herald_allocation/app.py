@@ -21,8 +21,10 @@ from herald_allocation.api import (
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.deliveries import AllocationDeliveries
 from herald_allocation.domain.inbox import Inbox
+from herald_allocation.domain.lifecycle import Lifecycle
 from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
+from herald_allocation.domain.steps import AllocationWrites
 from herald_allocation.domain.worker_watch import watch_workers
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.runtime import AllocationRuntime
@@ -54,17 +56,21 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
             metrics = AllocationMetrics()
             outbox = Outbox(pool, producer)
             tasks = Supervisor(resources, metrics.task_restarts)
+            writes = AllocationWrites(
+                pool, outbox, topics.allocation_requested, topics.allocation_completed
+            )
+            lifecycle = Lifecycle(writes)
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = AllocationRuntime(
                 settings=settings,
                 metrics=metrics,
                 pool=pool,
                 allocations=AllocationService(
-                    pool,
-                    outbox,
-                    topics.allocation_requested,
+                    writes,
                     typed_confirmation_above=settings.typed_confirmation_above,
+                    approval=settings.approval,
                 ),
+                lifecycle=lifecycle,
                 pushes=PushService(pool, outbox, topics.notification_requested),
                 inbox=Inbox(pool),
                 deliveries=AllocationDeliveries(pool),
@@ -82,6 +88,8 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                 interval=settings.watch_interval_seconds,
             )
             tasks.start("worker-watch", watch)
+            schedule = functools.partial(lifecycle.run, settings.schedule_interval_seconds)
+            tasks.start("allocation-schedule", schedule)
             yield
 
     app = FastAPI(

@@ -1,4 +1,5 @@
-"""`herald`: the operator's command line (schema, topics, employee directory, demo data)."""
+"""`herald`: the operator's command line (schema, topics, employee directory, demo data,
+audit trail)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from herald_allocation.domain.employee_csv import (
     import_employees,
     parse_employee_csv,
 )
+from herald_common import audit
 from herald_common.auth.settings import AuthSettings
 from herald_common.logs import configure_logging
 from herald_common.migrate import apply_migrations
@@ -148,3 +150,27 @@ def dev_token(employee_id: str, roles: tuple[str, ...]) -> None:
         return str(token_for(settings, employee_id, row[0], list(roles))["token"])
 
     click.echo(asyncio.run(issue()))
+
+
+@main.group("audit")
+def audit_group() -> None:
+    """The allocations' audit trail."""
+
+
+@audit_group.command("verify")
+def audit_verify() -> None:
+    """Check every record's hash and chain; exit 1 naming each edited or deleted record."""
+
+    async def check() -> audit.Verification:
+        conninfo = DatabaseSettings().url.get_secret_value()
+        async with await psycopg.AsyncConnection.connect(conninfo) as conn:
+            return await audit.verify(conn)
+
+    result = asyncio.run(check())
+    for problem in result.problems or []:
+        click.echo(str(problem), err=True)
+    if not result.ok:
+        raise click.ClickException(
+            f"{len(result.problems or [])} problem(s) in {result.records} audit record(s)"
+        )
+    click.echo(f"verified {result.records} audit record(s) of {result.allocations} allocation(s)")

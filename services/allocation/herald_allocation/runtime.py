@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.deliveries import AllocationDeliveries
 from herald_allocation.domain.inbox import Inbox
+from herald_allocation.domain.lifecycle import Lifecycle
 from herald_allocation.domain.pushes import PushService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.settings import AllocationSettings
@@ -24,6 +25,7 @@ class AllocationRuntime:
     metrics: AllocationMetrics
     pool: AsyncConnectionPool[AsyncConnection]
     allocations: AllocationService
+    lifecycle: Lifecycle
     pushes: PushService
     inbox: Inbox
     deliveries: AllocationDeliveries

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from herald_common.approval import ApprovalSettings
 from herald_common.auth.settings import AuthSettings
 from herald_common.settings import ServiceSettings
 
@@ -29,6 +30,11 @@ class AllocationSettings(ServiceSettings):
     # often the waiting-for-a-worker gauges are refreshed.
     outbox_relay_interval_seconds: float = Field(default=1.0, gt=0)
     watch_interval_seconds: float = Field(default=5.0, gt=0)
+    # Four-eyes approval (HERALD_APPROVAL_*; the inserter applies the same rule).
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+    # How often due schedules are sent and stale approvals expired: a schedule fires
+    # within about this long of its time.
+    schedule_interval_seconds: float = Field(default=1.0, gt=0)
 
 
 def load_settings() -> AllocationSettings:

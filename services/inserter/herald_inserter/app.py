@@ -126,7 +126,7 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
                 allocation_topic=topics.allocation_requested,
                 push_topic=topics.notification_requested,
                 allocations=AllocationProcessor(
-                    AllocationStore(pool),
+                    AllocationStore(pool, approval=settings.approval),
                     publisher,
                     metrics,
                     topics.voucher_allocated,

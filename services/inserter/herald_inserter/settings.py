@@ -7,6 +7,7 @@ import socket
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from herald_common.approval import ApprovalSettings
 from herald_common.catalogue import INSERTER_GROUP
 from herald_common.pins import CompatMode
 from herald_common.settings import ServiceSettings
@@ -43,6 +44,8 @@ class InserterSettings(ServiceSettings):
     # auto: faust's consumer hooks where faust and aiokafka are the pinned versions;
     # public: their public APIs only, each request confirmed committed (docs/decisions/0042).
     compat: CompatMode = "auto"
+    # Four-eyes approval (HERALD_APPROVAL_*): the API's rule, applied again before writing.
+    approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
 
     @property
     def group_id(self) -> str:

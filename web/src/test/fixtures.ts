@@ -21,6 +21,16 @@ export function allocation(change: Partial<Allocation> = {}): Allocation {
     waiting_for_worker: false,
     waiting_seconds: null,
     requested_by: "E1",
+    send_at: null,
+    approval: {
+      required: false,
+      expires_at: null,
+      decided_by: null,
+      decided_at: null,
+      reason: null,
+    },
+    cancelled_by: null,
+    cancelled_at: null,
     ...change,
   };
 }

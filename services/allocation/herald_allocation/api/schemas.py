@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+from pydantic import (
+    AwareDatetime,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+)
 
 from herald_common.events import ActionUrl, Criteria, EmployeeId, PushTarget, VoucherSpec
 
@@ -21,11 +28,49 @@ class NewVoucher(VoucherSpec):
         return value
 
 
+# How far ahead an allocation may be scheduled.
+MAX_SCHEDULE_AHEAD = timedelta(days=366)
+AllocationStatus = Literal[
+    "pending_approval",
+    "scheduled",
+    "requested",
+    "inserting",
+    "published",
+    "completed",
+    "failed",
+    "rejected",
+    "expired",
+    "cancelled",
+    "revoked",
+    "partly_revoked",
+]
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=500)]
+
+
+def future_send_at(value: datetime | None) -> datetime | None:
+    if value is not None:
+        now = datetime.now(UTC)
+        if value <= now:
+            raise ValueError("send_at must be in the future (leave it out to send now)")
+        if value > now + MAX_SCHEDULE_AHEAD:
+            raise ValueError("send_at must be within a year")
+    return value
+
+
 class AllocationCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     voucher: NewVoucher
     criteria: Criteria
+    send_at: AwareDatetime | None = Field(
+        default=None,
+        description=(
+            "Send later, at this time (with a time zone). The rule is evaluated when the"
+            " allocation is sent: whoever matches then receives the voucher."
+        ),
+    )
+
+    _send_at_in_the_future = field_validator("send_at")(future_send_at)
     confirmed_recipients: Annotated[int, Field(ge=1)] | None = Field(
         default=None,
         description=(
@@ -59,9 +104,23 @@ class Timings(BaseModel):
     duration_seconds: float | None
 
 
+class Approval(BaseModel):
+    required: bool
+    expires_at: datetime | None = Field(description="Unapproved by then, the request expires")
+    decided_by: str | None = Field(description="Who approved or rejected it")
+    decided_at: datetime | None
+    reason: str | None = Field(description="Why it was rejected or cancelled")
+
+
 class AllocationView(BaseModel):
     id: UUID
-    status: Literal["requested", "inserting", "published", "completed", "failed"]
+    status: AllocationStatus
+    send_at: datetime | None = Field(
+        description="When it is (or was) sent; the rule is evaluated then"
+    )
+    approval: Approval
+    cancelled_by: str | None
+    cancelled_at: datetime | None
     voucher: dict[str, Any]
     criteria: dict[str, Any]
     requested_by: str | None
@@ -83,12 +142,22 @@ class AllocationView(BaseModel):
         cls, row: dict[str, Any], *, now: datetime, worker_wait_seconds: float
     ) -> AllocationView:
         completed = row["completed_at"]
-        waited = (
-            (now - row["requested_at"]).total_seconds() if row["status"] == "requested" else None
-        )
+        # A released schedule or an approval sends the request later than it was made.
+        sent_at = max(t for t in (row["requested_at"], row["send_at"], row["decided_at"]) if t)
+        waited = (now - sent_at).total_seconds() if row["status"] == "requested" else None
         return cls(
             id=row["id"],
             status=row["status"],
+            send_at=row["send_at"],
+            approval=Approval(
+                required=row["approval_required"],
+                expires_at=row["approval_expires_at"],
+                decided_by=row["decided_by"],
+                decided_at=row["decided_at"],
+                reason=row["decision_reason"],
+            ),
+            cancelled_by=row["cancelled_by"],
+            cancelled_at=row["cancelled_at"],
             voucher=row["voucher"],
             criteria=row["criteria"],
             requested_by=row["requested_by"],
@@ -160,6 +229,35 @@ class PreviewRequest(BaseModel):
     voucher: VoucherSpec | None = Field(
         default=None, description="With the voucher, the preview also gives the total cost"
     )
+    send_at: AwareDatetime | None = Field(
+        default=None, description="For a scheduled allocation: the preview says it is recounted"
+    )
+
+
+class RejectRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason
+
+
+class CancelRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: Reason | None = None
+
+
+class AuditEntry(BaseModel):
+    seq: int
+    step: str
+    actor: str
+    recorded_at: datetime
+    detail: dict[str, Any]
+    hash: str
+
+
+class AuditTrail(BaseModel):
+    allocation_id: UUID
+    items: list[AuditEntry]
 
 
 class RecipientsRequest(BaseModel):
@@ -203,6 +301,14 @@ class MatchPreview(BaseModel):
         description="`typed`: sending requires `confirmed_recipients` (everyone, or large)"
     )
     typed_confirmation_above: int
+    approval_required: bool = Field(description="Sending waits for a second hr-admin")
+    approval_reason: str | None
+    recounted_at: datetime | None = Field(
+        description=(
+            "For a scheduled allocation: the rule is evaluated again at this time, and"
+            " whoever matches then receives the voucher; these numbers are today's"
+        )
+    )
 
 
 class PushCreate(BaseModel):

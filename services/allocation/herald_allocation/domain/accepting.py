@@ -84,12 +84,13 @@ class RequestTable:
         key: IdempotencyKey,
         request_id: UUID,
         values: dict[LiteralString, Any],
-        event: OutboxRecord,
+        event: OutboxRecord | None,
     ) -> tuple[Accepted, int | None]:
         """Inserts the request's row (its key columns and `values`) and puts its `event`
         in the outbox; the outbox id is for `Outbox.deliver` once this transaction has
         committed. When a concurrent request with the same key committed first, answers
-        that one instead (no outbox id)."""
+        that one instead (no outbox id). A request that waits (for approval, for its
+        time) has no event yet: None."""
         row = {
             "id": request_id,
             "requested_by": key.requested_by,
@@ -115,7 +116,7 @@ class RequestTable:
             replayed = await self.replay(conn, key)
             assert replayed is not None
             return replayed, None
-        outbox_id = await enqueue(conn, event)
+        outbox_id = None if event is None else await enqueue(conn, event)
         created = await self.get(conn, request_id)
         assert created is not None
         return Accepted(created, replayed=False), outbox_id

@@ -14,17 +14,18 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, LiteralString
 from uuid import UUID, uuid4
 
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Json
-from psycopg_pool import AsyncConnectionPool
 
 from herald_allocation.domain.accepting import Accepted, IdempotencyKey, RequestTable
 from herald_allocation.domain.csv_export import copy_csv
-from herald_allocation.domain.outbox import Outbox, request_record
+from herald_allocation.domain.outbox import OutboxRecord, request_record
+from herald_allocation.domain.steps import AllocationWrites, record_step
+from herald_common.approval import ApprovalSettings
 from herald_common.criteria_sql import (
     matching_by_department_query,
     matching_count_query,
@@ -37,6 +38,7 @@ from herald_common.events import (
     SOURCE_ALLOCATION,
     AllocationRequested,
     Criteria,
+    StatusAfterStep,
     VoucherSpec,
     request_fingerprint,
 )
@@ -46,10 +48,36 @@ logger = logging.getLogger(__name__)
 _COLUMNS = (
     "id, status, voucher, criteria, requested_by, failure_reason, failure_detail,"
     " matched_count, inserted_count, published_count, requested_at, inserting_at,"
-    " inserted_at, published_at, completed_at"
+    " inserted_at, published_at, completed_at, send_at, approval_required,"
+    " approval_expires_at, decided_by, decided_at, decision_reason, cancelled_by, cancelled_at"
 )
 ALLOCATIONS = RequestTable("allocations", _COLUMNS)
 SAMPLE_SIZE = 10
+
+
+def request_event(
+    topic: str,
+    allocation_id: UUID,
+    voucher: VoucherSpec,
+    criteria: Criteria,
+    *,
+    requested_at: datetime,
+) -> OutboxRecord:
+    """The allocation's request event. `requested_at` is when it is sent: the inserter
+    evaluates the rule as of that day (for a scheduled one, its send time)."""
+    return request_record(
+        topic,
+        allocation_id,
+        source=SOURCE_ALLOCATION,
+        event_type=ALLOCATION_REQUESTED,
+        time=requested_at,
+        data=AllocationRequested(
+            allocation_id=allocation_id,
+            voucher=voucher,
+            criteria=criteria,
+            requested_at=requested_at,
+        ),
+    )
 
 
 class UnknownDepartments(Exception):
@@ -101,20 +129,23 @@ class Preview:
     total_cost: list[tuple[str, Decimal]]
     sample: list[tuple[str, str, str]]
     typed_confirmation: bool
+    # Why sending would wait for a second hr-admin; None when it would not.
+    approval: str | None
 
 
 class AllocationService:
     def __init__(
         self,
-        pool: AsyncConnectionPool[AsyncConnection],
-        outbox: Outbox,
-        requested_topic: str,
+        writes: AllocationWrites,
         *,
         typed_confirmation_above: int,
+        approval: ApprovalSettings,
     ) -> None:
-        self._pool = pool
-        self._outbox = outbox
-        self._topic = requested_topic
+        self._approval = approval
+        self._pool = writes.pool
+        self._outbox = writes.outbox
+        self._topic = writes.requested_topic
+        self._status_topic = writes.status_topic
         self.typed_confirmation_above = typed_confirmation_above
 
     def needs_typed_confirmation(self, criteria: Criteria, matched: int) -> bool:
@@ -128,8 +159,14 @@ class AllocationService:
         requested_by: str,
         idempotency_key: str | None,
         confirmed_recipients: int | None,
+        send_at: datetime | None = None,
     ) -> Accepted:
-        key = IdempotencyKey(requested_by, idempotency_key, request_fingerprint(voucher, criteria))
+        """Accepts an allocation: sent to the inserter now, or waiting for a second
+        hr-admin's approval (over the approval rule) or for `send_at`."""
+        fingerprint = request_fingerprint(voucher, criteria)
+        if send_at is not None:
+            fingerprint = f"{fingerprint}@{send_at.astimezone(UTC).isoformat()}"
+        key = IdempotencyKey(requested_by, idempotency_key, fingerprint)
         async with self._pool.connection() as conn, conn.transaction():
             replayed = await ALLOCATIONS.replay(conn, key)
             if replayed is not None:
@@ -145,6 +182,11 @@ class AllocationService:
                 raise RecipientsChanged(matched, confirmed_recipients)
             allocation_id = uuid4()
             requested_at = datetime.now(UTC)
+            approval = self._approval.reason(matched, voucher)
+            waits_for_time = send_at is not None and send_at > requested_at
+            status: StatusAfterStep = (
+                "pending_approval" if approval else "scheduled" if waits_for_time else "requested"
+            )
             accepted, outbox_id = await ALLOCATIONS.accept(
                 conn,
                 key,
@@ -153,23 +195,61 @@ class AllocationService:
                     "voucher": Json(voucher.model_dump(mode="json")),
                     "criteria": Json(criteria.model_dump(mode="json")),
                     "requested_at": requested_at,
-                },
-                request_record(
-                    self._topic,
-                    allocation_id,
-                    source=SOURCE_ALLOCATION,
-                    event_type=ALLOCATION_REQUESTED,
-                    time=requested_at,
-                    data=AllocationRequested(
-                        allocation_id=allocation_id,
-                        voucher=voucher,
-                        criteria=criteria,
-                        requested_at=requested_at,
+                    "status": status,
+                    "send_at": send_at,
+                    "approval_required": approval is not None,
+                    "approval_expires_at": (
+                        requested_at + self._approval.expires_after if approval else None
                     ),
+                },
+                None
+                if status != "requested"
+                else request_event(
+                    self._topic, allocation_id, voucher, criteria, requested_at=requested_at
                 ),
             )
+            announced: list[int] = []
+            if not accepted.replayed:
+                detail: dict[str, object] = {
+                    "matched": matched,
+                    "voucher": voucher.model_dump(mode="json"),
+                    "criteria": criteria.model_dump(mode="json", exclude_none=True),
+                }
+                if send_at is not None:
+                    detail["send_at"] = send_at.isoformat()
+                if approval:
+                    detail["approval"] = approval
+                announced.append(
+                    await record_step(
+                        conn,
+                        self._status_topic,
+                        allocation_id,
+                        step="requested",
+                        status=status,
+                        actor=requested_by,
+                        detail=detail,
+                        send_at=send_at,
+                        reason=approval,
+                    )
+                )
+                if status == "scheduled":
+                    announced.append(
+                        await record_step(
+                            conn,
+                            self._status_topic,
+                            allocation_id,
+                            step="scheduled",
+                            status=status,
+                            actor=requested_by,
+                            detail={"send_at": detail["send_at"]},
+                            send_at=send_at,
+                        )
+                    )
+        for announcement in announced:
+            await self._outbox.deliver(announcement)
         if outbox_id is None:
-            return accepted  # a concurrent request with the same key was first
+            # Replayed, a concurrent request with the same key was first, or it waits.
+            return accepted
         await self._outbox.deliver(outbox_id)
         logger.info(
             "allocation %s requested",
@@ -201,6 +281,7 @@ class AllocationService:
             total_cost=cost,
             sample=sample,
             typed_confirmation=self.needs_typed_confirmation(criteria, matched),
+            approval=self._approval.reason(matched, voucher),
         )
 
     async def check_departments(self, criteria: Criteria) -> None:
@@ -223,23 +304,26 @@ class AllocationService:
         async with self._pool.connection() as conn:
             return await ALLOCATIONS.get(conn, allocation_id)
 
-    async def page(self, limit: int, cursor: str | None) -> tuple[list[dict[str, Any]], str | None]:
-        """Newest first, keyset-paged; the cursor is opaque to clients."""
+    async def page(
+        self, limit: int, cursor: str | None, status: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """Newest first, keyset-paged (only `status`, when given); the cursor is opaque."""
         after = decode_cursor(cursor) if cursor else None
+        where: list[LiteralString] = []
+        params: list[Any] = []
+        if status is not None:
+            where.append("status = %s")
+            params.append(status)
+        if after is not None:
+            where.append("(requested_at, id) < (%s, %s)")
+            params.extend(after)
+        condition: LiteralString = (" WHERE " + " AND ".join(where)) if where else ""
         async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
-            if after is None:
-                await cur.execute(
-                    f"SELECT {_COLUMNS} FROM allocations"  # noqa: S608
-                    " ORDER BY requested_at DESC, id DESC LIMIT %s",
-                    (limit + 1,),
-                )
-            else:
-                await cur.execute(
-                    f"SELECT {_COLUMNS} FROM allocations"  # noqa: S608
-                    " WHERE (requested_at, id) < (%s, %s)"
-                    " ORDER BY requested_at DESC, id DESC LIMIT %s",
-                    (*after, limit + 1),
-                )
+            await cur.execute(
+                f"SELECT {_COLUMNS} FROM allocations{condition}"  # noqa: S608
+                " ORDER BY requested_at DESC, id DESC LIMIT %s",
+                (*params, limit + 1),
+            )
             rows = await cur.fetchall()
         if len(rows) <= limit:
             return rows, None

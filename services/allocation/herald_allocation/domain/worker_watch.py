@@ -33,10 +33,12 @@ async def read_backlog(
     async with pool.connection() as conn:
         row = await (
             await conn.execute(
-                "SELECT count(*), coalesce(extract(epoch FROM now() - min(requested_at)), 0),"
+                # Sent when requested, approved, or its schedule came: whichever is last.
+                "SELECT count(*), coalesce(extract(epoch FROM now() - min(sent_at)), 0),"
                 " (SELECT count(*) FROM outbox)"
-                " FROM allocations WHERE status = 'requested'"
-                " AND requested_at < now() - make_interval(secs => %s)",
+                " FROM (SELECT greatest(requested_at, send_at, decided_at) AS sent_at"
+                " FROM allocations WHERE status = 'requested') AS waiting"
+                " WHERE sent_at < now() - make_interval(secs => %s)",
                 (worker_wait_seconds,),
             )
         ).fetchone()

@@ -8,6 +8,7 @@ committed in order, and a redelivered request finds `inserted_at` set and writes
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from uuid import UUID
@@ -16,8 +17,11 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common import audit
+from herald_common.approval import ApprovalSettings
 from herald_common.criteria_sql import matching_employees_query, unknown_departments_query
 from herald_common.events import (
+    SOURCE_ALLOCATION,
     SOURCE_INSERTER,
     VOUCHER_ALLOCATED,
     AllocationRequested,
@@ -36,13 +40,21 @@ from herald_inserter.domain.inbox_writer import (
     with_newest_ids,
 )
 
+# Statuses of an allocation the inserter must not write: it waits, or it was stopped.
+NOT_SENT = ("pending_approval", "scheduled", "rejected", "expired", "cancelled")
+# Who the audit trail names for the inserter's steps.
+INSERTER_ACTOR = "herald-inserter"
+
+logger = logging.getLogger(__name__)
+
 ALLOCATIONS = Requests(
     "allocations",
     kind=VOUCHER_ALLOCATED,
     owner="allocation_id",
     inserting="status = 'inserting', inserting_at = now()",
-    # It ended before writing anything (no recipients, or given up): final.
-    final=("failed",),
+    # It ended before writing anything (no recipients, given up, rejected, expired,
+    # cancelled), or it waits for approval or its time: nothing is written for it now.
+    final=("failed", *NOT_SENT),
 )
 
 # Sends the notifications' events (inside the caller's Kafka transaction); returns how many.
@@ -83,6 +95,16 @@ class VoucherPayloads:
         )
 
 
+async def _has_history(conn: AsyncConnection, allocation_id: UUID) -> bool:
+    row = await (
+        await conn.execute(
+            "SELECT EXISTS (SELECT 1 FROM audit_records WHERE allocation_id = %s)",
+            (allocation_id,),
+        )
+    ).fetchone()
+    return bool(row and row[0])
+
+
 async def _copy_vouchers(
     conn: AsyncConnection,
     request: AllocationRequested,
@@ -116,11 +138,18 @@ async def _copy_vouchers(
 
 
 class AllocationStore:
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection]) -> None:
+    def __init__(
+        self, pool: AsyncConnectionPool[AsyncConnection], *, approval: ApprovalSettings
+    ) -> None:
         self._pool = pool
+        self._approval = approval
 
     async def write(
-        self, request: AllocationRequested, publish: Publish | None = None
+        self,
+        request: AllocationRequested,
+        publish: Publish | None = None,
+        *,
+        source: str = SOURCE_ALLOCATION,
     ) -> WriteOutcome:
         """The allocation's notifications, written now or earlier, with their previous ids.
 
@@ -144,7 +173,9 @@ class AllocationStore:
             )
             if claimed is not None:
                 return claimed
-            return await self._insert(conn, request, publish)
+            # Written straight to the topic by another system: its trail starts here.
+            fresh = not await _has_history(conn, request.allocation_id)
+            return await self._insert(conn, request, publish, source, fresh=fresh)
 
     async def _admit(
         self, conn: AsyncConnection, request: AllocationRequested
@@ -166,27 +197,119 @@ class AllocationStore:
         query, params = unknown_departments_query(list(request.criteria.departments))
         return [str(r[0]) for r in await (await conn.execute(query, params)).fetchall()]
 
+    async def _needs_approval(
+        self, conn: AsyncConnection, request: AllocationRequested, matched: int, source: str
+    ) -> str | None:
+        """Why the request must wait for approval before anything is written; None if not.
+
+        The rule is the API's, applied again here because the audience is counted anew
+        when the request is sent (a schedule), and because other systems write requests
+        straight to the topic; sources in `exempt_sources` are trusted to have had theirs.
+        """
+        reason = self._approval.reason(matched, request.voucher)
+        if reason is None or source in self._approval.exempt_sources:
+            return None
+        row = await (
+            await conn.execute(
+                "SELECT decided_by FROM allocations WHERE id = %s", (request.allocation_id,)
+            )
+        ).fetchone()
+        if row is not None and row[0] is not None:
+            return None  # a second hr-admin approved it
+        return reason
+
+    async def _park(
+        self,
+        conn: AsyncConnection,
+        request: AllocationRequested,
+        matched: int,
+        reason: str,
+        *,
+        recorded: bool,
+    ) -> WriteOutcome:
+        """Over the approval rule and not approved: it waits for approval, nothing written."""
+        await conn.execute(
+            "UPDATE allocations SET status = 'pending_approval', approval_required = true,"
+            " approval_expires_at = now() + make_interval(secs => %s), inserting_at = NULL"
+            " WHERE id = %s",
+            (self._approval.expires_after.total_seconds(), request.allocation_id),
+        )
+        if not recorded:  # a schedule whose audience grew past the rule by its send time
+            await audit.append(
+                conn,
+                allocation_id=request.allocation_id,
+                step="requested",
+                actor=INSERTER_ACTOR,
+                detail={"matched": matched, "approval": reason},
+            )
+        logger.info("allocation %s waits for approval: %s", request.allocation_id, reason)
+        return WriteOutcome("pending_approval", datetime.now(UTC), [], False)
+
     async def _set_failed(
         self, conn: AsyncConnection, allocation_id: UUID, failure: Failure
     ) -> None:
-        await conn.execute(
-            "UPDATE allocations SET status = 'failed', failure_reason = %s, failure_detail = %s,"
-            " completed_at = now() WHERE id = %s AND status <> 'completed'",
-            (failure.reason[:2000], (failure.detail or "")[:4000] or None, allocation_id),
-        )
+        row = await (
+            await conn.execute(
+                "WITH before AS (SELECT id, status FROM allocations WHERE id = %s FOR UPDATE)"
+                " UPDATE allocations SET status = 'failed', failure_reason = %s,"
+                " failure_detail = %s, completed_at = now() FROM before"
+                " WHERE allocations.id = before.id AND before.status <> 'completed'"
+                " RETURNING before.status",
+                (
+                    allocation_id,
+                    failure.reason[:2000],
+                    (failure.detail or "")[:4000] or None,
+                ),
+            )
+        ).fetchone()
+        if row is not None and row[0] != "failed":
+            await audit.append(
+                conn,
+                allocation_id=allocation_id,
+                step="failed",
+                actor=INSERTER_ACTOR,
+                detail={"reason": failure.reason},
+            )
 
     async def _insert(
-        self, conn: AsyncConnection, request: AllocationRequested, publish: Publish | None
+        self,
+        conn: AsyncConnection,
+        request: AllocationRequested,
+        publish: Publish | None,
+        source: str,
+        *,
+        fresh: bool,
     ) -> WriteOutcome:
         query, params = matching_employees_query(request.criteria, request.requested_at.date())
         employees = await (await conn.execute(with_newest_ids(query), params)).fetchall()
         created_at = datetime.now(UTC)
         count = len(employees)
+        approval = await self._needs_approval(conn, request, count, source)
+        if fresh:
+            detail: dict[str, object] = {"via": "topic", "source": source, "matched": count}
+            if approval:
+                detail["approval"] = approval
+            await audit.append(
+                conn,
+                allocation_id=request.allocation_id,
+                step="requested",
+                actor=source,
+                detail=detail,
+            )
         if count == 0:
             # Not "completed 0/0/0": an allocation that reaches nobody did not do its job.
             failure = failures.no_recipients()
             await self._set_failed(conn, request.allocation_id, failure)
             return WriteOutcome("failed", created_at, [], False, failure=failure)
+        if approval is not None:
+            return await self._park(conn, request, count, approval, recorded=fresh)
+        await audit.append(
+            conn,
+            allocation_id=request.allocation_id,
+            step="started",
+            actor=INSERTER_ACTOR,
+            detail={"matched": count},
+        )
         codes = generate_codes(request.voucher.code_prefix, count)
         payloads = VoucherPayloads(request)
         notifications = await issue_notifications(
@@ -232,12 +355,22 @@ class AllocationStore:
             )
 
     async def mark_completed(self, allocation_id: UUID) -> None:
-        async with self._pool.connection() as conn:
-            await conn.execute(
-                "UPDATE allocations SET status = 'completed', completed_at = now()"
-                " WHERE id = %s AND status = 'published'",
-                (allocation_id,),
-            )
+        async with self._pool.connection() as conn, conn.transaction():
+            done = await (
+                await conn.execute(
+                    "UPDATE allocations SET status = 'completed', completed_at = now()"
+                    " WHERE id = %s AND status = 'published' RETURNING published_count",
+                    (allocation_id,),
+                )
+            ).fetchone()
+            if done is not None:
+                await audit.append(
+                    conn,
+                    allocation_id=allocation_id,
+                    step="completed",
+                    actor=INSERTER_ACTOR,
+                    detail={"published": done[0]},
+                )
 
     async def mark_failed(self, allocation_id: UUID, failure: Failure) -> None:
         async with self._pool.connection() as conn:

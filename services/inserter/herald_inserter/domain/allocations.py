@@ -25,6 +25,7 @@ from datetime import datetime
 from typing import TypedDict
 
 from herald_common.events import (
+    SOURCE_ALLOCATION,
     SOURCE_INSERTER,
     VOUCHER_ALLOCATED,
     AllocationCompleted,
@@ -32,7 +33,7 @@ from herald_common.events import (
     AllocationRequested,
 )
 from herald_common.retry import RetryPolicy, outlast_outages
-from herald_inserter.domain.allocation_store import AllocationStore
+from herald_inserter.domain.allocation_store import NOT_SENT, AllocationStore
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.parsing import RejectedRequest
@@ -76,7 +77,7 @@ class AllocationProcessor:
         self._retry = retry
         self._after_commit = after_commit
 
-    async def process(self, request: AllocationRequested) -> None:
+    async def process(self, request: AllocationRequested, source: str = SOURCE_ALLOCATION) -> None:
         allocation_id = request.allocation_id
         phases = self._metrics.phase_seconds
         started = time.perf_counter()
@@ -95,12 +96,16 @@ class AllocationProcessor:
         # The events are sent while the rows are written, in a Kafka transaction committed
         # after the database's: nothing is visible before its row is.
         async with self._publisher.transaction():
-            outcome = await self._store.write(request, publish)
+            outcome = await self._store.write(request, publish, source=source)
             written = time.perf_counter()
             phases.labels("write").observe(written - started)
             if outcome.status == "rejected":
                 assert outcome.failure is not None
                 raise RejectedRequest(outcome.failure.reason)
+            if outcome.status in NOT_SENT:
+                # It waits for approval or its time, or was stopped: nobody is told.
+                logger.info("allocation %s is %s: nothing written", allocation_id, outcome.status)
+                return
             if outcome.status == "failed":
                 assert outcome.failure is not None
                 await self._publisher.publish_completed(

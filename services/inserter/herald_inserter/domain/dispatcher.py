@@ -19,7 +19,7 @@ from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import AllocationRequested, NotificationRequested
 from herald_common.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.allocations import AllocationProcessor
-from herald_inserter.domain.parsing import RejectedRequest, parse_request
+from herald_inserter.domain.parsing import RejectedRequest, parse_event, parse_request
 from herald_inserter.domain.pushes import PushProcessor
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics
@@ -62,7 +62,8 @@ class RequestDispatcher:
             self._metrics.requests.labels("rejected").inc()
 
     async def _allocation(self, record: ConsumedRecord) -> None:
-        request = parse_request(record.value, AllocationRequested, "allocation request")
+        event = parse_event(record.value, AllocationRequested, "allocation request")
+        request = event.data
 
         async def give_up(exc: Exception) -> None:
             await self._settle(
@@ -73,7 +74,7 @@ class RequestDispatcher:
 
         done = await run_with_retries(
             f"allocation {request.allocation_id}",
-            lambda: self._allocations.process(request),
+            lambda: self._allocations.process(request, event.source),
             give_up,
             self._retry,
         )

@@ -17,6 +17,12 @@ class RejectedRequest(Verdict):
 
 
 def parse_request(value: bytes | None, model: type[DataT], what: str) -> DataT:
+    data: DataT = parse_event(value, model, what).data
+    return data
+
+
+def parse_event(value: bytes | None, model: type[DataT], what: str) -> CloudEvent[DataT]:
+    """The whole CloudEvent (its `source` names the producer), or RejectedRequest."""
     if value is None:
         raise RejectedRequest("record has no value")
     try:
@@ -27,5 +33,5 @@ def parse_request(value: bytes | None, model: type[DataT], what: str) -> DataT:
             for err in exc.errors()[:10]
         )
         raise RejectedRequest(f"invalid {what}: {problems}") from exc
-    data: DataT = event.data
-    return data
+    parsed: CloudEvent[DataT] = event
+    return parsed

@@ -30,9 +30,11 @@ from pydantic import TypeAdapter, ValidationError
 from herald_common.consumed import ConsumedRecord, KafkaRecord
 from herald_common.events import (
     ALLOCATION_PROGRESS,
+    ALLOCATION_STATUS,
     VOUCHER_ALLOCATED,
     AllocationCompleted,
     AllocationProgress,
+    AllocationStatus,
     CloudEvent,
     EmployeeAddressed,
 )
@@ -126,15 +128,22 @@ def decode_routed(
 
 
 def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
-    """An allocation's progress or completion, for the watchers of its progress channel."""
+    """An allocation's status, progress or completion, for the watchers of its progress
+    channel."""
     if value is None:
         raise InvalidEvent("record has no value")
     try:
         raw = json.loads(value)
         kind = raw.get("type") if isinstance(raw, dict) else None
-        event: CloudEvent[AllocationProgress] | CloudEvent[AllocationCompleted]
+        event: (
+            CloudEvent[AllocationProgress]
+            | CloudEvent[AllocationCompleted]
+            | CloudEvent[AllocationStatus]
+        )
         if kind == ALLOCATION_PROGRESS:
             event = CloudEvent[AllocationProgress].model_validate(raw)
+        elif kind == ALLOCATION_STATUS:
+            event = CloudEvent[AllocationStatus].model_validate(raw)
         else:
             event = CloudEvent[AllocationCompleted].model_validate(raw)
     except ValidationError as exc:

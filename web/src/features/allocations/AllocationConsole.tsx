@@ -1,22 +1,34 @@
 // The HR admin's allocations page: draft, review, send once, follow.
 
-import { useState } from "react";
+import { useCallback, useState } from "react";
 
 import type { Api } from "../../api";
-import { formatTime, plural } from "../../format";
+import { errorText } from "../../api";
+import { formatTime, formatWhen, plural } from "../../format";
+import type { Allocation } from "../../types";
+import { cancelAllocation } from "./allocationsApi";
 import { AllocationForm } from "./AllocationForm";
 import { AllocationHistory } from "./AllocationHistory";
+import { PendingApprovals } from "./PendingApprovals";
 import { ProgressPanel } from "./ProgressPanel";
 import { ReviewStep } from "./ReviewStep";
 import type { AllocationProgress } from "./useAllocationProgress";
 import { useDepartments } from "./useDepartments";
 import { useDraft } from "./useDraft";
 import { useHistory } from "./useHistory";
+import { usePendingApprovals } from "./usePendingApprovals";
 import { type SubmitOutcome, useSubmitOnce } from "./useSubmitOnce";
 
 type Stage = "edit" | "review";
 
-function sentText(name: string, resumed: boolean, replayed: boolean): string {
+function sentText(allocation: Allocation, resumed: boolean, replayed: boolean): string {
+  const name = allocation.voucher.name;
+  if (!replayed && allocation.status === "pending_approval") {
+    return `“${name}” waits for a second HR admin's approval; nobody is told until then.`;
+  }
+  if (!replayed && allocation.status === "scheduled" && allocation.send_at) {
+    return `“${name}” is scheduled for ${formatWhen(allocation.send_at)}; the rule is evaluated then.`;
+  }
   if (resumed && replayed) return `“${name}” was received before the reload; it is allocated once.`;
   if (resumed) return `“${name}” was sent again after the reload and is on its way.`;
   // Sent before, by a click whose answer was lost (a dropped connection, say).
@@ -43,6 +55,28 @@ export function AllocationConsole({
   const [reviewNotice, setReviewNotice] = useState<string | null>(null);
   const [submitError, setSubmitError] = useState<string | null>(null);
   const [sent, setSent] = useState<string | null>(null);
+  const [cancelling, setCancelling] = useState<string | null>(null);
+  const [cancelError, setCancelError] = useState<string | null>(null);
+  const { reload: reloadHistory } = history;
+  const onDecided = useCallback(
+    (allocation: Allocation) => {
+      watchAllocation(allocation);
+      void reloadHistory();
+    },
+    [watchAllocation, reloadHistory],
+  );
+  const pending = usePendingApprovals(api, watch?.status, onDecided);
+
+  const cancel = (allocation: Allocation) => {
+    setCancelling(allocation.id);
+    setCancelError(null);
+    cancelAllocation(api, allocation.id)
+      .then(onDecided, (failure: unknown) => setCancelError(errorText(failure)))
+      .finally(() => {
+        setCancelling(null);
+        void pending.reload();
+      });
+  };
 
   const onOutcome = (outcome: SubmitOutcome, resumed: boolean) => {
     if (outcome.kind === "allocated") {
@@ -51,7 +85,7 @@ export function AllocationConsole({
       history.add(allocation);
       setStage("edit");
       setSubmitError(null);
-      setSent(sentText(allocation.voucher.name, resumed, replayed));
+      setSent(sentText(allocation, resumed, replayed));
     } else if (outcome.kind === "recipients_changed") {
       const now = plural(outcome.matched, "employee", "employees");
       setReviewNotice(
@@ -152,12 +186,20 @@ export function AllocationConsole({
       </div>
       <div className="console-grid">
         {left}
-        <ProgressPanel watch={watch} />
+        <ProgressPanel api={api} watch={watch} />
       </div>
+      <PendingApprovals pending={pending} employeeId={employeeId} />
+      {cancelError && (
+        <p className="error" role="alert" data-testid="cancel-error">
+          Not cancelled: {cancelError}
+        </p>
+      )}
       <AllocationHistory
         history={history}
         watchedId={watch?.id ?? null}
         onWatch={watchAllocation}
+        onCancel={cancel}
+        cancelling={cancelling}
       />
     </div>
   );

@@ -44,6 +44,8 @@ export function AllocationForm({
     currency: useId(),
     expires: useId(),
     prefix: useId(),
+    sendAt: useId(),
+    sendAtHint: useId(),
   };
   const audience = audienceOf(form);
   const count = useMatchCount(api, audience === "none" ? null : criteriaOf(form));
@@ -206,6 +208,23 @@ export function AllocationForm({
               value={form.codePrefix}
               onChange={(event) => update({ codePrefix: event.target.value.toUpperCase() })}
             />
+          </div>
+        </div>
+        <div className="row">
+          <div className="field">
+            <label htmlFor={ids.sendAt}>Send at (optional)</label>
+            <input
+              id={ids.sendAt}
+              type="datetime-local"
+              data-testid="send-at"
+              aria-describedby={ids.sendAtHint}
+              value={form.sendAt}
+              onChange={(event) => update({ sendAt: event.target.value })}
+            />
+            <p className="hint" id={ids.sendAtHint}>
+              Empty: sent as soon as it is allocated. A scheduled allocation evaluates the rule
+              when it is sent: whoever matches then receives the voucher.
+            </p>
           </div>
         </div>
       </fieldset>

@@ -2,7 +2,7 @@ import { TableHead } from "../../components/TableHead";
 import { formatCount, formatMoney, formatWhen } from "../../format";
 import type { Allocation } from "../../types";
 import { describeCriteria } from "./form";
-import { waitingSeconds } from "./status";
+import { cancellable, notSent, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import type { History } from "./useHistory";
 import { useNow } from "./useNow";
@@ -11,10 +11,15 @@ export function AllocationHistory({
   history,
   watchedId,
   onWatch,
+  onCancel,
+  cancelling,
 }: {
   history: History;
   watchedId: string | null;
   onWatch: (allocation: Allocation) => void;
+  onCancel: (allocation: Allocation) => void;
+  // The allocation a cancel is on its way for.
+  cancelling: string | null;
 }) {
   const anyWaiting = history.items.some((a) => a.waiting_for_worker && a.status === "requested");
   const now = useNow(15_000, anyWaiting);
@@ -62,6 +67,11 @@ export function AllocationHistory({
               <td>{describeCriteria(allocation.criteria)}</td>
               <td>
                 <StatusChip status={allocation.status} />
+                {allocation.status === "scheduled" && allocation.send_at && (
+                  <div className="item-detail" data-testid="history-send-at">
+                    for {formatWhen(allocation.send_at)}
+                  </div>
+                )}
                 <WaitingNote
                   seconds={waitingSeconds(allocation, history.receivedAt, now)}
                   testId="history-waiting"
@@ -75,9 +85,9 @@ export function AllocationHistory({
                   <FailureDetail detail={allocation.failure_detail} />
                 )}
               </td>
-              <td className="numeric">{formatCount(allocation.counts.matched)}</td>
-              <td className="numeric">{formatCount(allocation.counts.inserted)}</td>
-              <td className="numeric">{formatCount(allocation.counts.published)}</td>
+              <td className="numeric">{counted(allocation, allocation.counts.matched)}</td>
+              <td className="numeric">{counted(allocation, allocation.counts.inserted)}</td>
+              <td className="numeric">{counted(allocation, allocation.counts.published)}</td>
               <td>
                 <time dateTime={allocation.timings.requested_at}>
                   {formatWhen(allocation.timings.requested_at)}
@@ -97,6 +107,17 @@ export function AllocationHistory({
                 >
                   Show progress
                 </button>
+                {cancellable(allocation.status) && (
+                  <button
+                    type="button"
+                    className="link danger"
+                    disabled={cancelling === allocation.id}
+                    onClick={() => onCancel(allocation)}
+                    aria-label={`Cancel ${allocation.voucher.name}, requested ${formatWhen(allocation.timings.requested_at)}`}
+                  >
+                    {cancelling === allocation.id ? "Cancelling…" : "Cancel"}
+                  </button>
+                )}
               </td>
             </tr>
           ))}
@@ -112,4 +133,9 @@ export function AllocationHistory({
       )}
     </section>
   );
+}
+
+// Before the inserter has it (waiting, or stopped before), there are no figures yet.
+function counted(allocation: Allocation, value: number): string {
+  return notSent(allocation.status) ? "—" : formatCount(value);
 }

@@ -1,4 +1,6 @@
-import { formatCount, formatMoney } from "../../format";
+import type { Api } from "../../api";
+import { formatCount, formatMoney, formatWhen } from "../../format";
+import { AuditTrailList } from "./AuditTrailList";
 import { describeCriteria } from "./form";
 import type { Progress } from "./progress";
 import { waitingSeconds } from "./status";
@@ -32,7 +34,7 @@ function Step({
   );
 }
 
-export function ProgressPanel({ watch }: { watch: Progress | null }) {
+export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null }) {
   const requested = watch?.status === "requested";
   const now = useNow(15_000, requested);
   if (watch === null) {
@@ -66,6 +68,7 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
         {describeCriteria(allocation.criteria)}
       </p>
       <WaitingNote seconds={waiting} testId="progress-waiting" />
+      <LifecycleNote watch={watch} />
       <progress
         className="bar"
         max={100}
@@ -113,9 +116,39 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
       {status === "completed" && allocation.timings.duration_seconds != null && (
         <p className="muted">Completed in {allocation.timings.duration_seconds.toFixed(2)} s.</p>
       )}
+      <AuditTrailList api={api} id={watch.id} refreshKey={status} />
       <p className="fineprint">
         Allocation <code>{watch.id}</code>
       </p>
     </section>
+  );
+}
+
+// Before the inserter has it: what it waits for, or why it ended without anyone told.
+function LifecycleNote({ watch }: { watch: Progress }) {
+  const { allocation, status } = watch;
+  const sendAt = allocation.send_at;
+  let text: string | null = null;
+  if (status === "pending_approval") {
+    text = "Waiting for a second HR admin's approval: nothing is written and nobody is told until then.";
+    if (allocation.approval.expires_at) {
+      text += ` Unapproved, it expires ${formatWhen(allocation.approval.expires_at)}.`;
+    }
+  } else if (status === "scheduled" && sendAt) {
+    text = `Scheduled for ${formatWhen(sendAt)}. The rule is evaluated when it is sent: whoever matches then receives the voucher.`;
+  } else if (status === "rejected") {
+    text = `Rejected by ${allocation.approval.decided_by ?? "an HR admin"}${
+      allocation.approval.reason ? `: ${allocation.approval.reason}` : ""
+    }. Nobody was told.`;
+  } else if (status === "cancelled") {
+    text = `Cancelled by ${allocation.cancelled_by ?? "an HR admin"}. Nobody was told.`;
+  } else if (status === "expired") {
+    text = "Nobody approved it in time, so it expired. Nobody was told.";
+  }
+  if (text === null) return null;
+  return (
+    <p className="notice" data-testid="lifecycle-note">
+      {text}
+    </p>
   );
 }

@@ -2,11 +2,11 @@ import { useId, useState } from "react";
 
 import { type Api, errorText } from "../../api";
 import { TableHead } from "../../components/TableHead";
-import { formatCount, formatDay, formatMoney, plural } from "../../format";
+import { formatCount, formatDay, formatMoney, formatWhen, plural } from "../../format";
 import type { AllocationPreview, AllocationRequest } from "../../types";
 import { downloadRecipients } from "./allocationsApi";
 import { canAllocate, needsTypedCount } from "./confirmation";
-import { type FormFields, criteriaOf, describeCriteria, voucherOf } from "./form";
+import { type FormFields, criteriaOf, describeCriteria, sendAtOf, voucherOf } from "./form";
 import { usePreview } from "./usePreview";
 
 export function ReviewStep({
@@ -27,9 +27,10 @@ export function ReviewStep({
   onAllocate: (request: AllocationRequest) => void;
 }) {
   // What is reviewed is what was asked when the step opened, whatever the draft does next.
-  const [{ criteria, voucher }] = useState(() => ({
+  const [{ criteria, voucher, sendAt }] = useState(() => ({
     criteria: criteriaOf(form),
     voucher: voucherOf(form),
+    sendAt: sendAtOf(form),
   }));
   const { preview, error: previewError, loading, reload } = usePreview(api, criteria, voucher);
   const [reviewed, setReviewed] = useState(false);
@@ -65,7 +66,21 @@ export function ReviewStep({
         </dd>
         <dt>Who</dt>
         <dd data-testid="review-audience">{describeCriteria(criteria)}</dd>
+        <dt>When</dt>
+        <dd data-testid="review-when">{sendAt ? formatWhen(sendAt) : "As soon as it is allocated"}</dd>
       </dl>
+      {sendAt && (
+        <p className="notice" data-testid="review-scheduled">
+          Scheduled for {formatWhen(sendAt)}. The rule is evaluated when the allocation is sent:
+          whoever matches then receives the voucher. The figures below are today&apos;s.
+        </p>
+      )}
+      {preview?.approval_required && (
+        <p className="notice" data-testid="review-approval">
+          A second HR admin must approve this allocation before anything is sent or anyone is
+          told: {preview.approval_reason}
+        </p>
+      )}
       {loading && (
         <p className="muted" aria-busy="true">
           Counting the recipients…
@@ -135,7 +150,12 @@ export function ReviewStep({
           disabled={!ready || submitting}
           onClick={() => {
             if (preview !== null && ready) {
-              onAllocate({ voucher, criteria, confirmed_recipients: preview.matched });
+              onAllocate({
+                voucher,
+                criteria,
+                confirmed_recipients: preview.matched,
+                ...(sendAt ? { send_at: sendAt } : {}),
+              });
             }
           }}
         >
@@ -143,7 +163,7 @@ export function ReviewStep({
             ? "Allocating…"
             : preview === null
               ? "Allocate"
-              : `Allocate to ${plural(preview.matched, "employee", "employees")}`}
+              : allocateLabel(preview, sendAt)}
         </button>
       </div>
     </section>
@@ -219,4 +239,11 @@ function Figures({
       </div>
     </>
   );
+}
+
+function allocateLabel(preview: AllocationPreview, sendAt: string | undefined): string {
+  const who = plural(preview.matched, "employee", "employees");
+  if (preview.approval_required) return `Request approval for ${who}`;
+  if (sendAt) return `Schedule for ${who}`;
+  return `Allocate to ${who}`;
 }

@@ -1,7 +1,13 @@
 // The allocation API as this feature calls it.
 
 import { type Api, ApiError, errorText } from "../../api";
-import type { Allocation, AllocationPreview, Criteria, VoucherSpec } from "../../types";
+import type {
+  Allocation,
+  AllocationPreview,
+  AuditTrail,
+  Criteria,
+  VoucherSpec,
+} from "../../types";
 import type { PendingSubmit } from "./draft";
 
 export function fetchPreview(
@@ -57,13 +63,45 @@ export async function downloadRecipients(api: Api, criteria: Criteria): Promise<
     { criteria },
     "text/csv",
   );
+  saveFile(blob, filename ?? "recipients.csv");
+}
+
+// The allocation's audit trail as CSV (each step with its hash and its predecessor's).
+export async function downloadAuditTrail(api: Api, id: string): Promise<void> {
+  const { blob, filename } = await api.download(
+    `/v1/allocations/${id}/history.csv`,
+    undefined,
+    "text/csv",
+    "GET",
+  );
+  saveFile(blob, filename ?? `allocation-${id}-history.csv`);
+}
+
+function saveFile(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
-  link.download = filename ?? "recipients.csv";
+  link.download = filename;
   document.body.append(link);
   link.click();
   link.remove();
   // The download has its own copy once started; a later revoke frees the memory.
   setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+// The lifecycle steps: each answers the allocation as it is afterwards.
+export function approveAllocation(api: Api, id: string): Promise<Allocation> {
+  return api.post<Allocation>(`/v1/allocations/${id}:approve`);
+}
+
+export function rejectAllocation(api: Api, id: string, reason: string): Promise<Allocation> {
+  return api.post<Allocation>(`/v1/allocations/${id}:reject`, { reason });
+}
+
+export function cancelAllocation(api: Api, id: string): Promise<Allocation> {
+  return api.post<Allocation>(`/v1/allocations/${id}:cancel`, {});
+}
+
+export function fetchAuditTrail(api: Api, id: string): Promise<AuditTrail> {
+  return api.get<AuditTrail>(`/v1/allocations/${id}/history`);
 }

@@ -10,6 +10,9 @@ const preview = (matched: number, confirmation: "review" | "typed"): AllocationP
   sample: [],
   confirmation,
   typed_confirmation_above: 1000,
+  approval_required: false,
+  approval_reason: null,
+  recounted_at: null,
 });
 
 describe("a typed count", () => {

@@ -42,7 +42,9 @@ export function newDraft(makeKey: KeyMaker = randomKey): Draft {
 
 // What the server compares under one key: the voucher and the criteria as sent.
 export function contentOf(form: FormFields): string {
-  return JSON.stringify({ criteria: criteriaOf(form), voucher: voucherOf(form) });
+  // Another send time is another request (the same key would be refused).
+  const when = form.sendAt ? { send_at: form.sendAt } : {};
+  return JSON.stringify({ criteria: criteriaOf(form), voucher: voucherOf(form), ...when });
 }
 
 export function editDraft(draft: Draft, form: FormFields, makeKey: KeyMaker = randomKey): Draft {
@@ -101,6 +103,8 @@ function formFrom(value: unknown): FormFields | null {
     currency: raw.currency as string,
     expiresOn: raw.expiresOn as string,
     codePrefix: raw.codePrefix as string,
+    // Drafts saved before scheduling existed send at once.
+    sendAt: typeof raw.sendAt === "string" ? raw.sendAt : "",
   };
 }
 

@@ -16,6 +16,8 @@ export interface FormFields {
   currency: string;
   expiresOn: string;
   codePrefix: string;
+  // A local date and time (<input type="datetime-local">); empty: send at once.
+  sendAt: string;
 }
 
 // Nothing is chosen for the admin: an empty audience reaches nobody, and a voucher that
@@ -31,6 +33,7 @@ export const EMPTY_FORM: FormFields = {
   currency: "EUR",
   expiresOn: "",
   codePrefix: "",
+  sendAt: "",
 };
 
 export type Audience = "none" | "everyone" | "filtered";
@@ -95,4 +98,11 @@ export function describeCriteria(criteria: Criteria): string {
   else if (low !== null) parts.push(`${low}+ years`);
   else if (high !== null) parts.push(`up to ${high} ${years(high)}`);
   return parts.join(" · ");
+}
+
+// The form's local send time as the API takes it (UTC, ISO 8601); undefined: send now.
+export function sendAtOf(form: FormFields): string | undefined {
+  if (form.sendAt.trim() === "") return undefined;
+  const when = new Date(form.sendAt);
+  return Number.isNaN(when.getTime()) ? undefined : when.toISOString();
 }

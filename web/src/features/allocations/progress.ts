@@ -7,6 +7,7 @@ import {
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
   ALLOCATION_PROGRESS,
+  ALLOCATION_STATUS,
 } from "../stream/StreamClient";
 
 export interface Progress {
@@ -29,7 +30,7 @@ export interface Progress {
 export interface ProgressData {
   allocation_id?: string;
   phase?: "inserted" | "published";
-  status?: "completed" | "failed";
+  status?: AllocationStatus;
   matched?: number;
   inserted?: number;
   published?: number;
@@ -41,27 +42,40 @@ export const PROGRESS_TYPES: ReadonlySet<string> = new Set([
   ALLOCATION_PROGRESS,
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
+  ALLOCATION_STATUS,
 ]);
 
 export function allocationChannel(id: string): string {
   return `private-allocation-${id}`;
 }
 
-const STATUS_ORDER: AllocationStatus[] = ["requested", "inserting", "published", "completed"];
+// Waiting for a person or a time; then the inserter's phases; then revoking.
+const WAITING: AllocationStatus[] = ["pending_approval", "scheduled"];
+const PHASES: AllocationStatus[] = ["requested", "inserting", "published", "completed"];
+const STATUS_ORDER: AllocationStatus[] = [...WAITING, ...PHASES, "partly_revoked", "revoked"];
+// Ends that no later frame undoes.
+const ENDED: ReadonlySet<AllocationStatus> = new Set([
+  "failed",
+  "rejected",
+  "expired",
+  "cancelled",
+]);
 
 // A frame and a read may arrive in either order: the status only moves forward.
-function later(a: AllocationStatus, b: AllocationStatus): AllocationStatus {
-  if (a === "failed" || b === "failed") return "failed";
+export function later(a: AllocationStatus, b: AllocationStatus): AllocationStatus {
+  if (ENDED.has(a)) return a;
+  if (ENDED.has(b)) return b;
   return STATUS_ORDER.indexOf(a) >= STATUS_ORDER.indexOf(b) ? a : b;
 }
 
 export function progressFrom(allocation: Allocation, previous?: Progress): Progress {
-  const final = allocation.status === "completed" || allocation.status === "failed";
-  const counted = allocation.status !== "requested";
+  const final = allocation.status === "completed" || ENDED.has(allocation.status);
+  // Before the inserter has it, the row's counts are zeros, not figures.
+  const counted = !["pending_approval", "scheduled", "requested"].includes(allocation.status);
   return {
     id: allocation.id,
     allocation,
-    status: later(allocation.status, previous?.status ?? "requested"),
+    status: later(allocation.status, previous?.status ?? allocation.status),
     matched: counted ? allocation.counts.matched : (previous?.matched ?? null),
     inserted: counted ? allocation.counts.inserted : (previous?.inserted ?? null),
     published:
@@ -80,6 +94,10 @@ export function applyProgress(current: Progress, type: string, data: ProgressDat
   const next = { ...current };
   if (type === ALLOCATION_DELIVERED) {
     next.delivered = Math.max(current.delivered, data.delivered ?? 0);
+    return next;
+  }
+  if (type === ALLOCATION_STATUS) {
+    if (data.status !== undefined) next.status = later(current.status, data.status);
     return next;
   }
   if (data.matched !== undefined) next.matched = data.matched;

@@ -5,12 +5,24 @@ import { formatAge } from "../../format";
 import type { Allocation, AllocationStatus } from "../../types";
 
 export const STATUS_LABELS: Record<AllocationStatus, string> = {
+  pending_approval: "Awaiting approval",
+  scheduled: "Scheduled",
   requested: "Requested",
   inserting: "Inserting",
   published: "Published",
   completed: "Completed",
   failed: "Failed",
+  rejected: "Rejected",
+  expired: "Expired",
+  cancelled: "Cancelled",
+  revoked: "Revoked",
+  partly_revoked: "Partly revoked",
 };
+
+// Nobody has been told yet, so it can still be cancelled.
+export function cancellable(status: AllocationStatus): boolean {
+  return status === "pending_approval" || status === "scheduled";
+}
 
 type Waiting = Pick<Allocation, "status" | "waiting_for_worker" | "waiting_seconds">;
 
@@ -22,4 +34,9 @@ export function waitingSeconds(allocation: Waiting, receivedAt: number, now: num
 
 export function waitingText(seconds: number): string {
   return `Waiting for a worker · ${formatAge(seconds)}`;
+}
+
+// Never sent to the inserter: waiting for approval or its time, or stopped before.
+export function notSent(status: AllocationStatus): boolean {
+  return ["pending_approval", "scheduled", "rejected", "expired", "cancelled"].includes(status);
 }

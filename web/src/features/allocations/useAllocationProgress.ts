@@ -5,7 +5,7 @@ import { useCallback, useEffect, useState } from "react";
 
 import type { Api } from "../../api";
 import type { Allocation } from "../../types";
-import { ALLOCATION_COMPLETED } from "../stream/StreamClient";
+import { ALLOCATION_COMPLETED, ALLOCATION_STATUS } from "../stream/StreamClient";
 import type { StreamHub } from "../stream/StreamHub";
 import {
   PROGRESS_TYPES,
@@ -56,7 +56,7 @@ export function useAllocationProgress(api: Api, stream: StreamHub): AllocationPr
             ? applyProgress(current, type, payload)
             : current,
         );
-        if (type === ALLOCATION_COMPLETED) void refresh(id);
+        if (type === ALLOCATION_COMPLETED || type === ALLOCATION_STATUS) void refresh(id);
       },
       onCaughtUp: () => void refresh(id),
     });

@@ -23,6 +23,9 @@ const figures = (matched: number): AllocationPreview => ({
   sample: [],
   confirmation: "review",
   typed_confirmation_above: 1000,
+  approval_required: false,
+  approval_reason: null,
+  recounted_at: null,
 });
 
 function setup(criteria: Criteria = { departments: ["Sales"] }) {

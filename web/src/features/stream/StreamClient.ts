@@ -18,6 +18,8 @@ export const TOKEN_EXPIRED = "token-expired";
 export const ALLOCATION_PROGRESS = "herald.allocation.progress";
 export const ALLOCATION_COMPLETED = "herald.allocation.completed";
 export const ALLOCATION_DELIVERED = "herald.allocation.delivered";
+// A step before the inserter has it: approved, rejected, scheduled, cancelled, expired.
+export const ALLOCATION_STATUS = "herald.allocation.status";
 
 // Frames that are not inbox items: they carry no notification id.
 const CONTROL_TYPES = new Set([
@@ -27,6 +29,7 @@ const CONTROL_TYPES = new Set([
   ALLOCATION_PROGRESS,
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
+  ALLOCATION_STATUS,
 ]);
 
 export const STREAM_EVENT_TYPES = [
@@ -36,6 +39,7 @@ export const STREAM_EVENT_TYPES = [
   ALLOCATION_PROGRESS,
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
+  ALLOCATION_STATUS,
   UNREAD_COUNT,
   RESET,
   TOKEN_EXPIRED,
