@@ -9,11 +9,12 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from herald_allocation.api import allocations, dev, employees, health, inbox, pushes
+from herald_allocation.api import allocations, dev, employees, health, inbox, pushes, revocations
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
+from herald_allocation.domain.revocations import RevocationService
 from herald_allocation.domain.worker_watch import watch_workers
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.runtime import AllocationRuntime
@@ -56,6 +57,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                     typed_confirmation_above=settings.typed_confirmation_above,
                 ),
                 pushes=PushService(pool, outbox, topics.notification_requested),
+                revocations=RevocationService(pool, outbox, topics.revocation_requested),
                 inbox=Inbox(pool),
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
                 push_limiter=RateLimiter(settings.pushes_per_minute),
@@ -86,7 +88,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         ),
     )
     allow_origins(app, settings.cors_origins)
-    for module in (allocations, employees, pushes, inbox):
+    for module in (allocations, revocations, employees, pushes, inbox):
         app.include_router(module.router)
     app.router.routes.extend(health_routes(health.probes))
     if settings.auth.dev_mode:

@@ -10,6 +10,7 @@ from psycopg_pool import AsyncConnectionPool
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.pushes import PushService
+from herald_allocation.domain.revocations import RevocationService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.settings import AllocationSettings
 from herald_common.supervisor import Supervisor
@@ -24,6 +25,7 @@ class AllocationRuntime:
     pool: AsyncConnectionPool[AsyncConnection]
     allocations: AllocationService
     pushes: PushService
+    revocations: RevocationService
     inbox: Inbox
     allocation_limiter: RateLimiter
     push_limiter: RateLimiter

@@ -19,6 +19,7 @@ from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import MAILER_MANAGER_HEADER, DeadLetterPublisher
 from herald_common.events import (
     ALLOCATION_PROGRESS,
+    REVOCATION_COMPLETED,
     AllocationCompleted,
     CloudEvent,
     event_type,
@@ -81,7 +82,7 @@ class CompletionProcessor:
 
     async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
-        if event_type(record.value) == ALLOCATION_PROGRESS:
+        if event_type(record.value) in (ALLOCATION_PROGRESS, REVOCATION_COMPLETED):
             return  # progress shares the topic for its watchers; summaries wait for completion
         try:
             event = parse_completed(record.value)

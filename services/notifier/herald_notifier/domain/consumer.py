@@ -30,11 +30,13 @@ from pydantic import TypeAdapter, ValidationError
 from herald_common.consumed import ConsumedRecord, KafkaRecord
 from herald_common.events import (
     ALLOCATION_PROGRESS,
+    REVOCATION_COMPLETED,
     VOUCHER_ALLOCATED,
     AllocationCompleted,
     AllocationProgress,
     CloudEvent,
     EmployeeAddressed,
+    RevocationCompleted,
 )
 from herald_common.notifications import parse_previous_id
 from herald_common.routing import InvalidRouting, Routing, read_routing
@@ -119,15 +121,22 @@ def decode_routed(
 
 
 def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
-    """An allocation's progress or completion, for the watchers of its progress channel."""
+    """An allocation's progress or completion (or a revocation's), for the watchers of its
+    progress channel."""
     if value is None:
         raise InvalidEvent("record has no value")
     try:
         raw = json.loads(value)
         kind = raw.get("type") if isinstance(raw, dict) else None
-        event: CloudEvent[AllocationProgress] | CloudEvent[AllocationCompleted]
+        event: (
+            CloudEvent[AllocationProgress]
+            | CloudEvent[AllocationCompleted]
+            | CloudEvent[RevocationCompleted]
+        )
         if kind == ALLOCATION_PROGRESS:
             event = CloudEvent[AllocationProgress].model_validate(raw)
+        elif kind == REVOCATION_COMPLETED:
+            event = CloudEvent[RevocationCompleted].model_validate(raw)
         else:
             event = CloudEvent[AllocationCompleted].model_validate(raw)
     except ValidationError as exc:
