@@ -31,11 +31,15 @@ from herald_common.events import (
     ALLOCATION_SUMMARY,
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
+    SOURCE_INSERTER,
     SOURCE_MAILER,
     SOURCE_PUSH,
+    VOUCHER_REVOKED,
     AllocationCompleted,
     AllocationProgress,
     NotificationRequested,
+    RevocationCompleted,
+    RevocationRequested,
     encode,
 )
 from herald_common.notifications import EventTemplate, notification_event
@@ -45,6 +49,7 @@ from herald_common.stream_frames import UNREAD_COUNT as UNREAD_COUNT_EVENT
 from herald_common.topics import topic_specs
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushPayloads
+from herald_inserter.domain.revocation_store import RevokedNotice
 from herald_mailer.domain.compose import in_app_payload
 from herald_mailer.domain.processor import MAILER_MANAGER_HEADER as MANAGER_HEADER
 from herald_mailer.domain.summary import Allocation
@@ -171,12 +176,15 @@ def test_every_topic_documents_the_kinds_written_to_it() -> None:
         "herald.allocation.completed": {
             "herald.allocation.progress",
             "herald.allocation.completed",
+            "herald.revocation.completed",
         },
         "herald.notification.requested": {"herald.notification.requested"},
         "herald.notification.pushed": {
             "herald.notification.pushed",
             "herald.allocation.summary",
         },
+        "herald.revocation.requested": {"herald.revocation.requested"},
+        "herald.voucher.revoked": {"herald.voucher.revoked"},
     }
 
 
@@ -217,6 +225,42 @@ def test_pushed_events_match_the_schema() -> None:
     )
     _validator("NotificationPushedEvent").validate(event)
     assert event["data"] == examples()["NotificationPushed"]["data"]
+
+
+def test_revoked_events_match_the_schema() -> None:
+    request = RevocationRequested.model_validate(examples()["RevocationRequested"]["data"])
+    example = examples()["VoucherRevoked"]["data"]
+    voucher = {k: v for k, v in example["voucher"].items() if k != "code"}
+    # The inserter's payload for one employee, in the envelope every per-employee event has.
+    notice = RevokedNotice(request, voucher)
+    template = EventTemplate(
+        kind=VOUCHER_REVOKED, source=SOURCE_INSERTER, created_at=datetime.now(UTC)
+    )
+    payload = notice.text(
+        example["employee_id"],
+        example["department"],
+        example["voucher"]["code"],
+        example["revoked_notification_id"],
+    )
+    event = json.loads(template.render(10, example["employee_id"], payload))
+    _validator("VoucherRevokedEvent").validate(event)
+    assert event["data"] == example
+
+
+async def test_the_inserters_revocation_outcome_matches_the_schema() -> None:
+    producer = _RecordingProducer()
+    publisher = EventPublisher(
+        producer,  # type: ignore[arg-type]
+        completed_topic="herald.allocation.completed",
+        progress_producer=producer,  # type: ignore[arg-type]
+    )
+    await publisher.publish_revocation_completed(
+        RevocationCompleted(
+            revocation_id=uuid4(), allocation_id=uuid4(), status="completed", revoked=2, published=2
+        )
+    )
+    [completed] = (json.loads(value) for value in producer.values)
+    _validator("RevocationCompletedEvent").validate(completed)
 
 
 def test_the_mailers_summary_matches_the_schema() -> None:
@@ -317,8 +361,10 @@ def test_every_frame_the_stream_sends_is_documented() -> None:
             "VoucherAllocatedEvent",
             "NotificationPushedEvent",
             "AllocationSummaryEvent",
+            "VoucherRevokedEvent",
             "AllocationProgressEvent",
             "AllocationCompletedEvent",
+            "RevocationCompletedEvent",
             "AllocationDeliveredEvent",
             "UnreadCount",
             "StreamReset",

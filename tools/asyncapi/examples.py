@@ -17,12 +17,15 @@ from herald_common.events import (
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
+    REVOCATION_COMPLETED,
+    REVOCATION_REQUESTED,
     SOURCE_ALLOCATION,
     SOURCE_INSERTER,
     SOURCE_MAILER,
     SOURCE_NOTIFIER,
     SOURCE_PUSH,
     VOUCHER_ALLOCATED,
+    VOUCHER_REVOKED,
     AllocationCompleted,
     AllocationDelivered,
     AllocationProgress,
@@ -32,7 +35,11 @@ from herald_common.events import (
     NotificationPushed,
     NotificationRequested,
     PushTarget,
+    RevocationCompleted,
+    RevocationRequested,
+    RevokedVoucher,
     VoucherAllocated,
+    VoucherRevoked,
     VoucherSpec,
     envelope,
 )
@@ -41,6 +48,7 @@ from tools.asyncapi.refs import message_name
 
 _ALLOCATION = UUID("0b9f4a3e-6f5d-4c1e-9a51-2d8f3c7e4b10")
 _PUSH = UUID("5f0c2b8e-1d7a-4e3b-8c6f-9a2e4d1b7c30")
+_REVOCATION = UUID("8d2e6c4a-3b1f-4a7e-9c5d-1e0f2a3b4c50")
 _TIME = datetime(2030, 1, 15, 9, 30, tzinfo=UTC)
 _EMPLOYEE = "E000042"
 _MANAGER = "E000007"
@@ -101,6 +109,27 @@ def _summary() -> AllocationSummary:
     )
 
 
+def _revoked() -> VoucherRevoked:
+    voucher = RevokedVoucher(
+        name="Winter bonus",
+        code="WIN-7KQ2-M4XD",
+        amount=Decimal("50.00"),
+        currency="EUR",
+        expires_on=_EXPIRES,
+    )
+    return VoucherRevoked(
+        revocation_id=_REVOCATION,
+        allocation_id=_ALLOCATION,
+        revoked_notification_id=2001,
+        employee_id=_EMPLOYEE,
+        department="Sales",
+        title="Voucher revoked: Winter bonus",
+        body="Your voucher of 50.00 EUR is no longer valid. Reason: Sent to the wrong team",
+        reason="Sent to the wrong team",
+        voucher=voucher,
+    )
+
+
 def examples() -> dict[str, dict[str, Any]]:
     """One valid event per message (and stream frame), keyed by the message's name."""
     allocation, push = str(_ALLOCATION), str(_PUSH)
@@ -156,6 +185,34 @@ def examples() -> dict[str, dict[str, Any]]:
             ),
         ),
         ("2003", SOURCE_MAILER, ALLOCATION_SUMMARY, _MANAGER, _summary()),
+        (
+            str(_REVOCATION),
+            SOURCE_ALLOCATION,
+            REVOCATION_REQUESTED,
+            str(_REVOCATION),
+            RevocationRequested(
+                revocation_id=_REVOCATION,
+                allocation_id=_ALLOCATION,
+                requested_by="E000001",
+                reason="Sent to the wrong team",
+                employee_ids=[_EMPLOYEE],
+                requested_at=_TIME,
+            ),
+        ),
+        ("2004", SOURCE_INSERTER, VOUCHER_REVOKED, _EMPLOYEE, _revoked()),
+        (
+            f"{_REVOCATION}:completed",
+            SOURCE_INSERTER,
+            REVOCATION_COMPLETED,
+            allocation,
+            RevocationCompleted(
+                revocation_id=_REVOCATION,
+                allocation_id=_ALLOCATION,
+                status="completed",
+                revoked=1,
+                published=1,
+            ),
+        ),
         (
             f"{allocation}:delivered:{_REPLICA}:1",
             SOURCE_NOTIFIER,
