@@ -4,6 +4,7 @@ import { useState } from "react";
 
 import type { Api } from "../../api";
 import { formatTime, plural } from "../../format";
+import { RevokePanel } from "../revoke/RevokePanel";
 import { AllocationForm } from "./AllocationForm";
 import { AllocationHistory } from "./AllocationHistory";
 import { ProgressPanel } from "./ProgressPanel";
@@ -152,7 +153,12 @@ export function AllocationConsole({
       </div>
       <div className="console-grid">
         {left}
-        <ProgressPanel watch={watch} />
+        <div className="stack">
+          <ProgressPanel watch={watch} />
+          {watch?.status === "completed" && (
+            <RevokePanel key={watch.id} api={api} allocation={watch.allocation} />
+          )}
+        </div>
       </div>
       <AllocationHistory
         history={history}
