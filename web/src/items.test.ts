@@ -65,10 +65,10 @@ describe("items", () => {
     });
     expect(notice?.revokes).toBe(3);
     const merged = merge([rest(3), rest(4)], notice ? [notice] : [], false);
-    const [, four, three] = merged;
-    expect(three.revokedAt).toBe("2026-11-22T08:00:00Z");
-    expect(three.revokeReason).toBe("Wrong team");
-    expect(four.revokedAt).toBeNull();
+    const byId = new Map(merged.map((item) => [item.id, item]));
+    expect(byId.get(3)?.revokedAt).toBe("2026-11-22T08:00:00Z");
+    expect(byId.get(3)?.revokeReason).toBe("Wrong team");
+    expect(byId.get(4)?.revokedAt).toBeNull();
   });
 
   it("takes the revocation of an item from the REST answer", () => {

@@ -69,8 +69,8 @@ describe("useRevoke", () => {
     act(() => result.current.revoke());
     expect(server.open(REVOKE)).toHaveLength(1);
     const [call] = server.calls;
-    expect(call.body).toEqual({ reason: "Wrong team" });
-    expect(call.headers["Idempotency-Key"]).toBe(revokeKey("a1", { reason: "Wrong team" }));
+    expect(call?.body).toEqual({ reason: "Wrong team" });
+    expect(call?.headers["Idempotency-Key"]).toBe(revokeKey("a1", { reason: "Wrong team" }));
     await act(() => server.answer(REVOKE, accepted("completed")));
     expect(result.current.revocation?.revoked).toBe(3);
     expect(result.current.confirming).toBe(false);
@@ -85,7 +85,7 @@ describe("useRevoke", () => {
     });
     act(() => result.current.confirm());
     act(() => result.current.revoke());
-    expect(server.calls[0].body).toEqual({ reason: "Left the company", employee_ids: ["E7", "E9"] });
+    expect(server.calls[0]?.body).toEqual({ reason: "Left the company", employee_ids: ["E7", "E9"] });
   });
 
   it("says why a refused revocation was refused, and allows another try", async () => {

@@ -33,6 +33,7 @@ export const STREAM_EVENT_TYPES = [
   "herald.voucher.allocated",
   "herald.notification.pushed",
   "herald.allocation.summary",
+  "herald.voucher.revoked",
   ALLOCATION_PROGRESS,
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
