@@ -5,6 +5,7 @@ live and in the inbox, and the original inbox item marked revoked."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import uuid
 from datetime import date
@@ -170,13 +171,51 @@ async def test_revoking_the_rest_after_some_voids_only_the_rest(api, herald_env)
     allocation_id = await _completed_allocation(api, "Rest")
     first = await _revoke(api, allocation_id, {"reason": "Some", "employee_ids": ["RV005"]})
     await _wait_revocation(api, first.headers["location"])
+    partly = (await api.get(f"/v1/allocations/{allocation_id}")).json()
+    assert (partly["status"], partly["revoked"]) == ("partly_revoked", 1)
     rest = await _revoke(api, allocation_id, {"reason": "All the rest"})
     assert rest.status_code == 202
     done = await _wait_revocation(api, rest.headers["location"])
     assert done["revoked"] == len(PEOPLE) - 1
-    assert (await api.get(f"/v1/allocations/{allocation_id}")).json()["revoked"] == len(PEOPLE)
+    whole = (await api.get(f"/v1/allocations/{allocation_id}")).json()
+    assert (whole["status"], whole["revoked"]) == ("revoked", len(PEOPLE))
     listed = (await api.get(f"/v1/allocations/{allocation_id}/revocations")).json()["items"]
     assert [r["reason"] for r in listed] == ["Some", "All the rest"]
+
+
+async def test_revoking_a_wholly_revoked_allocation_is_409(api):
+    allocation_id = await _completed_allocation(api, "Whole twice")
+    first = await _revoke(api, allocation_id, {"reason": "All"})
+    await _wait_revocation(api, first.headers["location"])
+    again = await _revoke(api, allocation_id, {"reason": "All again"})
+    assert again.status_code == 409, again.text
+    assert again.json()["detail"]["code"] == "not_revocable"
+    assert again.json()["detail"]["status"] == "revoked"
+    assert "revoked already" in again.json()["detail"]["message"]
+
+
+async def test_each_revocation_is_a_revoked_step_of_the_audit_trail(api, herald_env):
+    allocation_id = await _completed_allocation(api, "Audited")
+    first = await _revoke(api, allocation_id, {"reason": "One", "employee_ids": ["RV002"]})
+    await _wait_revocation(api, first.headers["location"])
+    second = await _revoke(api, allocation_id, {"reason": "The others"})
+    await _wait_revocation(api, second.headers["location"])
+    steps = _rows(
+        herald_env.database_url,
+        "SELECT actor, detail::text FROM audit_records WHERE allocation_id = %s"
+        " AND step = 'revoked' ORDER BY seq",
+        allocation_id,
+    )
+    assert [actor for actor, _ in steps] == ["hr-admin-1", "hr-admin-1"]
+    details = [json.loads(detail) for _, detail in steps]
+    assert [(d["reason"], d["revoked"], d["employee_ids"]) for d in details] == [
+        ("One", 1, ["RV002"]),
+        ("The others", len(PEOPLE) - 1, "all"),
+    ]
+    assert [d["revocation_id"] for d in details] == [
+        first.json()["id"],
+        second.json()["id"],
+    ]
 
 
 async def test_same_idempotency_key_answers_the_first_revocation(api):

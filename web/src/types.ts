@@ -54,7 +54,15 @@ export interface VoucherSpec {
   code_prefix: string;
 }
 
-export type AllocationStatus = "requested" | "inserting" | "published" | "completed" | "failed";
+export type AllocationStatus =
+  | "requested"
+  | "inserting"
+  | "published"
+  | "completed"
+  | "failed"
+  // After completion: some or all of its vouchers were revoked.
+  | "partly_revoked"
+  | "revoked";
 
 export interface Allocation {
   id: string;

@@ -61,7 +61,9 @@ class Timings(BaseModel):
 
 class AllocationView(BaseModel):
     id: UUID
-    status: Literal["requested", "inserting", "published", "completed", "failed"]
+    status: Literal[
+        "requested", "inserting", "published", "completed", "failed", "partly_revoked", "revoked"
+    ]
     voucher: dict[str, Any]
     criteria: dict[str, Any]
     requested_by: str | None

@@ -53,13 +53,14 @@ class AllocationNotFound(Exception):
 
 
 class NotRevocable(Exception):
-    """The allocation is not completed: nothing of it can be revoked (yet, or ever)."""
+    """The allocation is not completed (or partly revoked): nothing of it can be revoked."""
 
     def __init__(self, status: str) -> None:
-        super().__init__(
-            f"only a completed allocation can be revoked; this one is {status}"
-            + (" (cancel it instead while it has not started)" if status == "requested" else "")
-        )
+        if status == "revoked":
+            message = "every voucher of this allocation is revoked already"
+        else:
+            message = f"only a completed allocation can be revoked; this one is {status}"
+        super().__init__(message)
         self.status = status
 
 
@@ -149,7 +150,7 @@ class RevocationService:
         ).fetchone()
         if row is None:
             raise AllocationNotFound(str(allocation_id))
-        if row[0] != "completed":
+        if row[0] not in ("completed", "partly_revoked"):
             raise NotRevocable(row[0])
         if employees is not None:
             unknown = await unknown_recipients(conn, allocation_id, employees)

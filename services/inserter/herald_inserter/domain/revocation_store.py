@@ -18,6 +18,7 @@ from psycopg import AsyncConnection
 from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common import audit
 from herald_common.events import (
     SOURCE_INSERTER,
     VOUCHER_REVOKED,
@@ -29,6 +30,9 @@ from herald_common.revocations import unknown_recipients
 from herald_inserter.domain.claims import Requests, WriteOutcome, claim, mark_written
 from herald_inserter.domain.failures import Failure, gave_up
 from herald_inserter.domain.inbox_writer import copy_notifications, issue_notifications
+
+# An allocation's vouchers can be revoked once it completed, until all of them are.
+REVOCABLE = ("completed", "partly_revoked")
 
 REVOCATIONS = Requests(
     "revocations",
@@ -54,6 +58,15 @@ _VOIDED = (
     " FROM employee_vouchers ev JOIN notifications n ON n.id = ev.notification_id"
     " LEFT JOIN employees e ON e.id = ev.employee_id"
     " WHERE ev.revocation_id = %s ORDER BY ev.employee_id"
+)
+
+
+# Revoked once every voucher is void, partly revoked while some are still valid.
+_ALLOCATION_STATUS = (
+    "UPDATE allocations SET status = CASE WHEN EXISTS (SELECT 1 FROM employee_vouchers ev"
+    " WHERE ev.allocation_id = %(allocation)s AND ev.revoked_at IS NULL)"
+    " THEN 'partly_revoked' ELSE 'revoked' END"
+    " WHERE id = %(allocation)s AND status IN ('completed', 'partly_revoked')"
 )
 
 
@@ -133,7 +146,7 @@ class RevocationStore:
             )
         ).fetchone()
         failure = None
-        if row is None or row[0] != "completed":
+        if row is None or row[0] not in REVOCABLE:
             state = "does not exist" if row is None else f"is {row[0]}"
             failure = Failure(
                 f"Only a completed allocation can be revoked; allocation"
@@ -190,6 +203,21 @@ class RevocationStore:
             revocation_id=request.revocation_id,
         )
         await mark_written(conn, REVOCATIONS, request.revocation_id, len(notifications))
+        # What is left valid decides the allocation's status; the step is recorded with the
+        # voiding, so the trail has it exactly when the vouchers are void.
+        await conn.execute(_ALLOCATION_STATUS, {"allocation": request.allocation_id})
+        await audit.append(
+            conn,
+            allocation_id=request.allocation_id,
+            step="revoked",
+            actor=request.requested_by,
+            detail={
+                "revocation_id": str(request.revocation_id),
+                "reason": request.reason,
+                "employee_ids": employees if employees is not None else "all",
+                "revoked": len(notifications),
+            },
+        )
         return WriteOutcome("inserting", revoked_at, notifications, inserted_now=True)
 
     async def mark_completed(self, revocation_id: UUID, published: int) -> None:

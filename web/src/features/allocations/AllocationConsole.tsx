@@ -155,7 +155,7 @@ export function AllocationConsole({
         {left}
         <div className="stack">
           <ProgressPanel watch={watch} />
-          {watch?.status === "completed" && (
+          {(watch?.status === "completed" || watch?.status === "partly_revoked") && (
             <RevokePanel key={watch.id} api={api} allocation={watch.allocation} />
           )}
         </div>

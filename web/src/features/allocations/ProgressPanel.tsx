@@ -1,7 +1,7 @@
 import { formatCount, formatMoney } from "../../format";
 import { describeCriteria } from "./form";
 import type { Progress } from "./progress";
-import { waitingSeconds } from "./status";
+import { hasCompleted, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import { useNow } from "./useNow";
 
@@ -69,7 +69,7 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
       <progress
         className="bar"
         max={100}
-        value={status === "completed" ? 100 : share}
+        value={hasCompleted(status) ? 100 : share}
         aria-label="Share of matched employees notified"
       />
       <ol className="steps" aria-live="polite">
@@ -110,7 +110,7 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
           <FailureDetail detail={watch.failureDetail} />
         </>
       )}
-      {status === "completed" && allocation.timings.duration_seconds != null && (
+      {hasCompleted(status) && allocation.timings.duration_seconds != null && (
         <p className="muted">Completed in {allocation.timings.duration_seconds.toFixed(2)} s.</p>
       )}
       <p className="fineprint">

@@ -2,6 +2,7 @@
 // the progress frames of its stream channel. Frames are not replayed, so after each
 // (re)connect the allocation is read again and the frames carry on from there.
 
+import { hasCompleted } from "./status";
 import type { Allocation, AllocationStatus } from "../../types";
 import {
   ALLOCATION_COMPLETED,
@@ -47,7 +48,14 @@ export function allocationChannel(id: string): string {
   return `private-allocation-${id}`;
 }
 
-const STATUS_ORDER: AllocationStatus[] = ["requested", "inserting", "published", "completed"];
+const STATUS_ORDER: AllocationStatus[] = [
+  "requested",
+  "inserting",
+  "published",
+  "completed",
+  "partly_revoked",
+  "revoked",
+];
 
 // A frame and a read may arrive in either order: the status only moves forward.
 function later(a: AllocationStatus, b: AllocationStatus): AllocationStatus {
@@ -56,7 +64,7 @@ function later(a: AllocationStatus, b: AllocationStatus): AllocationStatus {
 }
 
 export function progressFrom(allocation: Allocation, previous?: Progress): Progress {
-  const final = allocation.status === "completed" || allocation.status === "failed";
+  const final = hasCompleted(allocation.status) || allocation.status === "failed";
   const counted = allocation.status !== "requested";
   return {
     id: allocation.id,
@@ -65,7 +73,7 @@ export function progressFrom(allocation: Allocation, previous?: Progress): Progr
     matched: counted ? allocation.counts.matched : (previous?.matched ?? null),
     inserted: counted ? allocation.counts.inserted : (previous?.inserted ?? null),
     published:
-      allocation.status === "published" || allocation.status === "completed"
+      allocation.status === "published" || hasCompleted(allocation.status)
         ? allocation.counts.published
         : (previous?.published ?? null),
     delivered: previous?.delivered ?? 0,

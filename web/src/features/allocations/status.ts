@@ -10,7 +10,14 @@ export const STATUS_LABELS: Record<AllocationStatus, string> = {
   published: "Published",
   completed: "Completed",
   failed: "Failed",
+  partly_revoked: "Partly revoked",
+  revoked: "Revoked",
 };
+
+// Completed, whatever was revoked of it since.
+export function hasCompleted(status: AllocationStatus): boolean {
+  return status === "completed" || status === "partly_revoked" || status === "revoked";
+}
 
 type Waiting = Pick<Allocation, "status" | "waiting_for_worker" | "waiting_seconds">;
 

@@ -1,0 +1,48 @@
+// The allocation API as this feature calls it.
+import { ApiError, errorText } from "../../api";
+export function fetchPreview(api, criteria, voucher) {
+    return api.post("/v1/allocations:preview", voucher === undefined ? { criteria } : { criteria, voucher });
+}
+export async function sendAllocation(api, pending) {
+    const answer = await api.postForResponse("/v1/allocations", pending.request, {
+        "Idempotency-Key": pending.key,
+    });
+    return {
+        allocation: answer.body,
+        replayed: answer.headers.get("Idempotent-Replayed") === "true",
+    };
+}
+// 409 {"detail": {"code": "recipients_changed", "matched": N}}: the rule reaches N people
+// now, not the number the admin confirmed.
+export function recipientsChangedTo(failure) {
+    if (!(failure instanceof ApiError) || failure.status !== 409)
+        return null;
+    const detail = failure.body?.detail;
+    return detail?.code === "recipients_changed" && typeof detail.matched === "number"
+        ? detail.matched
+        : null;
+}
+export function submitErrorText(failure) {
+    if (failure instanceof ApiError && failure.status === 429) {
+        return "Too many allocations in a short time; try again in a minute.";
+    }
+    if (failure instanceof TypeError) {
+        // fetch() itself failed: the request may or may not have arrived.
+        return "The connection failed before Herald answered. Allocating again is safe: it cannot allocate twice.";
+    }
+    return errorText(failure);
+}
+// The server streams the CSV; the Bearer header rules out a plain link, so the file is
+// fetched and then handed to the browser as a download.
+export async function downloadRecipients(api, criteria) {
+    const { blob, filename } = await api.download("/v1/allocations:recipients", { criteria }, "text/csv");
+    const url = URL.createObjectURL(blob);
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = filename ?? "recipients.csv";
+    document.body.append(link);
+    link.click();
+    link.remove();
+    // The download has its own copy once started; a later revoke frees the memory.
+    setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}

@@ -1,0 +1,18 @@
+import { jsx as _jsx, jsxs as _jsxs } from "react/jsx-runtime";
+import { formatCount, plural } from "../../format";
+import { parseEmployeeIds } from "./revokeApi";
+import { useRevoke } from "./useRevoke";
+export function RevokePanel({ api, allocation }) {
+    const revoke = useRevoke(api, allocation.id);
+    const { revocation } = revoke;
+    const count = revoke.scope === "all"
+        ? "every voucher"
+        : plural(parseEmployeeIds(revoke.employeeIds).length, "voucher", "vouchers");
+    if (revocation !== null) {
+        const done = revocation.status === "completed";
+        return (_jsxs("section", { className: "card", "aria-labelledby": "revoke-title", "data-testid": "revoke-result", children: [_jsx("h2", { id: "revoke-title", children: "Revoke" }), revocation.status === "failed" ? (_jsxs("p", { className: "error", role: "alert", children: ["Not revoked: ", revocation.failure_reason] })) : (_jsx("p", { className: done ? "success" : "notice", role: "status", "data-status": revocation.status, children: done
+                        ? `Revoked ${formatCount(revocation.revoked)} ${revocation.revoked === 1 ? "voucher" : "vouchers"}; each employee was told.`
+                        : "Revoking… the vouchers are being voided and the employees told." }))] }));
+    }
+    return (_jsxs("section", { className: "card", "aria-labelledby": "revoke-title", "data-testid": "revoke", children: [_jsx("h2", { id: "revoke-title", children: "Revoke" }), _jsxs("p", { className: "muted", children: ["Void vouchers of \u201C", allocation.voucher.name, "\u201D. They stay on record as revoked, their codes are never issued again, and each employee gets a notice with your reason."] }), _jsxs("label", { className: "field", children: [_jsx("span", { children: "Reason (shown to the employees)" }), _jsx("textarea", { value: revoke.reason, maxLength: 1000, disabled: revoke.confirming, onChange: (event) => revoke.setReason(event.target.value) })] }), _jsxs("fieldset", { className: "field", disabled: revoke.confirming, children: [_jsx("legend", { children: "Whose vouchers" }), _jsxs("label", { children: [_jsx("input", { type: "radio", name: `revoke-scope-${allocation.id}`, checked: revoke.scope === "all", onChange: () => revoke.setScope("all") }), " ", "Every recipient"] }), _jsxs("label", { children: [_jsx("input", { type: "radio", name: `revoke-scope-${allocation.id}`, checked: revoke.scope === "listed", onChange: () => revoke.setScope("listed") }), " ", "Only these employees"] }), revoke.scope === "listed" && (_jsxs("label", { className: "field", children: [_jsx("span", { children: "Employee ids (separated by commas or new lines)" }), _jsx("textarea", { value: revoke.employeeIds, onChange: (event) => revoke.setEmployeeIds(event.target.value) })] }))] }), revoke.error && (_jsxs("p", { className: "error", role: "alert", children: ["Not revoked: ", revoke.error] })), revoke.confirming ? (_jsxs("div", { className: "notice", role: "alertdialog", "aria-labelledby": "revoke-confirm", children: [_jsxs("p", { id: "revoke-confirm", children: ["Revoke ", count, " of \u201C", allocation.voucher.name, "\u201D? The employees are told at once; this cannot be undone."] }), _jsx("button", { type: "button", className: "danger", disabled: revoke.submitting, onClick: revoke.revoke, children: revoke.submitting ? "Revoking…" : `Yes, revoke ${count}` }), " ", _jsx("button", { type: "button", className: "secondary", onClick: revoke.cancel, children: "Cancel" })] })) : (_jsx("button", { type: "button", className: "secondary", disabled: revoke.missing !== null, title: revoke.missing === null ? undefined : `Give ${revoke.missing} first`, onClick: revoke.confirm, children: "Revoke\u2026" }))] }));
+}
