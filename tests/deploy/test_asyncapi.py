@@ -31,6 +31,7 @@ from herald_common.events import (
     ALLOCATION_SUMMARY,
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
+    REVOCATION_SUMMARY,
     SOURCE_INSERTER,
     SOURCE_MAILER,
     SOURCE_PUSH,
@@ -50,9 +51,9 @@ from herald_common.topics import topic_specs
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushPayloads
 from herald_inserter.domain.revocation_store import RevokedNotice
-from herald_mailer.domain.compose import in_app_payload
+from herald_mailer.domain.compose import in_app_payload, revocation_payload
 from herald_mailer.domain.processor import MAILER_MANAGER_HEADER as MANAGER_HEADER
-from herald_mailer.domain.summary import Allocation
+from herald_mailer.domain.summary import Allocation, Revocation
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
@@ -182,6 +183,7 @@ def test_every_topic_documents_the_kinds_written_to_it() -> None:
         "herald.notification.pushed": {
             "herald.notification.pushed",
             "herald.allocation.summary",
+            "herald.revocation.summary",
         },
         "herald.revocation.requested": {"herald.revocation.requested"},
         "herald.voucher.revoked": {"herald.voucher.revoked"},
@@ -288,6 +290,39 @@ def test_the_mailers_summary_matches_the_schema() -> None:
     _validator("AllocationSummaryEvent").validate(event)
 
 
+def test_the_mailers_revocation_summary_matches_the_schema() -> None:
+    example = examples()["RevocationSummary"]["data"]
+    allocation = Allocation(
+        allocation_id=UUID(example["allocation_id"]),
+        voucher={"name": "Winter bonus", "amount": "50.00", "currency": "EUR"},
+        criteria={"departments": ["Sales"]},
+        requested_at=datetime.now(UTC),
+        completed_at=datetime.now(UTC),
+        recipients=1,
+    )
+    revocation = Revocation(
+        revocation_id=UUID(example["revocation_id"]),
+        allocation=allocation,
+        reason=example["reason"],
+        revoked_by="E000001",
+        revoked_at=datetime.now(UTC),
+        revoked=1,
+    )
+    payload = revocation_payload(revocation, example["employee_id"], example["department"], 1)
+    assert payload == example
+    event = json.loads(
+        notification_event(
+            notification_id=11,
+            kind=REVOCATION_SUMMARY,
+            source=SOURCE_MAILER,
+            employee_id=example["employee_id"],
+            created_at=datetime.now(UTC),
+            payload=payload,
+        )
+    )
+    _validator("RevocationSummaryEvent").validate(event)
+
+
 class _RecordingProducer:
     def __init__(self) -> None:
         self.values: list[bytes] = []
@@ -361,6 +396,7 @@ def test_every_frame_the_stream_sends_is_documented() -> None:
             "VoucherAllocatedEvent",
             "NotificationPushedEvent",
             "AllocationSummaryEvent",
+            "RevocationSummaryEvent",
             "VoucherRevokedEvent",
             "AllocationProgressEvent",
             "AllocationCompletedEvent",

@@ -40,6 +40,7 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.integration
 
 SUMMARY = "herald.allocation.summary"
+REVOCATION_SUMMARY = "herald.revocation.summary"
 MANAGER_HEADER = "herald.mailer.manager-id"
 
 
@@ -471,15 +472,17 @@ async def test_an_opted_out_manager_gets_the_summary_in_app_but_no_email(
     headers = herald_env.bearer(quiet.id, ["employee", "manager"], manages=quiet_dept)
     assert (await mailer.get("/v1/preferences", headers=headers)).json() == {
         "employee_id": quiet.id,
-        "email": {SUMMARY: True},
+        "email": {SUMMARY: True, REVOCATION_SUMMARY: True},
     }
     response = await mailer.put(
         f"/v1/preferences/email/{SUMMARY}", json={"enabled": False}, headers=headers
     )
     assert response.status_code == 200, response.text
-    assert response.json()["email"] == {SUMMARY: False}
+    # Each kind is its own choice: the revocation summary's email stays on.
+    assert response.json()["email"] == {SUMMARY: False, REVOCATION_SUMMARY: True}
     assert (await mailer.get("/v1/preferences", headers=headers)).json()["email"] == {
-        SUMMARY: False
+        SUMMARY: False,
+        REVOCATION_SUMMARY: True,
     }
 
     async with httpx.AsyncClient(timeout=None) as sse:

@@ -19,6 +19,7 @@ from herald_common.events import (
     NOTIFICATION_REQUESTED,
     REVOCATION_COMPLETED,
     REVOCATION_REQUESTED,
+    REVOCATION_SUMMARY,
     SOURCE_ALLOCATION,
     SOURCE_INSERTER,
     SOURCE_MAILER,
@@ -43,7 +44,12 @@ from herald_common.events import (
     VoucherSpec,
     envelope,
 )
-from tools.asyncapi.models import AllocationSummary, SummaryTotals
+from tools.asyncapi.models import (
+    AllocationSummary,
+    RevocationSummary,
+    RevocationTotals,
+    SummaryTotals,
+)
 from tools.asyncapi.refs import message_name
 
 _ALLOCATION = UUID("0b9f4a3e-6f5d-4c1e-9a51-2d8f3c7e4b10")
@@ -130,6 +136,24 @@ def _revoked() -> VoucherRevoked:
     )
 
 
+def _revocation_summary() -> RevocationSummary:
+    totals = RevocationTotals(
+        team_revoked=1, revoked=1, amount_each="50.00", amount_total="50.00", currency="EUR"
+    )
+    return RevocationSummary(
+        revocation_id=_REVOCATION,
+        allocation_id=_ALLOCATION,
+        employee_id=_MANAGER,
+        department="Sales",
+        title="Winter bonus: revoked from 1 person in your team",
+        body="The voucher of 1 person in your team was revoked (50.00 EUR each, 50.00 EUR in"
+        " total). Reason: Sent to the wrong team",
+        reason="Sent to the wrong team",
+        link=f"/v1/allocations/{_ALLOCATION}/revocations/{_REVOCATION}",
+        totals=totals,
+    )
+
+
 def examples() -> dict[str, dict[str, Any]]:
     """One valid event per message (and stream frame), keyed by the message's name."""
     allocation, push = str(_ALLOCATION), str(_PUSH)
@@ -200,6 +224,7 @@ def examples() -> dict[str, dict[str, Any]]:
             ),
         ),
         ("2004", SOURCE_INSERTER, VOUCHER_REVOKED, _EMPLOYEE, _revoked()),
+        ("2005", SOURCE_MAILER, REVOCATION_SUMMARY, _MANAGER, _revocation_summary()),
         (
             f"{_REVOCATION}:completed",
             SOURCE_INSERTER,

@@ -19,6 +19,7 @@ from herald_common.events import (
     NOTIFICATION_REQUESTED,
     REVOCATION_COMPLETED,
     REVOCATION_REQUESTED,
+    REVOCATION_SUMMARY,
     VOUCHER_ALLOCATED,
     VOUCHER_REVOKED,
     AllocationCompleted,
@@ -35,7 +36,7 @@ from herald_common.events import (
 from herald_common.notifications import PREVIOUS_ID_HEADER
 from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from tools.asyncapi.examples import examples
-from tools.asyncapi.models import AllocationSummary
+from tools.asyncapi.models import AllocationSummary, RevocationSummary
 from tools.asyncapi.refs import KAFKA_BINDING, lower_first, message_name, schema_ref
 
 
@@ -143,6 +144,15 @@ MESSAGES = _by_name(
         "One event per voucher voided. `id` is the notification id, always above "
         "`revoked_notification_id` (the voucher's own notification), so replay by "
         "Last-Event-ID sends the voucher before its revocation. `subject` is the employee id.",
+    ),
+    Message(
+        REVOCATION_SUMMARY,
+        CloudEvent[RevocationSummary],
+        "A manager's summary of a revocation",
+        "Written by the mailer once a revocation completed: one per manager of an employee "
+        "whose voucher it voided, with the reason (voucher codes are never included). A "
+        "per-employee event like the others (`id` is the notification id, `subject` the "
+        "manager's employee id); the same summary is also emailed, at most once.",
     ),
     Message(
         REVOCATION_COMPLETED,

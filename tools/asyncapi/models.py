@@ -36,6 +36,32 @@ class AllocationSummary(BaseModel):
     totals: SummaryTotals
 
 
+class RevocationTotals(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    team_revoked: int = Field(ge=1, description="Members of the manager's team it revoked from.")
+    revoked: int = Field(ge=0, description="Vouchers the whole revocation voided.")
+    amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class RevocationSummary(BaseModel):
+    """Data of `herald.revocation.summary`: one manager's summary of a revocation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revocation_id: UUID
+    allocation_id: UUID
+    employee_id: str = Field(description="The manager.")
+    department: str = Field(description="The manager's department.")
+    title: str
+    body: str
+    reason: str = Field(description="Why the vouchers were revoked.")
+    link: str = Field(description="The revocation, relative to the API.")
+    totals: RevocationTotals
+
+
 class UnreadCount(BaseModel):
     """`data:` of an `unread-count` frame: the employee's unread notifications, now."""
 

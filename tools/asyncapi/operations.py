@@ -23,6 +23,7 @@ from herald_common.events import (
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
     REVOCATION_COMPLETED,
+    REVOCATION_SUMMARY,
 )
 from tools.asyncapi import stream
 from tools.asyncapi.channels import dead_letter_messages
@@ -163,6 +164,11 @@ def operations() -> dict[str, Any]:
             ALLOCATION_COMPLETED_TOPIC,
             "The inserter, once per revocation.",
             (REVOCATION_COMPLETED,),
+        ),
+        "sendRevocationSummary": _send(
+            NOTIFICATION_PUSHED_TOPIC,
+            "The mailer, one per manager of the employees a revocation reached.",
+            (REVOCATION_SUMMARY,),
         ),
         "sendRevocationRequestDeadLetter": _dead_letter(
             REVOCATION_REQUESTED_TOPIC, "The inserter, for a revoke request it cannot process."

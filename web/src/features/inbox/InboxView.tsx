@@ -13,6 +13,7 @@ const KIND_LABELS: Record<string, string> = {
   "herald.notification.pushed": "Notice",
   "herald.allocation.summary": "Team summary",
   "herald.voucher.revoked": "Revoked",
+  "herald.revocation.summary": "Team revocation",
 };
 
 function nameOf(item: Item): string {

@@ -34,6 +34,7 @@ export const STREAM_EVENT_TYPES = [
   "herald.notification.pushed",
   "herald.allocation.summary",
   "herald.voucher.revoked",
+  "herald.revocation.summary",
   ALLOCATION_PROGRESS,
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
