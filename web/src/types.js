@@ -1,2 +1,0 @@
-// Shapes of the API's answers, as far as the page reads them.
-export {};
