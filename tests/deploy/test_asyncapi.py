@@ -265,44 +265,46 @@ async def test_the_inserters_revocation_outcome_matches_the_schema() -> None:
     _validator("RevocationCompletedEvent").validate(completed)
 
 
-def test_the_mailers_summary_matches_the_schema() -> None:
-    example = examples()["AllocationSummary"]["data"]
-    allocation = Allocation(
-        allocation_id=UUID(example["allocation_id"]),
+def _example_allocation(allocation_id: str) -> Allocation:
+    return Allocation(
+        allocation_id=UUID(allocation_id),
         voucher={"name": "Winter bonus", "amount": "50.00", "currency": "EUR"},
         criteria={"departments": ["Sales"]},
         requested_at=datetime.now(UTC),
         completed_at=datetime.now(UTC),
         recipients=1,
     )
-    payload = in_app_payload(allocation, example["employee_id"], example["department"], 1)
-    assert payload == example
-    event = json.loads(
+
+
+def _mailer_event(kind: str, manager_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A manager's summary as the mailer publishes it."""
+    event: dict[str, Any] = json.loads(
         notification_event(
             notification_id=9,
-            kind=ALLOCATION_SUMMARY,
+            kind=kind,
             source=SOURCE_MAILER,
-            employee_id=example["employee_id"],
+            employee_id=manager_id,
             created_at=datetime.now(UTC),
             payload=payload,
         )
     )
+    return event
+
+
+def test_the_mailers_summary_matches_the_schema() -> None:
+    example = examples()["AllocationSummary"]["data"]
+    allocation = _example_allocation(example["allocation_id"])
+    payload = in_app_payload(allocation, example["employee_id"], example["department"], 1)
+    assert payload == example
+    event = _mailer_event(ALLOCATION_SUMMARY, example["employee_id"], payload)
     _validator("AllocationSummaryEvent").validate(event)
 
 
 def test_the_mailers_revocation_summary_matches_the_schema() -> None:
     example = examples()["RevocationSummary"]["data"]
-    allocation = Allocation(
-        allocation_id=UUID(example["allocation_id"]),
-        voucher={"name": "Winter bonus", "amount": "50.00", "currency": "EUR"},
-        criteria={"departments": ["Sales"]},
-        requested_at=datetime.now(UTC),
-        completed_at=datetime.now(UTC),
-        recipients=1,
-    )
     revocation = Revocation(
         revocation_id=UUID(example["revocation_id"]),
-        allocation=allocation,
+        allocation=_example_allocation(example["allocation_id"]),
         reason=example["reason"],
         revoked_by="E000001",
         revoked_at=datetime.now(UTC),
@@ -310,16 +312,7 @@ def test_the_mailers_revocation_summary_matches_the_schema() -> None:
     )
     payload = revocation_payload(revocation, example["employee_id"], example["department"], 1)
     assert payload == example
-    event = json.loads(
-        notification_event(
-            notification_id=11,
-            kind=REVOCATION_SUMMARY,
-            source=SOURCE_MAILER,
-            employee_id=example["employee_id"],
-            created_at=datetime.now(UTC),
-            payload=payload,
-        )
-    )
+    event = _mailer_event(REVOCATION_SUMMARY, example["employee_id"], payload)
     _validator("RevocationSummaryEvent").validate(event)
 
 

@@ -166,8 +166,11 @@ async def settled(
     return states
 
 
-async def completion_record(herald_env, allocation_id: str) -> Any:
-    """The allocation's record on herald.allocation.completed, read back from Kafka."""
+async def completion_record(
+    herald_env, allocation_id: str, kind: str = ALLOCATION_COMPLETED, containing: str = ""
+) -> Any:
+    """The allocation's record of `kind` on herald.allocation.completed (the first whose
+    value contains `containing`), read back from Kafka."""
     consumer = AIOKafkaConsumer(
         herald_env.topics.allocation_completed,
         bootstrap_servers=herald_env.infra.kafka_bootstrap,
@@ -182,7 +185,8 @@ async def completion_record(herald_env, allocation_id: str) -> Any:
             async for record in consumer:
                 if (
                     record.key == allocation_id.encode()
-                    and event_type(record.value) == ALLOCATION_COMPLETED
+                    and event_type(record.value) == kind
+                    and containing.encode() in record.value
                 ):
                     return record
 

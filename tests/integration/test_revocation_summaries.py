@@ -9,11 +9,11 @@ from typing import Any
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer
 
-from herald_common.events import REVOCATION_COMPLETED, event_type
+from herald_common.events import REVOCATION_COMPLETED
 from tests.integration.test_manager_summaries import (
     allocate,
+    completion_record,
     consumed,
     load,
     query,
@@ -62,30 +62,6 @@ async def revoke(api: httpx.AsyncClient, allocation_id: str, employee_ids: list[
     return revocation_id
 
 
-async def revocation_record(herald_env, revocation_id: str) -> Any:
-    consumer = AIOKafkaConsumer(
-        herald_env.topics.allocation_completed,
-        bootstrap_servers=herald_env.infra.kafka_bootstrap,
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        group_id=None,
-    )
-    await consumer.start()
-    try:
-
-        async def find() -> Any:
-            async for record in consumer:
-                if (
-                    event_type(record.value) == REVOCATION_COMPLETED
-                    and revocation_id.encode() in record.value
-                ):
-                    return record
-
-        return await asyncio.wait_for(find(), 30)
-    finally:
-        await consumer.stop()
-
-
 async def test_each_affected_manager_gets_one_summary_in_app_and_one_email(
     services, smtp, herald_env, api
 ):
@@ -120,7 +96,9 @@ async def test_each_affected_manager_gets_one_summary_in_app_and_one_email(
     assert '"team_revoked":2' in payload.replace(" ", "")
 
     # Delivered again: no second summary, no second email.
-    record = await revocation_record(herald_env, revocation_id)
+    record = await completion_record(
+        herald_env, allocation_id, REVOCATION_COMPLETED, containing=revocation_id
+    )
     tp, offset = await redeliver(herald_env, record)
     await consumed(herald_env, tp, offset)
     await asyncio.sleep(0.5)

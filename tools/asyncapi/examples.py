@@ -38,7 +38,6 @@ from herald_common.events import (
     PushTarget,
     RevocationCompleted,
     RevocationRequested,
-    RevokedVoucher,
     VoucherAllocated,
     VoucherRevoked,
     VoucherSpec,
@@ -78,14 +77,18 @@ def _requested() -> AllocationRequested:
     )
 
 
-def _allocated() -> VoucherAllocated:
-    voucher = IssuedVoucher(
+def _issued() -> IssuedVoucher:
+    return IssuedVoucher(
         name="Winter bonus",
         code="WIN-7KQ2-M4XD",
         amount=Decimal("50.00"),
         currency="EUR",
         expires_on=_EXPIRES,
     )
+
+
+def _allocated() -> VoucherAllocated:
+    voucher = _issued()
     return VoucherAllocated(
         allocation_id=_ALLOCATION,
         employee_id=_EMPLOYEE,
@@ -116,13 +119,7 @@ def _summary() -> AllocationSummary:
 
 
 def _revoked() -> VoucherRevoked:
-    voucher = RevokedVoucher(
-        name="Winter bonus",
-        code="WIN-7KQ2-M4XD",
-        amount=Decimal("50.00"),
-        currency="EUR",
-        expires_on=_EXPIRES,
-    )
+    voucher = _issued()
     return VoucherRevoked(
         revocation_id=_REVOCATION,
         allocation_id=_ALLOCATION,

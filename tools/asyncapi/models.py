@@ -12,14 +12,19 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class SummaryTotals(BaseModel):
+class _Amounts(BaseModel):
+    """What every summary's totals say of the money: each, in total, and the currency."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    team_recipients: int = Field(ge=0, description="Members of the manager's team who received it.")
-    allocation_recipients: int = Field(ge=0, description="Everyone who received it.")
     amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
     amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
     currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class SummaryTotals(_Amounts):
+    team_recipients: int = Field(ge=0, description="Members of the manager's team who received it.")
+    allocation_recipients: int = Field(ge=0, description="Everyone who received it.")
 
 
 class AllocationSummary(BaseModel):
@@ -36,14 +41,9 @@ class AllocationSummary(BaseModel):
     totals: SummaryTotals
 
 
-class RevocationTotals(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
+class RevocationTotals(_Amounts):
     team_revoked: int = Field(ge=1, description="Members of the manager's team it revoked from.")
     revoked: int = Field(ge=0, description="Vouchers the whole revocation voided.")
-    amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
-    amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 
 class RevocationSummary(BaseModel):

@@ -229,16 +229,6 @@ class RevocationRequested(BaseModel):
     requested_at: datetime
 
 
-class RevokedVoucher(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    name: str
-    code: str
-    amount: Decimal
-    currency: str
-    expires_on: date
-
-
 class VoucherRevoked(BaseModel):
     """Data of `herald.voucher.revoked`: one employee's voucher was voided.
 
@@ -256,7 +246,7 @@ class VoucherRevoked(BaseModel):
     title: str
     body: str
     reason: str
-    voucher: RevokedVoucher
+    voucher: IssuedVoucher
 
 
 class RevocationCompleted(BaseModel):

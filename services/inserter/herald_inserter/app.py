@@ -23,8 +23,9 @@ from herald_inserter import compat
 from herald_inserter.api.committed_requests import CommittedRequests
 from herald_inserter.api.requests_topic import register_requests_agent
 from herald_inserter.domain.allocation_store import AllocationStore
-from herald_inserter.domain.allocations import AfterCommit, AllocationProcessor
+from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.dispatcher import RequestDispatcher
+from herald_inserter.domain.processing import AfterCommit
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
 from herald_inserter.domain.pushes import PushProcessor

@@ -65,21 +65,7 @@ CREATE TRIGGER employee_vouchers_keep BEFORE UPDATE OR DELETE ON employee_vouche
 
 -- Each manager of an employee whose voucher a revocation voided gets one summary of it,
 -- in-app and by email, with the email states of manager_summaries (docs/decisions/0011).
-CREATE TABLE revocation_summaries (
-    revocation_id    uuid NOT NULL,
-    manager_id       text NOT NULL,
-    department       text NOT NULL,
-    recipients       integer NOT NULL CHECK (recipients > 0),
-    notification_id  bigint NOT NULL,
-    pushed_at        timestamptz,
-    email_status     text NOT NULL DEFAULT 'pending'
-                     CHECK (email_status IN ('pending', 'sending', 'sent', 'failed', 'unknown',
-                                             'skipped')),
-    attempts         integer NOT NULL DEFAULT 0,
-    last_error       text,
-    message_id       text,
-    claimed_at       timestamptz,
-    sent_at          timestamptz,
-    created_at       timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (revocation_id, manager_id)
-);
+CREATE TABLE revocation_summaries
+    (LIKE manager_summaries INCLUDING DEFAULTS INCLUDING CONSTRAINTS);
+ALTER TABLE revocation_summaries RENAME COLUMN allocation_id TO revocation_id;
+ALTER TABLE revocation_summaries ADD PRIMARY KEY (revocation_id, manager_id);

@@ -17,10 +17,14 @@ from uuid import UUID, uuid4
 from psycopg import AsyncConnection
 from psycopg.rows import dict_row
 from psycopg.types.json import Json
-from psycopg_pool import AsyncConnectionPool
 
-from herald_allocation.domain.accepting import Accepted, IdempotencyKey, RequestTable
-from herald_allocation.domain.outbox import Outbox, request_record
+from herald_allocation.domain.accepting import (
+    Accepted,
+    IdempotencyKey,
+    RequestService,
+    RequestTable,
+)
+from herald_allocation.domain.outbox import request_record
 from herald_common.events import (
     REVOCATION_REQUESTED,
     SOURCE_ALLOCATION,
@@ -75,14 +79,7 @@ class AlreadyRevoked(Exception):
     """Every voucher named is revoked already, or about to be by an earlier request."""
 
 
-class RevocationService:
-    def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection], outbox: Outbox, topic: str
-    ) -> None:
-        self._pool = pool
-        self._outbox = outbox
-        self._topic = topic
-
+class RevocationService(RequestService):
     async def request(
         self,
         allocation_id: UUID,

@@ -18,34 +18,15 @@ from herald_common.events import (
     RevocationCompleted,
     RevocationRequested,
 )
-from herald_common.retry import RetryPolicy, outlast_outages
-from herald_inserter.domain.allocations import AfterCommit
+from herald_common.retry import outlast_outages
 from herald_inserter.domain.parsing import RejectedRequest
-from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.processing import RequestProcessor
 from herald_inserter.domain.revocation_store import RevocationStore
-from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)
 
 
-class RevocationProcessor:
-    def __init__(
-        self,
-        store: RevocationStore,
-        publisher: EventPublisher,
-        metrics: InserterMetrics,
-        revoked_topic: str,
-        retry: RetryPolicy,
-        *,
-        after_commit: AfterCommit | None = None,
-    ) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._metrics = metrics
-        self._revoked_topic = revoked_topic
-        self._retry = retry
-        self._after_commit = after_commit
-
+class RevocationProcessor(RequestProcessor[RevocationStore]):
     async def process(self, request: RevocationRequested) -> None:
         started = time.perf_counter()
         outcome = await self._store.write(request)
@@ -58,7 +39,7 @@ class RevocationProcessor:
             await self._after_commit()
         async with self._publisher.transaction():
             published = await self._publisher.publish_notifications(
-                self._revoked_topic,
+                self._topic,
                 outcome.notifications,
                 kind=VOUCHER_REVOKED,
                 source=SOURCE_INSERTER,
