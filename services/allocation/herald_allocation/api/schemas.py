@@ -61,8 +61,20 @@ class Timings(BaseModel):
 
 class AllocationView(BaseModel):
     id: UUID
+    # Every status of migration 0008's lifecycle, so that no row fails to read.
     status: Literal[
-        "requested", "inserting", "published", "completed", "failed", "partly_revoked", "revoked"
+        "pending_approval",
+        "scheduled",
+        "requested",
+        "inserting",
+        "published",
+        "completed",
+        "failed",
+        "rejected",
+        "expired",
+        "cancelled",
+        "partly_revoked",
+        "revoked",
     ]
     voucher: dict[str, Any]
     criteria: dict[str, Any]
