@@ -32,12 +32,17 @@ from herald_common.events import (
     ALLOCATION_SUMMARY,
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
+    REVOCATION_SUMMARY,
+    SOURCE_INSERTER,
     SOURCE_MAILER,
     SOURCE_PUSH,
+    VOUCHER_REVOKED,
     AllocationCompleted,
     AllocationProgress,
     AllocationStatus,
     NotificationRequested,
+    RevocationCompleted,
+    RevocationRequested,
     encode,
 )
 from herald_common.notifications import EventTemplate, InboxState, notification_event
@@ -48,9 +53,10 @@ from herald_common.stream_frames import UNREAD_COUNT as UNREAD_COUNT_EVENT
 from herald_common.topics import topic_specs
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushPayloads
-from herald_mailer.domain.compose import in_app_payload
+from herald_inserter.domain.revocation_store import RevokedNotice
+from herald_mailer.domain.compose import in_app_payload, revocation_payload
 from herald_mailer.domain.processor import MAILER_MANAGER_HEADER as MANAGER_HEADER
-from herald_mailer.domain.summary import Allocation, Team
+from herald_mailer.domain.summary import Allocation, Revocation, Team
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
@@ -175,12 +181,16 @@ def test_every_topic_documents_the_kinds_written_to_it() -> None:
             "herald.allocation.status",
             "herald.allocation.progress",
             "herald.allocation.completed",
+            "herald.revocation.completed",
         },
         "herald.notification.requested": {"herald.notification.requested"},
         "herald.notification.pushed": {
             "herald.notification.pushed",
             "herald.allocation.summary",
+            "herald.revocation.summary",
         },
+        "herald.revocation.requested": {"herald.revocation.requested"},
+        "herald.voucher.revoked": {"herald.voucher.revoked"},
     }
 
 
@@ -223,16 +233,71 @@ def test_pushed_events_match_the_schema() -> None:
     assert event["data"] == examples()["NotificationPushed"]["data"]
 
 
-def test_the_mailers_summary_matches_the_schema() -> None:
-    example = examples()["AllocationSummary"]["data"]
-    allocation = Allocation(
-        allocation_id=UUID(example["allocation_id"]),
+def test_revoked_events_match_the_schema() -> None:
+    request = RevocationRequested.model_validate(examples()["RevocationRequested"]["data"])
+    example = examples()["VoucherRevoked"]["data"]
+    voucher = {k: v for k, v in example["voucher"].items() if k != "code"}
+    # The inserter's payload for one employee, in the envelope every per-employee event has.
+    notice = RevokedNotice(request, voucher)
+    template = EventTemplate(
+        kind=VOUCHER_REVOKED, source=SOURCE_INSERTER, created_at=datetime.now(UTC)
+    )
+    payload = notice.text(
+        example["employee_id"],
+        example["department"],
+        example["voucher"]["code"],
+        example["revoked_notification_id"],
+    )
+    event = json.loads(template.render(10, example["employee_id"], payload))
+    _validator("VoucherRevokedEvent").validate(event)
+    assert event["data"] == example
+
+
+async def test_the_inserters_revocation_outcome_matches_the_schema() -> None:
+    producer = _RecordingProducer()
+    publisher = EventPublisher(
+        producer,  # type: ignore[arg-type]
+        completed_topic="herald.allocation.completed",
+        progress_producer=producer,  # type: ignore[arg-type]
+    )
+    await publisher.publish_revocation_completed(
+        RevocationCompleted(
+            revocation_id=uuid4(), allocation_id=uuid4(), status="completed", revoked=2, published=2
+        )
+    )
+    [completed] = (json.loads(value) for value in producer.values)
+    _validator("RevocationCompletedEvent").validate(completed)
+
+
+def _example_allocation(allocation_id: str) -> Allocation:
+    return Allocation(
+        allocation_id=UUID(allocation_id),
         voucher={"name": "Winter bonus", "amount": "50.00", "currency": "EUR"},
         criteria={"departments": ["Sales"]},
         requested_at=datetime.now(UTC),
         completed_at=datetime.now(UTC),
         recipients=1,
     )
+
+
+def _mailer_event(kind: str, manager_id: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """A manager's summary as the mailer publishes it."""
+    event: dict[str, Any] = json.loads(
+        notification_event(
+            notification_id=9,
+            kind=kind,
+            source=SOURCE_MAILER,
+            employee_id=manager_id,
+            created_at=datetime.now(UTC),
+            payload=payload,
+        )
+    )
+    return event
+
+
+def test_the_mailers_summary_matches_the_schema() -> None:
+    example = examples()["AllocationSummary"]["data"]
+    allocation = _example_allocation(example["allocation_id"])
     payload = in_app_payload(
         allocation,
         example["employee_id"],
@@ -241,17 +306,26 @@ def test_the_mailers_summary_matches_the_schema() -> None:
         "http://127.0.0.1:8000",
     )
     assert payload == example
-    event = json.loads(
-        notification_event(
-            notification_id=9,
-            kind=ALLOCATION_SUMMARY,
-            source=SOURCE_MAILER,
-            employee_id=example["employee_id"],
-            created_at=datetime.now(UTC),
-            payload=payload,
-        )
-    )
+    event = _mailer_event(ALLOCATION_SUMMARY, example["employee_id"], payload)
     _validator("AllocationSummaryEvent").validate(event)
+
+
+def test_the_mailers_revocation_summary_matches_the_schema() -> None:
+    example = examples()["RevocationSummary"]["data"]
+    revocation = Revocation(
+        revocation_id=UUID(example["revocation_id"]),
+        allocation=_example_allocation(example["allocation_id"]),
+        reason=example["reason"],
+        revoked_by="E000001",
+        revoked_at=datetime.now(UTC),
+        revoked=1,
+    )
+    payload = revocation_payload(
+        revocation, example["employee_id"], example["department"], 1, "http://127.0.0.1:8000"
+    )
+    assert payload == example
+    event = _mailer_event(REVOCATION_SUMMARY, example["employee_id"], payload)
+    _validator("RevocationSummaryEvent").validate(event)
 
 
 class _RecordingProducer:
@@ -350,8 +424,11 @@ def test_every_frame_the_stream_sends_is_documented() -> None:
             "NotificationPushedEvent",
             "AllocationSummaryEvent",
             "AllocationStatusEvent",
+            "RevocationSummaryEvent",
+            "VoucherRevokedEvent",
             "AllocationProgressEvent",
             "AllocationCompletedEvent",
+            "RevocationCompletedEvent",
             "AllocationDeliveredEvent",
             "UnreadCount",
             "NotificationState",

@@ -515,6 +515,7 @@ def test_strimzi_users_may_do_exactly_what_each_service_does() -> None:
     assert _acls("herald-allocation") == {
         ("topic", topics.allocation_requested): write,
         ("topic", topics.notification_requested): write,
+        ("topic", topics.revocation_requested): write,
     }
 
     def group(service: str) -> str:
@@ -527,20 +528,25 @@ def test_strimzi_users_may_do_exactly_what_each_service_does() -> None:
     assert _acls("herald-inserter") == {
         ("topic", topics.allocation_requested): read,
         ("topic", topics.notification_requested): read,
+        ("topic", topics.revocation_requested): read,
         ("group", group("inserter")): read,
         ("topic", topics.voucher_allocated): write,
         ("topic", topics.notification_pushed): write,
+        ("topic", topics.voucher_revoked): write,
         ("topic", topics.allocation_completed): write,
         ("topic", dlq(topics.allocation_requested)): write,
         ("topic", dlq(topics.notification_requested)): write,
+        ("topic", dlq(topics.revocation_requested)): write,
     }
     # No consumer group: every replica reads every partition.
     assert _acls("herald-notifier") == {
         ("topic", topics.voucher_allocated): read,
         ("topic", topics.notification_pushed): read,
+        ("topic", topics.voucher_revoked): read,
         ("topic", topics.allocation_completed): read,
         ("topic", dlq(topics.voucher_allocated)): write,
         ("topic", dlq(topics.notification_pushed)): write,
+        ("topic", dlq(topics.voucher_revoked)): write,
         ("topic", dlq(topics.allocation_completed)): write,
     }
     assert _acls("herald-mailer") == {

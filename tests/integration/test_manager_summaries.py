@@ -40,6 +40,7 @@ from tests.support.waiting import eventually
 pytestmark = pytest.mark.integration
 
 SUMMARY = "herald.allocation.summary"
+REVOCATION_SUMMARY = "herald.revocation.summary"
 MANAGER_HEADER = "herald.mailer.manager-id"
 
 
@@ -165,8 +166,11 @@ async def settled(
     return states
 
 
-async def completion_record(herald_env, allocation_id: str) -> Any:
-    """The allocation's record on herald.allocation.completed, read back from Kafka."""
+async def completion_record(
+    herald_env, allocation_id: str, kind: str = ALLOCATION_COMPLETED, containing: str = ""
+) -> Any:
+    """The allocation's record of `kind` on herald.allocation.completed (the first whose
+    value contains `containing`), read back from Kafka."""
     consumer = AIOKafkaConsumer(
         herald_env.topics.allocation_completed,
         bootstrap_servers=herald_env.infra.kafka_bootstrap,
@@ -181,7 +185,8 @@ async def completion_record(herald_env, allocation_id: str) -> Any:
             async for record in consumer:
                 if (
                     record.key == allocation_id.encode()
-                    and event_type(record.value) == ALLOCATION_COMPLETED
+                    and event_type(record.value) == kind
+                    and containing.encode() in record.value
                 ):
                     return record
 
@@ -474,15 +479,17 @@ async def test_an_opted_out_manager_gets_the_summary_in_app_but_no_email(
     headers = herald_env.bearer(quiet.id, ["employee", "manager"], manages=quiet_dept)
     assert (await mailer.get("/v1/preferences", headers=headers)).json() == {
         "employee_id": quiet.id,
-        "email": {SUMMARY: True},
+        "email": {SUMMARY: True, REVOCATION_SUMMARY: True},
     }
     response = await mailer.put(
         f"/v1/preferences/email/{SUMMARY}", json={"enabled": False}, headers=headers
     )
     assert response.status_code == 200, response.text
-    assert response.json()["email"] == {SUMMARY: False}
+    # Each kind is its own choice: the revocation summary's email stays on.
+    assert response.json()["email"] == {SUMMARY: False, REVOCATION_SUMMARY: True}
     assert (await mailer.get("/v1/preferences", headers=headers)).json()["email"] == {
-        SUMMARY: False
+        SUMMARY: False,
+        REVOCATION_SUMMARY: True,
     }
 
     async with httpx.AsyncClient(timeout=None) as sse:

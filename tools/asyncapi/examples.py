@@ -18,12 +18,16 @@ from herald_common.events import (
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
+    REVOCATION_COMPLETED,
+    REVOCATION_REQUESTED,
+    REVOCATION_SUMMARY,
     SOURCE_ALLOCATION,
     SOURCE_INSERTER,
     SOURCE_MAILER,
     SOURCE_NOTIFIER,
     SOURCE_PUSH,
     VOUCHER_ALLOCATED,
+    VOUCHER_REVOKED,
     AllocationCompleted,
     AllocationDelivered,
     AllocationProgress,
@@ -34,15 +38,24 @@ from herald_common.events import (
     NotificationPushed,
     NotificationRequested,
     PushTarget,
+    RevocationCompleted,
+    RevocationRequested,
     VoucherAllocated,
+    VoucherRevoked,
     VoucherSpec,
     envelope,
 )
-from tools.asyncapi.models import AllocationSummary, SummaryTotals
+from tools.asyncapi.models import (
+    AllocationSummary,
+    RevocationSummary,
+    RevocationTotals,
+    SummaryTotals,
+)
 from tools.asyncapi.refs import message_name
 
 _ALLOCATION = UUID("0b9f4a3e-6f5d-4c1e-9a51-2d8f3c7e4b10")
 _PUSH = UUID("5f0c2b8e-1d7a-4e3b-8c6f-9a2e4d1b7c30")
+_REVOCATION = UUID("8d2e6c4a-3b1f-4a7e-9c5d-1e0f2a3b4c50")
 _TIME = datetime(2030, 1, 15, 9, 30, tzinfo=UTC)
 _EMPLOYEE = "E000042"
 _MANAGER = "E000007"
@@ -66,14 +79,18 @@ def _requested() -> AllocationRequested:
     )
 
 
-def _allocated() -> VoucherAllocated:
-    voucher = IssuedVoucher(
+def _issued() -> IssuedVoucher:
+    return IssuedVoucher(
         name="Winter bonus",
         code="WIN-7KQ2-M4XD",
         amount=Decimal("50.00"),
         currency="EUR",
         expires_on=_EXPIRES,
     )
+
+
+def _allocated() -> VoucherAllocated:
+    voucher = _issued()
     return VoucherAllocated(
         allocation_id=_ALLOCATION,
         employee_id=_EMPLOYEE,
@@ -99,6 +116,39 @@ def _summary() -> AllocationSummary:
         department="Sales",
         title="Winter bonus: 1 person in your team received it",
         body="1 person of the 12 in Sales received €50.00 each, €50.00 in total.",
+        link=f"http://127.0.0.1:8000/allocations/{_ALLOCATION}/team",
+        totals=totals,
+    )
+
+
+def _revoked() -> VoucherRevoked:
+    voucher = _issued()
+    return VoucherRevoked(
+        revocation_id=_REVOCATION,
+        allocation_id=_ALLOCATION,
+        revoked_notification_id=2001,
+        employee_id=_EMPLOYEE,
+        department="Sales",
+        title="Voucher revoked: Winter bonus",
+        body="Your voucher of 50.00 EUR is no longer valid. Reason: Sent to the wrong team",
+        reason="Sent to the wrong team",
+        voucher=voucher,
+    )
+
+
+def _revocation_summary() -> RevocationSummary:
+    totals = RevocationTotals(
+        team_revoked=1, revoked=1, amount_each="50.00", amount_total="50.00", currency="EUR"
+    )
+    return RevocationSummary(
+        revocation_id=_REVOCATION,
+        allocation_id=_ALLOCATION,
+        employee_id=_MANAGER,
+        department="Sales",
+        title="Winter bonus: revoked from 1 person in your team",
+        body="The voucher of 1 person in your team was revoked (€50.00 each, €50.00 in"
+        " total). Reason: Sent to the wrong team",
+        reason="Sent to the wrong team",
         link=f"http://127.0.0.1:8000/allocations/{_ALLOCATION}/team",
         totals=totals,
     )
@@ -172,6 +222,35 @@ def examples() -> dict[str, dict[str, Any]]:
             ),
         ),
         ("2003", SOURCE_MAILER, ALLOCATION_SUMMARY, _MANAGER, _summary()),
+        (
+            str(_REVOCATION),
+            SOURCE_ALLOCATION,
+            REVOCATION_REQUESTED,
+            str(_REVOCATION),
+            RevocationRequested(
+                revocation_id=_REVOCATION,
+                allocation_id=_ALLOCATION,
+                requested_by="E000001",
+                reason="Sent to the wrong team",
+                employee_ids=[_EMPLOYEE],
+                requested_at=_TIME,
+            ),
+        ),
+        ("2004", SOURCE_INSERTER, VOUCHER_REVOKED, _EMPLOYEE, _revoked()),
+        ("2005", SOURCE_MAILER, REVOCATION_SUMMARY, _MANAGER, _revocation_summary()),
+        (
+            f"{_REVOCATION}:completed",
+            SOURCE_INSERTER,
+            REVOCATION_COMPLETED,
+            allocation,
+            RevocationCompleted(
+                revocation_id=_REVOCATION,
+                allocation_id=_ALLOCATION,
+                status="completed",
+                revoked=1,
+                published=1,
+            ),
+        ),
         (
             f"{allocation}:delivered:{_REPLICA}:1",
             SOURCE_NOTIFIER,

@@ -19,7 +19,11 @@ from herald_common.events import (
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
+    REVOCATION_COMPLETED,
+    REVOCATION_REQUESTED,
+    REVOCATION_SUMMARY,
     VOUCHER_ALLOCATED,
+    VOUCHER_REVOKED,
     AllocationCompleted,
     AllocationProgress,
     AllocationRequested,
@@ -27,11 +31,14 @@ from herald_common.events import (
     CloudEvent,
     NotificationPushed,
     NotificationRequested,
+    RevocationCompleted,
+    RevocationRequested,
     VoucherAllocated,
+    VoucherRevoked,
 )
 from herald_common.notifications import PREVIOUS_ID_HEADER
 from tools.asyncapi.examples import examples
-from tools.asyncapi.models import AllocationSummary
+from tools.asyncapi.models import AllocationSummary, RevocationSummary
 from tools.asyncapi.refs import KAFKA_BINDING, lower_first, message_name, schema_ref
 
 
@@ -137,6 +144,43 @@ MESSAGES = _by_name(
         "recipient, covering the recipients in the manager's team (voucher codes are never "
         "included). A per-employee event like the others (`id` is the notification id, "
         "`subject` the manager's employee id); the same summary is also emailed.",
+    ),
+    Message(
+        REVOCATION_REQUESTED,
+        CloudEvent[RevocationRequested],
+        "A request to revoke an allocation's vouchers",
+        "Asks Herald to void the vouchers of a completed allocation: every one, or those of "
+        "`employee_ids`, with a `reason` each employee is shown. Written by "
+        "`POST /v1/allocations/{id}:revoke`, or directly by any producer; the CloudEvents "
+        "`id` is the revocation id (writing it twice revokes once) and the record key the "
+        "allocation id. A request for an allocation that is not completed, or naming "
+        "employees without a voucher of it, goes to the dead-letter topic with the reason. "
+        "Vouchers already void are left as they are.",
+    ),
+    Message(
+        VOUCHER_REVOKED,
+        CloudEvent[VoucherRevoked],
+        "A voucher revoked from one employee",
+        "One event per voucher voided. `id` is the notification id, always above "
+        "`revoked_notification_id` (the voucher's own notification), so replay by "
+        "Last-Event-ID sends the voucher before its revocation. `subject` is the employee id.",
+    ),
+    Message(
+        REVOCATION_SUMMARY,
+        CloudEvent[RevocationSummary],
+        "A manager's summary of a revocation",
+        "Written by the mailer once a revocation completed: one per manager of an employee "
+        "whose voucher it voided, with the reason (voucher codes are never included). A "
+        "per-employee event like the others (`id` is the notification id, `subject` the "
+        "manager's employee id); the same summary is also emailed, at most once.",
+    ),
+    Message(
+        REVOCATION_COMPLETED,
+        CloudEvent[RevocationCompleted],
+        "The outcome of a revocation",
+        "Sent once a revocation completed or failed, with the number of vouchers it voided. "
+        "`id` is `<revocation id>:<status>`; the key is the allocation id, so it follows "
+        "the allocation's completion in its partition.",
     ),
 )
 

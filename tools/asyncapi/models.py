@@ -12,17 +12,22 @@ from uuid import UUID
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class SummaryTotals(BaseModel):
+class _Amounts(BaseModel):
+    """What every summary's totals say of the money: each, in total, and the currency."""
+
     model_config = ConfigDict(extra="forbid", frozen=True)
 
+    amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
+    currency: str = Field(pattern=r"^[A-Z]{3}$")
+
+
+class SummaryTotals(_Amounts):
     team_recipients: int = Field(ge=0, description="Members of the manager's team who received it.")
     team_size: int = Field(
         ge=0, description="The team: everyone in the manager's department, the manager included."
     )
     allocation_recipients: int = Field(ge=0, description="Everyone who received it.")
-    amount_each: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
-    amount_total: str = Field(pattern=r"^[0-9]+\.[0-9]{2}$")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
 
 
 class AllocationSummary(BaseModel):
@@ -41,6 +46,30 @@ class AllocationSummary(BaseModel):
         "`action_url`."
     )
     totals: SummaryTotals
+
+
+class RevocationTotals(_Amounts):
+    team_revoked: int = Field(ge=1, description="Members of the manager's team it revoked from.")
+    revoked: int = Field(ge=0, description="Vouchers the whole revocation voided.")
+
+
+class RevocationSummary(BaseModel):
+    """Data of `herald.revocation.summary`: one manager's summary of a revocation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revocation_id: UUID
+    allocation_id: UUID
+    employee_id: str = Field(description="The manager.")
+    department: str = Field(description="The manager's department.")
+    title: str
+    body: str
+    reason: str = Field(description="Why the vouchers were revoked.")
+    link: str = Field(
+        description="The console's page of the team's part of the allocation, from the"
+        " public base URL."
+    )
+    totals: RevocationTotals
 
 
 class UnreadCount(BaseModel):

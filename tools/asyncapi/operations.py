@@ -12,7 +12,9 @@ from herald_common.catalogue import (
     MAILER_GROUP,
     NOTIFICATION_PUSHED_TOPIC,
     NOTIFICATION_REQUESTED_TOPIC,
+    REVOCATION_REQUESTED_TOPIC,
     VOUCHER_ALLOCATED_TOPIC,
+    VOUCHER_REVOKED_TOPIC,
     Topic,
 )
 from herald_common.events import (
@@ -20,6 +22,8 @@ from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
+    REVOCATION_COMPLETED,
+    REVOCATION_SUMMARY,
 )
 from tools.asyncapi import stream
 from tools.asyncapi.channels import dead_letter_messages
@@ -139,6 +143,38 @@ def operations() -> dict[str, Any]:
             NOTIFICATION_PUSHED_TOPIC,
             "Every notifier replica reads every partition (no consumer group) and hands "
             "each event to the employee's open streams, whatever its type.",
+        ),
+        "sendRevocationRequest": _send(
+            REVOCATION_REQUESTED_TOPIC,
+            "The allocation API (`POST /v1/allocations/{id}:revoke`) and any external "
+            "producer ask to revoke a completed allocation's vouchers.",
+        ),
+        "receiveRevocationRequest": _receive(
+            REVOCATION_REQUESTED_TOPIC,
+            "The inserter voids the vouchers and writes the inbox, then publishes the events.",
+            group=inserter,
+        ),
+        "sendVoucherRevoked": _send(VOUCHER_REVOKED_TOPIC, "The inserter, one per voucher voided."),
+        "receiveVoucherRevoked": _receive(
+            VOUCHER_REVOKED_TOPIC,
+            "Every notifier replica reads every partition (read_committed, no consumer "
+            "group) and hands each event to the employee's open streams.",
+        ),
+        "sendRevocationCompleted": _send(
+            ALLOCATION_COMPLETED_TOPIC,
+            "The inserter, once per revocation.",
+            (REVOCATION_COMPLETED,),
+        ),
+        "sendRevocationSummary": _send(
+            NOTIFICATION_PUSHED_TOPIC,
+            "The mailer, one per manager of the employees a revocation reached.",
+            (REVOCATION_SUMMARY,),
+        ),
+        "sendRevocationRequestDeadLetter": _dead_letter(
+            REVOCATION_REQUESTED_TOPIC, "The inserter, for a revoke request it cannot process."
+        ),
+        "sendVoucherRevokedDeadLetter": _dead_letter(
+            VOUCHER_REVOKED_TOPIC, "The notifier, for an event it cannot read."
         ),
         "sendAllocationRequestDeadLetter": _dead_letter(
             ALLOCATION_REQUESTED_TOPIC, "The inserter, for a request it cannot process."

@@ -56,4 +56,34 @@ describe("items", () => {
     expect(item?.title).toBe("<img src=x onerror=alert(1)>");
     expect(item?.voucher).toBeNull();
   });
+
+  it("marks a voucher revoked as soon as its revocation notice arrives", () => {
+    const notice = fromEvent(9, {
+      type: "herald.voucher.revoked",
+      time: "2026-11-22T08:00:00Z",
+      data: { ...payload, reason: "Wrong team", revoked_notification_id: 3 },
+    });
+    expect(notice?.revokes).toBe(3);
+    const merged = merge([rest(3), rest(4)], notice ? [notice] : [], false);
+    const byId = new Map(merged.map((item) => [item.id, item]));
+    expect(byId.get(3)?.revokedAt).toBe("2026-11-22T08:00:00Z");
+    expect(byId.get(3)?.revokeReason).toBe("Wrong team");
+    expect(byId.get(4)?.revokedAt).toBeNull();
+  });
+
+  it("takes the revocation of an item from the REST answer", () => {
+    const item = fromRest({
+      id: 5,
+      kind: "herald.voucher.allocated",
+      title: payload.title,
+      body: payload.body,
+      data: payload,
+      created_at: "2026-11-21T10:00:00Z",
+      read_at: null,
+      revoked_at: "2026-11-22T08:00:00Z",
+      revoke_reason: "Budget cut",
+    });
+    expect(item.revokedAt).toBe("2026-11-22T08:00:00Z");
+    expect(item.revokeReason).toBe("Budget cut");
+  });
 });

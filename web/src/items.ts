@@ -21,7 +21,14 @@ export interface Item {
   allocationId: string | null;
   createdAt: string;
   readAt: string | null;
+  // A voucher revoked since it was issued: when, and why (on a revocation notice: why).
+  revokedAt: string | null;
+  revokeReason: string | null;
+  // On a revocation notice: the id of the voucher's own notification.
+  revokes: number | null;
 }
+
+export const VOUCHER_REVOKED = "herald.voucher.revoked";
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
 const optional = (value: unknown): string | null => (typeof value === "string" ? value : null);
@@ -57,12 +64,24 @@ function fromPayload(
     allocationId: optional(payload.allocation_id),
     createdAt,
     readAt,
+    revokedAt: null,
+    revokeReason: kind === VOUCHER_REVOKED ? optional(payload.reason) : null,
+    revokes:
+      kind === VOUCHER_REVOKED && typeof payload.revoked_notification_id === "number"
+        ? payload.revoked_notification_id
+        : null,
   };
 }
 
 export function fromRest(item: InboxItemBody): Item {
   const base = fromPayload(item.id, item.kind, item.data ?? {}, item.created_at, item.read_at);
-  return { ...base, title: item.title || base.title, body: item.body || base.body };
+  return {
+    ...base,
+    title: item.title || base.title,
+    body: item.body || base.body,
+    revokedAt: item.revoked_at ?? null,
+    revokeReason: item.revoke_reason ?? base.revokeReason,
+  };
 }
 
 // A per-employee CloudEvent from the stream: its id is the notification id, its time the
@@ -87,7 +106,21 @@ export function merge(current: Item[], incoming: Item[], authoritative: boolean)
   for (const item of incoming) {
     if (authoritative || !byId.has(item.id)) byId.set(item.id, item);
   }
-  return [...byId.values()].sort((a, b) => b.id - a.id);
+  return markRevoked([...byId.values()].sort((a, b) => b.id - a.id));
+}
+
+// A revocation notice marks the voucher it revokes, at once (the REST answer says the
+// same on the next load): the page never shows a voided voucher as valid.
+export function markRevoked(items: Item[]): Item[] {
+  const notices = new Map(
+    items.filter((item) => item.revokes !== null).map((item) => [item.revokes, item]),
+  );
+  if (notices.size === 0) return items;
+  return items.map((item) => {
+    const notice = notices.get(item.id);
+    if (notice === undefined || item.revokedAt !== null) return item;
+    return { ...item, revokedAt: notice.createdAt, revokeReason: notice.revokeReason };
+  });
 }
 
 export function markRead(items: Item[], ids: Set<number> | "all", at: string): Item[] {

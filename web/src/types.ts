@@ -28,6 +28,8 @@ export interface InboxItemBody {
   data: Record<string, unknown>;
   created_at: string;
   read_at: string | null;
+  revoked_at?: string | null;
+  revoke_reason?: string | null;
 }
 
 export interface InboxPage {

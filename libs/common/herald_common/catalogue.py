@@ -20,7 +20,11 @@ from herald_common.events import (
     ALLOCATION_SUMMARY,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
+    REVOCATION_COMPLETED,
+    REVOCATION_REQUESTED,
+    REVOCATION_SUMMARY,
     VOUCHER_ALLOCATED,
+    VOUCHER_REVOKED,
 )
 
 DEAD_LETTER_SUFFIX = ".dlq"
@@ -66,18 +70,25 @@ class Topic:
 ALLOCATION_REQUESTED_TOPIC = Topic(ALLOCATION_REQUESTED, Key.ALLOCATION, 6, (ALLOCATION_REQUESTED,))
 VOUCHER_ALLOCATED_TOPIC = Topic(VOUCHER_ALLOCATED, Key.DEPARTMENT, 12, (VOUCHER_ALLOCATED,))
 # Progress precedes the completion in the allocation's partition (docs/decisions/0020);
-# the steps before the inserter has it (approval, schedule, cancel) come first.
+# the steps before the inserter has it (approval, schedule, cancel) come first, and a
+# revocation's outcome comes after the allocation's (docs/decisions/0047).
 ALLOCATION_COMPLETED_TOPIC = Topic(
     ALLOCATION_COMPLETED,
     Key.ALLOCATION,
     3,
-    (ALLOCATION_STATUS, ALLOCATION_PROGRESS, ALLOCATION_COMPLETED),
+    (ALLOCATION_STATUS, ALLOCATION_PROGRESS, ALLOCATION_COMPLETED, REVOCATION_COMPLETED),
 )
 NOTIFICATION_REQUESTED_TOPIC = Topic(NOTIFICATION_REQUESTED, Key.PUSH, 3, (NOTIFICATION_REQUESTED,))
-# Generic pushes, and the mailer's summaries for managers (docs/decisions/0010).
+# Generic pushes, and the mailer's summaries for managers (docs/decisions/0010, 0047).
 NOTIFICATION_PUSHED_TOPIC = Topic(
-    NOTIFICATION_PUSHED, Key.DEPARTMENT, 12, (NOTIFICATION_PUSHED, ALLOCATION_SUMMARY)
+    NOTIFICATION_PUSHED,
+    Key.DEPARTMENT,
+    12,
+    (NOTIFICATION_PUSHED, ALLOCATION_SUMMARY, REVOCATION_SUMMARY),
 )
+# Revoke requests, keyed by their allocation so that one allocation's are handled in order.
+REVOCATION_REQUESTED_TOPIC = Topic(REVOCATION_REQUESTED, Key.ALLOCATION, 3, (REVOCATION_REQUESTED,))
+VOUCHER_REVOKED_TOPIC = Topic(VOUCHER_REVOKED, Key.DEPARTMENT, 12, (VOUCHER_REVOKED,))
 
 TOPICS = (
     ALLOCATION_REQUESTED_TOPIC,
@@ -85,10 +96,12 @@ TOPICS = (
     ALLOCATION_COMPLETED_TOPIC,
     NOTIFICATION_REQUESTED_TOPIC,
     NOTIFICATION_PUSHED_TOPIC,
+    REVOCATION_REQUESTED_TOPIC,
+    VOUCHER_REVOKED_TOPIC,
 )
 
 # The consumer groups (the services' default app ids, before the deployment's prefix):
-# the inserter's reads the two request topics, the mailer's the completions. Notifiers
+# the inserter's reads the three request topics, the mailer's the completions. Notifiers
 # read every partition without a group.
 INSERTER_GROUP = "herald-inserter"
 MAILER_GROUP = "herald-mailer"

@@ -31,6 +31,12 @@ NOTIFICATION_REQUESTED = "herald.notification.requested"
 NOTIFICATION_PUSHED = "herald.notification.pushed"
 # A per-employee kind on the pushed topic: a manager's summary of one allocation.
 ALLOCATION_SUMMARY = "herald.allocation.summary"
+# Revoking vouchers of a completed allocation: the request, one event per employee whose
+# voucher was voided, the outcome (on the completed topic) and each manager's summary.
+REVOCATION_REQUESTED = "herald.revocation.requested"
+VOUCHER_REVOKED = "herald.voucher.revoked"
+REVOCATION_COMPLETED = "herald.revocation.completed"
+REVOCATION_SUMMARY = "herald.revocation.summary"
 
 SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"
@@ -214,6 +220,58 @@ class NotificationPushed(BaseModel):
     data: dict[str, Any] = Field(default_factory=dict)
 
 
+RevokeReason = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)
+]
+
+
+class RevocationRequested(BaseModel):
+    """Data of `herald.revocation.requested`: void vouchers of a completed allocation."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revocation_id: UUID
+    allocation_id: UUID
+    requested_by: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    reason: RevokeReason
+    # None: every voucher of the allocation; else these employees' vouchers.
+    employee_ids: Annotated[list[EmployeeId], Field(min_length=1, max_length=100_000)] | None = None
+    requested_at: datetime
+
+
+class VoucherRevoked(BaseModel):
+    """Data of `herald.voucher.revoked`: one employee's voucher was voided.
+
+    `revoked_notification_id` is the id of the voucher's own notification, always lower
+    than this event's id.
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revocation_id: UUID
+    allocation_id: UUID
+    revoked_notification_id: int
+    employee_id: str
+    department: str
+    title: str
+    body: str
+    reason: str
+    voucher: IssuedVoucher
+
+
+class RevocationCompleted(BaseModel):
+    """Data of `herald.revocation.completed`: how many vouchers a revocation voided."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    revocation_id: UUID
+    allocation_id: UUID
+    status: Literal["completed", "failed"]
+    revoked: int
+    published: int
+    reason: str | None = None
+
+
 class AllocationProgress(BaseModel):
     """Data of `herald.allocation.progress`: the counts once a phase of the allocation is done."""
 
@@ -325,6 +383,16 @@ def request_fingerprint(voucher: VoucherSpec, criteria: Criteria) -> str:
         # Rules from before `all_employees` existed keep their digest (and their replays).
         del body["criteria"]["all_employees"]
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()
+
+
+def revocation_fingerprint(allocation_id: UUID, reason: str, employee_ids: list[str] | None) -> str:
+    """A stable digest of a revoke request, to tell a replay from a new request."""
+    content = {
+        "allocation_id": str(allocation_id),
+        "reason": reason,
+        "employee_ids": None if employee_ids is None else sorted(set(employee_ids)),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()
 
 
 def push_fingerprint(

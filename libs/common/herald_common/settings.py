@@ -18,8 +18,10 @@ from herald_common.catalogue import (
     DEAD_LETTER_PARTITIONS,
     NOTIFICATION_PUSHED_TOPIC,
     NOTIFICATION_REQUESTED_TOPIC,
+    REVOCATION_REQUESTED_TOPIC,
     TOPICS,
     VOUCHER_ALLOCATED_TOPIC,
+    VOUCHER_REVOKED_TOPIC,
     Topic,
     dead_letter,
 )
@@ -81,6 +83,8 @@ class _TopicSettings(BaseSettings):
     allocation_completed: ClassVar[_TopicName] = _TopicName(ALLOCATION_COMPLETED_TOPIC)
     notification_requested: ClassVar[_TopicName] = _TopicName(NOTIFICATION_REQUESTED_TOPIC)
     notification_pushed: ClassVar[_TopicName] = _TopicName(NOTIFICATION_PUSHED_TOPIC)
+    revocation_requested: ClassVar[_TopicName] = _TopicName(REVOCATION_REQUESTED_TOPIC)
+    voucher_revoked: ClassVar[_TopicName] = _TopicName(VOUCHER_REVOKED_TOPIC)
 
     @staticmethod
     def dead_letter(topic: str) -> str:

@@ -17,6 +17,7 @@ from herald_allocation.api import (
     health,
     inbox,
     pushes,
+    revocations,
 )
 from herald_allocation.domain.allocations import AllocationService
 from herald_allocation.domain.deliveries import AllocationDeliveries
@@ -24,6 +25,7 @@ from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.lifecycle import Lifecycle
 from herald_allocation.domain.outbox import Outbox
 from herald_allocation.domain.pushes import PushService
+from herald_allocation.domain.revocations import RevocationService
 from herald_allocation.domain.steps import AllocationWrites
 from herald_allocation.domain.worker_watch import watch_workers
 from herald_allocation.metrics import AllocationMetrics
@@ -72,6 +74,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
                 ),
                 lifecycle=lifecycle,
                 pushes=PushService(pool, outbox, topics.notification_requested),
+                revocations=RevocationService(pool, outbox, topics.revocation_requested),
                 inbox=Inbox(pool),
                 deliveries=AllocationDeliveries(pool),
                 allocation_limiter=RateLimiter(settings.allocations_per_minute),
@@ -108,7 +111,7 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
         ),
     )
     allow_origins(app, settings.cors_origins)
-    for module in (allocations, allocation_deliveries, employees, pushes, inbox):
+    for module in (allocations, revocations, allocation_deliveries, employees, pushes, inbox):
         app.include_router(module.router)
     app.router.routes.extend(health_routes(health.probes))
     if settings.auth.dev_mode:

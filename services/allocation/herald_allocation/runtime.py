@@ -12,6 +12,7 @@ from herald_allocation.domain.deliveries import AllocationDeliveries
 from herald_allocation.domain.inbox import Inbox
 from herald_allocation.domain.lifecycle import Lifecycle
 from herald_allocation.domain.pushes import PushService
+from herald_allocation.domain.revocations import RevocationService
 from herald_allocation.metrics import AllocationMetrics
 from herald_allocation.settings import AllocationSettings
 from herald_common.supervisor import Supervisor
@@ -27,6 +28,7 @@ class AllocationRuntime:
     allocations: AllocationService
     lifecycle: Lifecycle
     pushes: PushService
+    revocations: RevocationService
     inbox: Inbox
     deliveries: AllocationDeliveries
     allocation_limiter: RateLimiter

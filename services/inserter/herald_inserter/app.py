@@ -23,11 +23,14 @@ from herald_inserter import compat
 from herald_inserter.api.committed_requests import CommittedRequests
 from herald_inserter.api.requests_topic import register_requests_agent
 from herald_inserter.domain.allocation_store import AllocationStore
-from herald_inserter.domain.allocations import AfterCommit, AllocationProcessor
+from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.dispatcher import RequestDispatcher
+from herald_inserter.domain.processing import AfterCommit
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.push_store import PushStore
 from herald_inserter.domain.pushes import PushProcessor
+from herald_inserter.domain.revocation_store import RevocationStore
+from herald_inserter.domain.revocations import RevocationProcessor
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics, PartitionProgress
 from herald_inserter.settings import InserterSettings, load_settings
@@ -125,6 +128,7 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
             yield RequestDispatcher(
                 allocation_topic=topics.allocation_requested,
                 push_topic=topics.notification_requested,
+                revocation_topic=topics.revocation_requested,
                 allocations=AllocationProcessor(
                     AllocationStore(pool, approval=settings.approval),
                     publisher,
@@ -136,12 +140,24 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
                 pushes=PushProcessor(
                     PushStore(pool), publisher, metrics, topics.notification_pushed, retry
                 ),
+                revocations=RevocationProcessor(
+                    RevocationStore(pool),
+                    publisher,
+                    metrics,
+                    topics.voucher_revoked,
+                    retry,
+                    after_commit=after_commit,
+                ),
                 producer=producer,
                 metrics=metrics,
                 retry=retry,
             )
 
-    request_topics = [topics.allocation_requested, topics.notification_requested]
+    request_topics = [
+        topics.allocation_requested,
+        topics.notification_requested,
+        topics.revocation_requested,
+    ]
     progress = PartitionProgress(*request_topics)
     confirm = None
     if not internals.consumer_hooks:  # faust's own consumer reads uncommitted requests too

@@ -20,6 +20,7 @@ from herald_mailer.domain.consumer import CompletionConsumer
 from herald_mailer.domain.preferences import PreferenceStore
 from herald_mailer.domain.processor import CompletionProcessor, EmailSettings
 from herald_mailer.domain.publisher import SummaryPublisher
+from herald_mailer.domain.revocation_summaries import RevocationSummaryStore
 from herald_mailer.domain.smtp import SmtpSender
 from herald_mailer.domain.store import SummaryStore
 from herald_mailer.metrics import MailerMetrics
@@ -56,6 +57,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             RetryPolicy(
                 settings.max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds
             ),
+            revocations=RevocationSummaryStore(pool, settings.public_base_url),
         )
         consumer = CompletionConsumer(
             create_consumer(

@@ -16,7 +16,14 @@ from pydantic import (
     field_validator,
 )
 
-from herald_common.events import ActionUrl, Criteria, EmployeeId, PushTarget, VoucherSpec
+from herald_common.events import (
+    ActionUrl,
+    Criteria,
+    EmployeeId,
+    PushTarget,
+    RevokeReason,
+    VoucherSpec,
+)
 
 
 class NewVoucher(VoucherSpec):
@@ -136,6 +143,7 @@ class AllocationView(BaseModel):
         description="For people: what happened, what was written, and what to do next"
     )
     failure_detail: str | None = Field(description="The technical cause, for operators")
+    revoked: int = Field(default=0, description="Vouchers revoked since it completed")
 
     @classmethod
     def from_row(
@@ -176,6 +184,7 @@ class AllocationView(BaseModel):
             waiting_seconds=None if waited is None else max(0.0, round(waited, 1)),
             failure_reason=row["failure_reason"],
             failure_detail=row["failure_detail"],
+            revoked=row.get("revoked", 0),
         )
 
 
@@ -346,6 +355,49 @@ class PushView(BaseModel):
         )
 
 
+class RevokeRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: RevokeReason = Field(description="Why: shown to every employee whose voucher is void")
+    employee_ids: Annotated[list[EmployeeId], Field(min_length=1, max_length=100_000)] | None = (
+        Field(default=None, description="Only these employees' vouchers; absent: every voucher")
+    )
+
+
+class RevocationView(BaseModel):
+    id: UUID
+    allocation_id: UUID
+    status: Literal["requested", "inserting", "completed", "failed"]
+    requested_by: str
+    reason: str
+    employee_ids: list[str] | None = Field(description="null: every voucher of the allocation")
+    revoked: int = Field(description="Vouchers this revocation voided")
+    published: int
+    failure_reason: str | None
+    requested_at: datetime
+    completed_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any]) -> RevocationView:
+        return cls(
+            id=row["id"],
+            allocation_id=row["allocation_id"],
+            status=row["status"],
+            requested_by=row["requested_by"],
+            reason=row["reason"],
+            employee_ids=row["employee_ids"],
+            revoked=row["inserted_count"],
+            published=row["published_count"],
+            failure_reason=row["failure_reason"],
+            requested_at=row["requested_at"],
+            completed_at=row["completed_at"],
+        )
+
+
+class RevocationList(BaseModel):
+    items: list[RevocationView]
+
+
 class InboxItem(BaseModel):
     id: int
     kind: str
@@ -356,6 +408,10 @@ class InboxItem(BaseModel):
     read_at: datetime | None
     archived: bool
     action_url: str | None = Field(description="The item's action link, when it has one")
+    revoked_at: datetime | None = Field(
+        default=None, description="When the voucher of this notification was revoked"
+    )
+    revoke_reason: str | None = None
 
     @classmethod
     def from_row(cls, row: dict[str, Any]) -> InboxItem:
@@ -370,6 +426,8 @@ class InboxItem(BaseModel):
             read_at=row["read_at"],
             archived=row["archived_at"] is not None,
             action_url=row["action_url"],
+            revoked_at=row.get("revoked_at"),
+            revoke_reason=row.get("revoke_reason"),
         )
 
 

@@ -15,8 +15,9 @@ from uuid import UUID
 
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool
 
-from herald_allocation.domain.outbox import OutboxRecord, enqueue
+from herald_allocation.domain.outbox import Outbox, OutboxRecord, enqueue
 
 
 class IdempotencyConflict(Exception):
@@ -120,3 +121,15 @@ class RequestTable:
         created = await self.get(conn, request_id)
         assert created is not None
         return Accepted(created, replayed=False), outbox_id
+
+
+class RequestService:
+    """A service that accepts one kind of request: its rows in the database, its request
+    events through the outbox to `topic`."""
+
+    def __init__(
+        self, pool: AsyncConnectionPool[AsyncConnection], outbox: Outbox, topic: str
+    ) -> None:
+        self._pool = pool
+        self._outbox = outbox
+        self._topic = topic

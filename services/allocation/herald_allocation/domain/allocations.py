@@ -49,7 +49,10 @@ _COLUMNS = (
     "id, status, voucher, criteria, requested_by, failure_reason, failure_detail,"
     " matched_count, inserted_count, published_count, requested_at, inserting_at,"
     " inserted_at, published_at, completed_at, send_at, approval_required,"
-    " approval_expires_at, decided_by, decided_at, decision_reason, cancelled_by, cancelled_at"
+    " approval_expires_at, decided_by, decided_at, decision_reason, cancelled_by, cancelled_at,"
+    # Revoked vouchers, counted from the revocations' rows (0047).
+    " (SELECT coalesce(sum(r.inserted_count), 0)::int FROM revocations r"
+    "  WHERE r.allocation_id = allocations.id AND r.inserted_at IS NOT NULL) AS revoked"
 )
 ALLOCATIONS = RequestTable("allocations", _COLUMNS)
 SAMPLE_SIZE = 10

@@ -14,6 +14,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.notifications import INBOX_CHANNEL, UNREAD, inbox_state_notice
 
 ReadFilter = Literal["read", "unread"]
@@ -43,24 +44,30 @@ class Inbox:
     ) -> list[dict[str, Any]]:
         """Newest first; `before` is the id of the last item of the previous page."""
         clauses = [
-            sql.SQL("employee_id = %(employee)s"),
-            sql.SQL("archived_at IS NOT NULL" if archived else "archived_at IS NULL"),
+            sql.SQL("n.employee_id = %(employee)s"),
+            sql.SQL("n.archived_at IS NOT NULL" if archived else "n.archived_at IS NULL"),
         ]
         params: dict[str, Any] = {"employee": employee_id, "limit": limit}
         if before is not None:
-            clauses.append(sql.SQL("id < %(before)s"))
+            clauses.append(sql.SQL("n.id < %(before)s"))
             params["before"] = before
         if read == "read":
-            clauses.append(sql.SQL("read_at IS NOT NULL"))
+            clauses.append(sql.SQL("n.read_at IS NOT NULL"))
         elif read == "unread":
-            clauses.append(sql.SQL("read_at IS NULL"))
+            clauses.append(sql.SQL("n.read_at IS NULL"))
         if kind is not None:
-            clauses.append(sql.SQL("kind = %(kind)s"))
+            clauses.append(sql.SQL("n.kind = %(kind)s"))
             params["kind"] = kind
+        # A voucher's notification shows whether the voucher was revoked since (0047).
         query = sql.SQL(
-            "SELECT id, kind, payload, created_at, read_at, archived_at, action_url"
-            " FROM notifications WHERE {} ORDER BY id DESC LIMIT %(limit)s"
+            "SELECT n.id, n.kind, n.payload, n.created_at, n.read_at, n.archived_at,"
+            " n.action_url, ev.revoked_at, ev.revoke_reason"
+            " FROM notifications n LEFT JOIN employee_vouchers ev"
+            " ON n.kind = %(voucher_kind)s AND ev.allocation_id = n.allocation_id"
+            " AND ev.employee_id = n.employee_id AND ev.notification_id = n.id"
+            " WHERE {} ORDER BY n.id DESC LIMIT %(limit)s"
         ).format(sql.SQL(" AND ").join(clauses))
+        params["voucher_kind"] = VOUCHER_ALLOCATED
         async with self._pool.connection() as conn, conn.cursor(row_factory=dict_row) as cur:
             await cur.execute(query, params)
             return await cur.fetchall()

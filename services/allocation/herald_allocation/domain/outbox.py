@@ -50,9 +50,10 @@ def request_record(
     event_type: str,
     time: datetime,
     data: BaseModel,
+    key: UUID | None = None,
 ) -> OutboxRecord:
-    """A request event as a record: identified and keyed by the request's id, so the
-    inserter writes it once however often it arrives."""
+    """A request event as a record: identified by the request's id, so the inserter
+    writes it once however often it arrives, and keyed by it unless `key` is given."""
     event = envelope(
         event_id=str(request_id),
         source=source,
@@ -63,7 +64,7 @@ def request_record(
     )
     return OutboxRecord(
         topic=topic,
-        key=str(request_id).encode(),
+        key=str(key or request_id).encode(),
         value=encode(event),
         headers=[("content-type", CONTENT_TYPE.encode())],
     )

@@ -11,12 +11,14 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
-from psycopg import AsyncConnection
-from psycopg_pool import AsyncConnectionPool
-
-from herald_allocation.domain.accepting import Accepted, IdempotencyKey, RequestTable
+from herald_allocation.domain.accepting import (
+    Accepted,
+    IdempotencyKey,
+    RequestService,
+    RequestTable,
+)
 from herald_allocation.domain.allocations import check_departments
-from herald_allocation.domain.outbox import Outbox, request_record
+from herald_allocation.domain.outbox import request_record
 from herald_common.events import (
     NOTIFICATION_REQUESTED,
     SOURCE_PUSH,
@@ -32,14 +34,7 @@ PUSHES = RequestTable(
 )
 
 
-class PushService:
-    def __init__(
-        self, pool: AsyncConnectionPool[AsyncConnection], outbox: Outbox, topic: str
-    ) -> None:
-        self._pool = pool
-        self._outbox = outbox
-        self._topic = topic
-
+class PushService(RequestService):
     async def request(
         self,
         *,

@@ -1,4 +1,4 @@
-"""The faust agent on the request topics (allocations and pushes): the inserter's way in.
+"""The faust agent on the request topics (allocations, pushes, revocations): the inserter's way in.
 
 Values arrive as raw bytes and are decoded by the processor, so a malformed record is
 dead-lettered instead of crashing the agent. The agent returns to faust (which then acks

@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TypedDict
 
@@ -32,19 +31,14 @@ from herald_common.events import (
     AllocationProgress,
     AllocationRequested,
 )
-from herald_common.retry import RetryPolicy, outlast_outages
+from herald_common.retry import outlast_outages
 from herald_inserter.domain.allocation_store import NOT_SENT, AllocationStore
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.parsing import RejectedRequest
-from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.metrics import InserterMetrics
+from herald_inserter.domain.processing import RequestProcessor
 
 logger = logging.getLogger(__name__)
-
-# Called right after the database commit of rows inserted now, before anything is
-# published: where the reliability tests crash the worker (tests/support/crashing_inserter).
-AfterCommit = Callable[[], Awaitable[None]]
 
 
 class _Counts(TypedDict):
@@ -59,24 +53,7 @@ def _counts(matched: int, published: int) -> _Counts:
     return {"matched": matched, "inserted": matched, "published": published}
 
 
-class AllocationProcessor:
-    def __init__(
-        self,
-        store: AllocationStore,
-        publisher: EventPublisher,
-        metrics: InserterMetrics,
-        voucher_topic: str,
-        retry: RetryPolicy,
-        *,
-        after_commit: AfterCommit | None = None,
-    ) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._metrics = metrics
-        self._voucher_topic = voucher_topic
-        self._retry = retry
-        self._after_commit = after_commit
-
+class AllocationProcessor(RequestProcessor[AllocationStore]):
     async def process(self, request: AllocationRequested, source: str = SOURCE_ALLOCATION) -> None:
         allocation_id = request.allocation_id
         phases = self._metrics.phase_seconds
@@ -84,7 +61,7 @@ class AllocationProcessor:
 
         async def publish(notifications: list[IssuedNotification], created_at: datetime) -> int:
             return await self._publisher.publish_notifications(
-                self._voucher_topic,
+                self._topic,
                 notifications,
                 kind=VOUCHER_ALLOCATED,
                 source=SOURCE_INSERTER,

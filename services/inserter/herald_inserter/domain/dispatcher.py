@@ -1,6 +1,6 @@
 """Routes each consumed record to its processor, with validation, retries and dead letters.
 
-Both request topics are read by one agent, one record at a time, so notifications are
+The request topics are read by one agent, one record at a time, so notifications are
 written and published in the order their ids were drawn (a stream never sees a lower id
 after a higher one from this worker).
 
@@ -13,18 +13,42 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from pydantic import BaseModel
 
 from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import DeadLetterPublisher
-from herald_common.events import AllocationRequested, NotificationRequested
+from herald_common.events import AllocationRequested, NotificationRequested, RevocationRequested
 from herald_common.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.allocations import AllocationProcessor
-from herald_inserter.domain.parsing import RejectedRequest, parse_event, parse_request
+from herald_inserter.domain.parsing import RejectedRequest, parse_event
 from herald_inserter.domain.pushes import PushProcessor
+from herald_inserter.domain.revocations import RevocationProcessor
 from herald_inserter.domain.transactions import TransactionalProducer
 from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)
+
+
+class Processor(Protocol):
+    # `source` is the CloudEvent's: the approval rule exempts trusted producers (0043).
+    async def process(self, request: Any, source: str) -> None: ...
+
+    async def fail(self, request: Any, exc: Exception) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class RequestKind:
+    """How the records of one request topic are read and carried out."""
+
+    model: type[BaseModel]
+    # For messages and logs: "allocation", "push", "revocation".
+    what: str
+    # The request's own id field.
+    id_field: str
+    processor: Processor
 
 
 class RequestDispatcher:
@@ -33,16 +57,23 @@ class RequestDispatcher:
         *,
         allocation_topic: str,
         push_topic: str,
+        revocation_topic: str,
         allocations: AllocationProcessor,
         pushes: PushProcessor,
+        revocations: RevocationProcessor,
         producer: TransactionalProducer,
         metrics: InserterMetrics,
         retry: RetryPolicy,
     ) -> None:
-        self._allocation_topic = allocation_topic
-        self._push_topic = push_topic
-        self._allocations = allocations
-        self._pushes = pushes
+        self._kinds = {
+            allocation_topic: RequestKind(
+                AllocationRequested, "allocation", "allocation_id", allocations
+            ),
+            push_topic: RequestKind(NotificationRequested, "push", "push_id", pushes),
+            revocation_topic: RequestKind(
+                RevocationRequested, "revocation", "revocation_id", revocations
+            ),
+        }
         self._producer = producer
         self._dead_letters = DeadLetterPublisher(producer)
         self._metrics = metrics
@@ -51,46 +82,25 @@ class RequestDispatcher:
     async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
         try:
-            if record.topic == self._allocation_topic:
-                await self._allocation(record)
-            elif record.topic == self._push_topic:
-                await self._push(record)
-            else:
+            kind = self._kinds.get(record.topic)
+            if kind is None:
                 raise RejectedRequest(f"no handler for topic {record.topic}")
+            await self._request(record, kind)
         except RejectedRequest as exc:
             await self._dead_letter(record, str(exc))
             self._metrics.requests.labels("rejected").inc()
 
-    async def _allocation(self, record: ConsumedRecord) -> None:
-        event = parse_event(record.value, AllocationRequested, "allocation request")
+    async def _request(self, record: ConsumedRecord, kind: RequestKind) -> None:
+        event = parse_event(record.value, kind.model, f"{kind.what} request")
         request = event.data
+        name = f"{kind.what} {getattr(request, kind.id_field)}"
 
         async def give_up(exc: Exception) -> None:
-            await self._settle(
-                f"failing allocation {request.allocation_id}",
-                lambda: self._allocations.fail(request, exc),
-            )
+            await self._settle(f"failing {name}", lambda: kind.processor.fail(request, exc))
             await self._dead_letter(record, exc)
 
         done = await run_with_retries(
-            f"allocation {request.allocation_id}",
-            lambda: self._allocations.process(request, event.source),
-            give_up,
-            self._retry,
-        )
-        self._metrics.requests.labels("completed" if done else "failed").inc()
-
-    async def _push(self, record: ConsumedRecord) -> None:
-        request = parse_request(record.value, NotificationRequested, "push request")
-
-        async def give_up(exc: Exception) -> None:
-            await self._settle(
-                f"failing push {request.push_id}", lambda: self._pushes.fail(request, exc)
-            )
-            await self._dead_letter(record, exc)
-
-        done = await run_with_retries(
-            f"push {request.push_id}", lambda: self._pushes.process(request), give_up, self._retry
+            name, lambda: kind.processor.process(request, event.source), give_up, self._retry
         )
         self._metrics.requests.labels("completed" if done else "failed").inc()
 

@@ -84,6 +84,7 @@ NOTIFICATION_COLUMN_TYPES = [
     "text",
     "uuid",
     "uuid",
+    "uuid",
     "timestamptz",
     "text",
     "text",
@@ -108,6 +109,7 @@ async def copy_notifications(
     push_id: UUID | None = None,
     visibility: Visibility = "private",
     action_url: str | None = None,
+    revocation_id: UUID | None = None,
 ) -> None:
     """COPY the rows; `title` and `body` are the same for every row of one request."""
     title, body = _column_text(title), _column_text(body)
@@ -115,7 +117,8 @@ async def copy_notifications(
         conn.cursor() as cur,
         cur.copy(
             "COPY notifications (id, employee_id, department, kind, source, title, body,"
-            " payload, allocation_id, push_id, created_at, visibility, action_url)"
+            " payload, allocation_id, push_id, revocation_id, created_at, visibility,"
+            " action_url)"
             " FROM STDIN (FORMAT BINARY)"
         ) as copy,
     ):
@@ -135,6 +138,7 @@ async def copy_notifications(
                     n.payload_json,
                     allocation_id,
                     push_id,
+                    revocation_id,
                     created_at,
                     visibility,
                     action_url,
@@ -151,13 +155,14 @@ _PREVIOUS_ID = sql.SQL(
 
 
 # The column of `notifications` naming the request a row was written for.
-Owner = Literal["allocation_id", "push_id"]
+Owner = Literal["allocation_id", "push_id", "revocation_id"]
 
 
 async def load_notifications(
     conn: AsyncConnection, kind: str, owner: Owner, request_id: UUID
 ) -> tuple[datetime | None, list[IssuedNotification]]:
-    """The rows of one kind written earlier for an allocation or push, to publish again.
+    """The rows of one kind written earlier for an allocation, push or revocation, to
+    publish again.
 
     Other kinds can refer to the same allocation (a manager's summary), hence the kind.
     """

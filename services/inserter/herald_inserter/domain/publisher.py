@@ -17,14 +17,17 @@ from uuid import UUID
 
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import DefaultPartitioner
+from pydantic import BaseModel
 
 from herald_common.events import (
     ALLOCATION_COMPLETED,
     ALLOCATION_PROGRESS,
     CONTENT_TYPE,
+    REVOCATION_COMPLETED,
     SOURCE_INSERTER,
     AllocationCompleted,
     AllocationProgress,
+    RevocationCompleted,
     encode,
     envelope,
 )
@@ -131,20 +134,30 @@ class EventPublisher:
     async def publish_completed(self, completed: AllocationCompleted) -> str:
         """Publish the allocation's outcome; returns the event's id."""
         event_id = f"{completed.allocation_id}:{completed.status}"
+        await self._send_outcome(event_id, ALLOCATION_COMPLETED, completed.allocation_id, completed)
+        return event_id
+
+    async def publish_revocation_completed(self, completed: RevocationCompleted) -> None:
+        """Publish a revocation's outcome, after the allocation's in its partition."""
+        event_id = f"{completed.revocation_id}:{completed.status}"
+        await self._send_outcome(event_id, REVOCATION_COMPLETED, completed.allocation_id, completed)
+
+    async def _send_outcome(
+        self, event_id: str, event_type: str, allocation_id: UUID, data: BaseModel
+    ) -> None:
         event = envelope(
             event_id=event_id,
             source=SOURCE_INSERTER,
-            event_type=ALLOCATION_COMPLETED,
-            subject=str(completed.allocation_id),
-            data=completed,
+            event_type=event_type,
+            subject=str(allocation_id),
+            data=data,
         )
         await self._producer.send_and_wait(
             self._completed_topic,
-            key=str(completed.allocation_id).encode(),
+            key=str(allocation_id).encode(),
             value=encode(event),
             headers=_HEADERS,
         )
-        return event_id
 
     async def publish_progress(self, progress: AllocationProgress) -> None:
         """Send a progress event without waiting for Kafka's acknowledgement.

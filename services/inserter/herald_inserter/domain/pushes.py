@@ -9,37 +9,22 @@ import logging
 import time
 
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH, NotificationRequested
-from herald_common.retry import RetryPolicy, outlast_outages
-from herald_inserter.domain.publisher import EventPublisher
+from herald_common.retry import outlast_outages
+from herald_inserter.domain.processing import RequestProcessor
 from herald_inserter.domain.push_store import PushStore, push_visibility
-from herald_inserter.metrics import InserterMetrics
 
 logger = logging.getLogger(__name__)
 
 
-class PushProcessor:
-    def __init__(
-        self,
-        store: PushStore,
-        publisher: EventPublisher,
-        metrics: InserterMetrics,
-        pushed_topic: str,
-        retry: RetryPolicy,
-    ) -> None:
-        self._store = store
-        self._publisher = publisher
-        self._metrics = metrics
-        self._pushed_topic = pushed_topic
-        self._retry = retry
-
-    async def process(self, request: NotificationRequested) -> None:
+class PushProcessor(RequestProcessor[PushStore]):
+    async def process(self, request: NotificationRequested, source: str = "") -> None:
         started = time.perf_counter()
         outcome = await self._store.write(request)
         if outcome.status == "completed":
             return
         async with self._publisher.transaction():
             published = await self._publisher.publish_notifications(
-                self._pushed_topic,
+                self._topic,
                 outcome.notifications,
                 kind=NOTIFICATION_PUSHED,
                 source=SOURCE_PUSH,

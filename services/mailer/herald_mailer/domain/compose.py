@@ -19,8 +19,14 @@ from uuid import UUID
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from herald_common.events import ALLOCATION_SUMMARY
-from herald_mailer.domain.summary import Allocation, ManagerSummary, Team
+from herald_common.events import ALLOCATION_SUMMARY, REVOCATION_SUMMARY
+from herald_mailer.domain.summary import (
+    Allocation,
+    ManagerSummary,
+    Revocation,
+    RevocationSummary,
+    Team,
+)
 
 # C0/C1 controls and the Unicode line and paragraph separators.
 _BREAKS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
@@ -112,9 +118,49 @@ def in_app_payload(
     }
 
 
-def message_id(allocation_id: UUID, manager_id: str, domain: str) -> str:
-    """The same id for the same (allocation, manager), so any copy is recognisably one mail."""
-    return f"<summary.{allocation_id}.{manager_id.encode().hex()}@{domain}>"
+def revocation_title(revocation: Revocation, team_revoked: int) -> str:
+    return oneline(
+        f"{revocation.allocation.voucher['name']}: revoked from {people(team_revoked)} in your team"
+    )
+
+
+def revocation_payload(
+    revocation: Revocation,
+    manager_id: str,
+    department: str,
+    team_revoked: int,
+    public_base_url: str,
+) -> dict[str, Any]:
+    """Data of the manager's `herald.revocation.summary` notification (and inbox row)."""
+    amount, currency = revocation.allocation.amount, revocation.allocation.currency
+    total = amount * team_revoked
+    return {
+        "revocation_id": str(revocation.revocation_id),
+        "allocation_id": str(revocation.allocation_id),
+        "employee_id": manager_id,
+        "department": department,
+        "title": revocation_title(revocation, team_revoked),
+        "body": (
+            f"The voucher of {people(team_revoked)} in your team was revoked"
+            f" ({money(amount, currency)} each, {money(total, currency)} in total)."
+            f" Reason: {revocation.reason}"
+        ),
+        "reason": revocation.reason,
+        "link": team_page(public_base_url, revocation.allocation_id),
+        "totals": {
+            "team_revoked": team_revoked,
+            "revoked": revocation.revoked,
+            "amount_each": f"{amount:.2f}",
+            "amount_total": f"{total:.2f}",
+            "currency": currency,
+        },
+    }
+
+
+def message_id(subject_id: UUID, manager_id: str, domain: str) -> str:
+    """The same id for the same (allocation or revocation, manager), so any copy is
+    recognisably one mail."""
+    return f"<summary.{subject_id}.{manager_id.encode().hex()}@{domain}>"
 
 
 class Templates:
@@ -137,7 +183,7 @@ class Templates:
         for env in (self._html, self._text):
             env.filters.update(money=money, when=when, people=people)
 
-    def render(self, summary: ManagerSummary, link: str) -> tuple[str, str]:
+    def render(self, summary: ManagerSummary | RevocationSummary, link: str) -> tuple[str, str]:
         """(plain text, HTML) of one summary."""
         context = {
             "summary": summary,
@@ -147,13 +193,18 @@ class Templates:
             "manager": summary.manager,
             "link": link,
         }
-        text = self._text.get_template("summary.txt").render(context)
-        html = self._html.get_template("summary.html").render(context)
+        name = "revocation" if isinstance(summary, RevocationSummary) else "summary"
+        text = self._text.get_template(f"{name}.txt").render(context)
+        html = self._html.get_template(f"{name}.html").render(context)
         return text, html
 
 
 def compose(
-    templates: Templates, summary: ManagerSummary, *, sender: str, public_base_url: str
+    templates: Templates,
+    summary: ManagerSummary | RevocationSummary,
+    *,
+    sender: str,
+    public_base_url: str,
 ) -> EmailMessage:
     """The email for one summary. Raises ValueError for an address that cannot be used."""
     allocation, manager = summary.allocation, summary.manager
@@ -166,17 +217,28 @@ def compose(
     except (ValueError, IndexError, MessageError) as exc:
         # The stdlib parser signals a bad address in several ways, not all ValueError.
         raise unusable from exc
+    if isinstance(summary, RevocationSummary):
+        subject, kind = (
+            revocation_title(summary.revocation, summary.team_revoked),
+            REVOCATION_SUMMARY,
+        )
+        about = summary.revocation.revocation_id
+    else:
+        subject, kind = title(allocation, summary.team_recipients), ALLOCATION_SUMMARY
+        about = allocation.allocation_id
+    # Both open the team's part of the allocation in the console, where revoked
+    # vouchers show as revoked.
     link = team_page(public_base_url, allocation.allocation_id)
     text, html = templates.render(summary, link)
     message = EmailMessage()
-    message["Subject"] = title(allocation, summary.team_recipients)
+    message["Subject"] = subject
     message["From"] = sender
     message["To"] = recipient
     message["Date"] = format_datetime(datetime.now(UTC))
     message["Message-ID"] = message_id(
-        allocation.allocation_id, manager.employee_id, parseaddr(sender)[1].rpartition("@")[2]
+        about, manager.employee_id, parseaddr(sender)[1].rpartition("@")[2]
     )
-    message["X-Herald-Kind"] = ALLOCATION_SUMMARY
+    message["X-Herald-Kind"] = kind
     message["X-Herald-Allocation"] = str(allocation.allocation_id)
     message.set_content(text)
     message.add_alternative(html, subtype="html")

@@ -5,10 +5,10 @@ from __future__ import annotations
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
-from herald_common.events import ALLOCATION_SUMMARY
+from herald_common.events import ALLOCATION_SUMMARY, REVOCATION_SUMMARY
 
 # The kinds Herald sends by email. In-app notifications are always kept.
-EMAIL_KINDS = (ALLOCATION_SUMMARY,)
+EMAIL_KINDS = (ALLOCATION_SUMMARY, REVOCATION_SUMMARY)
 
 
 class PreferenceStore:

@@ -1,4 +1,7 @@
-"""One `herald.allocation.completed` record: summaries in-app first, then one email each.
+"""One record of the completed topic: summaries in-app first, then one email each.
+
+An allocation's completion summarises the allocation for each manager of a recipient; a
+revocation's (`herald.revocation.completed`, same topic) the vouchers it voided.
 
 The record's offset is committed only after this returns, so any crash means the record
 is handled again; every step below is safe to repeat. Emails are the exception that
@@ -11,22 +14,26 @@ import logging
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import TypeVar
 from uuid import UUID
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import MAILER_MANAGER_HEADER, DeadLetterPublisher
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_STATUS,
+    REVOCATION_COMPLETED,
     AllocationCompleted,
     CloudEvent,
+    RevocationCompleted,
     event_type,
 )
 from herald_common.retry import RetryPolicy, Verdict, outlast_outages, run_with_retries
 from herald_mailer.domain.compose import Templates, compose
 from herald_mailer.domain.publisher import SummaryPublisher
+from herald_mailer.domain.revocation_summaries import RevocationSummaryStore
 from herald_mailer.domain.smtp import DeliveryError, SmtpSender
 from herald_mailer.domain.store import SummaryStore
 from herald_mailer.metrics import MailerMetrics
@@ -34,21 +41,32 @@ from herald_mailer.metrics import MailerMetrics
 logger = logging.getLogger(__name__)
 
 
+Event = TypeVar("Event", bound=BaseModel)
+
+
 class RejectedRecord(Verdict):
     """Not a completion event this service can read; it goes to the dead-letter topic."""
 
 
 def parse_completed(value: bytes | None) -> CloudEvent[AllocationCompleted]:
+    return _parse(value, CloudEvent[AllocationCompleted], "allocation completed")
+
+
+def parse_revocation(value: bytes | None) -> CloudEvent[RevocationCompleted]:
+    return _parse(value, CloudEvent[RevocationCompleted], "revocation completed")
+
+
+def _parse(value: bytes | None, model: type[Event], what: str) -> Event:
     if value is None:
         raise RejectedRecord("record has no value")
     try:
-        return CloudEvent[AllocationCompleted].model_validate_json(value)
+        return model.model_validate_json(value)
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
             for err in exc.errors()[:10]
         )
-        raise RejectedRecord(f"invalid allocation completed event: {problems}") from exc
+        raise RejectedRecord(f"invalid {what} event: {problems}") from exc
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,6 +75,10 @@ class EmailSettings:
     envelope_sender: str
     public_base_url: str
     max_listed_members: int
+
+
+# The store of one kind of summary: an allocation's or a revocation's.
+Summaries = SummaryStore | RevocationSummaryStore
 
 
 class CompletionProcessor:
@@ -70,8 +92,10 @@ class CompletionProcessor:
         metrics: MailerMetrics,
         email: EmailSettings,
         retry: RetryPolicy,
+        revocations: RevocationSummaryStore | None = None,
     ) -> None:
         self._store = store
+        self._revocations = revocations
         self._publisher = publisher
         self._sender = sender
         self._templates = templates
@@ -82,18 +106,26 @@ class CompletionProcessor:
 
     async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
-        if event_type(record.value) in (ALLOCATION_PROGRESS, ALLOCATION_STATUS):
+        kind = event_type(record.value)
+        if kind in (ALLOCATION_PROGRESS, ALLOCATION_STATUS):
             # They share the topic for its watchers; summaries wait for the completion.
             return
         try:
-            event = parse_completed(record.value)
+            if kind == REVOCATION_COMPLETED:
+                revoked = parse_revocation(record.value)
+                what, subject = "revocation", revoked.data.revocation_id
+                store: Summaries | None = self._revocations
+                status, time = revoked.data.status, revoked.time
+            else:
+                event = parse_completed(record.value)
+                what, subject = "allocation", event.data.allocation_id
+                store, status, time = self._store, event.data.status, event.time
         except RejectedRecord as exc:
             await self._dead_letter(record, str(exc))
             self._metrics.completions.labels("rejected").inc()
             return
-        completed = event.data
-        if completed.status != "completed":
-            logger.info("allocation %s %s; no summaries", completed.allocation_id, completed.status)
+        if status != "completed" or store is None:
+            logger.info("%s %s %s; no summaries", what, subject, status)
             self._metrics.completions.labels("not_completed").inc()
             return
 
@@ -101,30 +133,41 @@ class CompletionProcessor:
             await self._dead_letter(record, exc)
 
         summarised = await run_with_retries(
-            f"summaries of allocation {completed.allocation_id}",
-            lambda: self.process(record, completed.allocation_id, event.time),
+            f"summaries of {what} {subject}",
+            lambda: self.process(record, subject, time, store),
             give_up,
             self._retry,
         )
         self._metrics.completions.labels("summarised" if summarised else "failed").inc()
 
     async def process(
-        self, record: ConsumedRecord, allocation_id: UUID, completed_at: datetime | None
+        self,
+        record: ConsumedRecord,
+        subject_id: UUID,
+        completed_at: datetime | None,
+        store: Summaries | None = None,
     ) -> None:
-        created = await self._store.create(allocation_id, completed_at)
+        """Summaries of an allocation (or, with `store`, of a revocation): create them,
+        publish them, then send each email at most once."""
+        store = store or self._store
+        created = await store.create(subject_id, completed_at)
         if created:
             self._metrics.summaries.inc(created)
-            logger.info("allocation %s: %d manager summaries", allocation_id, created)
-        unpublished = await self._store.unpublished(allocation_id)
+            logger.info("%s: %d manager summaries", subject_id, created)
+        unpublished = await store.unpublished(subject_id)
         if unpublished:
-            await self._publisher.publish(unpublished)
-            await self._store.mark_pushed(allocation_id, [s.manager_id for s in unpublished])
-        await self._send_emails(record, allocation_id, completed_at)
+            await self._publisher.publish(unpublished, store.kind)
+            await store.mark_pushed(subject_id, [s.manager_id for s in unpublished])
+        await self._send_emails(record, store, subject_id, completed_at)
 
     async def _send_emails(
-        self, record: ConsumedRecord, allocation_id: UUID, completed_at: datetime | None
+        self,
+        record: ConsumedRecord,
+        store: Summaries,
+        allocation_id: UUID,
+        completed_at: datetime | None,
     ) -> None:
-        for manager_id in await self._store.abandon_in_doubt(allocation_id):
+        for manager_id in await store.abandon_in_doubt(allocation_id):
             self._metrics.emails.labels("unknown").inc()
             await self._dead_letter(
                 _for_manager(record, manager_id),
@@ -133,14 +176,16 @@ class CompletionProcessor:
             )
         # Rounds over every email still due: a refused one waits for the next round, so
         # one unreachable mailbox never holds up the others.
-        due = await self._store.due(allocation_id)
+        due = await store.due(allocation_id)
         attempts = dict.fromkeys(due, 0)
         backoff = self._retry.backoff()
         while due:
             again = []
             for manager_id in due:
                 attempts[manager_id] += 1
-                if await self._send_one(record, allocation_id, manager_id, completed_at, attempts):
+                if await self._send_one(
+                    record, store, allocation_id, manager_id, completed_at, attempts
+                ):
                     again.append(manager_id)
             if not again:
                 return
@@ -156,6 +201,7 @@ class CompletionProcessor:
     async def _send_one(
         self,
         record: ConsumedRecord,
+        store: Summaries,
         allocation_id: UUID,
         manager_id: str,
         completed_at: datetime | None,
@@ -164,10 +210,10 @@ class CompletionProcessor:
         """One attempt at one manager's email; True if it should be tried again."""
         # Read before claiming: a database failure here must not leave a claim behind,
         # which would later read as "may have been sent".
-        summary = await self._store.load(
+        summary = await store.load(
             allocation_id, manager_id, completed_at, self._email.max_listed_members
         )
-        claim = await self._store.claim(allocation_id, manager_id)
+        claim = await store.claim(allocation_id, manager_id)
         if claim is None:
             return False  # settled meanwhile by another consumer of this record
         if claim.status == "skipped":
@@ -180,9 +226,7 @@ class CompletionProcessor:
             # unknown".
             await outlast_outages(
                 f"recording the email to manager {manager_id} of allocation {allocation_id}",
-                lambda: self._store.settle(
-                    allocation_id, manager_id, claim.attempt, status, **details
-                ),
+                lambda: store.settle(allocation_id, manager_id, claim.attempt, status, **details),
                 self._retry,
             )
 

@@ -22,15 +22,15 @@ class SummaryPublisher:
         self._producer = producer
         self._topic = topic
 
-    async def publish(self, summaries: list[InAppSummary]) -> None:
-        """Send and wait until Kafka acknowledged every one."""
+    async def publish(self, summaries: list[InAppSummary], kind: str = ALLOCATION_SUMMARY) -> None:
+        """Send and wait until Kafka acknowledged every one (`kind`: their notifications')."""
         deliveries = [
             await self._producer.send(
                 self._topic,
                 key=s.department.encode(),
                 value=notification_event(
                     notification_id=s.notification_id,
-                    kind=ALLOCATION_SUMMARY,
+                    kind=kind,
                     source=SOURCE_MAILER,
                     employee_id=s.manager_id,
                     created_at=s.created_at,

@@ -1,5 +1,7 @@
 """PostgreSQL side of manager summaries: create them once, then claim and settle each email.
 
+Allocations' summaries are here; revocations' (revocation_summaries) share the email states.
+
 An email's row moves pending -> sending (the claim, committed before SMTP is touched) ->
 sent | pending (refused, try again) | failed | unknown (interrupted mid-send), or
 pending -> skipped when the manager opted out. Only pending and failed rows are ever
@@ -10,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, LiteralString, Protocol
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
@@ -59,149 +61,188 @@ class Claim:
     attempt: int
 
 
-class SummaryStore:
-    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], public_base_url: str) -> None:
+class Summarised(Protocol):
+    """What a summary is about: an allocation, or a revocation of one."""
+
+    @property
+    def allocation_id(self) -> UUID: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SummaryTable:
+    """Where one kind of summary keeps its rows, one per (subject, manager), and their
+    email states; `kind` is its notifications' kind and its email preference."""
+
+    table: LiteralString
+    # The column naming what is summarised: an allocation, a revocation.
+    owner: LiteralString
+    kind: str
+
+
+class EmailStates:
+    """The in-app and email states of one kind of summary (see the module's docstring)."""
+
+    def __init__(
+        self,
+        pool: AsyncConnectionPool[AsyncConnection],
+        table: SummaryTable,
+        public_base_url: str,
+    ) -> None:
         self._pool = pool
+        self._table = table
+        self.kind = table.kind
+        # Links in summaries are built from it, never from a service's port (0053).
         self._public_base_url = public_base_url
 
-    async def create(self, allocation_id: UUID, completed_at: datetime | None) -> int:
-        """Create every summary of the allocation (rows and inbox notifications) once."""
+    def _sql(self, query: LiteralString) -> sql.Composed:
+        return sql.SQL(query).format(
+            table=sql.Identifier(self._table.table), owner=sql.Identifier(self._table.owner)
+        )
+
+    # What a subclass gives: the claim on its subjects' rows, the query of a subject's
+    # teams (manager, department, count, team size), the subject itself, and the in-app
+    # payload.
+    _rows: RequestRows
+    _teams: sql.Composed
+
+    async def _subject(
+        self, conn: AsyncConnection, subject_id: UUID, completed_at: datetime | None
+    ) -> Summarised | None:
+        raise NotImplementedError
+
+    def _payload(
+        self, subject: Summarised, manager_id: str, team: Team, recipients: int
+    ) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def create(self, subject_id: UUID, completed_at: datetime | None) -> int:
+        """Create every summary of the subject (rows and inbox notifications) once."""
         async with self._pool.connection() as conn:
             # A repeated completion is answered without waiting for the writer lock.
-            earlier = await read_claim(conn, SUMMARIES, allocation_id)
+            earlier = await read_claim(conn, self._rows, subject_id)
         if earlier is not None and earlier.written:
             return 0
         async with self._pool.connection() as conn, conn.transaction():
-            found = await claim_request(conn, SUMMARIES, allocation_id)
+            found = await claim_request(conn, self._rows, subject_id)
             if found is None or found.written:
                 return 0
-            allocation = await self._allocation(conn, allocation_id, completed_at)
-            if allocation is None:
+            subject = await self._subject(conn, subject_id, completed_at)
+            if subject is None:
                 return 0
-            teams = await (await conn.execute(_TEAMS, (allocation_id,))).fetchall()
+            teams = await (await conn.execute(self._teams, (subject_id,))).fetchall()
             ids = await draw_ids(conn, len(teams))
+            revocation = subject_id if self._table.owner == "revocation_id" else None
             for notification_id, (manager_id, department, recipients, size) in zip(
                 ids, teams, strict=True
             ):
-                payload = in_app_payload(
-                    allocation,
-                    manager_id,
-                    Team(department, size),
-                    recipients,
-                    self._public_base_url,
-                )
+                payload = self._payload(subject, manager_id, Team(department, size), recipients)
                 # Private to the manager (docs/decisions/0051): the column's default.
                 await conn.execute(
                     "INSERT INTO notifications (id, employee_id, department, kind, source, title,"
-                    " body, payload, allocation_id, action_url)"
-                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                    " body, payload, allocation_id, revocation_id, action_url)"
+                    " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
                     (
                         notification_id,
                         manager_id,
                         department,
-                        ALLOCATION_SUMMARY,
+                        self.kind,
                         SOURCE_MAILER,
                         payload["title"],
                         payload["body"],
                         Json(payload),
-                        allocation_id,
+                        subject.allocation_id,
+                        revocation,
                         payload["link"],
                     ),
                 )
                 await conn.execute(
-                    "INSERT INTO manager_summaries (allocation_id, manager_id, department,"
-                    " recipients, notification_id) VALUES (%s, %s, %s, %s, %s)",
-                    (allocation_id, manager_id, department, recipients, notification_id),
+                    self._sql(
+                        "INSERT INTO {table} ({owner}, manager_id, department, recipients,"
+                        " notification_id) VALUES (%s, %s, %s, %s, %s)"
+                    ),
+                    (subject_id, manager_id, department, recipients, notification_id),
                 )
             return len(teams)
 
-    async def _allocation(
-        self, conn: AsyncConnection, allocation_id: UUID, completed_at: datetime | None
-    ) -> Allocation | None:
-        row = await (
-            await conn.execute(
-                "SELECT voucher, criteria, requested_at, coalesce(completed_at, %s),"
-                " inserted_count FROM allocations WHERE id = %s",
-                (completed_at, allocation_id),
-            )
-        ).fetchone()
-        if row is None:
-            return None
-        return Allocation(allocation_id, row[0], row[1], row[2], row[3], row[4])
-
-    async def unpublished(self, allocation_id: UUID) -> list[InAppSummary]:
+    async def unpublished(self, subject_id: UUID) -> list[InAppSummary]:
         async with self._pool.connection() as conn:
             rows = await (
                 await conn.execute(
-                    "SELECT n.id, n.employee_id, n.department, n.created_at, n.payload"
-                    " FROM manager_summaries s JOIN notifications n ON n.id = s.notification_id"
-                    " WHERE s.allocation_id = %s AND s.pushed_at IS NULL ORDER BY n.id",
-                    (allocation_id,),
+                    self._sql(
+                        "SELECT n.id, n.employee_id, n.department, n.created_at, n.payload"
+                        " FROM {table} s JOIN notifications n ON n.id = s.notification_id"
+                        " WHERE s.{owner} = %s AND s.pushed_at IS NULL ORDER BY n.id"
+                    ),
+                    (subject_id,),
                 )
             ).fetchall()
         return [InAppSummary(*row) for row in rows]
 
-    async def mark_pushed(self, allocation_id: UUID, manager_ids: list[str]) -> None:
+    async def mark_pushed(self, subject_id: UUID, manager_ids: list[str]) -> None:
         async with self._pool.connection() as conn:
             await conn.execute(
-                "UPDATE manager_summaries SET pushed_at = now()"
-                " WHERE allocation_id = %s AND manager_id = ANY(%s) AND pushed_at IS NULL",
-                (allocation_id, manager_ids),
+                self._sql(
+                    "UPDATE {table} SET pushed_at = now()"
+                    " WHERE {owner} = %s AND manager_id = ANY(%s) AND pushed_at IS NULL"
+                ),
+                (subject_id, manager_ids),
             )
 
-    async def abandon_in_doubt(self, allocation_id: UUID) -> list[str]:
+    async def abandon_in_doubt(self, subject_id: UUID) -> list[str]:
         """Emails claimed but never settled (the sender died or lost its database): unknown."""
         async with self._pool.connection() as conn:
             rows = await (
                 await conn.execute(
-                    "UPDATE manager_summaries SET email_status = 'unknown',"
-                    " last_error = 'interrupted while sending; not sent again'"
-                    " WHERE allocation_id = %s AND email_status = 'sending'"
-                    " RETURNING manager_id",
-                    (allocation_id,),
+                    self._sql(
+                        "UPDATE {table} SET email_status = 'unknown',"
+                        " last_error = 'interrupted while sending; not sent again'"
+                        " WHERE {owner} = %s AND email_status = 'sending'"
+                        " RETURNING manager_id"
+                    ),
+                    (subject_id,),
                 )
             ).fetchall()
         return sorted(row[0] for row in rows)
 
-    async def due(self, allocation_id: UUID) -> list[str]:
+    async def due(self, subject_id: UUID) -> list[str]:
         """Managers whose email certainly has not left yet."""
         async with self._pool.connection() as conn:
             rows = await (
                 await conn.execute(
-                    "SELECT manager_id FROM manager_summaries WHERE allocation_id = %s"
-                    " AND email_status IN ('pending', 'failed') ORDER BY manager_id",
-                    (allocation_id,),
+                    self._sql(
+                        "SELECT manager_id FROM {table} WHERE {owner} = %s"
+                        " AND email_status IN ('pending', 'failed') ORDER BY manager_id"
+                    ),
+                    (subject_id,),
                 )
             ).fetchall()
         return [row[0] for row in rows]
 
-    async def claim(self, allocation_id: UUID, manager_id: str) -> Claim | None:
+    async def claim(self, subject_id: UUID, manager_id: str) -> Claim | None:
         """Take the email for sending (or settle it as skipped if opted out); None if taken."""
         async with self._pool.connection() as conn:
             row = await (
                 await conn.execute(
-                    "WITH wanted AS (SELECT coalesce((SELECT enabled FROM email_preferences"
-                    "   WHERE employee_id = %(manager)s AND kind = %(kind)s), true) AS yes)"
-                    " UPDATE manager_summaries s SET"
-                    "  email_status = CASE WHEN wanted.yes THEN 'sending' ELSE 'skipped' END,"
-                    "  attempts = s.attempts + wanted.yes::int,"
-                    "  claimed_at = now()"
-                    " FROM wanted"
-                    " WHERE s.allocation_id = %(allocation)s AND s.manager_id = %(manager)s"
-                    " AND s.email_status IN ('pending', 'failed')"
-                    " RETURNING s.email_status, s.attempts",
-                    {
-                        "allocation": allocation_id,
-                        "manager": manager_id,
-                        "kind": ALLOCATION_SUMMARY,
-                    },
+                    self._sql(
+                        "WITH wanted AS (SELECT coalesce((SELECT enabled FROM email_preferences"
+                        "   WHERE employee_id = %(manager)s AND kind = %(kind)s), true) AS yes)"
+                        " UPDATE {table} s SET"
+                        "  email_status = CASE WHEN wanted.yes THEN 'sending' ELSE 'skipped' END,"
+                        "  attempts = s.attempts + wanted.yes::int,"
+                        "  claimed_at = now()"
+                        " FROM wanted"
+                        " WHERE s.{owner} = %(subject)s AND s.manager_id = %(manager)s"
+                        " AND s.email_status IN ('pending', 'failed')"
+                        " RETURNING s.email_status, s.attempts"
+                    ),
+                    {"subject": subject_id, "manager": manager_id, "kind": self.kind},
                 )
             ).fetchone()
         return None if row is None else Claim(row[0], row[1])
 
     async def settle(
         self,
-        allocation_id: UUID,
+        subject_id: UUID,
         manager_id: str,
         attempt: int,
         status: str,
@@ -212,28 +253,55 @@ class SummaryStore:
         """Record how the claimed attempt ended; a stale attempt changes nothing."""
         async with self._pool.connection() as conn:
             await conn.execute(
-                "UPDATE manager_summaries SET email_status = %(status)s,"
-                " last_error = %(error)s,"
-                " message_id = coalesce(%(message_id)s, message_id),"
-                " sent_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE sent_at END"
-                " WHERE allocation_id = %(allocation)s AND manager_id = %(manager)s"
-                " AND attempts = %(attempt)s AND email_status IN ('sending', 'unknown')",
+                self._sql(
+                    "UPDATE {table} SET email_status = %(status)s,"
+                    " last_error = %(error)s,"
+                    " message_id = coalesce(%(message_id)s, message_id),"
+                    " sent_at = CASE WHEN %(status)s = 'sent' THEN now() ELSE sent_at END"
+                    " WHERE {owner} = %(subject)s AND manager_id = %(manager)s"
+                    " AND attempts = %(attempt)s AND email_status IN ('sending', 'unknown')"
+                ),
                 {
                     "status": status,
                     "error": None if error is None else error[:2000],
                     "message_id": message_id,
-                    "allocation": allocation_id,
+                    "subject": subject_id,
                     "manager": manager_id,
                     "attempt": attempt,
                 },
             )
+
+
+class SummaryStore(EmailStates):
+    """Managers' summaries of allocations."""
+
+    _rows = SUMMARIES
+    _teams = _TEAMS
+
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], public_base_url: str) -> None:
+        super().__init__(
+            pool,
+            SummaryTable("manager_summaries", "allocation_id", ALLOCATION_SUMMARY),
+            public_base_url,
+        )
+
+    async def _subject(
+        self, conn: AsyncConnection, subject_id: UUID, completed_at: datetime | None
+    ) -> Allocation | None:
+        return await allocation_row(conn, subject_id, completed_at)
+
+    def _payload(
+        self, subject: Summarised, manager_id: str, team: Team, recipients: int
+    ) -> dict[str, Any]:
+        assert isinstance(subject, Allocation)
+        return in_app_payload(subject, manager_id, team, recipients, self._public_base_url)
 
     async def load(
         self, allocation_id: UUID, manager_id: str, completed_at: datetime | None, limit: int
     ) -> ManagerSummary | None:
         """The summary as it stands now: who in the manager's team (department) received it."""
         async with self._pool.connection() as conn:
-            allocation = await self._allocation(conn, allocation_id, completed_at)
+            allocation = await allocation_row(conn, allocation_id, completed_at)
             manager = await (
                 await conn.execute(
                     "SELECT id, name, email, department FROM employees WHERE id = %s",
@@ -269,3 +337,20 @@ class SummaryStore:
             team=Team(department, counts[1]),
             team_recipients=counts[0],
         )
+
+
+async def allocation_row(
+    conn: AsyncConnection, allocation_id: UUID, completed_at: datetime | None
+) -> Allocation | None:
+    """The allocation as summaries describe it; `completed_at` stands in for a row
+    not marked completed yet."""
+    row = await (
+        await conn.execute(
+            "SELECT voucher, criteria, requested_at, coalesce(completed_at, %s),"
+            " inserted_count FROM allocations WHERE id = %s",
+            (completed_at, allocation_id),
+        )
+    ).fetchone()
+    if row is None:
+        return None
+    return Allocation(allocation_id, row[0], row[1], row[2], row[3], row[4])

@@ -67,3 +67,46 @@ class ManagerSummary:
     @property
     def team_amount(self) -> Decimal:
         return self.allocation.amount * self.team_recipients
+
+
+@dataclass(frozen=True, slots=True)
+class Revocation:
+    revocation_id: UUID
+    allocation: Allocation
+    reason: str
+    revoked_by: str
+    revoked_at: datetime | None
+    revoked: int
+
+    @property
+    def allocation_id(self) -> UUID:
+        return self.allocation.allocation_id
+
+
+@dataclass(frozen=True, slots=True)
+class RevokedMember:
+    employee_id: str
+    name: str
+    department: str
+    grade: str
+
+
+@dataclass(frozen=True, slots=True)
+class RevocationSummary:
+    revocation: Revocation
+    manager: Manager
+    # The first members by id, at most the configured number; the count covers everyone.
+    members: list[RevokedMember]
+    team_revoked: int
+
+    @property
+    def allocation(self) -> Allocation:
+        return self.revocation.allocation
+
+    @property
+    def unlisted(self) -> int:
+        return self.team_revoked - len(self.members)
+
+    @property
+    def team_amount(self) -> Decimal:
+        return self.allocation.amount * self.team_revoked

@@ -31,12 +31,14 @@ from herald_common.consumed import ConsumedRecord, KafkaRecord
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_STATUS,
+    REVOCATION_COMPLETED,
     VOUCHER_ALLOCATED,
     AllocationCompleted,
     AllocationProgress,
     AllocationStatus,
     CloudEvent,
     EmployeeAddressed,
+    RevocationCompleted,
 )
 from herald_common.notifications import parse_previous_id
 from herald_common.routing import InvalidRouting, Routing, department_visible, read_routing
@@ -128,8 +130,8 @@ def decode_routed(
 
 
 def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
-    """An allocation's status, progress or completion, for the watchers of its progress
-    channel."""
+    """An allocation's status, progress or completion (or a revocation's), for the
+    watchers of its progress channel."""
     if value is None:
         raise InvalidEvent("record has no value")
     try:
@@ -139,11 +141,14 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
             CloudEvent[AllocationProgress]
             | CloudEvent[AllocationCompleted]
             | CloudEvent[AllocationStatus]
+            | CloudEvent[RevocationCompleted]
         )
         if kind == ALLOCATION_PROGRESS:
             event = CloudEvent[AllocationProgress].model_validate(raw)
         elif kind == ALLOCATION_STATUS:
             event = CloudEvent[AllocationStatus].model_validate(raw)
+        elif kind == REVOCATION_COMPLETED:
+            event = CloudEvent[RevocationCompleted].model_validate(raw)
         else:
             event = CloudEvent[AllocationCompleted].model_validate(raw)
     except ValidationError as exc:

@@ -6,6 +6,7 @@ import type { Api } from "../../api";
 import { errorText } from "../../api";
 import { formatTime, formatWhen, plural } from "../../format";
 import type { Allocation } from "../../types";
+import { RevokePanel } from "../revoke/RevokePanel";
 import { cancelAllocation } from "./allocationsApi";
 import { AllocationForm } from "./AllocationForm";
 import { AllocationHistory } from "./AllocationHistory";
@@ -186,7 +187,12 @@ export function AllocationConsole({
       </div>
       <div className="console-grid">
         {left}
-        <ProgressPanel api={api} watch={watch} />
+        <div className="stack">
+          <ProgressPanel api={api} watch={watch} />
+          {(watch?.status === "completed" || watch?.status === "partly_revoked") && (
+            <RevokePanel key={watch.id} api={api} allocation={watch.allocation} />
+          )}
+        </div>
       </div>
       <PendingApprovals pending={pending} employeeId={employeeId} />
       {cancelError && (

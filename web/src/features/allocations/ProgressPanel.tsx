@@ -3,7 +3,7 @@ import { formatCount, formatMoney, formatWhen } from "../../format";
 import { AuditTrailList } from "./AuditTrailList";
 import { describeCriteria } from "./form";
 import type { Progress } from "./progress";
-import { waitingSeconds } from "./status";
+import { hasCompleted, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import { useNow } from "./useNow";
 
@@ -72,7 +72,7 @@ export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null
       <progress
         className="bar"
         max={100}
-        value={status === "completed" ? 100 : share}
+        value={hasCompleted(status) ? 100 : share}
         aria-label="Share of matched employees notified"
       />
       <ol className="steps" aria-live="polite">
@@ -113,7 +113,7 @@ export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null
           <FailureDetail detail={watch.failureDetail} />
         </>
       )}
-      {status === "completed" && allocation.timings.duration_seconds != null && (
+      {hasCompleted(status) && allocation.timings.duration_seconds != null && (
         <p className="muted">Completed in {allocation.timings.duration_seconds.toFixed(2)} s.</p>
       )}
       <AuditTrailList api={api} id={watch.id} refreshKey={status} />

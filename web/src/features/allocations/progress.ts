@@ -2,6 +2,7 @@
 // the progress frames of its stream channel. Frames are not replayed, so after each
 // (re)connect the allocation is read again and the frames carry on from there.
 
+import { hasCompleted } from "./status";
 import type { Allocation, AllocationStatus } from "../../types";
 import {
   ALLOCATION_COMPLETED,
@@ -69,7 +70,7 @@ export function later(a: AllocationStatus, b: AllocationStatus): AllocationStatu
 }
 
 export function progressFrom(allocation: Allocation, previous?: Progress): Progress {
-  const final = allocation.status === "completed" || ENDED.has(allocation.status);
+  const final = hasCompleted(allocation.status) || ENDED.has(allocation.status);
   // Before the inserter has it, the row's counts are zeros, not figures.
   const counted = !["pending_approval", "scheduled", "requested"].includes(allocation.status);
   return {
@@ -79,7 +80,7 @@ export function progressFrom(allocation: Allocation, previous?: Progress): Progr
     matched: counted ? allocation.counts.matched : (previous?.matched ?? null),
     inserted: counted ? allocation.counts.inserted : (previous?.inserted ?? null),
     published:
-      allocation.status === "published" || allocation.status === "completed"
+      allocation.status === "published" || hasCompleted(allocation.status)
         ? allocation.counts.published
         : (previous?.published ?? null),
     delivered: previous?.delivered ?? 0,

@@ -24,6 +24,11 @@ export function cancellable(status: AllocationStatus): boolean {
   return status === "pending_approval" || status === "scheduled";
 }
 
+// Completed, whatever was revoked of it since.
+export function hasCompleted(status: AllocationStatus): boolean {
+  return status === "completed" || status === "partly_revoked" || status === "revoked";
+}
+
 type Waiting = Pick<Allocation, "status" | "waiting_for_worker" | "waiting_seconds">;
 
 // The server's age was true when the view was read (`receivedAt`); it keeps growing since.

@@ -5,13 +5,15 @@ import { useState } from "react";
 import { errorText } from "../../api";
 import { TableHead } from "../../components/TableHead";
 import { formatMoney, formatWhen, plural } from "../../format";
-import type { Item } from "../../items";
+import { type Item, VOUCHER_REVOKED } from "../../items";
 import type { Inbox } from "./useInbox";
 
 const KIND_LABELS: Record<string, string> = {
   "herald.voucher.allocated": "Voucher",
   "herald.notification.pushed": "Notice",
   "herald.allocation.summary": "Team summary",
+  "herald.voucher.revoked": "Revoked",
+  "herald.revocation.summary": "Team revocation",
 };
 
 function nameOf(item: Item): string {
@@ -71,6 +73,8 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
                 className={item.readAt === null ? "unread" : undefined}
                 data-testid="inbox-row"
                 data-id={item.id}
+                data-kind={item.kind}
+                data-revoked={item.revokedAt === null ? undefined : "true"}
               >
                 <td className="status-cell">
                   {item.readAt === null ? (
@@ -85,10 +89,29 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
                   <div className="item-name">{nameOf(item)}</div>
                   <div className="item-detail">
                     <span className="kind">{KIND_LABELS[item.kind] ?? "Notification"}</span>
-                    {item.voucher ? `Valid until ${item.voucher.expiresOn}` : item.body}
+                    {item.revokedAt !== null ? (
+                      <span className="revoked" data-testid="revoked-note">
+                        Revoked {formatWhen(item.revokedAt)}
+                        {item.revokeReason ? `: ${item.revokeReason}` : ""}
+                      </span>
+                    ) : item.voucher && item.kind !== VOUCHER_REVOKED ? (
+                      `Valid until ${item.voucher.expiresOn}`
+                    ) : (
+                      item.body
+                    )}
                   </div>
                 </td>
-                <td>{item.voucher ? <code className="code">{item.voucher.code}</code> : "—"}</td>
+                <td>
+                  {item.voucher ? (
+                    item.revokedAt !== null || item.kind === VOUCHER_REVOKED ? (
+                      <del className="code">{item.voucher.code}</del>
+                    ) : (
+                      <code className="code">{item.voucher.code}</code>
+                    )
+                  ) : (
+                    "—"
+                  )}
+                </td>
                 <td className="numeric">
                   {item.voucher ? formatMoney(item.voucher.amount, item.voucher.currency) : "—"}
                 </td>

@@ -5,7 +5,7 @@ import { useCallback, useEffect, useEffectEvent, useState } from "react";
 
 import { type Api, errorText } from "../../api";
 import { formatMoney } from "../../format";
-import { type Item, fromEvent, fromRest, markRead, merge } from "../../items";
+import { type Item, VOUCHER_REVOKED, fromEvent, fromRest, markRead, merge } from "../../items";
 import type { InboxPage } from "../../types";
 import { type StreamEvent, UNREAD_COUNT } from "../stream/StreamClient";
 import type { StreamHub } from "../stream/StreamHub";
@@ -26,6 +26,7 @@ export interface Inbox {
 }
 
 function describe(item: Item): string {
+  if (item.kind === VOUCHER_REVOKED) return `Voucher revoked: ${item.voucher?.name ?? item.title}`;
   if (item.voucher) {
     return `New voucher: ${item.voucher.name}, ${formatMoney(item.voucher.amount, item.voucher.currency)}`;
   }

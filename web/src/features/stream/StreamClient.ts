@@ -36,6 +36,8 @@ export const STREAM_EVENT_TYPES = [
   "herald.voucher.allocated",
   "herald.notification.pushed",
   "herald.allocation.summary",
+  "herald.voucher.revoked",
+  "herald.revocation.summary",
   ALLOCATION_PROGRESS,
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
