@@ -110,6 +110,7 @@ async def test_notifier_lag_reads_to_the_last_stable_offset() -> None:
         dead_letters=None,  # type: ignore[arg-type]
         metrics=NotifierMetrics(),
         records=None,  # type: ignore[arg-type]
+        max_record_bytes=1024,
     )
     # Partition 0: up to the last stable offset (7), not the high watermark (9).
     # Partition 1: no stable offset known yet, so the high watermark.

@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
@@ -21,7 +22,6 @@ from herald_common.supervisor import Supervisor
 from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
-from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
@@ -82,6 +82,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             ),
             metrics=metrics,
             records=compat.record_reader(kafka_consumer, internals),
+            max_record_bytes=settings.kafka.max_record_bytes,
             tally=tally,
         )
         async with contextlib.AsyncExitStack() as resources:

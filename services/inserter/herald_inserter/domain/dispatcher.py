@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import AllocationRequested, NotificationRequested
+from herald_common.record_checks import record_problem
 from herald_common.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.parsing import RejectedRequest, parse_request
@@ -38,6 +39,7 @@ class RequestDispatcher:
         producer: TransactionalProducer,
         metrics: InserterMetrics,
         retry: RetryPolicy,
+        max_record_bytes: int,
     ) -> None:
         self._allocation_topic = allocation_topic
         self._push_topic = push_topic
@@ -47,10 +49,14 @@ class RequestDispatcher:
         self._dead_letters = DeadLetterPublisher(producer)
         self._metrics = metrics
         self._retry = retry
+        self._max_record_bytes = max_record_bytes
 
     async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
         try:
+            problem = record_problem(record.value, record.headers, self._max_record_bytes)
+            if problem is not None:
+                raise RejectedRequest(problem)
             if record.topic == self._allocation_topic:
                 await self._allocation(record)
             elif record.topic == self._push_topic:

@@ -17,12 +17,14 @@ from pydantic import ValidationError
 
 from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import MAILER_MANAGER_HEADER, DeadLetterPublisher
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     AllocationCompleted,
     CloudEvent,
     event_type,
 )
+from herald_common.record_checks import record_problem
 from herald_common.retry import RetryPolicy, Verdict, outlast_outages, run_with_retries
 from herald_mailer.domain.compose import Templates, compose
 from herald_mailer.domain.publisher import SummaryPublisher
@@ -66,28 +68,37 @@ class CompletionProcessor:
         sender: SmtpSender,
         templates: Templates,
         dead_letters: DeadLetterPublisher,
+        rejected: ClaimedDeadLetters,
         metrics: MailerMetrics,
         email: EmailSettings,
         retry: RetryPolicy,
+        max_record_bytes: int,
     ) -> None:
         self._store = store
         self._publisher = publisher
         self._sender = sender
         self._templates = templates
         self._dead_letters = dead_letters
+        # The notifiers read this topic too and reject the same records: a rejected record
+        # is claimed first, so it is dead-lettered once between them (decision 0063).
+        self._rejected = rejected
+        self._max_record_bytes = max_record_bytes
         self._metrics = metrics
         self._email = email
         self._retry = retry
 
     async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
+        problem = record_problem(record.value, record.headers, self._max_record_bytes)
+        if problem is not None:
+            await self._reject(record, problem)
+            return
         if event_type(record.value) == ALLOCATION_PROGRESS:
             return  # progress shares the topic for its watchers; summaries wait for completion
         try:
             event = parse_completed(record.value)
         except RejectedRecord as exc:
-            await self._dead_letter(record, str(exc))
-            self._metrics.completions.labels("rejected").inc()
+            await self._reject(record, str(exc))
             return
         completed = event.data
         if completed.status != "completed":
@@ -226,6 +237,12 @@ class CompletionProcessor:
     ) -> None:
         self._metrics.emails.labels(outcome).inc()
         await self._dead_letter(_for_manager(record, manager_id), reason)
+
+    async def _reject(self, record: ConsumedRecord, reason: str) -> None:
+        """A record that is no completion this service can read: dead-lettered once."""
+        if await self._rejected.publish(record, reason):
+            self._metrics.dead_letters.inc()
+        self._metrics.completions.labels("rejected").inc()
 
     async def _dead_letter(self, record: ConsumedRecord, error: BaseException | str) -> None:
         await self._dead_letters.publish(record, error)
