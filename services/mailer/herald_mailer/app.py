@@ -46,10 +46,12 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             SummaryPublisher(producer, settings.topics.notification_pushed),
             SmtpSender(settings),
             Templates(),
-            DeadLetterPublisher(producer),
+            DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
             # Named apart from any other process, even one on the same host.
             ClaimedDeadLetters(
-                DeadLetterPublisher(producer), pool, f"{client_id}/{secrets.token_hex(4)}"
+                DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
+                pool,
+                f"{client_id}/{secrets.token_hex(4)}",
             ),
             metrics,
             EmailSettings(

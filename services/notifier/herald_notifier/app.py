@@ -78,7 +78,9 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             unread=unread,
             # Named apart from any other process, even one on the same host.
             dead_letters=ClaimedDeadLetters(
-                DeadLetterPublisher(producer), pool, f"{client_id}/{secrets.token_hex(4)}"
+                DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
+                pool,
+                f"{client_id}/{secrets.token_hex(4)}",
             ),
             metrics=metrics,
             records=compat.record_reader(kafka_consumer, internals),

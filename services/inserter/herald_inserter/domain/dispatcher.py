@@ -46,7 +46,7 @@ class RequestDispatcher:
         self._allocations = allocations
         self._pushes = pushes
         self._producer = producer
-        self._dead_letters = DeadLetterPublisher(producer)
+        self._dead_letters = DeadLetterPublisher(producer, max_record_bytes)
         self._metrics = metrics
         self._retry = retry
         self._max_record_bytes = max_record_bytes
