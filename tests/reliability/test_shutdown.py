@@ -15,9 +15,11 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 
 from tests.conftest import (
@@ -25,6 +27,7 @@ from tests.conftest import (
     allocation_process,
     inserter_process,
     isolated_env,
+    mailer_process,
     notifier_process,
 )
 from tests.reliability.workload import (
@@ -39,6 +42,7 @@ from tests.support.api import voucher
 from tests.support.deploy import SHUTDOWN_GRACE_SECONDS
 from tests.support.gateway import start_gateway
 from tests.support.processes import ServiceProcess, free_port
+from tests.support.smtp import SmtpServer
 from tests.support.sse_swarm import Swarm, SwarmClient
 from tests.support.stack import Infrastructure
 from tests.support.topic_reader import high_watermarks, read_everything
@@ -92,6 +96,11 @@ class Fleet:
         else:
             url = self.allocation_url if service is self.allocation else self.notifier_url
             service.wait_http(f"{url}/readyz")
+
+    def start_http(self, service: ServiceProcess, ready_url: str) -> None:
+        """Start a service of a test's own and wait for its probe."""
+        service.start()
+        service.wait_http(ready_url)
 
     def ensure_running(self) -> None:
         for service in (self.allocation, self.inserter, self.notifier):
@@ -368,3 +377,86 @@ async def test_gateway_sigterm_mid_streams(fleet: Fleet, figures, tmp_path: Path
     drained(figures, "gateway", stopped)
     assert duplicates == 0
     assert all(c.in_order for c in clients)
+
+
+MANAGERS = 100
+MAIL_DEPARTMENT = "Drain-Mail"
+
+
+def seed_teams(env: HeraldEnv, managers: int) -> list[str]:
+    """`managers` managers in one department, each with one report; the managers' ids."""
+    ids = [f"DM{n:04d}" for n in range(managers)]
+    with (
+        psycopg.connect(env.database_url) as conn,
+        conn.cursor().copy(
+            "COPY employees (id, name, email, department, grade, hired_on, manager_id) FROM STDIN"
+        ) as copy,
+    ):
+        for boss in ids:
+            for employee, manager in ((boss, None), (f"{boss}-R", boss)):
+                copy.write_row(
+                    (employee, f"Person {employee}", f"{employee.lower()}@example.com",
+                     MAIL_DEPARTMENT, "G3", date(2018, 1, 1), manager)
+                )  # fmt: skip
+    return ids
+
+
+async def test_mailer_sigterm_mid_emails(fleet: Fleet, figures):
+    env = fleet.env
+    managers = seed_teams(env, MANAGERS)
+    smtp = SmtpServer(free_port()).start()
+    smtp.handler.delay_seconds = 0.05
+    port = free_port()
+    mailer = mailer_process(env, port, smtp.port)
+    db = Database(env.database_url)
+    try:
+        fleet.start_http(mailer, f"http://127.0.0.1:{port}/readyz")
+        allocation_id = await allocate(env, fleet.allocation_url, [MAIL_DEPARTMENT], "Drain mail")
+        await until(
+            lambda: _true(len(smtp.messages(allocation_id)) >= MANAGERS // 5),
+            120,
+            "the first emails",
+            interval=0.01,
+        )
+        stopped = await asyncio.to_thread(sigterm, mailer)
+        sent_before = len(smtp.messages(allocation_id))
+        fleet.start_http(mailer, f"http://127.0.0.1:{port}/readyz")
+
+        async def settled() -> bool:
+            rows = await db.fetch(
+                "SELECT email_status FROM manager_summaries WHERE allocation_id = %s",
+                (allocation_id,),
+            )
+            return len(rows) == MANAGERS and all(
+                s in ("sent", "unknown", "failed") for (s,) in rows
+            )
+
+        await until(settled, 180, "every summary email settled", interval=0.2)
+    finally:
+        mailer.stop()
+        smtp.stop()
+    states = dict(
+        await db.fetch(
+            "SELECT manager_id, email_status FROM manager_summaries WHERE allocation_id = %s",
+            (allocation_id,),
+        )
+    )
+    received = [r.rcpt_tos[0] for r in smtp.messages(allocation_id)]
+    per_manager = {m: received.count(f"{m.lower()}@example.com") for m in managers}
+    sent = sorted(m for m, s in states.items() if s == "sent")
+    unknown = sorted(m for m, s in states.items() if s == "unknown")
+    figures.update(
+        managers=MANAGERS,
+        emails_before_sigterm=sent_before,
+        emails=len(received),
+        sent=len(sent),
+        unknown=len(unknown),
+        twice=sum(1 for n in per_manager.values() if n > 1),
+    )
+    drained(figures, "mailer", stopped)
+    # At most one email each (decision 0011): the one in flight at SIGTERM may be "unknown"
+    # (dead-lettered, never sent again); every other was sent exactly once.
+    assert all(n <= 1 for n in per_manager.values())
+    assert len(sent) + len(unknown) == MANAGERS
+    assert len(unknown) <= 1
+    assert all(per_manager[m] == 1 for m in sent)
