@@ -113,6 +113,13 @@ NONSENSE_HEADERS: Headers = [
 UNPARSEABLE = b'\xff\xfe{"specversion": "1.0", "id": '
 
 
+def request_case(
+    topic: str, poison: Poison, good: dict[str, Any], handled: Callable[[], Awaitable[None]]
+) -> Case:
+    """A case on a request topic: one key for both records, no headers on the valid one."""
+    return Case(topic, b"poison-matrix", poison, (json.dumps(good).encode(), []), handled)
+
+
 def value_poisons(valid: dict[str, Any], wrong_data: dict[str, Any]) -> dict[str, Poison]:
     """The kinds that are about the value, from a record that would otherwise be handled."""
     return {
@@ -208,12 +215,8 @@ class Matrix:
             assert final["status"] == "completed", final
             assert final["counts"]["inserted"] == 1
 
-        return Case(
-            self.env.topics.allocation_requested,
-            b"poison-matrix",
-            poisons[kind],
-            (json.dumps(request(good_id)).encode(), []),
-            handled,
+        return request_case(
+            self.env.topics.allocation_requested, poisons[kind], request(good_id), handled
         )
 
     async def notification_requested(self, topic_name: str, kind: str) -> Case:
@@ -257,12 +260,8 @@ class Matrix:
                 final = await eventually(finished, timeout=120, what="the valid push")
             assert final["status"] == "completed", final
 
-        return Case(
-            self.env.topics.notification_requested,
-            b"poison-matrix",
-            poisons[kind],
-            (json.dumps(request(good_id)).encode(), []),
-            handled,
+        return request_case(
+            self.env.topics.notification_requested, poisons[kind], request(good_id), handled
         )
 
     # The notifiers' per-employee topics. ------------------------------------------------

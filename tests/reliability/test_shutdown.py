@@ -9,13 +9,13 @@ database and topic prefix of their own (like every pytest session's).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from pathlib import Path
 
 import httpx
@@ -24,17 +24,16 @@ import pytest
 
 from tests.conftest import (
     HeraldEnv,
-    allocation_process,
-    inserter_process,
     isolated_env,
     mailer_process,
-    notifier_process,
 )
+from tests.reliability.conftest import INSERTER_SETTINGS, FaultServices, service_processes
 from tests.reliability.workload import (
     Database,
     allocate,
     completed,
     departments,
+    everyone_has,
     seed_employees,
     until,
 )
@@ -71,67 +70,18 @@ def sigterm(service: ServiceProcess) -> Stopped:
     return Stopped(time.monotonic() - started, process.returncode)
 
 
-@dataclass
-class Fleet:
-    env: HeraldEnv
-    allocation: ServiceProcess
-    inserter: ServiceProcess
-    notifier: ServiceProcess
-    allocation_port: int
-    inserter_port: int
-    notifier_port: int
-
-    @property
-    def allocation_url(self) -> str:
-        return f"http://127.0.0.1:{self.allocation_port}"
-
-    @property
-    def notifier_url(self) -> str:
-        return f"http://127.0.0.1:{self.notifier_port}"
-
-    def start(self, service: ServiceProcess) -> None:
-        service.start()
-        if service is self.inserter:
-            service.wait_http(f"http://127.0.0.1:{self.inserter_port}/healthz")
-        else:
-            url = self.allocation_url if service is self.allocation else self.notifier_url
-            service.wait_http(f"{url}/readyz")
-
-    def start_http(self, service: ServiceProcess, ready_url: str) -> None:
-        """Start a service of a test's own and wait for its probe."""
-        service.start()
-        service.wait_http(ready_url)
-
-    def ensure_running(self) -> None:
-        for service in (self.allocation, self.inserter, self.notifier):
-            if service.process is None or service.process.poll() is not None:
-                self.start(service)
-
-
 @pytest.fixture(scope="module")
-def drain_env(
+def fleet(
     infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[HeraldEnv]:
-    with isolated_env(infra, tmp_path_factory.mktemp("shutdown-logs")) as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def fleet(drain_env: HeraldEnv) -> Iterator[Fleet]:
-    ports = free_port(), free_port(), free_port()
-    fleet = Fleet(
-        drain_env,
-        allocation_process(drain_env, ports[0]),
-        inserter_process(drain_env, ports[1], {"HERALD_INSERTER_WORKER_ID": "drain-worker-1"}),
-        notifier_process(drain_env, ports[2], {"HERALD_NOTIFIER_RETRY_MS": "500"}),
-        *ports,
-    )
-    try:
-        fleet.ensure_running()
-        yield fleet
-    finally:
-        for service in (fleet.notifier, fleet.inserter, fleet.allocation):
-            service.stop()
+) -> Iterator[FaultServices]:
+    """The allocation API, the inserter and the notifier, processes of this module's, on a
+    database and topic prefix of its own (the session's services share theirs)."""
+    inserter = {**INSERTER_SETTINGS, "HERALD_INSERTER_WORKER_ID": "drain-worker-1"}
+    with (
+        isolated_env(infra, tmp_path_factory.mktemp("shutdown-logs")) as env,
+        service_processes(env, inserter) as services,
+    ):
+        yield services
 
 
 @pytest.fixture(autouse=True)
@@ -139,6 +89,12 @@ def _whole_again(request: pytest.FixtureRequest) -> Iterator[None]:
     yield
     if "fleet" in request.fixturenames:
         request.getfixturevalue("fleet").ensure_running()
+
+
+def started(service: ServiceProcess, ready_url: str) -> None:
+    """Start a service of a test's own and wait for its probe."""
+    service.start()
+    service.wait_http(ready_url)
 
 
 def drained(figures: dict[str, object], service: str, stopped: Stopped) -> None:
@@ -155,7 +111,7 @@ EMPLOYEES = 30_000
 INSERTER_DEPARTMENTS = departments("Drain", 6)
 
 
-async def test_inserter_sigterm_mid_allocation(fleet: Fleet, figures):
+async def test_inserter_sigterm_mid_allocation(fleet: FaultServices, figures):
     env = fleet.env
     seed_employees(env, "DI", INSERTER_DEPARTMENTS, EMPLOYEES // len(INSERTER_DEPARTMENTS))
     db = Database(env.database_url)
@@ -170,7 +126,7 @@ async def test_inserter_sigterm_mid_allocation(fleet: Fleet, figures):
     await asyncio.wait_for(copying(), 60)
     stopped = sigterm(fleet.inserter)
     phase = await db.allocation(allocation_id)
-    fleet.start(fleet.inserter)
+    fleet.ensure_running()
     recovered = await completed(db, allocation_id, 180)
 
     rows, distinct = await db.voucher_rows(allocation_id)
@@ -196,25 +152,24 @@ REQUESTS = 40
 API_DEPARTMENT = "Drain-Api"
 
 
-async def test_allocation_api_sigterm_mid_requests(fleet: Fleet, figures):
+async def post_allocation(api: httpx.AsyncClient, key: str) -> httpx.Response:
+    return await api.post(
+        "/v1/allocations",
+        json={"voucher": voucher("Drain API"), "criteria": {"departments": [API_DEPARTMENT]}},
+        headers={"Idempotency-Key": key},
+    )
+
+
+async def test_allocation_api_sigterm_mid_requests(fleet: FaultServices, figures):
     env = fleet.env
     seed_employees(env, "DA", [API_DEPARTMENT], 3)
     keys = [str(uuid.uuid4()) for _ in range(REQUESTS)]
     answered: dict[str, int] = {}
 
     async def post(api: httpx.AsyncClient, key: str) -> None:
-        try:
-            response = await api.post(
-                "/v1/allocations",
-                json={
-                    "voucher": voucher("Drain API"),
-                    "criteria": {"departments": [API_DEPARTMENT]},
-                },
-                headers={"Idempotency-Key": key},
-            )
-            answered[key] = response.status_code
-        except httpx.HTTPError:
-            pass  # refused or cut: the client retries with the same key
+        # Refused or cut: the client sends it again with the same key below.
+        with contextlib.suppress(httpx.HTTPError):
+            answered[key] = (await post_allocation(api, key)).status_code
 
     async with httpx.AsyncClient(
         base_url=fleet.allocation_url, timeout=30, headers=env.admin
@@ -224,7 +179,7 @@ async def test_allocation_api_sigterm_mid_requests(fleet: Fleet, figures):
             await asyncio.sleep(0.01)
         stopped = await asyncio.to_thread(sigterm, fleet.allocation)
         await asyncio.gather(*posts)
-    fleet.start(fleet.allocation)
+    fleet.ensure_running()
     accepted_before = {k for k, status in answered.items() if status == 202}
     async with httpx.AsyncClient(
         base_url=fleet.allocation_url, timeout=30, headers=env.admin
@@ -233,14 +188,7 @@ async def test_allocation_api_sigterm_mid_requests(fleet: Fleet, figures):
             # Every request again, as a client that does not know what arrived: a replay
             # for those accepted, a new allocation for the others.
             while True:
-                response = await api.post(
-                    "/v1/allocations",
-                    json={
-                        "voucher": voucher("Drain API"),
-                        "criteria": {"departments": [API_DEPARTMENT]},
-                    },
-                    headers={"Idempotency-Key": key},
-                )
+                response = await post_allocation(api, key)
                 if response.status_code != 429:
                     break
                 await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
@@ -267,22 +215,12 @@ STREAMS = 5_000
 NOTIFIER_DEPARTMENTS = departments("DrainSse", 5)
 
 
-async def test_notifier_sigterm_mid_burst_with_5000_streams(fleet: Fleet, figures):
+async def test_notifier_sigterm_mid_burst_with_5000_streams(fleet: FaultServices, figures):
     env = fleet.env
     seed_employees(env, "DN", NOTIFIER_DEPARTMENTS, STREAMS // len(NOTIFIER_DEPARTMENTS))
     employees = [f"DN{n:06d}" for n in range(1, STREAMS + 1)]
     db = Database(env.database_url)
     clients = [SwarmClient(e, env.bearer(e, ["employee"])["Authorization"]) for e in employees]
-
-    def everyone_has(count: int):
-        async def check() -> bool:
-            sent = await db.notifications_of(employees)
-            return all(
-                len(sent[c.employee]) == count and set(c.ids) >= set(sent[c.employee])
-                for c in clients
-            )
-
-        return check
 
     async with Swarm("127.0.0.1", fleet.notifier_port, clients):
         await until(
@@ -297,9 +235,9 @@ async def test_notifier_sigterm_mid_burst_with_5000_streams(fleet: Fleet, figure
 
         await until(delivering, 120, "the second burst reaching streams")
         stopped = await asyncio.to_thread(sigterm, fleet.notifier)
-        fleet.start(fleet.notifier)
+        fleet.ensure_running()
         await completed(db, second, 120)
-        caught_up = await until(everyone_has(2), 240, "every client has both")
+        caught_up = await until(everyone_has(db, clients, 2), 240, "every client has both")
         await asyncio.sleep(1)
 
     sent = await db.notifications_of(employees)
@@ -325,7 +263,7 @@ GATEWAY_STREAMS = 200
 GATEWAY_DEPARTMENTS = departments("DrainGw", 2)
 
 
-async def test_gateway_sigterm_mid_streams(fleet: Fleet, figures, tmp_path: Path):
+async def test_gateway_sigterm_mid_streams(fleet: FaultServices, figures, tmp_path: Path):
     env = fleet.env
     seed_employees(env, "DG", GATEWAY_DEPARTMENTS, GATEWAY_STREAMS // len(GATEWAY_DEPARTMENTS))
     employees = [f"DG{n:06d}" for n in range(1, GATEWAY_STREAMS + 1)]
@@ -385,23 +323,18 @@ MAIL_DEPARTMENT = "Drain-Mail"
 
 def seed_teams(env: HeraldEnv, managers: int) -> list[str]:
     """`managers` managers in one department, each with one report; the managers' ids."""
-    ids = [f"DM{n:04d}" for n in range(managers)]
-    with (
-        psycopg.connect(env.database_url) as conn,
-        conn.cursor().copy(
-            "COPY employees (id, name, email, department, grade, hired_on, manager_id) FROM STDIN"
-        ) as copy,
-    ):
-        for boss in ids:
-            for employee, manager in ((boss, None), (f"{boss}-R", boss)):
-                copy.write_row(
-                    (employee, f"Person {employee}", f"{employee.lower()}@example.com",
-                     MAIL_DEPARTMENT, "G3", date(2018, 1, 1), manager)
-                )  # fmt: skip
-    return ids
+    seed_employees(env, "DM", [MAIL_DEPARTMENT], 2 * managers)
+    with psycopg.connect(env.database_url) as conn:
+        # DM000001 manages DM000002, DM000003 manages DM000004, and so on.
+        conn.execute(
+            "UPDATE employees SET manager_id = 'DM' || lpad((substr(id, 3)::int - 1)::text, 6, '0')"
+            " WHERE department = %s AND substr(id, 3)::int %% 2 = 0",
+            (MAIL_DEPARTMENT,),
+        )
+    return [f"DM{n:06d}" for n in range(1, 2 * managers, 2)]
 
 
-async def test_mailer_sigterm_mid_emails(fleet: Fleet, figures):
+async def test_mailer_sigterm_mid_emails(fleet: FaultServices, figures):
     env = fleet.env
     managers = seed_teams(env, MANAGERS)
     smtp = SmtpServer(free_port()).start()
@@ -410,7 +343,7 @@ async def test_mailer_sigterm_mid_emails(fleet: Fleet, figures):
     mailer = mailer_process(env, port, smtp.port)
     db = Database(env.database_url)
     try:
-        fleet.start_http(mailer, f"http://127.0.0.1:{port}/readyz")
+        started(mailer, f"http://127.0.0.1:{port}/readyz")
         allocation_id = await allocate(env, fleet.allocation_url, [MAIL_DEPARTMENT], "Drain mail")
         await until(
             lambda: _true(len(smtp.messages(allocation_id)) >= MANAGERS // 5),
@@ -420,7 +353,7 @@ async def test_mailer_sigterm_mid_emails(fleet: Fleet, figures):
         )
         stopped = await asyncio.to_thread(sigterm, mailer)
         sent_before = len(smtp.messages(allocation_id))
-        fleet.start_http(mailer, f"http://127.0.0.1:{port}/readyz")
+        started(mailer, f"http://127.0.0.1:{port}/readyz")
 
         async def settled() -> bool:
             rows = await db.fetch(

@@ -11,10 +11,9 @@ from aiokafka import TopicPartition
 from herald_common.consumed import ConsumedRecord
 from herald_common.notifications import parse_previous_id
 from herald_common.record_checks import header_problem, oversized, record_problem
-from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
-from herald_notifier.metrics import NotifierMetrics
+from tests.support.notifier_consumer import event_consumer
 
 
 def test_a_value_larger_than_the_limit_is_named_with_both_sizes() -> None:
@@ -125,6 +124,20 @@ class _NoLag:
         return set()
 
 
+async def _consume(
+    tp: TopicPartition, records: list[_Record], max_bytes: int
+) -> tuple[_Seen, _Claims]:
+    """One notifier consumer run over one fetch: what it dispatched and dead-lettered."""
+    registry, claims = _Seen(), _Claims()
+    consumer = event_consumer(
+        _NoLag(), registry, dead_letters=claims, records=_Batches([(tp, records)]),
+        max_record_bytes=max_bytes,
+    )  # fmt: skip
+    with pytest.raises(_Stop):
+        await consumer.run()
+    return registry, claims
+
+
 async def test_a_record_no_decoder_foresaw_is_dead_lettered_and_the_next_is_dispatched() -> None:
     # An id of 5,000 digits passes the digits check, then int() refuses it (Python's limit
     # on digits): a ValueError no decoder catches. It once ended the consumer's run.
@@ -133,20 +146,7 @@ async def test_a_record_no_decoder_foresaw_is_dead_lettered_and_the_next_is_disp
         _Record(10, b"D", _event("9" * 5000, "E1"), []),
         _Record(11, b"D", _event("12", "E1"), []),
     ]
-    registry, claims = _Seen(), _Claims()
-    consumer = EventConsumer(
-        _NoLag(),  # type: ignore[arg-type]
-        employee_topics={"v": "herald.voucher.allocated"},
-        progress_topic="p",
-        registry=registry,
-        unread=None,  # type: ignore[arg-type]
-        dead_letters=claims,  # type: ignore[arg-type]
-        metrics=NotifierMetrics(),
-        records=_Batches([(tp, records)]),  # type: ignore[arg-type]
-        max_record_bytes=1 << 20,
-    )
-    with pytest.raises(_Stop):
-        await consumer.run()
+    registry, claims = await _consume(tp, records, 1 << 20)
     ((record, reason),) = claims.sent
     assert record.offset == 10
     assert reason.startswith("ValueError: ")
@@ -157,20 +157,7 @@ async def test_the_notifier_rejects_an_oversized_record_and_reads_on() -> None:
     tp = TopicPartition("v", 0)
     big = _event("5", "E1")[:-1] + b', "pad": "' + b"x" * 200 + b'"}'
     records = [_Record(1, b"D", big, []), _Record(2, b"D", _event("6", "E1"), [])]
-    registry, claims = _Seen(), _Claims()
-    consumer = EventConsumer(
-        _NoLag(),  # type: ignore[arg-type]
-        employee_topics={"v": "herald.voucher.allocated"},
-        progress_topic="p",
-        registry=registry,
-        unread=None,  # type: ignore[arg-type]
-        dead_letters=claims,  # type: ignore[arg-type]
-        metrics=NotifierMetrics(),
-        records=_Batches([(tp, records)]),  # type: ignore[arg-type]
-        max_record_bytes=200,
-    )
-    with pytest.raises(_Stop):
-        await consumer.run()
+    registry, claims = await _consume(tp, records, 200)
     ((record, reason),) = claims.sent
     assert record.offset == 1
     assert reason.startswith(f"record value is {len(big)} bytes")
