@@ -467,10 +467,17 @@ def test_dead_letter_headers_are_the_ones_the_code_writes() -> None:
     written = {
         name for name, _ in dead_letter_headers(record, "bad")
     } - {"content-type"}  # fmt: skip
+    # A dead letter whose value was left out says so in one more header.
+    omitted = {
+        name for name, _ in dead_letter_headers(record, "bad", value_omitted=True)
+    } - {"content-type"} - written  # fmt: skip
+    assert omitted == {f"{DEAD_LETTER_HEADER_PREFIX}value-omitted-bytes"}
     documented = _committed()["components"]["messages"]["DeadLetter"]["headers"]
-    assert set(documented["properties"]) == written
+    assert set(documented["required"]) == written
+    assert set(documented["properties"]) == written | omitted
     assert all(name.startswith(DEAD_LETTER_HEADER_PREFIX) for name in written)
     # The mailer adds the manager an email was for.
     assert MAILER_MANAGER_HEADER == MANAGER_HEADER
     summary = _committed()["components"]["messages"]["SummaryEmailDeadLetter"]["headers"]
-    assert set(summary["properties"]) == written | {MANAGER_HEADER}
+    assert set(summary["required"]) == written | {MANAGER_HEADER}
+    assert set(summary["properties"]) == written | {MANAGER_HEADER} | omitted

@@ -25,6 +25,7 @@ DEFAULTS_ARE_FINE = {
     "HERALD_KAFKA_MAX_BATCH_BYTES": "512 KiB batches suit the per-employee events",
     "HERALD_KAFKA_COMPRESSION_TYPE": "zstd is the right default for repetitive JSON events",
     "HERALD_KAFKA_REQUEST_TIMEOUT_MS": "aiokafka's 30 s",
+    "HERALD_KAFKA_MAX_RECORD_BYTES": "1 MiB holds the largest request (a push to 10,000 ids)",
     "HERALD_ALLOCATION_TYPED_CONFIRMATION_ABOVE": "1,000 recipients, the documented policy",
     "HERALD_ALLOCATION_WORKER_WAIT_SECONDS": "30 s before a request says it waits for a worker",
     "HERALD_ALLOCATION_OUTBOX_RELAY_INTERVAL_SECONDS": "1 s between sweeps of unsent requests",

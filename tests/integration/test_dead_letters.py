@@ -16,7 +16,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.consumed import ConsumedRecord
-from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from tests.conftest import notifier_process
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
 from tests.support.dead_letters import dead_letters, every_dead_letter

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,14 +199,17 @@ def _alive(service: ServiceProcess) -> bool:
     return service.process is not None and service.process.poll() is None
 
 
-@pytest.fixture(scope="session")
-def fault_services(fault_env: HeraldEnv) -> Iterator[FaultServices]:
+@contextmanager
+def service_processes(
+    env: HeraldEnv, inserter_settings: dict[str, str] = INSERTER_SETTINGS
+) -> Iterator[FaultServices]:
+    """The allocation API, the inserter and the notifier on `env`, running; stopped after."""
     allocation_port, inserter_port, notifier_port = free_port(), free_port(), free_port()
     services = FaultServices(
-        env=fault_env,
-        allocation=allocation_process(fault_env, allocation_port),
-        inserter=inserter_process(fault_env, inserter_port, INSERTER_SETTINGS),
-        notifier=notifier_process(fault_env, notifier_port, NOTIFIER_SETTINGS),
+        env=env,
+        allocation=allocation_process(env, allocation_port),
+        inserter=inserter_process(env, inserter_port, inserter_settings),
+        notifier=notifier_process(env, notifier_port, NOTIFIER_SETTINGS),
         allocation_port=allocation_port,
         inserter_port=inserter_port,
         notifier_port=notifier_port,
@@ -215,6 +219,12 @@ def fault_services(fault_env: HeraldEnv) -> Iterator[FaultServices]:
         yield services
     finally:
         services.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_services(fault_env: HeraldEnv) -> Iterator[FaultServices]:
+    with service_processes(fault_env) as services:
+        yield services
 
 
 @pytest.fixture(autouse=True)

@@ -8,6 +8,7 @@ import time
 
 import pytest
 
+from tests.reliability import workload
 from tests.reliability.workload import Database, allocate, departments, push, seed_employees, until
 from tests.support.sse_swarm import Swarm, SwarmClient
 
@@ -30,14 +31,7 @@ async def test_notifier_killed_with_500_streams_open(fault_services, fault_env, 
     ]
 
     def everyone_has(count: int):
-        async def check() -> bool:
-            sent = await db.notifications_of(employees)
-            return all(
-                len(sent[c.employee]) == count and set(c.ids) >= set(sent[c.employee])
-                for c in clients
-            )
-
-        return check
+        return workload.everyone_has(db, clients, count)
 
     async with Swarm("127.0.0.1", fault_services.notifier_port, clients):
         opened = await until(

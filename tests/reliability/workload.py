@@ -75,6 +75,19 @@ async def push(env: HeraldEnv, url: str, employee_ids: list[str], title: str) ->
     return push_id
 
 
+def everyone_has(db: Database, clients: list[Any], count: int) -> Callable[[], Awaitable[bool]]:
+    """A check: every SSE client's employee has `count` notifications, and it has them all."""
+    employees = [c.employee for c in clients]
+
+    async def check() -> bool:
+        sent = await db.notifications_of(employees)
+        return all(
+            len(sent[c.employee]) == count and set(c.ids) >= set(sent[c.employee]) for c in clients
+        )
+
+    return check
+
+
 class Database:
     """Reads the fault tests make, on connections that survive a PostgreSQL restart."""
 

@@ -92,3 +92,15 @@ def named(overlay: str, kind: str, name: str) -> dict[str, Any]:
     found = [obj for obj in objects(overlay, kind) if obj["metadata"]["name"] == name]
     assert len(found) == 1, f"{overlay}: expected one {kind} {name}, found {len(found)}"
     return found[0]
+
+
+# How long each service may take from SIGTERM to exit, as documented in deploy/k8s/README.md
+# ("Stopping") and docs/decisions/0064, with the settings the tests run it with (the
+# notifier's HERALD_NOTIFIER_SHUTDOWN_GRACE_SECONDS at its default, 10 s).
+SHUTDOWN_GRACE_SECONDS = {
+    "allocation": 15,
+    "inserter": 30,
+    "notifier": 15,
+    "mailer": 10,
+    "gateway": 10,
+}

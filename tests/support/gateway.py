@@ -16,9 +16,13 @@ def start_gateway(
     allocation_url: str,
     notifier_url: str,
     mailer_url: str,
+    port: int | None = None,
 ) -> tuple[ServiceProcess, str]:
-    """Start a gateway and wait until it answers; returns the process and its base URL."""
-    port = free_port()
+    """Start a gateway and wait until it answers; returns the process and its base URL.
+
+    `port`: where it listens (a free one if None), so a restarted gateway takes its place.
+    """
+    port = port or free_port()
     gateway = ServiceProcess(
         name,
         "herald_gateway",

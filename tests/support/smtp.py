@@ -8,6 +8,7 @@ message but drops the connection before confirming it, as a relay that crashes m
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -36,6 +37,8 @@ class RecordingHandler:
     def __init__(self) -> None:
         self.received: list[Received] = []
         self._lock = threading.Lock()
+        # How long each DATA takes: a slow relay, so a sender can be stopped mid-batch.
+        self.delay_seconds = 0.0
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
@@ -48,6 +51,8 @@ class RecordingHandler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        if self.delay_seconds:
+            await asyncio.sleep(self.delay_seconds)
         raw = bytes(envelope.original_content or envelope.content)
         message = email.message_from_bytes(raw, policy=email.policy.default)
         assert isinstance(message, EmailMessage)

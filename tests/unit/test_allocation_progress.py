@@ -235,11 +235,18 @@ async def test_unsent_progress_never_fails_the_allocation():
 
 async def test_mailer_passes_over_progress_events():
     # Everything the processor would touch is absent: it must not get that far.
-    processor = CompletionProcessor(None, None, None, None, None, None, None, None)  # type: ignore[arg-type]
+    processor = CompletionProcessor(None, None, None, None, None, None, None, None, None, 1 << 20)  # type: ignore[arg-type]
     record = type(
         "Record",
         (),
-        {"value": progress_event(), "topic": "t", "partition": 0, "offset": 1, "key": b"k"},
+        {
+            "value": progress_event(),
+            "topic": "t",
+            "partition": 0,
+            "offset": 1,
+            "key": b"k",
+            "headers": (),
+        },
     )()
     await processor.handle(record)
 

@@ -203,6 +203,12 @@ DEAD_LETTER_HEADERS = {
     "original-offset": "Its offset (decimal).",
     "failed-at": "When it was dead-lettered (ISO 8601, UTC).",
 }
+# What it adds to some records only.
+OPTIONAL_DEAD_LETTER_HEADERS = {
+    "value-omitted-bytes": "Set when the value was larger than the consumer reads: the dead "
+    "letter has no value, and this is the size of the original's, which stays on the "
+    "original topic at the offset above until that topic's retention ends.",
+}
 
 
 def topic_of(message: str) -> Topic:
@@ -262,11 +268,15 @@ def _dead_letter_headers(**extra: str) -> dict[str, Any]:
         for name, text in DEAD_LETTER_HEADERS.items()
     }
     properties |= {name: {"type": "string", "description": text} for name, text in extra.items()}
+    optional = {
+        f"{HEADER_PREFIX}{name}": {"type": "string", "description": text}
+        for name, text in OPTIONAL_DEAD_LETTER_HEADERS.items()
+    }
     return {
         "type": "object",
         "description": "The original record's headers, plus these.",
         "required": sorted(properties),
-        "properties": properties,
+        "properties": properties | optional,
     }
 
 

@@ -21,7 +21,7 @@ class KafkaRecord(Protocol):
     @property
     def value(self) -> bytes | None: ...
     @property
-    def headers(self) -> Sequence[tuple[str, bytes]]: ...
+    def headers(self) -> Sequence[tuple[str, bytes | None]]: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +44,8 @@ class ConsumedRecord:
             offset=record.offset,
             key=record.key,
             value=record.value,
-            # The batch parser may hand header values over as bytearrays.
-            headers=tuple((k, bytes(v)) for k, v in record.headers),
+            # The batch parser may hand header values over as bytearrays, and a header
+            # without a value (Kafka allows one) as None: kept as an empty value, as the
+            # inserter's faust records are (a None here once stopped a consumer for good).
+            headers=tuple((k, b"" if v is None else bytes(v)) for k, v in record.headers),
         )

@@ -1,4 +1,11 @@
-"""Dead-letter publishing: the original bytes, untouched, plus headers that say why."""
+"""Dead-letter publishing: the original bytes, untouched, plus headers that say why.
+
+Except for a value larger than the consumer reads (`HERALD_KAFKA_MAX_RECORD_BYTES`): the
+dead letter goes without it, since it might not fit in a request or on the dead-letter
+topic, and a dead letter that cannot be sent would hold up its consumer for good. Its
+headers say how large it was and where it stays (the original topic, partition and offset,
+until that topic's retention ends).
+"""
 
 from __future__ import annotations
 
@@ -24,10 +31,12 @@ def describe(error: BaseException | str) -> str:
 
 
 def dead_letter_headers(
-    record: ConsumedRecord, error: BaseException | str
+    record: ConsumedRecord, error: BaseException | str, *, value_omitted: bool = False
 ) -> list[tuple[str, bytes]]:
     error_type = "Rejected" if isinstance(error, str) else type(error).__name__
+    omitted = [("value-omitted-bytes", str(len(record.value or b"")))] if value_omitted else []
     ours = [
+        *omitted,
         ("reason", describe(error)),
         ("error-type", error_type),
         ("original-topic", record.topic),
@@ -55,14 +64,16 @@ class RecordSender(Protocol):
 class DeadLetterPublisher:
     """Sends records that cannot be processed to `<topic>.dlq`, so the consumer moves on."""
 
-    def __init__(self, producer: RecordSender) -> None:
+    def __init__(self, producer: RecordSender, max_value_bytes: int) -> None:
         self._producer = producer
+        self._max_value_bytes = max_value_bytes
 
     async def publish(self, record: ConsumedRecord, error: BaseException | str) -> None:
         topic = TopicSettings.dead_letter(record.topic)
-        headers = dead_letter_headers(record, error)
+        omit = record.value is not None and len(record.value) > self._max_value_bytes
+        headers = dead_letter_headers(record, error, value_omitted=omit)
         await self._producer.send_and_wait(
-            topic, value=record.value, key=record.key, headers=headers
+            topic, value=None if omit else record.value, key=record.key, headers=headers
         )
         logger.warning(
             "dead-lettered %s[%d]@%d: %s",

@@ -92,11 +92,12 @@ def id_from_header(value: bytes) -> int | None:
     return int(value) if value.isdigit() and len(value) <= 19 else None
 
 
-def parse_previous_id(headers: Iterable[tuple[str, bytes]]) -> int | None:
+def parse_previous_id(headers: Iterable[tuple[str, bytes | None]]) -> int | None:
     """The previous id an event's headers name, or None when absent or malformed."""
     for name, value in headers:
         if name == PREVIOUS_ID_HEADER:
-            return id_from_header(value)
+            # A header without a value (Kafka allows one) names no id.
+            return None if value is None else id_from_header(value)
     return None
 
 

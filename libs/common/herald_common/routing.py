@@ -28,7 +28,7 @@ DEPARTMENT_VISIBLE = b"department"
 PRIVATE = b"private"
 
 
-def department_visible(headers: Iterable[tuple[str, bytes]], event_type: str) -> bool:
+def department_visible(headers: Iterable[tuple[str, bytes | None]], event_type: str) -> bool:
     """Whether a per-employee event may reach its department's watchers."""
     for name, value in headers:
         if name == VISIBILITY_HEADER:
@@ -62,10 +62,12 @@ def _not_an_id(name: str) -> InvalidRouting:
     return InvalidRouting(f"header {name} must be 1 to 19 digits")
 
 
-def read_routing(headers: Iterable[tuple[str, bytes]]) -> Routing | None:
+def read_routing(headers: Iterable[tuple[str, bytes | None]]) -> Routing | None:
     """The routing headers, None when the record has none (decode it in full instead).
 
     Raises InvalidRouting when they are there but malformed: such a record is dead-lettered.
+    A header without a value counts as absent here; the consumer rejects such records (and
+    routing headers given twice) before (herald_common.record_checks).
     """
     found = dict(headers)
     raw_id = found.get(NOTIFICATION_ID_HEADER)

@@ -45,6 +45,10 @@ class KafkaSettings(BaseSettings):
     # store) or than lz4, whose codec in aiokafka is slow (docs/decisions/0031).
     compression_type: Literal["none", "gzip", "snappy", "lz4", "zstd"] = "zstd"
     request_timeout_ms: int = Field(default=30_000, gt=0)
+    # The largest record value a consumer reads; larger ones are dead-lettered unread. The
+    # broker limits batches as stored (compressed), so far larger values can reach us
+    # (docs/decisions/0063). 1 MiB holds a push to 10,000 employees named one by one.
+    max_record_bytes: int = Field(default=1024 * 1024, gt=0)
 
 
 class _TopicName:

@@ -120,4 +120,6 @@ def create_app(settings: AllocationSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    serve(create_app, load_settings())
+    # Requests in flight get 10 s after SIGTERM (an accepted allocation waits at most 5 s
+    # for Kafka before the outbox takes it over); the grace is in deploy/k8s/README.md.
+    serve(create_app, load_settings(), graceful_shutdown_seconds=10)

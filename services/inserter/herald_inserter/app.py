@@ -151,6 +151,7 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
                 producer=producer,
                 metrics=metrics,
                 retry=retry,
+                max_record_bytes=settings.kafka.max_record_bytes,
             )
 
     request_topics = [

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.lifespan import open_pool_and_producer
 from herald_common.retry import RetryPolicy
@@ -46,7 +48,13 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             SummaryPublisher(producer, settings.topics.notification_pushed),
             SmtpSender(settings),
             Templates(),
-            DeadLetterPublisher(producer),
+            DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
+            # Named apart from any other process, even one on the same host.
+            ClaimedDeadLetters(
+                DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
+                pool,
+                f"{client_id}/{secrets.token_hex(4)}",
+            ),
             metrics,
             EmailSettings(
                 sender=settings.smtp_from,
@@ -57,6 +65,7 @@ def create_app(settings: MailerSettings | None = None) -> FastAPI:
             RetryPolicy(
                 settings.max_attempts, settings.retry_initial_seconds, settings.retry_max_seconds
             ),
+            settings.kafka.max_record_bytes,
             revocations=RevocationSummaryStore(pool, settings.public_base_url),
         )
         consumer = CompletionConsumer(

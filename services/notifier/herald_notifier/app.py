@@ -13,6 +13,7 @@ from fastapi import FastAPI
 
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED, VOUCHER_REVOKED
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
@@ -21,7 +22,6 @@ from herald_common.supervisor import Supervisor
 from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
-from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
 from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
@@ -82,10 +82,13 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             unread=unread,
             # Named apart from any other process, even one on the same host.
             dead_letters=ClaimedDeadLetters(
-                DeadLetterPublisher(producer), pool, f"{client_id}/{secrets.token_hex(4)}"
+                DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
+                pool,
+                f"{client_id}/{secrets.token_hex(4)}",
             ),
             metrics=metrics,
             records=compat.record_reader(kafka_consumer, internals),
+            max_record_bytes=settings.kafka.max_record_bytes,
             tally=tally,
             marks=marks,
         )

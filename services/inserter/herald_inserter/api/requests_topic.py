@@ -1,10 +1,15 @@
 """The faust agent on the request topics (allocations, pushes, revocations): the inserter's way in.
 
 Values arrive as raw bytes and are decoded by the processor, so a malformed record is
-dead-lettered instead of crashing the agent. The agent returns to faust (which then acks
-and later commits the offset) only after the request is fully handled. On the public path
-(`compat`) faust's consumer reads uncommitted records too, and each request is first
-confirmed committed (`CommittedRequests`); one of an aborted transaction is passed over.
+dead-lettered instead of crashing the agent. A request is acked (and its offset later
+committed) only after it is fully handled: the stream is faust's `noack()` one, acked by
+hand. faust's own acking stream acks the event in hand from a `finally` when the agent is
+stopped, so a SIGTERM in the middle of an allocation committed the offset of a request
+never completed, and the restarted worker never saw it again (docs/decisions/0064).
+
+On the public path (`compat`) faust's consumer reads uncommitted records too, and each
+request is first confirmed committed (`CommittedRequests`); one of an aborted transaction is
+passed over.
 """
 
 from __future__ import annotations
@@ -56,9 +61,22 @@ def register_requests_agent(
         # The agent's lifetime is the resources' lifetime: built in the running loop.
         committed = confirm() if confirm is not None else None
         async with dispatcher_scope() as dispatcher, committed or contextlib.nullcontext():
-            async for event in stream.events():
-                record = _record(event)
-                if committed is None or await committed.committed(record):
-                    await dispatcher.handle(record)
-                progress.done(record.topic, record.partition, record.offset)
+            async for _ in handle_each(stream, dispatcher, progress, committed):
                 yield None
+
+
+async def handle_each(
+    stream: Any,
+    dispatcher: RequestDispatcher,
+    progress: PartitionProgress,
+    committed: CommittedRequests | None,
+) -> AsyncIterator[ConsumedRecord]:
+    """Each request handled, then acked; one whose handling was cut short is never acked."""
+    manual = stream.noack()
+    async for event in manual.events():
+        record = _record(event)
+        if committed is None or await committed.committed(record):
+            await dispatcher.handle(record)
+        progress.done(record.topic, record.partition, record.offset)
+        await manual.ack(event)
+        yield record

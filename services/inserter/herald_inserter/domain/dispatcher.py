@@ -21,6 +21,7 @@ from pydantic import BaseModel
 from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.events import AllocationRequested, NotificationRequested, RevocationRequested
+from herald_common.record_checks import record_problem
 from herald_common.retry import RetryPolicy, run_with_retries
 from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.parsing import RejectedRequest, parse_event
@@ -64,6 +65,7 @@ class RequestDispatcher:
         producer: TransactionalProducer,
         metrics: InserterMetrics,
         retry: RetryPolicy,
+        max_record_bytes: int,
     ) -> None:
         self._kinds = {
             allocation_topic: RequestKind(
@@ -75,13 +77,17 @@ class RequestDispatcher:
             ),
         }
         self._producer = producer
-        self._dead_letters = DeadLetterPublisher(producer)
+        self._dead_letters = DeadLetterPublisher(producer, max_record_bytes)
         self._metrics = metrics
         self._retry = retry
+        self._max_record_bytes = max_record_bytes
 
     async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
         try:
+            problem = record_problem(record.value, record.headers, self._max_record_bytes)
+            if problem is not None:
+                raise RejectedRequest(problem)
             kind = self._kinds.get(record.topic)
             if kind is None:
                 raise RejectedRequest(f"no handler for topic {record.topic}")

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 
 from herald_common.consumed import ConsumedRecord
 from herald_common.dead_letter import MAILER_MANAGER_HEADER, DeadLetterPublisher
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_STATUS,
@@ -30,6 +31,7 @@ from herald_common.events import (
     RevocationCompleted,
     event_type,
 )
+from herald_common.record_checks import record_problem
 from herald_common.retry import RetryPolicy, Verdict, outlast_outages, run_with_retries
 from herald_mailer.domain.compose import Templates, compose
 from herald_mailer.domain.publisher import SummaryPublisher
@@ -89,9 +91,11 @@ class CompletionProcessor:
         sender: SmtpSender,
         templates: Templates,
         dead_letters: DeadLetterPublisher,
+        rejected: ClaimedDeadLetters,
         metrics: MailerMetrics,
         email: EmailSettings,
         retry: RetryPolicy,
+        max_record_bytes: int,
         revocations: RevocationSummaryStore | None = None,
     ) -> None:
         self._store = store
@@ -100,12 +104,20 @@ class CompletionProcessor:
         self._sender = sender
         self._templates = templates
         self._dead_letters = dead_letters
+        # The notifiers read this topic too and reject the same records: a rejected record
+        # is claimed first, so it is dead-lettered once between them (decision 0063).
+        self._rejected = rejected
+        self._max_record_bytes = max_record_bytes
         self._metrics = metrics
         self._email = email
         self._retry = retry
 
     async def handle(self, record: ConsumedRecord) -> None:
         """Handle one consumed record; returns only when its offset may be committed."""
+        problem = record_problem(record.value, record.headers, self._max_record_bytes)
+        if problem is not None:
+            await self._reject(record, problem)
+            return
         kind = event_type(record.value)
         if kind in (ALLOCATION_PROGRESS, ALLOCATION_STATUS):
             # They share the topic for its watchers; summaries wait for the completion.
@@ -121,8 +133,7 @@ class CompletionProcessor:
                 what, subject = "allocation", event.data.allocation_id
                 store, status, time = self._store, event.data.status, event.time
         except RejectedRecord as exc:
-            await self._dead_letter(record, str(exc))
-            self._metrics.completions.labels("rejected").inc()
+            await self._reject(record, str(exc))
             return
         if status != "completed" or store is None:
             logger.info("%s %s %s; no summaries", what, subject, status)
@@ -272,6 +283,12 @@ class CompletionProcessor:
     ) -> None:
         self._metrics.emails.labels(outcome).inc()
         await self._dead_letter(_for_manager(record, manager_id), reason)
+
+    async def _reject(self, record: ConsumedRecord, reason: str) -> None:
+        """A record that is no completion this service can read: dead-lettered once."""
+        if await self._rejected.publish(record, reason):
+            self._metrics.dead_letters.inc()
+        self._metrics.completions.labels("rejected").inc()
 
     async def _dead_letter(self, record: ConsumedRecord, error: BaseException | str) -> None:
         await self._dead_letters.publish(record, error)

@@ -28,6 +28,8 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter, ValidationError
 
 from herald_common.consumed import ConsumedRecord, KafkaRecord
+from herald_common.dead_letter import describe
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_STATUS,
@@ -41,8 +43,8 @@ from herald_common.events import (
     RevocationCompleted,
 )
 from herald_common.notifications import parse_previous_id
+from herald_common.record_checks import record_problem
 from herald_common.routing import InvalidRouting, Routing, department_visible, read_routing
-from herald_notifier.domain.dead_letter_claims import ClaimedDeadLetters
 from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.fetched_records import RecordReader
@@ -61,7 +63,9 @@ class InvalidEvent(Exception):
 _EMPLOYEE_EVENT = TypeAdapter(CloudEvent[EmployeeAddressed])
 
 
-def decode_delivery(value: bytes | None, headers: Iterable[tuple[str, bytes]] = ()) -> Delivery:
+def decode_delivery(
+    value: bytes | None, headers: Iterable[tuple[str, bytes | None]] = ()
+) -> Delivery:
     """Decode and validate a whole per-employee CloudEvent (records without routing headers)."""
     if value is None:
         raise InvalidEvent("record has no value")
@@ -160,6 +164,13 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
     return allocation_id, Delivery(None, event.type, "", "", value)
 
 
+def check_record(record: KafkaRecord, max_bytes: int) -> None:
+    """Reject a record too large to read, or whose Herald headers make no sense."""
+    problem = record_problem(record.value, record.headers, max_bytes)
+    if problem is not None:
+        raise InvalidEvent(problem)
+
+
 def decode_record(event_type: str, record: KafkaRecord, registry: Registry) -> Delivery | None:
     """A per-employee record's delivery: routed by its headers, or decoded in full.
 
@@ -191,6 +202,7 @@ class EventConsumer:
         dead_letters: ClaimedDeadLetters,
         metrics: NotifierMetrics,
         records: RecordReader,
+        max_record_bytes: int,
         tally: DeliveryTally | None = None,
         marks: DeliveredMarks | None = None,
     ) -> None:
@@ -208,6 +220,7 @@ class EventConsumer:
         self._live = metrics.deliveries.labels("live")
         self._tally = tally
         self._marks = marks
+        self._max_record_bytes = max_record_bytes
         # Records to dead-letter, each until it is sent: a run that failed sending leaves
         # the rest to the next run.
         self._rejected: deque[tuple[TopicPartition, KafkaRecord, str]] = deque()
@@ -245,6 +258,7 @@ class EventConsumer:
                 event_type = self._event_types.get(tp.topic)
                 for record in records:
                     try:
+                        check_record(record, self._max_record_bytes)
                         if event_type is None:
                             allocation_id, progress = decode_progress(record.value)
                             registry.dispatch_allocation(allocation_id, progress)
@@ -252,6 +266,13 @@ class EventConsumer:
                         delivery = decode_record(event_type, record, registry)
                     except InvalidEvent as exc:
                         rejected.append((tp, record, str(exc)))
+                        continue
+                    except Exception as exc:
+                        # A record the decoders did not foresee: escaping here would end the
+                        # run and drop the rest of this fetch. It is dead-lettered, with
+                        # the exception as the reason, and the loop goes on.
+                        logger.exception("record %s[%d]@%d", tp.topic, tp.partition, record.offset)
+                        rejected.append((tp, record, describe(exc)))
                         continue
                     if delivery is None:
                         continue

@@ -1,0 +1,50 @@
+"""What every consumer checks of a record before decoding it: its size and Herald's headers.
+
+Kafka's own limit is on the batch as stored, so a compressed record can reach a consumer
+many times larger than the broker's `message.max.bytes`; each service accepts values up to
+`HERALD_KAFKA_MAX_RECORD_BYTES` and dead-letters the rest unread (docs/decisions/0063).
+
+Herald's headers (`herald.*`) carry routing and ordering; a record with one of them twice
+(which copy is meant?) or without a value makes no sense and is dead-lettered too. The
+`herald.dlq.*` headers are history, written when a record was dead-lettered before, and
+are left alone so that a record can be sent back from its dead-letter topic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from herald_common.dead_letter import HEADER_PREFIX as DEAD_LETTER_PREFIX
+
+HERALD_HEADER_PREFIX = "herald."
+
+
+def oversized(value: bytes | None, max_bytes: int) -> str | None:
+    """Why the value is too large for this service, or None when it is not."""
+    if value is not None and len(value) > max_bytes:
+        return (
+            f"record value is {len(value):,} bytes; this service accepts at most"
+            f" {max_bytes:,} (HERALD_KAFKA_MAX_RECORD_BYTES)"
+        )
+    return None
+
+
+def header_problem(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
+    """Why Herald's headers on a record make no sense, or None when they do."""
+    seen: set[str] = set()
+    for name, value in headers:
+        if not name.startswith(HERALD_HEADER_PREFIX) or name.startswith(DEAD_LETTER_PREFIX):
+            continue
+        if name in seen:
+            return f"header {name} appears more than once"
+        if value is None:
+            return f"header {name} has no value"
+        seen.add(name)
+    return None
+
+
+def record_problem(
+    value: bytes | None, headers: Iterable[tuple[str, bytes | None]], max_bytes: int
+) -> str | None:
+    """Why a record is rejected before its value is read, or None to go on decoding it."""
+    return oversized(value, max_bytes) or header_problem(headers)

@@ -1,0 +1,164 @@
+"""What every consumer checks before decoding a record, and records no decoder foresaw."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import pytest
+from aiokafka import TopicPartition
+
+from herald_common.consumed import ConsumedRecord
+from herald_common.notifications import parse_previous_id
+from herald_common.record_checks import header_problem, oversized, record_problem
+from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.registry import Registry
+from tests.support.notifier_consumer import event_consumer
+
+
+def test_a_value_larger_than_the_limit_is_named_with_both_sizes() -> None:
+    reason = oversized(b"x" * 2049, 2048)
+    assert reason is not None
+    assert "2,049 bytes" in reason
+    assert "2,048" in reason
+    assert "HERALD_KAFKA_MAX_RECORD_BYTES" in reason
+
+
+def test_a_value_at_the_limit_is_accepted() -> None:
+    assert oversized(b"x" * 2048, 2048) is None
+    assert oversized(None, 2048) is None
+
+
+def test_a_herald_header_given_twice_makes_no_sense() -> None:
+    headers = [("herald.notification-id", b"7"), ("herald.notification-id", b"8")]
+    assert header_problem(headers) == "header herald.notification-id appears more than once"
+
+
+def test_a_herald_header_without_a_value_makes_no_sense() -> None:
+    assert (
+        header_problem([("herald.employee-id", None)]) == "header herald.employee-id has no value"
+    )
+
+
+def test_other_headers_and_dead_letter_history_are_left_alone() -> None:
+    headers = [
+        ("origin", b"a"),
+        ("origin", None),
+        ("herald.dlq.reason", b"first time"),
+        ("herald.dlq.reason", b"second time"),
+        ("herald.employee-id", b"E1"),
+    ]
+    assert header_problem(headers) is None
+
+
+def test_the_size_is_checked_before_the_headers() -> None:
+    reason = record_problem(b"x" * 11, [("herald.a", None)], 10)
+    assert reason is not None
+    assert reason.startswith("record value is 11 bytes")
+
+
+@dataclass
+class _Record:
+    offset: int
+    key: bytes | None
+    value: bytes | None
+    headers: list[tuple[str, bytes | None]]
+
+
+def test_a_header_without_a_value_is_consumed_as_an_empty_one() -> None:
+    record = ConsumedRecord.from_kafka("t", 0, _Record(3, None, b"v", [("trace", None)]))
+    assert record.headers == (("trace", b""),)
+
+
+def test_a_previous_id_header_without_a_value_names_no_id() -> None:
+    assert parse_previous_id([("herald.previous-id", None)]) is None
+
+
+def _event(event_id: str, employee: str) -> bytes:
+    return json.dumps(
+        {
+            "specversion": "1.0",
+            "id": event_id,
+            "source": "/test",
+            "type": "herald.voucher.allocated",
+            "data": {"employee_id": employee, "department": "D"},
+        }
+    ).encode()
+
+
+class _Stop(Exception):
+    pass
+
+
+class _Batches:
+    def __init__(self, *batches: list[tuple[TopicPartition, list[_Record]]]) -> None:
+        self._batches = list(batches)
+
+    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[_Record]]]:
+        if not self._batches:
+            raise _Stop
+        return self._batches.pop(0)
+
+
+class _Claims:
+    def __init__(self) -> None:
+        self.sent: list[tuple[ConsumedRecord, str]] = []
+
+    async def publish(self, record: ConsumedRecord, reason: str) -> bool:
+        self.sent.append((record, reason))
+        return True
+
+
+class _Seen(Registry):
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[Delivery] = []
+
+    def dispatch(self, delivery: Delivery) -> int:
+        self.seen.append(delivery)
+        return 0
+
+
+class _NoLag:
+    def assignment(self) -> set[TopicPartition]:
+        return set()
+
+
+async def _consume(
+    tp: TopicPartition, records: list[_Record], max_bytes: int
+) -> tuple[_Seen, _Claims]:
+    """One notifier consumer run over one fetch: what it dispatched and dead-lettered."""
+    registry, claims = _Seen(), _Claims()
+    consumer = event_consumer(
+        _NoLag(), registry, dead_letters=claims, records=_Batches([(tp, records)]),
+        max_record_bytes=max_bytes,
+    )  # fmt: skip
+    with pytest.raises(_Stop):
+        await consumer.run()
+    return registry, claims
+
+
+async def test_a_record_no_decoder_foresaw_is_dead_lettered_and_the_next_is_dispatched() -> None:
+    # An id of 5,000 digits passes the digits check, then int() refuses it (Python's limit
+    # on digits): a ValueError no decoder catches. It once ended the consumer's run.
+    tp = TopicPartition("v", 0)
+    records = [
+        _Record(10, b"D", _event("9" * 5000, "E1"), []),
+        _Record(11, b"D", _event("12", "E1"), []),
+    ]
+    registry, claims = await _consume(tp, records, 1 << 20)
+    ((record, reason),) = claims.sent
+    assert record.offset == 10
+    assert reason.startswith("ValueError: ")
+    assert [d.event_id for d in registry.seen] == [12]
+
+
+async def test_the_notifier_rejects_an_oversized_record_and_reads_on() -> None:
+    tp = TopicPartition("v", 0)
+    big = _event("5", "E1")[:-1] + b', "pad": "' + b"x" * 200 + b'"}'
+    records = [_Record(1, b"D", big, []), _Record(2, b"D", _event("6", "E1"), [])]
+    registry, claims = await _consume(tp, records, 200)
+    ((record, reason),) = claims.sent
+    assert record.offset == 1
+    assert reason.startswith(f"record value is {len(big)} bytes")
+    assert [d.event_id for d in registry.seen] == [6]
