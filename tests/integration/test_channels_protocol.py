@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -17,35 +18,33 @@ from tests.support.pusher import PusherSocket
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def channels(herald_env: HeraldEnv) -> Iterator[int]:
+@contextmanager
+def _running(env: HeraldEnv, name: str, extra: dict[str, str]) -> Iterator[int]:
     port = free_port()
-    process: ServiceProcess = channels_process(
-        herald_env,
-        port,
-        {
-            "HERALD_CHANNELS_ACTIVITY_TIMEOUT_SECONDS": "2",
-            "HERALD_CHANNELS_PONG_TIMEOUT_SECONDS": "2",
-        },
-    ).start()
+    process: ServiceProcess = channels_process(env, port, extra, name=name).start()
     try:
         process.wait_http(f"http://127.0.0.1:{port}/readyz")
         yield port
     finally:
         process.stop()
+
+
+@pytest.fixture(scope="module")
+def channels(herald_env: HeraldEnv) -> Iterator[int]:
+    """Sockets silent for 2 s are pinged, and closed 2 s later without a pong."""
+    timing = {
+        "HERALD_CHANNELS_ACTIVITY_TIMEOUT_SECONDS": "2",
+        "HERALD_CHANNELS_PONG_TIMEOUT_SECONDS": "2",
+    }
+    with _running(herald_env, "channels", timing) as port:
+        yield port
 
 
 @pytest.fixture(scope="module")
 def client_events(herald_env: HeraldEnv) -> Iterator[int]:
-    port = free_port()
-    process = channels_process(
-        herald_env, port, {"HERALD_CHANNELS_CLIENT_EVENTS": "true"}, name="channels-client-events"
-    ).start()
-    try:
-        process.wait_http(f"http://127.0.0.1:{port}/readyz")
+    flags = {"HERALD_CHANNELS_CLIENT_EVENTS": "true"}
+    with _running(herald_env, "channels-client-events", flags) as port:
         yield port
-    finally:
-        process.stop()
 
 
 async def _connected(port: int) -> PusherSocket:

@@ -114,6 +114,18 @@ async def _connect(
     return str(connected["socket_id"])
 
 
+async def _subscribed_employee(
+    clients: PusherClients, name: str, replicas: Replicas, env: HeraldEnv
+) -> tuple[str, str, str]:
+    """A new employee whose pusher-js client `name` holds their channel: id, token, channel."""
+    employee_id, tok = _employee(env)
+    channel = f"private-employee-{employee_id}"
+    await _connect(clients, name, replicas, tok)
+    await clients.send("subscribe", client=name, channel=channel)
+    await clients.wait(of(name, "subscribed"))
+    return employee_id, tok, channel
+
+
 def _notification_ids(clients: PusherClients, name: str, channel: str) -> list[int]:
     return [
         int(r["data"]["id"]) for r in clients.seen(of(name, "event", channel=channel, event=PUSHED))
@@ -211,11 +223,7 @@ async def test_presence_across_two_processes_counts_members_once_per_user(
 async def test_offline_then_back_replays_exactly_the_missed_notifications_without_a_cursor(
     clients, replicas, herald_env, services
 ):
-    employee_id, tok = _employee(herald_env)
-    channel = f"private-employee-{employee_id}"
-    await _connect(clients, "before", replicas, tok)
-    await clients.send("subscribe", client="before", channel=channel)
-    await clients.wait(of("before", "subscribed"))
+    employee_id, tok, channel = await _subscribed_employee(clients, "before", replicas, herald_env)
     first = await _push(services, herald_env, employee_id, "seen live")
     await clients.wait(of("before", "event", channel=channel, event=PUSHED))
     # The client's pong after the write confirms it: the channel's watermark moves to `first`.
@@ -266,11 +274,7 @@ async def test_a_client_whose_pongs_are_lost_is_closed_with_4201_and_reconnects(
 async def test_one_notification_arrives_once_on_sse_and_once_on_the_socket(
     clients, replicas, herald_env, services
 ):
-    employee_id, tok = _employee(herald_env)
-    channel = f"private-employee-{employee_id}"
-    await _connect(clients, "a", replicas, tok)
-    await clients.send("subscribe", client="a", channel=channel)
-    await clients.wait(of("a", "subscribed"))
+    employee_id, tok, channel = await _subscribed_employee(clients, "a", replicas, herald_env)
     async with httpx.AsyncClient(base_url=services.notifier_url) as http:
         stream = await StreamRecorder(
             http, "/v1/stream", {}, headers={"Authorization": f"Bearer {tok}"}

@@ -24,6 +24,7 @@ from herald_common.catalogue import (
     Topic,
     dead_letter,
 )
+from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED
 
 
 class KafkaSettings(BaseSettings):
@@ -83,6 +84,14 @@ class _TopicSettings(BaseSettings):
     notification_requested: ClassVar[_TopicName] = _TopicName(NOTIFICATION_REQUESTED_TOPIC)
     notification_pushed: ClassVar[_TopicName] = _TopicName(NOTIFICATION_PUSHED_TOPIC)
     channel_broadcast: ClassVar[_TopicName] = _TopicName(CHANNEL_BROADCAST_TOPIC)
+
+    def employee_topics(self) -> dict[str, str]:
+        """The per-employee topics (inbox notifications), each with the event type it is
+        named after: what every live reader of notifications reads."""
+        return {
+            self.voucher_allocated: VOUCHER_ALLOCATED,
+            self.notification_pushed: NOTIFICATION_PUSHED,
+        }
 
     @staticmethod
     def dead_letter(topic: str) -> str:

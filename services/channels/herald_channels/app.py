@@ -11,6 +11,7 @@ from contextlib import asynccontextmanager
 
 import uvicorn
 from fastapi import FastAPI
+from starlette.middleware import Middleware
 
 from herald_channels.api import channel_auth, health, websocket
 from herald_channels.domain.broadcaster import KafkaBroadcaster
@@ -24,7 +25,6 @@ from herald_channels.metrics import ChannelsMetrics
 from herald_channels.runtime import ChannelsRuntime
 from herald_channels.settings import ChannelsSettings, load_settings
 from herald_common.db import create_pool
-from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.lifespan import open_pool_and_producer
@@ -58,10 +58,7 @@ def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
                 settings.kafka, client_id=client_id, group_id=None, auto_offset_reset="latest"
             ),
             broadcast_topic=topics.channel_broadcast,
-            employee_topics={
-                topics.voucher_allocated: VOUCHER_ALLOCATED,
-                topics.notification_pushed: NOTIFICATION_PUSHED,
-            },
+            employee_topics=topics.employee_topics(),
             progress_topic=topics.allocation_completed,
             hub=hub,
             unread=unread,
@@ -99,29 +96,21 @@ def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
             )
             app.state.authenticator = Authenticator(settings.auth)
             app.state.runtime = ChannelsRuntime(
-                settings=settings,
-                metrics=metrics,
-                pool=pool,
-                hub=hub,
-                directory=directory,
-                broadcaster=broadcaster,
-                context=context,
-                consumer=consumer,
-                tasks=tasks,
+                settings, metrics, pool, hub, directory, broadcaster, context, consumer, tasks
             )
             yield
 
+    limit = Middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
     app = FastAPI(
         title="Herald channels",
         version="0.1.0",
         description="The Pusher Channels protocol (version 7) with Herald's replay.",
+        middleware=[limit],
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
     allow_origins(app, settings.cors_origins)
     app.include_router(channel_auth.router)
-    app.router.routes.extend(websocket.routes)
-    app.router.routes.extend(health_routes(health.probes))
+    app.router.routes.extend([*websocket.routes, *health_routes(health.probes)])
     return app
 
 
@@ -132,11 +121,8 @@ def _server(app: FastAPI, options: ServerOptions) -> uvicorn.Server:
 
 
 def main() -> None:
+    # Thousands of idle sockets are long-lived objects: fewer full collections (as the notifier).
     relax_garbage_collection()
     settings = load_settings()
-    serve(
-        create_app,
-        settings,
-        graceful_shutdown_seconds=math.ceil(settings.shutdown_grace_seconds),
-        server=_server,
-    )
+    grace = math.ceil(settings.shutdown_grace_seconds)
+    serve(create_app, settings, graceful_shutdown_seconds=grace, server=_server)

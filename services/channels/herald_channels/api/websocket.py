@@ -21,10 +21,12 @@ from herald_channels.runtime import ChannelsRuntime
 logger = logging.getLogger(__name__)
 
 
-async def _refuse(websocket: WebSocket, runtime: ChannelsRuntime, code: int, text: str) -> None:
+async def _refuse(
+    websocket: WebSocket, runtime: ChannelsRuntime, code: protocol.Code, text: str
+) -> None:
     await websocket.send_text(protocol.error(code, text))
-    await websocket.close(code, text)
-    runtime.metrics.closes.labels(str(code)).inc()
+    await websocket.close(int(code), text)
+    runtime.metrics.closes.labels(str(int(code))).inc()
 
 
 async def _read(websocket: WebSocket, connection: Connection, runtime: ChannelsRuntime) -> None:
@@ -38,7 +40,7 @@ async def _read(websocket: WebSocket, connection: Connection, runtime: ChannelsR
             )
         except TimeoutError:
             if pinged:
-                connection.close(protocol.PONG_TIMEOUT, "pong reply not received")
+                connection.close(protocol.Code.PONG_TIMEOUT, "pong reply not received")
                 return
             connection.ping()
             pinged = True
@@ -62,8 +64,8 @@ async def _write(websocket: WebSocket, connection: Connection, runtime: Channels
             item = outbox.popleft()
             if isinstance(item, tuple):
                 code, reason = item
-                runtime.metrics.closes.labels(str(code)).inc()
-                await websocket.close(code, reason)
+                runtime.metrics.closes.labels(str(int(code))).inc()
+                await websocket.close(int(code), reason)
                 return
             await websocket.send_text(item)
 
@@ -73,14 +75,14 @@ async def pusher_socket(websocket: WebSocket) -> None:
     settings = runtime.settings
     await websocket.accept()
     if websocket.path_params.get("key") != settings.app_key:
-        await _refuse(websocket, runtime, protocol.UNKNOWN_APP, "unknown app key")
+        await _refuse(websocket, runtime, protocol.Code.UNKNOWN_APP, "unknown app key")
         return
     version = websocket.query_params.get("protocol", "")
     if not version.isdigit() or not 5 <= int(version) <= protocol.PROTOCOL:
-        await _refuse(websocket, runtime, protocol.UNSUPPORTED_PROTOCOL, "use protocol=7")
+        await _refuse(websocket, runtime, protocol.Code.UNSUPPORTED_PROTOCOL, "use protocol=7")
         return
     if len(runtime.hub) >= settings.max_connections:
-        await _refuse(websocket, runtime, protocol.OVER_CAPACITY, "over capacity")
+        await _refuse(websocket, runtime, protocol.Code.OVER_CAPACITY, "over capacity")
         return
     connection = Connection(runtime.context, protocol.new_socket_id())
     runtime.hub.add(connection)

@@ -73,6 +73,10 @@ class Connection:
         self.user_id: str | None = None
         self.channels: dict[str, Member | None] = {}
         self.feeds: dict[str, HeraldFeed] = {}
+        # Each presence channel's members as this socket knows them: a member_added that was
+        # broadcast before the socket joined (and is in its member list already) is not
+        # sent again, nor a member_removed of someone it never heard of.
+        self.members: dict[str, set[str]] = {}
         self.outbox: deque[str | Close] = deque()
         self.wake = asyncio.Event()
         self.closing: Close | None = None
@@ -90,7 +94,7 @@ class Connection:
         if len(self.outbox) >= self.context.send_queue_size:
             # Too far behind: reconnect and catch up from the inbox, not from memory.
             self.context.metrics.cut_offs.inc()
-            self.close(protocol.RECONNECT, "too far behind; reconnect")
+            self.close(protocol.Code.RECONNECT, "too far behind; reconnect")
             return
         self.outbox.append(text)
         self.wake.set()
@@ -158,6 +162,16 @@ class Connection:
     async def send_unread(self, channel: str, employee_id: str) -> None:
         unread = await self.context.inbox.unread(employee_id)
         self.send(protocol.message(UNREAD_COUNT, {"unread": unread}, channel))
+
+    def presence_change(self, channel: str, added: bool, user_id: str, text: str) -> None:
+        known = self.members.get(channel)
+        if known is None or (user_id in known) == added:
+            return
+        if added:
+            known.add(user_id)
+        else:
+            known.discard(user_id)
+        self.send(text)
 
     # -- the client's messages ---------------------------------------------------------------
 
@@ -244,6 +258,7 @@ class Connection:
         first = await self.context.directory.subscribe(name, self.socket_id, member)
         if member is not None:
             members = await self.context.directory.members(name)
+            self.members[name] = {m.user_id for m in members}
             presence = {
                 "ids": [m.user_id for m in members],
                 "hash": {m.user_id: m.user_info for m in members},
@@ -258,7 +273,7 @@ class Connection:
                 await self.context.broadcaster.publish(
                     channel_event(
                         [name],
-                        "pusher_internal:member_added",
+                        protocol.MEMBER_ADDED,
                         json.dumps({"user_id": member.user_id, "user_info": member.user_info}),
                         exclude_socket_id=self.socket_id,
                     )
@@ -274,13 +289,14 @@ class Connection:
             return
         del self.channels[name]
         self.feeds.pop(name, None)
+        self.members.pop(name, None)
         self.context.hub.leave(name, self)
         left = await self.context.directory.unsubscribe(name, self.socket_id)
         if left is not None:
             await self.context.broadcaster.publish(
                 channel_event(
                     [name],
-                    "pusher_internal:member_removed",
+                    protocol.MEMBER_REMOVED,
                     json.dumps({"user_id": left.user_id}),
                 )
             )
@@ -302,8 +318,10 @@ class Connection:
         if not isinstance(user_id, str) or not user_id:
             # 4009, never 42xx: a client told to reconnect would sign in again in a loop.
             self.context.metrics.refused.labels("signin").inc()
-            self.send(protocol.error(protocol.UNAUTHORIZED, "sign-in refused: invalid signature"))
-            self.close(protocol.UNAUTHORIZED, "unauthorized")
+            self.send(
+                protocol.error(protocol.Code.UNAUTHORIZED, "sign-in refused: invalid signature")
+            )
+            self.close(protocol.Code.UNAUTHORIZED, "unauthorized")
             return
         self.user_id = user_id
         self.context.hub.signed_in(user_id, self)
@@ -313,19 +331,19 @@ class Connection:
     async def client_event(self, event: str, channel: Any, data: Any) -> None:
         context = self.context
         if not context.client_events:
-            self.send(protocol.error(protocol.CLIENT_EVENT_REJECTED, "client events are off"))
+            self.send(protocol.error(protocol.Code.CLIENT_EVENT_REJECTED, "client events are off"))
             return
         if not isinstance(channel, str) or not protocol.allows_client_events(channel):
             self.send(
                 protocol.error(
-                    protocol.CLIENT_EVENT_REJECTED,
+                    protocol.Code.CLIENT_EVENT_REJECTED,
                     "client events go to private and presence channels only",
                 )
             )
             return
         if channel not in self.channels:
             self.send(
-                protocol.error(protocol.CLIENT_EVENT_REJECTED, f"not subscribed to {channel}")
+                protocol.error(protocol.Code.CLIENT_EVENT_REJECTED, f"not subscribed to {channel}")
             )
             return
         now = time.monotonic()
@@ -335,7 +353,7 @@ class Connection:
         if len(window) >= context.client_events_per_second:
             self.send(
                 protocol.error(
-                    protocol.CLIENT_EVENT_REJECTED,
+                    protocol.Code.CLIENT_EVENT_REJECTED,
                     f"over {context.client_events_per_second} client events per second",
                 )
             )

@@ -17,15 +17,17 @@ import json
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from pydantic import TypeAdapter, ValidationError
 
 from herald_channels.domain import protocol
 from herald_channels.domain.hub import Hub
 from herald_channels.domain.inbox import ChannelInbox
+from herald_channels.domain.protocol import MEMBER_ADDED, MEMBER_REMOVED
 from herald_channels.metrics import ChannelsMetrics
 from herald_common.consumed import KafkaRecord
 from herald_common.events import CloudEvent, EmployeeAddressed
+from herald_common.kafka import assign_from_end
 from herald_common.pusher.broadcast import from_record
 from herald_common.routing import InvalidRouting, read_routing
 from herald_common.stream_frames import UNREAD_COUNT
@@ -33,6 +35,7 @@ from herald_common.stream_frames import UNREAD_COUNT
 logger = logging.getLogger(__name__)
 
 _EMPLOYEE_EVENT = TypeAdapter(CloudEvent[EmployeeAddressed])
+_MEMBER_EVENTS = frozenset({MEMBER_ADDED, MEMBER_REMOVED})
 
 
 class UnreadCounts:
@@ -40,21 +43,17 @@ class UnreadCounts:
     is counted once per round."""
 
     def __init__(self, hub: Hub, inbox: ChannelInbox, interval_seconds: float = 0.2) -> None:
-        self._hub = hub
-        self._inbox = inbox
-        self._interval = interval_seconds
-        self._pending: set[str] = set()
-        self._wake = asyncio.Event()
+        self._hub, self._inbox, self._interval = hub, inbox, interval_seconds
+        self._marked: asyncio.Queue[str] = asyncio.Queue()
 
     def mark(self, employee_id: str) -> None:
-        self._pending.add(employee_id)
-        self._wake.set()
+        self._marked.put_nowait(employee_id)
 
     async def run(self) -> None:
         while True:
-            await self._wake.wait()
-            self._wake.clear()
-            batch, self._pending = self._pending, set()
+            batch = {await self._marked.get()}
+            while not self._marked.empty():
+                batch.add(self._marked.get_nowait())
             for employee_id in batch:
                 channel = f"private-employee-{employee_id}"
                 if not self._hub.has(channel):
@@ -87,16 +86,7 @@ class ChannelsConsumer:
         self.ready = asyncio.Event()
 
     async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
-        await self._consumer.start()
-        assignment = [
-            TopicPartition(topic, partition)
-            for topic in self._topics
-            for partition in sorted(await partitions_for(topic))
-        ]
-        self._consumer.assign(assignment)
-        await self._consumer.seek_to_end(*assignment)
-        for tp in assignment:
-            await self._consumer.position(tp)
+        await assign_from_end(self._consumer, self._topics, partitions_for)
         self.ready.set()
 
     async def stop(self) -> None:
@@ -132,6 +122,9 @@ class ChannelsConsumer:
             logger.warning("not a broadcast record: %s", exc.errors()[:3])
             return
         self._metrics.broadcasts.inc()
+        if broadcast.event in _MEMBER_EVENTS and broadcast.data is not None:
+            self._presence(broadcast.channels, broadcast.event, broadcast.data)
+            return
         if broadcast.event is not None and broadcast.data is not None:
             for channel in broadcast.channels:
                 if self._hub.has(channel):
@@ -141,8 +134,16 @@ class ChannelsConsumer:
                     self._hub.send(channel, text, broadcast.exclude_socket_id)
             return
         for connection in self._hub.users_connections(broadcast.user_id or ""):
-            connection.send(protocol.error(protocol.UNAUTHORIZED, "connection terminated"))
-            connection.close(protocol.UNAUTHORIZED, "terminated")
+            connection.send(protocol.error(protocol.Code.UNAUTHORIZED, "connection terminated"))
+            connection.close(protocol.Code.UNAUTHORIZED, "terminated")
+
+    def _presence(self, channels: list[str], event: str, data: str) -> None:
+        user_id = json.loads(data)["user_id"]
+        added = event == MEMBER_ADDED
+        for channel in channels:
+            text = protocol.message(event, data, channel)
+            for connection in self._hub.subscribers(channel):
+                connection.presence_change(channel, added, user_id, text)
 
     def _progress(self, value: bytes | None) -> None:
         if value is None:

@@ -24,8 +24,11 @@ from herald_common.notifications import notification_event
 class Missed:
     notification_id: int
     kind: str
-    employee_id: str
-    data: bytes
+    data: bytes  # the CloudEvent, as the live event carries it
+
+
+# The columns the replay selects, as notification_event names them.
+_EVENT_FIELDS = ("notification_id", "kind", "source", "employee_id", "created_at", "payload")
 
 
 _COLUMN = {"employee": "employee_id", "department": "department"}
@@ -59,16 +62,9 @@ class ChannelInbox:
                 rows = await (
                     await conn.execute(query, (channel.key, cursor, until, self._page_size))
                 ).fetchall()
-            for notification_id, kind, source, employee_id, created_at, payload in rows:
-                data = notification_event(
-                    notification_id=notification_id,
-                    kind=kind,
-                    source=source,
-                    employee_id=employee_id,
-                    created_at=created_at,
-                    payload=payload,
-                )
-                yield Missed(notification_id, kind, employee_id, data)
+            for row in rows:
+                event = notification_event(**dict(zip(_EVENT_FIELDS, row, strict=True)))
+                yield Missed(row[0], row[1], event)
             if len(rows) < self._page_size:
                 return
             cursor = rows[-1][0]

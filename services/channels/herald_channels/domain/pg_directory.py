@@ -21,6 +21,15 @@ from herald_channels.domain.directory import Member
 _LOCK = "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))"
 
 
+async def _still_there(conn: AsyncConnection, channel: str, user_id: str) -> bool:
+    """Whether the member has a socket left in the channel."""
+    cursor = await conn.execute(
+        "SELECT 1 FROM channel_subscriptions WHERE channel = %s AND user_id = %s LIMIT 1",
+        (channel, user_id),
+    )
+    return await cursor.fetchone() is not None
+
+
 class PgDirectory:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection], replica_id: str) -> None:
         self._pool = pool
@@ -28,12 +37,11 @@ class PgDirectory:
 
     async def register(self) -> None:
         """This replica is alive, and holds no socket yet (a restart's leftovers go)."""
+        await self.heartbeat()
+        await self._forget_sockets()
+
+    async def _forget_sockets(self) -> None:
         async with self._pool.connection() as conn:
-            await conn.execute(
-                "INSERT INTO channel_replicas (replica_id) VALUES (%s)"
-                " ON CONFLICT (replica_id) DO UPDATE SET seen_at = now()",
-                (self.replica_id,),
-            )
             await conn.execute(
                 "DELETE FROM channel_subscriptions WHERE replica_id = %s", (self.replica_id,)
             )
@@ -47,10 +55,8 @@ class PgDirectory:
             )
 
     async def deregister(self) -> None:
+        await self._forget_sockets()
         async with self._pool.connection() as conn:
-            await conn.execute(
-                "DELETE FROM channel_subscriptions WHERE replica_id = %s", (self.replica_id,)
-            )
             await conn.execute(
                 "DELETE FROM channel_replicas WHERE replica_id = %s", (self.replica_id,)
             )
@@ -70,14 +76,7 @@ class PgDirectory:
             ).fetchall()
             left: list[tuple[str, Member]] = []
             for channel, user_id, user_info in {(c, u, json.dumps(i)) for c, u, i in rows if u}:
-                remaining = await (
-                    await conn.execute(
-                        "SELECT 1 FROM channel_subscriptions WHERE channel = %s AND user_id = %s"
-                        " LIMIT 1",
-                        (channel, user_id),
-                    )
-                ).fetchone()
-                if remaining is None:
+                if not await _still_there(conn, channel, user_id):
                     left.append((channel, Member(user_id, json.loads(user_info))))
         return left
 
@@ -131,14 +130,7 @@ class PgDirectory:
             ).fetchone()
             if row is None or user_id is None:
                 return None
-            remaining = await (
-                await conn.execute(
-                    "SELECT 1 FROM channel_subscriptions WHERE channel = %s AND user_id = %s"
-                    " LIMIT 1",
-                    (channel, user_id),
-                )
-            ).fetchone()
-            return Member(user_id, row[0]) if remaining is None else None
+            return None if await _still_there(conn, channel, user_id) else Member(user_id, row[0])
 
     async def occupancy(self, channel: str) -> int:
         async with self._pool.connection() as conn:

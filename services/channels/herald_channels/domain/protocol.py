@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import json
 import random
+from enum import IntEnum
 from typing import Any, Final
 
 PROTOCOL: Final = 7
 
-# Close codes. 4000-4099: the client must not reconnect as it is. 4100-4199: reconnect
-# after a pause. 4200-4299: reconnect at once. An auth failure is never 42xx, since the
-# client would reconnect in a loop.
-UNKNOWN_APP: Final = 4001
-UNSUPPORTED_PROTOCOL: Final = 4007
-UNAUTHORIZED: Final = 4009
-OVER_CAPACITY: Final = 4100
-RECONNECT: Final = 4200
-PONG_TIMEOUT: Final = 4201
-# pusher:error codes that do not close the socket.
-CLIENT_EVENT_REJECTED: Final = 4301
 
+class Code(IntEnum):
+    """Close and pusher:error codes. 4000-4099: the client must not reconnect as it is;
+    4100-4199: reconnect after a pause; 4200-4299: reconnect at once (so an auth failure is
+    never 42xx: the client would reconnect in a loop); 4300-4399: an error that does not
+    close the socket."""
+
+    UNKNOWN_APP = 4001
+    UNSUPPORTED_PROTOCOL = 4007
+    UNAUTHORIZED = 4009
+    OVER_CAPACITY = 4100
+    RECONNECT = 4200
+    PONG_TIMEOUT = 4201
+    CLIENT_EVENT_REJECTED = 4301
+
+
+MEMBER_ADDED: Final = "pusher_internal:member_added"
+MEMBER_REMOVED: Final = "pusher_internal:member_removed"
+
+# Channel and event name prefixes.
 CLIENT_EVENT_PREFIX: Final = "client-"
 PRIVATE_PREFIX: Final = "private-"
 ENCRYPTED_PREFIX: Final = "private-encrypted-"
@@ -63,8 +72,9 @@ def message(event: str, data: Any, channel: str | None = None, user_id: str | No
     return json.dumps(body, separators=(",", ":"))
 
 
-def error(code: int | None, text: str) -> str:
-    return json.dumps({"event": "pusher:error", "data": {"code": code, "message": text}})
+def error(code: Code | None, text: str) -> str:
+    data = {"code": None if code is None else int(code), "message": text}
+    return json.dumps({"event": "pusher:error", "data": data})
 
 
 def subscription_error(channel: str, status: int, text: str) -> str:
