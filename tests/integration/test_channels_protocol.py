@@ -5,15 +5,23 @@ from __future__ import annotations
 
 import json
 import re
+import secrets
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import pytest
 from websockets.exceptions import ConnectionClosed
 
+from herald_channels.domain.broadcaster import KafkaBroadcaster
+from herald_channels.domain.pg_directory import PgDirectory
+from herald_common.auth import channel_auth
+from herald_common.db import create_pool
+from herald_common.kafka import create_producer
+from herald_common.pusher.broadcast import terminate
+from herald_common.settings import DatabaseSettings
 from tests.conftest import HeraldEnv, channels_process
 from tests.support.processes import ServiceProcess, free_port
-from tests.support.pusher import PusherSocket
+from tests.support.pusher import KEY, PusherSocket
 
 pytestmark = pytest.mark.integration
 
@@ -203,3 +211,92 @@ async def test_presence_members_are_counted_per_user(client_events, herald_env):
     with pytest.raises(TimeoutError):
         await watcher.until("pusher_internal:member_added", timeout=1)
     await watcher.close()
+
+
+async def test_an_unsupported_protocol_version_is_closed_with_4007(channels):
+    socket = await PusherSocket.open(channels, protocol="4")
+    error = await socket.next()
+    assert error["data"]["code"] == 4007
+    with pytest.raises(ConnectionClosed) as closed:
+        await socket.next()
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 4007
+
+
+async def test_a_replica_at_capacity_closes_the_next_socket_with_4100(herald_env):
+    with _running(
+        herald_env, "channels-capacity", {"HERALD_CHANNELS_MAX_CONNECTIONS": "1"}
+    ) as port:
+        first = await _connected(port)
+        second = await PusherSocket.open(port)
+        error = await second.next()
+        assert error["data"]["code"] == 4100
+        with pytest.raises(ConnectionClosed) as closed:
+            await second.next()
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4100
+        await first.close()
+
+
+async def test_sign_in_subscribes_the_socket_to_its_server_to_user_channel(channels, herald_env):
+    socket = await _connected(channels)
+    user_data = json.dumps({"id": "u-42"})
+    auth = channel_auth.sign_user(KEY, herald_env.channel_auth_secret, socket.socket_id, user_data)
+    await socket.send("pusher:signin", {"auth": auth, "user_data": user_data})
+    assert (await socket.next())["event"] == "pusher:signin_success"
+    subscribed = await socket.next()
+    assert subscribed["event"] == "pusher_internal:subscription_succeeded"
+    assert subscribed["channel"] == "#server-to-user-u-42"
+    await socket.close()
+
+
+async def test_terminating_a_user_closes_their_sockets_on_every_replica(
+    channels, client_events, herald_env
+):
+    sockets = [await _connected(port) for port in (channels, client_events)]
+    bystander = await _connected(client_events)
+    user_data = json.dumps({"id": "to-terminate"})
+    for socket in sockets:
+        auth = channel_auth.sign_user(
+            KEY, herald_env.channel_auth_secret, socket.socket_id, user_data
+        )
+        await socket.send("pusher:signin", {"auth": auth, "user_data": user_data})
+        await socket.until("pusher_internal:subscription_succeeded")
+    producer = create_producer(herald_env.kafka, client_id="test-terminate")
+    await producer.start()
+    try:
+        await KafkaBroadcaster(producer, herald_env.topics.channel_broadcast).publish(
+            terminate("to-terminate")
+        )
+    finally:
+        await producer.stop()
+    for socket in sockets:
+        with pytest.raises(ConnectionClosed) as closed:
+            await socket.until("never", timeout=15)
+        assert closed.value.rcvd is not None
+        assert closed.value.rcvd.code == 4009
+    await bystander.send("pusher:ping", {})
+    assert (await bystander.next())["event"] == "pusher:pong"
+    await bystander.close()
+
+
+async def test_occupancy_and_members_are_counted_across_replicas(
+    channels, client_events, herald_env
+):
+    pool = create_pool(DatabaseSettings(url=herald_env.database_url), name="test-directory")
+    directory = PgDirectory(pool, "test")
+    channel = f"presence-across-{secrets.token_hex(3)}"
+    sockets = []
+    for n, port in enumerate((channels, client_events, client_events)):
+        socket = await _connected(port)
+        # Two sockets of one user (on two replicas), one of another.
+        member = json.dumps({"user_id": "u-1" if n < 2 else "u-2"})
+        await socket.subscribe(channel, herald_env.channel_auth_secret, member)
+        await socket.until("pusher_internal:subscription_succeeded")
+        sockets.append(socket)
+    async with pool:
+        assert await directory.occupancy(channel) == 3
+        assert sorted(m.user_id for m in await directory.members(channel)) == ["u-1", "u-2"]
+        assert (await directory.occupied("presence-across-"))[channel] == 3
+    for socket in sockets:
+        await socket.close()

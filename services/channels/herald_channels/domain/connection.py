@@ -250,6 +250,10 @@ class Connection:
                 member = Member(user_id, signed.get("user_info") if signed else None)
             elif signed is not None:
                 cursor = _cursor(signed.get("last_id"))
+        await self._join(name, member, cursor)
+
+    async def _join(self, name: str, member: Member | None, cursor: int | None) -> None:
+        """Hold `name` (its name and signature checked): directory, presence, replay."""
         herald = _herald_channel(name)
         if herald is not None and replays(herald):
             self.feeds[name] = HeraldFeed(herald)
@@ -326,7 +330,8 @@ class Connection:
         self.user_id = user_id
         self.context.hub.signed_in(user_id, self)
         self.send(protocol.message("pusher:signin_success", {"user_data": user_data}))
-        await self.subscribe({"channel": f"{protocol.SERVER_TO_USER_PREFIX}{user_id}"})
+        # Not a name a client may subscribe to itself: held for the signed-in user only.
+        await self._join(f"{protocol.SERVER_TO_USER_PREFIX}{user_id}", None, None)
 
     async def client_event(self, event: str, channel: Any, data: Any) -> None:
         context = self.context
