@@ -24,17 +24,9 @@ import os
 import struct
 import sys
 import time
-from pathlib import Path
 from typing import Any
 
-from bench.loadgen import (
-    Window,
-    _cpu_seconds,
-    _rss_bytes,
-    _say,
-    event_loop_name,
-    raise_open_files_limit,
-)
+from bench.loadgen import Window, _cpu_seconds, _rss_bytes, _say, run_with_config
 from herald_common.auth import channel_auth
 
 _NOTIFICATION = b'"event":"herald.voucher.allocated"'
@@ -263,14 +255,7 @@ async def serve(config: dict[str, Any]) -> None:
 
 
 def main() -> None:
-    raise_open_files_limit()
-    config = json.loads(Path(sys.argv[1]).read_text())
-    if event_loop_name() == "uvloop":
-        import uvloop
-
-        uvloop.run(serve(config))
-    else:
-        asyncio.run(serve(config))
+    run_with_config(serve)
 
 
 if __name__ == "__main__":
