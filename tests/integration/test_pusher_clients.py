@@ -185,6 +185,20 @@ async def test_a_refused_sign_in_closes_with_4009_and_the_client_does_not_reconn
     assert await replicas.metric(0, 'herald_channels_closes_total{code="4009"}') >= 1
 
 
+async def test_pusher_js_signs_in_through_herald_and_holds_its_user_channel(
+    clients, replicas, herald_env
+):
+    _, tok = _employee(herald_env)
+    refused = await replicas.metric(0, "herald_channels_auth_refused_total")
+    await _connect(clients, "a", replicas, tok)
+    await clients.send("signin", client="a")
+    await clients.wait(of("a", "signed_in"))
+    # pusher-js then subscribes to its #server-to-user-<id> itself: accepted, nothing refused.
+    await asyncio.sleep(1)
+    assert not clients.seen(of("a", "error"))
+    assert await replicas.metric(0, "herald_channels_auth_refused_total") == refused
+
+
 async def test_presence_across_two_processes_counts_members_once_per_user(
     clients, replicas, herald_env
 ):
