@@ -19,13 +19,14 @@ from bench.environment import BenchRun, find_infrastructure, machine, versions
 from bench.loadgen import event_loop_name, raise_open_files_limit
 from bench.processes import REPO
 from bench.report import evaluate, table
-from bench.scenarios import copy_rows, e2e, fanout, latency, memory, publish
+from bench.scenarios import copy_rows, e2e, fanout, latency, memory, publish, ws_fanout
 
 RUNNERS = {
     "copy": copy_rows.run,
     "publish": publish.run,
     "e2e": e2e.run,
     "fanout": fanout.run,
+    "wsfanout": ws_fanout.run,
     "latency": latency.run,
     "memory": memory.run,
 }
@@ -36,7 +37,7 @@ logger = logging.getLogger("bench")
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Herald's benchmark: e2e, copy, publish, fanout, latency, memory.",
+        description="Herald's benchmark: e2e, copy, publish, fanout, wsfanout, latency, memory.",
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-SCENARIOS = ("copy", "publish", "e2e", "fanout", "latency", "memory")
+SCENARIOS = ("copy", "publish", "e2e", "fanout", "wsfanout", "latency", "memory")
 
 
 @dataclass(frozen=True)

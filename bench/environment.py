@@ -69,6 +69,10 @@ def with_database(url: str, name: str) -> str:
     return f"{base}/{name}"
 
 
+# The Pusher app key of a run's channels service; its secret is the run's auth secret.
+PUSHER_KEY = "bench-key"
+
+
 @dataclass
 class BenchRun:
     """One run's isolated resources on the shared stack."""
@@ -151,6 +155,23 @@ class BenchRun:
             name,
             "herald_notifier",
             {"HERALD_NOTIFIER_PORT": str(port), "HERALD_NOTIFIER_REPLICA_ID": name},
+        )
+        return service, port
+
+    def channels(self, name: str) -> tuple[Service, int]:
+        """A channels replica (the Pusher protocol) with this run's app key and secret."""
+        port = free_port()
+        service = self.service(
+            name,
+            "herald_channels",
+            {
+                "HERALD_CHANNELS_PORT": str(port),
+                "HERALD_CHANNELS_REPLICA_ID": name,
+                "HERALD_CHANNELS_APP_KEY": PUSHER_KEY,
+                "HERALD_CHANNELS_APP_SECRET": self.auth_secret,
+                "HERALD_CHANNELS_MAX_CONNECTIONS": "100000",
+                "HERALD_DATABASE_POOL_MAX_SIZE": "20",
+            },
         )
         return service, port
 

@@ -31,6 +31,7 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -443,15 +444,22 @@ def event_loop_name() -> str:
     return "uvloop"
 
 
-def main() -> None:
+def run_with_config(
+    serve_config: Callable[[dict[str, Any]], Coroutine[Any, Any, None]],
+) -> None:
+    """A load generator's entry point: its config from argv[1], on uvloop when installed."""
     raise_open_files_limit()
     config = json.loads(Path(sys.argv[1]).read_text())
     if event_loop_name() == "uvloop":
         import uvloop
 
-        uvloop.run(serve(config))
+        uvloop.run(serve_config(config))
     else:
-        asyncio.run(serve(config))
+        asyncio.run(serve_config(config))
+
+
+def main() -> None:
+    run_with_config(serve)
 
 
 if __name__ == "__main__":

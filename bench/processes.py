@@ -117,6 +117,8 @@ class Service:
 class LoadGeneratorProcess:
     """The parent's handle on `python -m bench.loadgen`: JSON lines over stdin/stdout."""
 
+    module = "bench.loadgen"
+
     def __init__(
         self,
         *,
@@ -156,7 +158,7 @@ class LoadGeneratorProcess:
                 str(os.getpid()),
                 sys.executable,
                 "-m",
-                "bench.loadgen",
+                self.module,
                 str(config_path),
                 stdin=asyncio.subprocess.PIPE,
                 stdout=asyncio.subprocess.PIPE,
@@ -207,3 +209,29 @@ class LoadGeneratorProcess:
         except TimeoutError:
             self._process.kill()
             await self._process.wait()
+
+
+class WsLoadGeneratorProcess(LoadGeneratorProcess):
+    """`python -m bench.ws_loadgen`: Pusher sockets, one per employee, on one server."""
+
+    module = "bench.ws_loadgen"
+
+    def __init__(
+        self, *, port: int, key: str, secret: str, employees: list[str], work_dir: Path, name: str
+    ) -> None:
+        super().__init__(host="127.0.0.1", streams=[], kinds=[], work_dir=work_dir, name=name)
+        self._config = {
+            "host": "127.0.0.1",
+            "port": port,
+            "key": key,
+            "secret": secret,
+            "employees": employees,
+            "concurrency": 200,
+        }
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used, from /proc (clock ticks)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    # After the command name: state is field 3, utime 14 and stime 15 (1-based).
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")

@@ -148,6 +148,14 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("ratio vs baseline", ("ratio_vs_baseline",), "x"),
         ("2 processes vs 1", ("scaling_2_vs_1",), "x"),
     ],
+    "wsfanout": [
+        ("Pusher sockets open", ("open_at_measurement",), ""),
+        ("deliveries/s (1 process)", ("deliveries_per_second",), ""),
+        ("deliveries", ("deliveries",), ""),
+        ("server CPU per delivery", ("server_cpu_us_per_delivery",), "us"),
+        ("per idle socket", ("bytes_per_idle_socket",), "B"),
+        ("closed by the server", ("sockets_closed_by_server",), ""),
+    ],
     "latency": [
         ("events sent", ("sent",), ""),
         ("rate achieved ev/s", ("rate_achieved",), ""),

@@ -58,6 +58,10 @@ class HeraldEnv:
             # Four-eyes approval is on by default; the tests of other behaviour allocate
             # to thousands without a second admin. The approval tests switch it on.
             "HERALD_APPROVAL_ENABLED": "false",
+            # The channels service is the same Pusher app.
+            "HERALD_CHANNELS_APP_ID": "test-app",
+            "HERALD_CHANNELS_APP_KEY": "test-app-key",
+            "HERALD_CHANNELS_APP_SECRET": self.channel_auth_secret,
         }
 
     def bearer(self, subject: str, roles: list[str], manages: str | None = None) -> dict[str, str]:
@@ -173,6 +177,14 @@ def notifier_process(
     """A notifier; `name` names its log file (notifiers of a test's own log apart)."""
     variables = {**env.variables(), "HERALD_NOTIFIER_PORT": str(port), **(extra or {})}
     return ServiceProcess(name, "herald_notifier", variables, env.log_dir)
+
+
+def channels_process(
+    env: HeraldEnv, port: int, extra: dict[str, str] | None = None, name: str = "channels"
+) -> ServiceProcess:
+    """A channels replica (the Pusher protocol); `name` names its log file."""
+    variables = {**env.variables(), "HERALD_CHANNELS_PORT": str(port), **(extra or {})}
+    return ServiceProcess(name, "herald_channels", variables, env.log_dir)
 
 
 def mailer_process(

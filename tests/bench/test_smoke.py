@@ -133,6 +133,19 @@ def test_fanout_delivers_every_event_in_each_setup(report: dict[str, Any]) -> No
     assert positive(fanout["scaling_2_vs_1"])
 
 
+def test_wsfanout_delivers_every_event_to_every_pusher_socket(report: dict[str, Any]) -> None:
+    result = report["scenarios"]["wsfanout"]
+    expected = SMOKE.fanout_connections * SMOKE.fanout_events_per_connection
+    assert result["connected"]["open"] == SMOKE.fanout_connections
+    assert result["deliveries"] == result["deliveries_expected"] == expected
+    assert result["complete"]
+    assert result["warm_up_complete"]
+    assert result["sockets_closed_by_server"] == 0
+    assert positive(result["deliveries_per_second"])
+    assert positive(result["server_cpu_us_per_delivery"])
+    assert positive(result["bytes_per_idle_socket"])
+
+
 def test_latency_times_every_committed_event(report: dict[str, Any]) -> None:
     latency = report["scenarios"]["latency"]
     expected = round(SMOKE.latency_rate * SMOKE.latency_seconds)

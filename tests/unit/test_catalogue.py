@@ -26,6 +26,7 @@ def test_the_catalogue_lists_the_designed_topics() -> None:
         "herald.notification.pushed": (Key.DEPARTMENT, 12),
         "herald.revocation.requested": (Key.ALLOCATION, 3),
         "herald.voucher.revoked": (Key.DEPARTMENT, 12),
+        "herald.channels.broadcast": (Key.CHANNEL, 6),
     }
 
 
@@ -47,6 +48,7 @@ def test_each_topic_has_its_partitions_setting_with_the_catalogues_default() -> 
         "HERALD_TOPICS_NOTIFICATION_PUSHED_PARTITIONS",
         "HERALD_TOPICS_REVOCATION_REQUESTED_PARTITIONS",
         "HERALD_TOPICS_VOUCHER_REVOKED_PARTITIONS",
+        "HERALD_TOPICS_CHANNELS_BROADCAST_PARTITIONS",
     ]
     assert {name for name in fields if name.endswith("_partitions")} == {
         *(t.setting for t in TOPICS),
@@ -84,6 +86,7 @@ def test_the_services_names_are_the_catalogues() -> None:
         topics.notification_pushed,
         topics.revocation_requested,
         topics.voucher_revoked,
+        topics.channel_broadcast,
     ] == [f"p.{t.name}" for t in TOPICS]
 
 

@@ -7,7 +7,7 @@ from typing import Any
 from herald_common.catalogue import DEAD_LETTER_SUFFIX, TOPICS
 from herald_common.events import CONTENT_TYPE
 from herald_common.settings import TopicSettings
-from tools.asyncapi import stream
+from tools.asyncapi import pusher, stream
 from tools.asyncapi.channels import kafka_channels
 from tools.asyncapi.messages import kafka_messages
 from tools.asyncapi.operations import operations
@@ -28,7 +28,8 @@ def _description() -> str:
     return (
         "Herald's public event contract: the Kafka topics (which other systems may "
         "read and, for `herald.allocation.requested` and "
-        "`herald.notification.requested`, write) and the notification stream.\n\n"
+        "`herald.notification.requested`, write), the notification stream and the Pusher "
+        "WebSocket of the channels service.\n\n"
         "Every Kafka record is a CloudEvents 1.0 event in structured mode: the value "
         "is the whole event as JSON and the header `content-type` is "
         f"`{CONTENT_TYPE}`. The CloudEvents `type` names the event; it is the "
@@ -67,11 +68,12 @@ def document() -> dict[str, Any]:
                 "description": "The notifier, behind the deployment's ingress or gateway "
                 "(one origin for the web console and every API).",
             },
+            "channels": pusher.server(),
         },
-        "channels": {**kafka_channels(), "stream": stream.channel()},
+        "channels": {**kafka_channels(), "stream": stream.channel(), "pusher": pusher.channel()},
         "operations": operations(),
         "components": {
             "schemas": schemas(),
-            "messages": kafka_messages() | stream.frames(),
+            "messages": kafka_messages() | stream.frames() | pusher.messages(),
         },
     }

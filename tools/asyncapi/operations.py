@@ -25,7 +25,7 @@ from herald_common.events import (
     REVOCATION_COMPLETED,
     REVOCATION_SUMMARY,
 )
-from tools.asyncapi import stream
+from tools.asyncapi import pusher, stream
 from tools.asyncapi.channels import dead_letter_messages
 from tools.asyncapi.refs import (
     HTTP_BINDING,
@@ -200,5 +200,18 @@ def operations() -> dict[str, Any]:
             "The notifier streams an employee's events, live and replayed, with unread "
             "counts, and the progress of the allocations an hr-admin watches.",
             http={"method": "GET", "query": stream.query(), "bindingVersion": HTTP_BINDING},
+        ),
+        "sendPusher": _operation(
+            "send",
+            "pusher",
+            [*pusher.SENT, *pusher.BOTH],
+            "The channels service sends a Pusher client its connection, subscriptions, "
+            "presence, Herald's notifications (replayed, then live) and channel events.",
+        ),
+        "receivePusher": _operation(
+            "receive",
+            "pusher",
+            [*pusher.RECEIVED, *pusher.BOTH],
+            "A Pusher client subscribes, signs in, pings and sends client events.",
         ),
     }

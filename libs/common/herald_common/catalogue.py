@@ -18,6 +18,7 @@ from herald_common.events import (
     ALLOCATION_REQUESTED,
     ALLOCATION_STATUS,
     ALLOCATION_SUMMARY,
+    CHANNEL_BROADCAST,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
     REVOCATION_COMPLETED,
@@ -39,6 +40,8 @@ class Key(Enum):
     PUSH = "push id"
     # Per-employee events: all of a department's share a partition.
     DEPARTMENT = "department"
+    # Pusher channel broadcasts: a channel's events share a partition.
+    CHANNEL = "channel name"
 
 
 def dead_letter(topic: str) -> str:
@@ -90,6 +93,10 @@ NOTIFICATION_PUSHED_TOPIC = Topic(
 REVOCATION_REQUESTED_TOPIC = Topic(REVOCATION_REQUESTED, Key.ALLOCATION, 3, (REVOCATION_REQUESTED,))
 VOUCHER_REVOKED_TOPIC = Topic(VOUCHER_REVOKED, Key.DEPARTMENT, 12, (VOUCHER_REVOKED,))
 
+# Pusher-protocol broadcasts between channels replicas (herald_common.pusher.broadcast):
+# events for a channel's sockets wherever they are, presence changes, terminations.
+CHANNEL_BROADCAST_TOPIC = Topic(CHANNEL_BROADCAST, Key.CHANNEL, 6, (CHANNEL_BROADCAST,))
+
 TOPICS = (
     ALLOCATION_REQUESTED_TOPIC,
     VOUCHER_ALLOCATED_TOPIC,
@@ -98,6 +105,7 @@ TOPICS = (
     NOTIFICATION_PUSHED_TOPIC,
     REVOCATION_REQUESTED_TOPIC,
     VOUCHER_REVOKED_TOPIC,
+    CHANNEL_BROADCAST_TOPIC,
 )
 
 # The consumer groups (the services' default app ids, before the deployment's prefix):

@@ -8,9 +8,10 @@ Clients must be created inside a running event loop, i.e. from a lifespan.
 from __future__ import annotations
 
 import ssl
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.helpers import create_ssl_context
 
 from herald_common.settings import KafkaSettings
@@ -94,3 +95,27 @@ def create_consumer(
         auto_offset_reset=auto_offset_reset,
         max_poll_interval_ms=max_poll_interval_ms,
     )
+
+
+async def assign_from_end(
+    consumer: AIOKafkaConsumer,
+    topics: Iterable[str],
+    partitions_for: Callable[[str], Awaitable[set[int]]],
+) -> list[TopicPartition]:
+    """Start `consumer` on every partition of `topics`, positioned at the end: live from here.
+
+    For readers without a group that catch up elsewhere (the inbox). `partitions_for` is a
+    producer's metadata lookup: it waits for a topic created moments ago, which the
+    consumer's own metadata (tracking no topics) does not.
+    """
+    await consumer.start()
+    assignment = [
+        TopicPartition(topic, partition)
+        for topic in topics
+        for partition in sorted(await partitions_for(topic))
+    ]
+    consumer.assign(assignment)
+    await consumer.seek_to_end(*assignment)
+    for tp in assignment:
+        await consumer.position(tp)
+    return assignment

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from herald_common.catalogue import (
     ALLOCATION_COMPLETED_TOPIC,
     ALLOCATION_REQUESTED_TOPIC,
+    CHANNEL_BROADCAST_TOPIC,
     DEAD_LETTER_PARTITIONS,
     NOTIFICATION_PUSHED_TOPIC,
     NOTIFICATION_REQUESTED_TOPIC,
@@ -25,6 +26,7 @@ from herald_common.catalogue import (
     Topic,
     dead_letter,
 )
+from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED, VOUCHER_REVOKED
 
 
 class KafkaSettings(BaseSettings):
@@ -89,6 +91,16 @@ class _TopicSettings(BaseSettings):
     notification_pushed: ClassVar[_TopicName] = _TopicName(NOTIFICATION_PUSHED_TOPIC)
     revocation_requested: ClassVar[_TopicName] = _TopicName(REVOCATION_REQUESTED_TOPIC)
     voucher_revoked: ClassVar[_TopicName] = _TopicName(VOUCHER_REVOKED_TOPIC)
+    channel_broadcast: ClassVar[_TopicName] = _TopicName(CHANNEL_BROADCAST_TOPIC)
+
+    def employee_topics(self) -> dict[str, str]:
+        """The per-employee topics (inbox notifications), each with the event type it is
+        named after: what every live reader of notifications reads."""
+        return {
+            self.voucher_allocated: VOUCHER_ALLOCATED,
+            self.notification_pushed: NOTIFICATION_PUSHED,
+            self.voucher_revoked: VOUCHER_REVOKED,
+        }
 
     @staticmethod
     def dead_letter(topic: str) -> str:

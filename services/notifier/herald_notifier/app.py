@@ -14,7 +14,6 @@ from fastapi import FastAPI
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.dead_letter_claims import ClaimedDeadLetters
-from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED, VOUCHER_REVOKED
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.lifespan import open_pool_and_producer
@@ -72,11 +71,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         topics = settings.topics
         consumer = EventConsumer(
             kafka_consumer,
-            employee_topics={
-                topics.voucher_allocated: VOUCHER_ALLOCATED,
-                topics.notification_pushed: NOTIFICATION_PUSHED,
-                topics.voucher_revoked: VOUCHER_REVOKED,
-            },
+            employee_topics=topics.employee_topics(),
             progress_topic=topics.allocation_completed,
             registry=registry,
             unread=unread,

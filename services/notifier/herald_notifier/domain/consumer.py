@@ -42,6 +42,7 @@ from herald_common.events import (
     EmployeeAddressed,
     RevocationCompleted,
 )
+from herald_common.kafka import assign_from_end
 from herald_common.notifications import parse_previous_id
 from herald_common.record_checks import record_problem
 from herald_common.routing import InvalidRouting, Routing, department_visible, read_routing
@@ -232,16 +233,7 @@ class EventConsumer:
         `partitions_for` is a producer's metadata lookup: it waits for a topic created
         moments ago, which the consumer's own metadata (tracking no topics) does not.
         """
-        await self._consumer.start()
-        assignment = [
-            TopicPartition(topic, partition)
-            for topic in self._topics
-            for partition in sorted(await partitions_for(topic))
-        ]
-        self._consumer.assign(assignment)
-        await self._consumer.seek_to_end(*assignment)
-        for tp in assignment:
-            await self._consumer.position(tp)
+        await assign_from_end(self._consumer, self._topics, partitions_for)
         self.ready.set()
 
     async def run(self) -> None:
