@@ -1,7 +1,7 @@
 # Herald's images, one per service, all from this file (docs/decisions/0015-container-images.md).
 # Build from the repository root, naming the service:
 #   docker build --build-arg SERVICE=allocation -t herald/allocation:0.1.0 .
-# SERVICE is allocation, inserter, notifier, mailer or gateway: the build stage installs
+# SERVICE is allocation, inserter, notifier, mailer, gateway or channels: the build stage installs
 # that package, and the image is the service's own stage at the end of this file.
 # Base images are pinned to an exact version.
 ARG SERVICE
@@ -27,6 +27,7 @@ COPY services/inserter/pyproject.toml services/inserter/
 COPY services/notifier/pyproject.toml services/notifier/
 COPY services/mailer/pyproject.toml services/mailer/
 COPY services/gateway/pyproject.toml services/gateway/
+COPY services/channels/pyproject.toml services/channels/
 # herald-allocation comes along for its `herald` CLI (migrations, topics), so that any
 # Herald image can run the migrations job.
 RUN --mount=type=cache,target=/root/.cache/uv \
@@ -98,6 +99,13 @@ ENV HERALD_MAILER_HOST=0.0.0.0 HERALD_MAILER_PORT=8003 \
     HEALTHCHECK_URL=http://127.0.0.1:8003/healthz
 EXPOSE 8003
 CMD ["herald-mailer"]
+
+# The channels service (the Pusher protocol: WebSocket clients at /app/<key>).
+FROM runtime AS channels
+ENV HERALD_CHANNELS_HOST=0.0.0.0 HERALD_CHANNELS_PORT=6001 \
+    HEALTHCHECK_URL=http://127.0.0.1:6001/healthz
+EXPOSE 6001
+CMD ["herald-channels"]
 
 # The gateway, with the web console it serves: read-only for the service (owned by root,
 # served by uid 10001).

@@ -55,6 +55,10 @@ class HeraldEnv:
             "HERALD_AUTH_SESSION_COOKIE_SECURE": "false",
             "HERALD_NOTIFIER_CHANNEL_AUTH_KEY": "test-app-key",
             "HERALD_NOTIFIER_CHANNEL_AUTH_SECRET": self.channel_auth_secret,
+            # The channels service is the same Pusher app.
+            "HERALD_CHANNELS_APP_ID": "test-app",
+            "HERALD_CHANNELS_APP_KEY": "test-app-key",
+            "HERALD_CHANNELS_APP_SECRET": self.channel_auth_secret,
         }
 
     def bearer(self, subject: str, roles: list[str], manages: str | None = None) -> dict[str, str]:
@@ -156,6 +160,14 @@ def notifier_process(
     """A notifier; `name` names its log file (notifiers of a test's own log apart)."""
     variables = {**env.variables(), "HERALD_NOTIFIER_PORT": str(port), **(extra or {})}
     return ServiceProcess(name, "herald_notifier", variables, env.log_dir)
+
+
+def channels_process(
+    env: HeraldEnv, port: int, extra: dict[str, str] | None = None, name: str = "channels"
+) -> ServiceProcess:
+    """A channels replica (the Pusher protocol); `name` names its log file."""
+    variables = {**env.variables(), "HERALD_CHANNELS_PORT": str(port), **(extra or {})}
+    return ServiceProcess(name, "herald_channels", variables, env.log_dir)
 
 
 def mailer_process(

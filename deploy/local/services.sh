@@ -20,9 +20,10 @@ NOTIFIER_PORT=${HERALD_NOTIFIER_PORT:-8002}
 INSERTER_PORT=${HERALD_INSERTER_WEB_PORT:-6066}
 MAILER_PORT=${HERALD_MAILER_PORT:-8003}
 GATEWAY_PORT=${HERALD_GATEWAY_PORT:-8000}
+CHANNELS_PORT=${HERALD_CHANNELS_PORT:-6001}
 SMTP_SINK_PORT=${HERALD_SMTP_SINK_PORT:-1025}
 # The gateway goes last: it only forwards to the others.
-SERVICES=(allocation inserter notifier mailer gateway)
+SERVICES=(allocation inserter notifier mailer channels gateway)
 # Stopped and reported like the services, started only when no relay is configured.
 PROCESSES=("${SERVICES[@]}" smtp-sink)
 
@@ -71,6 +72,7 @@ start() {
   export HERALD_ALLOCATION_PORT=$ALLOCATION_PORT HERALD_NOTIFIER_PORT=$NOTIFIER_PORT
   export HERALD_INSERTER_WEB_PORT=$INSERTER_PORT HERALD_MAILER_PORT=$MAILER_PORT
   export HERALD_GATEWAY_PORT=$GATEWAY_PORT HERALD_GATEWAY_STATIC_DIR=$REPO_ROOT/web/dist
+  export HERALD_CHANNELS_PORT=$CHANNELS_PORT
   export HERALD_GATEWAY_ALLOCATION_URL=http://127.0.0.1:$ALLOCATION_PORT
   export HERALD_GATEWAY_NOTIFIER_URL=http://127.0.0.1:$NOTIFIER_PORT
   export HERALD_GATEWAY_MAILER_URL=http://127.0.0.1:$MAILER_PORT
@@ -84,6 +86,19 @@ start() {
   chmod 600 "$secret_file"
   HERALD_AUTH_HS256_SECRET=$(<"$secret_file")
   export HERALD_AUTH_HS256_SECRET HERALD_AUTH_DEV_MODE=true
+  # The Pusher app (the channels service, and the notifier's /v1/channel-auth): a key and
+  # a secret made once per checkout, like the token secret.
+  local pusher_file=$RUN_DIR/pusher-app
+  if [[ ! -s $pusher_file ]]; then
+    (umask 077 && "$VENV_BIN/python" -c 'import secrets
+print("herald-" + secrets.token_hex(8)); print(secrets.token_hex(32))' >"$pusher_file")
+  fi
+  chmod 600 "$pusher_file"
+  { read -r HERALD_CHANNELS_APP_KEY; read -r HERALD_CHANNELS_APP_SECRET; } <"$pusher_file"
+  export HERALD_CHANNELS_APP_ID=${HERALD_CHANNELS_APP_ID:-herald}
+  export HERALD_CHANNELS_APP_KEY HERALD_CHANNELS_APP_SECRET
+  export HERALD_NOTIFIER_CHANNEL_AUTH_KEY=$HERALD_CHANNELS_APP_KEY
+  export HERALD_NOTIFIER_CHANNEL_AUTH_SECRET=$HERALD_CHANNELS_APP_SECRET
   # Chromium, Firefox and Edge accept Secure cookies from http://127.0.0.1 and localhost;
   # Safari does not: set HERALD_AUTH_SESSION_COOKIE_SECURE=false to use it.
   export HERALD_AUTH_SESSION_COOKIE_SECURE=${HERALD_AUTH_SESSION_COOKIE_SECURE:-true}
@@ -103,6 +118,7 @@ start() {
   wait_http notifier "http://127.0.0.1:$NOTIFIER_PORT/readyz"
   wait_http inserter "http://127.0.0.1:$INSERTER_PORT/healthz"
   wait_http mailer "http://127.0.0.1:$MAILER_PORT/readyz"
+  wait_http channels "http://127.0.0.1:$CHANNELS_PORT/readyz"
   wait_http gateway "http://127.0.0.1:$GATEWAY_PORT/readyz"
   cat <<EOF
 
@@ -112,6 +128,10 @@ Herald is running.
   Notifier (SSE)  http://127.0.0.1:$NOTIFIER_PORT/docs
   Inserter        http://127.0.0.1:$INSERTER_PORT/metrics
   Mailer          http://127.0.0.1:$MAILER_PORT/docs
+  Pusher          ws://127.0.0.1:$CHANNELS_PORT/app/$HERALD_CHANNELS_APP_KEY?protocol=7
+                  app id $HERALD_CHANNELS_APP_ID, key $HERALD_CHANNELS_APP_KEY (both and the secret in $pusher_file)
+                  secret $HERALD_CHANNELS_APP_SECRET
+                  auth endpoint http://127.0.0.1:$CHANNELS_PORT/v1/channel-auth
   Emails          $emails
   Kafka           $HERALD_KAFKA_BOOTSTRAP
   PostgreSQL      $HERALD_DATABASE_URL

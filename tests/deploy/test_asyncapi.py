@@ -172,6 +172,7 @@ def test_every_topic_documents_the_kinds_written_to_it() -> None:
             "herald.allocation.progress",
             "herald.allocation.completed",
         },
+        "herald.channels.broadcast": {"herald.channels.broadcast"},
         "herald.notification.requested": {"herald.notification.requested"},
         "herald.notification.pushed": {
             "herald.notification.pushed",

@@ -37,7 +37,7 @@ from tests.support.dockerfile import image_env
 from tests.support.processes import free_port
 
 # What a user must export; everything else has a default in the file.
-REQUIRED = {"HERALD_POSTGRES_PASSWORD", "HERALD_AUTH_HS256_SECRET"}
+REQUIRED = {"HERALD_POSTGRES_PASSWORD", "HERALD_AUTH_HS256_SECRET", "HERALD_CHANNELS_APP_SECRET"}
 ENV = REQUIRED_ENV
 ONE_SHOT = {"setup", "seed"}
 HERALD_SERVICES = set(SERVICE_SETTINGS)

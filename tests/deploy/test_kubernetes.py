@@ -45,10 +45,10 @@ WORKLOADS = {service: f"herald-{service}" for service in SERVICE_SETTINGS}
 # The services that talk to Kafka, each as a KafkaUser of its own with Strimzi.
 KAFKA_CLIENTS = {s: name for s, name in WORKLOADS.items() if s != "gateway"}
 HERALD_IMAGES = re.compile(
-    r"^(registry\.example\.com/)?herald/(allocation|inserter|notifier|mailer|gateway):"
+    r"^(registry\.example\.com/)?herald/(allocation|inserter|notifier|mailer|gateway|channels):"
 )
 # The services with an API, which verify tokens.
-AUTHENTICATING = ("allocation", "notifier", "mailer")
+AUTHENTICATING = ("allocation", "notifier", "mailer", "channels")
 
 
 def _custom_schema(api_version: str, kind: str) -> dict[str, Any]:

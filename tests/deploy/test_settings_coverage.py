@@ -47,6 +47,9 @@ DEFAULTS_ARE_FINE = {
     "HERALD_MAILER_MAX_LISTED_MEMBERS": "how many team members a summary lists by name",
     "HERALD_MAILER_SMTP_TIMEOUT_SECONDS": "30 s before a silent relay counts as unreachable",
     "HERALD_MAILER_MAX_POLL_INTERVAL_SECONDS": "Kafka's 5 minutes; the mailer polls every second",
+    "HERALD_CHANNELS_REPLAY_PAGE_SIZE": "rows per replay query",
+    "HERALD_CHANNELS_SEND_QUEUE_SIZE": "per-socket buffer before a slow reader is told to reconnect",
+    "HERALD_CHANNELS_REPLICA_TIMEOUT_SECONDS": "30 s of silence before a replica's sockets leave",
     "HERALD_GATEWAY_CONNECT_TIMEOUT_SECONDS": "5 s to reach a service",
     "HERALD_GATEWAY_READ_TIMEOUT_SECONDS": "60 s per API answer; streams have no read timeout",
     "HERALD_AUTH_LEEWAY_SECONDS": "30 s of clock skew on a token's times",
@@ -68,7 +71,11 @@ DEFAULTS_ARE_FINE = {
     "HERALD_KAFKA_SSL_CAFILE": "no TLS on a plaintext cluster",
 }
 # Compose leaves the replica ids unset on purpose: each replica's hostname is unique.
-COMPOSE_DEFAULTS_ARE_FINE = {"HERALD_NOTIFIER_REPLICA_ID", "HERALD_MAILER_REPLICA_ID"}
+COMPOSE_DEFAULTS_ARE_FINE = {
+    "HERALD_NOTIFIER_REPLICA_ID",
+    "HERALD_MAILER_REPLICA_ID",
+    "HERALD_CHANNELS_REPLICA_ID",
+}
 STRIMZI = {
     "HERALD_KAFKA_SECURITY_PROTOCOL",
     "HERALD_KAFKA_SASL_MECHANISM",
@@ -176,6 +183,8 @@ SECRET_PLACEHOLDERS = {
     "url": "postgresql://herald:placeholder@db.example.internal:5432/herald",
     "hs256-secret": "placeholder-placeholder-placeholder",
     "password": "placeholder",
+    "channel-auth-key": "placeholder-key",
+    "channel-auth-secret": "placeholder-placeholder-placeholder",
 }
 
 

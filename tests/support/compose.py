@@ -15,6 +15,7 @@ COMPOSE_FILE = REPO / "docker-compose.yml"
 REQUIRED_ENV = {
     "HERALD_POSTGRES_PASSWORD": "0123456789abcdef",
     "HERALD_AUTH_HS256_SECRET": "0123456789abcdef0123456789abcdef",
+    "HERALD_CHANNELS_APP_SECRET": "fedcba9876543210fedcba9876543210",
 }
 
 # Compose's interpolation: $$ escapes, $NAME, ${NAME}, ${NAME<op>word} with op one of

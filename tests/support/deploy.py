@@ -14,6 +14,7 @@ import yaml
 from pydantic_settings import BaseSettings
 
 from herald_allocation.settings import AllocationSettings
+from herald_channels.settings import ChannelsSettings
 from herald_gateway.settings import GatewaySettings
 from herald_inserter.settings import InserterSettings
 from herald_mailer.settings import MailerSettings
@@ -34,6 +35,7 @@ SERVICE_SETTINGS: dict[str, type[BaseSettings]] = {
     "notifier": NotifierSettings,
     "mailer": MailerSettings,
     "gateway": GatewaySettings,
+    "channels": ChannelsSettings,
 }
 # The port each service listens on (its settings' default, and what the images set).
 SERVICE_PORTS = {
@@ -42,6 +44,7 @@ SERVICE_PORTS = {
     "notifier": 8002,
     "mailer": 8003,
     "gateway": 8000,
+    "channels": 6001,
 }
 
 

@@ -24,6 +24,7 @@ def test_the_catalogue_lists_the_designed_topics() -> None:
         "herald.allocation.completed": (Key.ALLOCATION, 3),
         "herald.notification.requested": (Key.PUSH, 3),
         "herald.notification.pushed": (Key.DEPARTMENT, 12),
+        "herald.channels.broadcast": (Key.CHANNEL, 6),
     }
 
 
@@ -43,6 +44,7 @@ def test_each_topic_has_its_partitions_setting_with_the_catalogues_default() -> 
         "HERALD_TOPICS_ALLOCATION_COMPLETED_PARTITIONS",
         "HERALD_TOPICS_NOTIFICATION_REQUESTED_PARTITIONS",
         "HERALD_TOPICS_NOTIFICATION_PUSHED_PARTITIONS",
+        "HERALD_TOPICS_CHANNELS_BROADCAST_PARTITIONS",
     ]
     assert {name for name in fields if name.endswith("_partitions")} == {
         *(t.setting for t in TOPICS),
@@ -78,6 +80,7 @@ def test_the_services_names_are_the_catalogues() -> None:
         topics.allocation_completed,
         topics.notification_requested,
         topics.notification_pushed,
+        topics.channel_broadcast,
     ] == [f"p.{t.name}" for t in TOPICS]
 
 

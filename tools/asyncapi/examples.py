@@ -15,9 +15,11 @@ from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_REQUESTED,
     ALLOCATION_SUMMARY,
+    CHANNEL_BROADCAST,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
     SOURCE_ALLOCATION,
+    SOURCE_CHANNELS,
     SOURCE_INSERTER,
     SOURCE_MAILER,
     SOURCE_NOTIFIER,
@@ -36,6 +38,7 @@ from herald_common.events import (
     VoucherSpec,
     envelope,
 )
+from herald_common.pusher.broadcast import channel_event
 from tools.asyncapi.models import AllocationSummary, SummaryTotals
 from tools.asyncapi.refs import message_name
 
@@ -162,6 +165,18 @@ def examples() -> dict[str, dict[str, Any]]:
             ALLOCATION_DELIVERED,
             allocation,
             AllocationDelivered(allocation_id=_ALLOCATION, delivered=1, replica=_REPLICA),
+        ),
+        (
+            "5c1f0e9a2b7d4e3f8a6b0c1d",
+            SOURCE_CHANNELS,
+            CHANNEL_BROADCAST,
+            "presence-sales-floor",
+            channel_event(
+                ["presence-sales-floor"],
+                "pusher_internal:member_added",
+                '{"user_id":"E000042","user_info":{"id":"E000042"}}',
+                exclude_socket_id="123456.654321",
+            ),
         ),
     )
     return {

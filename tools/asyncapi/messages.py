@@ -14,6 +14,7 @@ from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_REQUESTED,
     ALLOCATION_SUMMARY,
+    CHANNEL_BROADCAST,
     CONTENT_TYPE,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
@@ -27,6 +28,7 @@ from herald_common.events import (
     VoucherAllocated,
 )
 from herald_common.notifications import PREVIOUS_ID_HEADER
+from herald_common.pusher.broadcast import ChannelBroadcast
 from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from tools.asyncapi.examples import examples
 from tools.asyncapi.models import AllocationSummary
@@ -118,11 +120,28 @@ MESSAGES = _by_name(
         "included). A per-employee event like the others (`id` is the notification id, "
         "`subject` the manager's employee id); the same summary is also emailed.",
     ),
+    Message(
+        CHANNEL_BROADCAST,
+        CloudEvent[ChannelBroadcast],
+        "What every channels replica's Pusher sockets should hear",
+        "Written by a channels replica (or the Pusher HTTP API) for an act that reaches "
+        "sockets wherever they are: `kind: event` is an event for the subscribers of "
+        "`channels` (a triggered event, a client event, a presence member added or "
+        "removed), not sent to `exclude_socket_id`; `kind: terminate` closes every "
+        "connection signed in as `user_id`. Every replica reads every partition, live. "
+        "Nothing here is durable: Herald's notifications reach Pusher clients from the "
+        "per-employee topics and the inbox.",
+    ),
 )
 
 _KEYS: dict[Key, dict[str, Any]] = {
     Key.ALLOCATION: {"type": "string", "format": "uuid", "description": "The allocation id."},
     Key.PUSH: {"type": "string", "format": "uuid", "description": "The push id."},
+    Key.CHANNEL: {
+        "type": "string",
+        "description": "The first channel the event is for (a channel's events keep their "
+        "order), or the user of a termination.",
+    },
     Key.DEPARTMENT: {
         "type": "string",
         "description": "The employee's department: all of a department's events share a "

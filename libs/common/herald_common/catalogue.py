@@ -17,6 +17,7 @@ from herald_common.events import (
     ALLOCATION_PROGRESS,
     ALLOCATION_REQUESTED,
     ALLOCATION_SUMMARY,
+    CHANNEL_BROADCAST,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
     VOUCHER_ALLOCATED,
@@ -34,6 +35,8 @@ class Key(Enum):
     PUSH = "push id"
     # Per-employee events: all of a department's share a partition.
     DEPARTMENT = "department"
+    # Pusher channel broadcasts: a channel's events share a partition.
+    CHANNEL = "channel name"
 
 
 def dead_letter(topic: str) -> str:
@@ -74,12 +77,17 @@ NOTIFICATION_PUSHED_TOPIC = Topic(
     NOTIFICATION_PUSHED, Key.DEPARTMENT, 12, (NOTIFICATION_PUSHED, ALLOCATION_SUMMARY)
 )
 
+# Pusher-protocol broadcasts between channels replicas (herald_common.pusher.broadcast):
+# events for a channel's sockets wherever they are, presence changes, terminations.
+CHANNEL_BROADCAST_TOPIC = Topic(CHANNEL_BROADCAST, Key.CHANNEL, 6, (CHANNEL_BROADCAST,))
+
 TOPICS = (
     ALLOCATION_REQUESTED_TOPIC,
     VOUCHER_ALLOCATED_TOPIC,
     ALLOCATION_COMPLETED_TOPIC,
     NOTIFICATION_REQUESTED_TOPIC,
     NOTIFICATION_PUSHED_TOPIC,
+    CHANNEL_BROADCAST_TOPIC,
 )
 
 # The consumer groups (the services' default app ids, before the deployment's prefix):

@@ -34,6 +34,9 @@ SOURCE_INSERTER = "/herald/inserter"
 SOURCE_PUSH = "/herald/push"
 SOURCE_MAILER = "/herald/mailer"
 SOURCE_NOTIFIER = "/herald/notifier"
+# Between channels replicas: what every replica's Pusher sockets should hear.
+CHANNEL_BROADCAST = "herald.channels.broadcast"
+SOURCE_CHANNELS = "/herald/channels"
 
 DataT = TypeVar("DataT", bound=BaseModel)
 

@@ -15,6 +15,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from herald_common.catalogue import (
     ALLOCATION_COMPLETED_TOPIC,
     ALLOCATION_REQUESTED_TOPIC,
+    CHANNEL_BROADCAST_TOPIC,
     DEAD_LETTER_PARTITIONS,
     NOTIFICATION_PUSHED_TOPIC,
     NOTIFICATION_REQUESTED_TOPIC,
@@ -81,6 +82,7 @@ class _TopicSettings(BaseSettings):
     allocation_completed: ClassVar[_TopicName] = _TopicName(ALLOCATION_COMPLETED_TOPIC)
     notification_requested: ClassVar[_TopicName] = _TopicName(NOTIFICATION_REQUESTED_TOPIC)
     notification_pushed: ClassVar[_TopicName] = _TopicName(NOTIFICATION_PUSHED_TOPIC)
+    channel_broadcast: ClassVar[_TopicName] = _TopicName(CHANNEL_BROADCAST_TOPIC)
 
     @staticmethod
     def dead_letter(topic: str) -> str:

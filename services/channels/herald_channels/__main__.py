@@ -1,0 +1,3 @@
+from herald_channels.app import main
+
+main()

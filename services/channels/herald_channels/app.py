@@ -1,0 +1,142 @@
+"""The channels service: FastAPI app factory and lifespan."""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import math
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import uvicorn
+from fastapi import FastAPI
+
+from herald_channels.api import channel_auth, health, websocket
+from herald_channels.domain.broadcaster import KafkaBroadcaster
+from herald_channels.domain.connection import ChannelsContext
+from herald_channels.domain.consumer import ChannelsConsumer, UnreadCounts
+from herald_channels.domain.hub import Hub
+from herald_channels.domain.inbox import ChannelInbox
+from herald_channels.domain.pg_directory import PgDirectory
+from herald_channels.domain.replicas import keep_alive
+from herald_channels.metrics import ChannelsMetrics
+from herald_channels.runtime import ChannelsRuntime
+from herald_channels.settings import ChannelsSettings, load_settings
+from herald_common.db import create_pool
+from herald_common.events import NOTIFICATION_PUSHED, VOUCHER_ALLOCATED
+from herald_common.gc_tuning import relax_garbage_collection
+from herald_common.kafka import create_consumer, create_producer
+from herald_common.lifespan import open_pool_and_producer
+from herald_common.supervisor import Supervisor
+from herald_web.auth import Authenticator
+from herald_web.cors import allow_origins
+from herald_web.health import health_routes
+from herald_web.limits import BodySizeLimit
+from herald_web.serve import ServerOptions, serve
+
+
+def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        metrics = ChannelsMetrics()
+        hub = Hub()
+        pool = create_pool(settings.database, name="herald-channels")
+        inbox = ChannelInbox(pool, settings.replay_page_size)
+        # The directory names this process apart from any other, even on the same host.
+        replica = f"{settings.replica_id}/{secrets.token_hex(4)}"
+        directory = PgDirectory(pool, replica)
+        client_id = f"herald-channels-{settings.replica_id}"
+        producer = create_producer(settings.kafka, client_id=client_id)
+        broadcaster = KafkaBroadcaster(producer, settings.topics.channel_broadcast)
+        unread = UnreadCounts(hub, inbox)
+        topics = settings.topics
+        consumer = ChannelsConsumer(
+            create_consumer(
+                settings.kafka, client_id=client_id, group_id=None, auto_offset_reset="latest"
+            ),
+            broadcast_topic=topics.channel_broadcast,
+            employee_topics={
+                topics.voucher_allocated: VOUCHER_ALLOCATED,
+                topics.notification_pushed: NOTIFICATION_PUSHED,
+            },
+            progress_topic=topics.allocation_completed,
+            hub=hub,
+            unread=unread,
+            metrics=metrics,
+        )
+        credentials = settings.credentials()
+        context = ChannelsContext(
+            app_key=settings.app_key,
+            # Without a secret nothing verifies: private channels and sign-ins are refused.
+            app_secret=credentials[1] if credentials else secrets.token_hex(32),
+            activity_timeout=settings.activity_timeout_seconds,
+            client_events=settings.client_events,
+            client_events_per_second=settings.client_events_per_second,
+            send_queue_size=settings.send_queue_size,
+            hub=hub,
+            directory=directory,
+            broadcaster=broadcaster,
+            inbox=inbox,
+            metrics=metrics,
+        )
+        async with contextlib.AsyncExitStack() as resources:
+            await open_pool_and_producer(resources, pool, producer)
+            await directory.register()
+            resources.push_async_callback(directory.deregister)
+            resources.push_async_callback(consumer.stop)
+            await consumer.start(producer.partitions_for)
+            tasks = Supervisor(resources, metrics.task_restarts)
+            tasks.start("channels-consumer", consumer.run)
+            tasks.start("channels-unread", unread.run)
+            tasks.start(
+                "channels-directory",
+                functools.partial(
+                    keep_alive, directory, broadcaster, settings.replica_timeout_seconds
+                ),
+            )
+            app.state.authenticator = Authenticator(settings.auth)
+            app.state.runtime = ChannelsRuntime(
+                settings=settings,
+                metrics=metrics,
+                pool=pool,
+                hub=hub,
+                directory=directory,
+                broadcaster=broadcaster,
+                context=context,
+                consumer=consumer,
+                tasks=tasks,
+            )
+            yield
+
+    app = FastAPI(
+        title="Herald channels",
+        version="0.1.0",
+        description="The Pusher Channels protocol (version 7) with Herald's replay.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
+    allow_origins(app, settings.cors_origins)
+    app.include_router(channel_auth.router)
+    app.router.routes.extend(websocket.routes)
+    app.router.routes.extend(health_routes(health.probes))
+    return app
+
+
+def _server(app: FastAPI, options: ServerOptions) -> uvicorn.Server:
+    # websockets' sans-I/O protocol; uvicorn's own WebSocket pings stay on as a keepalive
+    # under the Pusher-level ones.
+    return uvicorn.Server(options.config(app, ws="websockets-sansio"))
+
+
+def main() -> None:
+    relax_garbage_collection()
+    settings = load_settings()
+    serve(
+        create_app,
+        settings,
+        graceful_shutdown_seconds=math.ceil(settings.shutdown_grace_seconds),
+        server=_server,
+    )

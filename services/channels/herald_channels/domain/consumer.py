@@ -1,0 +1,190 @@
+"""Kafka -> this replica's sockets. Every replica reads every partition of its topics live
+(no group, from the end), as the notifier does: what a socket missed comes from the inbox.
+
+- the broadcast topic: events for channels, presence changes, terminations;
+- the per-employee topics: Herald's notifications, for private-employee-<id> and
+  private-department-<name>, followed by the employee's unread count;
+- the completions topic: an allocation's progress, for private-allocation-<id>.
+
+Bad records are skipped here and logged; the notifier, which reads the same per-employee
+topics, is the one that dead-letters them (docs/decisions/0041).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from pydantic import TypeAdapter, ValidationError
+
+from herald_channels.domain import protocol
+from herald_channels.domain.hub import Hub
+from herald_channels.domain.inbox import ChannelInbox
+from herald_channels.metrics import ChannelsMetrics
+from herald_common.consumed import KafkaRecord
+from herald_common.events import CloudEvent, EmployeeAddressed
+from herald_common.pusher.broadcast import from_record
+from herald_common.routing import InvalidRouting, read_routing
+from herald_common.stream_frames import UNREAD_COUNT
+
+logger = logging.getLogger(__name__)
+
+_EMPLOYEE_EVENT = TypeAdapter(CloudEvent[EmployeeAddressed])
+
+
+class UnreadCounts:
+    """Each employee whose notification went out hears their unread count after it; a burst
+    is counted once per round."""
+
+    def __init__(self, hub: Hub, inbox: ChannelInbox, interval_seconds: float = 0.2) -> None:
+        self._hub = hub
+        self._inbox = inbox
+        self._interval = interval_seconds
+        self._pending: set[str] = set()
+        self._wake = asyncio.Event()
+
+    def mark(self, employee_id: str) -> None:
+        self._pending.add(employee_id)
+        self._wake.set()
+
+    async def run(self) -> None:
+        while True:
+            await self._wake.wait()
+            self._wake.clear()
+            batch, self._pending = self._pending, set()
+            for employee_id in batch:
+                channel = f"private-employee-{employee_id}"
+                if not self._hub.has(channel):
+                    continue
+                unread = await self._inbox.unread(employee_id)
+                self._hub.send(channel, protocol.message(UNREAD_COUNT, {"unread": unread}, channel))
+            await asyncio.sleep(self._interval)
+
+
+class ChannelsConsumer:
+    def __init__(
+        self,
+        consumer: AIOKafkaConsumer,
+        *,
+        broadcast_topic: str,
+        employee_topics: Mapping[str, str],
+        progress_topic: str,
+        hub: Hub,
+        unread: UnreadCounts,
+        metrics: ChannelsMetrics,
+    ) -> None:
+        self._consumer = consumer
+        self._broadcast_topic = broadcast_topic
+        self._employee_topics = dict(employee_topics)
+        self._progress_topic = progress_topic
+        self._topics = [broadcast_topic, *self._employee_topics, progress_topic]
+        self._hub = hub
+        self._unread = unread
+        self._metrics = metrics
+        self.ready = asyncio.Event()
+
+    async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
+        await self._consumer.start()
+        assignment = [
+            TopicPartition(topic, partition)
+            for topic in self._topics
+            for partition in sorted(await partitions_for(topic))
+        ]
+        self._consumer.assign(assignment)
+        await self._consumer.seek_to_end(*assignment)
+        for tp in assignment:
+            await self._consumer.position(tp)
+        self.ready.set()
+
+    async def stop(self) -> None:
+        await self._consumer.stop()
+
+    async def run(self) -> None:
+        while True:
+            fetched = await self._consumer.getmany(timeout_ms=1000)
+            for tp, records in fetched.items():
+                for record in records:
+                    try:
+                        self._dispatch(tp.topic, record)
+                    except Exception:
+                        logger.exception(
+                            "skipped record %s/%s@%s", tp.topic, tp.partition, record.offset
+                        )
+            await asyncio.sleep(0)
+
+    def _dispatch(self, topic: str, record: KafkaRecord) -> None:
+        if topic == self._broadcast_topic:
+            self._broadcast(record.value)
+        elif topic == self._progress_topic:
+            self._progress(record.value)
+        else:
+            self._notification(self._employee_topics[topic], record)
+
+    def _broadcast(self, value: bytes | None) -> None:
+        if value is None:
+            return
+        try:
+            broadcast = from_record(value)
+        except ValidationError as exc:
+            logger.warning("not a broadcast record: %s", exc.errors()[:3])
+            return
+        self._metrics.broadcasts.inc()
+        if broadcast.event is not None and broadcast.data is not None:
+            for channel in broadcast.channels:
+                if self._hub.has(channel):
+                    text = protocol.message(
+                        broadcast.event, broadcast.data, channel, broadcast.user_id
+                    )
+                    self._hub.send(channel, text, broadcast.exclude_socket_id)
+            return
+        for connection in self._hub.users_connections(broadcast.user_id or ""):
+            connection.send(protocol.error(protocol.UNAUTHORIZED, "connection terminated"))
+            connection.close(protocol.UNAUTHORIZED, "terminated")
+
+    def _progress(self, value: bytes | None) -> None:
+        if value is None:
+            return
+        raw = json.loads(value)
+        allocation_id = raw.get("data", {}).get("allocation_id")
+        channel = f"private-allocation-{allocation_id}"
+        if self._hub.has(channel):
+            self._hub.send(channel, protocol.message(str(raw.get("type")), value.decode(), channel))
+
+    def _notification(self, event_type: str, record: KafkaRecord) -> None:
+        value = record.value
+        if value is None:
+            return
+        try:
+            routing = read_routing(record.headers)
+        except InvalidRouting as exc:
+            logger.warning("bad routing headers: %s", exc)
+            return
+        if routing is not None and record.key is not None:
+            notification_id, employee_id = routing.notification_id, routing.employee_id
+            department = record.key.decode()
+        else:
+            try:
+                event = _EMPLOYEE_EVENT.validate_json(value)
+            except ValidationError as exc:
+                logger.warning("not a per-employee event: %s", exc.errors()[:3])
+                return
+            if not event.id.isdigit():
+                return
+            notification_id, employee_id = int(event.id), event.data.employee_id
+            department, event_type = event.data.department, event.type
+        own = f"private-employee-{employee_id}"
+        team = f"private-department-{department}"
+        delivered = 0
+        for channel in (own, team):
+            if self._hub.has(channel):
+                text = protocol.message(event_type, value.decode(), channel)
+                for connection in self._hub.subscribers(channel):
+                    connection.offer(channel, notification_id, text)
+                    delivered += 1
+        if delivered:
+            self._metrics.deliveries.labels("live").inc(delivered)
+        if self._hub.has(own):
+            self._unread.mark(employee_id)

@@ -1,0 +1,105 @@
+"""Herald's inbox as the Pusher channels see it: what a channel missed, its watermark, and
+an employee's unread count.
+
+private-employee-<id> replays that employee's notifications, private-department-<name>
+the department's; private-allocation-<id> carries live progress only (nothing to replay).
+The watermark is the highest notification id a client of the channel confirmed (a pong
+after the write): the cursor of a client that sends none (docs/decisions/0057).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from psycopg import AsyncConnection, sql
+from psycopg_pool import AsyncConnectionPool
+
+from herald_common.auth.channels import Channel
+from herald_common.db import fetch_one
+from herald_common.notifications import notification_event
+
+
+@dataclass(frozen=True, slots=True)
+class Missed:
+    notification_id: int
+    kind: str
+    employee_id: str
+    data: bytes
+
+
+_COLUMN = {"employee": "employee_id", "department": "department"}
+
+
+def replays(channel: Channel) -> bool:
+    return channel.kind in _COLUMN
+
+
+class ChannelInbox:
+    def __init__(self, pool: AsyncConnectionPool[AsyncConnection], page_size: int) -> None:
+        self._pool = pool
+        self._page_size = page_size
+
+    async def latest_id(self, channel: Channel) -> int:
+        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notifications WHERE {} = %s").format(
+            sql.Identifier(_COLUMN[channel.kind])
+        )
+        row = await fetch_one(self._pool, query, (channel.key,))
+        return 0 if row is None else int(row[0])
+
+    async def after(self, channel: Channel, after_id: int, until: int) -> AsyncIterator[Missed]:
+        """The channel's notifications with ids in (after_id, until], in id order."""
+        query = sql.SQL(
+            "SELECT id, kind, source, employee_id, created_at, payload FROM notifications"
+            " WHERE {} = %s AND id > %s AND id <= %s ORDER BY id LIMIT %s"
+        ).format(sql.Identifier(_COLUMN[channel.kind]))
+        cursor = after_id
+        while True:
+            async with self._pool.connection() as conn:
+                rows = await (
+                    await conn.execute(query, (channel.key, cursor, until, self._page_size))
+                ).fetchall()
+            for notification_id, kind, source, employee_id, created_at, payload in rows:
+                data = notification_event(
+                    notification_id=notification_id,
+                    kind=kind,
+                    source=source,
+                    employee_id=employee_id,
+                    created_at=created_at,
+                    payload=payload,
+                )
+                yield Missed(notification_id, kind, employee_id, data)
+            if len(rows) < self._page_size:
+                return
+            cursor = rows[-1][0]
+
+    async def unread(self, employee_id: str) -> int:
+        row = await fetch_one(
+            self._pool,
+            "SELECT count(*) FROM notifications WHERE employee_id = %s AND read_at IS NULL",
+            (employee_id,),
+        )
+        return 0 if row is None else int(row[0])
+
+    async def watermark(self, channel: Channel) -> int:
+        """The channel's watermark; a channel seen for the first time starts at its latest id."""
+        latest = await self.latest_id(channel)
+        row = await fetch_one(
+            self._pool,
+            "INSERT INTO channel_watermarks (channel, delivered_id) VALUES (%s, %s)"
+            " ON CONFLICT (channel) DO UPDATE SET channel = EXCLUDED.channel"
+            " RETURNING delivered_id",
+            (channel.name, latest),
+        )
+        return latest if row is None else int(row[0])
+
+    async def confirm(self, channel: str, delivered_id: int) -> None:
+        """A client of `channel` confirmed every notification up to `delivered_id`."""
+        async with self._pool.connection() as conn:
+            await conn.execute(
+                "INSERT INTO channel_watermarks (channel, delivered_id) VALUES (%s, %s)"
+                " ON CONFLICT (channel) DO UPDATE SET"
+                " delivered_id = greatest(channel_watermarks.delivered_id, EXCLUDED.delivered_id),"
+                " updated_at = now()",
+                (channel, delivered_id),
+            )
