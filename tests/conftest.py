@@ -56,7 +56,7 @@ class HeraldEnv:
             "HERALD_NOTIFIER_CHANNEL_AUTH_KEY": "test-app-key",
             "HERALD_NOTIFIER_CHANNEL_AUTH_SECRET": self.channel_auth_secret,
             # The channels service is the same Pusher app.
-            "HERALD_CHANNELS_APP_ID": "test-app",
+            "HERALD_CHANNELS_APP_ID": "4201",
             "HERALD_CHANNELS_APP_KEY": "test-app-key",
             "HERALD_CHANNELS_APP_SECRET": self.channel_auth_secret,
         }

@@ -95,7 +95,7 @@ print("herald-" + secrets.token_hex(8)); print(secrets.token_hex(32))' >"$pusher
   fi
   chmod 600 "$pusher_file"
   { read -r HERALD_CHANNELS_APP_KEY; read -r HERALD_CHANNELS_APP_SECRET; } <"$pusher_file"
-  export HERALD_CHANNELS_APP_ID=${HERALD_CHANNELS_APP_ID:-herald}
+  export HERALD_CHANNELS_APP_ID=${HERALD_CHANNELS_APP_ID:-1}
   export HERALD_CHANNELS_APP_KEY HERALD_CHANNELS_APP_SECRET
   export HERALD_NOTIFIER_CHANNEL_AUTH_KEY=$HERALD_CHANNELS_APP_KEY
   export HERALD_NOTIFIER_CHANNEL_AUTH_SECRET=$HERALD_CHANNELS_APP_SECRET

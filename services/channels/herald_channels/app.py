@@ -12,7 +12,7 @@ from contextlib import asynccontextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from herald_channels.api import channel_auth, health, websocket
+from herald_channels.api import channel_auth, health, pusher_http, websocket
 from herald_channels.domain.broadcaster import KafkaBroadcaster
 from herald_channels.domain.connection import ChannelsContext
 from herald_channels.domain.consumer import ChannelsConsumer, UnreadCounts
@@ -20,6 +20,7 @@ from herald_channels.domain.hub import Hub
 from herald_channels.domain.inbox import ChannelInbox
 from herald_channels.domain.pg_directory import PgDirectory
 from herald_channels.domain.replicas import keep_alive
+from herald_channels.domain.trigger_publisher import TriggerPublisher
 from herald_channels.metrics import ChannelsMetrics
 from herald_channels.runtime import ChannelsRuntime
 from herald_channels.settings import ChannelsSettings, load_settings
@@ -98,6 +99,21 @@ def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
                 ),
             )
             app.state.authenticator = Authenticator(settings.auth)
+            if credentials is not None:
+                # The Pusher HTTP API answers only where a secret can verify its signatures.
+                app.state.pusher_app = pusher_http.PusherApp(
+                    app_id=settings.app_id,
+                    key=settings.app_key,
+                    secret=credentials[1],
+                    directory=directory,
+                    broadcaster=broadcaster,
+                    triggers=TriggerPublisher(
+                        producer,
+                        broadcaster,
+                        requested_topic=topics.notification_requested,
+                        app_id=settings.app_id,
+                    ),
+                )
             app.state.runtime = ChannelsRuntime(
                 settings=settings,
                 metrics=metrics,
@@ -117,9 +133,18 @@ def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
         description="The Pusher Channels protocol (version 7) with Herald's replay.",
         lifespan=lifespan,
     )
-    app.add_middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        # A batch of the HTTP API carries up to 10 events of 10 KB each.
+        limit_for=lambda path: (
+            max(pusher_http.MAX_BODY_BYTES, settings.max_body_bytes)
+            if path.startswith("/apps/")
+            else settings.max_body_bytes
+        ),
+    )
     allow_origins(app, settings.cors_origins)
     app.include_router(channel_auth.router)
+    pusher_http.install(app)
     app.router.routes.extend(websocket.routes)
     app.router.routes.extend(health_routes(health.probes))
     return app

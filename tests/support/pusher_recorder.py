@@ -1,13 +1,12 @@
-"""A minimal Pusher protocol 7 client over a real WebSocket, for the HTTP API's tests:
-connect, subscribe (signing private and presence channels with the app's secret, as an
-app's auth endpoint would), sign in, and wait for events or the close."""
+"""A Pusher protocol 7 client that records every frame as it arrives (a reader task), for
+tests that wait for events on several channels in any order, or for the close: connect,
+subscribe (signing private and presence channels with the app's secret, as an app's auth
+endpoint would) and sign in. tests.support.pusher reads frames one at a time instead."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
-import hmac
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,7 +14,7 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from herald_common.auth.channel_auth import sign
+from herald_common.auth.channel_auth import sign, sign_user
 
 
 @dataclass
@@ -26,7 +25,7 @@ class Frame:
 
 
 @dataclass
-class PusherSocket:
+class RecordingSocket:
     url: str
     key: str
     secret: str
@@ -37,7 +36,7 @@ class PusherSocket:
     _reader: asyncio.Task[None] | None = None
     close_code: int | None = None
 
-    async def __aenter__(self) -> PusherSocket:
+    async def __aenter__(self) -> RecordingSocket:
         self._ws = await connect(f"{self.url}/app/{self.key}?protocol=7&client=py&version=1")
         first = json.loads(await self._ws.recv())
         assert first["event"] == "pusher:connection_established", first
@@ -75,12 +74,8 @@ class PusherSocket:
         data: dict[str, Any] = {"channel": channel}
         if channel.startswith("presence-"):
             channel_data = json.dumps({"user_id": user_id, "user_info": {}})
-            digest = hmac.new(
-                self.secret.encode(),
-                f"{self.socket_id}:{channel}:{channel_data}".encode(),
-                hashlib.sha256,
-            ).hexdigest()
-            data |= {"auth": f"{self.key}:{digest}", "channel_data": channel_data}
+            auth = sign(self.key, self.secret, self.socket_id, channel, channel_data)
+            data |= {"auth": auth, "channel_data": channel_data}
         elif channel.startswith("private-"):
             data["auth"] = sign(self.key, self.secret, self.socket_id, channel)
         await self.send("pusher:subscribe", data)
@@ -88,12 +83,8 @@ class PusherSocket:
 
     async def sign_in(self, user_id: str) -> Frame:
         user_data = json.dumps({"id": user_id})
-        digest = hmac.new(
-            self.secret.encode(),
-            f"{self.socket_id}::user::{user_data}".encode(),
-            hashlib.sha256,
-        ).hexdigest()
-        await self.send("pusher:signin", {"auth": f"{self.key}:{digest}", "user_data": user_data})
+        auth = sign_user(self.key, self.secret, self.socket_id, user_data)
+        await self.send("pusher:signin", {"auth": auth, "user_data": user_data})
         return await self.wait_for("pusher:signin_success")
 
     async def wait_for(
