@@ -15,6 +15,8 @@ export PLAYWRIGHT_BROWSERS_PATH ?= $(HERALD_HOME)/cache/ms-playwright
 CHROMIUM := /usr/bin/chromium
 NODE_MIN := 20.19
 WEB_INSTALLED := web/node_modules/.herald-installed
+# pusher-js and Laravel Echo, for the Pusher compatibility tests (tests/pusher).
+PUSHER_INSTALLED := tests/pusher/node_modules/.herald-installed
 UV_VERSION := 0.13.8
 UV := $(HERALD_HOME)/tools/bin/uv
 VENV_BIN := $(UV_PROJECT_ENVIRONMENT)/bin
@@ -30,14 +32,14 @@ GO_CACHE := $(HERALD_HOME)/cache/go
 ASYNCAPI_DIR := $(HERALD_HOME)/tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/installed.stamp
 
-.PHONY: run test install lint unit stop status bench bench-setup tools web web-test chromium
+.PHONY: run test install lint unit stop status bench bench-setup tools web web-test chromium pusher-clients
 
 ## run: install, build the web console, start Kafka + PostgreSQL + the services with demo data
 run: install web
 	deploy/local/services.sh start
 
 ## test: install, lint and type-check, then every test (web lint and unit tests, real stack, browser)
-test: lint tools web web-test chromium
+test: lint tools web web-test chromium pusher-clients
 	$(VENV_BIN)/pytest
 
 ## stop: stop the services and the local stack
@@ -87,6 +89,14 @@ $(ASYNCAPI_STAMP): tests/tools/package.json tests/tools/package-lock.json
 $(UV):
 	python3 -m venv $(HERALD_HOME)/tools
 	$(HERALD_HOME)/tools/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+## pusher-clients: the real pusher-js and Laravel Echo (npm ci, lockfile only)
+pusher-clients: $(PUSHER_INSTALLED)
+
+$(PUSHER_INSTALLED): tests/pusher/package.json tests/pusher/package-lock.json
+	@command -v npm >/dev/null || { echo "Node.js $(NODE_MIN)+ and npm are needed for the Pusher client tests" >&2; exit 1; }
+	cd tests/pusher && npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## web: install the web console's packages (npm ci, lockfile only) and build web/dist
 web: $(WEB_INSTALLED)
