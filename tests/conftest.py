@@ -170,6 +170,25 @@ def channels_process(
     return ServiceProcess(name, "herald_channels", variables, env.log_dir)
 
 
+@contextmanager
+def running_channels(
+    env: HeraldEnv, count: int, extra: dict[str, str] | None = None, name: str = "channels"
+) -> Iterator[tuple[int, ...]]:
+    """`count` channels replicas, ready; their ports. Stopped on leaving."""
+    ports = tuple(free_port() for _ in range(count))
+    processes = [
+        channels_process(env, port, extra, name=f"{name}-{n}").start()
+        for n, port in enumerate(ports)
+    ]
+    try:
+        for process, port in zip(processes, ports, strict=True):
+            process.wait_http(f"http://127.0.0.1:{port}/readyz")
+        yield ports
+    finally:
+        for process in processes:
+            process.stop()
+
+
 def mailer_process(
     env: HeraldEnv, port: int, smtp_port: int, extra: dict[str, str] | None = None
 ) -> ServiceProcess:

@@ -15,10 +15,9 @@ import httpx
 import psycopg
 import pytest
 
-from tests.conftest import HeraldEnv, RunningServices, channels_process
+from tests.conftest import HeraldEnv, RunningServices, running_channels
 from tests.support.api import wait_push
 from tests.support.auth import token
-from tests.support.processes import free_port
 from tests.support.pusher_driver import PusherClients, of
 from tests.support.sse import StreamRecorder
 from tests.support.voucher_events import new_employee
@@ -53,18 +52,8 @@ def replicas(herald_env: HeraldEnv, services: RunningServices) -> Iterator[Repli
         "HERALD_CHANNELS_ACTIVITY_TIMEOUT_SECONDS": "3",
         "HERALD_CHANNELS_PONG_TIMEOUT_SECONDS": "2",
     }
-    ports = (free_port(), free_port())
-    processes = [
-        channels_process(herald_env, port, timing, name=f"channels-{n}").start()
-        for n, port in enumerate(ports)
-    ]
-    try:
-        for process, port in zip(processes, ports, strict=True):
-            process.wait_http(f"http://127.0.0.1:{port}/readyz")
-        yield Replicas(ports)
-    finally:
-        for process in processes:
-            process.stop()
+    with running_channels(herald_env, 2, timing) as ports:
+        yield Replicas((ports[0], ports[1]))
 
 
 @pytest.fixture

@@ -12,9 +12,8 @@ import psycopg
 import pusher
 import pytest
 
-from tests.conftest import HeraldEnv, RunningServices, channels_process
+from tests.conftest import HeraldEnv, RunningServices, running_channels
 from tests.support.auth import token
-from tests.support.processes import free_port
 from tests.support.pusher_driver import PusherClients, of
 from tests.support.voucher_events import new_employee
 
@@ -25,20 +24,10 @@ APP_ID, KEY = "4201", "test-app-key"
 
 
 @pytest.fixture(scope="module")
-def ports(herald_env: HeraldEnv, services: RunningServices) -> Iterator[tuple[int, int]]:
+def ports(herald_env: HeraldEnv, services: RunningServices) -> Iterator[tuple[int, ...]]:
     """Two channels processes: clients on the first, the SDK calling the second."""
-    pair = (free_port(), free_port())
-    processes = [
-        channels_process(herald_env, port, name=f"channels-sdk-{n}").start()
-        for n, port in enumerate(pair)
-    ]
-    try:
-        for process, port in zip(processes, pair, strict=True):
-            process.wait_http(f"http://127.0.0.1:{port}/readyz")
+    with running_channels(herald_env, 2, name="channels-sdk") as pair:
         yield pair
-    finally:
-        for process in processes:
-            process.stop()
 
 
 @pytest.fixture
