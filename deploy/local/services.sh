@@ -132,6 +132,7 @@ Herald is running.
                   app id $HERALD_CHANNELS_APP_ID, key $HERALD_CHANNELS_APP_KEY (both and the secret in $pusher_file)
                   secret $HERALD_CHANNELS_APP_SECRET
                   auth endpoint http://127.0.0.1:$CHANNELS_PORT/v1/channel-auth
+                  HTTP API (server SDKs) http://127.0.0.1:$CHANNELS_PORT/apps/$HERALD_CHANNELS_APP_ID/
   Emails          $emails
   Kafka           $HERALD_KAFKA_BOOTSTRAP
   PostgreSQL      $HERALD_DATABASE_URL
