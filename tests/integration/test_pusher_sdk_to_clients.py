@@ -58,6 +58,7 @@ async def connect(
         port=port,
         token=tok,
         authEndpoint=f"http://127.0.0.1:{port}/v1/channel-auth",
+        userAuthEndpoint=f"http://127.0.0.1:{port}/v1/user-auth",
     )
     if not echo:
         await clients.wait(of(name, "connected"))
@@ -150,3 +151,38 @@ async def test_an_employee_offline_gets_the_triggered_event_once_on_return(
     # The unread count follows the replay; nothing arrives twice.
     await clients.wait(of("after", "event", channel=channel, event="unread-count"))
     assert len(clients.seen(of("after", "event", event="payslip-ready"))) == 1
+
+
+async def test_channel_state_counts_pusher_js_clients_on_both_processes(clients, ports, herald_env):
+    room = f"presence-sdk-{secrets.token_hex(3)}"
+    ann, bob = (new_employee(herald_env, "SDK", "Sales") for _ in range(2))
+    sockets = (("ann-0", ann, 0), ("ann-1", ann, 1), ("bob-0", bob, 0))
+    for name, employee_id, n in sockets:
+        await connect(
+            clients, name, ports[n], token(herald_env.auth_secret, employee_id, ["employee"])
+        )
+        await clients.send("subscribe", client=name, channel=room)
+        await clients.wait(of(name, "subscribed", channel=room))
+    api = sdk(herald_env, ports[1])
+    info = await asyncio.to_thread(api.channel_info, room, ["user_count", "subscription_count"])
+    users = await asyncio.to_thread(api.users_info, room)
+    assert info == {"occupied": True, "user_count": 2, "subscription_count": 3}
+    assert sorted(user["id"] for user in users["users"]) == sorted([ann, bob])
+
+
+async def test_terminate_from_the_sdk_closes_a_signed_in_pusher_js_on_the_other_process(
+    clients, ports, herald_env
+):
+    employee_id = new_employee(herald_env, "SDK", "Sales")
+    await connect(
+        clients, "worker", ports[0], token(herald_env.auth_secret, employee_id, ["employee"])
+    )
+    await clients.send("signin", client="worker")
+    await clients.wait(of("worker", "signed_in"))
+    assert (
+        await asyncio.to_thread(sdk(herald_env, ports[1]).terminate_user_connections, employee_id)
+        == {}
+    )
+    (error,) = await clients.wait(of("worker", "error"))
+    assert error["error"]["data"]["code"] == 4009
+    await clients.wait(of("worker", "state", current="disconnected"))

@@ -55,7 +55,6 @@ function watch(name, pusher) {
     if (event.startsWith("pusher:")) return;
     emit({ client: name, type: "global", event, data });
   });
-  pusher.user.bind("pusher:signin_success", () => emit({ client: name, type: "signed_in" }));
 }
 
 function bindChannel(name, channel) {
@@ -136,7 +135,10 @@ const commands = {
     clients.get(cmd.client).pusher.unsubscribe(cmd.channel);
   },
   signin(cmd) {
-    clients.get(cmd.client).pusher.signin();
+    // pusher-js emits no event on sign-in: it resolves user.signinDonePromise.
+    const { pusher } = clients.get(cmd.client);
+    pusher.signin();
+    pusher.user.signinDonePromise.then(() => emit({ client: cmd.client, type: "signed_in" }));
   },
   disconnect(cmd) {
     const client = clients.get(cmd.client);

@@ -197,11 +197,13 @@ class Connection:
 
     async def subscribe(self, data: dict[str, Any]) -> None:
         name = data.get("channel")
-        if (
-            not isinstance(name, str)
-            or not name
-            or len(name) > MAX_CHANNEL_LENGTH
-            or not CHANNEL_PATTERN.fullmatch(name)
+        # After signing in, pusher-js subscribes to its user's own #server-to-user-<id>.
+        own_user_channel = (
+            self.user_id is not None and name == f"{protocol.SERVER_TO_USER_PREFIX}{self.user_id}"
+        )
+        if not isinstance(name, str) or (
+            not own_user_channel
+            and (not name or len(name) > MAX_CHANNEL_LENGTH or not CHANNEL_PATTERN.fullmatch(name))
         ):
             self.send(protocol.error(None, "channel names are 1-200 of [-a-zA-Z0-9_=@,.;]"))
             return
