@@ -1,18 +1,18 @@
-"""The Pusher HTTP API's routes, driven by the real Python `pusher` SDK through an in-process
-transport, with the directory and the Kafka side replaced by recorders."""
+"""The Pusher HTTP API's routes, served by uvicorn and driven by the real Python `pusher` SDK,
+with the directory and the Kafka side replaced by recorders."""
 
 from __future__ import annotations
 
 import json
+import threading
 import time
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Iterator, Sequence
 
+import httpx
 import pusher
 import pytest
+import uvicorn
 from fastapi import FastAPI
-from fastapi.testclient import TestClient
-from pusher.http import process_response
 
 from herald_channels.api import pusher_http
 from herald_channels.domain.directory import Member
@@ -57,51 +57,52 @@ class Triggers:
         self.published.extend(triggers)
 
 
+@pytest.fixture(scope="module")
+def served() -> Iterator[tuple[FastAPI, int]]:
+    """The routes on a real server (its own thread and loop), and its port."""
+    app = FastAPI()
+    pusher_http.install(app)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    while not server.started:
+        time.sleep(0.01)
+    yield app, server.servers[0].sockets[0].getsockname()[1]
+    server.should_exit = True
+    thread.join(10)
+
+
 class Stack:
-    def __init__(self) -> None:
+    """One test's app state: fresh recorders, a clock it may move, a client for raw requests."""
+
+    def __init__(self, app: FastAPI, port: int) -> None:
         self.directory = Directory()
         self.broadcaster = Broadcaster()
         self.triggers = Triggers()
         self.now = time.time()
-        app = FastAPI()
-        pusher_http.install(app)
+        self.app, self.port = app, port
         app.state.pusher_app = pusher_http.PusherApp(
-            app_id=APP_ID,
-            key=KEY,
-            secret=SECRET,
-            directory=self.directory,  # type: ignore[arg-type]
-            broadcaster=self.broadcaster,
-            triggers=self.triggers,  # type: ignore[arg-type]
-            clock=lambda: self.now,
+            APP_ID, KEY, SECRET, self.directory, self.broadcaster, self.triggers, lambda: self.now
         )
-        self.client = TestClient(app)
+        self.client = httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=10)
 
-
-class InProcess:
-    """A `pusher` SDK backend that sends its signed requests to the app in this process."""
-
-    client: TestClient
-
-    def __init__(self, sdk: object, **_: Any) -> None:
-        pass
-
-    def send_request(self, request: Any) -> Any:
-        response = self.client.request(
-            request.method, request.signed_path, headers=request.headers, content=request.body
+    def sdk(self, app_id: str = APP_ID, key: str = KEY, secret: str = SECRET) -> pusher.Pusher:
+        return pusher.Pusher(
+            app_id=app_id, key=key, secret=secret, host="127.0.0.1", port=self.port, ssl=False
         )
-        return process_response(response.status_code, response.text)
 
 
 @pytest.fixture
-def stack() -> Stack:
-    made = Stack()
-    InProcess.client = made.client
-    return made
+def stack(served: tuple[FastAPI, int]) -> Iterator[Stack]:
+    made = Stack(*served)
+    yield made
+    made.client.close()
 
 
 @pytest.fixture
 def sdk(stack: Stack) -> pusher.Pusher:
-    return pusher.Pusher(app_id=APP_ID, key=KEY, secret=SECRET, backend=InProcess)
+    return stack.sdk()
 
 
 def test_trigger_publishes_the_event(stack: Stack, sdk: pusher.Pusher) -> None:
@@ -221,30 +222,32 @@ def test_terminate_with_the_app_prefix(stack: Stack) -> None:
     assert stack.broadcaster.records == [terminate("u2")]
 
 
-def test_a_wrong_secret_is_401(stack: Stack) -> None:
-    wrong = pusher.Pusher(app_id=APP_ID, key=KEY, secret="not-it", backend=InProcess)
-    with pytest.raises(pusher.errors.PusherBadAuth, match=r"^Invalid signature"):
-        wrong.trigger("news", "e", "x")
+def _refused(stack: Stack, client: pusher.Pusher, error: type[Exception], match: str) -> None:
+    """The SDK's trigger fails with `error` (its message matching) and nothing is sent."""
+    with pytest.raises(error, match=match):
+        client.trigger("news", "e", "x")
     assert stack.triggers.published == []
 
 
+def test_a_wrong_secret_is_401(stack: Stack) -> None:
+    _refused(stack, stack.sdk(secret="not-it"), pusher.errors.PusherBadAuth, r"^Invalid signature")
+
+
 def test_an_unknown_key_is_401(stack: Stack) -> None:
-    other = pusher.Pusher(app_id=APP_ID, key="other", secret=SECRET, backend=InProcess)
+    other = stack.sdk(key="other")
     with pytest.raises(pusher.errors.PusherBadAuth, match=r"^Unknown auth_key: other"):
         other.channels_info()
 
 
 def test_an_expired_timestamp_is_401_with_pushers_message(stack: Stack, sdk: pusher.Pusher) -> None:
     stack.now += 601
-    with pytest.raises(pusher.errors.PusherBadAuth, match=r"^Timestamp expired: Given timestamp"):
-        sdk.trigger("news", "e", "x")
-    assert stack.triggers.published == []
+    _refused(stack, sdk, pusher.errors.PusherBadAuth, r"^Timestamp expired: Given timestamp")
 
 
 def test_an_unknown_app_id_is_404(stack: Stack) -> None:
-    other = pusher.Pusher(app_id="7", key=KEY, secret=SECRET, backend=InProcess)
-    with pytest.raises(pusher.errors.PusherBadStatus, match=r"^404: Unknown app_id: 7"):
-        other.trigger("news", "e", "x")
+    _refused(
+        stack, stack.sdk(app_id="7"), pusher.errors.PusherBadStatus, r"^404: Unknown app_id: 7"
+    )
 
 
 def test_a_tampered_body_is_401(stack: Stack) -> None:
@@ -264,16 +267,15 @@ def test_an_unsigned_request_is_401(stack: Stack) -> None:
     assert response.text.startswith("Missing required parameter(s): auth_key")
 
 
-def test_no_app_configured_is_404() -> None:
-    app = FastAPI()
-    pusher_http.install(app)
-    response = TestClient(app).get(f"/apps/{APP_ID}/channels")
+def test_no_app_configured_is_404(stack: Stack) -> None:
+    stack.app.state.pusher_app = None
+    response = stack.client.get(f"/apps/{APP_ID}/channels")
     assert (response.status_code, response.text) == (
         404,
         "The Pusher HTTP API is not enabled on this server",
     )
 
 
-def _post(stack: Stack, path: str, body: bytes) -> Any:
+def _post(stack: Stack, path: str, body: bytes) -> httpx.Response:
     params = signed_params(KEY, SECRET, "POST", path, body, int(stack.now))
     return stack.client.post(path, params=params, content=body)
