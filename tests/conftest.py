@@ -59,7 +59,7 @@ class HeraldEnv:
             # to thousands without a second admin. The approval tests switch it on.
             "HERALD_APPROVAL_ENABLED": "false",
             # The channels service is the same Pusher app.
-            "HERALD_CHANNELS_APP_ID": "test-app",
+            "HERALD_CHANNELS_APP_ID": "4201",
             "HERALD_CHANNELS_APP_KEY": "test-app-key",
             "HERALD_CHANNELS_APP_SECRET": self.channel_auth_secret,
         }
@@ -185,6 +185,25 @@ def channels_process(
     """A channels replica (the Pusher protocol); `name` names its log file."""
     variables = {**env.variables(), "HERALD_CHANNELS_PORT": str(port), **(extra or {})}
     return ServiceProcess(name, "herald_channels", variables, env.log_dir)
+
+
+@contextmanager
+def running_channels(
+    env: HeraldEnv, count: int, extra: dict[str, str] | None = None, name: str = "channels"
+) -> Iterator[tuple[int, ...]]:
+    """`count` channels replicas, ready; their ports. Stopped on leaving."""
+    ports = tuple(free_port() for _ in range(count))
+    processes = [
+        channels_process(env, port, extra, name=f"{name}-{n}").start()
+        for n, port in enumerate(ports)
+    ]
+    try:
+        for process, port in zip(processes, ports, strict=True):
+            process.wait_http(f"http://127.0.0.1:{port}/readyz")
+        yield ports
+    finally:
+        for process in processes:
+            process.stop()
 
 
 def mailer_process(

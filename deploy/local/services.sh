@@ -95,7 +95,7 @@ print("herald-" + secrets.token_hex(8)); print(secrets.token_hex(32))' >"$pusher
   fi
   chmod 600 "$pusher_file"
   { read -r HERALD_CHANNELS_APP_KEY; read -r HERALD_CHANNELS_APP_SECRET; } <"$pusher_file"
-  export HERALD_CHANNELS_APP_ID=${HERALD_CHANNELS_APP_ID:-herald}
+  export HERALD_CHANNELS_APP_ID=${HERALD_CHANNELS_APP_ID:-1}
   export HERALD_CHANNELS_APP_KEY HERALD_CHANNELS_APP_SECRET
   export HERALD_NOTIFIER_CHANNEL_AUTH_KEY=$HERALD_CHANNELS_APP_KEY
   export HERALD_NOTIFIER_CHANNEL_AUTH_SECRET=$HERALD_CHANNELS_APP_SECRET
@@ -132,6 +132,7 @@ Herald is running.
                   app id $HERALD_CHANNELS_APP_ID, key $HERALD_CHANNELS_APP_KEY (both and the secret in $pusher_file)
                   secret $HERALD_CHANNELS_APP_SECRET
                   auth endpoint http://127.0.0.1:$CHANNELS_PORT/v1/channel-auth
+                  HTTP API (server SDKs) http://127.0.0.1:$CHANNELS_PORT/apps/$HERALD_CHANNELS_APP_ID/
   Emails          $emails
   Kafka           $HERALD_KAFKA_BOOTSTRAP
   PostgreSQL      $HERALD_DATABASE_URL

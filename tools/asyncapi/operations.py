@@ -121,8 +121,10 @@ def operations() -> dict[str, Any]:
         ),
         "sendNotificationRequest": _send(
             NOTIFICATION_REQUESTED_TOPIC,
-            "The allocation API (`POST /v1/notifications`) and any external producer ask "
-            "to notify employees.",
+            "The allocation API (`POST /v1/notifications`), the channels service (an event "
+            "triggered through the Pusher HTTP API on `private-employee-<id>`, with "
+            "`data.pusher` = {event, data}; decision 0059) and any external producer ask to "
+            "notify employees.",
         ),
         "receiveNotificationRequest": _receive(
             NOTIFICATION_REQUESTED_TOPIC,

@@ -13,7 +13,7 @@ import uvicorn
 from fastapi import FastAPI
 from starlette.middleware import Middleware
 
-from herald_channels.api import channel_auth, health, websocket
+from herald_channels.api import channel_auth, health, pusher_http, websocket
 from herald_channels.domain.broadcaster import KafkaBroadcaster
 from herald_channels.domain.connection import ChannelsContext
 from herald_channels.domain.consumer import ChannelsConsumer, UnreadCounts
@@ -21,6 +21,7 @@ from herald_channels.domain.hub import Hub
 from herald_channels.domain.inbox import ChannelInbox
 from herald_channels.domain.pg_directory import PgDirectory
 from herald_channels.domain.replicas import keep_alive
+from herald_channels.domain.trigger_publisher import TriggerPublisher
 from herald_channels.metrics import ChannelsMetrics
 from herald_channels.runtime import ChannelsRuntime
 from herald_channels.settings import ChannelsSettings, load_settings
@@ -95,12 +96,35 @@ def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
                 ),
             )
             app.state.authenticator = Authenticator(settings.auth)
+            if credentials is not None:
+                # The Pusher HTTP API answers only where a secret can verify its signatures.
+                app.state.pusher_app = pusher_http.PusherApp(
+                    app_id=settings.app_id,
+                    key=settings.app_key,
+                    secret=credentials[1],
+                    directory=directory,
+                    broadcaster=broadcaster,
+                    triggers=TriggerPublisher(
+                        producer,
+                        broadcaster,
+                        requested_topic=topics.notification_requested,
+                        app_id=settings.app_id,
+                    ),
+                )
             app.state.runtime = ChannelsRuntime(
                 settings, metrics, pool, hub, directory, broadcaster, context, consumer, tasks
             )
             yield
 
-    limit = Middleware(BodySizeLimit, limit_for=lambda _: settings.max_body_bytes)
+    limit = Middleware(
+        BodySizeLimit,
+        # A batch of the HTTP API carries up to 10 events of 10 KB each.
+        limit_for=lambda path: (
+            max(pusher_http.MAX_BODY_BYTES, settings.max_body_bytes)
+            if path.startswith("/apps/")
+            else settings.max_body_bytes
+        ),
+    )
     app = FastAPI(
         title="Herald channels",
         version="0.1.0",
@@ -110,6 +134,7 @@ def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
     )
     allow_origins(app, settings.cors_origins)
     app.include_router(channel_auth.router)
+    pusher_http.install(app)
     app.router.routes.extend([*websocket.routes, *health_routes(health.probes)])
     return app
 

@@ -23,7 +23,8 @@ class ChannelsSettings(ServiceSettings):
 
     # The Pusher app this service is: clients connect to /app/<app_key>, server SDKs call
     # /apps/<app_id>/..., and both sign with app_secret.
-    app_id: str = "herald"
+    # A number: the Pusher server SDKs refuse any other app id.
+    app_id: str = Field(default="1", pattern=r"^[0-9]+$")
     app_key: str = "herald-key"
     app_secret: SecretStr = SecretStr("")
 

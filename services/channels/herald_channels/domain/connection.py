@@ -21,6 +21,7 @@ from herald_channels.domain import protocol
 from herald_channels.domain.directory import Broadcaster, Directory, Member
 from herald_channels.domain.hub import Hub
 from herald_channels.domain.inbox import ChannelInbox, replays
+from herald_channels.domain.triggers import notification_message
 from herald_channels.metrics import ChannelsMetrics
 from herald_common.auth import channel_auth
 from herald_common.auth.channels import (
@@ -147,7 +148,7 @@ class Connection:
         until = await inbox.latest_id(channel)
         replayed = 0
         async for missed in inbox.after(channel, after, until):
-            text = protocol.message(missed.kind, missed.data.decode(), channel.name)
+            text = notification_message(missed.kind, missed.data, channel.name)
             self._write_notification(feed, missed.notification_id, text)
             replayed += 1
         self.context.metrics.deliveries.labels("replay").inc(replayed)

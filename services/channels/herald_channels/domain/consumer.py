@@ -24,6 +24,7 @@ from herald_channels.domain import protocol
 from herald_channels.domain.hub import Hub
 from herald_channels.domain.inbox import ChannelInbox
 from herald_channels.domain.protocol import MEMBER_ADDED, MEMBER_REMOVED
+from herald_channels.domain.triggers import notification_message
 from herald_channels.metrics import ChannelsMetrics
 from herald_common.consumed import KafkaRecord
 from herald_common.events import CloudEvent, EmployeeAddressed
@@ -184,7 +185,7 @@ class ChannelsConsumer:
         delivered = 0
         for channel in channels:
             if self._hub.has(channel):
-                text = protocol.message(event_type, value.decode(), channel)
+                text = notification_message(event_type, value, channel)
                 for connection in self._hub.subscribers(channel):
                     connection.offer(channel, notification_id, text)
                     delivered += 1
