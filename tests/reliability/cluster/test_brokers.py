@@ -1,0 +1,153 @@
+"""Brokers of a three-node cluster killed, stopped and brought back while Herald works.
+
+Each scenario holds the suite's pass criteria: 0 lost, 0 duplicated, each employee's ids
+in order, every allocation completed, nothing the API accepted dropped.
+"""
+
+from __future__ import annotations
+
+import pytest
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import KafkaError
+
+from herald_common.kafka import connection_options
+from herald_common.topics import topic_specs
+from herald_inserter.settings import InserterSettings
+from tests.reliability.cluster.conftest import ClusterStack
+from tests.reliability.cluster.outcome import Clock, allocation_outcome
+from tests.reliability.conftest import INSERTER_SETTINGS
+from tests.reliability.workload import (
+    Database,
+    allocate,
+    completed,
+    departments,
+    seed_employees,
+    until,
+)
+from tests.support.kafka_cluster import MIN_INSYNC_REPLICAS, NODES, Node, partition_leaders
+from tests.support.topic_reader import HighWatermarks, high_watermarks
+
+pytestmark = [pytest.mark.reliability, pytest.mark.cluster, pytest.mark.timeout(600)]
+
+LEADER_KILL_EMPLOYEES = 100_000
+STOP_EMPLOYEES = 30_000
+CONTROLLER_EMPLOYEES = 30_000
+
+
+async def _configs(env, kind: ConfigResourceType, name: str) -> dict[str, str]:
+    admin = AIOKafkaAdminClient(**connection_options(env.kafka), client_id="reliability-configs")
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs([ConfigResource(kind, name)])
+    finally:
+        await admin.close()
+    [resource] = response.resources
+    return {entry[0]: entry[1] for entry in resource[4]}
+
+
+async def test_herald_topics_and_transactions_are_replicated_three_ways(
+    cluster_services, cluster_env, figures
+):
+    """Every Herald topic (and its dead-letter topic), the transaction state and the
+    consumer offsets: 3 replicas, all in sync, min.insync.replicas=2; the inserter's
+    transaction timeout within the brokers' maximum."""
+    names = [spec.name for spec in topic_specs(cluster_env.topics)]
+    internal = ["__transaction_state", "__consumer_offsets"]
+    under_replicated, wrong_min_isr = [], []
+    for name in names + internal:
+        for partition, state in (await partition_leaders(cluster_env.kafka, name)).items():
+            if len(state["replicas"]) != NODES or len(state["isr"]) != NODES:
+                under_replicated.append((name, partition, state))
+        if (await _configs(cluster_env, ConfigResourceType.TOPIC, name)).get(
+            "min.insync.replicas"
+        ) != str(MIN_INSYNC_REPLICAS):
+            wrong_min_isr.append(name)
+    broker = await _configs(cluster_env, ConfigResourceType.BROKER, "1")
+    timeout_ms = int(float(INSERTER_SETTINGS["HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS"]) * 1000)
+    default_timeout_ms = int(InserterSettings().transaction_timeout_seconds * 1000)
+    figures.update(
+        topics=len(names) + len(internal),
+        under_replicated=len(under_replicated),
+        wrong_min_isr=wrong_min_isr,
+        transaction_max_timeout_ms=broker["transaction.max.timeout.ms"],
+        inserter_transaction_timeout_ms=timeout_ms,
+        unclean_leader_election=broker["unclean.leader.election.enable"],
+    )
+    assert under_replicated == []
+    assert wrong_min_isr == []
+    assert broker["transaction.state.log.replication.factor"] == str(NODES)
+    assert broker["transaction.state.log.min.isr"] == str(MIN_INSYNC_REPLICAS)
+    assert broker["unclean.leader.election.enable"] == "false"
+    # A longer timeout than the brokers allow makes InitProducerId fail at start-up.
+    assert max(timeout_ms, default_timeout_ms) <= int(broker["transaction.max.timeout.ms"])
+
+
+async def _busiest_leader(env, stack: ClusterStack, since: dict[int, int]) -> tuple[int, Node]:
+    """The voucher topic's partition with the most records appended since `since`, and the
+    node that leads it."""
+    topic = env.topics.voucher_allocated
+    async with HighWatermarks(env.kafka, topic) as marks:
+        now = await marks.by_partition()
+    busiest = max(now, key=lambda p: now[p] - since.get(p, 0))
+    leader = (await partition_leaders(env.kafka, topic))[busiest]["leader"]
+    assert isinstance(leader, int)
+    return busiest, stack.cluster.node(leader)
+
+
+async def _publishing(db: Database) -> None:
+    """Until the inserter COPYs the vouchers: its Kafka transaction is open, records sent."""
+
+    async def copying_vouchers() -> bool:
+        return "employee_vouchers" in await db.copy_progress()
+
+    await until(copying_vouchers, 300, "the COPY of the vouchers", interval=0.005)
+
+
+async def test_busiest_leader_killed_during_a_100000_employee_allocation(
+    cluster_services, cluster_env, cluster_stack, figures
+):
+    seed_employees(cluster_env, "K", departments("Leader", 10), LEADER_KILL_EMPLOYEES // 10)
+    db = Database(cluster_env.database_url)
+    topic = cluster_env.topics.voucher_allocated
+    since = await high_watermarks(cluster_env.kafka, topic)
+    allocation_id = await allocate(
+        cluster_env, cluster_services.allocation_url, departments("Leader", 10), "Leader"
+    )
+    await _publishing(db)
+    partition, node = await _busiest_leader(cluster_env, cluster_stack, since)
+    row = await db.allocation(allocation_id)
+    clock = Clock()
+    cluster_stack.cluster.kill_node(node)
+    new_leader = await _new_leader(cluster_env, topic, partition, node.node_id)
+    moved = clock()
+    await completed(db, allocation_id, timeout=300)
+    done = clock()
+    outcome = await allocation_outcome(cluster_env, db, allocation_id, since, LEADER_KILL_EMPLOYEES)
+    figures.update(
+        killed_node=node.node_id,
+        partition=partition,
+        status_at_kill=row["status"] if row else None,
+        new_leader=new_leader,
+        leader_moved_seconds=moved,
+        completed_seconds_after_kill=done,
+        **outcome.figures(),
+    )
+    outcome.assert_whole()
+
+
+async def _new_leader(env, topic: str, partition: int, old: int, timeout: float = 120) -> int:
+    """Waits until `partition` is led by a node other than `old`; returns that node."""
+    found: list[int] = []
+
+    async def moved() -> bool:
+        try:
+            leader = (await partition_leaders(env.kafka, topic))[partition]["leader"]
+        except KafkaError:  # the admin client asked the dead node: ask again
+            return False
+        assert isinstance(leader, int)
+        found.append(leader)
+        return leader not in (old, -1)
+
+    await until(moved, timeout, f"a new leader for partition {partition}", interval=0.2)
+    return found[-1]
