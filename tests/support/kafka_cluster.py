@@ -258,12 +258,13 @@ group.initial.rebalance.delay.ms=0
         for node in self.nodes:
             self._signal(node, signal.SIGKILL, timeout=60)
 
-    def active_controller(self) -> int:
-        """The quorum's leader, as the running nodes agree on it."""
+    def active_controller(self, other_than: int | None = None) -> int:
+        """The quorum's leader, as the running nodes agree on it (once they agree on one
+        other than `other_than`: a killed leader stays in the files until an election)."""
         deadline = time.monotonic() + 60
         while True:
             seen = {node.quorum_leader() for node in self.nodes if node.running}
-            if len(seen) == 1 and None not in seen:
+            if len(seen) == 1 and None not in seen and other_than not in seen:
                 leader = seen.pop()
                 assert leader is not None
                 return leader

@@ -151,3 +151,68 @@ async def _new_leader(env, topic: str, partition: int, old: int, timeout: float 
 
     await until(moved, timeout, f"a new leader for partition {partition}", interval=0.2)
     return found[-1]
+
+
+async def _allocation_under(
+    env, services, stack: ClusterStack, prefix: str, employees: int
+) -> tuple[Database, str, dict[int, int]]:
+    """`employees` new employees in 5 departments, allocated; returns once the inserter
+    publishes (its Kafka transaction open)."""
+    names = departments(prefix, 5)
+    seed_employees(env, prefix[0], names, employees // len(names))
+    db = Database(env.database_url)
+    since = await high_watermarks(env.kafka, env.topics.voucher_allocated)
+    allocation_id = await allocate(env, services.allocation_url, names, prefix)
+    await _publishing(db)
+    return db, allocation_id, since
+
+
+async def test_a_broker_stopped_cleanly_and_brought_back_during_an_allocation(
+    cluster_services, cluster_env, cluster_stack, figures
+):
+    db, allocation_id, since = await _allocation_under(
+        cluster_env, cluster_services, cluster_stack, "Stop", STOP_EMPLOYEES
+    )
+    _, node = await _busiest_leader(cluster_env, cluster_stack, since)
+    clock = Clock()
+    cluster_stack.cluster.stop_node(node)  # SIGTERM: a controlled shutdown
+    stopped = clock()
+    cluster_stack.cluster.start_node(node)
+    back = round(stopped + await cluster_stack.cluster.registered(NODES), 1)
+    await completed(db, allocation_id, timeout=300)
+    done = clock()
+    outcome = await allocation_outcome(cluster_env, db, allocation_id, since, STOP_EMPLOYEES)
+    figures.update(
+        stopped_node=node.node_id,
+        controlled_shutdown_seconds=stopped,
+        registered_again_seconds=back,
+        completed_seconds_after_stop=done,
+        **outcome.figures(),
+    )
+    outcome.assert_whole()
+
+
+async def test_the_active_controller_killed_during_an_allocation(
+    cluster_services, cluster_env, cluster_stack, figures
+):
+    db, allocation_id, since = await _allocation_under(
+        cluster_env, cluster_services, cluster_stack, "Ctrl", CONTROLLER_EMPLOYEES
+    )
+    cluster = cluster_stack.cluster
+    controller = cluster.node(cluster.active_controller())
+    clock = Clock()
+    cluster.kill_node(controller)
+    successor = cluster.active_controller(other_than=controller.node_id)
+    elected = clock()
+    await completed(db, allocation_id, timeout=300)
+    done = clock()
+    outcome = await allocation_outcome(cluster_env, db, allocation_id, since, CONTROLLER_EMPLOYEES)
+    figures.update(
+        killed_controller=controller.node_id,
+        new_controller=successor,
+        new_controller_seconds=elected,
+        completed_seconds_after_kill=done,
+        **outcome.figures(),
+    )
+    assert successor != controller.node_id
+    outcome.assert_whole()
