@@ -281,7 +281,8 @@ group.initial.rebalance.delay.ms=0
         started = time.monotonic()
         while True:
             for node in self.nodes:
-                if node.process is not None and node.process.poll() not in (None, -9, -15):
+                # Killed or stopped by a test (the JVM exits 143 after SIGTERM's shutdown).
+                if node.process is not None and node.process.poll() not in (None, -9, 143):
                     log = node.home / "logs" / "kafka.out"
                     raise RuntimeError(f"Kafka node {node.node_id} exited; see {log}")
             with contextlib.suppress(KafkaError, OSError):  # not up yet: wait

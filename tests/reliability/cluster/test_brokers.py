@@ -6,7 +6,10 @@ in order, every allocation completed, nothing the API accepted dropped.
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
 from aiokafka.errors import KafkaError
@@ -216,3 +219,103 @@ async def test_the_active_controller_killed_during_an_allocation(
     )
     assert successor != controller.node_id
     outcome.assert_whole()
+
+
+ISR_EMPLOYEES = 30_000
+LATER_EMPLOYEES = 5_000
+ISR_OUTAGE_SECONDS = 20
+
+
+async def test_two_brokers_stopped_so_the_in_sync_replicas_fall_below_the_minimum(
+    cluster_services, cluster_env, cluster_stack, figures
+):
+    """One broker stopped, then a second during an allocation's publish, and a second
+    allocation requested while they are away. With one in-sync replica
+    (min.insync.replicas=2) acks=all producers are refused (NOT_ENOUGH_REPLICAS) and
+    retry, the transaction cannot commit: a read_committed reader sees the first
+    allocation whole or not at all, the second not at all; the API accepts the second
+    into its outbox within its 5 s bound. One broker back, both complete, whole."""
+    cluster = cluster_stack.cluster
+    first_away, second_away = cluster.nodes[2], cluster.nodes[1]
+    cluster.stop_node(first_away)
+    db, first, since = await _allocation_under(
+        cluster_env, cluster_services, cluster_stack, "Isr", ISR_EMPLOYEES
+    )
+    later = departments("Later", 5)
+    seed_employees(cluster_env, "L", later, LATER_EMPLOYEES // len(later))
+    clock = Clock()
+    cluster.stop_node(second_away)
+    stopped = clock()
+    requested = Clock()
+    second = await allocate(cluster_env, cluster_services.allocation_url, later, "Later")
+    accepted_seconds = requested()
+    outbox = await db.fetch("SELECT count(*) FROM outbox")
+    await asyncio.sleep(max(0.0, ISR_OUTAGE_SECONDS - clock()))
+    readable, unavailable = await _readable(cluster_env, since)
+    statuses = [(await db.allocation(a) or {}).get("status") for a in (first, second)]
+    outage = clock()
+    cluster.start_node(second_away)
+    back = Clock()
+    await cluster.registered(NODES - 1)
+    registered = back()
+    await completed(db, first, timeout=300)
+    await completed(db, second, timeout=300)
+    done = back()
+    # Both read from the same start: each tally is judged against its own allocation's ids.
+    outcomes = [
+        await allocation_outcome(cluster_env, db, first, since, ISR_EMPLOYEES),
+        await allocation_outcome(cluster_env, db, second, since, LATER_EMPLOYEES),
+    ]
+    figures.update(
+        employees=[ISR_EMPLOYEES, LATER_EMPLOYEES],
+        brokers_stopped=[first_away.node_id, second_away.node_id],
+        second_stop_seconds=stopped,
+        second_accepted_seconds=accepted_seconds,
+        outbox_rows_while_away=outbox[0][0],
+        readable_records_while_away=readable,
+        partitions_without_leader_while_away=unavailable,
+        statuses_while_away=statuses,
+        outage_seconds=outage,
+        broker_registered_seconds=registered,
+        both_completed_seconds_after_return=done,
+        first=outcomes[0].figures(),
+        second=outcomes[1].figures(),
+    )
+    assert accepted_seconds < 15  # the API's 5 s delivery bound, then the outbox
+    # Nothing half-published: no record of the open transaction is readable.
+    assert statuses[0] == "completed" or readable == 0
+    assert statuses[1] != "completed"
+    for outcome in outcomes:
+        outcome.assert_whole()
+
+
+async def _readable(env, since: dict[int, int]) -> tuple[int, int]:
+    """Records a read_committed reader could read past `since` now (up to each partition's
+    last stable offset), over the partitions that have a leader; and how many have none."""
+    topic = env.topics.voucher_allocated
+    quick = env.kafka.model_copy(update={"request_timeout_ms": 5000})
+    consumer = AIOKafkaConsumer(
+        **connection_options(quick),
+        client_id="reliability-readable",
+        group_id=None,
+        enable_auto_commit=False,
+        isolation_level="read_committed",
+    )
+    await consumer.start()
+    try:
+        ends = await asyncio.gather(
+            *(
+                consumer.end_offsets([TopicPartition(topic, partition)])
+                for partition in sorted(since)
+            ),
+            return_exceptions=True,
+        )
+    finally:
+        await consumer.stop()
+    readable = sum(
+        offset - since[tp.partition]
+        for end in ends
+        if isinstance(end, dict)
+        for tp, offset in end.items()
+    )
+    return readable, sum(1 for end in ends if not isinstance(end, dict))
