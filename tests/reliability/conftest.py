@@ -61,6 +61,10 @@ INSERTER_SETTINGS = {
 NOTIFIER_SETTINGS = {"HERALD_NOTIFIER_RETRY_MS": "500"}
 
 FIGURES: list[tuple[str, dict[str, Any]]] = []
+# Each reliability scenario's wall time (setup, call and teardown), by node id, with the
+# part of the matrix it belongs to (its -m marker).
+DURATIONS: dict[str, list[Any]] = {}
+PARTS = ("cluster", "network", "reliability")
 
 
 @dataclass(frozen=True)
@@ -237,10 +241,27 @@ def figures(request: pytest.FixtureRequest) -> dict[str, Any]:
     return values
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    part = next((name for name in PARTS if name in report.keywords), None)
+    if part is None:
         return
-    terminalreporter.section("reliability figures")
-    for name, values in FIGURES:
-        shown = ", ".join(f"{key}={value}" for key, value in values.items())
-        terminalreporter.write_line(f"{name}: {shown}")
+    entry = DURATIONS.setdefault(report.nodeid, [part, 0.0, "passed"])
+    entry[1] += report.duration
+    if report.failed:
+        entry[2] = "failed"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, values in FIGURES:
+            shown = ", ".join(f"{key}={value}" for key, value in values.items())
+            terminalreporter.write_line(f"{name}: {shown}")
+    if DURATIONS:
+        terminalreporter.section("reliability durations")
+        totals: dict[str, float] = {}
+        for nodeid, (part, seconds, outcome) in DURATIONS.items():
+            totals[part] = totals.get(part, 0.0) + seconds
+            terminalreporter.write_line(f"{seconds:7.1f} s  {part:11} {outcome:6}  {nodeid}")
+        shown = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in totals.items())
+        terminalreporter.write_line(f"total: {shown}")
