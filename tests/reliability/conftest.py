@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,7 @@ FIGURES: list[tuple[str, dict[str, Any]]] = []
 # part of the matrix it belongs to (its -m marker).
 DURATIONS: dict[str, list[Any]] = {}
 PARTS = ("cluster", "network", "reliability")
+PART_OF: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -202,14 +204,15 @@ def _alive(service: ServiceProcess) -> bool:
     return service.process is not None and service.process.poll() is None
 
 
-@pytest.fixture(scope="session")
-def fault_services(fault_env: HeraldEnv) -> Iterator[FaultServices]:
+@contextmanager
+def running_services(env: HeraldEnv) -> Iterator[FaultServices]:
+    """The allocation API, the inserter and the notifier on `env`, stopped afterwards."""
     allocation_port, inserter_port, notifier_port = free_port(), free_port(), free_port()
     services = FaultServices(
-        env=fault_env,
-        allocation=allocation_process(fault_env, allocation_port),
-        inserter=inserter_process(fault_env, inserter_port, INSERTER_SETTINGS),
-        notifier=notifier_process(fault_env, notifier_port, NOTIFIER_SETTINGS),
+        env=env,
+        allocation=allocation_process(env, allocation_port),
+        inserter=inserter_process(env, inserter_port, INSERTER_SETTINGS),
+        notifier=notifier_process(env, notifier_port, NOTIFIER_SETTINGS),
         allocation_port=allocation_port,
         inserter_port=inserter_port,
         notifier_port=notifier_port,
@@ -219,6 +222,12 @@ def fault_services(fault_env: HeraldEnv) -> Iterator[FaultServices]:
         yield services
     finally:
         services.stop()
+
+
+@pytest.fixture(scope="session")
+def fault_services(fault_env: HeraldEnv) -> Iterator[FaultServices]:
+    with running_services(fault_env) as services:
+        yield services
 
 
 @pytest.fixture(autouse=True)
@@ -241,8 +250,18 @@ def figures(request: pytest.FixtureRequest) -> dict[str, Any]:
     return values
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Which part each reliability scenario belongs to, from its markers (not its
+    keywords, which hold its directories' names too)."""
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        part = next((name for name in PARTS if name in marks), None)
+        if part is not None:
+            PART_OF[item.nodeid] = part
+
+
 def pytest_runtest_logreport(report: pytest.TestReport) -> None:
-    part = next((name for name in PARTS if name in report.keywords), None)
+    part = PART_OF.get(report.nodeid)
     if part is None:
         return
     entry = DURATIONS.setdefault(report.nodeid, [part, 0.0, "passed"])

@@ -31,6 +31,7 @@ from aiokafka.errors import KafkaError
 
 from herald_common.kafka import connection_options
 from herald_common.settings import KafkaSettings
+from tests.support.topic_reader import describe_topic
 
 REPO = Path(__file__).resolve().parents[2]
 STACK_SCRIPT = REPO / "deploy" / "local" / "stack.sh"
@@ -306,12 +307,7 @@ async def broker_ids(kafka: KafkaSettings) -> set[int]:
 
 async def partition_leaders(kafka: KafkaSettings, topic: str) -> dict[int, dict[str, object]]:
     """Each partition of `topic`: its leader, replicas and in-sync replicas."""
-    admin = AIOKafkaAdminClient(**connection_options(kafka), client_id="reliability-cluster")
-    await admin.start()
-    try:
-        [described] = await admin.describe_topics([topic])
-    finally:
-        await admin.close()
+    described = await describe_topic(kafka, topic)
     return {
         int(p["partition"]): {
             "leader": int(p["leader"]),

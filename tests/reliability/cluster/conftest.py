@@ -11,11 +11,9 @@ which no fault touches. See tests/reliability/README.md.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
 import hashlib
 import os
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,24 +21,16 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
-from tests.conftest import (
-    HeraldEnv,
-    allocation_process,
-    inserter_process,
-    isolated_env,
-    notifier_process,
-)
+from tests.conftest import HeraldEnv, isolated_env
 from tests.reliability.conftest import (
-    INSERTER_SETTINGS,
     KAFKA_CONTROLLER_PORT,
     KAFKA_PORT,
-    NOTIFIER_SETTINGS,
     POSTGRES_PORT,
     RELIABILITY_HOME,
     FaultServices,
+    running_services,
 )
 from tests.support.kafka_cluster import NODES, KafkaCluster
-from tests.support.processes import free_port
 from tests.support.stack import Infrastructure, LocalStack, default_home
 from tests.support.toxiproxy import Toxiproxy, server_binary
 
@@ -73,6 +63,13 @@ class ClusterStack:
     postgres: LocalStack
     toxiproxy: Toxiproxy
 
+    def close(self) -> None:
+        """Nodes and proxy stopped; PostgreSQL too unless HERALD_TEST_KEEP asks to keep it."""
+        self.cluster.stop()
+        self.toxiproxy.stop()
+        if not os.environ.get("HERALD_TEST_KEEP"):
+            self.postgres.run("stop-postgres")
+
     def restore(self) -> None:
         """Every node running and registered, every proxy enabled without toxics."""
         self.toxiproxy.reset()
@@ -97,17 +94,15 @@ def cluster_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterS
         TOXIPROXY_API_PORT,
         tmp_path_factory.mktemp("toxiproxy") / "toxiproxy.log",
     ).start()
+    stack = ClusterStack(cluster, postgres, toxiproxy)
     try:
         for name, node in zip(KAFKA_PROXIES, cluster.nodes, strict=True):
             toxiproxy.proxy(name, node.advertised_port, node.external_port)
         toxiproxy.proxy(POSTGRES_PROXY, POSTGRES_PROXY_PORT, POSTGRES_PORT)
         cluster.start()
-        yield ClusterStack(cluster, postgres, toxiproxy)
+        yield stack
     finally:
-        cluster.stop()
-        toxiproxy.stop()
-        if not os.environ.get("HERALD_TEST_KEEP"):
-            postgres.run("stop-postgres")
+        stack.close()
 
 
 @pytest.fixture(scope="session")
@@ -138,22 +133,8 @@ def proxied(env: HeraldEnv, cluster: KafkaCluster) -> HeraldEnv:
 def cluster_services(
     cluster_env: HeraldEnv, cluster_stack: ClusterStack
 ) -> Iterator[FaultServices]:
-    env = proxied(cluster_env, cluster_stack.cluster)
-    allocation_port, inserter_port, notifier_port = free_port(), free_port(), free_port()
-    services = FaultServices(
-        env=env,
-        allocation=allocation_process(env, allocation_port),
-        inserter=inserter_process(env, inserter_port, INSERTER_SETTINGS),
-        notifier=notifier_process(env, notifier_port, NOTIFIER_SETTINGS),
-        allocation_port=allocation_port,
-        inserter_port=inserter_port,
-        notifier_port=notifier_port,
-    )
-    try:
-        services.ensure_running()
+    with running_services(proxied(cluster_env, cluster_stack.cluster)) as services:
         yield services
-    finally:
-        services.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -164,11 +145,3 @@ def _cluster_restored(request: pytest.FixtureRequest) -> Iterator[None]:
         request.getfixturevalue("cluster_stack").restore()
     if "cluster_services" in request.fixturenames:
         request.getfixturevalue("cluster_services").ensure_running()
-
-
-def wait_brokers(stack: ClusterStack, brokers: int, timeout: float = 180) -> float:
-    return asyncio.run(stack.cluster.registered(brokers, timeout)) if brokers else 0.0
-
-
-def seconds_since(started: float) -> float:
-    return round(time.monotonic() - started, 1)
