@@ -115,7 +115,9 @@ class FaultStack:
 
 
 @pytest.fixture(scope="session")
-def fault_stack() -> Iterator[FaultStack]:
+def reliability_postgres() -> Iterator[LocalStack]:
+    """The reliability stack, its PostgreSQL started. Stopped last, after every fixture
+    that has a database on it (the single broker's and the three-broker cluster's) is done."""
     stack = LocalStack(
         RELIABILITY_HOME,
         kafka_port=KAFKA_PORT,
@@ -123,6 +125,15 @@ def fault_stack() -> Iterator[FaultStack]:
         postgres_port=POSTGRES_PORT,
         maven_repo=default_home() / "cache" / "m2",
     )
+    stack.run("start-postgres")
+    yield stack
+    if not os.environ.get("HERALD_TEST_KEEP"):
+        stack.run("stop-postgres")
+
+
+@pytest.fixture(scope="session")
+def fault_stack(reliability_postgres: LocalStack) -> Iterator[FaultStack]:
+    stack = reliability_postgres
     # The broker's storage is tied to the controller port it was formatted for; this stack
     # holds nothing worth keeping, so storage from other ports is formatted afresh.
     formatted = RELIABILITY_HOME / "kafka" / "formatted-controller-port"
@@ -133,7 +144,7 @@ def fault_stack() -> Iterator[FaultStack]:
     infra = stack.start()
     yield FaultStack(stack, infra)
     if not os.environ.get("HERALD_TEST_KEEP"):
-        stack.run("stop")
+        stack.run("stop-kafka")
 
 
 @pytest.fixture(scope="session")

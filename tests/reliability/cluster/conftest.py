@@ -23,8 +23,6 @@ import pytest
 
 from tests.conftest import HeraldEnv, isolated_env
 from tests.reliability.conftest import (
-    KAFKA_CONTROLLER_PORT,
-    KAFKA_PORT,
     POSTGRES_PORT,
     RELIABILITY_HOME,
     FaultServices,
@@ -64,11 +62,9 @@ class ClusterStack:
     toxiproxy: Toxiproxy
 
     def close(self) -> None:
-        """Nodes and proxy stopped; PostgreSQL too unless HERALD_TEST_KEEP asks to keep it."""
+        """Nodes and proxy stopped (PostgreSQL is reliability_postgres's to stop)."""
         self.cluster.stop()
         self.toxiproxy.stop()
-        if not os.environ.get("HERALD_TEST_KEEP"):
-            self.postgres.run("stop-postgres")
 
     def restore(self) -> None:
         """Every node running and registered, every proxy enabled without toxics."""
@@ -79,15 +75,10 @@ class ClusterStack:
 
 
 @pytest.fixture(scope="session")
-def cluster_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ClusterStack]:
-    postgres = LocalStack(
-        RELIABILITY_HOME,
-        kafka_port=KAFKA_PORT,
-        controller_port=KAFKA_CONTROLLER_PORT,
-        postgres_port=POSTGRES_PORT,
-        maven_repo=MAVEN_REPO,
-    )
-    postgres.run("start-postgres")
+def cluster_stack(
+    reliability_postgres: LocalStack, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ClusterStack]:
+    postgres = reliability_postgres
     cluster = KafkaCluster.on_ports(CLUSTER_HOME, RELIABILITY_HOME, MAVEN_REPO, NODE_PORTS)
     toxiproxy = Toxiproxy(
         server_binary(default_home()),
