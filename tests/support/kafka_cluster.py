@@ -278,6 +278,10 @@ group.initial.rebalance.delay.ms=0
         """Waits until `brokers` brokers are registered and answer; returns the seconds."""
         return asyncio.run(self.registered(brokers, timeout))
 
+    async def _listening(self) -> bool:
+        running = [node for node in self.nodes if node.running]
+        return all([await _connects(node.internal_port) for node in running])
+
     async def registered(self, brokers: int, timeout: float = 180) -> float:
         started = time.monotonic()
         while True:
@@ -287,11 +291,22 @@ group.initial.rebalance.delay.ms=0
                     log = node.home / "logs" / "kafka.out"
                     raise RuntimeError(f"Kafka node {node.node_id} exited; see {log}")
             with contextlib.suppress(KafkaError, OSError):  # not up yet: wait
-                if len(await broker_ids(self.kafka)) >= brokers:
+                # Registered with the controller is not yet serving: every running node's
+                # listener must answer too, or a client's first request to it fails.
+                if len(await broker_ids(self.kafka)) >= brokers and await self._listening():
                     return time.monotonic() - started
             if time.monotonic() - started > timeout:
                 raise TimeoutError(f"{brokers} Kafka brokers not registered in {timeout:.0f}s")
             await asyncio.sleep(0.5)
+
+
+async def _connects(port: int) -> bool:
+    try:
+        _, writer = await asyncio.open_connection(HOST, port)
+    except OSError:
+        return False
+    writer.close()
+    return True
 
 
 async def broker_ids(kafka: KafkaSettings) -> set[int]:
