@@ -29,17 +29,23 @@ TOOLS_BIN := $(HERALD_HOME)/tools/bin
 KUSTOMIZE := $(TOOLS_BIN)/kustomize
 KUSTOMIZE_STAMP := $(HERALD_HOME)/tools/stamps/kustomize-$(KUSTOMIZE_VERSION)
 GO_CACHE := $(HERALD_HOME)/cache/go
+# Toxiproxy, the TCP fault proxy of the reliability suite's network faults (tests/reliability/
+# network), built from its Go module like kustomize. go install names the binary after its
+# package directory (cmd/server), so it gets a directory of its own.
+TOXIPROXY_VERSION := v2.12.0
+TOXIPROXY_DIR := $(HERALD_HOME)/tools/toxiproxy-$(TOXIPROXY_VERSION)
+TOXIPROXY := $(TOXIPROXY_DIR)/toxiproxy-server
 ASYNCAPI_DIR := $(HERALD_HOME)/tools/asyncapi
 ASYNCAPI_STAMP := $(ASYNCAPI_DIR)/installed.stamp
 
-.PHONY: run test install lint unit stop status bench bench-setup tools web web-test chromium pusher-clients
+.PHONY: run test install lint unit stop status bench bench-setup tools toxiproxy web web-test chromium pusher-clients
 
 ## run: install, build the web console, start Kafka + PostgreSQL + the services with demo data
 run: install web
 	deploy/local/services.sh start
 
 ## test: install, lint and type-check, then every test (web lint and unit tests, real stack, browser)
-test: lint tools web web-test chromium pusher-clients
+test: lint tools toxiproxy web web-test chromium pusher-clients
 	$(VENV_BIN)/pytest
 
 ## stop: stop the services and the local stack
@@ -76,6 +82,17 @@ $(KUSTOMIZE_STAMP):
 	  go install sigs.k8s.io/kustomize/kustomize/v5@$(KUSTOMIZE_VERSION)
 	$(KUSTOMIZE) version
 	mkdir -p $(dir $@) && touch $@
+
+## toxiproxy: the TCP fault proxy for tests/reliability/network
+toxiproxy: $(TOXIPROXY)
+
+$(TOXIPROXY):
+	@command -v go >/dev/null || { echo "Go (1.26 or newer) is needed to build Toxiproxy" >&2; exit 1; }
+	mkdir -p $(TOXIPROXY_DIR)
+	GOBIN=$(TOXIPROXY_DIR) GOPATH=$(GO_CACHE) GOCACHE=$(GO_CACHE)/build GOMODCACHE=$(GO_CACHE)/mod \
+	  GOFLAGS=-modcacherw GOTOOLCHAIN=local \
+	  go install github.com/Shopify/toxiproxy/v2/cmd/server@$(TOXIPROXY_VERSION)
+	mv -f $(TOXIPROXY_DIR)/server $(TOXIPROXY)
 
 # `npm install`, not `npm ci`: the lock leaves out optional packages for other operating
 # systems, which `npm ci` insists on; install still takes every locked version.

@@ -35,10 +35,12 @@ class HeraldEnv:
     log_dir: Path
     auth_secret: str
     channel_auth_secret: str
+    # 3 on the reliability suite's three-broker cluster; one broker holds one replica.
+    replication_factor: int = 1
 
     @property
     def topics(self) -> TopicSettings:
-        return TopicSettings(prefix=self.topic_prefix)
+        return TopicSettings(prefix=self.topic_prefix, replication_factor=self.replication_factor)
 
     @property
     def kafka(self) -> KafkaSettings:
@@ -49,6 +51,7 @@ class HeraldEnv:
             "HERALD_KAFKA_BOOTSTRAP": self.infra.kafka_bootstrap,
             "HERALD_DATABASE_URL": self.database_url,
             "HERALD_TOPICS_PREFIX": self.topic_prefix,
+            "HERALD_TOPICS_REPLICATION_FACTOR": str(self.replication_factor),
             "HERALD_AUTH_HS256_SECRET": self.auth_secret,
             "HERALD_AUTH_DEV_MODE": "true",
             # The test client talks plain HTTP to 127.0.0.1.
@@ -104,8 +107,11 @@ def infra() -> Iterator[Infrastructure]:
 
 
 @contextmanager
-def isolated_env(infra: Infrastructure, log_dir: Path) -> Iterator[HeraldEnv]:
-    """A database and a topic prefix of their own on `infra`, removed afterwards."""
+def isolated_env(
+    infra: Infrastructure, log_dir: Path, replication_factor: int = 1
+) -> Iterator[HeraldEnv]:
+    """A database and a topic prefix of their own on `infra`, removed afterwards; the topics
+    with `replication_factor` replicas."""
     run = secrets.token_hex(4)
     database = f"herald_test_{run}"
     env = HeraldEnv(
@@ -115,6 +121,7 @@ def isolated_env(infra: Infrastructure, log_dir: Path) -> Iterator[HeraldEnv]:
         log_dir=log_dir,
         auth_secret=secrets.token_urlsafe(32),
         channel_auth_secret=secrets.token_urlsafe(32),
+        replication_factor=replication_factor,
     )
     asyncio.run(ensure_topics(env.kafka, env.topics))
     yield env

@@ -62,6 +62,11 @@ INSERTER_SETTINGS = {
 NOTIFIER_SETTINGS = {"HERALD_NOTIFIER_RETRY_MS": "500"}
 
 FIGURES: list[tuple[str, dict[str, Any]]] = []
+# Each reliability scenario's wall time (setup, call and teardown), by node id, with the
+# part of the matrix it belongs to (its -m marker).
+DURATIONS: dict[str, list[Any]] = {}
+PARTS = ("cluster", "network", "reliability")
+PART_OF: dict[str, str] = {}
 
 
 @dataclass(frozen=True)
@@ -110,7 +115,9 @@ class FaultStack:
 
 
 @pytest.fixture(scope="session")
-def fault_stack() -> Iterator[FaultStack]:
+def reliability_postgres() -> Iterator[LocalStack]:
+    """The reliability stack, its PostgreSQL started. Stopped last, after every fixture
+    that has a database on it (the single broker's and the three-broker cluster's) is done."""
     stack = LocalStack(
         RELIABILITY_HOME,
         kafka_port=KAFKA_PORT,
@@ -118,6 +125,15 @@ def fault_stack() -> Iterator[FaultStack]:
         postgres_port=POSTGRES_PORT,
         maven_repo=default_home() / "cache" / "m2",
     )
+    stack.run("start-postgres")
+    yield stack
+    if not os.environ.get("HERALD_TEST_KEEP"):
+        stack.run("stop-postgres")
+
+
+@pytest.fixture(scope="session")
+def fault_stack(reliability_postgres: LocalStack) -> Iterator[FaultStack]:
+    stack = reliability_postgres
     # The broker's storage is tied to the controller port it was formatted for; this stack
     # holds nothing worth keeping, so storage from other ports is formatted afresh.
     formatted = RELIABILITY_HOME / "kafka" / "formatted-controller-port"
@@ -128,7 +144,7 @@ def fault_stack() -> Iterator[FaultStack]:
     infra = stack.start()
     yield FaultStack(stack, infra)
     if not os.environ.get("HERALD_TEST_KEEP"):
-        stack.run("stop")
+        stack.run("stop-kafka")
 
 
 @pytest.fixture(scope="session")
@@ -247,10 +263,37 @@ def figures(request: pytest.FixtureRequest) -> dict[str, Any]:
     return values
 
 
-def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if not FIGURES:
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Which part each reliability scenario belongs to, from its markers (not its
+    keywords, which hold its directories' names too)."""
+    for item in items:
+        marks = {mark.name for mark in item.iter_markers()}
+        part = next((name for name in PARTS if name in marks), None)
+        if part is not None:
+            PART_OF[item.nodeid] = part
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    part = PART_OF.get(report.nodeid)
+    if part is None:
         return
-    terminalreporter.section("reliability figures")
-    for name, values in FIGURES:
-        shown = ", ".join(f"{key}={value}" for key, value in values.items())
-        terminalreporter.write_line(f"{name}: {shown}")
+    entry = DURATIONS.setdefault(report.nodeid, [part, 0.0, "passed"])
+    entry[1] += report.duration
+    if report.failed:
+        entry[2] = "failed"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if FIGURES:
+        terminalreporter.section("reliability figures")
+        for name, values in FIGURES:
+            shown = ", ".join(f"{key}={value}" for key, value in values.items())
+            terminalreporter.write_line(f"{name}: {shown}")
+    if DURATIONS:
+        terminalreporter.section("reliability durations")
+        totals: dict[str, float] = {}
+        for nodeid, (part, seconds, outcome) in DURATIONS.items():
+            totals[part] = totals.get(part, 0.0) + seconds
+            terminalreporter.write_line(f"{seconds:7.1f} s  {part:11} {outcome:6}  {nodeid}")
+        shown = ", ".join(f"{part} {seconds:.0f} s" for part, seconds in totals.items())
+        terminalreporter.write_line(f"total: {shown}")

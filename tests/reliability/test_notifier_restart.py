@@ -8,9 +8,18 @@ import time
 
 import pytest
 
-from tests.reliability import workload
-from tests.reliability.workload import Database, allocate, departments, push, seed_employees, until
-from tests.support.sse_swarm import Swarm, SwarmClient
+from tests.reliability.workload import (
+    Database,
+    all_opened,
+    allocate,
+    departments,
+    push,
+    seed_employees,
+    swarm_clients,
+    until,
+)
+from tests.reliability.workload import everyone_has as has
+from tests.support.sse_swarm import Swarm
 
 # Each kills and restarts something and waits for the system to recover.
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(600)]
@@ -26,17 +35,13 @@ async def test_notifier_killed_with_500_streams_open(fault_services, fault_env, 
     employees = [f"S{n:06d}" for n in range(1, CLIENTS + 1)]
     db = Database(fault_env.database_url)
     api = fault_services.allocation_url
-    clients = [
-        SwarmClient(e, fault_env.bearer(e, ["employee"])["Authorization"]) for e in employees
-    ]
+    clients = swarm_clients(fault_env, employees)
 
     def everyone_has(count: int):
-        return workload.everyone_has(db, clients, count)
+        return has(db, clients, count)
 
     async with Swarm("127.0.0.1", fault_services.notifier_port, clients):
-        opened = await until(
-            lambda: _true(all(c.opened.is_set() for c in clients)), 120, "500 streams open"
-        )
+        opened = await until(all_opened(clients), 120, "500 streams open")
         # Live: pushes on one topic, an allocation on another, to the same people.
         await push(fault_env, api, employees, "Before the crash 1")
         await allocate(fault_env, api, SWARM_DEPARTMENTS, "Before the crash")

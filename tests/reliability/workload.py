@@ -14,6 +14,7 @@ import psycopg
 
 from tests.conftest import HeraldEnv
 from tests.support.api import voucher
+from tests.support.sse_swarm import SwarmClient
 
 GRADES = ("G1", "G2", "G3", "G4", "G5", "G6", "G7", "G8", "G9")
 
@@ -73,19 +74,6 @@ async def push(env: HeraldEnv, url: str, employee_ids: list[str], title: str) ->
     assert response.status_code == 202, response.text
     push_id: str = response.json()["id"]
     return push_id
-
-
-def everyone_has(db: Database, clients: list[Any], count: int) -> Callable[[], Awaitable[bool]]:
-    """A check: every SSE client's employee has `count` notifications, and it has them all."""
-    employees = [c.employee for c in clients]
-
-    async def check() -> bool:
-        sent = await db.notifications_of(employees)
-        return all(
-            len(sent[c.employee]) == count and set(c.ids) >= set(sent[c.employee]) for c in clients
-        )
-
-    return check
 
 
 class Database:
@@ -202,3 +190,33 @@ async def at_database_commit(url: str, allocation_id: str, act: Callable[[], Non
         act()
     # Anything past "inserting" would mean the Kafka commit had already happened.
     assert status == "inserting", f"the database commit was seen too late: {status}"
+
+
+def swarm_clients(env: HeraldEnv, employees: list[str]) -> list[SwarmClient]:
+    """One stream client per employee, each with that employee's token."""
+    return [SwarmClient(e, env.bearer(e, ["employee"])["Authorization"]) for e in employees]
+
+
+def everyone_has(
+    db: Database, clients: list[SwarmClient], count: int
+) -> Callable[[], Awaitable[bool]]:
+    """A check for `until`: each client's employee has `count` notifications, all of which
+    the client received."""
+    employees = [client.employee for client in clients]
+
+    async def check() -> bool:
+        sent = await db.notifications_of(employees)
+        return all(
+            len(sent[c.employee]) == count and set(c.ids) >= set(sent[c.employee]) for c in clients
+        )
+
+    return check
+
+
+def all_opened(clients: list[SwarmClient]) -> Callable[[], Awaitable[bool]]:
+    """A check for `until`: every client's stream has opened."""
+
+    async def check() -> bool:
+        return all(client.opened.is_set() for client in clients)
+
+    return check

@@ -167,13 +167,19 @@ async def high_watermarks(kafka: KafkaSettings, topic: str) -> dict[int, int]:
         return await marks.by_partition()
 
 
-async def topic_partitions(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
+async def describe_topic(kafka: KafkaSettings, topic: str) -> dict[str, Any]:
+    """The broker's description of `topic`: its partitions, each with leader and replicas."""
     admin = AIOKafkaAdminClient(**connection_options(kafka), client_id="reliability-admin")
     await admin.start()
     try:
         [described] = await admin.describe_topics([topic])
     finally:
         await admin.close()
+    return dict(described)
+
+
+async def topic_partitions(kafka: KafkaSettings, topic: str) -> list[TopicPartition]:
+    described = await describe_topic(kafka, topic)
     partitions = sorted(p["partition"] for p in described["partitions"])
     assert partitions, f"topic {topic} has no partitions"
     return [TopicPartition(topic, p) for p in partitions]

@@ -1,0 +1,203 @@
+"""Network faults between Herald's services and Kafka or PostgreSQL, through Toxiproxy.
+
+Each scenario runs one allocation with a fault on the services' connections (the tests'
+own connections are direct and never faulted) and an open stream for one of its
+employees. After the fault each service's recovery is timed from the moment the fault
+ends: the allocation API (a preview answered), the inserter (the allocation completed)
+and the notifier (a push sent after the fault reaches the open stream). The pass
+criteria are the suite's: 0 lost, 0 duplicated, per-employee order, the allocation
+completed whole, nothing accepted dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from tests.reliability.cluster.conftest import KAFKA_PROXIES, POSTGRES_PROXY
+from tests.reliability.cluster.outcome import Clock, allocation_outcome
+from tests.reliability.workload import (
+    Database,
+    allocate,
+    completed,
+    departments,
+    push,
+    seed_employees,
+    until,
+)
+from tests.support.sse_swarm import Swarm, SwarmClient
+from tests.support.topic_reader import high_watermarks
+
+pytestmark = [pytest.mark.reliability, pytest.mark.network, pytest.mark.timeout(600)]
+
+EMPLOYEES = 10_000
+BOTH = [*KAFKA_PROXIES, POSTGRES_PROXY]
+
+
+@dataclass(frozen=True)
+class Fault:
+    name: str
+    proxies: list[str]
+    kind: str
+    streams: list[str]
+    attributes: dict[str, int] = field(default_factory=dict)
+    # When the fault starts: "requested" (before the POST), "copying" (the inbox COPY
+    # half done) or "publishing" (the vouchers' COPY: the Kafka transaction open).
+    starts: str = "requested"
+    # Seconds the fault lasts; None: until the allocation completes.
+    lasts: float | None = None
+    employees: int = EMPLOYEES
+
+
+FAULTS = [
+    Fault("latency_500ms", BOTH, "latency", ["downstream"], {"latency": 500}),
+    # 1,000 employees: at 64 KB/s a 10,000-employee allocation (about 6 MB of COPY and
+    # records) outlives the inserter's 60 s transaction budget three times and fails, as
+    # decision 0061 records.
+    Fault(
+        "bandwidth_64KBps",
+        BOTH,
+        "bandwidth",
+        ["upstream", "downstream"],
+        {"rate": 64},
+        employees=1_000,
+    ),
+    Fault(
+        "reset_halfway_through_the_copy",
+        [POSTGRES_PROXY],
+        "reset_peer",
+        ["upstream"],
+        starts="copying",
+        lasts=1,
+    ),
+    Fault(
+        "reset_halfway_through_the_kafka_transaction",
+        KAFKA_PROXIES,
+        "reset_peer",
+        ["upstream"],
+        starts="publishing",
+        lasts=1,
+    ),
+    Fault(
+        "blackhole_20s",
+        BOTH,
+        "timeout",
+        ["upstream", "downstream"],
+        {"timeout": 0},
+        starts="publishing",
+        lasts=20,
+    ),
+    # The peers stop answering without closing: what the services send is taken, nothing
+    # comes back, for longer than the clients' 30 s request timeout.
+    Fault(
+        "half_open_40s",
+        BOTH,
+        "timeout",
+        ["downstream"],
+        {"timeout": 0},
+        starts="publishing",
+        lasts=40,
+    ),
+]
+
+
+async def _started(db: Database, fault: Fault) -> None:
+    if fault.starts == "copying":
+
+        async def copying() -> bool:
+            return (await db.copy_progress()).get("notifications", 0) >= fault.employees // 2
+
+        await until(copying, 300, "the inbox COPY half done", interval=0.002)
+    elif fault.starts == "publishing":
+
+        async def publishing() -> bool:
+            return "employee_vouchers" in await db.copy_progress()
+
+        await until(publishing, 300, "the COPY of the vouchers", interval=0.005)
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
+async def test_network_fault_during_an_allocation(
+    fault: Fault, cluster_services, cluster_env, cluster_stack, figures
+):
+    toxiproxy = cluster_stack.toxiproxy
+    names = departments(f"Net{FAULTS.index(fault)}", 5)
+    letter = f"N{FAULTS.index(fault)}"
+    seed_employees(cluster_env, letter, names, fault.employees // len(names))
+    watched = f"{letter}000001"
+    db = Database(cluster_env.database_url)
+    api = cluster_services.allocation_url
+    since = await high_watermarks(cluster_env.kafka, cluster_env.topics.voucher_allocated)
+    client = SwarmClient(watched, cluster_env.bearer(watched, ["employee"])["Authorization"])
+    async with Swarm("127.0.0.1", cluster_services.notifier_port, [client]):
+        await asyncio.wait_for(client.opened.wait(), 60)
+        toxics: list[tuple[str, str]] = []
+
+        def begin() -> None:
+            for proxy in fault.proxies:
+                for stream in fault.streams:
+                    toxics.append(
+                        (proxy, toxiproxy.add(proxy, fault.kind, stream, **fault.attributes))
+                    )
+
+        clock = Clock()
+        if fault.starts == "requested":
+            begin()
+        requested = Clock()
+        allocation_id = await allocate(cluster_env, api, names, fault.name)
+        accepted = requested()
+        if fault.starts != "requested":
+            await _started(db, fault)
+            begin()
+            clock = Clock()
+        if fault.lasts is None:
+            await completed(db, allocation_id, timeout=400)
+        else:
+            await asyncio.sleep(fault.lasts)
+        for proxy, toxic in toxics:
+            toxiproxy.remove(proxy, toxic)
+        fault_seconds = clock()
+        ended = Clock()
+
+        async def api_answers() -> bool:
+            async with httpx.AsyncClient(base_url=api, timeout=10, headers=cluster_env.admin) as c:
+                preview = await c.post(
+                    "/v1/allocations:preview", json={"criteria": {"departments": names}}
+                )
+            return preview.status_code == 200
+
+        api_recovered = await until(api_answers, 120, "the allocation API answering")
+        await completed(db, allocation_id, timeout=300)
+        inserter_recovered = ended()
+        await push(cluster_env, api, [watched], f"After {fault.name}")
+
+        async def delivered() -> bool:
+            sent = (await db.notifications_of([watched]))[watched]
+            return len(sent) == 2 and set(sent) <= set(client.ids)
+
+        await until(delivered, 180, "the push on the open stream")
+        notifier_recovered = ended()
+        await asyncio.sleep(0.5)  # anything sent twice would have arrived by now
+
+    outcome = await allocation_outcome(cluster_env, db, allocation_id, since, fault.employees)
+    sent = (await db.notifications_of([watched]))[watched]
+    log = cluster_services.inserter.log_path.read_text(errors="replace")
+    figures.update(
+        toxic=f"{fault.kind} {fault.attributes} on {','.join(fault.proxies)}"
+        f" ({'+'.join(fault.streams)})",
+        allocation_accepted_seconds=accepted,
+        fault_seconds=fault_seconds,
+        recovery_seconds={
+            "allocation": round(api_recovered, 1),
+            "inserter": inserter_recovered,
+            "notifier": notifier_recovered,
+        },
+        inserter_retries=log.count(f"allocation {allocation_id}: retrying"),
+        stream_ids=len(client.ids),
+        **outcome.figures(),
+    )
+    outcome.assert_whole()
+    assert client.ids == sent  # the voucher, then the push: once each, in order
