@@ -52,6 +52,10 @@ export class Api {
     return this.request<T>("POST", path, body, headers);
   }
 
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>("PUT", path, body, {});
+  }
+
   // For answers whose headers matter too (Idempotent-Replayed).
   async postForResponse<T>(
     path: string,
@@ -63,12 +67,14 @@ export class Api {
   }
 
   // A file the server builds (a CSV): the whole body as a Blob, with the name it suggests.
+  // A GET when there is no body to send.
   async download(
     path: string,
     body: unknown,
     accept: string,
   ): Promise<{ blob: Blob; filename: string | null }> {
-    const response = await this.send("POST", path, body, {}, accept);
+    const method = body === undefined ? "GET" : "POST";
+    const response = await this.send(method, path, body, {}, accept);
     if (!response.ok) await parse<never>(response, this.onUnauthorized);
     return {
       blob: await response.blob(),

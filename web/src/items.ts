@@ -21,6 +21,9 @@ export interface Item {
   allocationId: string | null;
   createdAt: string;
   readAt: string | null;
+  archived: boolean;
+  // Where the item's action leads (a page of this console), or null.
+  actionUrl: string | null;
 }
 
 const text = (value: unknown): string => (typeof value === "string" ? value : "");
@@ -37,6 +40,19 @@ function voucherOf(payload: Record<string, unknown>): Voucher | null {
     currency: text(v.currency),
     expiresOn: text(v.expires_on),
   };
+}
+
+// Only links into this console or to http(s) pages: never `javascript:` or other schemes
+// a notification's sender could slip in.
+export function safeActionUrl(value: unknown): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  if (value.startsWith("/") && !value.startsWith("//")) return value;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 function fromPayload(
@@ -57,12 +73,20 @@ function fromPayload(
     allocationId: optional(payload.allocation_id),
     createdAt,
     readAt,
+    archived: false,
+    actionUrl: safeActionUrl(payload.action_url),
   };
 }
 
 export function fromRest(item: InboxItemBody): Item {
   const base = fromPayload(item.id, item.kind, item.data ?? {}, item.created_at, item.read_at);
-  return { ...base, title: item.title || base.title, body: item.body || base.body };
+  return {
+    ...base,
+    title: item.title || base.title,
+    body: item.body || base.body,
+    archived: item.archived === true,
+    actionUrl: safeActionUrl(item.action_url) ?? base.actionUrl,
+  };
 }
 
 // A per-employee CloudEvent from the stream: its id is the notification id, its time the
@@ -94,4 +118,22 @@ export function markRead(items: Item[], ids: Set<number> | "all", at: string): I
   return items.map((item) =>
     item.readAt === null && (ids === "all" || ids.has(item.id)) ? { ...item, readAt: at } : item,
   );
+}
+
+// What another tab or device did to an item (the stream's `notification-state`), or what
+// this page did once the server agreed.
+export interface ItemState {
+  id: number;
+  read?: boolean;
+  archived?: boolean;
+}
+
+export function applyState(items: Item[], change: ItemState, at: string): Item[] {
+  return items.map((item) => {
+    if (item.id !== change.id) return item;
+    let readAt = item.readAt;
+    if (change.read === true) readAt = item.readAt ?? at;
+    if (change.read === false) readAt = null;
+    return { ...item, readAt, archived: change.archived ?? item.archived };
+  });
 }

@@ -28,6 +28,9 @@ export interface InboxItemBody {
   data: Record<string, unknown>;
   created_at: string;
   read_at: string | null;
+  // Absent from servers that predate archiving: not archived.
+  archived?: boolean;
+  action_url?: string | null;
 }
 
 export interface InboxPage {
@@ -104,4 +107,36 @@ export interface Employee {
   name: string;
   department: string;
   grade: string;
+}
+
+export interface Preferences {
+  employee_id: string;
+  // Notification kind -> whether it is also sent by email; in-app is always on.
+  email: Record<string, boolean>;
+}
+
+export type Delivery = "live" | "inbox";
+
+export interface TeamRecipient {
+  employee_id: string;
+  name: string;
+  code: string;
+  amount: string;
+  currency: string;
+  delivery: Delivery;
+  read: boolean;
+  read_at: string | null;
+}
+
+export interface AllocationTeam {
+  allocation: Allocation;
+  team: { department: string; size: number };
+  recipients: TeamRecipient[];
+}
+
+export interface DeliveryFigures {
+  total: number;
+  delivered_live: number;
+  waiting_in_inbox: number;
+  read: number;
 }

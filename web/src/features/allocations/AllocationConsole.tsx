@@ -152,7 +152,7 @@ export function AllocationConsole({
       </div>
       <div className="console-grid">
         {left}
-        <ProgressPanel watch={watch} />
+        <ProgressPanel api={api} watch={watch} />
       </div>
       <AllocationHistory
         history={history}

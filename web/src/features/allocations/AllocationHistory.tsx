@@ -5,7 +5,7 @@ import { describeCriteria } from "./form";
 import { waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import type { History } from "./useHistory";
-import { useNow } from "./useNow";
+import { useNow } from "../../useNow";
 
 export function AllocationHistory({
   history,
@@ -31,7 +31,7 @@ export function AllocationHistory({
           Could not load allocations: {history.error}
         </p>
       )}
-      <table className="table" data-testid="history-table">
+      <table className="table cards" data-testid="history-table">
         <TableHead
           columns={[
             { label: "Voucher" },

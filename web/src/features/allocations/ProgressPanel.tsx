@@ -1,9 +1,11 @@
+import type { Api } from "../../api";
 import { formatCount, formatMoney } from "../../format";
+import { DeliveryFigures } from "./DeliveryFigures";
 import { describeCriteria } from "./form";
 import type { Progress } from "./progress";
 import { waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
-import { useNow } from "./useNow";
+import { useNow } from "../../useNow";
 
 function Step({
   label,
@@ -32,7 +34,7 @@ function Step({
   );
 }
 
-export function ProgressPanel({ watch }: { watch: Progress | null }) {
+export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null }) {
   const requested = watch?.status === "requested";
   const now = useNow(15_000, requested);
   if (watch === null) {
@@ -112,6 +114,9 @@ export function ProgressPanel({ watch }: { watch: Progress | null }) {
       )}
       {status === "completed" && allocation.timings.duration_seconds != null && (
         <p className="muted">Completed in {allocation.timings.duration_seconds.toFixed(2)} s.</p>
+      )}
+      {(status === "published" || status === "completed") && (
+        <DeliveryFigures key={watch.id} api={api} allocationId={watch.id} />
       )}
       <p className="fineprint">
         Allocation <code>{watch.id}</code>

@@ -57,10 +57,15 @@ export async function downloadRecipients(api: Api, criteria: Criteria): Promise<
     { criteria },
     "text/csv",
   );
+  saveFile(blob, filename ?? "recipients.csv");
+}
+
+// Hands a file fetched with the token to the browser as a download.
+export function saveFile(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;
-  link.download = filename ?? "recipients.csv";
+  link.download = name;
   document.body.append(link);
   link.click();
   link.remove();

@@ -1,12 +1,16 @@
-// The person's inbox: vouchers and notifications, newest first, with read marks.
+// The person's inbox: tabs, vouchers and notifications newest first, read and archive marks.
 
-import { useState } from "react";
+import { type KeyboardEvent, useEffect, useRef, useState } from "react";
 
 import { errorText } from "../../api";
+import { CopyCode } from "../../components/CopyCode";
+import { RelativeTime } from "../../components/RelativeTime";
 import { TableHead } from "../../components/TableHead";
-import { formatMoney, formatWhen, plural } from "../../format";
+import { formatMoney, plural } from "../../format";
 import type { Item } from "../../items";
-import type { Inbox } from "./useInbox";
+import { focusAfter } from "./focus";
+import { TABS } from "./tabs";
+import type { Inbox, ItemAction } from "./useInbox";
 
 const KIND_LABELS: Record<string, string> = {
   "herald.voucher.allocated": "Voucher",
@@ -14,19 +18,100 @@ const KIND_LABELS: Record<string, string> = {
   "herald.allocation.summary": "Team summary",
 };
 
+const EMPTY: Record<Inbox["tab"], string> = {
+  unread: "Nothing unread. New vouchers appear here the moment they are allocated.",
+  all: "Nothing here yet. New vouchers appear here the moment they are allocated.",
+  vouchers: "No vouchers yet. They appear here the moment they are allocated.",
+  archived: "Nothing archived. Archive an item to keep it out of the way.",
+};
+
 function nameOf(item: Item): string {
   return item.voucher?.name || item.title || "Notification";
+}
+
+function actionLabel(item: Item): string {
+  return item.kind === "herald.allocation.summary" ? "See your team's part" : "Open";
+}
+
+function Tabs({ inbox }: { inbox: Inbox }) {
+  const refs = useRef(new Map<string, HTMLButtonElement>());
+  // Arrow keys move between tabs, as in every tab strip.
+  const onKey = (event: KeyboardEvent<HTMLDivElement>) => {
+    const at = TABS.findIndex((tab) => tab.id === inbox.tab);
+    let next = -1;
+    if (event.key === "ArrowRight") next = (at + 1) % TABS.length;
+    else if (event.key === "ArrowLeft") next = (at - 1 + TABS.length) % TABS.length;
+    else if (event.key === "Home") next = 0;
+    else if (event.key === "End") next = TABS.length - 1;
+    const tab = TABS[next];
+    if (tab === undefined) return;
+    event.preventDefault();
+    inbox.selectTab(tab.id);
+    refs.current.get(tab.id)?.focus();
+  };
+  return (
+    <div className="tabs" role="tablist" aria-label="Show" onKeyDown={onKey}>
+      {TABS.map((tab) => (
+        <button
+          key={tab.id}
+          ref={(element) => {
+            if (element) refs.current.set(tab.id, element);
+            else refs.current.delete(tab.id);
+          }}
+          type="button"
+          role="tab"
+          id={`tab-${tab.id}`}
+          aria-selected={inbox.tab === tab.id}
+          aria-controls="inbox-panel"
+          tabIndex={inbox.tab === tab.id ? 0 : -1}
+          className="tab"
+          onClick={() => inbox.selectTab(tab.id)}
+        >
+          {tab.label}
+          {tab.id === "unread" && inbox.unread > 0 && (
+            <span className="tab-count" aria-label={`, ${inbox.unread} unread`}>
+              {inbox.unread}
+            </span>
+          )}
+        </button>
+      ))}
+    </div>
+  );
 }
 
 export function InboxView({ inbox }: { inbox: Inbox }) {
   const { items, unread, loaded, error, hasOlder } = inbox;
   const [failure, setFailure] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
+  const panel = useRef<HTMLDivElement>(null);
+  // Where focus goes once an action's result is on the page (set by the click).
+  const focusNext = useRef<{ before: number[]; id: number } | null>(null);
+
+  useEffect(() => {
+    const pending = focusNext.current;
+    if (pending === null) return;
+    const after = items.map((item) => item.id);
+    focusNext.current = null;
+    const target = focusAfter(pending.before, after, pending.id);
+    const row = panel.current?.querySelector<HTMLElement>(`[data-id="${target}"]`);
+    (row ?? panel.current)?.focus();
+  }, [items]);
 
   const run = (work: () => Promise<void>) => {
     setFailure(null);
     work().catch((error: unknown) => setFailure(errorText(error)));
   };
+  const act = (item: Item, action: ItemAction) =>
+    run(async () => {
+      // Set first: the answer's render may come before this function resumes.
+      focusNext.current = { before: items.map((i) => i.id), id: item.id };
+      try {
+        await inbox.act(item.id, action);
+      } catch (failure) {
+        focusNext.current = null;
+        throw failure;
+      }
+    });
 
   return (
     <section aria-labelledby="inbox-title" className="page">
@@ -46,13 +131,21 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
           Mark all as read
         </button>
       </div>
+      <Tabs inbox={inbox} />
       {(failure || error) && (
         <p className="error" role="alert">
           {failure ?? `Could not load your inbox: ${error}`}
         </p>
       )}
-      <div className="card table-card">
-        <table className="table" data-testid="inbox-table">
+      <div
+        className="card table-card"
+        id="inbox-panel"
+        role="tabpanel"
+        aria-labelledby={`tab-${inbox.tab}`}
+        tabIndex={-1}
+        ref={panel}
+      >
+        <table className="table cards" data-testid="inbox-table">
           <caption className="visually-hidden">Your vouchers and notifications, newest first</caption>
           <TableHead
             columns={[
@@ -65,57 +158,87 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
             ]}
           />
           <tbody>
-            {items.map((item) => (
-              <tr
-                key={item.id}
-                className={item.readAt === null ? "unread" : undefined}
-                data-testid="inbox-row"
-                data-id={item.id}
-              >
-                <td className="status-cell">
-                  {item.readAt === null ? (
-                    <span className="unread-dot" title="Unread">
-                      <span className="visually-hidden">Unread</span>
-                    </span>
-                  ) : (
-                    <span className="visually-hidden">Read</span>
-                  )}
-                </td>
-                <td>
-                  <div className="item-name">{nameOf(item)}</div>
-                  <div className="item-detail">
-                    <span className="kind">{KIND_LABELS[item.kind] ?? "Notification"}</span>
-                    {item.voucher ? `Valid until ${item.voucher.expiresOn}` : item.body}
-                  </div>
-                </td>
-                <td>{item.voucher ? <code className="code">{item.voucher.code}</code> : "—"}</td>
-                <td className="numeric">
-                  {item.voucher ? formatMoney(item.voucher.amount, item.voucher.currency) : "—"}
-                </td>
-                <td>
-                  <time dateTime={item.createdAt}>{formatWhen(item.createdAt)}</time>
-                </td>
-                <td className="actions">
-                  {item.readAt === null ? (
+            {items.map((item) => {
+              const name = nameOf(item);
+              const isUnread = item.readAt === null;
+              return (
+                <tr
+                  key={item.id}
+                  className={isUnread ? "unread" : undefined}
+                  data-testid="inbox-row"
+                  data-id={item.id}
+                  data-state={isUnread ? "unread" : "read"}
+                  tabIndex={-1}
+                >
+                  <td className="status-cell">
+                    {isUnread ? (
+                      <span className="unread-label">
+                        <span className="unread-dot" aria-hidden="true" />
+                        Unread
+                      </span>
+                    ) : (
+                      <span className="visually-hidden">Read</span>
+                    )}
+                  </td>
+                  <td className="name-cell">
+                    <div className="item-name">{name}</div>
+                    <div className="item-detail">
+                      <span className="kind">{KIND_LABELS[item.kind] ?? "Notification"}</span>
+                      {item.voucher ? `Valid until ${item.voucher.expiresOn}` : item.body}
+                    </div>
+                    {item.actionUrl && (
+                      <a className="item-action" href={item.actionUrl} data-testid="item-action">
+                        {actionLabel(item)}
+                        <span className="visually-hidden">: {name}</span>
+                      </a>
+                    )}
+                  </td>
+                  <td className={item.voucher ? "code-cell" : "code-cell empty-cell"}>
+                    {item.voucher ? <CopyCode code={item.voucher.code} label={name} /> : "—"}
+                  </td>
+                  <td className={item.voucher ? "numeric" : "numeric empty-cell"}>
+                    {item.voucher ? formatMoney(item.voucher.amount, item.voucher.currency) : "—"}
+                  </td>
+                  <td className="when-cell">
+                    <RelativeTime iso={item.createdAt} />
+                  </td>
+                  <td className="actions">
+                    {isUnread ? (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => act(item, "read")}
+                        aria-label={`Mark “${name}” as read`}
+                      >
+                        Mark as read
+                      </button>
+                    ) : (
+                      <button
+                        type="button"
+                        className="link"
+                        onClick={() => act(item, "unread")}
+                        aria-label={`Mark “${name}” as unread`}
+                      >
+                        Mark as unread
+                      </button>
+                    )}
                     <button
                       type="button"
                       className="link"
-                      onClick={() => run(() => inbox.markOneRead(item.id))}
-                      aria-label={`Mark “${nameOf(item)}” as read`}
+                      onClick={() => act(item, item.archived ? "unarchive" : "archive")}
+                      aria-label={`${item.archived ? "Unarchive" : "Archive"} “${name}”`}
                     >
-                      Mark as read
+                      {item.archived ? "Unarchive" : "Archive"}
                     </button>
-                  ) : (
-                    <span className="muted">Read</span>
-                  )}
-                </td>
-              </tr>
-            ))}
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
         {loaded && items.length === 0 && (
           <p className="empty" data-testid="inbox-empty">
-            Nothing here yet. New vouchers appear here the moment they are allocated.
+            {EMPTY[inbox.tab]}
           </p>
         )}
         {!loaded && !error && <p className="empty">Loading your inbox…</p>}

@@ -18,10 +18,13 @@ export const TOKEN_EXPIRED = "token-expired";
 export const ALLOCATION_PROGRESS = "herald.allocation.progress";
 export const ALLOCATION_COMPLETED = "herald.allocation.completed";
 export const ALLOCATION_DELIVERED = "herald.allocation.delivered";
+// An item read, unread, archived or unarchived elsewhere: {id, read, archived}.
+export const NOTIFICATION_STATE = "notification-state";
 
 // Frames that are not inbox items: they carry no notification id.
 const CONTROL_TYPES = new Set([
   UNREAD_COUNT,
+  NOTIFICATION_STATE,
   RESET,
   TOKEN_EXPIRED,
   ALLOCATION_PROGRESS,
@@ -37,6 +40,7 @@ export const STREAM_EVENT_TYPES = [
   ALLOCATION_COMPLETED,
   ALLOCATION_DELIVERED,
   UNREAD_COUNT,
+  NOTIFICATION_STATE,
   RESET,
   TOKEN_EXPIRED,
 ];

@@ -1,0 +1,31 @@
+// An allocation's delivery figures for HR: delivered live, waiting in the inbox, read.
+// They move as people open Herald and read, so they are fetched again while shown; the
+// CSV has one row per recipient.
+
+import { useCallback } from "react";
+
+import type { Api } from "../../api";
+import type { DeliveryFigures } from "../../types";
+import { type Polled, usePolled } from "../../usePolled";
+import { saveFile } from "./allocationsApi";
+
+export const DELIVERIES_REFRESH_MS = 5_000;
+
+export function deliveriesPath(allocationId: string): string {
+  return `/v1/allocations/${encodeURIComponent(allocationId)}/deliveries`;
+}
+
+export function useDeliveries(api: Api, allocationId: string | null): Polled<DeliveryFigures> {
+  const load = useCallback(
+    () => api.get<DeliveryFigures>(deliveriesPath(allocationId ?? "")),
+    [api, allocationId],
+  );
+  return usePolled(allocationId === null ? null : load, DELIVERIES_REFRESH_MS);
+}
+
+// The list behind the figures, one row per recipient, as a download.
+export async function downloadDeliveries(api: Api, allocationId: string): Promise<void> {
+  const path = `${deliveriesPath(allocationId)}.csv`;
+  const { blob, filename } = await api.download(path, undefined, "text/csv");
+  saveFile(blob, filename ?? `deliveries-${allocationId}.csv`);
+}
