@@ -114,10 +114,15 @@ export function merge(current: Item[], incoming: Item[], authoritative: boolean)
   return [...byId.values()].sort((a, b) => b.id - a.id);
 }
 
-export function markRead(items: Item[], ids: Set<number> | "all", at: string): Item[] {
-  return items.map((item) =>
-    item.readAt === null && (ids === "all" || ids.has(item.id)) ? { ...item, readAt: at } : item,
-  );
+// `ids`: the items, every item ("all"), or every item up to an id ({upTo}).
+export function markRead(
+  items: Item[],
+  ids: Set<number> | "all" | { upTo: number },
+  at: string,
+): Item[] {
+  const chosen = (id: number) =>
+    ids === "all" || (ids instanceof Set ? ids.has(id) : id <= ids.upTo);
+  return items.map((item) => (item.readAt === null && chosen(item.id) ? { ...item, readAt: at } : item));
 }
 
 // What another tab or device did to an item (the stream's `notification-state`), or what

@@ -128,8 +128,19 @@ export interface TeamRecipient {
   read_at: string | null;
 }
 
+// The allocation as a team page needs it.
+export interface TeamAllocation {
+  id: string;
+  name: string;
+  amount: string;
+  currency: string;
+  expires_on: string;
+  created_at: string;
+  status: AllocationStatus;
+}
+
 export interface AllocationTeam {
-  allocation: Allocation;
+  allocation: TeamAllocation;
   team: { department: string; size: number };
   recipients: TeamRecipient[];
 }

@@ -27,7 +27,7 @@ describe("usePolled", () => {
     // One request at a time: the next only after the interval.
     expect(server.open()).toHaveLength(0);
     await act(async () => {
-      vi.advanceTimersByTime(5_000);
+      vi.advanceTimersByTime(10_000);
       await flush();
     });
     await act(() => server.answer("/v1/allocations/a1/deliveries", { ...FIGURES, read: 2 }));
@@ -39,13 +39,13 @@ describe("usePolled", () => {
     const { result } = renderHook(() => useDeliveries(server.api, "a1"));
     await act(() => server.answer("/v1/allocations/a1/deliveries", FIGURES));
     await act(async () => {
-      vi.advanceTimersByTime(5_000);
+      vi.advanceTimersByTime(10_000);
       await flush();
     });
     await act(() => server.fail("/v1/allocations/a1/deliveries", new Error("the server answered 503")));
     expect(result.current).toMatchObject({ value: FIGURES, error: "the server answered 503" });
     await act(async () => {
-      vi.advanceTimersByTime(5_000);
+      vi.advanceTimersByTime(10_000);
       await flush();
     });
     expect(server.open("/v1/allocations/a1/deliveries")).toHaveLength(1);
@@ -60,7 +60,7 @@ describe("usePolled", () => {
     const polled = renderHook(() => usePolled(load, 1000));
     await act(flush);
     polled.unmount();
-    vi.advanceTimersByTime(5_000);
+    vi.advanceTimersByTime(10_000);
     expect(load).toHaveBeenCalledTimes(1);
   });
 
@@ -70,5 +70,39 @@ describe("usePolled", () => {
     const team = { allocation: {}, team: { department: "Sales", size: 3 }, recipients: [] };
     await act(() => server.answer("/v1/allocations/a1/team", team));
     expect(result.current.value).toEqual(team);
+  });
+
+  it("asks again soon after a delivered frame, at most once per two seconds", async () => {
+    const server = new FakeApi();
+    const path = "/v1/allocations/a1/deliveries";
+    let delivered = 0;
+    const { rerender } = renderHook(() => useDeliveries(server.api, "a1", delivered));
+    await act(() => server.answer(path, FIGURES));
+    delivered = 1;
+    rerender();
+    expect(server.open(path)).toHaveLength(0);
+    await act(async () => {
+      vi.advanceTimersByTime(1_999);
+      await flush();
+    });
+    expect(server.open(path)).toHaveLength(0);
+    await act(async () => {
+      vi.advanceTimersByTime(1);
+      await flush();
+    });
+    expect(server.open(path)).toHaveLength(1);
+    // Frames during that request make one more round, not one each.
+    delivered = 2;
+    rerender();
+    delivered = 3;
+    rerender();
+    await act(() => server.answer(path, FIGURES));
+    await act(async () => {
+      vi.advanceTimersByTime(2_000);
+      await flush();
+    });
+    expect(server.open(path)).toHaveLength(1);
+    await act(() => server.answer(path, FIGURES));
+    expect(server.open(path)).toHaveLength(0);
   });
 });

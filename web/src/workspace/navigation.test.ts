@@ -33,20 +33,17 @@ describe("roleLabel", () => {
 });
 
 describe("routeFor", () => {
-  it("opens an allocation's team page for managers and HR admins", () => {
+  it("opens an allocation's team page for managers", () => {
     expect(routeFor("/allocations/a-1/team", manager)).toEqual({
-      view: "allocation-team",
-      allocationId: "a-1",
-    });
-    expect(routeFor("/allocations/a-1/team", admin)).toEqual({
       view: "allocation-team",
       allocationId: "a-1",
     });
     expect(pathOf({ view: "allocation-team", allocationId: "a-1" })).toBe("/allocations/a-1/team");
   });
 
-  it("sends an employee to the inbox instead, and anyone to the preferences", () => {
+  it("sends others home instead, and anyone to the preferences", () => {
     expect(routeFor("/allocations/a-1/team", employee)).toEqual({ view: "inbox" });
+    expect(routeFor("/allocations/a-1/team", admin)).toEqual({ view: "allocations" });
     expect(routeFor("/preferences", employee)).toEqual({ view: "preferences" });
     expect(routeFor("/allocations/a 1/team", manager)).toEqual({ view: "inbox" });
   });

@@ -12,8 +12,9 @@ export const PATHS: Record<View, string> = {
   preferences: "/preferences",
 };
 
-// A page the address names: a header page, or one allocation's part for a team (the
-// summary's link: /allocations/{id}/team).
+// A page the address names: a header page, or one allocation's part for the manager's
+// team (the summary's link: /allocations/{id}/team). HR sees every department's part in
+// the allocation's delivery figures instead.
 export type Route = { view: View } | { view: "allocation-team"; allocationId: string };
 
 const ALLOCATION_TEAM = /^\/allocations\/([0-9A-Za-z-]{1,64})\/team\/?$/;
@@ -48,7 +49,7 @@ export function viewFor(path: string, session: Pick<Session, "roles" | "manages"
 
 export function routeFor(path: string, session: Pick<Session, "roles" | "manages">): Route {
   const team = ALLOCATION_TEAM.exec(path);
-  if (team?.[1] && (isManager(session) || isAdmin(session))) {
+  if (team?.[1] && isManager(session)) {
     return { view: "allocation-team", allocationId: team[1] };
   }
   return { view: viewFor(path, session) };

@@ -1,5 +1,6 @@
 // How an allocation reached people, for HR: delivered live, waiting in the inbox, read;
-// refreshed while shown, with the per-recipient list as CSV.
+// refreshed while open, with the per-recipient list as CSV. Opened on request: the
+// progress panel asks nothing more of the server until someone wants the figures.
 
 import { useState } from "react";
 
@@ -18,8 +19,45 @@ function Figure({ label, value, testId }: { label: string; value: number; testId
   );
 }
 
-export function DeliveryFigures({ api, allocationId }: { api: Api; allocationId: string }) {
-  const { value, error, receivedAt } = useDeliveries(api, allocationId);
+export function DeliveryFigures({
+  api,
+  allocationId,
+  deliveredLive,
+}: {
+  api: Api;
+  allocationId: string;
+  deliveredLive: number;
+}) {
+  const [open, setOpen] = useState(false);
+  return (
+    <section className="deliveries" aria-labelledby="deliveries-title" data-testid="deliveries">
+      <h3 id="deliveries-title" className="subhead">
+        <button
+          type="button"
+          className="link disclosure"
+          aria-expanded={open}
+          onClick={() => setOpen((was) => !was)}
+        >
+          Delivery figures
+        </button>
+      </h3>
+      {open && (
+        <Figures api={api} allocationId={allocationId} deliveredLive={deliveredLive} />
+      )}
+    </section>
+  );
+}
+
+function Figures({
+  api,
+  allocationId,
+  deliveredLive,
+}: {
+  api: Api;
+  allocationId: string;
+  deliveredLive: number;
+}) {
+  const { value, error, receivedAt } = useDeliveries(api, allocationId, deliveredLive);
   const [download, setDownload] = useState<string | null>(null);
   const save = () => {
     setDownload(null);
@@ -28,10 +66,7 @@ export function DeliveryFigures({ api, allocationId }: { api: Api; allocationId:
     );
   };
   return (
-    <section className="deliveries" aria-labelledby="deliveries-title" data-testid="deliveries">
-      <h3 id="deliveries-title" className="subhead">
-        Delivery
-      </h3>
+    <>
       {error && (
         <p className="error" role="alert">
           Could not load the delivery figures: {error}
@@ -63,6 +98,6 @@ export function DeliveryFigures({ api, allocationId }: { api: Api; allocationId:
           Could not download the list: {download}
         </p>
       )}
-    </section>
+    </>
   );
 }

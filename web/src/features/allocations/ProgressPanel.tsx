@@ -116,7 +116,12 @@ export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null
         <p className="muted">Completed in {allocation.timings.duration_seconds.toFixed(2)} s.</p>
       )}
       {(status === "published" || status === "completed") && (
-        <DeliveryFigures key={watch.id} api={api} allocationId={watch.id} />
+        <DeliveryFigures
+          key={watch.id}
+          api={api}
+          allocationId={watch.id}
+          deliveredLive={delivered}
+        />
       )}
       <p className="fineprint">
         Allocation <code>{watch.id}</code>

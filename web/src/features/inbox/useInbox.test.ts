@@ -6,7 +6,7 @@ import { formatMoney } from "../../format";
 import { FakeApi } from "../../test/fakeApi";
 import { fakeStreamClient } from "../../test/fakeStream";
 import type { InboxItemBody, InboxPage } from "../../types";
-import { NOTIFICATION_STATE, UNREAD_COUNT } from "../stream/StreamClient";
+import { NOTIFICATION_STATE, NOTIFICATIONS_READ_ALL, UNREAD_COUNT } from "../stream/StreamClient";
 import { StreamHub } from "../stream/StreamHub";
 import { useInbox } from "./useInbox";
 
@@ -236,6 +236,12 @@ describe("useInbox", () => {
     expect(result.current.items[1]?.readAt).toBeNull();
     frame({ type: NOTIFICATION_STATE, id: null, data: { id: "3", read: true, archived: true } });
     expect(ids()).toEqual([2]);
+  });
+
+  it("marks read what was marked all read elsewhere, up to the id given", async () => {
+    const { frame, result } = await setup([row(5), row(4), row(3)], 3);
+    frame({ type: NOTIFICATIONS_READ_ALL, id: null, data: { up_to: 4 } });
+    expect(result.current.items.map((item) => item.readAt === null)).toEqual([true, false, false]);
   });
 
   it("reloads when an item it does not have changed elsewhere", async () => {

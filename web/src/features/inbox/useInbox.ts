@@ -8,7 +8,12 @@ import { type Api, errorText } from "../../api";
 import { formatMoney } from "../../format";
 import { type Item, type ItemState, applyState, fromEvent, fromRest, markRead, merge } from "../../items";
 import type { InboxPage } from "../../types";
-import { NOTIFICATION_STATE, type StreamEvent, UNREAD_COUNT } from "../stream/StreamClient";
+import {
+  NOTIFICATION_STATE,
+  NOTIFICATIONS_READ_ALL,
+  type StreamEvent,
+  UNREAD_COUNT,
+} from "../stream/StreamClient";
 import type { StreamHub } from "../stream/StreamHub";
 import { type InboxTab, belongsTo, queryFor } from "./tabs";
 
@@ -144,6 +149,12 @@ export function useInbox(
         // Not on this page (unarchived elsewhere, say): the server knows where it goes.
         reload(tab).catch(() => undefined);
       }
+      return;
+    }
+    if (event.type === NOTIFICATIONS_READ_ALL) {
+      const upTo = Number((event.data as { up_to?: unknown }).up_to);
+      if (!Number.isSafeInteger(upTo)) return;
+      setItems((current) => markRead(current, { upTo }, new Date().toISOString()));
       return;
     }
     if (event.id === null) return;

@@ -24,11 +24,11 @@ export function AllocationTeamView({ api, allocationId }: { api: Api; allocation
       <div className="page-head">
         <div>
           <h1 id="allocation-team-title">
-            {value ? `${value.allocation.voucher.name} in ${value.team.department}` : "Your team's part"}
+            {value ? `${value.allocation.name} in ${value.team.department}` : "Your team's part"}
           </h1>
           {value && (
             <p className="muted">
-              {formatMoney(value.allocation.voucher.amount, value.allocation.voucher.currency)} each
+              {formatMoney(value.allocation.amount, value.allocation.currency)} each
               · {plural(recipients.length, "recipient", "recipients")} of{" "}
               {plural(value.team.size, "person", "people")} in {value.team.department}
             </p>
