@@ -75,9 +75,15 @@ export function AllocationHistory({
                   <FailureDetail detail={allocation.failure_detail} />
                 )}
               </td>
-              <td className="numeric">{formatCount(allocation.counts.matched)}</td>
-              <td className="numeric">{formatCount(allocation.counts.inserted)}</td>
-              <td className="numeric">{formatCount(allocation.counts.published)}</td>
+              <td className="numeric" data-label="Matched">
+                {formatCount(allocation.counts.matched)}
+              </td>
+              <td className="numeric" data-label="Inserted">
+                {formatCount(allocation.counts.inserted)}
+              </td>
+              <td className="numeric" data-label="Published">
+                {formatCount(allocation.counts.published)}
+              </td>
               <td>
                 <time dateTime={allocation.timings.requested_at}>
                   {formatWhen(allocation.timings.requested_at)}

@@ -19,15 +19,14 @@ function Figure({ label, value, testId }: { label: string; value: number; testId
   );
 }
 
-export function DeliveryFigures({
-  api,
-  allocationId,
-  deliveredLive,
-}: {
+interface Props {
   api: Api;
   allocationId: string;
+  // Delivered live as the allocation's frames count it: a change fetches the figures soon.
   deliveredLive: number;
-}) {
+}
+
+export function DeliveryFigures({ api, allocationId, deliveredLive }: Props) {
   const [open, setOpen] = useState(false);
   return (
     <section className="deliveries" aria-labelledby="deliveries-title" data-testid="deliveries">
@@ -48,15 +47,7 @@ export function DeliveryFigures({
   );
 }
 
-function Figures({
-  api,
-  allocationId,
-  deliveredLive,
-}: {
-  api: Api;
-  allocationId: string;
-  deliveredLive: number;
-}) {
+function Figures({ api, allocationId, deliveredLive }: Props) {
   const { value, error, receivedAt } = useDeliveries(api, allocationId, deliveredLive);
   const [download, setDownload] = useState<string | null>(null);
   const save = () => {

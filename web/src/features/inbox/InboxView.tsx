@@ -6,7 +6,7 @@ import { errorText } from "../../api";
 import { CopyCode } from "../../components/CopyCode";
 import { RelativeTime } from "../../components/RelativeTime";
 import { TableHead } from "../../components/TableHead";
-import { formatMoney, plural } from "../../format";
+import { formatDay, formatMoney, plural } from "../../format";
 import type { Item } from "../../items";
 import { focusAfter } from "./focus";
 import { TABS } from "./tabs";
@@ -84,18 +84,20 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
   const [failure, setFailure] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const panel = useRef<HTMLDivElement>(null);
-  // Where focus goes once an action's result is on the page (set by the click).
-  const focusNext = useRef<{ before: number[]; id: number } | null>(null);
+  // Where focus goes once an action's result is on the page: asked for after the server
+  // answered, so the rows read here are the ones after the action.
+  const [focusRequest, setFocusRequest] = useState<{ before: number[]; id: number } | null>(
+    null,
+  );
 
   useEffect(() => {
-    const pending = focusNext.current;
-    if (pending === null) return;
-    const after = items.map((item) => item.id);
-    focusNext.current = null;
-    const target = focusAfter(pending.before, after, pending.id);
-    const row = panel.current?.querySelector<HTMLElement>(`[data-id="${target}"]`);
-    (row ?? panel.current)?.focus();
-  }, [items]);
+    if (focusRequest === null || panel.current === null) return;
+    const rows = panel.current.querySelectorAll<HTMLElement>('[data-testid="inbox-row"]');
+    const after = [...rows].map((row) => Number(row.dataset.id));
+    const target = focusAfter(focusRequest.before, after, focusRequest.id);
+    const row = [...rows].find((candidate) => Number(candidate.dataset.id) === target);
+    (row ?? panel.current).focus();
+  }, [focusRequest]);
 
   const run = (work: () => Promise<void>) => {
     setFailure(null);
@@ -103,14 +105,9 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
   };
   const act = (item: Item, action: ItemAction) =>
     run(async () => {
-      // Set first: the answer's render may come before this function resumes.
-      focusNext.current = { before: items.map((i) => i.id), id: item.id };
-      try {
-        await inbox.act(item.id, action);
-      } catch (failure) {
-        focusNext.current = null;
-        throw failure;
-      }
+      const before = items.map((i) => i.id);
+      await inbox.act(item.id, action);
+      setFocusRequest({ before, id: item.id });
     });
 
   return (
@@ -161,6 +158,7 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
             {items.map((item) => {
               const name = nameOf(item);
               const isUnread = item.readAt === null;
+              const readLabel = isUnread ? "Mark as read" : "Mark as unread";
               return (
                 <tr
                   key={item.id}
@@ -184,7 +182,7 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
                     <div className="item-name">{name}</div>
                     <div className="item-detail">
                       <span className="kind">{KIND_LABELS[item.kind] ?? "Notification"}</span>
-                      {item.voucher ? `Valid until ${item.voucher.expiresOn}` : item.body}
+                      {item.voucher ? `Valid until ${formatDay(item.voucher.expiresOn)}` : item.body}
                     </div>
                     {item.actionUrl && (
                       <a className="item-action" href={item.actionUrl} data-testid="item-action">
@@ -203,30 +201,19 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
                     <RelativeTime iso={item.createdAt} />
                   </td>
                   <td className="actions">
-                    {isUnread ? (
-                      <button
-                        type="button"
-                        className="link"
-                        onClick={() => act(item, "read")}
-                        aria-label={`Mark “${name}” as read`}
-                      >
-                        Mark as read
-                      </button>
-                    ) : (
-                      <button
-                        type="button"
-                        className="link"
-                        onClick={() => act(item, "unread")}
-                        aria-label={`Mark “${name}” as unread`}
-                      >
-                        Mark as unread
-                      </button>
-                    )}
+                    <button
+                      type="button"
+                      className="link"
+                      onClick={() => act(item, isUnread ? "read" : "unread")}
+                      aria-label={`${readLabel}: “${name}”`}
+                    >
+                      {readLabel}
+                    </button>
                     <button
                       type="button"
                       className="link"
                       onClick={() => act(item, item.archived ? "unarchive" : "archive")}
-                      aria-label={`${item.archived ? "Unarchive" : "Archive"} “${name}”`}
+                      aria-label={`${item.archived ? "Unarchive" : "Archive"}: “${name}”`}
                     >
                       {item.archived ? "Unarchive" : "Archive"}
                     </button>

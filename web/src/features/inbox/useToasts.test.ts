@@ -12,19 +12,26 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+function advance(ms: number) {
+  act(() => {
+    vi.advanceTimersByTime(ms);
+  });
+}
+
+// Still there 1 ms before `ms` have passed, gone at `ms`.
+function goesAfter(result: { current: { toasts: unknown[] } }, ms: number) {
+  advance(ms - 1);
+  expect(result.current.toasts).toHaveLength(1);
+  advance(1);
+  expect(result.current.toasts).toEqual([]);
+}
+
 describe("useToasts", () => {
   it("shows a toast, then dismisses it by itself", () => {
     const { result } = renderHook(() => useToasts(1000));
     act(() => result.current.push("New voucher: Winter bonus", "/inbox"));
     expect(result.current.toasts).toEqual([{ key: 1, text: "New voucher: Winter bonus", href: "/inbox" }]);
-    act(() => {
-      vi.advanceTimersByTime(999);
-    });
-    expect(result.current.toasts).toHaveLength(1);
-    act(() => {
-      vi.advanceTimersByTime(1);
-    });
-    expect(result.current.toasts).toEqual([]);
+    goesAfter(result, 1000);
   });
 
   it("closes at once when dismissed", () => {
@@ -38,19 +45,10 @@ describe("useToasts", () => {
     const { result } = renderHook(() => useToasts(1000));
     act(() => result.current.push("a"));
     act(() => result.current.hold(1, true));
-    act(() => {
-      vi.advanceTimersByTime(5000);
-    });
+    advance(5000);
     expect(result.current.toasts).toHaveLength(1);
     act(() => result.current.hold(1, false));
-    act(() => {
-      vi.advanceTimersByTime(999);
-    });
-    expect(result.current.toasts).toHaveLength(1);
-    act(() => {
-      vi.advanceTimersByTime(1);
-    });
-    expect(result.current.toasts).toEqual([]);
+    goesAfter(result, 1000);
   });
 
   it("keeps only the newest few", () => {

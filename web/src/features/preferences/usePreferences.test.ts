@@ -12,45 +12,49 @@ const PUT = "/v1/preferences/email/herald.allocation.summary";
 function setup() {
   const server = new FakeApi();
   const hook = renderHook(() => usePreferences(server.api));
-  return { server, ...hook };
+  const loaded = () =>
+    act(() => server.answer("/v1/preferences", { employee_id: "E1", email: { [SUMMARY]: true } }));
+  // Starts saving `enabled`; resolves once the hook has taken the answer given meanwhile.
+  const save = (enabled: boolean) => {
+    let done: Promise<void> = Promise.resolve();
+    act(() => {
+      done = hook.result.current.setEmail(SUMMARY, enabled);
+    });
+    return () => done;
+  };
+  return { server, loaded, save, ...hook };
 }
 
 afterEach(cleanup);
 
 describe("usePreferences", () => {
   it("loads the email settings", async () => {
-    const { server, result } = setup();
+    const { server, loaded, result } = setup();
     expect(server.open("/v1/preferences")).toHaveLength(1);
-    await act(() => server.answer("/v1/preferences", { employee_id: "E1", email: { [SUMMARY]: true } }));
+    await loaded();
     expect(result.current).toMatchObject({ email: { [SUMMARY]: true }, error: null });
   });
 
   it("saves one setting and shows what the server kept", async () => {
-    const { server, result } = setup();
-    await act(() => server.answer("/v1/preferences", { employee_id: "E1", email: { [SUMMARY]: true } }));
-    let done: Promise<void> = Promise.resolve();
-    act(() => {
-      done = result.current.setEmail(SUMMARY, false);
-    });
+    const { server, loaded, save, result } = setup();
+    await loaded();
+    const done = save(false);
     expect(result.current.saving).toBe(SUMMARY);
     expect(server.open(PUT)[0]).toMatchObject({ method: "PUT", body: { enabled: false } });
     await act(async () => {
       await server.answer(PUT, { employee_id: "E1", email: { [SUMMARY]: false } });
-      await done;
+      await done();
     });
     expect(result.current).toMatchObject({ email: { [SUMMARY]: false }, saving: null, saved: SUMMARY });
   });
 
   it("says why a setting could not be saved, and keeps the old one", async () => {
-    const { server, result } = setup();
-    await act(() => server.answer("/v1/preferences", { employee_id: "E1", email: { [SUMMARY]: true } }));
-    let done: Promise<void> = Promise.resolve();
-    act(() => {
-      done = result.current.setEmail(SUMMARY, false);
-    });
+    const { server, loaded, save, result } = setup();
+    await loaded();
+    const done = save(false);
     await act(async () => {
       await server.fail(PUT, new Error("the server answered 503"));
-      await done;
+      await done();
     });
     expect(result.current).toMatchObject({
       email: { [SUMMARY]: true },
