@@ -233,6 +233,15 @@ async def test_inbox_tabs_codes_times_focus_and_toasts(
         "New notification: Design studio: new plotter"
     )
 
+    # The tabs follow the arrow keys, as a tab strip does.
+    await page.get_by_role("tab", name="All").focus()
+    await page.keyboard.press("ArrowRight")
+    vouchers_tab = page.get_by_role("tab", name="Vouchers")
+    await expect(vouchers_tab).to_be_focused()
+    await expect(vouchers_tab).to_have_attribute("aria-selected", "true")
+    await page.keyboard.press("ArrowLeft")
+    await expect(page.get_by_role("tab", name="All")).to_have_attribute("aria-selected", "true")
+
     # Tabs: vouchers only, then unread only.
     await inbox_tab(page, "Vouchers")
     await expect(rows(page)).to_have_count(1)

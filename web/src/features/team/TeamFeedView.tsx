@@ -66,7 +66,7 @@ export function TeamFeedView({
                     </div>
                   </td>
                   <td>{item.voucher ? `Voucher: ${item.voucher.name}` : item.title}</td>
-                  <td className="numeric">
+                  <td className={item.voucher ? "numeric" : "numeric empty-cell"}>
                     {item.voucher ? formatMoney(item.voucher.amount, item.voucher.currency) : "—"}
                   </td>
                 </tr>
