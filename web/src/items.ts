@@ -122,7 +122,9 @@ export function markRead(
 ): Item[] {
   const chosen = (id: number) =>
     ids === "all" || (ids instanceof Set ? ids.has(id) : id <= ids.upTo);
-  return items.map((item) => (item.readAt === null && chosen(item.id) ? { ...item, readAt: at } : item));
+  return items.map((item) =>
+    item.readAt === null && chosen(item.id) ? { ...item, readAt: at } : item,
+  );
 }
 
 // What another tab or device did to an item (the stream's `notification-state`), or what

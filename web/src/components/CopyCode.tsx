@@ -18,7 +18,12 @@ export function CopyCode({ code, label }: { code: string; label: string }) {
   return (
     <span className="code-line">
       <code className="code">{code}</code>
-      <button type="button" className="link copy" onClick={copy} aria-label={`Copy code for ${label}`}>
+      <button
+        type="button"
+        className="link copy"
+        onClick={copy}
+        aria-label={`Copy code for ${label}`}
+      >
         Copy code
       </button>
       <span className="copy-state" role="status">

@@ -48,7 +48,8 @@ export class FakeApi {
       post: (path: string, body?: unknown, headers: Record<string, string> = {}) =>
         call("POST", path, { body, headers }),
       put: (path: string, body: unknown) => call("PUT", path, { body }),
-      download: (path: string, body: unknown) => call(body === undefined ? "GET" : "POST", path, { body }),
+      download: (path: string, body: unknown) =>
+        call(body === undefined ? "GET" : "POST", path, { body }),
       postForResponse: (path: string, body: unknown, headers: Record<string, string> = {}) =>
         call("POST", path, { body, headers }),
     };

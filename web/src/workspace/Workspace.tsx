@@ -43,7 +43,12 @@ export function Workspace({ session, onSignOut }: { session: Session; onSignOut:
         onSignOut={onSignOut}
       />
       {/* For screen readers; the toasts show the same for a few seconds. */}
-      <div className="visually-hidden" aria-live="polite" aria-atomic="true" data-testid="announcer">
+      <div
+        className="visually-hidden"
+        aria-live="polite"
+        aria-atomic="true"
+        data-testid="announcer"
+      >
         {inbox.announcement}
       </div>
       <Toasts toasts={toasts} />

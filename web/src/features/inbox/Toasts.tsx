@@ -4,7 +4,8 @@ import type { Toasts as ToastState } from "./useToasts";
 
 export function Toasts({ toasts }: { toasts: ToastState }) {
   return (
-    <div className="toasts" data-testid="toasts">
+    // A named region: everything on the page sits in a landmark.
+    <section className="toasts" aria-label="New items" data-testid="toasts">
       {toasts.toasts.map((toast) => (
         <div
           key={toast.key}
@@ -31,6 +32,6 @@ export function Toasts({ toasts }: { toasts: ToastState }) {
           </button>
         </div>
       ))}
-    </div>
+    </section>
   );
 }

@@ -7,6 +7,8 @@ export function focusAfter(before: number[], after: number[], id: number): numbe
   if (at === -1) return after[0] ?? null;
   const remaining = new Set(after);
   for (const candidate of before.slice(at + 1)) if (remaining.has(candidate)) return candidate;
-  for (const candidate of before.slice(0, at).reverse()) if (remaining.has(candidate)) return candidate;
+  for (const candidate of before.slice(0, at).reverse()) {
+    if (remaining.has(candidate)) return candidate;
+  }
   return null;
 }

@@ -6,7 +6,15 @@ import { useCallback, useEffect, useEffectEvent, useRef, useState } from "react"
 
 import { type Api, errorText } from "../../api";
 import { formatMoney } from "../../format";
-import { type Item, type ItemState, applyState, fromEvent, fromRest, markRead, merge } from "../../items";
+import {
+  type Item,
+  type ItemState,
+  applyState,
+  fromEvent,
+  fromRest,
+  markRead,
+  merge,
+} from "../../items";
 import type { InboxPage } from "../../types";
 import {
   NOTIFICATION_STATE,
@@ -48,13 +56,15 @@ export interface Inbox {
 
 export function describeArrival(item: Item): string {
   if (item.voucher) {
-    return `New voucher: ${item.voucher.name}, ${formatMoney(item.voucher.amount, item.voucher.currency)}`;
+    const { name, amount, currency } = item.voucher;
+    return `New voucher: ${name}, ${formatMoney(amount, currency)}`;
   }
   return `New notification: ${item.title}`;
 }
 
 function isItemState(value: unknown): value is ItemState {
-  return typeof value === "object" && value !== null && Number.isSafeInteger(Number((value as { id?: unknown }).id));
+  if (typeof value !== "object" || value === null) return false;
+  return Number.isSafeInteger(Number((value as { id?: unknown }).id));
 }
 
 // `onArrival`: told of each new item the stream brings (the page's toasts).
@@ -187,7 +197,8 @@ export function useInbox(
   const act = useCallback(
     async (id: number, action: ItemAction) => {
       const answer = await api.post<{ unread: number }>(`/v1/notifications/${id}/${action}`);
-      setItems((current) => applyState(current, { id, ...EFFECT[action] }, new Date().toISOString()));
+      const at = new Date().toISOString();
+      setItems((current) => applyState(current, { id, ...EFFECT[action] }, at));
       setUnread(answer.unread);
     },
     [api],
