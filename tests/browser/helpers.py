@@ -32,9 +32,12 @@ SIZES = {
 }
 
 
-def admin_api(services: Any, herald_env: Any) -> httpx.AsyncClient:
-    """The allocation API as an HR admin (use with `async with`)."""
-    return httpx.AsyncClient(base_url=services.allocation_url, timeout=30, headers=herald_env.admin)
+def admin_api(services: Any, herald_env: Any, base_url: str | None = None) -> httpx.AsyncClient:
+    """The allocation API (the session's, or the one at `base_url`) as an HR admin (use
+    with `async with`)."""
+    return httpx.AsyncClient(
+        base_url=base_url or services.allocation_url, timeout=30, headers=herald_env.admin
+    )
 
 
 async def new_person(
@@ -197,3 +200,11 @@ async def open_page(page: Page, link: str, phone: bool) -> None:
         .get_by_role("link", name=re.compile(rf"^{re.escape(link)}"))
         .click()
     )
+
+
+async def open_inbox_tab(page: Page, name: str) -> None:
+    """Select an inbox tab and wait for its first page."""
+    tab = page.get_by_role("tab", name=re.compile(rf"^{name}"))
+    await tab.click()
+    await expect(tab).to_have_attribute("aria-selected", "true")
+    await expect(page.get_by_text("Loading your inbox…")).to_have_count(0)

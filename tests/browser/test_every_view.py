@@ -26,6 +26,7 @@ from tests.browser.helpers import (
     expect_live,
     fill_voucher,
     new_person,
+    open_inbox_tab,
     open_page,
     open_review,
     shoot,
@@ -92,13 +93,6 @@ async def push_to_design(services, herald_env, title: str) -> None:
 
 def rows(page: Page):
     return page.get_by_test_id("inbox-row")
-
-
-async def inbox_tab(page: Page, name: str) -> None:
-    tab = page.get_by_role("tab", name=re.compile(rf"^{name}"))
-    await tab.click()
-    await expect(tab).to_have_attribute("aria-selected", "true")
-    await expect(page.get_by_text("Loading your inbox…")).to_have_count(0)
 
 
 @pytest.mark.parametrize("size", list(SIZES))
@@ -168,9 +162,9 @@ async def test_every_view_fits_and_passes_axe(
     if persona == "employee":
         await shoot(page, output_dir, shot, readme=readme)
     for tab in ("Unread", "Vouchers", "Archived"):
-        await inbox_tab(page, tab)
+        await open_inbox_tab(page, tab)
         await check_view(page, f"inbox {tab.lower()}", checks)
-    await inbox_tab(page, "All")
+    await open_inbox_tab(page, "All")
 
     if persona == "manager":
         await open_page(page, "Team feed", phone)
@@ -248,10 +242,10 @@ async def test_inbox_tabs_codes_times_focus_and_toasts(
     await expect(page.get_by_role("tab", name="All")).to_have_attribute("aria-selected", "true")
 
     # Tabs: vouchers only, then unread only.
-    await inbox_tab(page, "Vouchers")
+    await open_inbox_tab(page, "Vouchers")
     await expect(rows(page)).to_have_count(1)
     await expect(rows(page).first).to_contain_text("Design week lunch")
-    await inbox_tab(page, "Unread")
+    await open_inbox_tab(page, "Unread")
     unread = await rows(page).count()
     assert unread >= 2
     await expect(rows(page).filter(has_text="Design studio: new plotter")).to_have_count(1)
@@ -264,7 +258,7 @@ async def test_inbox_tabs_codes_times_focus_and_toasts(
     await expect(page.locator(f'[data-testid="inbox-row"][data-id="{second_id}"]')).to_be_focused()
 
     # In All, the row stays, read, and keeps the focus.
-    await inbox_tab(page, "All")
+    await open_inbox_tab(page, "All")
     still_unread = rows(page).filter(has=page.get_by_text("Unread", exact=True)).first
     kept_id = await still_unread.get_attribute("data-id")
     await still_unread.get_by_role("button", name=re.compile(r"^Mark as read")).focus()

@@ -1,6 +1,6 @@
 // How an allocation reached people, for HR: delivered live, waiting in the inbox, read;
-// refreshed while open, with the per-recipient list as CSV. Opened on request: the
-// progress panel asks nothing more of the server until someone wants the figures.
+// refreshed while open, with the per-recipient list as CSV. Open from the start (HR opens
+// an allocation's progress to see how it reached people); closing it stops the polling.
 
 import { useState } from "react";
 
@@ -27,7 +27,7 @@ interface Props {
 }
 
 export function DeliveryFigures({ api, allocationId, deliveredLive }: Props) {
-  const [open, setOpen] = useState(false);
+  const [open, setOpen] = useState(true);
   return (
     <section className="deliveries" aria-labelledby="deliveries-title" data-testid="deliveries">
       <h3 id="deliveries-title" className="subhead">

@@ -199,9 +199,13 @@ export function InboxView({ inbox }: { inbox: Inbox }) {
                       )}
                     </div>
                     {item.actionUrl && (
-                      <a className="item-action" href={item.actionUrl} data-testid="item-action">
+                      <a
+                        className="item-action"
+                        href={item.actionUrl}
+                        data-testid="item-action"
+                        aria-label={`${actionLabel(item)}: ${name}`}
+                      >
                         {actionLabel(item)}
-                        <span className="visually-hidden">: {name}</span>
                       </a>
                     )}
                   </td>
