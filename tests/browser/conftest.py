@@ -11,12 +11,14 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, ConsoleMessage, Page, async_playwright
 
+from tests.conftest import approval_allocation_process
 from tests.support.gateway import start_gateway
 from tests.support.processes import ServiceProcess, free_port
 from tests.support.stack import REPO
@@ -58,6 +60,25 @@ def output_dir() -> Path:
     return path
 
 
+@contextmanager
+def serving_console(
+    name: str, herald_env, allocation_url: str, notifier_url: str, mailer_url: str
+) -> Iterator[str]:
+    """A gateway serving the built console in front of these services; its address."""
+    gateway, url = start_gateway(
+        name,
+        herald_env.log_dir,
+        WEB_DIST,
+        allocation_url=allocation_url,
+        notifier_url=notifier_url,
+        mailer_url=mailer_url,
+    )
+    try:
+        yield url
+    finally:
+        gateway.stop()
+
+
 @pytest.fixture(scope="session")
 def browser_stack(services, herald_env) -> Iterator[BrowserStack]:
     if not (WEB_DIST / "index.html").is_file():
@@ -78,20 +99,45 @@ def browser_stack(services, herald_env) -> Iterator[BrowserStack]:
     notifier_url = f"http://127.0.0.1:{port}"
     try:
         notifier.wait_http(f"{notifier_url}/readyz")
-        gateway, url = start_gateway(
+        with serving_console(
             "gateway-browser",
-            herald_env.log_dir,
-            WEB_DIST,
-            allocation_url=services.allocation_url,
-            notifier_url=notifier_url,
-            mailer_url=services.mailer_url,
-        )
-        try:
+            herald_env,
+            services.allocation_url,
+            notifier_url,
+            services.mailer_url,
+        ) as url:
             yield BrowserStack(url, notifier, notifier_url)
-        finally:
-            gateway.stop()
     finally:
         notifier.stop()
+
+
+@dataclass
+class ApprovalStack:
+    url: str
+    allocation_url: str
+
+
+@pytest.fixture(scope="module")
+def approval_stack(services, herald_env, browser_stack: BrowserStack) -> Iterator[ApprovalStack]:
+    """A gateway in front of an allocation service whose approval rule is on (more than
+    three recipients), sharing the session's database, notifier and mailer."""
+    port = free_port()
+    allocation = approval_allocation_process(
+        herald_env, port, "allocation-browser-approval", above_recipients=3
+    ).start()
+    allocation_url = f"http://127.0.0.1:{port}"
+    try:
+        allocation.wait_http(f"{allocation_url}/readyz")
+        with serving_console(
+            "gateway-browser-approval",
+            herald_env,
+            allocation_url,
+            browser_stack.notifier_url,
+            services.mailer_url,
+        ) as url:
+            yield ApprovalStack(url, allocation_url)
+    finally:
+        allocation.stop()
 
 
 @pytest.fixture(scope="session")

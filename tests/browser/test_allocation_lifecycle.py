@@ -10,8 +10,6 @@ inserter and the browser tests' notifier do the rest. The departments are this m
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
@@ -19,7 +17,6 @@ import psycopg
 import pytest
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import WEB_DIST, BrowserStack
 from tests.browser.helpers import (
     REVIEWED,
     fill_voucher,
@@ -28,10 +25,7 @@ from tests.browser.helpers import (
     sign_in,
     tick_department,
 )
-from tests.conftest import approval_allocation_process
 from tests.support.api import employees_csv, import_employees
-from tests.support.gateway import start_gateway
-from tests.support.processes import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -46,37 +40,6 @@ WAREHOUSE = [
 ]
 # One person: under the rule, scheduled and cancelled.
 ARCHIVE = [("LCB-R1", "Lucia Ferri")]
-
-
-@dataclass
-class ApprovalStack:
-    url: str
-
-
-@pytest.fixture(scope="module")
-def approval_stack(services, herald_env, browser_stack: BrowserStack) -> Iterator[ApprovalStack]:
-    """A gateway in front of an allocation service whose approval rule is on."""
-    port = free_port()
-    allocation = approval_allocation_process(
-        herald_env, port, "allocation-browser-approval", above_recipients=3
-    ).start()
-    allocation_url = f"http://127.0.0.1:{port}"
-    try:
-        allocation.wait_http(f"{allocation_url}/readyz")
-        gateway, url = start_gateway(
-            "gateway-browser-approval",
-            herald_env.log_dir,
-            WEB_DIST,
-            allocation_url=allocation_url,
-            notifier_url=browser_stack.notifier_url,
-            mailer_url=services.mailer_url,
-        )
-        try:
-            yield ApprovalStack(url)
-        finally:
-            gateway.stop()
-    finally:
-        allocation.stop()
 
 
 @pytest.fixture(scope="module")

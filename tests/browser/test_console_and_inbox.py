@@ -8,6 +8,7 @@ goes away and comes back, and the inbox catches up with exactly the one item it 
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import date, timedelta
 
 import httpx
@@ -17,6 +18,7 @@ from playwright.async_api import Page, expect
 
 from tests.browser.conftest import BrowserStack
 from tests.browser.helpers import (
+    admin_api,
     allocate,
     expect_live,
     new_person,
@@ -44,9 +46,7 @@ pytestmark = pytest.mark.integration
 
 @pytest.fixture(scope="module")
 async def people(services, herald_env):
-    async with httpx.AsyncClient(
-        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
-    ) as api:
+    async with admin_api(services, herald_env) as api:
         response = await import_employees(api, PEOPLE)
         assert response.status_code == 200, response.text
 
@@ -153,7 +153,7 @@ async def test_allocate_watch_read_reload_and_recover(
     await shoot(hr, output_dir, "inbox-hr-empty")
 
     # Read in one tab: the badge goes to 0 in both.
-    await row.get_by_role("button", name="Mark “Winter bonus” as read").click()
+    await row.get_by_role("button", name="Mark as read: “Winter bonus”").click()
     for page in (sales, sales_tab2):
         await expect(badge(page)).to_have_text("0")
     await expect(rows(sales_tab2).first).to_contain_text("Read")
@@ -257,7 +257,7 @@ async def test_markup_stays_text_failures_explain_themselves_and_keyboard_works(
     assert await hr.evaluate("window.__pwned") is None
 
     # Keyboard: Tab reaches the row's button, Enter marks it read.
-    await row.get_by_role("button").focus()
+    await row.get_by_role("button", name=re.compile(r"^Mark as read")).focus()
     await hr.keyboard.press("Enter")
     await expect(badge(hr)).to_have_text("0")
 

@@ -52,6 +52,10 @@ export class Api {
     return this.request<T>("POST", path, body, headers);
   }
 
+  put<T>(path: string, body: unknown): Promise<T> {
+    return this.request<T>("PUT", path, body, {});
+  }
+
   // For answers whose headers matter too (Idempotent-Replayed).
   async postForResponse<T>(
     path: string,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { formatAge, formatDay } from "./format";
+import { formatAge, formatDay, formatExact, formatRelative } from "./format";
 
 describe("ages", () => {
   it("uses the largest unit that says enough", () => {
@@ -23,5 +23,21 @@ describe("days", () => {
     expect(formatDay("2031-01-31")).toContain("2031");
     expect(formatDay("2031-01-31")).toContain("31");
     expect(formatDay("someday")).toBe("someday");
+  });
+});
+
+describe("relative times", () => {
+  const now = Date.parse("2030-01-10T12:00:00Z");
+  it("says how long ago in the largest whole unit", () => {
+    expect(formatRelative("2030-01-10T11:59:30Z", now)).toBe("just now");
+    expect(formatRelative("2030-01-10T11:55:00Z", now)).toMatch(/5 minutes ago/);
+    expect(formatRelative("2030-01-10T09:00:00Z", now)).toMatch(/3 hours ago/);
+    expect(formatRelative("2030-01-09T12:00:00Z", now)).toMatch(/yesterday|1 day ago/);
+    expect(formatRelative("2029-12-20T12:00:00Z", now)).toMatch(/3 weeks ago/);
+  });
+
+  it("keeps what it cannot read as it is", () => {
+    expect(formatRelative("soon", now)).toBe("soon");
+    expect(formatExact("soon")).toBe("soon");
   });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 
-import { fromEvent, fromRest, markRead, merge } from "./items";
+import { applyState, fromEvent, fromRest, markRead, merge, safeActionUrl } from "./items";
 
 const payload = {
   allocation_id: "a1",
@@ -85,5 +85,43 @@ describe("items", () => {
     });
     expect(item.revokedAt).toBe("2026-11-22T08:00:00Z");
     expect(item.revokeReason).toBe("Budget cut");
+  });
+});
+
+describe("action links", () => {
+  it("keeps console paths and http(s) links, and drops other schemes", () => {
+    expect(safeActionUrl("/allocations/a1/team")).toBe("/allocations/a1/team");
+    expect(safeActionUrl("https://herald.example/allocations/a1/team")).toBe(
+      "https://herald.example/allocations/a1/team",
+    );
+    expect(safeActionUrl("javascript:alert(1)")).toBeNull();
+    expect(safeActionUrl("//evil.example/x")).toBeNull();
+    expect(safeActionUrl(42)).toBeNull();
+  });
+
+  it("reads the action link and the archive mark over REST", () => {
+    const item = fromRest({
+      id: 1,
+      kind: "herald.allocation.summary",
+      title: "Team summary",
+      body: "",
+      data: {},
+      created_at: "2026-11-21T10:00:00Z",
+      read_at: null,
+      archived: true,
+      action_url: "/allocations/a1/team",
+    });
+    expect(item).toMatchObject({ archived: true, actionUrl: "/allocations/a1/team" });
+  });
+});
+
+describe("applyState", () => {
+  it("reads, unreads and archives one item, leaving the others", () => {
+    const items = [rest(2), rest(1, "2026-11-21T11:00:00Z")];
+    const read = applyState(items, { id: 2, read: true }, "2026-11-22T00:00:00Z");
+    expect(read.map((i) => i.readAt)).toEqual(["2026-11-22T00:00:00Z", "2026-11-21T11:00:00Z"]);
+    const unread = applyState(read, { id: 1, read: false, archived: true }, "x");
+    expect(unread[1]).toMatchObject({ readAt: null, archived: true });
+    expect(unread[0]).toBe(read[0]);
   });
 });

@@ -26,6 +26,9 @@ export interface Item {
   revokeReason: string | null;
   // On a revocation notice: the id of the voucher's own notification.
   revokes: number | null;
+  archived: boolean;
+  // Where the item's action leads (a page of this console), or null.
+  actionUrl: string | null;
 }
 
 export const VOUCHER_REVOKED = "herald.voucher.revoked";
@@ -44,6 +47,19 @@ function voucherOf(payload: Record<string, unknown>): Voucher | null {
     currency: text(v.currency),
     expiresOn: text(v.expires_on),
   };
+}
+
+// Only links into this console or to http(s) pages: never `javascript:` or other schemes
+// a notification's sender could slip in.
+export function safeActionUrl(value: unknown): string | null {
+  if (typeof value !== "string" || value === "") return null;
+  if (value.startsWith("/") && !value.startsWith("//")) return value;
+  try {
+    const url = new URL(value);
+    return url.protocol === "https:" || url.protocol === "http:" ? url.href : null;
+  } catch {
+    return null;
+  }
 }
 
 function fromPayload(
@@ -70,6 +86,8 @@ function fromPayload(
       kind === VOUCHER_REVOKED && typeof payload.revoked_notification_id === "number"
         ? payload.revoked_notification_id
         : null,
+    archived: false,
+    actionUrl: safeActionUrl(payload.action_url),
   };
 }
 
@@ -81,6 +99,8 @@ export function fromRest(item: InboxItemBody): Item {
     body: item.body || base.body,
     revokedAt: item.revoked_at ?? null,
     revokeReason: item.revoke_reason ?? base.revokeReason,
+    archived: item.archived === true,
+    actionUrl: safeActionUrl(item.action_url) ?? base.actionUrl,
   };
 }
 
@@ -123,8 +143,33 @@ export function markRevoked(items: Item[]): Item[] {
   });
 }
 
-export function markRead(items: Item[], ids: Set<number> | "all", at: string): Item[] {
+// `ids`: the items, every item ("all"), or every item up to an id ({upTo}).
+export function markRead(
+  items: Item[],
+  ids: Set<number> | "all" | { upTo: number },
+  at: string,
+): Item[] {
+  const chosen = (id: number) =>
+    ids === "all" || (ids instanceof Set ? ids.has(id) : id <= ids.upTo);
   return items.map((item) =>
-    item.readAt === null && (ids === "all" || ids.has(item.id)) ? { ...item, readAt: at } : item,
+    item.readAt === null && chosen(item.id) ? { ...item, readAt: at } : item,
   );
+}
+
+// What another tab or device did to an item (the stream's `notification-state`), or what
+// this page did once the server agreed.
+export interface ItemState {
+  id: number;
+  read?: boolean;
+  archived?: boolean;
+}
+
+export function applyState(items: Item[], change: ItemState, at: string): Item[] {
+  return items.map((item) => {
+    if (item.id !== change.id) return item;
+    let readAt = item.readAt;
+    if (change.read === true) readAt = item.readAt ?? at;
+    if (change.read === false) readAt = null;
+    return { ...item, readAt, archived: change.archived ?? item.archived };
+  });
 }

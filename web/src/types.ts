@@ -30,6 +30,9 @@ export interface InboxItemBody {
   read_at: string | null;
   revoked_at?: string | null;
   revoke_reason?: string | null;
+  // Absent from servers that predate archiving: not archived.
+  archived?: boolean;
+  action_url?: string | null;
 }
 
 export interface InboxPage {
@@ -153,4 +156,47 @@ export interface Employee {
   name: string;
   department: string;
   grade: string;
+}
+
+export interface Preferences {
+  employee_id: string;
+  // Notification kind -> whether it is also sent by email; in-app is always on.
+  email: Record<string, boolean>;
+}
+
+export type Delivery = "live" | "inbox";
+
+export interface TeamRecipient {
+  employee_id: string;
+  name: string;
+  code: string;
+  amount: string;
+  currency: string;
+  delivery: Delivery;
+  read: boolean;
+  read_at: string | null;
+}
+
+// The allocation as a team page needs it.
+export interface TeamAllocation {
+  id: string;
+  name: string;
+  amount: string;
+  currency: string;
+  expires_on: string;
+  created_at: string;
+  status: AllocationStatus;
+}
+
+export interface AllocationTeam {
+  allocation: TeamAllocation;
+  team: { department: string; size: number };
+  recipients: TeamRecipient[];
+}
+
+export interface DeliveryFigures {
+  total: number;
+  delivered_live: number;
+  waiting_in_inbox: number;
+  read: number;
 }

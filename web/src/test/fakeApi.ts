@@ -6,7 +6,7 @@
 import type { Api } from "../api";
 
 export interface Call {
-  method: "GET" | "POST";
+  method: "GET" | "POST" | "PUT";
   path: string;
   query: Record<string, unknown>;
   body: unknown;
@@ -47,6 +47,9 @@ export class FakeApi {
       get: (path: string, query: Record<string, unknown> = {}) => call("GET", path, { query }),
       post: (path: string, body?: unknown, headers: Record<string, string> = {}) =>
         call("POST", path, { body, headers }),
+      put: (path: string, body: unknown) => call("PUT", path, { body }),
+      download: (path: string, body: unknown) =>
+        call(body === undefined ? "GET" : "POST", path, { body }),
       postForResponse: (path: string, body: unknown, headers: Record<string, string> = {}) =>
         call("POST", path, { body, headers }),
     };

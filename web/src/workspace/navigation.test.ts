@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 
 import type { Role } from "../types";
-import { roleLabel, viewFor } from "./navigation";
+import { pathOf, roleLabel, routeFor, viewFor } from "./navigation";
 
 const admin = { roles: ["hr-admin", "employee"] as Role[], manages: null };
 const manager = { roles: ["manager", "employee"] as Role[], manages: "Sales" };
@@ -29,5 +29,22 @@ describe("roleLabel", () => {
     expect(roleLabel(admin)).toBe("HR admin");
     expect(roleLabel(manager)).toBe("Manager, Sales");
     expect(roleLabel(employee)).toBe("Employee");
+  });
+});
+
+describe("routeFor", () => {
+  it("opens an allocation's team page for managers", () => {
+    expect(routeFor("/allocations/a-1/team", manager)).toEqual({
+      view: "allocation-team",
+      allocationId: "a-1",
+    });
+    expect(pathOf({ view: "allocation-team", allocationId: "a-1" })).toBe("/allocations/a-1/team");
+  });
+
+  it("sends others home instead, and anyone to the preferences", () => {
+    expect(routeFor("/allocations/a-1/team", employee)).toEqual({ view: "inbox" });
+    expect(routeFor("/allocations/a-1/team", admin)).toEqual({ view: "allocations" });
+    expect(routeFor("/preferences", employee)).toEqual({ view: "preferences" });
+    expect(routeFor("/allocations/a 1/team", manager)).toEqual({ view: "inbox" });
   });
 });

@@ -3,23 +3,23 @@
 import { useCallback, useEffect, useState } from "react";
 
 import type { Session } from "../features/auth/session";
-import { PATHS, type View, viewFor } from "./navigation";
+import { type Route, pathOf, routeFor } from "./navigation";
 
-export function useView(session: Session): [View, (next: View) => void] {
-  const [view, setView] = useState<View>(() => viewFor(window.location.pathname, session));
+export function useView(session: Session): [Route, (next: Route) => void] {
+  const [route, setRoute] = useState<Route>(() => routeFor(window.location.pathname, session));
 
   useEffect(() => {
-    const path = PATHS[view];
+    const path = pathOf(route);
     if (window.location.pathname !== path) window.history.replaceState(null, "", path);
-    const onPop = () => setView(viewFor(window.location.pathname, session));
+    const onPop = () => setRoute(routeFor(window.location.pathname, session));
     window.addEventListener("popstate", onPop);
     return () => window.removeEventListener("popstate", onPop);
-  }, [view, session]);
+  }, [route, session]);
 
-  const go = useCallback((next: View) => {
-    window.history.pushState(null, "", PATHS[next]);
-    setView(next);
+  const go = useCallback((next: Route) => {
+    window.history.pushState(null, "", pathOf(next));
+    setRoute(next);
   }, []);
 
-  return [view, go];
+  return [route, go];
 }

@@ -5,7 +5,7 @@ import { describeCriteria } from "./form";
 import { cancellable, notSent, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import type { History } from "./useHistory";
-import { useNow } from "./useNow";
+import { useNow } from "../../useNow";
 
 export function AllocationHistory({
   history,
@@ -36,7 +36,7 @@ export function AllocationHistory({
           Could not load allocations: {history.error}
         </p>
       )}
-      <table className="table" data-testid="history-table">
+      <table className="table cards" data-testid="history-table">
         <TableHead
           columns={[
             { label: "Voucher" },
@@ -85,9 +85,15 @@ export function AllocationHistory({
                   <FailureDetail detail={allocation.failure_detail} />
                 )}
               </td>
-              <td className="numeric">{counted(allocation, allocation.counts.matched)}</td>
-              <td className="numeric">{counted(allocation, allocation.counts.inserted)}</td>
-              <td className="numeric">{counted(allocation, allocation.counts.published)}</td>
+              <td className="numeric" data-label="Matched">
+                {counted(allocation, allocation.counts.matched)}
+              </td>
+              <td className="numeric" data-label="Inserted">
+                {counted(allocation, allocation.counts.inserted)}
+              </td>
+              <td className="numeric" data-label="Published">
+                {counted(allocation, allocation.counts.published)}
+              </td>
               <td>
                 <time dateTime={allocation.timings.requested_at}>
                   {formatWhen(allocation.timings.requested_at)}

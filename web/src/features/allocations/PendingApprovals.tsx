@@ -31,7 +31,7 @@ export function PendingApprovals({
           {pending.error}
         </p>
       )}
-      <table className="table">
+      <table className="table cards" data-testid="approvals-table">
         <TableHead
           columns={[
             { label: "Voucher" },

@@ -1,11 +1,12 @@
 import type { Api } from "../../api";
 import { formatCount, formatMoney, formatWhen } from "../../format";
 import { AuditTrailList } from "./AuditTrailList";
+import { DeliveryFigures } from "./DeliveryFigures";
 import { describeCriteria } from "./form";
 import type { Progress } from "./progress";
 import { hasCompleted, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
-import { useNow } from "./useNow";
+import { useNow } from "../../useNow";
 
 function Step({
   label,
@@ -115,6 +116,14 @@ export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null
       )}
       {hasCompleted(status) && allocation.timings.duration_seconds != null && (
         <p className="muted">Completed in {allocation.timings.duration_seconds.toFixed(2)} s.</p>
+      )}
+      {(status === "published" || hasCompleted(status)) && (
+        <DeliveryFigures
+          key={watch.id}
+          api={api}
+          allocationId={watch.id}
+          deliveredLive={delivered}
+        />
       )}
       <AuditTrailList api={api} id={watch.id} refreshKey={status} />
       <p className="fineprint">

@@ -77,7 +77,8 @@ export async function downloadAuditTrail(api: Api, id: string): Promise<void> {
   saveFile(blob, filename ?? `allocation-${id}-history.csv`);
 }
 
-function saveFile(blob: Blob, filename: string): void {
+// Hands a file fetched with the token to the browser as a download.
+export function saveFile(blob: Blob, filename: string): void {
   const url = URL.createObjectURL(blob);
   const link = document.createElement("a");
   link.href = url;

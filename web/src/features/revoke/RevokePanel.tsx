@@ -53,7 +53,7 @@ export function RevokePanel({ api, allocation }: { api: Api; allocation: Allocat
       </label>
       <fieldset className="field" disabled={revoke.confirming}>
         <legend>Whose vouchers</legend>
-        <label>
+        <label className="check">
           <input
             type="radio"
             name={`revoke-scope-${allocation.id}`}
@@ -62,7 +62,7 @@ export function RevokePanel({ api, allocation }: { api: Api; allocation: Allocat
           />{" "}
           Every recipient
         </label>
-        <label>
+        <label className="check">
           <input
             type="radio"
             name={`revoke-scope-${allocation.id}`}

@@ -20,10 +20,16 @@ export const ALLOCATION_COMPLETED = "herald.allocation.completed";
 export const ALLOCATION_DELIVERED = "herald.allocation.delivered";
 // A step before the inserter has it: approved, rejected, scheduled, cancelled, expired.
 export const ALLOCATION_STATUS = "herald.allocation.status";
+// An item read, unread, archived or unarchived elsewhere: {id, read, archived}.
+export const NOTIFICATION_STATE = "notification-state";
+// Everything up to an id read elsewhere ("Mark all as read"): {up_to}.
+export const NOTIFICATIONS_READ_ALL = "notifications-read-all";
 
 // Frames that are not inbox items: they carry no notification id.
 const CONTROL_TYPES = new Set([
   UNREAD_COUNT,
+  NOTIFICATION_STATE,
+  NOTIFICATIONS_READ_ALL,
   RESET,
   TOKEN_EXPIRED,
   ALLOCATION_PROGRESS,
@@ -43,6 +49,8 @@ export const STREAM_EVENT_TYPES = [
   ALLOCATION_DELIVERED,
   ALLOCATION_STATUS,
   UNREAD_COUNT,
+  NOTIFICATION_STATE,
+  NOTIFICATIONS_READ_ALL,
   RESET,
   TOKEN_EXPIRED,
 ];

@@ -2,7 +2,7 @@
 
 import type { Api } from "../../api";
 import { TableHead } from "../../components/TableHead";
-import { formatMoney, formatTime } from "../../format";
+import { formatMoney, formatTime, formatWhen, plural } from "../../format";
 import type { Item } from "../../items";
 import { useTeam } from "./useTeam";
 
@@ -16,15 +16,23 @@ export function TeamFeedView({
   feed: Item[];
 }) {
   const team = useTeam(api, department);
+  // The feed is newest first; what it covers starts at its last item.
+  const oldest = feed.at(-1)?.createdAt ?? null;
   return (
     <section aria-labelledby="feed-title" className="page">
       <div className="page-head">
         <div>
           <h1 id="feed-title">{department} team feed</h1>
           <p className="muted">
-            Vouchers and notifications reaching your team, as they arrive. Voucher codes stay
-            with the people they belong to.
+            What reached your team since your own latest inbox item, newest first, then live as
+            it arrives. Voucher codes stay with the people they belong to.
           </p>
+          {oldest && (
+            <p className="muted" data-testid="feed-range">
+              Showing {plural(feed.length, "item", "items")} from{" "}
+              <time dateTime={oldest}>{formatWhen(oldest)}</time> on.
+            </p>
+          )}
         </div>
         <p className="stat">
           <span className="stat-value">{team.size || "—"}</span>
@@ -32,7 +40,7 @@ export function TeamFeedView({
         </p>
       </div>
       <div className="card table-card">
-        <table className="table" data-testid="feed-table">
+        <table className="table cards" data-testid="feed-table">
           <caption className="visually-hidden">Live feed of the {department} department</caption>
           <TableHead
             columns={[
@@ -58,7 +66,7 @@ export function TeamFeedView({
                     </div>
                   </td>
                   <td>{item.voucher ? `Voucher: ${item.voucher.name}` : item.title}</td>
-                  <td className="numeric">
+                  <td className={item.voucher ? "numeric" : "numeric empty-cell"}>
                     {item.voucher ? formatMoney(item.voucher.amount, item.voucher.currency) : "—"}
                   </td>
                 </tr>
@@ -68,8 +76,8 @@ export function TeamFeedView({
         </table>
         {feed.length === 0 && (
           <p className="empty" data-testid="feed-empty">
-            Nothing has reached {department} since you opened this page. New vouchers appear here
-            live.
+            Nothing has reached {department} since your latest inbox item. New vouchers appear
+            here live.
           </p>
         )}
       </div>
