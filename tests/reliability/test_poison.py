@@ -190,16 +190,28 @@ class Matrix:
         }[topic_name]
         return await builder(topic_name, kind)
 
-    # The inserter's topics. -------------------------------------------------------------
-
-    async def allocation_requested(self, topic_name: str, kind: str) -> Case:
-        employee = f"PM-{secrets.token_hex(3)}"
-        department = f"{DEPARTMENT}-{secrets.token_hex(2)}"
+    async def department_of_one(self, prefix: str) -> str:
+        """A new department in the directory, with one employee in it."""
+        department = f"{DEPARTMENT}-{prefix}-{secrets.token_hex(2)}"
         await add_people(
             self.services.allocation_url,
             self.env.admin,
-            [(employee, "Poison reader", department, "G3", date(2019, 1, 1))],
+            [
+                (
+                    f"{prefix}-{secrets.token_hex(3)}",
+                    "Poison reader",
+                    department,
+                    "G3",
+                    date(2019, 1, 1),
+                )
+            ],
         )
+        return department
+
+    # The inserter's topics. -------------------------------------------------------------
+
+    async def allocation_requested(self, topic_name: str, kind: str) -> Case:
+        department = await self.department_of_one("PM")
 
         def request(allocation_id: uuid.UUID, **data: Any) -> dict[str, Any]:
             return cloud_event(
@@ -285,13 +297,7 @@ class Matrix:
         )
 
     async def revocation_requested(self, topic_name: str, kind: str) -> Case:
-        employee = f"PR-{secrets.token_hex(3)}"
-        department = f"{DEPARTMENT}-R-{secrets.token_hex(2)}"
-        await add_people(
-            self.services.allocation_url,
-            self.env.admin,
-            [(employee, "Poison revokee", department, "G3", date(2019, 1, 1))],
-        )
+        department = await self.department_of_one("PR")
         # Its own admin: each caller may allocate only so often a minute.
         admin = self.env.bearer(f"hr-admin-poison-{secrets.token_hex(3)}", ["hr-admin"])
         async with self.api(admin) as api:
@@ -302,16 +308,9 @@ class Matrix:
             assert (await wait_until_finished(api, allocation_id))["status"] == "completed"
 
         def request(revocation_id: uuid.UUID, reason: str = "poison test") -> dict[str, Any]:
-            return cloud_event(
-                REVOCATION_REQUESTED,
-                {
-                    "revocation_id": str(revocation_id),
-                    "allocation_id": allocation_id,
-                    "requested_by": "poison-matrix",
-                    "reason": reason,
-                    "requested_at": now(),
-                },
-            )
+            revoke = {"allocation_id": allocation_id, "requested_by": "poison-matrix"}
+            data = {**revoke, "revocation_id": str(revocation_id), "reason": reason}
+            return cloud_event(REVOCATION_REQUESTED, {**data, "requested_at": now()})
 
         poisons = value_poisons(request(uuid.uuid4()), {"revocation_id": "nope"})
         # Valid by the contract, but PostgreSQL text cannot hold U+0000: writing the

@@ -14,9 +14,9 @@ from herald_channels.domain.consumer import ChannelsConsumer, UnreadCounts
 from herald_channels.domain.hub import Hub
 from herald_channels.domain.protocol import MEMBER_ADDED
 from herald_channels.metrics import ChannelsMetrics
-from herald_common.consumed import ConsumedRecord
 from herald_common.events import SOURCE_INSERTER, encode, envelope
 from herald_common.pusher.broadcast import channel_event, to_record
+from tests.support.dead_letters import RecordedClaims
 
 BROADCAST, PUSHED, COMPLETED = "t.channels.broadcast", "t.notification.pushed", "t.completed"
 MAX_BYTES = 10_000
@@ -28,17 +28,6 @@ class Record:
     value: bytes | None
     key: bytes | None = b"k"
     headers: list[tuple[str, bytes | None]] = field(default_factory=list)
-
-
-class DeadLetters:
-    """Records what would be claimed and sent."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[ConsumedRecord, str]] = []
-
-    async def publish(self, record: ConsumedRecord, reason: str) -> bool:
-        self.sent.append((record, reason))
-        return True
 
 
 @dataclass(frozen=True)
@@ -60,9 +49,9 @@ class OneFetch:
         return {}
 
 
-def consumer(kafka: Any = None) -> tuple[ChannelsConsumer, DeadLetters]:
+def consumer(kafka: Any = None) -> tuple[ChannelsConsumer, RecordedClaims]:
     hub = Hub()
-    dead_letters = DeadLetters()
+    dead_letters = RecordedClaims()
     built = ChannelsConsumer(
         kafka,
         broadcast_topic=BROADCAST,
