@@ -2,9 +2,12 @@
 and the consumer goes on (the valid record sent right after it, on the same partition, is
 handled).
 
-Every topic of the catalogue is consumed by some service: the inserter reads the two request
-topics, the notifiers the per-employee topics and the completions, the mailer the
-completions too. Each gets six kinds of poison (`KINDS`); a failure names topic x kind.
+Every topic of the catalogue is consumed by some service: the inserter reads the three
+request topics, the notifiers the per-employee topics and the completions, the mailer the
+completions too, and every channels replica the broadcasts, the per-employee topics and the
+completions. Each gets six kinds of poison (`KINDS`); a failure names topic x kind. Two
+channels replicas run beside the session's notifier throughout, so "once" is counted
+across both replicas and both services.
 
 Nothing here kills a process, so these run against the shared stack and the session's
 services (the integration tests' fixtures): the cheapest place that is still the real thing.
@@ -17,28 +20,36 @@ import json
 import secrets
 import time
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from herald_channels.domain.protocol import MEMBER_ADDED
 from herald_common.catalogue import (
     ALLOCATION_COMPLETED,
     ALLOCATION_REQUESTED,
+    CHANNEL_BROADCAST,
     NOTIFICATION_PUSHED,
     NOTIFICATION_REQUESTED,
+    REVOCATION_REQUESTED,
     TOPICS,
     VOUCHER_ALLOCATED,
+    VOUCHER_REVOKED,
 )
 from herald_common.events import SOURCE_INSERTER, encode, envelope
+from herald_common.pusher.broadcast import channel_event, to_record
 from herald_common.routing import ALLOCATION_ID_HEADER, EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from herald_common.settings import KafkaSettings
+from tests.conftest import HeraldEnv, running_channels
 from tests.support.api import add_people, voucher, wait_until_finished
 from tests.support.dead_letters import dead_letters, every_dead_letter
+from tests.support.pusher import PusherSocket
 from tests.support.sse import StreamRecorder
 from tests.support.voucher_events import new_employee
 from tests.support.waiting import eventually
@@ -140,15 +151,21 @@ def value_poisons(valid: dict[str, Any], wrong_data: dict[str, Any]) -> dict[str
 class Matrix:
     """Builds each case; holds the session's services and the employees the cases use."""
 
-    def __init__(self, services: Any, env: Any, sse: httpx.AsyncClient) -> None:
+    def __init__(
+        self, services: Any, env: Any, sse: httpx.AsyncClient, channels: tuple[int, ...]
+    ) -> None:
         self.services = services
         self.env = env
         self.sse = sse
+        self.channels = channels
         self.streams: list[StreamRecorder] = []
+        self.sockets: list[PusherSocket] = []
 
     async def close(self) -> None:
         for stream in self.streams:
             await stream.close()
+        for socket in self.sockets:
+            await socket.close()
 
     def api(self, headers: dict[str, str]) -> httpx.AsyncClient:
         return httpx.AsyncClient(base_url=self.services.allocation_url, timeout=30, headers=headers)
@@ -167,19 +184,34 @@ class Matrix:
             VOUCHER_ALLOCATED: self.per_employee,
             NOTIFICATION_PUSHED: self.per_employee,
             ALLOCATION_COMPLETED: self.allocation_completed,
+            REVOCATION_REQUESTED: self.revocation_requested,
+            VOUCHER_REVOKED: self.per_employee,
+            CHANNEL_BROADCAST: self.channel_broadcast,
         }[topic_name]
         return await builder(topic_name, kind)
+
+    async def department_of_one(self, prefix: str) -> str:
+        """A new department in the directory, with one employee in it."""
+        department = f"{DEPARTMENT}-{prefix}-{secrets.token_hex(2)}"
+        await add_people(
+            self.services.allocation_url,
+            self.env.admin,
+            [
+                (
+                    f"{prefix}-{secrets.token_hex(3)}",
+                    "Poison reader",
+                    department,
+                    "G3",
+                    date(2019, 1, 1),
+                )
+            ],
+        )
+        return department
 
     # The inserter's topics. -------------------------------------------------------------
 
     async def allocation_requested(self, topic_name: str, kind: str) -> Case:
-        employee = f"PM-{secrets.token_hex(3)}"
-        department = f"{DEPARTMENT}-{secrets.token_hex(2)}"
-        await add_people(
-            self.services.allocation_url,
-            self.env.admin,
-            [(employee, "Poison reader", department, "G3", date(2019, 1, 1))],
-        )
+        department = await self.department_of_one("PM")
 
         def request(allocation_id: uuid.UUID, **data: Any) -> dict[str, Any]:
             return cloud_event(
@@ -264,7 +296,49 @@ class Matrix:
             self.env.topics.notification_requested, poisons[kind], request(good_id), handled
         )
 
-    # The notifiers' per-employee topics. ------------------------------------------------
+    async def revocation_requested(self, topic_name: str, kind: str) -> Case:
+        department = await self.department_of_one("PR")
+        # Its own admin: each caller may allocate only so often a minute.
+        admin = self.env.bearer(f"hr-admin-poison-{secrets.token_hex(3)}", ["hr-admin"])
+        async with self.api(admin) as api:
+            body = {"voucher": voucher("Poison revoke"), "criteria": {"departments": [department]}}
+            response = await api.post("/v1/allocations", json=body)
+            assert response.status_code == 202, response.text
+            allocation_id: str = response.json()["id"]
+            assert (await wait_until_finished(api, allocation_id))["status"] == "completed"
+
+        def request(revocation_id: uuid.UUID, reason: str = "poison test") -> dict[str, Any]:
+            revoke = {"allocation_id": allocation_id, "requested_by": "poison-matrix"}
+            data = {**revoke, "revocation_id": str(revocation_id), "reason": reason}
+            return cloud_event(REVOCATION_REQUESTED, {**data, "requested_at": now()})
+
+        poisons = value_poisons(request(uuid.uuid4()), {"revocation_id": "nope"})
+        # Valid by the contract, but PostgreSQL text cannot hold U+0000: writing the
+        # revocation's row raises (DataError) on every try; it is failed and dead-lettered.
+        poisons["surprising-exception"] = Poison(
+            json.dumps(request(uuid.uuid4(), "payroll\u0000")).encode(), reason="NUL"
+        )
+
+        async def handled() -> None:
+            async def revoked() -> dict[str, Any] | None:
+                body: dict[str, Any] = (await api.get(f"/v1/allocations/{allocation_id}")).json()
+                return body if body["status"] == "revoked" else None
+
+            async with self.api(admin) as api:
+                await eventually(revoked, timeout=120, what="the valid revocation")
+            with psycopg.connect(self.env.database_url) as conn:
+                valid = conn.execute(
+                    "SELECT count(*) FROM employee_vouchers"
+                    " WHERE allocation_id = %s AND revoked_at IS NULL",
+                    (allocation_id,),
+                ).fetchone()
+            assert valid == (0,)
+
+        return request_case(
+            self.env.topics.revocation_requested, poisons[kind], request(uuid.uuid4()), handled
+        )
+
+    # The per-employee topics: the notifiers' and the channels replicas'. -----------------
 
     async def per_employee(self, topic_name: str, kind: str) -> Case:
         department = DEPARTMENT
@@ -311,7 +385,42 @@ class Matrix:
             topic, department.encode(), poisons[kind], (encode(event("1")), routing), handled
         )
 
-    # The completions: the mailer's and every notifier's. --------------------------------
+    # The channels replicas' broadcasts. ------------------------------------------------
+
+    async def channel_broadcast(self, topic_name: str, kind: str) -> Case:
+        channel = f"poison-{secrets.token_hex(4)}"
+        # On the second replica: the record is read by both, and handled where the socket is.
+        socket = await PusherSocket.open(self.channels[-1])
+        self.sockets.append(socket)
+        await socket.established()
+        await socket.subscribe(channel)
+        await socket.until("pusher_internal:subscription_succeeded")
+
+        def broadcast(event: str, data: str) -> bytes:
+            return to_record(channel_event([channel], event, data))[1]
+
+        valid = json.loads(broadcast("poison-test", '{"n": 0}'))
+        poisons = value_poisons(valid, {"kind": "bogus"})
+        # Valid by the broadcast's schema (data is any string), but a presence change
+        # without the member's user_id: the presence handler raises KeyError.
+        poisons["surprising-exception"] = Poison(
+            broadcast(MEMBER_ADDED, json.dumps({"user_info": {"name": "nobody"}})),
+            reason="KeyError: 'user_id'",
+        )
+
+        async def handled() -> None:
+            message = await socket.until("after-the-poison", timeout=60)
+            assert (message["channel"], message["data"]) == (channel, '{"n": 1}')
+
+        return Case(
+            self.env.topics.channel_broadcast,
+            channel.encode(),
+            poisons[kind],
+            (broadcast("after-the-poison", '{"n": 1}'), []),
+            handled,
+        )
+
+    # The completions: the mailer's, every notifier's and every channels replica's. ------
 
     async def allocation_completed(self, topic_name: str, kind: str) -> Case:
         allocation_id = uuid.uuid4()
@@ -378,7 +487,17 @@ def test_every_catalogued_topic_is_in_the_matrix():
         VOUCHER_ALLOCATED,
         NOTIFICATION_PUSHED,
         ALLOCATION_COMPLETED,
+        REVOCATION_REQUESTED,
+        VOUCHER_REVOKED,
+        CHANNEL_BROADCAST,
     }
+
+
+@pytest.fixture(scope="module")
+def channels(herald_env: HeraldEnv) -> Iterator[tuple[int, ...]]:
+    """Two channels replicas, reading every partition as the notifiers do, for the matrix."""
+    with running_channels(herald_env, 2, name="channels-poison") as ports:
+        yield ports
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -390,14 +509,17 @@ def test_every_catalogued_topic_is_in_the_matrix():
         VOUCHER_ALLOCATED,
         NOTIFICATION_PUSHED,
         ALLOCATION_COMPLETED,
+        REVOCATION_REQUESTED,
+        VOUCHER_REVOKED,
+        CHANNEL_BROADCAST,
     ],
 )
 async def test_poison_is_dead_lettered_once_and_the_next_record_handled(
-    services, herald_env, topic_name, kind, figures
+    services, herald_env, channels, topic_name, kind, figures
 ):
     started = time.monotonic()
     async with httpx.AsyncClient(timeout=None) as sse:
-        matrix = Matrix(services, herald_env, sse)
+        matrix = Matrix(services, herald_env, sse, channels)
         try:
             case = await matrix.case(topic_name, kind)
             producer = AIOKafkaProducer(

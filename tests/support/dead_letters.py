@@ -8,6 +8,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
+from herald_common.consumed import ConsumedRecord
 from herald_common.kafka import connection_options
 from herald_common.settings import KafkaSettings, TopicSettings
 from tests.support.topic_reader import topic_partitions
@@ -73,3 +74,15 @@ async def every_dead_letter(
     finally:
         await consumer.stop()
     return records
+
+
+class RecordedClaims:
+    """Stands in for ClaimedDeadLetters in unit tests: every record is this reader's to
+    send, and what would be sent is kept, with its reason."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[ConsumedRecord, str]] = []
+
+    async def publish(self, record: ConsumedRecord, reason: str) -> bool:
+        self.sent.append((record, reason))
+        return True

@@ -13,6 +13,7 @@ from herald_common.notifications import parse_previous_id
 from herald_common.record_checks import header_problem, oversized, record_problem
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
+from tests.support.dead_letters import RecordedClaims
 from tests.support.notifier_consumer import event_consumer
 
 
@@ -100,15 +101,6 @@ class _Batches:
         return self._batches.pop(0)
 
 
-class _Claims:
-    def __init__(self) -> None:
-        self.sent: list[tuple[ConsumedRecord, str]] = []
-
-    async def publish(self, record: ConsumedRecord, reason: str) -> bool:
-        self.sent.append((record, reason))
-        return True
-
-
 class _Seen(Registry):
     def __init__(self) -> None:
         super().__init__()
@@ -126,9 +118,9 @@ class _NoLag:
 
 async def _consume(
     tp: TopicPartition, records: list[_Record], max_bytes: int
-) -> tuple[_Seen, _Claims]:
+) -> tuple[_Seen, RecordedClaims]:
     """One notifier consumer run over one fetch: what it dispatched and dead-lettered."""
-    registry, claims = _Seen(), _Claims()
+    registry, claims = _Seen(), RecordedClaims()
     consumer = event_consumer(
         _NoLag(), registry, dead_letters=claims, records=_Batches([(tp, records)]),
         max_record_bytes=max_bytes,

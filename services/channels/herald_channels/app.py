@@ -26,6 +26,8 @@ from herald_channels.metrics import ChannelsMetrics
 from herald_channels.runtime import ChannelsRuntime
 from herald_channels.settings import ChannelsSettings, load_settings
 from herald_common.db import create_pool
+from herald_common.dead_letter import DeadLetterPublisher
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.lifespan import open_pool_and_producer
@@ -64,6 +66,13 @@ def create_app(settings: ChannelsSettings | None = None) -> FastAPI:
             hub=hub,
             unread=unread,
             metrics=metrics,
+            # Claimed under this process's name, apart from any other even on one host.
+            dead_letters=ClaimedDeadLetters(
+                DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
+                pool,
+                f"herald-channels-{replica}",
+            ),
+            max_record_bytes=settings.kafka.max_record_bytes,
         )
         credentials = settings.credentials()
         context = ChannelsContext(

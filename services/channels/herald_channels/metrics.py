@@ -41,6 +41,11 @@ class ChannelsMetrics:
             "Broadcast records read from Kafka",
             registry=self.registry,
         )
+        self.dead_letters = Counter(
+            "herald_channels_dead_letters_total",
+            "Records this replica sent to a dead-letter topic (claimed first, one reader sends)",
+            registry=self.registry,
+        )
         self.cut_offs = Counter(
             "herald_channels_cut_offs_total",
             "Sockets closed with 4200 for falling too far behind",

@@ -6,8 +6,11 @@
   private-department-<name>, followed by the employee's unread count;
 - the completions topic: an allocation's progress, for private-allocation-<id>.
 
-Bad records are skipped here and logged; the notifier, which reads the same per-employee
-topics, is the one that dead-letters them (docs/decisions/0041).
+A record this replica cannot handle is dead-lettered, with its reason, and the loop reads
+on. Every replica meets every record, and the notifiers read the per-employee topics and
+the completions too: the record is claimed in PostgreSQL first (dead_letter_claims), so
+one reader in all sends it (docs/decisions/0041, 0063, 0065). The wording of a rejection
+follows the notifier's, whichever of them sends it.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections import deque
 from collections.abc import Awaitable, Callable, Mapping
 
 from aiokafka import AIOKafkaConsumer
@@ -26,10 +30,13 @@ from herald_channels.domain.inbox import ChannelInbox
 from herald_channels.domain.protocol import MEMBER_ADDED, MEMBER_REMOVED
 from herald_channels.domain.triggers import notification_message
 from herald_channels.metrics import ChannelsMetrics
-from herald_common.consumed import KafkaRecord
+from herald_common.consumed import ConsumedRecord, KafkaRecord
+from herald_common.dead_letter import describe
+from herald_common.dead_letter_claims import ClaimedDeadLetters
 from herald_common.events import CloudEvent, EmployeeAddressed
 from herald_common.kafka import assign_from_end
 from herald_common.pusher.broadcast import from_record
+from herald_common.record_checks import record_problem
 from herald_common.routing import InvalidRouting, department_visible, read_routing
 from herald_common.stream_frames import UNREAD_COUNT
 
@@ -37,6 +44,10 @@ logger = logging.getLogger(__name__)
 
 _EMPLOYEE_EVENT = TypeAdapter(CloudEvent[EmployeeAddressed])
 _MEMBER_EVENTS = frozenset({MEMBER_ADDED, MEMBER_REMOVED})
+
+
+class InvalidRecord(Exception):
+    """A record this replica cannot handle; its message is the dead letter's reason."""
 
 
 class UnreadCounts:
@@ -75,6 +86,8 @@ class ChannelsConsumer:
         hub: Hub,
         unread: UnreadCounts,
         metrics: ChannelsMetrics,
+        dead_letters: ClaimedDeadLetters,
+        max_record_bytes: int,
     ) -> None:
         self._consumer = consumer
         self._broadcast_topic = broadcast_topic
@@ -84,6 +97,11 @@ class ChannelsConsumer:
         self._hub = hub
         self._unread = unread
         self._metrics = metrics
+        self._dead_letters = dead_letters
+        self._max_record_bytes = max_record_bytes
+        # Records to dead-letter (topic, partition, record, reason), each until it is sent:
+        # a run that failed sending (PostgreSQL or Kafka away) leaves the rest to the next.
+        self._rejected: deque[tuple[str, int, KafkaRecord, str]] = deque()
         self.ready = asyncio.Event()
 
     async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
@@ -94,17 +112,42 @@ class ChannelsConsumer:
         await self._consumer.stop()
 
     async def run(self) -> None:
+        await self._dead_letter_rejected()
         while True:
             fetched = await self._consumer.getmany(timeout_ms=1000)
             for tp, records in fetched.items():
                 for record in records:
-                    try:
-                        self._dispatch(tp.topic, record)
-                    except Exception:
-                        logger.exception(
-                            "skipped record %s/%s@%s", tp.topic, tp.partition, record.offset
-                        )
+                    reason = self.handle(tp.topic, tp.partition, record)
+                    if reason is not None:
+                        self._rejected.append((tp.topic, tp.partition, record, reason))
+            await self._dead_letter_rejected()
             await asyncio.sleep(0)
+
+    def handle(self, topic: str, partition: int, record: KafkaRecord) -> str | None:
+        """Hand the record to the sockets; why it cannot be, or None once it is."""
+        try:
+            problem = record_problem(record.value, record.headers, self._max_record_bytes)
+            if problem is not None:
+                return problem
+            self._dispatch(topic, record)
+        except InvalidRecord as exc:
+            return str(exc)
+        except Exception as exc:
+            # What no check foresaw: escaping here would end the run and drop the rest of
+            # the fetch. The exception is the reason.
+            logger.exception("record %s[%d]@%d", topic, partition, record.offset)
+            return describe(exc)
+        return None
+
+    async def _dead_letter_rejected(self) -> None:
+        while self._rejected:
+            topic, partition, record, reason = self._rejected[0]
+            sent = await self._dead_letters.publish(
+                ConsumedRecord.from_kafka(topic, partition, record), reason
+            )
+            self._rejected.popleft()
+            if sent:
+                self._metrics.dead_letters.inc()
 
     def _dispatch(self, topic: str, record: KafkaRecord) -> None:
         if topic == self._broadcast_topic:
@@ -116,12 +159,11 @@ class ChannelsConsumer:
 
     def _broadcast(self, value: bytes | None) -> None:
         if value is None:
-            return
+            raise InvalidRecord("record has no value")
         try:
             broadcast = from_record(value)
         except ValidationError as exc:
-            logger.warning("not a broadcast record: %s", exc.errors()[:3])
-            return
+            raise InvalidRecord(f"invalid channel broadcast: {exc.errors()[:5]}") from exc
         self._metrics.broadcasts.inc()
         if broadcast.event in _MEMBER_EVENTS and broadcast.data is not None:
             self._presence(broadcast.channels, broadcast.event, broadcast.data)
@@ -148,9 +190,15 @@ class ChannelsConsumer:
 
     def _progress(self, value: bytes | None) -> None:
         if value is None:
-            return
-        raw = json.loads(value)
-        allocation_id = raw.get("data", {}).get("allocation_id")
+            raise InvalidRecord("record has no value")
+        try:
+            raw = json.loads(value)
+        except (ValueError, RecursionError) as exc:
+            raise InvalidRecord(f"record is not JSON: {exc!r}"[:500]) from exc
+        data = raw.get("data") if isinstance(raw, dict) else None
+        if not isinstance(data, dict):
+            raise InvalidRecord("invalid allocation event: not a CloudEvent with data")
+        allocation_id = data.get("allocation_id")
         channel = f"private-allocation-{allocation_id}"
         if self._hub.has(channel):
             self._hub.send(channel, protocol.message(str(raw.get("type")), value.decode(), channel))
@@ -158,12 +206,11 @@ class ChannelsConsumer:
     def _notification(self, event_type: str, record: KafkaRecord) -> None:
         value = record.value
         if value is None:
-            return
+            raise InvalidRecord("record has no value")
         try:
             routing = read_routing(record.headers)
         except InvalidRouting as exc:
-            logger.warning("bad routing headers: %s", exc)
-            return
+            raise InvalidRecord(str(exc)) from exc
         if routing is not None and record.key is not None:
             notification_id, employee_id = routing.notification_id, routing.employee_id
             department = record.key.decode()
@@ -171,10 +218,9 @@ class ChannelsConsumer:
             try:
                 event = _EMPLOYEE_EVENT.validate_json(value)
             except ValidationError as exc:
-                logger.warning("not a per-employee event: %s", exc.errors()[:3])
-                return
+                raise InvalidRecord(f"invalid per-employee event: {exc.errors()[:5]}") from exc
             if not event.id.isdigit():
-                return
+                raise InvalidRecord(f"event id {event.id!r} is not a notification id")
             notification_id, employee_id = int(event.id), event.data.employee_id
             department, event_type = event.data.department, event.type
         own = f"private-employee-{employee_id}"
