@@ -97,10 +97,6 @@ VOUCHER_REVOKED_TOPIC = Topic(VOUCHER_REVOKED, Key.DEPARTMENT, 12, (VOUCHER_REVO
 # events for a channel's sockets wherever they are, presence changes, terminations.
 CHANNEL_BROADCAST_TOPIC = Topic(CHANNEL_BROADCAST, Key.CHANNEL, 6, (CHANNEL_BROADCAST,))
 
-# Pusher-protocol broadcasts between channels replicas (herald_common.pusher.broadcast):
-# events for a channel's sockets wherever they are, presence changes, terminations.
-CHANNEL_BROADCAST_TOPIC = Topic(CHANNEL_BROADCAST, Key.CHANNEL, 6, (CHANNEL_BROADCAST,))
-
 TOPICS = (
     ALLOCATION_REQUESTED_TOPIC,
     VOUCHER_ALLOCATED_TOPIC,

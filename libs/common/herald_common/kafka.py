@@ -71,6 +71,13 @@ def create_producer(
     )
 
 
+# When a partition leader's broker dies, aiokafka's fetcher only retries that node
+# (NodeNotReadyError) and asks for no new metadata: a consumer learns the new leader from
+# the periodic refresh, 300 s by default. On the three-broker cluster a notifier stalled
+# for those 300 s (tests/reliability/cluster/test_stream_burst.py); every 10 s bounds it.
+METADATA_MAX_AGE_MS = 10_000
+
+
 def create_consumer(
     settings: KafkaSettings,
     *topics: str,
@@ -94,6 +101,7 @@ def create_consumer(
         isolation_level="read_committed",
         auto_offset_reset=auto_offset_reset,
         max_poll_interval_ms=max_poll_interval_ms,
+        metadata_max_age_ms=METADATA_MAX_AGE_MS,
     )
 
 
