@@ -10,6 +10,7 @@ claimed, so an email that may have left is never sent again.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, LiteralString, Protocol
@@ -79,7 +80,7 @@ class SummaryTable:
     kind: str
 
 
-class EmailStates:
+class EmailStates(ABC):
     """The in-app and email states of one kind of summary (see the module's docstring)."""
 
     def __init__(
@@ -105,15 +106,15 @@ class EmailStates:
     _rows: RequestRows
     _teams: sql.Composed
 
+    @abstractmethod
     async def _subject(
         self, conn: AsyncConnection, subject_id: UUID, completed_at: datetime | None
-    ) -> Summarised | None:
-        raise NotImplementedError
+    ) -> Summarised | None: ...
 
+    @abstractmethod
     def _payload(
         self, subject: Summarised, manager_id: str, team: Team, recipients: int
-    ) -> dict[str, Any]:
-        raise NotImplementedError
+    ) -> dict[str, Any]: ...
 
     async def create(self, subject_id: UUID, completed_at: datetime | None) -> int:
         """Create every summary of the subject (rows and inbox notifications) once."""
