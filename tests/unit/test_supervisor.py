@@ -172,3 +172,27 @@ async def test_a_crash_is_logged_with_the_tasks_name_and_shutdown_goes_on(caplog
     assert closed == ["producer stopped"]
     assert task.cancelled()
     assert supervisor.down == {}
+
+
+async def test_a_task_that_lost_its_cancellation_still_stops_before_the_pool_closes():
+    stopped: list[str] = []
+
+    async def loses_one_cancellation() -> None:
+        # As a task does whose asyncio.wait_for got its reply in the cancel's iteration.
+        lost = False
+        while True:
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                if lost:
+                    stopped.append("consumer")
+                    raise
+                lost = True
+
+    async with asyncio.timeout(5):
+        async with contextlib.AsyncExitStack() as resources:
+            resources.callback(stopped.append, "pool closed")
+            task = _supervisor(resources).start("consumer", loses_one_cancellation)
+            await asyncio.sleep(0)
+    assert stopped == ["consumer", "pool closed"]
+    assert task.cancelled()

@@ -22,6 +22,7 @@ from collections.abc import Awaitable, Callable
 
 from prometheus_client import CollectorRegistry, Counter
 
+from herald_common.cancelling import cancel_and_wait
 from herald_common.dead_letter import describe
 from herald_common.retry import RetryPolicy
 
@@ -106,6 +107,7 @@ class Supervisor:
 
 
 async def _cancel(task: asyncio.Task[None]) -> None:
-    task.cancel()
+    await cancel_and_wait(task)
     # A failure was logged when it happened; shutdown goes on to close the rest.
-    await asyncio.gather(task, return_exceptions=True)
+    if not task.cancelled():
+        task.exception()

@@ -17,6 +17,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from herald_channels.domain import protocol
 from herald_channels.domain.connection import Connection
 from herald_channels.runtime import ChannelsRuntime
+from herald_common.cancelling import cancel_and_wait
 
 logger = logging.getLogger(__name__)
 
@@ -100,17 +101,17 @@ async def pusher_socket(websocket: WebSocket) -> None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(asyncio.shield(writer), 5)
         for task in (reader, writer):
-            task.cancel()
+            await cancel_and_wait(task)
         for task in (reader, writer):
-            try:
-                await task
-            except (asyncio.CancelledError, WebSocketDisconnect, RuntimeError, OSError):
-                pass  # the client went away, or the task was ended above
-            except Exception:
-                logger.exception("socket %s failed", connection.socket_id)
-                # An error of ours: the client reconnects (after a pause) and resumes.
-                with contextlib.suppress(Exception):
-                    await websocket.close(1011, "internal error")
+            failure = None if task.cancelled() else task.exception()
+            if not isinstance(failure, Exception) or isinstance(
+                failure, (WebSocketDisconnect, RuntimeError, OSError)
+            ):
+                continue  # ended above, or the client went away
+            logger.error("socket %s failed", connection.socket_id, exc_info=failure)
+            # An error of ours: the client reconnects (after a pause) and resumes.
+            with contextlib.suppress(Exception):
+                await websocket.close(1011, "internal error")
     finally:
         runtime.metrics.connections.dec()
         await connection.closed()

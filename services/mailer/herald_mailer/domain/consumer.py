@@ -19,12 +19,12 @@ is paused and the consumer keeps polling, which returns nothing but keeps it a m
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError
 
+from herald_common.cancelling import cancel_and_wait
 from herald_common.consumed import ConsumedRecord
 from herald_mailer.domain.processor import CompletionProcessor
 
@@ -94,9 +94,7 @@ class CompletionConsumer:
         try:
             await self._processor.handle(record)
         finally:
-            polling.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await polling
+            await cancel_and_wait(polling)
             self._consumer.resume(*self._consumer.paused())
 
     async def _poll_paused(self) -> None:
