@@ -26,7 +26,8 @@ async def test_a_task_that_ignores_two_cancellations_is_stopped():
     task = asyncio.create_task(_swallows_cancellations(2, stopped))
     await asyncio.sleep(0)
     await asyncio.wait_for(cancel_and_wait(task, again_after=0.01), 5)
-    assert task.cancelled() and stopped == ["stopped"]
+    assert task.cancelled()
+    assert stopped == ["stopped"]
 
 
 async def test_a_task_that_stops_at_once_is_cancelled_once():
@@ -43,7 +44,8 @@ async def test_a_task_that_stops_at_once_is_cancelled_once():
     task = asyncio.create_task(sleeper())
     await asyncio.sleep(0)
     await cancel_and_wait(task, again_after=0.01)
-    assert task.cancelled() and cancels == 1
+    assert task.cancelled()
+    assert cancels == 1
 
 
 async def test_the_failure_a_task_ends_with_stays_on_the_task():
