@@ -19,7 +19,17 @@ from bench.environment import BenchRun, find_infrastructure, machine, versions
 from bench.loadgen import event_loop_name, raise_open_files_limit
 from bench.processes import REPO
 from bench.report import evaluate, table
-from bench.scenarios import copy_rows, e2e, fanout, latency, memory, publish, ws_fanout
+from bench.scenarios import (
+    copy_rows,
+    e2e,
+    fanout,
+    latency,
+    memory,
+    million,
+    publish,
+    push_during,
+    ws_fanout,
+)
 
 RUNNERS = {
     "copy": copy_rows.run,
@@ -29,6 +39,8 @@ RUNNERS = {
     "wsfanout": ws_fanout.run,
     "latency": latency.run,
     "memory": memory.run,
+    "million": million.run,
+    "pushduring": push_during.run,
 }
 
 logger = logging.getLogger("bench")
@@ -37,7 +49,10 @@ logger = logging.getLogger("bench")
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Herald's benchmark: e2e, copy, publish, fanout, wsfanout, latency, memory.",
+        description=(
+            "Herald's benchmark: e2e, copy, publish, fanout, wsfanout, latency, memory,"
+            " million, pushduring."
+        ),
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument(
@@ -48,6 +63,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--employees", type=int, help="employees seeded (e2e and copy size)")
     parser.add_argument(
         "--streams", type=int, help="open streams in e2e, fanout and latency (default 10,000)"
+    )
+    parser.add_argument(
+        "--million-employees",
+        type=int,
+        help="employees of the million and pushduring database (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--million-streams", type=int, help="open streams in million (default 10,000)"
     )
     parser.add_argument("--runs", type=int, help="e2e runs, publish runs and copy rounds")
     parser.add_argument("--events", type=int, help="events per publish run")
@@ -76,6 +99,8 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         memory_connections=args.memory_connections,
         latency_seconds=args.latency_seconds,
         latency_rate=args.latency_rate,
+        million_employees=args.million_employees,
+        million_streams=args.million_streams,
     )
 
 
@@ -129,7 +154,8 @@ async def run_bench(config: BenchConfig, scenarios: list[str], keep: bool) -> di
             report["scenarios"][name] = result
     finally:
         if keep:
-            logger.info("kept database %s, topics %s*", run.database, run.topics.prefix)
+            for kept in (run, *run.sized.values()):
+                logger.info("kept database %s, topics %s*", kept.database, kept.topics.prefix)
         else:
             await run.destroy()
     report["duration_seconds"] = time.monotonic() - clock
