@@ -13,8 +13,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 
-from psycopg import AsyncConnection
-
+from bench.pg import fetch
 from bench.processes import cpu_seconds
 
 POSTGRESQL = "postgresql"
@@ -22,13 +21,11 @@ POSTGRESQL = "postgresql"
 
 async def database_backends(url: str) -> list[int]:
     """Process ids of the other connections to this database."""
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        rows = await (
-            await conn.execute(
-                "SELECT pid FROM pg_stat_activity"
-                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )
-        ).fetchall()
+    rows = await fetch(
+        url,
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
     return [int(r[0]) for r in rows]
 
 

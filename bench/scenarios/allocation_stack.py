@@ -22,6 +22,8 @@ import asyncio
 import contextlib
 import time
 from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,13 +33,15 @@ import httpx
 from psycopg import AsyncConnection
 
 from bench.environment import BenchRun
-from bench.processes import Service, free_port
+from bench.processes import LoadGeneratorProcess, Service, free_port
 from bench.prometheus import samples, scrape
 from bench.workload import VOUCHER
 from herald_common.events import VOUCHER_ALLOCATED
 
 POLL_SECONDS = 0.05
 PHASES = ("request", "resolve", "copy", "publish", "consume", "fanout")
+# The inserter's connections name themselves so (herald_common.db.create_pool).
+INSERTER_APPLICATION = "herald-inserter"
 
 
 @dataclass(frozen=True)
@@ -103,6 +107,50 @@ async def start_stack(
         inserter.wait_http(f"http://127.0.0.1:{inserter_port}/healthz"),
     )
     return stack
+
+
+def stream_loadgen(
+    run: BenchRun, stack: AllocationStack, employee_ids: list[str], kind: str, name: str
+) -> LoadGeneratorProcess:
+    """A load generator holding these employees' streams on the stack's notifier."""
+    return LoadGeneratorProcess(
+        host="127.0.0.1",
+        streams=[(stack.notifier_port, run.token(e, ["employee"])) for e in employee_ids],
+        kinds=[kind],
+        work_dir=run.work_dir / name,
+    )
+
+
+@dataclass(frozen=True)
+class Session:
+    """Streams open on the stack's notifier, and an hr-admin's client."""
+
+    client: httpx.AsyncClient
+    loadgen: LoadGeneratorProcess
+    stack: AllocationStack
+    admin: str  # an hr-admin's token
+    connected: dict[str, Any]
+
+
+@asynccontextmanager
+async def session(
+    run: BenchRun,
+    stack: AllocationStack,
+    employees: list[tuple[str, str]],
+    streams: list[str],
+    kind: str,
+    name: str,
+) -> AsyncIterator[Session]:
+    """The streams of `streams` open (counting events of `kind`), after a warm-up allocation."""
+    loadgen = stream_loadgen(run, stack, streams, kind, name)
+    try:
+        connected = await loadgen.start()
+        admin = run.token("bench-hr-admin", ["hr-admin"])
+        async with httpx.AsyncClient() as client:
+            await warm_up(client, run, stack.api, admin, employees, f"bench-{run.run_id}-{name}-w")
+            yield Session(client, loadgen, stack, admin, connected)
+    finally:
+        await loadgen.stop()
 
 
 def _ts(value: datetime | None) -> float | None:
@@ -178,19 +226,32 @@ async def allocation_row(url: str, allocation_id: UUID, timeout: float) -> dict[
     }
 
 
-async def inserting_at(url: str, allocation_id: UUID, timeout: float) -> float | None:
-    """When the inserter began writing the allocation (polled every 10 ms), or None."""
+async def writing_began(
+    url: str, allocation_id: UUID, since: float, timeout: float
+) -> float | None:
+    """When the inserter's first write transaction since `since` began (its `xact_start`),
+    seen as it runs (polled every 10 ms); None if the allocation completed first.
+
+    The allocation's own row cannot say so: the inserter sets `inserting_at` in the same
+    transaction as the rows, invisible until its commit. A transaction of the inserter's
+    (application_name) that has written (it has an xid) is visible in pg_stat_activity.
+    """
     deadline = time.time() + timeout
     async with await AsyncConnection.connect(url, autocommit=True) as conn:
         while time.time() < deadline:
             row = await (
                 await conn.execute(
-                    "SELECT inserting_at, completed_at FROM allocations WHERE id = %s",
-                    (allocation_id,),
+                    "SELECT (SELECT extract(epoch FROM min(xact_start)) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND application_name = %s"
+                    " AND backend_xid IS NOT NULL AND xact_start >= to_timestamp(%s)),"
+                    " (SELECT completed_at FROM allocations WHERE id = %s)",
+                    (INSERTER_APPLICATION, since, allocation_id),
                 )
             ).fetchone()
-            if row is not None and (row[0] is not None or row[1] is not None):
-                return _ts(row[0])
+            if row is not None and row[0] is not None:
+                return float(row[0])
+            if row is not None and row[1] is not None:
+                return None
             await asyncio.sleep(0.01)
     return None
 

@@ -19,26 +19,22 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from typing import Any
-
-import httpx
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
-from bench.processes import LoadGeneratorProcess
 from bench.prometheus import phase_sums, scrape
 from bench.scenarios.allocation_stack import (
     PHASES,
-    AllocationStack,
+    Session,
     allocation_body,
     allocation_row,
     consumed,
     phases,
     post_allocation,
+    session,
     settle,
     start_stack,
-    warm_up,
     watch_consumed,
 )
 from bench.server_cpu import ServerCpu, per_unit_us
@@ -49,27 +45,17 @@ from herald_common.events import VOUCHER_ALLOCATED
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     employees = run.employee_ids()
     stack = await start_stack(run, "e2e")
-    loadgen: LoadGeneratorProcess | None = None
     try:
-        streams = spread(employees, config.e2e_streams)
-        loadgen = LoadGeneratorProcess(
-            host="127.0.0.1",
-            streams=[(stack.notifier_port, run.token(emp, ["employee"])) for emp, _ in streams],
-            kinds=[VOUCHER_ALLOCATED],
-            work_dir=run.work_dir / "e2e",
-        )
-        connected = await loadgen.start()
-        admin = run.token("bench-hr-admin", ["hr-admin"])
+        streams = [emp for emp, _ in spread(employees, config.e2e_streams)]
         runs: list[dict[str, Any]] = []
-        async with httpx.AsyncClient() as client:
-            await warm_up(client, run, stack.api, admin, employees, f"bench-{run.run_id}-warm-up")
-            setup = Setup(client, loadgen, stack, admin, len(employees))
+        async with session(run, stack, employees, streams, VOUCHER_ALLOCATED, "e2e") as open_:
             for number in range(config.e2e_runs):
-                await settle(client, stack.notifier_metrics)
+                await settle(open_.client, stack.notifier_metrics)
                 runs.append(
                     await one_allocation(
                         run,
-                        setup,
+                        open_,
+                        len(employees),
                         f"Benchmark run {number + 1}",
                         f"bench-{run.run_id}-run-{number}",
                         config.deliveries_timeout_seconds,
@@ -80,7 +66,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         return {
             "employees": len(employees),
             "streams": config.e2e_streams,
-            "connected": connected,
+            "connected": open_.connected,
             "runs": runs,
             "complete_runs": len(totals),
             "median_seconds": median(totals) if len(totals) == len(runs) else None,
@@ -97,25 +83,14 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "notifier_rss_bytes": stack.notifier.rss(),
         }
     finally:
-        if loadgen is not None:
-            await loadgen.stop()
         run.stop_services()
 
 
-@dataclass(frozen=True)
-class Setup:
-    client: httpx.AsyncClient
-    loadgen: LoadGeneratorProcess
-    stack: AllocationStack
-    admin: str  # an hr-admin's token
-    employees: int
-
-
 async def one_allocation(
-    run: BenchRun, setup: Setup, name: str, key: str, timeout: float
+    run: BenchRun, open_: Session, employees: int, name: str, key: str, timeout: float
 ) -> dict[str, Any]:
     """One allocation to every employee, from the POST until every stream has its event."""
-    client, loadgen, stack = setup.client, setup.loadgen, setup.stack
+    client, loadgen, stack = open_.client, open_.loadgen, open_.stack
     phases_before = phase_sums(await scrape(client, stack.inserter_metrics))
     consumed_before = await consumed(client, stack.notifier_metrics)
     cpu = ServerCpu(stack.pids(), run.database_url)
@@ -123,16 +98,14 @@ async def one_allocation(
     await loadgen.arm(per_stream=1)
     post = time.time()
     watcher = asyncio.create_task(
-        watch_consumed(
-            client, stack.notifier_metrics, consumed_before + setup.employees, post + timeout
-        )
+        watch_consumed(client, stack.notifier_metrics, consumed_before + employees, post + timeout)
     )
     try:
         allocation_id = await post_allocation(
             client,
             stack.api,
-            setup.admin,
-            allocation_body(name, {"all_employees": True}, setup.employees),
+            open_.admin,
+            allocation_body(name, {"all_employees": True}, employees),
             key,
         )
         accepted = time.time()

@@ -23,13 +23,10 @@ import asyncio
 import contextlib
 from typing import Any
 
-import httpx
-
 from bench.config import BenchConfig
 from bench.environment import BenchRun
-from bench.processes import LoadGeneratorProcess
-from bench.scenarios.allocation_stack import settle, warm_up
-from bench.scenarios.e2e import Setup, one_allocation
+from bench.scenarios.allocation_stack import session, settle
+from bench.scenarios.e2e import one_allocation
 from bench.scenarios.million_run import (
     INSERTER_ENV,
     InboxProbe,
@@ -45,20 +42,10 @@ from herald_common.events import VOUCHER_ALLOCATED
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     large = await large_setup(run, config, "million")
     big, employees, stack = large.run, large.employees, large.stack
-    loadgen: LoadGeneratorProcess | None = None
     try:
-        streams = spread(employees, config.million_streams)
-        loadgen = LoadGeneratorProcess(
-            host="127.0.0.1",
-            streams=[(stack.notifier_port, big.token(emp, ["employee"])) for emp, _ in streams],
-            kinds=[VOUCHER_ALLOCATED],
-            work_dir=big.work_dir / "million",
-        )
-        connected = await loadgen.start()
-        admin = big.token("bench-hr-admin", ["hr-admin"])
-        async with httpx.AsyncClient() as client:
-            await warm_up(client, big, stack.api, admin, employees, f"bench-{big.run_id}-warm-up")
-            await settle(client, stack.notifier_metrics)
+        streams = [emp for emp, _ in spread(employees, config.million_streams)]
+        async with session(big, stack, employees, streams, VOUCHER_ALLOCATED, "million") as open_:
+            await settle(open_.client, stack.notifier_metrics)
             before = await database_state(big.database_url)
             rss_before = stack.inserter.rss()
             probe = InboxProbe(
@@ -70,7 +57,8 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             try:
                 measured = await one_allocation(
                     big,
-                    Setup(client, loadgen, stack, admin, len(employees)),
+                    open_,
+                    len(employees),
                     "A million",
                     f"bench-{big.run_id}-million",
                     config.million_timeout_seconds,
@@ -87,7 +75,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         return {
             "employees": len(employees),
             "streams": config.million_streams,
-            "connected": connected,
+            "connected": open_.connected,
             "seed_seconds": large.seed_seconds,
             "inserter_environment": INSERTER_ENV,
             "complete": measured["complete"],
@@ -110,6 +98,4 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "run": measured,
         }
     finally:
-        if loadgen is not None:
-            await loadgen.stop()
         big.stop_services()

@@ -16,6 +16,7 @@ from psycopg import AsyncConnection
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
+from bench.pg import fetch
 from bench.scenarios.allocation_stack import AllocationStack, start_stack
 from herald_common.events import VOUCHER_ALLOCATED
 
@@ -44,36 +45,28 @@ async def large_setup(run: BenchRun, config: BenchConfig, prefix: str) -> LargeS
 
 async def database_state(url: str) -> dict[str, Any]:
     """WAL position, the database's size and each table's (with indexes and TOAST)."""
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        head = await (
-            await conn.execute(
-                "SELECT pg_current_wal_lsn()::text, pg_database_size(current_database()),"
-                " (SELECT coalesce(max(id), 0) FROM notifications)"
-            )
-        ).fetchone()
-        tables = await (
-            await conn.execute(
-                "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
-                " JOIN pg_namespace n ON n.oid = c.relnamespace"
-                " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')"
-            )
-        ).fetchall()
-    assert head is not None
+    ((lsn, size, newest),) = await fetch(
+        url,
+        "SELECT pg_current_wal_lsn()::text, pg_database_size(current_database()),"
+        " (SELECT coalesce(max(id), 0) FROM notifications)",
+    )
+    tables = await fetch(
+        url,
+        "SELECT c.relname, pg_total_relation_size(c.oid) FROM pg_class c"
+        " JOIN pg_namespace n ON n.oid = c.relnamespace"
+        " WHERE n.nspname = 'public' AND c.relkind IN ('r', 'p')",
+    )
     return {
-        "wal_lsn": head[0],
-        "database_bytes": int(head[1]),
-        "max_notification_id": int(head[2]),
+        "wal_lsn": lsn,
+        "database_bytes": int(size),
+        "max_notification_id": int(newest),
         "tables": {str(name): int(size) for name, size in tables},
     }
 
 
 async def wal_bytes(url: str, before: str, after: str) -> int:
-    async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        row = await (
-            await conn.execute("SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)", (after, before))
-        ).fetchone()
-    assert row is not None
-    return int(row[0])
+    ((diff,),) = await fetch(url, "SELECT pg_wal_lsn_diff(%s::pg_lsn, %s::pg_lsn)", (after, before))
+    return int(diff)
 
 
 async def written(

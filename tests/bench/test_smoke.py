@@ -99,11 +99,14 @@ def test_e2e_times_the_first_notification_and_the_server_cpu(report: dict[str, A
     (run,) = e2e["runs"]
     assert 0 < run["first_delivery_seconds"] <= run["total_seconds"]
     assert e2e["first_notification_median_seconds"] == run["first_delivery_seconds"]
+    # CPU time comes in clock ticks (10 ms): a tiny run can cost a process none.
     cpu = run["server_cpu_seconds"]
     assert set(cpu) == {"allocation", "inserter", "notifier", "postgresql", "total"}
-    assert positive(cpu["inserter"])
-    assert positive(cpu["postgresql"])
-    assert positive(e2e["server_cpu_us_per_employee_median"])
+    assert all(value >= 0 for value in cpu.values()), cpu
+    assert cpu["total"] == pytest.approx(sum(v for k, v in cpu.items() if k != "total"))
+    assert e2e["server_cpu_us_per_employee_median"] == pytest.approx(
+        cpu["total"] / SMOKE.employees * 1e6
+    )
 
 
 def test_copy_loads_the_same_rows_both_ways(report: dict[str, Any]) -> None:
@@ -126,8 +129,6 @@ def test_copy_reads_the_cpu_of_both_sides(report: dict[str, Any]) -> None:
             value = copy[f"{side}_{where}_cpu_us_per_row"]
             assert isinstance(value, float), (side, where)
             assert value >= 0, (side, where)
-    # Loading rows costs the server something on either side.
-    assert positive(copy["inserter_server_cpu_us_per_row"] + copy["psql_server_cpu_us_per_row"])
 
 
 def test_publish_measures_herald_and_both_baselines(report: dict[str, Any]) -> None:
@@ -219,6 +220,7 @@ def test_million_measures_memory_bytes_and_cpu(report: dict[str, Any]) -> None:
     assert million["wal_bytes_per_employee"] > 100
     assert million["database_bytes_per_employee"] > 0
     assert million["table_growth_bytes"]
+    # 2,000 employees cost the inserter more than a clock tick (10 ms).
     assert positive(million["server_cpu_seconds"]["inserter"])
     assert positive(million["server_cpu_us_per_employee"])
 
@@ -229,6 +231,8 @@ def test_pushduring_times_a_push_alone_and_during_an_allocation(report: dict[str
     assert positive(result["push_alone_seconds"])
     assert positive(result["push_during_seconds"])
     assert result["push_sent_after_allocation_post_seconds"] >= 0
+    writing = result["allocation_writing_after_post_seconds"]
+    assert writing is None or writing >= 0
     assert result["allocation_status"] == "completed"
     assert result["allocation_matched"] == SMOKE.million_employees
     assert positive(result["allocation_seconds"])
