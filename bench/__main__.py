@@ -83,6 +83,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--keep", action="store_true", help="keep the run's database, topics and logs"
     )
+    parser.add_argument(
+        "--cprofile",
+        default="",
+        help="comma-separated service modules (e.g. herald_inserter,herald_notifier) to run"
+        " under cProfile; profiles go to the run's log directory. Slows them: for where the"
+        " time goes, not for figures",
+    )
     return parser.parse_args(argv)
 
 
@@ -112,15 +119,19 @@ def selected(names: str) -> list[str]:
     return [n for n in SCENARIOS if n in chosen]
 
 
-async def run_bench(config: BenchConfig, scenarios: list[str], keep: bool) -> dict[str, Any]:
+async def run_bench(
+    config: BenchConfig, scenarios: list[str], keep: bool, profiled: frozenset[str] = frozenset()
+) -> dict[str, Any]:
     infra = find_infrastructure()
     started = datetime.now(UTC)
     home = Path(os.environ.get("HERALD_HOME", REPO / ".herald"))
-    run = BenchRun(infra, work_dir=home / "bench" / started.strftime("%Y%m%dT%H%M%S"))
+    run = BenchRun(
+        infra, work_dir=home / "bench" / started.strftime("%Y%m%dT%H%M%S"), profiled=profiled
+    )
     report: dict[str, Any] = {
         "started_at": started.isoformat(),
         "run_id": run.run_id,
-        "config": {**config.as_dict(), "scenarios": scenarios},
+        "config": {**config.as_dict(), "scenarios": scenarios, "cprofile": sorted(profiled)},
         "infrastructure": {"source": infra.source, "kafka": infra.kafka_bootstrap},
         "machine": machine(),
         "scenarios": {},
@@ -174,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     raise_open_files_limit()
     config = build_config(args)
     scenarios = selected(args.scenarios)
-    report = asyncio.run(run_bench(config, scenarios, args.keep))
+    profiled = frozenset(m.strip() for m in args.cprofile.split(",") if m.strip())
+    report = asyncio.run(run_bench(config, scenarios, args.keep, profiled))
     output = args.output or (
         REPO / "bench" / "results" / f"{report['started_at'][:19].replace(':', '')}.json"
     )

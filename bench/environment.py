@@ -90,6 +90,8 @@ class BenchRun:
     # Further topic prefixes on this run's database: scenarios that share a database start
     # their services on topics (and consumer groups) of their own.
     extra_topics: list[TopicSettings] = field(default_factory=list)
+    # Service modules run under cProfile (`--cprofile`).
+    profiled: frozenset[str] = frozenset()
     seed_seconds: dict[int, float] = field(default_factory=dict)
 
     @property
@@ -150,6 +152,7 @@ class BenchRun:
                 self.work_dir,
                 run_id=f"{self.run_id}s{employees}",
                 auth_secret=self.auth_secret,
+                profiled=self.profiled,
             )
             self.sized[employees] = other
             await other.create()
@@ -179,6 +182,11 @@ class BenchRun:
 
     def service(self, name: str, module: str, extra: dict[str, str]) -> Service:
         service = Service.python_module(name, module, {**self.variables(), **extra}, self.log_dir)
+        if module in self.profiled:
+            # Under cProfile, written when the process ends (SIGTERM); slower, so a run with
+            # --cprofile says where the time goes, never how long it takes.
+            output = self.log_dir / f"{name}.prof"
+            service.argv = [sys.executable, "-m", "bench.profiled", str(output), module]
         self.services.append(service)
         return service
 
