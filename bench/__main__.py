@@ -84,6 +84,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--keep", action="store_true", help="keep the run's database, topics and logs"
     )
     parser.add_argument(
+        "--service-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every service of the run, e.g."
+        " HERALD_INSERTER_CHUNK_EMPLOYEES=20000 (repeatable)",
+    )
+    parser.add_argument(
         "--cprofile",
         default="",
         help="comma-separated service modules (e.g. herald_inserter,herald_notifier) to run"
@@ -111,6 +119,13 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
     )
 
 
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("HERALD_"):
+        raise SystemExit(f"--service-env wants HERALD_NAME=VALUE, not {text!r}")
+    return name, value
+
+
 def selected(names: str) -> list[str]:
     chosen = [n.strip() for n in names.split(",") if n.strip()]
     unknown = sorted(set(chosen) - set(SCENARIOS))
@@ -120,18 +135,30 @@ def selected(names: str) -> list[str]:
 
 
 async def run_bench(
-    config: BenchConfig, scenarios: list[str], keep: bool, profiled: frozenset[str] = frozenset()
+    config: BenchConfig,
+    scenarios: list[str],
+    keep: bool,
+    profiled: frozenset[str] = frozenset(),
+    service_env: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     infra = find_infrastructure()
     started = datetime.now(UTC)
     home = Path(os.environ.get("HERALD_HOME", REPO / ".herald"))
     run = BenchRun(
-        infra, work_dir=home / "bench" / started.strftime("%Y%m%dT%H%M%S"), profiled=profiled
+        infra,
+        work_dir=home / "bench" / started.strftime("%Y%m%dT%H%M%S"),
+        profiled=profiled,
+        service_env=service_env or {},
     )
     report: dict[str, Any] = {
         "started_at": started.isoformat(),
         "run_id": run.run_id,
-        "config": {**config.as_dict(), "scenarios": scenarios, "cprofile": sorted(profiled)},
+        "config": {
+            **config.as_dict(),
+            "scenarios": scenarios,
+            "cprofile": sorted(profiled),
+            "service_env": service_env or {},
+        },
         "infrastructure": {"source": infra.source, "kafka": infra.kafka_bootstrap},
         "machine": machine(),
         "scenarios": {},
@@ -186,7 +213,8 @@ def main(argv: list[str] | None = None) -> int:
     config = build_config(args)
     scenarios = selected(args.scenarios)
     profiled = frozenset(m.strip() for m in args.cprofile.split(",") if m.strip())
-    report = asyncio.run(run_bench(config, scenarios, args.keep, profiled))
+    service_env = dict(_setting(text) for text in args.service_env)
+    report = asyncio.run(run_bench(config, scenarios, args.keep, profiled, service_env))
     output = args.output or (
         REPO / "bench" / "results" / f"{report['started_at'][:19].replace(':', '')}.json"
     )

@@ -92,6 +92,8 @@ class BenchRun:
     extra_topics: list[TopicSettings] = field(default_factory=list)
     # Service modules run under cProfile (`--cprofile`).
     profiled: frozenset[str] = frozenset()
+    # Settings given to every service (`--service-env`, e.g. an inserter's chunk size).
+    service_env: dict[str, str] = field(default_factory=dict)
     seed_seconds: dict[int, float] = field(default_factory=dict)
 
     @property
@@ -119,6 +121,7 @@ class BenchRun:
             "HERALD_AUTH_HS256_SECRET": self.auth_secret,
             # The benchmark measures sending, not waiting for a second admin.
             "HERALD_APPROVAL_ENABLED": "false",
+            **self.service_env,
         }
 
     def token(self, subject: str, roles: list[str]) -> str:
@@ -153,6 +156,7 @@ class BenchRun:
                 run_id=f"{self.run_id}s{employees}",
                 auth_secret=self.auth_secret,
                 profiled=self.profiled,
+                service_env=self.service_env,
             )
             self.sized[employees] = other
             await other.create()
