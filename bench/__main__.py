@@ -19,7 +19,17 @@ from bench.environment import BenchRun, find_infrastructure, machine, versions
 from bench.loadgen import event_loop_name, raise_open_files_limit
 from bench.processes import REPO
 from bench.report import evaluate, table
-from bench.scenarios import copy_rows, e2e, fanout, latency, memory, publish, ws_fanout
+from bench.scenarios import (
+    copy_rows,
+    e2e,
+    fanout,
+    latency,
+    memory,
+    million,
+    publish,
+    push_during,
+    ws_fanout,
+)
 
 RUNNERS = {
     "copy": copy_rows.run,
@@ -29,6 +39,8 @@ RUNNERS = {
     "wsfanout": ws_fanout.run,
     "latency": latency.run,
     "memory": memory.run,
+    "million": million.run,
+    "pushduring": push_during.run,
 }
 
 logger = logging.getLogger("bench")
@@ -37,7 +49,10 @@ logger = logging.getLogger("bench")
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
-        description="Herald's benchmark: e2e, copy, publish, fanout, wsfanout, latency, memory.",
+        description=(
+            "Herald's benchmark: e2e, copy, publish, fanout, wsfanout, latency, memory,"
+            " million, pushduring."
+        ),
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
     parser.add_argument(
@@ -49,6 +64,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument(
         "--streams", type=int, help="open streams in e2e, fanout and latency (default 10,000)"
     )
+    parser.add_argument(
+        "--million-employees",
+        type=int,
+        help="employees of the million and pushduring database (default 1,000,000)",
+    )
+    parser.add_argument(
+        "--million-streams", type=int, help="open streams in million (default 10,000)"
+    )
     parser.add_argument("--runs", type=int, help="e2e runs, publish runs and copy rounds")
     parser.add_argument("--events", type=int, help="events per publish run")
     parser.add_argument("--memory-connections", type=int, help="idle connections (memory)")
@@ -59,6 +82,21 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument(
         "--keep", action="store_true", help="keep the run's database, topics and logs"
+    )
+    parser.add_argument(
+        "--service-env",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a setting for every service of the run, e.g."
+        " HERALD_INSERTER_CHUNK_EMPLOYEES=20000 (repeatable)",
+    )
+    parser.add_argument(
+        "--cprofile",
+        default="",
+        help="comma-separated service modules (e.g. herald_inserter,herald_notifier) to run"
+        " under cProfile; profiles go to the run's log directory. Slows them: for where the"
+        " time goes, not for figures",
     )
     return parser.parse_args(argv)
 
@@ -76,7 +114,16 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         memory_connections=args.memory_connections,
         latency_seconds=args.latency_seconds,
         latency_rate=args.latency_rate,
+        million_employees=args.million_employees,
+        million_streams=args.million_streams,
     )
+
+
+def _setting(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.startswith("HERALD_"):
+        raise SystemExit(f"--service-env wants HERALD_NAME=VALUE, not {text!r}")
+    return name, value
 
 
 def selected(names: str) -> list[str]:
@@ -87,15 +134,31 @@ def selected(names: str) -> list[str]:
     return [n for n in SCENARIOS if n in chosen]
 
 
-async def run_bench(config: BenchConfig, scenarios: list[str], keep: bool) -> dict[str, Any]:
+async def run_bench(
+    config: BenchConfig,
+    scenarios: list[str],
+    keep: bool,
+    profiled: frozenset[str] = frozenset(),
+    service_env: dict[str, str] | None = None,
+) -> dict[str, Any]:
     infra = find_infrastructure()
     started = datetime.now(UTC)
     home = Path(os.environ.get("HERALD_HOME", REPO / ".herald"))
-    run = BenchRun(infra, work_dir=home / "bench" / started.strftime("%Y%m%dT%H%M%S"))
+    run = BenchRun(
+        infra,
+        work_dir=home / "bench" / started.strftime("%Y%m%dT%H%M%S"),
+        profiled=profiled,
+        service_env=service_env or {},
+    )
     report: dict[str, Any] = {
         "started_at": started.isoformat(),
         "run_id": run.run_id,
-        "config": {**config.as_dict(), "scenarios": scenarios},
+        "config": {
+            **config.as_dict(),
+            "scenarios": scenarios,
+            "cprofile": sorted(profiled),
+            "service_env": service_env or {},
+        },
         "infrastructure": {"source": infra.source, "kafka": infra.kafka_bootstrap},
         "machine": machine(),
         "scenarios": {},
@@ -129,7 +192,8 @@ async def run_bench(config: BenchConfig, scenarios: list[str], keep: bool) -> di
             report["scenarios"][name] = result
     finally:
         if keep:
-            logger.info("kept database %s, topics %s*", run.database, run.topics.prefix)
+            for kept in (run, *run.sized.values()):
+                logger.info("kept database %s, topics %s*", kept.database, kept.topics.prefix)
         else:
             await run.destroy()
     report["duration_seconds"] = time.monotonic() - clock
@@ -148,7 +212,9 @@ def main(argv: list[str] | None = None) -> int:
     raise_open_files_limit()
     config = build_config(args)
     scenarios = selected(args.scenarios)
-    report = asyncio.run(run_bench(config, scenarios, args.keep))
+    profiled = frozenset(m.strip() for m in args.cprofile.split(",") if m.strip())
+    service_env = dict(_setting(text) for text in args.service_env)
+    report = asyncio.run(run_bench(config, scenarios, args.keep, profiled, service_env))
     output = args.output or (
         REPO / "bench" / "results" / f"{report['started_at'][:19].replace(':', '')}.json"
     )

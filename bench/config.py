@@ -5,7 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-SCENARIOS = ("copy", "publish", "e2e", "fanout", "wsfanout", "latency", "memory")
+SCENARIOS = (
+    "copy",
+    "publish",
+    "e2e",
+    "fanout",
+    "wsfanout",
+    "latency",
+    "memory",
+    "million",
+    "pushduring",
+)
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,13 @@ class BenchConfig:
     memory_settle_seconds: float = 3.0
     # how long to wait for deliveries before calling a run incomplete
     deliveries_timeout_seconds: float = 120.0
+    # million and pushduring: a database of their own seeded with this many employees, one
+    # allocation to all of them, with streams open for some of them
+    million_employees: int = 1_000_000
+    million_streams: int = 10_000
+    # employees whose inbox is polled (evenly spread, the first and the last included)
+    million_inbox_sample: int = 100
+    million_timeout_seconds: float = 600.0
 
     def with_overrides(self, **values: Any) -> BenchConfig:
         known = {f.name for f in fields(self)}
@@ -64,6 +81,10 @@ SMOKE = BenchConfig(
     memory_connections=20,
     memory_settle_seconds=0.5,
     deliveries_timeout_seconds=30.0,
+    million_employees=2_000,
+    million_streams=20,
+    million_inbox_sample=10,
+    million_timeout_seconds=60.0,
 )
 
 PROFILES = {"full": FULL, "smoke": SMOKE}

@@ -17,6 +17,7 @@ import secrets
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -83,6 +84,17 @@ class BenchRun:
     auth_secret: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     database_url: str = ""
     services: list[Service] = field(default_factory=list)
+    # Databases of other sizes (the million scenarios), each with its own topic prefix,
+    # made on first use and dropped with this run's own.
+    sized: dict[int, BenchRun] = field(default_factory=dict)
+    # Further topic prefixes on this run's database: scenarios that share a database start
+    # their services on topics (and consumer groups) of their own.
+    extra_topics: list[TopicSettings] = field(default_factory=list)
+    # Service modules run under cProfile (`--cprofile`).
+    profiled: frozenset[str] = frozenset()
+    # Settings given to every service (`--service-env`, e.g. an inserter's chunk size).
+    service_env: dict[str, str] = field(default_factory=dict)
+    seed_seconds: dict[int, float] = field(default_factory=dict)
 
     @property
     def database(self) -> str:
@@ -109,6 +121,7 @@ class BenchRun:
             "HERALD_AUTH_HS256_SECRET": self.auth_secret,
             # The benchmark measures sending, not waiting for a second admin.
             "HERALD_APPROVAL_ENABLED": "false",
+            **self.service_env,
         }
 
     def token(self, subject: str, roles: list[str]) -> str:
@@ -125,8 +138,34 @@ class BenchRun:
         apply_migrations(self.database_url)
         await ensure_topics(self.kafka, self.topics)
 
+    async def own_topics(self, name: str) -> dict[str, str]:
+        """New topics for one scenario on this database; the services' environment for them."""
+        topics = TopicSettings(prefix=f"bench-{self.run_id}-{name}.")
+        self.extra_topics.append(topics)
+        await ensure_topics(self.kafka, topics)
+        return {"HERALD_TOPICS_PREFIX": topics.prefix}
+
+    async def of_size(self, employees: int) -> BenchRun:
+        """A database and topic prefix of this run seeded with exactly `employees` (one
+        allocation to everyone is then one to `employees`), made once and kept until the end.
+        """
+        if employees not in self.sized:
+            other = BenchRun(
+                self.infra,
+                self.work_dir,
+                run_id=f"{self.run_id}s{employees}",
+                auth_secret=self.auth_secret,
+                profiled=self.profiled,
+                service_env=self.service_env,
+            )
+            self.sized[employees] = other
+            await other.create()
+            other.seed(employees)
+        return self.sized[employees]
+
     def seed(self, employees: int) -> None:
         """Demo employees, through the CLI a user would run."""
+        started = time.monotonic()
         herald = Path(sys.executable).with_name("herald")
         subprocess.run(
             [str(herald), "demo", "seed", "--employees", str(employees)],
@@ -135,6 +174,7 @@ class BenchRun:
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
+        self.seed_seconds[employees] = time.monotonic() - started
         with psycopg.connect(self.database_url, autocommit=True) as conn:
             conn.execute("VACUUM ANALYZE employees")
 
@@ -146,6 +186,11 @@ class BenchRun:
 
     def service(self, name: str, module: str, extra: dict[str, str]) -> Service:
         service = Service.python_module(name, module, {**self.variables(), **extra}, self.log_dir)
+        if module in self.profiled:
+            # Under cProfile, written when the process ends (SIGTERM); slower, so a run with
+            # --cprofile says where the time goes, never how long it takes.
+            output = self.log_dir / f"{name}.prof"
+            service.argv = [sys.executable, "-m", "bench.profiled", str(output), module]
         self.services.append(service)
         return service
 
@@ -196,13 +241,18 @@ class BenchRun:
         return service, port
 
     def stop_services(self) -> None:
+        for other in self.sized.values():
+            other.stop_services()
         for service in reversed(self.services):
             service.stop()
         self.services.clear()
 
     async def destroy(self) -> None:
+        for other in self.sized.values():
+            await other.destroy()
         self.stop_services()
-        await delete_topics(self.kafka, self.topics)
+        for topics in (self.topics, *self.extra_topics):
+            await delete_topics(self.kafka, topics)
         if self.database_url:
             with psycopg.connect(self.infra.database_url, autocommit=True) as conn:
                 conn.execute(

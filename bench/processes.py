@@ -26,12 +26,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def rss_bytes(pid: int) -> int:
-    """Resident set size of a process, from /proc."""
+def rss_bytes(pid: int, field: str = "VmRSS") -> int:
+    """Resident set size of a process (VmHWM: its peak so far), from /proc."""
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(f"{field}:"):
             return int(line.split()[1]) * 1024
-    raise RuntimeError(f"no VmRSS for pid {pid}")
+    raise RuntimeError(f"no {field} for pid {pid}")
 
 
 @dataclass
@@ -101,6 +101,9 @@ class Service:
 
     def rss(self) -> int:
         return rss_bytes(self.pid)
+
+    def peak_rss(self) -> int:
+        return rss_bytes(self.pid, "VmHWM")
 
     def stop(self, timeout: float = 20.0) -> None:
         if not self.running():

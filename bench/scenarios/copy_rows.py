@@ -17,7 +17,9 @@ Rates are rows per second over both tables; the ratio is inserter / psql, median
 from __future__ import annotations
 
 import asyncio
+import os
 import re
+import resource
 import shutil
 import subprocess
 import time
@@ -32,6 +34,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
+from bench.server_cpu import POSTGRESQL, ServerCpu
 from bench.workload import allocation_request, median
 from herald_common.approval import ApprovalSettings
 from herald_inserter.domain.allocation_store import AllocationStore
@@ -97,24 +100,56 @@ async def _export(url: str, table: str, columns: str, path: Path) -> int:
         return await _count(conn, table)
 
 
-def _psql_copy(url: str, loads: list[tuple[str, str, Path]], work_dir: Path) -> list[float]:
-    """Seconds psql reports for each `\\copy`, in order."""
-    script = ["BEGIN;"]
+# psql prints its backend's /proc/<pid>/stat before and after the loads: that backend is
+# gone by the time psql has exited.
+_BACKEND_STAT = ["\\! cat /proc/$HERALD_BENCH_BACKEND/stat"]
+_STAT_LINE = re.compile(r"^\d+ \(.*\) \S+ .*$", re.M)
+
+
+@dataclass(frozen=True)
+class PsqlCopy:
+    seconds: list[float]  # what psql reports for each `\\copy`, in order
+    backend_cpu_seconds: float  # the server's side, over the loads
+    client_cpu_seconds: float  # psql itself, over its whole run
+
+
+def _stat_cpu(line: str) -> float:
+    fields = line.rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _psql_copy(url: str, loads: list[tuple[str, str, Path]], work_dir: Path) -> PsqlCopy:
+    script = [
+        "SELECT pg_backend_pid() AS herald_bench_backend \\gset",
+        "\\setenv HERALD_BENCH_BACKEND :herald_bench_backend",
+        *_BACKEND_STAT,
+        "BEGIN;",
+    ]
     for table, columns, path in loads:
         script += ["\\timing on", f"\\copy {table} ({columns}) FROM '{path}'", "\\timing off"]
+    script += _BACKEND_STAT
     script.append("COMMIT;")
     script_path = work_dir / "psql-copy.sql"
     script_path.write_text("\n".join(script) + "\n")
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     done = subprocess.run(
         [psql_binary(), "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", url, "-f", str(script_path)],
         capture_output=True,
         text=True,
         check=True,
     )
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     times = [float(m) / 1000 for m in re.findall(r"^Time: ([0-9.]+) ms", done.stdout, re.M)]
     if len(times) != len(loads):
         raise RuntimeError(f"psql printed {len(times)} timings for {len(loads)} loads: {done}")
-    return times
+    stats = _STAT_LINE.findall(done.stdout)
+    if len(stats) != 2:
+        raise RuntimeError(f"psql printed {len(stats)} backend readings, not 2: {done}")
+    return PsqlCopy(
+        times,
+        _stat_cpu(stats[1]) - _stat_cpu(stats[0]),
+        after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime,
+    )
 
 
 async def _round(run: BenchRun, work_dir: Path) -> dict[str, Any]:
@@ -130,11 +165,15 @@ async def _round(run: BenchRun, work_dir: Path) -> dict[str, Any]:
     await pool.open(wait=True)
     try:
         TimedCursor.blocks = []
+        # The write runs in this process: its CPU is the inserter's side.
+        cpu = ServerCpu({"inserter": os.getpid()}, url)
+        await cpu.start()
         started = time.perf_counter()
         outcome = await AllocationStore(pool, approval=ApprovalSettings(enabled=False)).write(
             allocation_request()
         )
         write_seconds = time.perf_counter() - started
+        inserter_cpu = await cpu.stop()
         blocks = list(TimedCursor.blocks)
     finally:
         await pool.close()
@@ -160,7 +199,8 @@ async def _round(run: BenchRun, work_dir: Path) -> dict[str, Any]:
             }
         )
     await _truncate(url)
-    psql_seconds = await asyncio.to_thread(_psql_copy, url, loads, work_dir)
+    psql = await asyncio.to_thread(_psql_copy, url, loads, work_dir)
+    psql_seconds = psql.seconds
     async with await AsyncConnection.connect(url) as conn:
         for entry, seconds in zip(tables, psql_seconds, strict=True):
             entry["psql_seconds"] = seconds
@@ -180,6 +220,13 @@ async def _round(run: BenchRun, work_dir: Path) -> dict[str, Any]:
         "psql_rows_per_second": rows / psql_total if psql_total else None,
         "psql_rows_loaded": sum(t["psql_rows"] for t in tables),
         "ratio": psql_total / inserter_seconds if inserter_seconds else None,
+        # CPU per row, each side: the whole write (resolve and commit included) against
+        # psql's run, and PostgreSQL's backend over each.
+        "inserter_cpu_seconds": inserter_cpu,
+        "inserter_client_cpu_us_per_row": inserter_cpu["inserter"] / rows * 1e6 if rows else None,
+        "inserter_server_cpu_us_per_row": (inserter_cpu[POSTGRESQL] / rows * 1e6 if rows else None),
+        "psql_client_cpu_us_per_row": psql.client_cpu_seconds / rows * 1e6 if rows else None,
+        "psql_server_cpu_us_per_row": psql.backend_cpu_seconds / rows * 1e6 if rows else None,
         "tables": tables,
     }
 
@@ -196,6 +243,14 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         "inserter_rows_per_second": median([r["inserter_rows_per_second"] for r in rounds]),
         "psql_rows_per_second": median([r["psql_rows_per_second"] for r in rounds]),
         "ratio": median(ratios),
+        "inserter_server_cpu_us_per_row": median(
+            [r["inserter_server_cpu_us_per_row"] for r in rounds]
+        ),
+        "psql_server_cpu_us_per_row": median([r["psql_server_cpu_us_per_row"] for r in rounds]),
+        "inserter_client_cpu_us_per_row": median(
+            [r["inserter_client_cpu_us_per_row"] for r in rounds]
+        ),
+        "psql_client_cpu_us_per_row": median([r["psql_client_cpu_us_per_row"] for r in rounds]),
         "method": (
             "inserter: AllocationStore.write, COPY blocks timed by the cursor; psql: \\copy of"
             " the same rows (text) into the same emptied tables, timed by \\timing"

@@ -44,6 +44,7 @@ def report(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> d
     )
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr[-4000:]}"
     assert "target" in done.stdout  # the table was printed
+    assert "load average" in done.stdout
     loaded: dict[str, Any] = json.loads(output.read_text())
     return loaded
 
@@ -73,6 +74,7 @@ def test_every_target_has_a_measured_figure(report: dict[str, Any]) -> None:
     for row in rows:
         assert isinstance(row["measured"], float), row
         assert isinstance(row["met"], bool), row
+    assert {r["issue"] for r in rows} == {5, 19}
 
 
 def test_e2e_reaches_every_stream_and_splits_the_time(report: dict[str, Any]) -> None:
@@ -92,6 +94,21 @@ def test_e2e_reaches_every_stream_and_splits_the_time(report: dict[str, Any]) ->
     assert positive(e2e["median_seconds"])
 
 
+def test_e2e_times_the_first_notification_and_the_server_cpu(report: dict[str, Any]) -> None:
+    e2e = report["scenarios"]["e2e"]
+    (run,) = e2e["runs"]
+    assert 0 < run["first_delivery_seconds"] <= run["total_seconds"]
+    assert e2e["first_notification_median_seconds"] == run["first_delivery_seconds"]
+    # CPU time comes in clock ticks (10 ms): a tiny run can cost a process none.
+    cpu = run["server_cpu_seconds"]
+    assert set(cpu) == {"allocation", "inserter", "notifier", "postgresql", "total"}
+    assert all(value >= 0 for value in cpu.values()), cpu
+    assert cpu["total"] == pytest.approx(sum(v for k, v in cpu.items() if k != "total"))
+    assert e2e["server_cpu_us_per_employee_median"] == pytest.approx(
+        cpu["total"] / SMOKE.employees * 1e6
+    )
+
+
 def test_copy_loads_the_same_rows_both_ways(report: dict[str, Any]) -> None:
     copy = report["scenarios"]["copy"]
     (round_,) = copy["rounds"]
@@ -103,6 +120,15 @@ def test_copy_loads_the_same_rows_both_ways(report: dict[str, Any]) -> None:
     assert positive(copy["inserter_rows_per_second"])
     assert positive(copy["psql_rows_per_second"])
     assert positive(copy["ratio"])
+
+
+def test_copy_reads_the_cpu_of_both_sides(report: dict[str, Any]) -> None:
+    copy = report["scenarios"]["copy"]
+    for side in ("inserter", "psql"):
+        for where in ("server", "client"):
+            value = copy[f"{side}_{where}_cpu_us_per_row"]
+            assert isinstance(value, float), (side, where)
+            assert value >= 0, (side, where)
 
 
 def test_publish_measures_herald_and_both_baselines(report: dict[str, Any]) -> None:
@@ -162,3 +188,52 @@ def test_memory_is_measured_with_every_connection_open(report: dict[str, Any]) -
         assert positive(result["rss_before_bytes"])
         assert positive(result["rss_after_bytes"])
         assert isinstance(result["bytes_per_connection"], float), name
+
+
+def test_million_allocates_to_everyone_of_its_own_database(report: dict[str, Any]) -> None:
+    million = report["scenarios"]["million"]
+    assert million["employees"] == SMOKE.million_employees
+    assert million["connected"]["open"] == SMOKE.million_streams
+    assert million["complete"] is True
+    assert million["status"] == "completed"
+    assert million["notifications"] == SMOKE.million_employees
+    assert million["run"]["streams_with_event"] == SMOKE.million_streams
+    assert positive(million["seed_seconds"])
+
+
+def test_million_times_the_inbox_and_the_streams(report: dict[str, Any]) -> None:
+    million = report["scenarios"]["million"]
+    assert million["inbox_sample"] == SMOKE.million_inbox_sample
+    assert 0 < million["first_in_inbox_seconds"] <= million["last_in_inbox_seconds"]
+    assert million["inbox_progress"][-1][1] == SMOKE.million_inbox_sample
+    assert 0 < million["first_stream_seconds"] <= million["last_stream_seconds"]
+    phases = million["phases_seconds"]
+    assert set(phases) == {"request", "resolve", "copy", "publish", "consume", "fanout"}
+    assert all(value >= 0 for value in phases.values()), phases
+    assert sum(phases.values()) == pytest.approx(million["last_stream_seconds"])
+
+
+def test_million_measures_memory_bytes_and_cpu(report: dict[str, Any]) -> None:
+    million = report["scenarios"]["million"]
+    assert million["inserter_peak_rss_bytes"] >= million["inserter_rss_before_bytes"] > 0
+    # Every row is in the WAL and in the tables.
+    assert million["wal_bytes_per_employee"] > 100
+    assert million["database_bytes_per_employee"] > 0
+    assert million["table_growth_bytes"]
+    # 2,000 employees cost the inserter more than a clock tick (10 ms).
+    assert positive(million["server_cpu_seconds"]["inserter"])
+    assert positive(million["server_cpu_us_per_employee"])
+
+
+def test_pushduring_times_a_push_alone_and_during_an_allocation(report: dict[str, Any]) -> None:
+    result = report["scenarios"]["pushduring"]
+    assert result["connected"]["open"] == 1
+    assert positive(result["push_alone_seconds"])
+    assert positive(result["push_during_seconds"])
+    assert result["push_sent_after_allocation_post_seconds"] >= 0
+    writing = result["allocation_writing_after_post_seconds"]
+    assert writing is None or writing >= 0
+    assert result["allocation_status"] == "completed"
+    assert result["allocation_matched"] == SMOKE.million_employees
+    assert positive(result["allocation_seconds"])
+    assert isinstance(result["allocation_completed_after_push_seconds"], float)

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -63,12 +64,14 @@ def kafka_create_topics() -> None:
     click.echo(f"created {len(created)} topic(s)" + (f": {', '.join(created)}" if created else ""))
 
 
-async def _load(rows: list[EmployeeRow], label: str) -> ImportResult:
+async def _load(rows: Iterable[EmployeeRow], count: int, label: str) -> ImportResult:
+    """Import `count` rows, read from `rows` as they are written (a generator is never
+    held in memory whole)."""
     conninfo = DatabaseSettings().url.get_secret_value()
     async with await psycopg.AsyncConnection.connect(conninfo) as conn:
-        with click.progressbar(length=len(rows), label=label, file=sys.stderr) as bar:
+        with click.progressbar(length=count, label=label, file=sys.stderr) as bar:
             result = await import_employees(conn, rows, progress=bar.update)
-            bar.update(len(rows) - bar.pos)
+            bar.update(count - bar.pos)
     return result
 
 
@@ -86,7 +89,7 @@ def employees_import(file: Path) -> None:
     """
     try:
         rows = parse_employee_csv(file.read_text(encoding="utf-8-sig"))
-        result = asyncio.run(_load(rows, "importing"))
+        result = asyncio.run(_load(rows, len(rows), "importing"))
     except CsvRejected as exc:
         for error in exc.errors:
             click.echo(f"{file}:{error.line}: {error.field}: {error.message}", err=True)
@@ -112,8 +115,7 @@ def demo_seed(count: int, seed: int) -> None:
     The first person generated in each department manages it; everyone else in the
     department reports to them.
     """
-    rows = list(demo_employees(count, seed=seed))
-    result = asyncio.run(_load(rows, "seeding"))
+    result = asyncio.run(_load(demo_employees(count, seed=seed), count, "seeding"))
     click.echo(f"seeded {count} employee(s): {result.inserted} new, {result.updated} updated")
 
 

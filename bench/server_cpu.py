@@ -1,0 +1,69 @@
+"""Server CPU over a measured span: Herald's processes and PostgreSQL's backends of one database.
+
+User + system time from /proc/<pid>/stat, read before and after. PostgreSQL's backends are
+the connections open to the run's database (`pg_stat_activity`, which names their process
+ids on this machine): a backend that opens during the span counts from zero, one that
+closes during it is lost (the services keep pooled connections, so few do). PostgreSQL's
+background processes (WAL writer, checkpointer) serve every database on the server and are
+left out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+
+from bench.pg import fetch
+from bench.processes import cpu_seconds
+
+POSTGRESQL = "postgresql"
+
+
+async def database_backends(url: str) -> list[int]:
+    """Process ids of the other connections to this database."""
+    rows = await fetch(
+        url,
+        "SELECT pid FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()",
+    )
+    return [int(r[0]) for r in rows]
+
+
+def _read(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            found[pid] = cpu_seconds(pid)
+    return found
+
+
+@dataclass
+class ServerCpu:
+    """CPU seconds of named processes and of the database's backends, between two readings."""
+
+    processes: dict[str, int]
+    database_url: str
+    _before: dict[str, dict[int, float]] = field(default_factory=dict)
+
+    async def _snapshot(self) -> dict[str, dict[int, float]]:
+        snapshot = {name: _read([pid]) for name, pid in self.processes.items()}
+        snapshot[POSTGRESQL] = _read(await database_backends(self.database_url))
+        return snapshot
+
+    async def start(self) -> None:
+        self._before = await self._snapshot()
+
+    async def stop(self) -> dict[str, float]:
+        """Seconds per process name and for PostgreSQL, and their `total`."""
+        after = await self._snapshot()
+        spent = {
+            name: sum(t - self._before.get(name, {}).get(pid, 0.0) for pid, t in times.items())
+            for name, times in after.items()
+        }
+        spent["total"] = sum(spent.values())
+        return spent
+
+
+def per_unit_us(cpu: dict[str, float], units: int) -> float | None:
+    """Microseconds of server CPU per unit of work (employee, row)."""
+    return cpu["total"] / units * 1e6 if units else None
