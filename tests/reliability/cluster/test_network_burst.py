@@ -1,0 +1,140 @@
+"""Network faults between Herald's services and Kafka or PostgreSQL during a delivery burst.
+
+2,000 SSE streams are open on the notifier (held by the benchmark's load generator,
+stream_load.py) when an allocation to their employees and a push to all of them are sent.
+Once half of the allocation's vouchers have reached the streams, the toxic goes on the
+services' side of the proxies (the notifier's fetches and its PostgreSQL connections, the
+inserter's transactions and COPYs, the API's), for a few seconds while the rest of the
+burst is written, published, fetched and fanned out; then it is removed and a second push
+goes to everyone. Each service's recovery is timed from the fault's end: the allocation
+API (a preview answered), the inserter (the allocation completed and both pushes'
+notifications written) and the notifier (every stream has its three notifications). The
+pass criteria are the suite's, at each client: every notification once, in order, to its
+own stream, no stream closed; and the allocation whole on the topic and in the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import pytest
+
+from tests.reliability.cluster.conftest import KAFKA_PROXIES, POSTGRES_PROXY
+from tests.reliability.cluster.outcome import Clock, allocation_outcome
+from tests.reliability.cluster.stream_load import StreamLoad, assert_delivered_whole
+from tests.reliability.cluster.test_network import BOTH, Fault
+from tests.reliability.workload import (
+    Database,
+    allocate,
+    completed,
+    departments,
+    preview_answers,
+    push,
+    seed_employees,
+    until,
+)
+from tests.support.topic_reader import high_watermarks
+
+pytestmark = [pytest.mark.reliability, pytest.mark.network, pytest.mark.timeout(600)]
+
+STREAMS = 2_000
+# The allocation, a push during the burst, a push after the fault.
+SENT_TO_EACH = 3
+
+# Seconds of fault, not minutes: each starts mid-burst and lasts `lasts` seconds. The
+# resets are the burst's counterparts of "halfway through the COPY" and "halfway through
+# the Kafka transaction": every connection through PostgreSQL's proxy (the notifier's
+# delivered marks and unread counts, the inserter's COPY of the push) or through the
+# brokers' proxies (the notifier's fetches, the inserter's transactional sends) that
+# carries a byte in that second is reset. The half-open link drops what the services send
+# and answers nothing for 10 s: the requests it swallowed then wait out the clients'
+# timeouts, which the recovery times show.
+BURST_FAULTS = [
+    Fault("latency_500ms", BOTH, "latency", ["downstream"], {"latency": 500}, lasts=8),
+    Fault("bandwidth_64KBps", BOTH, "bandwidth", ["upstream", "downstream"], {"rate": 64}, lasts=8),
+    Fault("reset_postgres_connections", [POSTGRES_PROXY], "reset_peer", ["upstream"], lasts=1),
+    Fault("reset_kafka_connections", KAFKA_PROXIES, "reset_peer", ["upstream"], lasts=1),
+    Fault("blackhole_20s", BOTH, "timeout", ["upstream", "downstream"], {"timeout": 0}, lasts=20),
+    Fault("half_open_10s", BOTH, "timeout", ["downstream"], {"timeout": 0}, lasts=10),
+]
+
+
+@pytest.mark.parametrize("fault", BURST_FAULTS, ids=[fault.name for fault in BURST_FAULTS])
+async def test_network_fault_during_a_delivery_burst(
+    fault: Fault, cluster_services, cluster_env, cluster_stack, figures, tmp_path
+):
+    assert fault.lasts is not None
+    n = BURST_FAULTS.index(fault)
+    names = departments(f"NetBurst{n}", 4)
+    seed_employees(cluster_env, f"NB{n}", names, STREAMS // len(names))
+    employees = [f"NB{n}{i:06d}" for i in range(1, STREAMS + 1)]
+    db = Database(cluster_env.database_url)
+    api = cluster_services.allocation_url
+    notifier = cluster_services.notifier.process
+    assert notifier is not None
+    since = await high_watermarks(cluster_env.kafka, cluster_env.topics.voucher_allocated)
+    streams = StreamLoad(
+        cluster_env, cluster_services.notifier_port, employees, tmp_path, f"loadgen-{fault.name}"
+    )
+    try:
+        figures.update(streams=STREAMS, **await streams.open(notifier.pid))
+        (before,) = (await db.fetch("SELECT coalesce(max(id), 0) FROM notifications"))[0]
+        await streams.arm(SENT_TO_EACH)
+        allocation_id = await allocate(cluster_env, api, names, fault.name)
+        await push(cluster_env, api, employees, f"During {fault.name}")
+
+        async def half_delivered() -> bool:
+            return await streams.received() >= STREAMS // 2
+
+        await until(half_delivered, 120, "half the vouchers on the streams", interval=0.01)
+        received_at_start = await streams.received()
+        with contextlib.ExitStack() as toxics:
+            for stream in fault.streams:
+                toxics.enter_context(
+                    cluster_stack.toxiproxy.toxic(
+                        fault.proxies, fault.kind, stream, **fault.attributes
+                    )
+                )
+            clock = Clock()
+            await asyncio.sleep(fault.lasts)
+            received_in_fault = await streams.received() - received_at_start
+        fault_seconds = clock()
+        ended = Clock()
+
+        api_answers = preview_answers(cluster_env, api, names)
+        api_recovered = await until(api_answers, 120, "the allocation API answering")
+        await push(cluster_env, api, employees, f"After {fault.name}")
+        await completed(db, allocation_id, timeout=300)
+
+        async def all_written() -> bool:
+            rows = await db.fetch(
+                "SELECT count(*) FROM notifications WHERE employee_id = ANY(%s) AND id > %s",
+                (employees, before),
+            )
+            return int(rows[0][0]) == STREAMS * SENT_TO_EACH
+
+        await until(all_written, 300, "both pushes written", interval=0.2)
+        inserter_recovered = ended()
+        await until(streams.everyone_has_them, 300, "every stream has everything", interval=0.2)
+        notifier_recovered = ended()
+        delivered = await streams.outcome(db, before)
+    finally:
+        await streams.close()
+
+    outcome = await allocation_outcome(cluster_env, db, allocation_id, since, STREAMS)
+    figures.update(
+        toxic=fault.description,
+        received_before_fault=received_at_start,
+        received_during_fault=received_in_fault,
+        fault_seconds=fault_seconds,
+        recovery_seconds={
+            "allocation": round(api_recovered, 1),
+            "inserter": inserter_recovered,
+            "notifier": notifier_recovered,
+        },
+        **delivered,
+        allocation=outcome.figures(),
+    )
+    assert_delivered_whole(delivered, STREAMS, SENT_TO_EACH)
+    outcome.assert_whole()
