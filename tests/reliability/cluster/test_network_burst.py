@@ -24,6 +24,7 @@ from tests.reliability.cluster.conftest import KAFKA_PROXIES, POSTGRES_PROXY
 from tests.reliability.cluster.outcome import Clock, allocation_outcome
 from tests.reliability.cluster.stream_load import StreamLoad, assert_delivered_whole
 from tests.reliability.cluster.test_network import BOTH, Fault
+from tests.reliability.conftest import FaultServices
 from tests.reliability.workload import (
     Database,
     allocate,
@@ -47,13 +48,15 @@ SENT_TO_EACH = 3
 # the Kafka transaction": every connection through PostgreSQL's proxy (the notifier's
 # delivered marks and unread counts, the inserter's COPY of the push) or through the
 # brokers' proxies (the notifier's fetches, the inserter's transactional sends) that
-# carries a byte in that second is reset. The half-open link drops what the services send
+# carries a byte meanwhile is reset; PostgreSQL's for 3 s, so that the notifier's rounds
+# (a second apart) fall in it. The warnings and errors each service logged from the
+# fault's start say which ones felt it. The half-open link drops what the services send
 # and answers nothing for 10 s: the requests it swallowed then wait out the clients'
 # timeouts, which the recovery times show.
 BURST_FAULTS = [
     Fault("latency_500ms", BOTH, "latency", ["downstream"], {"latency": 500}, lasts=8),
     Fault("bandwidth_64KBps", BOTH, "bandwidth", ["upstream", "downstream"], {"rate": 64}, lasts=8),
-    Fault("reset_postgres_connections", [POSTGRES_PROXY], "reset_peer", ["upstream"], lasts=1),
+    Fault("reset_postgres_connections", [POSTGRES_PROXY], "reset_peer", ["upstream"], lasts=3),
     Fault("reset_kafka_connections", KAFKA_PROXIES, "reset_peer", ["upstream"], lasts=1),
     Fault("blackhole_20s", BOTH, "timeout", ["upstream", "downstream"], {"timeout": 0}, lasts=20),
     Fault("half_open_10s", BOTH, "timeout", ["downstream"], {"timeout": 0}, lasts=10),
@@ -89,6 +92,7 @@ async def test_network_fault_during_a_delivery_burst(
 
         await until(half_delivered, 120, "half the vouchers on the streams", interval=0.01)
         received_at_start = await streams.received()
+        logs = _log_sizes(cluster_services)
         with contextlib.ExitStack() as toxics:
             for stream in fault.streams:
                 toxics.enter_context(
@@ -119,6 +123,7 @@ async def test_network_fault_during_a_delivery_burst(
         await until(streams.everyone_has_them, 300, "every stream has everything", interval=0.2)
         notifier_recovered = ended()
         delivered = await streams.outcome(db, before)
+        complaints = _complaints_since(cluster_services, logs)
     finally:
         await streams.close()
 
@@ -133,8 +138,29 @@ async def test_network_fault_during_a_delivery_burst(
             "inserter": inserter_recovered,
             "notifier": notifier_recovered,
         },
+        warnings_and_errors_logged=complaints,
         **delivered,
         allocation=outcome.figures(),
     )
     assert_delivered_whole(delivered, STREAMS, SENT_TO_EACH)
     outcome.assert_whole()
+
+
+def _log_sizes(services: FaultServices) -> dict[str, int]:
+    return {
+        name: getattr(services, name).log_path.stat().st_size
+        for name in ("allocation", "inserter", "notifier")
+    }
+
+
+def _complaints_since(services: FaultServices, sizes: dict[str, int]) -> dict[str, int]:
+    """Per service, its WARNING and ERROR lines since `sizes` (JSON lines, as logged)."""
+    found = {}
+    for name, size in sizes.items():
+        with getattr(services, name).log_path.open("rb") as log:
+            log.seek(size)
+            lines = log.read().decode(errors="replace").splitlines()
+        found[name] = sum(
+            1 for line in lines if '"level": "WARNING"' in line or '"level": "ERROR"' in line
+        )
+    return found
