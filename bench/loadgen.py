@@ -9,13 +9,17 @@ The benchmark runs it as `python -m bench.loadgen CONFIG.json` and talks to it i
 lines: it prints `{"ready": ...}` once every stream is open (or failed), then answers each
 command read from stdin with one line:
 
-- `{"cmd": "arm", "per_stream": k, "total": n, "record": bool}` opens a measurement
-  window from now on: counting starts at zero for every stream. The window is complete
-  once every stream that was open when it was armed received `k` events (if `k` is given)
-  and at least `n` events arrived in all (if `n` is given).
+- `{"cmd": "arm", "per_stream": k, "total": n, "record": bool, "by_stream": bool}` opens a
+  measurement window from now on: counting starts at zero for every stream. The window is
+  complete once every stream that was open when it was armed received `k` events (if `k`
+  is given) and at least `n` events arrived in all (if `n` is given).
+- `{"cmd": "peek"}` answers with the open window's counts so far, leaving it open.
 - `{"cmd": "wait", "timeout": s, "total": n}` answers when the window is complete or `s`
   seconds passed, with its figures: first and last receipt, the time the last stream got
-  its k-th event, counts, and (when `record`) every event id with its receipt time.
+  its k-th event, counts, (when `record`) every event id with its receipt time, and (when
+  `by_stream`) each stream's event ids in arrival order, streams in the config's order,
+  with the indexes of streams that closed: what a test needs to say, per client, what was
+  lost, duplicated or out of order.
 - `{"cmd": "stats"}`: open, failed and closed streams, CPU time, RSS.
 - `{"cmd": "quit"}` closes every stream and exits.
 
@@ -64,6 +68,7 @@ class Window:
     all_streams_at: float | None = None
     ids: list[tuple[bytes, float]] = field(default_factory=list)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+    by_stream: bool = False
 
     def check(self) -> None:
         if self.per_stream is not None and self.complete_streams < self.streams:
@@ -95,6 +100,7 @@ class Stream(asyncio.Protocol):
         "open",
         "ready",
         "window_count",
+        "window_ids",
     )
 
     def __init__(self, gen: LoadGenerator, request: bytes) -> None:
@@ -114,6 +120,7 @@ class Stream(asyncio.Protocol):
         self.closed = False
         self.error: str | None = None
         self.window_count = 0
+        self.window_ids: list[bytes] = []
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -265,6 +272,8 @@ class LoadGenerator:
         window.last = now
         if window.record:
             window.ids.append((event_id, now))
+        if window.by_stream:
+            stream.window_ids.append(event_id)
         stream.window_count += 1
         if stream.window_count == window.per_stream:
             window.complete_streams += 1
@@ -296,6 +305,8 @@ class LoadGenerator:
 
         async def one(port: int, token: str) -> None:
             stream = Stream(self, self._request(port, token))
+            # Before the first await: gather starts these in order, so `streams` keeps the
+            # config's order (which `by_stream` answers in).
             self.streams.append(stream)
             async with limit:
                 try:
@@ -321,9 +332,12 @@ class LoadGenerator:
 
     # -- commands --------------------------------------------------------------------------
 
-    def arm(self, per_stream: int | None, total: int | None, record: bool) -> dict[str, Any]:
+    def arm(
+        self, per_stream: int | None, total: int | None, record: bool, by_stream: bool = False
+    ) -> dict[str, Any]:
         for stream in self.streams:
             stream.window_count = 0
+            stream.window_ids = []
         open_streams = sum(1 for s in self.streams if s.open)
         self.window = Window(
             per_stream=per_stream,
@@ -332,6 +346,7 @@ class LoadGenerator:
             streams=open_streams,
             armed_at=time.time(),
             cpu_at_arm=_cpu_seconds(),
+            by_stream=by_stream,
         )
         return {"armed": self.window.armed_at, "streams": open_streams}
 
@@ -359,8 +374,22 @@ class LoadGenerator:
         }
         if window.record:
             result["ids"] = [[event_id.decode(), at] for event_id, at in window.ids]
+        if window.by_stream:
+            result["by_stream"] = [[i.decode() for i in s.window_ids] for s in self.streams]
+            result["closed_streams"] = [n for n, s in enumerate(self.streams) if s.closed]
         self.window = None
         return result
+
+    def peek(self) -> dict[str, Any]:
+        window = self.window
+        if window is None:
+            return {"error": "not armed"}
+        return {
+            "received": window.received,
+            "complete_streams": window.complete_streams,
+            "open": sum(1 for s in self.streams if s.open),
+            "cpu_seconds": _cpu_seconds() - window.cpu_at_arm,
+        }
 
     def stats(self) -> dict[str, Any]:
         return {
@@ -421,8 +450,11 @@ async def serve(config: dict[str, Any]) -> None:
                         command.get("per_stream"),
                         command.get("total"),
                         command.get("record", False),
+                        command.get("by_stream", False),
                     )
                 )
+            elif name == "peek":
+                _say(gen.peek())
             elif name == "wait":
                 _say(await gen.wait(float(command.get("timeout", 60)), command.get("total")))
             elif name == "stats":

@@ -105,3 +105,23 @@ async def test_a_refused_stream_fails_with_its_status() -> None:
     assert transport.closed
     assert not stream.open
     assert stream.error == "HTTP status HTTP/1.1 401 Unauthorized"
+
+
+async def test_a_window_by_stream_keeps_each_streams_ids_in_arrival_order() -> None:
+    gen = generator()
+    streams = [Stream(gen, b"") for _ in range(3)]
+    gen.streams.extend(streams)
+    for stream in streams:
+        stream.connection_made(FakeTransport())  # type: ignore[arg-type]
+        stream.data_received(HEAD + chunked(b": connected\r\n\r\n"))
+    streams[0].data_received(chunked(frame(9)))  # before the window: not counted
+    gen.arm(per_stream=None, total=None, record=False, by_stream=True)
+    streams[1].data_received(chunked(frame(4), frame(2)))
+    streams[0].data_received(chunked(frame(1), frame(1)))
+    assert gen.peek()["received"] == 4
+    assert gen.window is not None  # peeking leaves the window open
+    streams[2].connection_lost(None)
+    result = await gen.wait(0, None)
+    assert result["by_stream"] == [["1", "1"], ["4", "2"], []]
+    assert result["closed_streams"] == [2]
+    assert "ids" not in result

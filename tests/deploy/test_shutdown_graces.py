@@ -66,6 +66,6 @@ def test_the_notifier_bound_follows_its_setting() -> None:
     assert SHUTDOWN_GRACE_SECONDS["notifier"] == 10 + NOTIFIER_BEYOND_GRACE
 
 
-@pytest.mark.parametrize("service", ["allocation", "inserter", "mailer", "gateway"])
+@pytest.mark.parametrize("service", ["allocation", "inserter", "mailer", "gateway", "channels"])
 def test_the_tests_hold_each_service_to_its_documented_bound(service: str) -> None:
     assert SHUTDOWN_GRACE_SECONDS[service] == documented()[service][1]

@@ -6,6 +6,8 @@ import Pusher from "pusher-js";
 import Echo from "laravel-echo";
 
 const clients = new Map();
+// Per client that keeps a cursor: the highest notification id it has seen (decision 0057).
+const cursors = new Map();
 
 function emit(record) {
   process.stdout.write(`${JSON.stringify(record)}\n`);
@@ -33,6 +35,12 @@ function options(cmd) {
       headers,
     },
   };
+  if (cmd.cursor) {
+    // As an app that keeps its place: every channel authorization carries the last
+    // notification id the client holds, so a reconnect replays exactly what it missed.
+    result.channelAuthorization.paramsProvider = () =>
+      cursors.has(cmd.client) ? { last_id: String(cursors.get(cmd.client)) } : {};
+  }
   if (cmd.forgedUserAuth) {
     // An app backend that signs with the wrong secret: the server must refuse it (4009).
     result.userAuthentication = {
@@ -72,6 +80,8 @@ function bindChannel(name, channel) {
   );
   channel.bind_global((event, data) => {
     if (event.startsWith("pusher:") || event.startsWith("pusher_internal:")) return;
+    const id = data && /^\d+$/.test(String(data.id)) ? Number(data.id) : null;
+    if (id !== null && id > (cursors.get(name) ?? 0)) cursors.set(name, id);
     emit({ client: name, type: "event", channel: channel.name, event, data });
   });
 }

@@ -14,6 +14,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +23,10 @@ import httpx
 import psycopg
 import pytest
 
+from herald_common.events import NOTIFICATION_PUSHED
 from tests.conftest import (
     HeraldEnv,
+    channels_process,
     isolated_env,
     mailer_process,
 )
@@ -34,6 +37,7 @@ from tests.reliability.workload import (
     completed,
     departments,
     everyone_has,
+    push,
     seed_employees,
     until,
 )
@@ -41,6 +45,8 @@ from tests.support.api import voucher
 from tests.support.deploy import SHUTDOWN_GRACE_SECONDS
 from tests.support.gateway import start_gateway
 from tests.support.processes import ServiceProcess, free_port
+from tests.support.pusher import KEY
+from tests.support.pusher_driver import PusherClients, Record
 from tests.support.smtp import SmtpServer
 from tests.support.sse_swarm import Swarm, SwarmClient
 from tests.support.stack import Infrastructure
@@ -393,3 +399,126 @@ async def test_mailer_sigterm_mid_emails(fleet: FaultServices, figures):
     assert len(sent) + len(unknown) == MANAGERS
     assert len(unknown) <= 1
     assert all(per_manager[m] == 1 for m in sent)
+
+
+SOCKETS = 100
+CHANNELS_DEPARTMENT = "Drain-Channels"
+PUSHES = 12
+PUSH_INTERVAL_SECONDS = 0.25
+
+
+async def test_channels_sigterm_mid_delivery_with_sockets_open(fleet: FaultServices, figures):
+    """pusher-js clients, each on its `private-employee-<id>` channel, while pushes to all of
+    them keep coming: SIGTERM closes every socket (1012) and the process exits within its
+    bound; a new process takes the port, the clients reconnect on their own, and the
+    channel's replay (decision 0057) brings what they missed. Half the clients keep a
+    cursor (`last_id` in their authorization params): exactly once, in order. The others
+    resume from the channel's watermark: nothing lost; a notification written but not yet
+    confirmed by a pong when the socket closed may come twice, as 0057 says, and is counted."""
+    env = fleet.env
+    seed_employees(env, "DC", [CHANNELS_DEPARTMENT], SOCKETS)
+    employees = [f"DC{n:06d}" for n in range(1, SOCKETS + 1)]
+    with_cursor = set(employees[::2])
+    port = free_port()
+    channels = channels_process(env, port, name="channels-drain")
+    ready = f"http://127.0.0.1:{port}/readyz"
+    db = Database(env.database_url)
+    driver = await PusherClients.start()
+    pushes: asyncio.Task[list[str]] | None = None
+    try:
+        started(channels, ready)
+        for employee in employees:
+            await driver.send(
+                "connect",
+                client=employee,
+                key=KEY,
+                port=port,
+                token=env.bearer(employee, ["employee"])["Authorization"].removeprefix("Bearer "),
+                authEndpoint=f"http://127.0.0.1:{port}/v1/channel-auth",
+                cursor=employee in with_cursor,
+            )
+            await driver.send("subscribe", client=employee, channel=f"private-employee-{employee}")
+        await driver.wait(lambda r: r["type"] == "subscribed", count=SOCKETS, timeout=120)
+
+        async def keep_pushing() -> list[str]:
+            sent = []
+            for n in range(PUSHES):
+                sent.append(await push(env, fleet.allocation_url, employees, f"Push {n}"))
+                await asyncio.sleep(PUSH_INTERVAL_SECONDS)
+            return sent
+
+        pushes = asyncio.create_task(keep_pushing())
+        await until(
+            lambda: _true(len(driver.seen(_notification)) >= 3 * SOCKETS),
+            120,
+            "three pushes on the sockets",
+            interval=0.01,
+        )
+        delivered_at_sigterm = len(driver.seen(_notification))
+        stopped = await asyncio.to_thread(sigterm, channels)
+        down = time.monotonic()
+        await asyncio.to_thread(started, channels, ready)
+        restarted = time.monotonic() - down
+
+        async def all_reconnected() -> bool:
+            connects = Counter(r["client"] for r in driver.seen(lambda r: r["type"] == "connected"))
+            return all(connects[e] >= 2 for e in employees)
+
+        reconnected = await until(all_reconnected, 120, "every client connected again")
+        await pushes
+
+        async def all_written() -> bool:
+            written = await db.notifications_of(employees)
+            return all(len(written[e]) == PUSHES for e in employees)
+
+        await until(all_written, 120, "every push written", interval=0.2)
+        sent = await db.notifications_of(employees)
+
+        async def caught_up() -> bool:
+            got = _received(driver, employees)
+            return all(set(got[e]) >= set(sent[e]) for e in employees)
+
+        caught_up_seconds = await until(caught_up, 120, "every client has every push")
+        await asyncio.sleep(1)  # anything sent twice would have arrived by now
+    finally:
+        if pushes is not None and not pushes.done():
+            pushes.cancel()
+        await driver.close()
+        channels.stop()
+
+    got = _received(driver, employees)
+    groups = {"cursor": sorted(with_cursor), "watermark": sorted(set(employees) - with_cursor)}
+    figures.update(
+        sockets=SOCKETS,
+        pushes=PUSHES,
+        delivered_at_sigterm=delivered_at_sigterm,
+        restart_seconds=round(restarted, 1),
+        reconnected_seconds=round(reconnected, 1),
+        caught_up_seconds=round(caught_up_seconds, 1),
+    )
+    for group, members in groups.items():
+        figures[group] = {
+            "clients": len(members),
+            "lost": sum(len(set(sent[e]) - set(got[e])) for e in members),
+            "duplicates": sum(len(got[e]) - len(set(got[e])) for e in members),
+            "unexpected": sum(len(set(got[e]) - set(sent[e])) for e in members),
+            "out_of_order": sum(1 for e in members if got[e] != sorted(set(got[e]))),
+        }
+    drained(figures, "channels", stopped)
+    assert figures["cursor"]["lost"] == figures["watermark"]["lost"] == 0
+    assert figures["cursor"]["unexpected"] == figures["watermark"]["unexpected"] == 0
+    assert figures["cursor"]["duplicates"] == 0
+    assert figures["cursor"]["out_of_order"] == 0
+
+
+def _notification(record: Record) -> bool:
+    return record["type"] == "event" and record.get("event") == NOTIFICATION_PUSHED
+
+
+def _received(driver: PusherClients, employees: list[str]) -> dict[str, list[int]]:
+    """Each client's notification ids on its own channel, in arrival order."""
+    got: dict[str, list[int]] = {e: [] for e in employees}
+    for record in driver.seen(_notification):
+        if record["channel"] == f"private-employee-{record['client']}":
+            got[record["client"]].append(int(record["data"]["id"]))
+    return got

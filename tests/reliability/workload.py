@@ -64,6 +64,21 @@ async def allocate(env: HeraldEnv, url: str, departments: list[str], name: str) 
     return allocation_id
 
 
+def preview_answers(
+    env: HeraldEnv, url: str, departments: list[str]
+) -> Callable[[], Awaitable[bool]]:
+    """A check for `until`: the allocation API answers a preview (its recovery mark)."""
+
+    async def check() -> bool:
+        async with httpx.AsyncClient(base_url=url, timeout=10, headers=env.admin) as api:
+            preview = await api.post(
+                "/v1/allocations:preview", json={"criteria": {"departments": departments}}
+            )
+        return preview.status_code == 200
+
+    return check
+
+
 async def push(env: HeraldEnv, url: str, employee_ids: list[str], title: str) -> str:
     headers = env.bearer("reliability-service", ["service"])
     async with httpx.AsyncClient(base_url=url, timeout=30, headers=headers) as api:

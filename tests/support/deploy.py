@@ -106,4 +106,5 @@ SHUTDOWN_GRACE_SECONDS = {
     "notifier": 15,
     "mailer": 10,
     "gateway": 10,
+    "channels": 10,
 }

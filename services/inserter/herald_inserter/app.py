@@ -15,7 +15,12 @@ from prometheus_client import generate_latest
 
 from herald_common.db import create_pool, ping
 from herald_common.gc_tuning import relax_garbage_collection
-from herald_common.kafka import create_consumer, create_producer, tls_context
+from herald_common.kafka import (
+    METADATA_MAX_AGE_MS,
+    create_consumer,
+    create_producer,
+    tls_context,
+)
 from herald_common.logs import configure_logging
 from herald_common.retry import RetryPolicy
 from herald_common.settings import KafkaSettings
@@ -88,6 +93,11 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
         consumer_group_instance_id=settings.transactional_id,
         broker_session_timeout=settings.session_timeout_seconds,
         broker_heartbeat_interval=min(3.0, settings.session_timeout_seconds / 3),
+        # As every consumer of ours (herald_common.kafka): aiokafka retries a partition's
+        # offset lookup on a stale leader (NotLeaderForPartition) without asking for new
+        # metadata, so faust's default 300 s stalled the worker that long after a network
+        # fault (tests/reliability/cluster/test_network_burst.py).
+        consumer_metadata_max_age_ms=METADATA_MAX_AGE_MS,
     )
 
     topics = settings.topics

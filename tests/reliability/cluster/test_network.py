@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 
-import httpx
 import pytest
 
 from tests.reliability.cluster.conftest import KAFKA_PROXIES, POSTGRES_PROXY
@@ -24,6 +23,7 @@ from tests.reliability.workload import (
     allocate,
     completed,
     departments,
+    preview_answers,
     push,
     seed_employees,
     until,
@@ -50,6 +50,12 @@ class Fault:
     # Seconds the fault lasts; None: until the allocation completes.
     lasts: float | None = None
     employees: int = EMPLOYEES
+
+    @property
+    def description(self) -> str:
+        """The toxic as the figures print it."""
+        where = f"{','.join(self.proxies)} ({'+'.join(self.streams)})"
+        return f"{self.kind} {self.attributes} on {where}"
 
 
 FAULTS = [
@@ -162,13 +168,7 @@ async def test_network_fault_during_an_allocation(
         fault_seconds = clock()
         ended = Clock()
 
-        async def api_answers() -> bool:
-            async with httpx.AsyncClient(base_url=api, timeout=10, headers=cluster_env.admin) as c:
-                preview = await c.post(
-                    "/v1/allocations:preview", json={"criteria": {"departments": names}}
-                )
-            return preview.status_code == 200
-
+        api_answers = preview_answers(cluster_env, api, names)
         api_recovered = await until(api_answers, 120, "the allocation API answering")
         await completed(db, allocation_id, timeout=300)
         inserter_recovered = ended()
@@ -186,8 +186,7 @@ async def test_network_fault_during_an_allocation(
     sent = (await db.notifications_of([watched]))[watched]
     log = cluster_services.inserter.log_path.read_text(errors="replace")
     figures.update(
-        toxic=f"{fault.kind} {fault.attributes} on {','.join(fault.proxies)}"
-        f" ({'+'.join(fault.streams)})",
+        toxic=fault.description,
         allocation_accepted_seconds=accepted,
         fault_seconds=fault_seconds,
         recovery_seconds={
