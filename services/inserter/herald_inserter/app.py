@@ -130,7 +130,11 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
                 push_topic=topics.notification_requested,
                 revocation_topic=topics.revocation_requested,
                 allocations=AllocationProcessor(
-                    AllocationStore(pool, approval=settings.approval),
+                    AllocationStore(
+                        pool,
+                        approval=settings.approval,
+                        chunk_size=settings.chunk_employees,
+                    ),
                     publisher,
                     metrics,
                     topics.voucher_allocated,
