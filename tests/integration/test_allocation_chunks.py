@@ -150,9 +150,7 @@ async def test_a_chunk_holds_no_more_than_the_chunk_size(store, herald_env):
     assert sizes == [10, 10, 5]
 
 
-async def test_a_chunk_written_but_not_published_is_published_again_with_its_ids(
-    store, herald_env
-):
+async def test_a_chunk_written_but_not_published_is_published_again_with_its_ids(store, herald_env):
     team(herald_env, "Chunk-Again", 25)
     sent = request("Chunk-Again")
     await published(store, sent)
