@@ -130,7 +130,8 @@ async def test_chunks_take_the_recipients_in_employee_id_order(store, herald_env
     ]
     assert [n.employee_id for s in steps for n in s.notifications] == people
     ids = [n.notification_id for s in steps for n in s.notifications]
-    assert ids == sorted(ids) and len(set(ids)) == 25
+    assert ids == sorted(ids)
+    assert len(set(ids)) == 25
     assert row(herald_env, sent.allocation_id) == {
         "status": "inserting",
         "chunks_total": 3,
@@ -224,15 +225,13 @@ async def test_the_previous_id_runs_on_across_chunk_boundaries(store, herald_env
     earlier = request("Chunk-Prev")
     for _ in range(2):
         await published(store, earlier)
-    before = {
-        r[0]: r[1]
-        for r in psycopg.connect(herald_env.database_url)
-        .execute(
-            "SELECT employee_id, id FROM notifications WHERE allocation_id = %s",
-            (earlier.allocation_id,),
+    with psycopg.connect(herald_env.database_url) as conn:
+        before = dict(
+            conn.execute(
+                "SELECT employee_id, id FROM notifications WHERE allocation_id = %s",
+                (earlier.allocation_id,),
+            ).fetchall()
         )
-        .fetchall()
-    }
     sent = request("Chunk-Prev")
     steps = [await published(store, sent) for _ in range(2)]
     previous = {n.employee_id: n.previous_id for s in steps for n in s.notifications}
