@@ -104,6 +104,22 @@ class Database:
             "published": published,
         }
 
+    async def chunks(self, allocation_id: str) -> tuple[int, int]:
+        """(chunks written, chunks published) of a chunked allocation (0068)."""
+        rows = await self.fetch(
+            "SELECT chunks_written, chunks_published FROM allocations WHERE id = %s",
+            (allocation_id,),
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+
+    async def voucher_versions(self, allocation_id: str) -> dict[str, tuple[int, str]]:
+        """Each voucher's row id and xmin by employee: a chunk rewritten would change them."""
+        rows = await self.fetch(
+            "SELECT employee_id, id, xmin::text FROM employee_vouchers WHERE allocation_id = %s",
+            (allocation_id,),
+        )
+        return {employee: (int(rid), xmin) for employee, rid, xmin in rows}
+
     async def copy_progress(self) -> dict[str, int]:
         """Rows each running COPY of this database has taken so far, by table."""
         rows = await self.fetch(
