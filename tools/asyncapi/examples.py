@@ -178,27 +178,18 @@ def examples() -> dict[str, dict[str, Any]]:
             ),
         ),
         (
-            f"{allocation}:progress:chunk:1",
-            SOURCE_INSERTER,
-            ALLOCATION_PROGRESS,
-            allocation,
-            AllocationProgress(
-                allocation_id=_ALLOCATION,
-                phase="chunk",
-                matched=1,
-                inserted=1,
-                published=1,
-                chunks_done=1,
-                chunks_total=1,
-            ),
-        ),
-        (
             f"{allocation}:progress:inserted",
             SOURCE_INSERTER,
             ALLOCATION_PROGRESS,
             allocation,
             AllocationProgress(
-                allocation_id=_ALLOCATION, phase="inserted", matched=1, inserted=1, published=0
+                allocation_id=_ALLOCATION,
+                phase="inserted",
+                matched=1,
+                inserted=1,
+                published=0,
+                chunks_done=0,
+                chunks_total=1,
             ),
         ),
         (
