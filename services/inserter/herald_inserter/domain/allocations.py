@@ -102,7 +102,7 @@ class AllocationProcessor(RequestProcessor[AllocationStore]):
             self._metrics.events_published.inc(sent)
             self._metrics.chunks.inc()
             await outlast_outages(
-                f"allocation {allocation_id} chunk {chunk.number}",
+                f"allocation {allocation_id}",
                 functools.partial(self._store.mark_chunk_published, allocation_id, chunk),
                 self._retry,
             )
