@@ -8,26 +8,21 @@ each case can stop where a crash would and look at the rows.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import psycopg
 import pytest
 from psycopg import AsyncConnection
+from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.approval import ApprovalSettings
-from herald_common.events import (
-    AllocationRequested,
-    Criteria,
-    NotificationRequested,
-    PushTarget,
-    VoucherSpec,
-)
+from herald_common.events import AllocationRequested, NotificationRequested, PushTarget
 from herald_inserter.domain.allocation_store import AllocationStore, Chunk
 from herald_inserter.domain.claims import WriteOutcome
 from herald_inserter.domain.push_store import PushStore
+from tests.support.requests import allocation_request
 
 pytestmark = pytest.mark.integration
 
@@ -65,18 +60,7 @@ def team(herald_env, department: str, size: int) -> list[str]:
 
 
 def request(department: str) -> AllocationRequested:
-    return AllocationRequested(
-        allocation_id=uuid4(),
-        voucher=VoucherSpec(
-            name="Chunked",
-            amount=Decimal("5.00"),
-            currency="EUR",
-            expires_on=date(2040, 1, 1),
-            code_prefix="CHK",
-        ),
-        criteria=Criteria(departments=[department]),
-        requested_at=datetime.now(UTC),
-    )
+    return allocation_request(department, name="Chunked", code_prefix="CHK")
 
 
 async def published(store: AllocationStore, sent: AllocationRequested) -> WriteOutcome:
@@ -92,17 +76,19 @@ def chunk_of(outcome: WriteOutcome) -> Chunk:
     return outcome.chunk
 
 
+ROW = (
+    "SELECT status, chunks_total, chunks_written, chunks_published, inserted_count,"
+    " matched_count, published_count, inserted_at IS NOT NULL AS written"
+    " FROM allocations WHERE id = %s"
+)
+
+
 def row(herald_env, allocation_id: UUID) -> dict[str, object]:
-    with psycopg.connect(herald_env.database_url) as conn:
-        cursor = conn.execute(
-            "SELECT status, chunks_total, chunks_written, chunks_published, inserted_count,"
-            " matched_count, published_count, inserted_at IS NOT NULL AS written"
-            " FROM allocations WHERE id = %s",
-            (allocation_id,),
-        )
-        found = cursor.fetchone()
-        assert found is not None
-        return dict(zip([c.name for c in cursor.description or []], found, strict=True))
+    """The allocation's status and chunk bookkeeping, by column name."""
+    with psycopg.connect(herald_env.database_url, row_factory=dict_row) as conn:
+        found = conn.execute(ROW, (allocation_id,)).fetchone()
+    assert found is not None
+    return found
 
 
 def vouchers(herald_env, allocation_id: UUID) -> list[tuple[str, int, int]]:

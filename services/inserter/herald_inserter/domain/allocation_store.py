@@ -247,7 +247,10 @@ class AllocationStore:
             await take_writer_lock(conn)
             state = await _chunk_state(conn, request.allocation_id)
             if state is not None:
-                return await self._resumed(conn, request, state, publish)
+                answer = await self._resumed(conn, request.allocation_id, state)
+                if answer is not None:
+                    return answer
+                return await self._write_chunk(conn, request, state, publish)
             claimed = await claim(
                 conn,
                 ALLOCATIONS,
@@ -531,14 +534,10 @@ class AllocationStore:
         )
 
     async def _resumed(
-        self,
-        conn: AsyncConnection,
-        request: AllocationRequested,
-        state: ChunkState,
-        publish: Publish | None,
-    ) -> WriteOutcome:
+        self, conn: AsyncConnection, allocation_id: UUID, state: ChunkState
+    ) -> WriteOutcome | None:
         """A chunk has been written: the newest is published first if its Kafka
-        transaction did not commit, else the next chunk is written."""
+        transaction did not commit (or the allocation ended); None: write the next."""
         if state.status not in ("inserting", "published"):
             # Completed, or given up (failed) part-way: nothing more is written.
             failure = None
@@ -546,7 +545,7 @@ class AllocationStore:
                 row = await (
                     await conn.execute(
                         "SELECT failure_reason, failure_detail FROM allocations WHERE id = %s",
-                        (request.allocation_id,),
+                        (allocation_id,),
                     )
                 ).fetchone()
                 assert row is not None
@@ -564,7 +563,7 @@ class AllocationStore:
                 step="unpublished" if state.published < state.written else "published",
             )
             return WriteOutcome("inserting", datetime.now(UTC), [], False, chunk=chunk)
-        return await self._write_chunk(conn, request, state, publish)
+        return None
 
     async def load_chunk(
         self, allocation_id: UUID, chunk: Chunk

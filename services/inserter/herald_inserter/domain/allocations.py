@@ -29,7 +29,8 @@ import functools
 import logging
 import time
 from datetime import datetime
-from typing import TypedDict
+from typing import Literal, TypedDict
+from uuid import UUID
 
 from herald_common.events import (
     SOURCE_ALLOCATION,
@@ -49,6 +50,8 @@ from herald_inserter.domain.processing import RequestProcessor
 
 logger = logging.getLogger(__name__)
 
+ProgressPhase = Literal["chunk", "inserted", "published"]
+
 
 class _Counts(TypedDict):
     matched: int
@@ -58,6 +61,19 @@ class _Counts(TypedDict):
 
 def _counts(matched: int, inserted: int, published: int) -> _Counts:
     return {"matched": matched, "inserted": inserted, "published": published}
+
+
+def _progress(
+    allocation_id: UUID, chunk: Chunk, phase: ProgressPhase, done: int, published: int
+) -> AllocationProgress:
+    """Progress as of `chunk`: `done` chunks and `published` events committed in Kafka."""
+    return AllocationProgress(
+        allocation_id=allocation_id,
+        phase=phase,
+        chunks_done=done,
+        chunks_total=chunk.total,
+        **_counts(chunk.matched, chunk.inserted, published),
+    )
 
 
 class AllocationProcessor(RequestProcessor[AllocationStore]):
@@ -109,13 +125,7 @@ class AllocationProcessor(RequestProcessor[AllocationStore]):
             if chunk.last:
                 break
             await self._publisher.publish_progress(
-                AllocationProgress(
-                    allocation_id=allocation_id,
-                    phase="chunk",
-                    chunks_done=chunk.number,
-                    chunks_total=chunk.total,
-                    **_counts(chunk.matched, chunk.inserted, chunk.inserted),
-                )
+                _progress(allocation_id, chunk, "chunk", chunk.number, chunk.inserted)
             )
 
         async def mark_done() -> None:
@@ -207,25 +217,16 @@ class AllocationProcessor(RequestProcessor[AllocationStore]):
         """Every chunk is written: the final progress and the completion go with the last
         chunk's events, so they become visible with them."""
         allocation_id = request.allocation_id
+        # Every row is written; the events of all chunks but this one are committed.
         await self._publisher.publish_progress(
-            AllocationProgress(
-                allocation_id=allocation_id,
-                phase="inserted",
-                chunks_done=chunk.number - 1,
-                chunks_total=chunk.total,
-                **_counts(chunk.matched, chunk.inserted, chunk.inserted - chunk.rows),
+            _progress(
+                allocation_id, chunk, "inserted", chunk.number - 1, chunk.inserted - chunk.rows
             )
+        )
+        await self._publisher.publish_final_progress(
+            _progress(allocation_id, chunk, "published", chunk.number, chunk.inserted)
         )
         counts = _counts(chunk.matched, chunk.inserted, chunk.inserted)
-        await self._publisher.publish_final_progress(
-            AllocationProgress(
-                allocation_id=allocation_id,
-                phase="published",
-                chunks_done=chunk.number,
-                chunks_total=chunk.total,
-                **counts,
-            )
-        )
         await self._publisher.publish_completed(
             AllocationCompleted(allocation_id=allocation_id, status="completed", **counts)
         )
