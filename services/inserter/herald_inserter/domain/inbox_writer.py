@@ -159,20 +159,27 @@ Owner = Literal["allocation_id", "push_id", "revocation_id"]
 
 
 async def load_notifications(
-    conn: AsyncConnection, kind: str, owner: Owner, request_id: UUID
+    conn: AsyncConnection,
+    kind: str,
+    owner: Owner,
+    request_id: UUID,
+    *,
+    ids: tuple[int, int] | None = None,
 ) -> tuple[datetime | None, list[IssuedNotification]]:
     """The rows of one kind written earlier for an allocation, push or revocation, to
-    publish again.
+    publish again; `ids` (first, last) keeps those of one chunk of an allocation.
 
     Other kinds can refer to the same allocation (a manager's summary), hence the kind.
     """
+    first, last = ids if ids is not None else (None, None)
     cursor = await conn.execute(
         sql.SQL(
             "SELECT n.id, n.employee_id, n.department, n.payload, n.created_at,"
             " coalesce(previous.id, 0) FROM notifications n {}"
-            " WHERE n.{} = %s AND n.kind = %s ORDER BY n.id"
+            " WHERE n.{} = %s AND n.kind = %s"
+            " AND (%s::int8 IS NULL OR n.id BETWEEN %s AND %s) ORDER BY n.id"
         ).format(_PREVIOUS_ID, sql.Identifier(owner)),
-        (request_id, kind),
+        (request_id, kind, first, first, last),
     )
     rows = await cursor.fetchall()
     created_at = rows[0][4] if rows else None
