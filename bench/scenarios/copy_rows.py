@@ -1,7 +1,7 @@
 """copy: the inserter's COPY phase against `psql \\copy` of the identical rows.
 
 Each round:
-1. empties `notifications` and `employee_vouchers` (this run's own database);
+1. empties the inbox tables and `employee_vouchers` (this run's own database);
 2. runs the inserter's own write of an allocation to every employee,
    `AllocationStore.write`, on a pool whose cursors time each `COPY` block they open (the
    inserter's code is not touched: only the cursor class is ours). The COPY phase is the sum
@@ -72,7 +72,9 @@ def psql_binary() -> str:
 
 async def _truncate(url: str) -> None:
     async with await AsyncConnection.connect(url, autocommit=True) as conn:
-        await conn.execute("TRUNCATE notifications, employee_vouchers")
+        await conn.execute(
+            "TRUNCATE notification_recipients, notification_contents, employee_vouchers"
+        )
 
 
 def _columns(columns: str) -> sql.Composable:

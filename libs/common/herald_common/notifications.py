@@ -110,6 +110,44 @@ def quoted(value: str) -> str:
     return f'"{value}"' if _PLAIN.fullmatch(value) else json_text(value)
 
 
+class PayloadTemplate:
+    """Every payload of one request as five parts around the values that differ per
+    employee: parts[0] ‖ ref ‖ parts[1] ‖ employee_id ‖ parts[2] ‖ department ‖ parts[3] ‖
+    code ‖ parts[4], the values as JSON (an absent ref or code: nothing).
+
+    Stored once per request (`notification_contents.payload_parts`); each employee's row
+    keeps only the values, and PostgreSQL's `notification_payload` (migration 0012) puts
+    them back together for the readers (docs/decisions/0066).
+    """
+
+    __slots__ = ("_departments", "parts")
+
+    def __init__(self, parts: tuple[str, str, str, str, str]) -> None:
+        self.parts = parts
+        self._departments: dict[str, str] = {}
+
+    def text(
+        self, employee_id: str, department: str, code: str | None = None, ref: int | None = None
+    ) -> str:
+        """The employee's payload as JSON text: `payload_text` of the same dict."""
+        dept = self._departments.get(department)
+        if dept is None:
+            dept = self._departments[department] = json_text(department)
+        p = self.parts
+        return (
+            f"{p[0]}{'' if ref is None else ref}{p[1]}{quoted(employee_id)}{p[2]}{dept}{p[3]}"
+            f"{'' if code is None else quoted(code)}{p[4]}"
+        )
+
+
+# A notification's payload from its row `r` and its content `c` (PayloadTemplate); a row
+# without a template keeps its own.
+PAYLOAD_COLUMN = (
+    "coalesce(r.payload, notification_payload(c.payload_parts, r.ref, r.employee_id,"
+    " r.department, r.code)::json)"
+)
+
+
 def payload_text(payload: dict[str, Any]) -> str:
     """A payload as the JSON text stored in `notifications.payload` and sent as event data."""
     return json_text(payload)

@@ -35,7 +35,7 @@ _EVENT_FIELDS = ("notification_id", "kind", "source", "employee_id", "created_at
 # those visible to the department, as the SSE stream's watchers (docs/decisions/0051).
 _WHERE = {
     "employee": sql.SQL("employee_id = %s"),
-    "department": sql.SQL("department = %s AND visibility = 'department'"),
+    "department": sql.SQL("department = %s AND department_visible"),
 }
 
 
@@ -77,9 +77,9 @@ class ChannelInbox:
     async def unread(self, employee_id: str) -> int:
         row = await fetch_one(
             self._pool,
-            sql.SQL("SELECT count(*) FROM notifications WHERE employee_id = %s AND {}").format(
-                UNREAD
-            ),
+            sql.SQL(
+                "SELECT count(*) FROM notification_recipients WHERE employee_id = %s AND {}"
+            ).format(UNREAD),
             (employee_id,),
         )
         return 0 if row is None else int(row[0])

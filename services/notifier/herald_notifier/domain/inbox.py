@@ -30,7 +30,8 @@ class Scope:
         if self.departments:
             # Watchers see only what is visible to the department (docs/decisions/0051).
             parts.append(
-                sql.SQL("(department = ANY(%(departments)s) AND visibility = 'department')")
+                # `department_visible`, the index's own predicate (migration 0012).
+                sql.SQL("(department = ANY(%(departments)s) AND department_visible)")
             )
             params["departments"] = sorted(self.departments)
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
@@ -77,8 +78,7 @@ class Inbox:
         condition, params = scope.condition()
         query = sql.SQL(
             "SELECT id, kind, source, employee_id, department, created_at, payload,"
-            " visibility = 'department'"
-            " FROM notifications WHERE {} AND id > %(after)s AND id <= %(until)s"
+            " department_visible FROM notifications WHERE {} AND id > %(after)s AND id <= %(until)s"
             " ORDER BY id LIMIT %(page)s"
         ).format(condition)
         cursor = after_id
@@ -118,7 +118,7 @@ class Inbox:
             rows = await (
                 await conn.execute(
                     sql.SQL(
-                        "SELECT employee_id, count(*) FROM notifications"
+                        "SELECT employee_id, count(*) FROM notification_recipients"
                         " WHERE employee_id = ANY(%s) AND {} GROUP BY employee_id"
                     ).format(UNREAD),
                     (list(employee_ids),),
