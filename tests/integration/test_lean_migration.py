@@ -22,7 +22,7 @@ from uuid import UUID, uuid4
 
 import psycopg
 import pytest
-from psycopg import AsyncConnection, sql
+from psycopg import AsyncConnection, AsyncCursor, sql
 from psycopg_pool import AsyncConnectionPool
 
 from bench.environment import with_database
@@ -375,3 +375,45 @@ async def test_republishing_loads_the_same_payloads_and_previous_ids(filled: Fil
     got = [(n.notification_id, n.employee_id, n.department, n.payload_json, n.previous_id)
            for n in loaded]  # fmt: skip
     assert got == expected
+
+
+class RecordingCursor(AsyncCursor[Any]):
+    """Keeps every statement the readers run, to explain them."""
+
+    statements: list[tuple[Any, Any]] = []  # noqa: RUF012 (one test at a time)
+
+    async def execute(self, query: Any, params: Any = None, **kwargs: Any) -> Any:
+        RecordingCursor.statements.append((query, params))
+        return await super().execute(query, params, **kwargs)
+
+
+async def test_the_notifiers_replay_and_unread_queries_read_indexes(filled: Filled) -> None:
+    department = filled.before[-1][2]
+    after_id = filled.before[len(filled.before) // 2][0]
+    with psycopg.connect(filled.url, autocommit=True) as conn:
+        conn.execute("ANALYZE")
+    RecordingCursor.statements = []
+    async with AsyncConnectionPool(
+        filled.url, min_size=1, max_size=1, kwargs={"cursor_factory": RecordingCursor}
+    ) as recording:
+        stream, channels = StreamInbox(recording, page_size=500), ChannelInbox(recording, 500)
+        for scope in (Scope("E000150", frozenset()), Scope("E000150", frozenset({department}))):
+            await stream.latest_id(scope)
+            await stream.missed_more_than(scope, after_id, 2000)
+            assert [d async for d in stream.after(scope, after_id)]
+        await stream.unread_counts(["E000150", "E000151"])
+        for channel in (Channel("employee", "E000150"), Channel("department", department)):
+            latest = await channels.latest_id(channel)
+            assert [m async for m in channels.after(channel, after_id, latest)]
+        await channels.unread("E000150")
+    plans = {}
+    with psycopg.connect(filled.url) as conn:
+        for query, params in RecordingCursor.statements:
+            text = query if isinstance(query, str) else query.as_string(conn)
+            rows = conn.execute(f"EXPLAIN {text}", params).fetchall()
+            plans[text] = "\n".join(r[0] for r in rows)
+    assert len(plans) >= 8
+    scans = {
+        text: plan for text, plan in plans.items() if "Seq Scan on notification_recipients" in plan
+    }
+    assert scans == {}

@@ -116,8 +116,8 @@ class PayloadTemplate:
     code ‖ parts[4], the values as JSON (an absent ref or code: nothing).
 
     Stored once per request (`notification_contents.payload_parts`); each employee's row
-    keeps only the values, and PostgreSQL's `notification_payload` (migration 0012) puts
-    them back together for the readers (docs/decisions/0066).
+    keeps only the values, and the readers put them back together: `row_payload`, or
+    PostgreSQL's `notification_payload` in the `notifications` view (docs/decisions/0066).
     """
 
     __slots__ = ("_departments", "parts")
@@ -133,19 +133,37 @@ class PayloadTemplate:
         dept = self._departments.get(department)
         if dept is None:
             dept = self._departments[department] = json_text(department)
-        p = self.parts
-        return (
-            f"{p[0]}{'' if ref is None else ref}{p[1]}{quoted(employee_id)}{p[2]}{dept}{p[3]}"
-            f"{'' if code is None else quoted(code)}{p[4]}"
-        )
+        return _filled(self.parts, employee_id, dept, code, ref)
 
 
-# A notification's payload from its row `r` and its content `c` (PayloadTemplate); a row
-# without a template keeps its own.
-PAYLOAD_COLUMN = (
-    "coalesce(r.payload, notification_payload(c.payload_parts, r.ref, r.employee_id,"
-    " r.department, r.code)::json)"
+def _filled(
+    parts: tuple[str, ...], employee_id: str, department_json: str, code: str | None, ref: Any
+) -> str:
+    p = parts
+    return (
+        f"{p[0]}{'' if ref is None else ref}{p[1]}{quoted(employee_id)}{p[2]}{department_json}"
+        f"{p[3]}{'' if code is None else quoted(code)}{p[4]}"
+    )
+
+
+# What a reader selects from a row `r` and its content `c` (after the row's employee id
+# and department) to build the payload in Python (`row_payload`). The `notifications` view
+# builds it in SQL (`notification_payload`, migration 0012); the parts as plain text cost
+# the server nothing, where building and validating the JSON there costs a few microseconds
+# a row, so replay reads the tables.
+PAYLOAD_SOURCE = (
+    "r.payload, c.payload_parts[1], c.payload_parts[2], c.payload_parts[3],"
+    " c.payload_parts[4], c.payload_parts[5], r.code, r.ref"
 )
+
+
+def row_payload(employee_id: str, department: str, *source: Any) -> Any:
+    """The payload from a row's employee id, department and its `PAYLOAD_SOURCE` columns:
+    what `notification_payload` gives, parsed."""
+    payload, *parts, code, ref = source
+    if payload is not None:
+        return payload
+    return json.loads(_filled(tuple(parts), employee_id, quoted(department), code, ref))
 
 
 def payload_text(payload: dict[str, Any]) -> str:

@@ -17,7 +17,12 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_common.auth.channels import Channel
 from herald_common.db import fetch_one
-from herald_common.notifications import UNREAD, notification_event
+from herald_common.notifications import (
+    PAYLOAD_SOURCE,
+    UNREAD,
+    notification_event,
+    row_payload,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,10 +30,6 @@ class Missed:
     notification_id: int
     kind: str
     data: bytes  # the CloudEvent, as the live event carries it
-
-
-# The columns the replay selects, as notification_event names them.
-_EVENT_FIELDS = ("notification_id", "kind", "source", "employee_id", "created_at", "payload")
 
 
 # Which notifications a channel replays: an employee's all of theirs; a department's only
@@ -49,7 +50,8 @@ class ChannelInbox:
         self._page_size = page_size
 
     async def latest_id(self, channel: Channel) -> int:
-        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notifications WHERE {}").format(
+        # The rows alone (no view): max() then reads the primary key backwards.
+        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notification_recipients WHERE {}").format(
             _WHERE[channel.kind]
         )
         row = await fetch_one(self._pool, query, (channel.key,))
@@ -57,19 +59,36 @@ class ChannelInbox:
 
     async def after(self, channel: Channel, after_id: int, until: int) -> AsyncIterator[Missed]:
         """The channel's notifications with ids in (after_id, until], in id order."""
+        # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT id, kind, source, employee_id, created_at, payload FROM notifications"
-            " WHERE {} AND id > %s AND id <= %s ORDER BY id LIMIT %s"
-        ).format(_WHERE[channel.kind])
+            "SELECT r.id, c.kind, c.source, r.employee_id, r.department, c.created_at, {}"
+            " FROM notification_recipients r JOIN notification_contents c ON c.id = r.content_id"
+            " WHERE {} AND r.id > %s AND r.id <= %s ORDER BY r.id LIMIT %s"
+        ).format(sql.SQL(PAYLOAD_SOURCE), _WHERE[channel.kind])
         cursor = after_id
         while True:
             async with self._pool.connection() as conn:
                 rows = await (
                     await conn.execute(query, (channel.key, cursor, until, self._page_size))
                 ).fetchall()
-            for row in rows:
-                event = notification_event(**dict(zip(_EVENT_FIELDS, row, strict=True)))
-                yield Missed(row[0], row[1], event)
+            for (
+                notification_id,
+                kind,
+                source,
+                employee_id,
+                department,
+                created_at,
+                *payload,
+            ) in rows:
+                event = notification_event(
+                    notification_id=notification_id,
+                    kind=kind,
+                    source=source,
+                    employee_id=employee_id,
+                    created_at=created_at,
+                    payload=row_payload(employee_id, department, *payload),
+                )
+                yield Missed(notification_id, kind, event)
             if len(rows) < self._page_size:
                 return
             cursor = rows[-1][0]

@@ -15,7 +15,7 @@ from uuid import UUID
 from psycopg import AsyncConnection, sql
 
 from herald_common.inbox_writes import draw_ids
-from herald_common.notifications import PAYLOAD_COLUMN, PayloadTemplate, payload_text
+from herald_common.notifications import PAYLOAD_SOURCE, PayloadTemplate, payload_text, row_payload
 
 # Who may see a notification besides its employee (docs/decisions/0051).
 Visibility = Literal["private", "department"]
@@ -184,15 +184,22 @@ async def load_notifications(
     # A content's rows lie in its id range: found through the primary key.
     cursor = await conn.execute(
         sql.SQL(
-            "SELECT r.id, r.employee_id, r.department, {}, c.created_at,"
-            " coalesce(previous.id, 0) FROM notification_contents c"
+            "SELECT r.id, r.employee_id, r.department, c.created_at, coalesce(previous.id, 0),"
+            " {} FROM notification_contents c"
             " JOIN notification_recipients r ON r.id BETWEEN c.id AND c.last_id"
             " AND r.content_id = c.id {} WHERE c.{} = %s AND c.kind = %s ORDER BY r.id"
-        ).format(sql.SQL(PAYLOAD_COLUMN), _PREVIOUS_ID, sql.Identifier(owner)),
+        ).format(sql.SQL(PAYLOAD_SOURCE), _PREVIOUS_ID, sql.Identifier(owner)),
         (request_id, kind),
     )
     rows = await cursor.fetchall()
-    created_at = rows[0][4] if rows else None
+    created_at = rows[0][3] if rows else None
     return created_at, [
-        IssuedNotification(r[0], r[1], r[2], payload_text(r[3]), r[5]) for r in rows
+        IssuedNotification(
+            nid,
+            employee,
+            department,
+            payload_text(row_payload(employee, department, *source)),
+            previous,
+        )
+        for nid, employee, department, _, previous, *source in rows
     ]

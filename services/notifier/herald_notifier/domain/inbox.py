@@ -15,7 +15,12 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.db import fetch_one
-from herald_common.notifications import UNREAD, notification_event
+from herald_common.notifications import (
+    PAYLOAD_SOURCE,
+    UNREAD,
+    notification_event,
+    row_payload,
+)
 from herald_notifier.domain.delivery import Delivery
 
 
@@ -60,15 +65,20 @@ class Inbox:
     async def missed_more_than(self, scope: Scope, after_id: int, limit: int) -> bool:
         condition, params = scope.condition()
         query = sql.SQL(
-            "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE {} AND id > %(after)s"
-            " LIMIT %(limit)s) AS missed"
+            # In id order: the primary key from `after` on, not a scan of every row (the
+            # lean rows are cheap enough to tempt the planner into one).
+            "SELECT count(*) FROM (SELECT 1 FROM notification_recipients WHERE {}"
+            " AND id > %(after)s ORDER BY id LIMIT %(limit)s) AS missed"
         ).format(condition)
         missed = await self._value(query, {**params, "after": after_id, "limit": limit + 1})
         return bool(missed and missed > limit)
 
     async def latest_id(self, scope: Scope) -> int:
         condition, params = scope.condition()
-        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notifications WHERE {}").format(condition)
+        # The rows alone (no view): max() then reads the primary key backwards.
+        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notification_recipients WHERE {}").format(
+            condition
+        )
         return int(await self._value(query, params) or 0)
 
     async def after(
@@ -76,11 +86,13 @@ class Inbox:
     ) -> AsyncIterator[Delivery]:
         """Every notification in scope with an id above `after_id` (up to `until`), in id order."""
         condition, params = scope.condition()
+        # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT id, kind, source, employee_id, department, created_at, payload,"
-            " department_visible FROM notifications WHERE {} AND id > %(after)s AND id <= %(until)s"
-            " ORDER BY id LIMIT %(page)s"
-        ).format(condition)
+            "SELECT r.id, c.kind, c.source, r.employee_id, r.department, c.created_at,"
+            " r.department_visible, {} FROM notification_recipients r"
+            " JOIN notification_contents c ON c.id = r.content_id"
+            " WHERE {} AND r.id > %(after)s AND r.id <= %(until)s ORDER BY r.id LIMIT %(page)s"
+        ).format(sql.SQL(PAYLOAD_SOURCE), condition)
         cursor = after_id
         bounds = {"until": MAX_NOTIFICATION_ID if until is None else until, "page": self._page_size}
         while True:
@@ -88,15 +100,8 @@ class Inbox:
                 rows = await (
                     await conn.execute(query, {**params, **bounds, "after": cursor})
                 ).fetchall()
-            for (
-                notification_id,
-                kind,
-                source,
-                employee_id,
-                department,
-                created_at,
-                payload,
-                visible,
+            for notification_id, kind, source, employee_id, department, created_at, visible, *(
+                payload
             ) in rows:
                 data = notification_event(
                     notification_id=notification_id,
@@ -104,7 +109,7 @@ class Inbox:
                     source=source,
                     employee_id=employee_id,
                     created_at=created_at,
-                    payload=payload,
+                    payload=row_payload(employee_id, department, *payload),
                 )
                 yield Delivery(
                     notification_id, kind, employee_id, department, data, department_visible=visible
