@@ -32,7 +32,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import psycopg
 from psycopg import AsyncConnection, sql
@@ -70,22 +69,13 @@ _OLD_TYPES = ["int8", "text", "text", "text", "text", "text", "text", "text", "u
 
 
 async def old_copy_notifications(
-    conn: AsyncConnection,
-    notifications: list[IssuedNotification],
-    *,
-    kind: str,
-    source: str,
-    created_at: datetime,
-    title: str,
-    body: str,
-    allocation_id: UUID | None = None,
-    push_id: UUID | None = None,
-    revocation_id: UUID | None = None,
-    visibility: str = "private",
-    action_url: str | None = None,
+    conn: AsyncConnection, notifications: list[IssuedNotification], **shared: Any
 ) -> None:
-    """COPY whole rows into the 0011 `notifications` table, as the writers did then."""
-    title, body = title.replace("\x00", "\ufffd"), body.replace("\x00", "\ufffd")
+    """COPY whole rows into the 0011 `notifications` table, as the writers did then;
+    `shared`: what every row of the request repeats, named as `copy_notifications` names it
+    (kind, source, created_at, title, body, request ids, visibility, action_url)."""
+    columns = {"visibility": "private", **shared}
+    title, body = (columns[c].replace("\x00", "\ufffd") for c in ("title", "body"))
     async with (
         conn.cursor() as cur,
         cur.copy(
@@ -97,23 +87,11 @@ async def old_copy_notifications(
         copy.set_types(_OLD_TYPES)
         for n in notifications:
             await copy.write_row(
-                (
-                    n.notification_id,
-                    n.employee_id,
-                    n.department,
-                    kind,
-                    source,
-                    title,
-                    body,
-                    n.payload_json,
-                    allocation_id,
-                    push_id,
-                    revocation_id,
-                    created_at,
-                    visibility,
-                    action_url,
-                )
-            )
+                (n.notification_id, n.employee_id, n.department, columns["kind"],
+                 columns["source"], title, body, n.payload_json,
+                 *(columns.get(c) for c in ("allocation_id", "push_id", "revocation_id")),
+                 columns["created_at"], columns["visibility"], columns.get("action_url"))
+            )  # fmt: skip
 
 
 async def write_allocation(

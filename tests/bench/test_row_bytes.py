@@ -4,43 +4,25 @@ the lean rows write fewer bytes per employee than the full ones (no timing asser
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from bench import row_bytes
 from tests.support.stack import Infrastructure
 
 pytestmark = pytest.mark.integration
 
-REPO = Path(__file__).resolve().parents[2]
 EMPLOYEES = 300
 
 
 @pytest.fixture(scope="module")
 def figures(infra: Infrastructure, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    output = tmp_path_factory.mktemp("rowbytes") / "figures.json"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "bench.row_bytes",
-            "--employees",
-            str(EMPLOYEES),
-            "--output",
-            str(output),
-        ],
-        cwd=REPO,
-        env={**os.environ, "HERALD_BENCH_DATABASE_URL": infra.database_url},
-        capture_output=True,
-        text=True,
-        timeout=240,
-    )
-    assert done.returncode == 0, f"{done.stdout}\n{done.stderr[-4000:]}"
-    assert "WAL B/emp" in done.stdout  # the table was printed
+    output: Path = tmp_path_factory.mktemp("rowbytes") / "figures.json"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("HERALD_BENCH_DATABASE_URL", infra.database_url)
+        row_bytes.main(["--employees", str(EMPLOYEES), "--output", str(output)])
     loaded: dict[str, Any] = json.loads(output.read_text())
     return loaded
 
@@ -58,3 +40,12 @@ def test_both_shapes_write_one_row_per_employee_and_measure_tables_and_wal(
 def test_lean_rows_write_fewer_table_bytes_per_employee(figures: dict[str, Any]) -> None:
     before, after = figures["before"], figures["after"]
     assert after["table_bytes"]["notification_recipients"] < before["table_bytes"]["notifications"]
+
+
+def test_the_table_names_every_shape(figures: dict[str, Any]) -> None:
+    printed = row_bytes.table(figures)
+    assert printed.splitlines()[0].split()[:2] == ["shape", "employees"]
+    assert [line.split()[0] for line in printed.splitlines() if line[:1] != " "][1:] == [
+        "before",
+        "after",
+    ]

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import secrets
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -84,25 +84,32 @@ class Filled:
     before: list[tuple[Any, ...]]  # every row as 0011 held it, by id
 
 
+async def _old_write(
+    conn: AsyncConnection, employees: list[str], text: Callable[..., str], **shared: Any
+) -> None:
+    """One request's rows as 0011's writers wrote them: `text(employee, department, n)` is
+    the payload of the request's n-th employee (in id order)."""
+    recipients = await (await conn.execute(CHOSEN_RECIPIENTS, (employees,))).fetchall()
+    payloads = (text(emp, dept, n) for n, (emp, dept, _) in enumerate(recipients))
+    rows = await issue_notifications(conn, recipients, payloads)
+    await old_copy_notifications(conn, rows, created_at=datetime.now(UTC), **shared)
+
+
 async def _push(
     conn: AsyncConnection, request: NotificationRequested, employees: list[str]
 ) -> None:
-    recipients = await (await conn.execute(CHOSEN_RECIPIENTS, (employees,))).fetchall()
     payloads = PushPayloads(request)
-    rows = await issue_notifications(
-        conn, recipients, (payloads.text(emp, dept) for emp, dept, _ in recipients)
-    )
-    await old_copy_notifications(
-        conn,
-        rows,
-        kind=NOTIFICATION_PUSHED,
-        source=SOURCE_PUSH,
-        created_at=datetime.now(UTC),
-        title=request.title,
-        body=request.body,
-        push_id=request.push_id,
-        visibility="department" if request.target.department else "private",
-        action_url=request.action_url,
+    shared = {
+        "kind": NOTIFICATION_PUSHED,
+        "source": SOURCE_PUSH,
+        "title": request.title,
+        "body": request.body,
+        "push_id": request.push_id,
+        "visibility": "department" if request.target.department else "private",
+        "action_url": request.action_url,
+    }
+    await _old_write(
+        conn, sorted(employees), lambda emp, dept, _: payloads.text(emp, dept), **shared
     )
 
 
@@ -125,26 +132,15 @@ async def _revoke(conn: AsyncConnection, allocation_id: UUID, employees: list[st
         )
     ).fetchall()
     voided.sort()
-    recipients = await (
-        await conn.execute(CHOSEN_RECIPIENTS, ([e for e, _, _ in voided],))
-    ).fetchall()
     voucher = {"name": "Benchmark bonus", "amount": "50.00", "currency": "EUR",
                "expires_on": "2030-01-31"}  # fmt: skip
     notice = RevokedNotice(request, voucher)
-    rows = await issue_notifications(
+    await _old_write(
         conn,
-        recipients,
-        (
-            notice.text(emp, dept, code, revoked)
-            for (emp, dept, _), (_, code, revoked) in zip(recipients, voided, strict=True)
-        ),
-    )
-    await old_copy_notifications(
-        conn,
-        rows,
+        [employee for employee, _, _ in voided],
+        lambda emp, dept, n: notice.text(emp, dept, voided[n][1], voided[n][2]),
         kind=VOUCHER_REVOKED,
         source=SOURCE_INSERTER,
-        created_at=datetime.now(UTC),
         title=notice.title,
         body=notice.body,
         allocation_id=allocation_id,

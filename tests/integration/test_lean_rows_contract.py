@@ -70,21 +70,26 @@ class Scenario:
     got: dict[str, dict[int, bytes | str]]  # path -> notification id -> what it gave
 
 
+def _amount(voucher: dict[str, Any]) -> str:
+    return f"{Decimal(str(voucher['amount'])):.2f}"
+
+
+def _voucher(voucher: dict[str, Any], code: str) -> dict[str, Any]:
+    """The `voucher` object of an allocated or a revoked voucher's payload."""
+    keys = ("name", "code", "amount", "currency", "expires_on")
+    values = (voucher["name"], code, _amount(voucher), voucher["currency"], voucher["expires_on"])
+    return dict(zip(keys, values, strict=True))
+
+
 def _voucher_payload(row: dict[str, Any], voucher: dict[str, Any], code: str) -> dict[str, Any]:
-    amount = f"{Decimal(str(voucher['amount'])):.2f}"
+    amount = _amount(voucher)
     return {
         "allocation_id": str(row["allocation_id"]),
         "employee_id": row["employee_id"],
         "department": row["department"],
         "title": f"New voucher: {voucher['name']}",
         "body": f"You received {amount} {voucher['currency']}, valid until {voucher['expires_on']}.",
-        "voucher": {
-            "name": voucher["name"],
-            "code": code,
-            "amount": amount,
-            "currency": voucher["currency"],
-            "expires_on": voucher["expires_on"],
-        },
+        "voucher": _voucher(voucher, code),
     }
 
 
@@ -105,9 +110,11 @@ def _push_payload(row: dict[str, Any], request: dict[str, Any]) -> dict[str, Any
 def _revoked_payload(
     row: dict[str, Any], voucher: dict[str, Any], reason: str, code: str, revoked_id: int
 ) -> dict[str, Any]:
-    amount = f"{Decimal(str(voucher['amount'])):.2f}"
     title = f"Voucher revoked: {voucher['name']}"
-    body = f"Your voucher of {amount} {voucher['currency']} is no longer valid. Reason: {reason}"
+    body = (
+        f"Your voucher of {_amount(voucher)} {voucher['currency']} is no longer valid."
+        f" Reason: {reason}"
+    )
     return {
         "revocation_id": str(row["revocation_id"]),
         "allocation_id": str(row["allocation_id"]),
@@ -117,13 +124,7 @@ def _revoked_payload(
         "title": title,
         "body": body,
         "reason": reason,
-        "voucher": {
-            "name": voucher["name"],
-            "code": code,
-            "amount": amount,
-            "currency": voucher["currency"],
-            "expires_on": voucher["expires_on"],
-        },
+        "voucher": _voucher(voucher, code),
     }
 
 

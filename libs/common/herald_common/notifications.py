@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -155,6 +155,25 @@ PAYLOAD_SOURCE = (
     "r.payload, c.payload_parts[1], c.payload_parts[2], c.payload_parts[3],"
     " c.payload_parts[4], c.payload_parts[5], r.code, r.ref"
 )
+
+
+# What replay selects, in the order `replayed_event` takes it: a row `r`, its content `c`.
+REPLAY_COLUMNS = (
+    f"r.id, c.kind, c.source, r.employee_id, r.department, c.created_at, {PAYLOAD_SOURCE}"
+)
+
+
+def replayed_event(row: Sequence[Any]) -> bytes:
+    """The event of a row read with `REPLAY_COLUMNS` (and anything after them)."""
+    notification_id, kind, source, employee_id, department, created_at, *payload = row[:14]
+    return notification_event(
+        notification_id=notification_id,
+        kind=kind,
+        source=source,
+        employee_id=employee_id,
+        created_at=created_at,
+        payload=row_payload(employee_id, department, *payload),
+    )
 
 
 def row_payload(employee_id: str, department: str, *source: Any) -> Any:

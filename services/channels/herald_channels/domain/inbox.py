@@ -17,12 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_common.auth.channels import Channel
 from herald_common.db import fetch_one
-from herald_common.notifications import (
-    PAYLOAD_SOURCE,
-    UNREAD,
-    notification_event,
-    row_payload,
-)
+from herald_common.notifications import REPLAY_COLUMNS, UNREAD, replayed_event
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,34 +56,18 @@ class ChannelInbox:
         """The channel's notifications with ids in (after_id, until], in id order."""
         # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT r.id, c.kind, c.source, r.employee_id, r.department, c.created_at, {}"
-            " FROM notification_recipients r JOIN notification_contents c ON c.id = r.content_id"
+            "SELECT {} FROM notification_recipients r"
+            " JOIN notification_contents c ON c.id = r.content_id"
             " WHERE {} AND r.id > %s AND r.id <= %s ORDER BY r.id LIMIT %s"
-        ).format(sql.SQL(PAYLOAD_SOURCE), _WHERE[channel.kind])
+        ).format(sql.SQL(REPLAY_COLUMNS), _WHERE[channel.kind])
         cursor = after_id
         while True:
             async with self._pool.connection() as conn:
                 rows = await (
                     await conn.execute(query, (channel.key, cursor, until, self._page_size))
                 ).fetchall()
-            for (
-                notification_id,
-                kind,
-                source,
-                employee_id,
-                department,
-                created_at,
-                *payload,
-            ) in rows:
-                event = notification_event(
-                    notification_id=notification_id,
-                    kind=kind,
-                    source=source,
-                    employee_id=employee_id,
-                    created_at=created_at,
-                    payload=row_payload(employee_id, department, *payload),
-                )
-                yield Missed(notification_id, kind, event)
+            for row in rows:
+                yield Missed(row[0], row[1], replayed_event(row))
             if len(rows) < self._page_size:
                 return
             cursor = rows[-1][0]

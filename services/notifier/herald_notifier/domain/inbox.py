@@ -15,12 +15,7 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.db import fetch_one
-from herald_common.notifications import (
-    PAYLOAD_SOURCE,
-    UNREAD,
-    notification_event,
-    row_payload,
-)
+from herald_common.notifications import REPLAY_COLUMNS, UNREAD, replayed_event
 from herald_notifier.domain.delivery import Delivery
 
 
@@ -88,11 +83,10 @@ class Inbox:
         condition, params = scope.condition()
         # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT r.id, c.kind, c.source, r.employee_id, r.department, c.created_at,"
-            " r.department_visible, {} FROM notification_recipients r"
+            "SELECT {}, r.department_visible FROM notification_recipients r"
             " JOIN notification_contents c ON c.id = r.content_id"
             " WHERE {} AND r.id > %(after)s AND r.id <= %(until)s ORDER BY r.id LIMIT %(page)s"
-        ).format(sql.SQL(PAYLOAD_SOURCE), condition)
+        ).format(sql.SQL(REPLAY_COLUMNS), condition)
         cursor = after_id
         bounds = {"until": MAX_NOTIFICATION_ID if until is None else until, "page": self._page_size}
         while True:
@@ -100,19 +94,15 @@ class Inbox:
                 rows = await (
                     await conn.execute(query, {**params, **bounds, "after": cursor})
                 ).fetchall()
-            for notification_id, kind, source, employee_id, department, created_at, visible, *(
-                payload
-            ) in rows:
-                data = notification_event(
-                    notification_id=notification_id,
-                    kind=kind,
-                    source=source,
-                    employee_id=employee_id,
-                    created_at=created_at,
-                    payload=row_payload(employee_id, department, *payload),
-                )
+            for row in rows:
+                notification_id, kind, _, employee_id, department = row[:5]
                 yield Delivery(
-                    notification_id, kind, employee_id, department, data, department_visible=visible
+                    notification_id,
+                    kind,
+                    employee_id,
+                    department,
+                    replayed_event(row),
+                    department_visible=row[-1],
                 )
             if len(rows) < self._page_size:
                 return
