@@ -353,8 +353,9 @@ async def test_pusher_channel_replay_gives_the_same_events_in_order(filled: Fill
     assert got == expected
 
 
-async def test_republishing_loads_the_same_payloads_and_previous_ids(filled: Filled) -> None:
-    allocation_id = filled.allocation_ids[2]
+def _republished(filled: Filled, allocation_id: UUID) -> list[tuple[Any, ...]]:
+    """(id, employee, department, payload text, previous id) of the allocation's vouchers,
+    from the rows as 0011 held them."""
     previous: dict[str, int] = {}
     expected = []
     for r in filled.before:
@@ -363,14 +364,31 @@ async def test_republishing_loads_the_same_payloads_and_previous_ids(filled: Fil
                 (r[0], r[1], r[2], payload_text(json.loads(r[7])), previous.get(r[1], 0))
             )
         previous[r[1]] = r[0]
+    return expected
+
+
+async def _loaded(
+    filled: Filled, allocation_id: UUID, ids: tuple[int, int] | None = None
+) -> list[tuple[Any, ...]]:
     async with await AsyncConnection.connect(filled.url) as conn:
         created_at, loaded = await load_notifications(
-            conn, VOUCHER_ALLOCATED, "allocation_id", allocation_id
+            conn, VOUCHER_ALLOCATED, "allocation_id", allocation_id, ids=ids
         )
     assert created_at is not None
-    got = [(n.notification_id, n.employee_id, n.department, n.payload_json, n.previous_id)
-           for n in loaded]  # fmt: skip
-    assert got == expected
+    return [(n.notification_id, n.employee_id, n.department, n.payload_json, n.previous_id)
+            for n in loaded]  # fmt: skip
+
+
+async def test_republishing_loads_the_same_payloads_and_previous_ids(filled: Filled) -> None:
+    allocation_id = filled.allocation_ids[2]
+    assert await _loaded(filled, allocation_id) == _republished(filled, allocation_id)
+
+
+async def test_republishing_one_batch_loads_only_its_ids(filled: Filled) -> None:
+    allocation_id = filled.allocation_ids[3]
+    expected = _republished(filled, allocation_id)[5_000:7_000]
+    ids = (expected[0][0], expected[-1][0])
+    assert await _loaded(filled, allocation_id, ids) == expected
 
 
 class RecordingCursor(AsyncCursor[Any]):

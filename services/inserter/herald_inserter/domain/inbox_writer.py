@@ -174,22 +174,29 @@ Owner = Literal["allocation_id", "push_id", "revocation_id"]
 
 
 async def load_notifications(
-    conn: AsyncConnection, kind: str, owner: Owner, request_id: UUID
+    conn: AsyncConnection,
+    kind: str,
+    owner: Owner,
+    request_id: UUID,
+    *,
+    ids: tuple[int, int] | None = None,
 ) -> tuple[datetime | None, list[IssuedNotification]]:
     """The rows of one kind written earlier for an allocation, push or revocation, to
-    publish again.
+    publish again; `ids` (first, last) keeps those with ids in that range (one batch).
 
     Other kinds can refer to the same allocation (a manager's summary), hence the kind.
     """
+    first, last = ids if ids is not None else (None, None)
     # A content's rows lie in its id range: found through the primary key.
     cursor = await conn.execute(
         sql.SQL(
             "SELECT r.id, r.employee_id, r.department, c.created_at, coalesce(previous.id, 0),"
             " {} FROM notification_contents c"
             " JOIN notification_recipients r ON r.id BETWEEN c.id AND c.last_id"
-            " AND r.content_id = c.id {} WHERE c.{} = %s AND c.kind = %s ORDER BY r.id"
+            " AND r.content_id = c.id {} WHERE c.{} = %s AND c.kind = %s"
+            " AND (%s::int8 IS NULL OR r.id BETWEEN %s AND %s) ORDER BY r.id"
         ).format(sql.SQL(PAYLOAD_SOURCE), _PREVIOUS_ID, sql.Identifier(owner)),
-        (request_id, kind),
+        (request_id, kind, first, first, last),
     )
     rows = await cursor.fetchall()
     created_at = rows[0][3] if rows else None
