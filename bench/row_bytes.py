@@ -28,6 +28,7 @@ import re
 import secrets
 import shutil
 import subprocess
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,6 +205,8 @@ class Figures:
     table_bytes: dict[str, int]
     wal_bytes: int
     wal_bytes_own: int | None
+    # From the writer lock to the commit; a busy machine makes it noisy (never asserted).
+    write_seconds: float
 
     def as_dict(self) -> dict[str, Any]:
         total = sum(self.table_bytes.values())
@@ -220,6 +223,7 @@ class Figures:
             "wal_bytes_own_per_employee": (
                 None if self.wal_bytes_own is None else self.wal_bytes_own / per
             ),
+            "write_seconds": self.write_seconds,
         }
 
 
@@ -236,6 +240,7 @@ async def measure(url: str, shape: str, employees: int) -> Figures:
         before = await _sizes(conn, tables)
         async with await AsyncConnection.connect(url) as writer:
             start = await _lsn(conn)
+            started = time.perf_counter()
             async with writer.transaction():
                 await take_writer_lock(writer)
                 xid_row = await (
@@ -243,11 +248,13 @@ async def measure(url: str, shape: str, employees: int) -> Figures:
                 ).fetchone()
                 assert xid_row is not None
                 written = len(await write_allocation(writer, shape, allocation_request()))
+            seconds = time.perf_counter() - started
             end = await _lsn(conn)
         after = await _sizes(conn, tables)
         wal = await _lsn_bytes(conn, start, end)
     own = await asyncio.to_thread(_own_wal, data_directory, int(xid_row[0]), start, end)
-    return Figures(shape, written, {t: after[t] - before[t] for t in tables}, wal, own)
+    sizes = {t: after[t] - before[t] for t in tables}
+    return Figures(shape, written, sizes, wal, own, seconds)
 
 
 async def run(base_url: str, employees: int) -> dict[str, Any]:
@@ -272,12 +279,14 @@ async def run(base_url: str, employees: int) -> dict[str, Any]:
 def table(figures: dict[str, Any]) -> str:
     lines = [
         f"{'shape':<8}{'employees':>10}{'table B/emp':>13}{'WAL B/emp':>11}{'own WAL B/emp':>15}"
+        f"{'write s':>9}"
     ]
     for shape, f in figures.items():
         own = f["wal_bytes_own_per_employee"]
         lines.append(
             f"{shape:<8}{f['employees']:>10}{f['table_bytes_per_employee']:>13.1f}"
             f"{f['wal_bytes_per_employee']:>11.1f}{'-' if own is None else f'{own:.1f}':>15}"
+            f"{f['write_seconds']:>9.2f}"
         )
         for name, size in f["table_bytes"].items():
             lines.append(f"  {name:<26}{size:>14,} B")
