@@ -5,7 +5,7 @@ For each shape, a database of its own on the stack's PostgreSQL:
 - before: migrations up to 0011, and the writer of that schema: the whole row per employee
   (kind, source, title, body, the full payload, ...) in `notifications`;
 - after: every migration, and today's writer: the shared parts once in
-  `notification_contents`, each employee's part in `notification_recipients`.
+  `notification_contents`, each employee's part in `notifications_per_employee`.
 
 Both write the same allocation (every employee, the same voucher) in one transaction under
 the writer lock, with the same resolve, ids, codes and `employee_vouchers` COPY; only the
@@ -56,7 +56,7 @@ from herald_inserter.domain.inbox_writer import (
 BEFORE_VERSION = "0011_pusher_channels"
 TABLES = {
     "before": ("notifications", "employee_vouchers"),
-    "after": ("notification_recipients", "notification_contents", "employee_vouchers"),
+    "after": ("notifications_per_employee", "notification_contents", "employee_vouchers"),
 }
 
 

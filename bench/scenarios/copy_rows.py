@@ -73,7 +73,7 @@ def psql_binary() -> str:
 async def _truncate(url: str) -> None:
     async with await AsyncConnection.connect(url, autocommit=True) as conn:
         await conn.execute(
-            "TRUNCATE notification_recipients, notification_contents, employee_vouchers"
+            "TRUNCATE notifications_per_employee, notification_contents, employee_vouchers"
         )
 
 

@@ -97,7 +97,7 @@ def test_copy_loads_the_same_rows_both_ways(report: dict[str, Any]) -> None:
     (round_,) = copy["rounds"]
     # The inbox rows are lean (docs/decisions/0066): each employee's part is COPYed.
     assert [t["table"] for t in round_["tables"]] == [
-        "notification_recipients",
+        "notifications_per_employee",
         "employee_vouchers",
     ]
     for table in round_["tables"]:

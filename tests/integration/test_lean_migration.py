@@ -290,7 +290,7 @@ def test_the_shared_parts_are_stored_once_per_request(filled: Filled) -> None:
     with psycopg.connect(filled.url) as conn:
         (contents,) = conn.execute("SELECT count(*) FROM notification_contents").fetchone() or (0,)
         (whole,) = conn.execute(
-            "SELECT count(*) FROM notification_recipients WHERE payload IS NOT NULL"
+            "SELECT count(*) FROM notifications_per_employee WHERE payload IS NOT NULL"
         ).fetchone() or (0,)
     # Five allocations, two pushes, a revocation, and the odd rows: each on its own but the
     # two summaries, written in one transaction with the same kind, title and body.
@@ -428,6 +428,8 @@ async def test_the_notifiers_replay_and_unread_queries_read_indexes(filled: Fill
             plans[text] = "\n".join(r[0] for r in rows)
     assert len(plans) >= 8
     scans = {
-        text: plan for text, plan in plans.items() if "Seq Scan on notification_recipients" in plan
+        text: plan
+        for text, plan in plans.items()
+        if "Seq Scan on notifications_per_employee" in plan
     }
     assert scans == {}

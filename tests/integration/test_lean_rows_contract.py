@@ -174,7 +174,7 @@ def _old_payloads(database_url: str, ids: list[int]) -> dict[int, dict[str, Any]
                 # Summaries keep their payload in full, as the mailer wrote it.
                 (text,) = _one(
                     conn,
-                    "SELECT payload::text FROM notification_recipients WHERE id = %s",
+                    "SELECT payload::text FROM notifications_per_employee WHERE id = %s",
                     row["id"],
                 )
                 payloads[row["id"]] = json.loads(text)

@@ -55,7 +55,7 @@ def test_a_rows_state_changes_through_the_view(conn) -> None:
         (notification_id,),
     ).fetchall()
     row = conn.execute(
-        "SELECT read_at IS NOT NULL, department_visible FROM notification_recipients WHERE id = %s",
+        "SELECT read_at IS NOT NULL, department_visible FROM notifications_per_employee WHERE id = %s",
         (notification_id,),
     ).fetchone()
     assert (changed, row) == ([(notification_id,)], (True, False))
@@ -71,6 +71,6 @@ def test_a_row_deleted_through_the_view_is_gone(conn) -> None:
     employee, _ = _insert(conn)
     conn.execute("DELETE FROM notifications WHERE employee_id = %s", (employee,))
     left = conn.execute(
-        "SELECT count(*) FROM notification_recipients WHERE employee_id = %s", (employee,)
+        "SELECT count(*) FROM notifications_per_employee WHERE employee_id = %s", (employee,)
     ).fetchone()
     assert left == (0,)

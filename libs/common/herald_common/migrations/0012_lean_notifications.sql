@@ -2,7 +2,7 @@
 --
 -- What one request shares (kind, source, title, body, the payload around the per-employee
 -- values, allocation/push/revocation id, action link, created_at) is stored once in
--- `notification_contents`; each employee's row in `notification_recipients` keeps only
+-- `notification_contents`; each employee's row in `notifications_per_employee` keeps only
 -- what differs: its id, the employee, the department, the voucher code and the revoked
 -- notification's id where the kind has them, and its own state (read, archived,
 -- delivered, visible to the department). `notifications` becomes a view with the old
@@ -44,7 +44,7 @@ CREATE TABLE notification_contents (
 );
 
 -- Fixed-width columns first: no alignment padding between them.
-CREATE TABLE notification_recipients (
+CREATE TABLE notifications_per_employee (
     id                  bigint PRIMARY KEY DEFAULT nextval('notifications_id_seq'),
     content_id          bigint NOT NULL,
     read_at             timestamptz,
@@ -62,7 +62,7 @@ CREATE TABLE notification_recipients (
     -- The whole payload, for a row whose content has no parts (summaries, other kinds).
     payload             json
 );
-ALTER SEQUENCE notifications_id_seq OWNED BY notification_recipients.id;
+ALTER SEQUENCE notifications_id_seq OWNED BY notifications_per_employee.id;
 
 -- Every existing row, split where its payload is exactly its parts around its values; the
 -- check compares the text, so a row that does not fit keeps its payload in full.
@@ -131,7 +131,7 @@ SELECT DISTINCT ON (content_id) content_id, last_id, kind, source, title, body,
        allocation_id, push_id, revocation_id, created_at, action_url, parts
   FROM lean_split ORDER BY content_id;
 
-INSERT INTO notification_recipients (id, content_id, read_at, archived_at, delivered_at, ref,
+INSERT INTO notifications_per_employee (id, content_id, read_at, archived_at, delivered_at, ref,
                                      department_visible, employee_id, department, code,
                                      payload)
 SELECT id, content_id, read_at, archived_at, delivered_at, ref, visibility = 'department',
@@ -142,10 +142,10 @@ DROP TABLE notifications_0011;
 
 -- The same indexes as before, on the lean rows: replay and the inbox page by employee,
 -- unread counts, department channels' replay of what their watchers may see.
-CREATE INDEX notifications_by_employee ON notification_recipients (employee_id, id);
-CREATE INDEX notifications_unread_by_employee ON notification_recipients (employee_id)
+CREATE INDEX notifications_by_employee ON notifications_per_employee (employee_id, id);
+CREATE INDEX notifications_unread_by_employee ON notifications_per_employee (employee_id)
     WHERE read_at IS NULL AND archived_at IS NULL;
-CREATE INDEX notifications_by_department ON notification_recipients (department, id)
+CREATE INDEX notifications_by_department ON notifications_per_employee (department, id)
     WHERE department_visible;
 -- A request's contents (republishing, summaries, revocations), instead of an index on
 -- every row: a content's rows are found by their id range.
@@ -166,7 +166,7 @@ SELECT r.id, r.employee_id, r.department, c.kind, c.source, c.title, c.body,
        c.allocation_id, c.created_at, r.read_at, c.push_id, c.revocation_id, r.archived_at,
        CASE WHEN r.department_visible THEN 'department' ELSE 'private' END AS visibility,
        r.delivered_at, c.action_url, r.department_visible
-  FROM notification_recipients r LEFT JOIN notification_contents c ON c.id = r.content_id;
+  FROM notifications_per_employee r LEFT JOIN notification_contents c ON c.id = r.content_id;
 ALTER VIEW notifications ALTER COLUMN id SET DEFAULT nextval('notifications_id_seq');
 ALTER VIEW notifications ALTER COLUMN created_at SET DEFAULT now();
 ALTER VIEW notifications ALTER COLUMN visibility SET DEFAULT 'private';
@@ -185,7 +185,7 @@ BEGIN
                                            action_url)
         VALUES (NEW.id, NEW.id, NEW.kind, NEW.source, NEW.title, NEW.body, NEW.allocation_id,
                 NEW.push_id, NEW.revocation_id, NEW.created_at, NEW.action_url);
-        INSERT INTO notification_recipients (id, content_id, read_at, archived_at,
+        INSERT INTO notifications_per_employee (id, content_id, read_at, archived_at,
                                              delivered_at, department_visible, employee_id,
                                              department, payload)
         VALUES (NEW.id, NEW.id, NEW.read_at, NEW.archived_at, NEW.delivered_at,
@@ -202,14 +202,14 @@ BEGIN
             RAISE EXCEPTION 'notification %: only read_at, archived_at, delivered_at and'
                 ' visibility can change', OLD.id USING ERRCODE = 'restrict_violation';
         END IF;
-        UPDATE notification_recipients
+        UPDATE notifications_per_employee
            SET read_at = NEW.read_at, archived_at = NEW.archived_at,
                delivered_at = NEW.delivered_at,
                department_visible = NEW.visibility = 'department'
          WHERE id = OLD.id;
         RETURN NEW;
     END IF;
-    DELETE FROM notification_recipients WHERE id = OLD.id;
+    DELETE FROM notifications_per_employee WHERE id = OLD.id;
     RETURN OLD;
 END
 $$;

@@ -77,7 +77,7 @@ class Inbox:
             row = await (
                 await conn.execute(
                     sql.SQL(
-                        "SELECT count(*) FROM notification_recipients WHERE employee_id = %s AND {}"
+                        "SELECT count(*) FROM notifications_per_employee WHERE employee_id = %s AND {}"
                     ).format(UNREAD),
                     (employee_id,),
                 )
@@ -97,7 +97,7 @@ class Inbox:
             before = await (
                 await conn.execute(
                     "SELECT read_at IS NOT NULL, archived_at IS NOT NULL"
-                    " FROM notification_recipients"
+                    " FROM notifications_per_employee"
                     " WHERE id = %s AND employee_id = %s FOR UPDATE",
                     (notification_id, employee_id),
                 )
@@ -107,7 +107,7 @@ class Inbox:
             after = await (
                 await conn.execute(
                     sql.SQL(
-                        "UPDATE notification_recipients SET {} WHERE id = %s"
+                        "UPDATE notifications_per_employee SET {} WHERE id = %s"
                         " RETURNING read_at IS NOT NULL, archived_at IS NOT NULL"
                     ).format(_SET[change]),
                     (notification_id,),
@@ -123,7 +123,7 @@ class Inbox:
     async def mark_all_read(self, employee_id: str) -> int:
         async with self._pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
-                "UPDATE notification_recipients SET read_at = now()"
+                "UPDATE notifications_per_employee SET read_at = now()"
                 " WHERE employee_id = %s AND read_at IS NULL RETURNING id",
                 (employee_id,),
             )

@@ -46,9 +46,9 @@ class ChannelInbox:
 
     async def latest_id(self, channel: Channel) -> int:
         # The rows alone (no view): max() then reads the primary key backwards.
-        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notification_recipients WHERE {}").format(
-            _WHERE[channel.kind]
-        )
+        query = sql.SQL(
+            "SELECT coalesce(max(id), 0) FROM notifications_per_employee WHERE {}"
+        ).format(_WHERE[channel.kind])
         row = await fetch_one(self._pool, query, (channel.key,))
         return 0 if row is None else int(row[0])
 
@@ -56,7 +56,7 @@ class ChannelInbox:
         """The channel's notifications with ids in (after_id, until], in id order."""
         # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT {} FROM notification_recipients r"
+            "SELECT {} FROM notifications_per_employee r"
             " JOIN notification_contents c ON c.id = r.content_id"
             " WHERE {} AND r.id > %s AND r.id <= %s ORDER BY r.id LIMIT %s"
         ).format(sql.SQL(REPLAY_COLUMNS), _WHERE[channel.kind])
@@ -76,7 +76,7 @@ class ChannelInbox:
         row = await fetch_one(
             self._pool,
             sql.SQL(
-                "SELECT count(*) FROM notification_recipients WHERE employee_id = %s AND {}"
+                "SELECT count(*) FROM notifications_per_employee WHERE employee_id = %s AND {}"
             ).format(UNREAD),
             (employee_id,),
         )

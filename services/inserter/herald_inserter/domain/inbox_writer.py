@@ -38,7 +38,7 @@ def with_newest_ids(recipients: sql.Composable) -> sql.Composed:
     """A query of recipients (`id`, `department` of employees) with a third column: each
     one's newest notification id (0: none), in the recipients' order of id."""
     return sql.SQL(
-        "SELECT r.id, r.department, coalesce((SELECT n.id FROM notification_recipients n"
+        "SELECT r.id, r.department, coalesce((SELECT n.id FROM notifications_per_employee n"
         " WHERE n.employee_id = r.id ORDER BY n.id DESC LIMIT 1), 0) FROM ({}) AS r"
         " ORDER BY r.id"
     ).format(recipients)
@@ -101,7 +101,7 @@ async def copy_notifications(
     refs: Sequence[int] | None = None,
 ) -> None:
     """Write the rows: what they share once (`notification_contents`), then each
-    employee's part with COPY (`notification_recipients`).
+    employee's part with COPY (`notifications_per_employee`).
 
     With a `template` (and the `codes`, `refs` it has holes for, in the order of
     `notifications`), a row keeps only its values, and each payload must be
@@ -138,7 +138,7 @@ async def copy_notifications(
     async with (
         conn.cursor() as cur,
         cur.copy(
-            "COPY notification_recipients (id, content_id, employee_id, department,"
+            "COPY notifications_per_employee (id, content_id, employee_id, department,"
             " department_visible, code, ref, payload) FROM STDIN (FORMAT BINARY)"
         ) as copy,
     ):
@@ -163,7 +163,7 @@ async def copy_notifications(
 # The same employee's newest notification below r.id. Every lower id has committed once r
 # has (writers are serialised, 0005), so the answer never changes afterwards.
 _PREVIOUS_ID = sql.SQL(
-    "LEFT JOIN LATERAL (SELECT p.id FROM notification_recipients p"
+    "LEFT JOIN LATERAL (SELECT p.id FROM notifications_per_employee p"
     " WHERE p.employee_id = r.employee_id AND p.id < r.id ORDER BY p.id DESC LIMIT 1)"
     " AS previous ON true"
 )
@@ -192,7 +192,7 @@ async def load_notifications(
         sql.SQL(
             "SELECT r.id, r.employee_id, r.department, c.created_at, coalesce(previous.id, 0),"
             " {} FROM notification_contents c"
-            " JOIN notification_recipients r ON r.id BETWEEN c.id AND c.last_id"
+            " JOIN notifications_per_employee r ON r.id BETWEEN c.id AND c.last_id"
             " AND r.content_id = c.id {} WHERE c.{} = %s AND c.kind = %s"
             " AND (%s::int8 IS NULL OR r.id BETWEEN %s AND %s) ORDER BY r.id"
         ).format(sql.SQL(PAYLOAD_SOURCE), _PREVIOUS_ID, sql.Identifier(owner)),

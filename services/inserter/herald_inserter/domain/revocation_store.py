@@ -55,9 +55,9 @@ _VOID = (
 # voucher's notice had it) and newest notification id, in the order of employee ids.
 _VOIDED = (
     "SELECT ev.employee_id, coalesce(e.department, n.department),"
-    " coalesce((SELECT p.id FROM notification_recipients p WHERE p.employee_id = ev.employee_id"
+    " coalesce((SELECT p.id FROM notifications_per_employee p WHERE p.employee_id = ev.employee_id"
     " ORDER BY p.id DESC LIMIT 1), 0), ev.code, ev.notification_id"
-    " FROM employee_vouchers ev JOIN notification_recipients n ON n.id = ev.notification_id"
+    " FROM employee_vouchers ev JOIN notifications_per_employee n ON n.id = ev.notification_id"
     " LEFT JOIN employees e ON e.id = ev.employee_id"
     " WHERE ev.revocation_id = %s ORDER BY ev.employee_id"
 )

@@ -62,7 +62,7 @@ class Inbox:
         query = sql.SQL(
             # In id order: the primary key from `after` on, not a scan of every row (the
             # lean rows are cheap enough to tempt the planner into one).
-            "SELECT count(*) FROM (SELECT 1 FROM notification_recipients WHERE {}"
+            "SELECT count(*) FROM (SELECT 1 FROM notifications_per_employee WHERE {}"
             " AND id > %(after)s ORDER BY id LIMIT %(limit)s) AS missed"
         ).format(condition)
         missed = await self._value(query, {**params, "after": after_id, "limit": limit + 1})
@@ -71,9 +71,9 @@ class Inbox:
     async def latest_id(self, scope: Scope) -> int:
         condition, params = scope.condition()
         # The rows alone (no view): max() then reads the primary key backwards.
-        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notification_recipients WHERE {}").format(
-            condition
-        )
+        query = sql.SQL(
+            "SELECT coalesce(max(id), 0) FROM notifications_per_employee WHERE {}"
+        ).format(condition)
         return int(await self._value(query, params) or 0)
 
     async def after(
@@ -83,7 +83,7 @@ class Inbox:
         condition, params = scope.condition()
         # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT {}, r.department_visible FROM notification_recipients r"
+            "SELECT {}, r.department_visible FROM notifications_per_employee r"
             " JOIN notification_contents c ON c.id = r.content_id"
             " WHERE {} AND r.id > %(after)s AND r.id <= %(until)s ORDER BY r.id LIMIT %(page)s"
         ).format(sql.SQL(REPLAY_COLUMNS), condition)
@@ -113,7 +113,7 @@ class Inbox:
             rows = await (
                 await conn.execute(
                     sql.SQL(
-                        "SELECT employee_id, count(*) FROM notification_recipients"
+                        "SELECT employee_id, count(*) FROM notifications_per_employee"
                         " WHERE employee_id = ANY(%s) AND {} GROUP BY employee_id"
                     ).format(UNREAD),
                     (list(employee_ids),),
