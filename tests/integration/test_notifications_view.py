@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
+from typing import Any, LiteralString
 
 import psycopg
 import pytest
@@ -17,6 +18,10 @@ INSERT = (
     "INSERT INTO notifications (employee_id, department, kind, source, title, body, payload,"
     " visibility, action_url) VALUES (%s, 'Views', 'test.view', '/test', 'A title', 'A body',"
     " %s, 'department', 'https://example.com/a') RETURNING id, created_at, payload::text"
+)
+READ_BACK = (
+    "SELECT employee_id, department, kind, source, title, body, payload::text, visibility,"
+    " action_url, read_at, archived_at, delivered_at FROM notifications WHERE id = %s"
 )
 PAYLOAD = '{"title": "A title",  "spaced": [1, 2.50, "\\u0000"]}'
 
@@ -36,13 +41,13 @@ def _insert(conn: psycopg.Connection) -> tuple[str, int]:
     return employee, int(row[0])
 
 
+def _one(conn: psycopg.Connection, statement: LiteralString, notification_id: int) -> Any:
+    return conn.execute(statement, (notification_id,)).fetchone()
+
+
 def test_a_row_inserted_through_the_view_reads_back_as_written(conn) -> None:
     employee, notification_id = _insert(conn)
-    row = conn.execute(
-        "SELECT employee_id, department, kind, source, title, body, payload::text, visibility,"
-        " action_url, read_at, archived_at, delivered_at FROM notifications WHERE id = %s",
-        (notification_id,),
-    ).fetchone()
+    row = _one(conn, READ_BACK, notification_id)
     assert row == (employee, "Views", "test.view", "/test", "A title", "A body", PAYLOAD,
                    "department", "https://example.com/a", None, None, None)  # fmt: skip
 
@@ -54,10 +59,12 @@ def test_a_rows_state_changes_through_the_view(conn) -> None:
         " RETURNING id",
         (notification_id,),
     ).fetchall()
-    row = conn.execute(
-        "SELECT read_at IS NOT NULL, department_visible FROM notifications_per_employee WHERE id = %s",
-        (notification_id,),
-    ).fetchone()
+    row = _one(
+        conn,
+        "SELECT read_at IS NOT NULL, department_visible FROM notifications_per_employee"
+        " WHERE id = %s",
+        notification_id,
+    )
     assert (changed, row) == ([(notification_id,)], (True, False))
 
 
