@@ -39,7 +39,7 @@ from herald_common.events import (
     request_fingerprint,
 )
 from herald_common.inbox_writes import take_writer_lock
-from herald_common.notifications import quoted
+from herald_common.notifications import PayloadTemplate
 from herald_inserter.domain import failures
 from herald_inserter.domain.claims import Requests, WriteOutcome, claim
 from herald_inserter.domain.codes import generate_codes
@@ -143,7 +143,7 @@ class VoucherPayloads:
 
     The text equals `payload_text` of the dict {allocation_id, employee_id, department,
     title, body, voucher{name, code, amount, currency, expires_on}}, built without
-    encoding the shared parts 100,000 times.
+    encoding the shared parts 100,000 times; `template` is those parts, stored once.
     """
 
     def __init__(self, request: AllocationRequested) -> None:
@@ -151,25 +151,20 @@ class VoucherPayloads:
         amount = f"{voucher.amount:.2f}"
         self.title = f"New voucher: {voucher.name}"
         self.body = f"You received {amount} {voucher.currency}, valid until {voucher.expires_on}."
-        self._head = f'{{"allocation_id":"{request.allocation_id}","employee_id":'
-        self._middle = (
-            f',"title":{json_text(self.title)},"body":{json_text(self.body)},'
-            f'"voucher":{{"name":{json_text(voucher.name)},"code":'
+        self.template = PayloadTemplate(
+            (
+                f'{{"allocation_id":"{request.allocation_id}","employee_id":',
+                "",
+                ',"department":',
+                f',"title":{json_text(self.title)},"body":{json_text(self.body)},'
+                f'"voucher":{{"name":{json_text(voucher.name)},"code":',
+                f',"amount":"{amount}","currency":{json_text(voucher.currency)},'
+                f'"expires_on":"{voucher.expires_on.isoformat()}"}}}}',
+            )
         )
-        self._tail = (
-            f',"amount":"{amount}","currency":{json_text(voucher.currency)},'
-            f'"expires_on":"{voucher.expires_on.isoformat()}"}}}}'
-        )
-        self._departments: dict[str, str] = {}
 
     def text(self, employee_id: str, department: str, code: str) -> str:
-        dept = self._departments.get(department)
-        if dept is None:
-            dept = self._departments[department] = json_text(department)
-        return (
-            f'{self._head}{quoted(employee_id)},"department":{dept}'
-            f"{self._middle}{quoted(code)}{self._tail}"
-        )
+        return self.template.text(employee_id, department, code)
 
 
 async def _has_history(conn: AsyncConnection, allocation_id: UUID) -> bool:
@@ -485,6 +480,8 @@ class AllocationStore:
                     allocation_id=allocation_id,
                     # A department's vouchers are its watchers' to see, as its team feed shows.
                     visibility="department",
+                    template=payloads.template,
+                    codes=codes,
                 )
                 await _copy_vouchers(conn, request, notifications, codes, created_at)
             number = state.written + 1
