@@ -48,7 +48,7 @@ async def database_state(url: str) -> dict[str, Any]:
     ((lsn, size, newest),) = await fetch(
         url,
         "SELECT pg_current_wal_lsn()::text, pg_database_size(current_database()),"
-        " (SELECT coalesce(max(id), 0) FROM notifications)",
+        " (SELECT coalesce(max(id), 0) FROM notifications_per_employee)",
     )
     tables = await fetch(
         url,

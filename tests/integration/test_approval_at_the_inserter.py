@@ -5,9 +5,7 @@ waits as pending_approval with nothing written; a trusted source is exempt."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import UTC, date, datetime
-from decimal import Decimal
-from uuid import UUID, uuid4
+from uuid import UUID
 
 import psycopg
 import pytest
@@ -16,8 +14,9 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_common import audit
 from herald_common.approval import ApprovalSettings
-from herald_common.events import SOURCE_ALLOCATION, AllocationRequested, Criteria, VoucherSpec
+from herald_common.events import SOURCE_ALLOCATION, AllocationRequested, Criteria
 from herald_inserter.domain.allocation_store import AllocationStore
+from tests.support.requests import allocation_request
 
 pytestmark = pytest.mark.integration
 
@@ -44,18 +43,7 @@ async def store(herald_env) -> AsyncIterator[AllocationStore]:
 
 
 def request() -> AllocationRequested:
-    return AllocationRequested(
-        allocation_id=uuid4(),
-        voucher=VoucherSpec(
-            name="Topic bonus",
-            amount=Decimal("10.00"),
-            currency="EUR",
-            expires_on=date(2040, 1, 1),
-            code_prefix="TOP",
-        ),
-        criteria=Criteria(departments=[DEPARTMENT]),
-        requested_at=datetime.now(UTC),
-    )
+    return allocation_request(DEPARTMENT, name="Topic bonus")
 
 
 def row(herald_env, allocation_id: UUID) -> tuple[str, bool, int]:

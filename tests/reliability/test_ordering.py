@@ -449,8 +449,8 @@ async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
     fault_services, fault_env, figures
 ):
     """A second inserter worker takes pushes while the first writes a big allocation: the
-    pushes draw higher ids (the allocation holds the writer lock) but are published first
-    (the busy worker is held between its database and Kafka commits). Every stream still
+    pushes draw higher ids than the allocation's first chunk but are published first (the
+    busy worker is held between that chunk's database and Kafka commits). Every stream still
     gets the allocation's voucher, before the pushes."""
     seed_employees(fault_env, "T", PAIR_DEPARTMENTS, PAIR_CLIENTS // len(PAIR_DEPARTMENTS))
     seed_employees(
@@ -485,16 +485,17 @@ async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
 
             await until(copying, 120, "the allocation's COPY", interval=0.01)
             busy = await _copying_worker(db, [fault_services.inserter, second])
-            # One push on each push partition: the workers split them, so at least one
-            # lands on the worker that is not busy with the allocation.
-            await _push_to_every_partition(fault_env, employees)
-            # The allocation's events commit in Kafka right after its rows (decision 0033),
-            # usually before a push waiting for the writer lock gets its turn. Holding the
-            # busy worker still between its two commits lets the pushes go out first.
+            # The allocation's events commit in Kafka right after its rows (decision 0033).
+            # Holding the busy worker still between the two commits of its first chunk
+            # (the one with the clients, whose ids sort first: 0068) lets pushes sent
+            # now go out first, with ids above the vouchers.
             await at_database_commit(
                 fault_env.database_url, allocation_id, lambda: busy.send_signal(signal.SIGSTOP)
             )
             try:
+                # One push on each push partition: the workers split them, so at least
+                # one lands on the worker that is not busy with the allocation.
+                await _push_to_every_partition(fault_env, employees)
                 await until(
                     lambda: _positive(_gap_reads(fault_services.notifier_url), gap_reads_before),
                     30,

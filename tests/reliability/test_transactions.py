@@ -1,5 +1,6 @@
-"""What Kafka transactions buy: readers never see a request's events before all of them
-commit, and the inserter never acts on a request whose transaction was aborted."""
+"""What Kafka transactions buy: readers never see a request's events (a chunk's, for a
+large allocation: 0068) before all of them commit, and the inserter never acts on a request
+whose transaction was aborted."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ import asyncio
 
 import pytest
 
+from tests.reliability.conftest import INSERTER_SETTINGS
 from tests.reliability.workload import Database, allocate, completed, departments, seed_employees
 from tests.support.aborted_request import abort_then_commit
-from tests.support.topic_reader import HighWatermarks
+from tests.support.topic_reader import HighWatermarks, topic_partitions
 
 pytestmark = [pytest.mark.reliability, pytest.mark.timeout(300)]
 
 WHOLE_EMPLOYEES = 20_000
 WHOLE_DEPARTMENTS = departments("Whole", 10)
+# Two chunks of the reliability inserter's size.
+CHUNK = int(INSERTER_SETTINGS["HERALD_INSERTER_CHUNK_EMPLOYEES"])
 
 
-async def test_read_committed_readers_see_an_allocation_only_whole(
+async def test_read_committed_readers_see_an_allocation_only_in_whole_chunks(
     fault_services, fault_env, figures
 ):
     seed_employees(fault_env, "W", WHOLE_DEPARTMENTS, WHOLE_EMPLOYEES // len(WHOLE_DEPARTMENTS))
@@ -45,21 +49,27 @@ async def test_read_committed_readers_see_an_allocation_only_whole(
         await waiting
         final = (await appended.total() - appended_before, await readable.total() - readable_before)
 
+    # Each commit adds one marker per partition to both counts.
+    markers = len(await topic_partitions(fault_env.kafka, topic)) * (WHOLE_EMPLOYEES // CHUNK)
     hidden = max((a for a, r in samples if r == 0), default=0)
-    partial = [(a, r) for a, r in samples if 0 < r < WHOLE_EMPLOYEES]
+    # Readable counts that are not whole chunks (markers aside), and what was appended then.
+    partial = [(a, r) for a, r in samples if r % CHUNK > markers and r < WHOLE_EMPLOYEES]
     figures.update(
+        chunk_employees=CHUNK,
         samples=len(samples),
         most_appended_while_none_readable=hidden,
+        readable_counts=sorted({r for _, r in samples}),
         final_appended=final[0],
         final_readable=final[1],
     )
-    # Thousands of records were on the broker, none of them readable, until the commit;
-    # then all of them (plus one commit marker per partition) at once.
-    assert hidden >= WHOLE_EMPLOYEES // 10
+    # Thousands of records were on the broker, none of them readable, until the first
+    # chunk's commit; then all of them (plus one commit marker per partition) at once.
+    assert hidden >= CHUNK // 10
     assert final[0] == final[1] >= WHOLE_EMPLOYEES
-    # The commit writes its markers partition by partition: a sample may fall between
-    # two markers, but never before the transaction committed.
-    assert all(a >= WHOLE_EMPLOYEES for a, _ in partial)
+    # A commit writes its markers partition by partition: a sample may fall between two
+    # markers, but never before the chunk's transaction committed (every record of the
+    # chunk was appended by then).
+    assert all(a >= (r // CHUNK + 1) * CHUNK for a, r in partial), partial
 
 
 async def test_a_request_in_an_aborted_transaction_is_never_acted_on(

@@ -119,10 +119,28 @@ class Database:
             "published": published,
         }
 
+    async def chunks(self, allocation_id: str) -> tuple[int, int]:
+        """(chunks written, chunks published) of a chunked allocation (0068)."""
+        rows = await self.fetch(
+            "SELECT chunks_written, chunks_published FROM allocations WHERE id = %s",
+            (allocation_id,),
+        )
+        return (int(rows[0][0]), int(rows[0][1])) if rows else (0, 0)
+
+    async def voucher_versions(self, allocation_id: str) -> dict[str, tuple[int, str]]:
+        """Each voucher's row id and xmin by employee: a chunk rewritten would change them."""
+        rows = await self.fetch(
+            "SELECT employee_id, id, xmin::text FROM employee_vouchers WHERE allocation_id = %s",
+            (allocation_id,),
+        )
+        return {employee: (int(rid), xmin) for employee, rid, xmin in rows}
+
     async def copy_progress(self) -> dict[str, int]:
         """Rows each running COPY of this database has taken so far, by table."""
         rows = await self.fetch(
-            "SELECT relid::regclass::text, tuples_processed FROM pg_stat_progress_copy"
+            # The inbox rows' table, under the name its readers know it by (0066).
+            "SELECT replace(relid::regclass::text, 'notifications_per_employee', 'notifications'),"
+            " tuples_processed FROM pg_stat_progress_copy"
             " WHERE datname = current_database()"
         )
         return {table: int(done) for table, done in rows}
@@ -190,21 +208,25 @@ def unique(prefix: str) -> str:
 
 
 async def at_database_commit(url: str, allocation_id: str, act: Callable[[], None]) -> None:
-    """Runs `act` the moment the allocation's rows commit: between the inserter's database
-    commit and its Kafka commit (decision 0033)."""
+    """Runs `act` the moment the allocation's first chunk commits: between the inserter's
+    database commit and its Kafka commit (decisions 0033, 0068)."""
     deadline = time.monotonic() + 120
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
-        status = "requested"
-        while status == "requested":  # "inserting" is written by the write's transaction
+        status, written, published = "requested", 0, 0
+        while written == 0 and status in ("requested", "inserting"):
             assert time.monotonic() < deadline, f"allocation {allocation_id} never committed"
             cursor = await conn.execute(
-                "SELECT status FROM allocations WHERE id = %s", (allocation_id,)
+                "SELECT status, chunks_written, chunks_published FROM allocations WHERE id = %s",
+                (allocation_id,),
             )
             row = await cursor.fetchone()
-            status = row[0] if row else "requested"
+            status, written, published = row if row else ("requested", 0, 0)
         act()
-    # Anything past "inserting" would mean the Kafka commit had already happened.
-    assert status == "inserting", f"the database commit was seen too late: {status}"
+    # A chunk published, or a status past "inserting", would mean the Kafka commit had
+    # already happened.
+    assert (status, written, published) == ("inserting", 1, 0), (
+        f"the database commit was seen too late: {status}, chunks {written}/{published}"
+    )
 
 
 def swarm_clients(env: HeraldEnv, employees: list[str]) -> list[SwarmClient]:

@@ -183,7 +183,13 @@ def examples() -> dict[str, dict[str, Any]]:
             ALLOCATION_PROGRESS,
             allocation,
             AllocationProgress(
-                allocation_id=_ALLOCATION, phase="inserted", matched=1, inserted=1, published=0
+                allocation_id=_ALLOCATION,
+                phase="inserted",
+                matched=1,
+                inserted=1,
+                published=0,
+                chunks_done=0,
+                chunks_total=1,
             ),
         ),
         (

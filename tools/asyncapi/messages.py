@@ -108,10 +108,12 @@ MESSAGES = _by_name(
         ALLOCATION_PROGRESS,
         CloudEvent[AllocationProgress],
         "Progress of an allocation",
-        "Sent by the inserter after each phase (`inserted`, then `published`) with the "
-        "counts so far, on the completion's topic and key, so it precedes the completion in "
-        "its partition. Sent without waiting for Kafka's acknowledgement: it informs "
-        "watchers and may be missing. `id` is `<allocation id>:progress:<phase>`.",
+        "Sent by the inserter after each chunk committed in Kafka (`chunk`, with "
+        "`chunks_done` of `chunks_total`) and after each phase (`inserted`, then `published`) "
+        "with the counts so far, on the completion's topic and key, so it precedes the "
+        "completion in its partition. Sent without waiting for Kafka's acknowledgement: it "
+        "informs watchers and may be missing. `id` is `<allocation id>:progress:<phase>` "
+        "(`<allocation id>:progress:chunk:<n>` for a chunk).",
     ),
     Message(
         ALLOCATION_COMPLETED,

@@ -87,6 +87,9 @@ export interface Allocation {
   voucher: VoucherSpec;
   criteria: Criteria;
   counts: { matched: number; inserted: number; published: number };
+  // Chunks delivered of chunks expected, once the inserter began writing (null before,
+  // and for allocations written before chunks).
+  chunks?: { done: number; total: number } | null;
   timings: {
     requested_at: string;
     completed_at: string | null;

@@ -281,10 +281,19 @@ class AllocationProgress(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     allocation_id: UUID
-    phase: Literal["inserted", "published"]
+    # "chunk": one chunk of the allocation committed in PostgreSQL and in Kafka, its
+    # employees told (docs/decisions/0068); "inserted": every row written; "published":
+    # every event committed, ahead of the completion.
+    phase: Literal["chunk", "inserted", "published"]
+    # Recipients counted when the write began (exact from "inserted" on), rows written
+    # and events committed so far.
     matched: int
     inserted: int
     published: int
+    # Chunks committed in Kafka, of how many (expected; exact once the last is written).
+    # None from a worker that wrote the allocation whole.
+    chunks_done: int | None = None
+    chunks_total: int | None = None
 
 
 # The steps and statuses `herald.allocation.status` carries.

@@ -20,8 +20,12 @@ def migration_files() -> list[tuple[str, str]]:
     return [(f.name.removesuffix(".sql"), f.read_text(encoding="utf-8")) for f in files]
 
 
-def apply_migrations(conninfo: str) -> list[str]:
-    """Apply every migration not yet recorded; returns the versions applied now."""
+def apply_migrations(conninfo: str, *, up_to: str | None = None) -> list[str]:
+    """Apply every migration not yet recorded; returns the versions applied now.
+
+    `up_to`: stop after that version (a database as an older release left it, to test the
+    migrations that follow on it).
+    """
     applied_now: list[str] = []
     with psycopg.connect(conninfo, autocommit=True) as conn:
         conn.execute(
@@ -32,6 +36,8 @@ def apply_migrations(conninfo: str) -> list[str]:
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_MIGRATION_LOCK,))
             done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations")}
             for version, sql in migration_files():
+                if up_to is not None and version > up_to:
+                    break
                 if version in done:
                     continue
                 with conn.transaction():

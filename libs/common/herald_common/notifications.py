@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -108,6 +108,81 @@ _PLAIN = re.compile(r"[A-Za-z0-9_.:@ -]*")
 def quoted(value: str) -> str:
     """`json_text(value)` for a string, without the encoder for the common plain case."""
     return f'"{value}"' if _PLAIN.fullmatch(value) else json_text(value)
+
+
+class PayloadTemplate:
+    """Every payload of one request as five parts around the values that differ per
+    employee: parts[0] ‖ ref ‖ parts[1] ‖ employee_id ‖ parts[2] ‖ department ‖ parts[3] ‖
+    code ‖ parts[4], the values as JSON (an absent ref or code: nothing).
+
+    Stored once per request (`notification_contents.payload_parts`); each employee's row
+    keeps only the values, and the readers put them back together: `row_payload`, or
+    PostgreSQL's `notification_payload` in the `notifications` view (docs/decisions/0066).
+    """
+
+    __slots__ = ("_departments", "parts")
+
+    def __init__(self, parts: tuple[str, str, str, str, str]) -> None:
+        self.parts = parts
+        self._departments: dict[str, str] = {}
+
+    def text(
+        self, employee_id: str, department: str, code: str | None = None, ref: int | None = None
+    ) -> str:
+        """The employee's payload as JSON text: `payload_text` of the same dict."""
+        dept = self._departments.get(department)
+        if dept is None:
+            dept = self._departments[department] = json_text(department)
+        return _filled(self.parts, employee_id, dept, code, ref)
+
+
+def _filled(
+    parts: tuple[str, ...], employee_id: str, department_json: str, code: str | None, ref: Any
+) -> str:
+    p = parts
+    return (
+        f"{p[0]}{'' if ref is None else ref}{p[1]}{quoted(employee_id)}{p[2]}{department_json}"
+        f"{p[3]}{'' if code is None else quoted(code)}{p[4]}"
+    )
+
+
+# What a reader selects from a row `r` and its content `c` (after the row's employee id
+# and department) to build the payload in Python (`row_payload`). The `notifications` view
+# builds it in SQL (`notification_payload`, migration 0012); the parts as plain text cost
+# the server nothing, where building and validating the JSON there costs a few microseconds
+# a row, so replay reads the tables.
+PAYLOAD_SOURCE = (
+    "r.payload, c.payload_parts[1], c.payload_parts[2], c.payload_parts[3],"
+    " c.payload_parts[4], c.payload_parts[5], r.code, r.ref"
+)
+
+
+# What replay selects, in the order `replayed_event` takes it: a row `r`, its content `c`.
+REPLAY_COLUMNS = (
+    f"r.id, c.kind, c.source, r.employee_id, r.department, c.created_at, {PAYLOAD_SOURCE}"
+)
+
+
+def replayed_event(row: Sequence[Any]) -> bytes:
+    """The event of a row read with `REPLAY_COLUMNS` (and anything after them)."""
+    notification_id, kind, source, employee_id, department, created_at, *payload = row[:14]
+    return notification_event(
+        notification_id=notification_id,
+        kind=kind,
+        source=source,
+        employee_id=employee_id,
+        created_at=created_at,
+        payload=row_payload(employee_id, department, *payload),
+    )
+
+
+def row_payload(employee_id: str, department: str, *source: Any) -> Any:
+    """The payload from a row's employee id, department and its `PAYLOAD_SOURCE` columns:
+    what `notification_payload` gives, parsed."""
+    payload, *parts, code, ref = source
+    if payload is not None:
+        return payload
+    return json.loads(_filled(tuple(parts), employee_id, quoted(department), code, ref))
 
 
 def payload_text(payload: dict[str, Any]) -> str:

@@ -26,7 +26,7 @@ from herald_common.retry import RetryPolicy
 from herald_common.settings import KafkaSettings
 from herald_inserter import compat
 from herald_inserter.api.committed_requests import CommittedRequests
-from herald_inserter.api.requests_topic import register_requests_agent
+from herald_inserter.api.requests_topic import SharedScope, register_requests_agent
 from herald_inserter.domain.allocation_store import AllocationStore
 from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.dispatcher import RequestDispatcher
@@ -140,7 +140,11 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
                 push_topic=topics.notification_requested,
                 revocation_topic=topics.revocation_requested,
                 allocations=AllocationProcessor(
-                    AllocationStore(pool, approval=settings.approval),
+                    AllocationStore(
+                        pool,
+                        approval=settings.approval,
+                        chunk_size=settings.chunk_employees,
+                    ),
                     publisher,
                     metrics,
                     topics.voucher_allocated,
@@ -173,7 +177,20 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
     confirm = None
     if not internals.consumer_hooks:  # faust's own consumer reads uncommitted requests too
         confirm = functools.partial(committed_requests, settings.kafka)
-    register_requests_agent(app, request_topics, dispatcher_scope, progress, confirm=confirm)
+    # Pushes have an agent of their own, so that one sent during a large allocation is
+    # written and published between two of its chunks (docs/decisions/0068), not after it.
+    # Revocations stay with allocations: a revocation follows the allocation it revokes.
+    shared = SharedScope(dispatcher_scope)
+    register_requests_agent(
+        app,
+        [topics.allocation_requested, topics.revocation_requested],
+        shared,
+        progress,
+        confirm=confirm,
+    )
+    register_requests_agent(
+        app, [topics.notification_requested], shared, progress, confirm=confirm, name="pushes"
+    )
 
     async def report_lag() -> None:
         consumer = app.consumer

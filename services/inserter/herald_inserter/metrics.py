@@ -34,9 +34,17 @@ class InserterMetrics:
         )
         self.phase_seconds = Histogram(
             "herald_inserter_phase_seconds",
+            # Per chunk: "write" (its PostgreSQL transaction, the writer lock held) and
+            # "publish" (its Kafka commit and bookkeeping); per allocation: "first_chunk"
+            # (from the start to the first chunk committed in Kafka) and "total".
             "Time spent per phase of one allocation",
             ["phase"],
             buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60),
+            registry=self.registry,
+        )
+        self.chunks = Counter(
+            "herald_inserter_allocation_chunks_total",
+            "Allocation chunks committed in PostgreSQL and Kafka",
             registry=self.registry,
         )
         self.consumer_lag = Gauge(

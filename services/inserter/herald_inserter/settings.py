@@ -11,6 +11,7 @@ from herald_common.approval import ApprovalSettings
 from herald_common.catalogue import INSERTER_GROUP
 from herald_common.pins import CompatMode
 from herald_common.settings import ServiceSettings
+from herald_inserter.domain.allocation_store import DEFAULT_CHUNK_EMPLOYEES
 
 
 class InserterSettings(ServiceSettings):
@@ -28,11 +29,15 @@ class InserterSettings(ServiceSettings):
     # A worker that stops heartbeating (killed) loses its partitions after this long, unless
     # it comes back under the same worker_id first.
     session_timeout_seconds: float = Field(default=30.0, ge=6.0, le=90.0)
-    # Upper bound on one Kafka transaction (a whole allocation's write and events); past it
+    # Employees per chunk of an allocation: each chunk is one PostgreSQL transaction under
+    # the notifications writer lock, then one Kafka transaction, so its employees hear as
+    # soon as it commits and a push waits for one chunk at most (docs/decisions/0068).
+    chunk_employees: int = Field(default=DEFAULT_CHUNK_EMPLOYEES, ge=1, le=1_000_000)
+    # Upper bound on one Kafka transaction (one chunk's write and events); past it
     # the producer is replaced, which aborts the transaction. The request is retried: for
     # as long as Kafka or PostgreSQL is away, else max_attempts times before it is marked
-    # failed (the work itself is too slow). It must cover the largest allocation's write and
-    # publish. The broker aborts a transaction left open 15 s past it (a worker gone for
+    # failed (the work itself is too slow). It must cover one chunk's write and publish.
+    # The broker aborts a transaction left open 15 s past it (a worker gone for
     # good), releasing read_committed readers.
     transaction_timeout_seconds: float = Field(default=60.0, ge=5.0, le=840.0)
     # Attempts for an error that is neither bad input nor a lost connection (a transaction

@@ -178,7 +178,14 @@ async def test_network_fault_during_an_allocation(
             sent = (await db.notifications_of([watched]))[watched]
             return len(sent) == 2 and set(sent) <= set(client.ids)
 
-        await until(delivered, 180, "the push on the open stream")
+        try:
+            await until(delivered, 180, "the push on the open stream")
+        except TimeoutError as exc:
+            # Which service held the push: written (inserter done) or not, received or not.
+            sent = (await db.notifications_of([watched]))[watched]
+            raise AssertionError(
+                f"{exc}: inbox ids {sent}, stream ids {client.ids}; {_log_tails(cluster_services)}"
+            ) from exc
         notifier_recovered = ended()
         await asyncio.sleep(0.5)  # anything sent twice would have arrived by now
 
@@ -200,3 +207,12 @@ async def test_network_fault_during_an_allocation(
     )
     outcome.assert_whole()
     assert client.ids == sent  # the voucher, then the push: once each, in order
+
+
+def _log_tails(services, lines: int = 15) -> str:
+    """The last lines of the inserter's and the notifier's logs, for a failure's message."""
+    tails = []
+    for name in ("inserter", "notifier"):
+        log = getattr(services, name).log_path.read_text(errors="replace").splitlines()
+        tails.append(f"{name} log ends: " + " | ".join(log[-lines:]))
+    return "; ".join(tails)

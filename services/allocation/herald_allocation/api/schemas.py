@@ -102,6 +102,15 @@ class Counts(BaseModel):
         )
 
 
+class Chunks(BaseModel):
+    """How far a chunked write has got (docs/decisions/0068, 0069)."""
+
+    done: int = Field(description="Chunks committed in PostgreSQL and Kafka: their employees hear")
+    total: int = Field(
+        description="Chunks expected, from the recipients counted when the write began"
+    )
+
+
 class Timings(BaseModel):
     requested_at: datetime
     inserting_at: datetime | None
@@ -144,6 +153,14 @@ class AllocationView(BaseModel):
     )
     failure_detail: str | None = Field(description="The technical cause, for operators")
     revoked: int = Field(default=0, description="Vouchers revoked since it completed")
+    chunks: Chunks | None = Field(
+        default=None,
+        description=(
+            "While `inserting` and after: chunks delivered of chunks expected; while some are"
+            " delivered and others not, the allocation is partly delivered (0069)."
+            " Null before the write began, and for allocations written before chunks"
+        ),
+    )
 
     @classmethod
     def from_row(
@@ -185,6 +202,11 @@ class AllocationView(BaseModel):
             failure_reason=row["failure_reason"],
             failure_detail=row["failure_detail"],
             revoked=row.get("revoked", 0),
+            chunks=(
+                Chunks(done=row["chunks_published"], total=row["chunks_total"])
+                if row.get("chunks_total")
+                else None
+            ),
         )
 
 

@@ -50,6 +50,7 @@ _COLUMNS = (
     " matched_count, inserted_count, published_count, requested_at, inserting_at,"
     " inserted_at, published_at, completed_at, send_at, approval_required,"
     " approval_expires_at, decided_by, decided_at, decision_reason, cancelled_by, cancelled_at,"
+    " chunks_published, chunks_total,"
     # Revoked vouchers, counted from the revocations' rows (0047).
     " (SELECT coalesce(sum(r.inserted_count), 0)::int FROM revocations r"
     "  WHERE r.allocation_id = allocations.id AND r.inserted_at IS NOT NULL) AS revoked"

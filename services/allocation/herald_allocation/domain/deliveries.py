@@ -24,7 +24,7 @@ from herald_common.teams import TEAM_SIZE
 
 _RECIPIENTS = (
     " FROM employee_vouchers ev JOIN employees e ON e.id = ev.employee_id"
-    " JOIN notifications n ON n.id = ev.notification_id"
+    " JOIN notifications_per_employee n ON n.id = ev.notification_id"
     " WHERE ev.allocation_id = %(allocation)s"
 )
 

@@ -77,7 +77,8 @@ class Inbox:
             row = await (
                 await conn.execute(
                     sql.SQL(
-                        "SELECT count(*) FROM notifications WHERE employee_id = %s AND {}"
+                        "SELECT count(*) FROM notifications_per_employee"
+                        " WHERE employee_id = %s AND {}"
                     ).format(UNREAD),
                     (employee_id,),
                 )
@@ -96,7 +97,8 @@ class Inbox:
         async with self._pool.connection() as conn, conn.transaction():
             before = await (
                 await conn.execute(
-                    "SELECT read_at IS NOT NULL, archived_at IS NOT NULL FROM notifications"
+                    "SELECT read_at IS NOT NULL, archived_at IS NOT NULL"
+                    " FROM notifications_per_employee"
                     " WHERE id = %s AND employee_id = %s FOR UPDATE",
                     (notification_id, employee_id),
                 )
@@ -106,7 +108,7 @@ class Inbox:
             after = await (
                 await conn.execute(
                     sql.SQL(
-                        "UPDATE notifications SET {} WHERE id = %s"
+                        "UPDATE notifications_per_employee SET {} WHERE id = %s"
                         " RETURNING read_at IS NOT NULL, archived_at IS NOT NULL"
                     ).format(_SET[change]),
                     (notification_id,),
@@ -122,7 +124,7 @@ class Inbox:
     async def mark_all_read(self, employee_id: str) -> int:
         async with self._pool.connection() as conn, conn.transaction():
             cursor = await conn.execute(
-                "UPDATE notifications SET read_at = now()"
+                "UPDATE notifications_per_employee SET read_at = now()"
                 " WHERE employee_id = %s AND read_at IS NULL RETURNING id",
                 (employee_id,),
             )

@@ -17,7 +17,7 @@ from psycopg_pool import AsyncConnectionPool
 
 from herald_common.auth.channels import Channel
 from herald_common.db import fetch_one
-from herald_common.notifications import UNREAD, notification_event
+from herald_common.notifications import REPLAY_COLUMNS, UNREAD, replayed_event
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,15 +27,11 @@ class Missed:
     data: bytes  # the CloudEvent, as the live event carries it
 
 
-# The columns the replay selects, as notification_event names them.
-_EVENT_FIELDS = ("notification_id", "kind", "source", "employee_id", "created_at", "payload")
-
-
 # Which notifications a channel replays: an employee's all of theirs; a department's only
 # those visible to the department, as the SSE stream's watchers (docs/decisions/0051).
 _WHERE = {
     "employee": sql.SQL("employee_id = %s"),
-    "department": sql.SQL("department = %s AND visibility = 'department'"),
+    "department": sql.SQL("department = %s AND department_visible"),
 }
 
 
@@ -49,18 +45,21 @@ class ChannelInbox:
         self._page_size = page_size
 
     async def latest_id(self, channel: Channel) -> int:
-        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notifications WHERE {}").format(
-            _WHERE[channel.kind]
-        )
+        # The rows alone (no view): max() then reads the primary key backwards.
+        query = sql.SQL(
+            "SELECT coalesce(max(id), 0) FROM notifications_per_employee WHERE {}"
+        ).format(_WHERE[channel.kind])
         row = await fetch_one(self._pool, query, (channel.key,))
         return 0 if row is None else int(row[0])
 
     async def after(self, channel: Channel, after_id: int, until: int) -> AsyncIterator[Missed]:
         """The channel's notifications with ids in (after_id, until], in id order."""
+        # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT id, kind, source, employee_id, created_at, payload FROM notifications"
-            " WHERE {} AND id > %s AND id <= %s ORDER BY id LIMIT %s"
-        ).format(_WHERE[channel.kind])
+            "SELECT {} FROM notifications_per_employee r"
+            " JOIN notification_contents c ON c.id = r.content_id"
+            " WHERE {} AND r.id > %s AND r.id <= %s ORDER BY r.id LIMIT %s"
+        ).format(sql.SQL(REPLAY_COLUMNS), _WHERE[channel.kind])
         cursor = after_id
         while True:
             async with self._pool.connection() as conn:
@@ -68,8 +67,7 @@ class ChannelInbox:
                     await conn.execute(query, (channel.key, cursor, until, self._page_size))
                 ).fetchall()
             for row in rows:
-                event = notification_event(**dict(zip(_EVENT_FIELDS, row, strict=True)))
-                yield Missed(row[0], row[1], event)
+                yield Missed(row[0], row[1], replayed_event(row))
             if len(rows) < self._page_size:
                 return
             cursor = rows[-1][0]
@@ -77,9 +75,9 @@ class ChannelInbox:
     async def unread(self, employee_id: str) -> int:
         row = await fetch_one(
             self._pool,
-            sql.SQL("SELECT count(*) FROM notifications WHERE employee_id = %s AND {}").format(
-                UNREAD
-            ),
+            sql.SQL(
+                "SELECT count(*) FROM notifications_per_employee WHERE employee_id = %s AND {}"
+            ).format(UNREAD),
             (employee_id,),
         )
         return 0 if row is None else int(row[0])

@@ -1,4 +1,7 @@
-"""The faust agent on the request topics (allocations, pushes, revocations): the inserter's way in.
+"""The faust agents on the request topics: the inserter's way in.
+
+One agent reads allocations and revocations, one reads pushes, so that a push is not
+queued behind a large allocation: it goes between two of its chunks (docs/decisions/0068).
 
 Values arrive as raw bytes and are decoded by the processor, so a malformed record is
 dead-lettered instead of crashing the agent. A request is acked (and its offset later
@@ -14,6 +17,7 @@ passed over.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager
@@ -42,6 +46,41 @@ def _record(event: Any) -> ConsumedRecord:
     )
 
 
+class SharedScope:
+    """One dispatcher for all of the worker's agents: built when the first agent starts,
+    closed when the last one stops. They share its transactional producer, whose
+    transactions run one at a time (a second producer under the worker's transactional id
+    would fence the first)."""
+
+    def __init__(
+        self, factory: Callable[[], AbstractAsyncContextManager[RequestDispatcher]]
+    ) -> None:
+        self._factory = factory
+        self._users = 0
+        self._stack: contextlib.AsyncExitStack | None = None
+        self._dispatcher: RequestDispatcher | None = None
+        self._lock = asyncio.Lock()
+
+    @contextlib.asynccontextmanager
+    async def __call__(self) -> AsyncIterator[RequestDispatcher]:
+        async with self._lock:
+            if self._stack is None:
+                stack = contextlib.AsyncExitStack()
+                self._dispatcher = await stack.enter_async_context(self._factory())
+                self._stack = stack
+            self._users += 1
+            dispatcher = self._dispatcher
+            assert dispatcher is not None
+        try:
+            yield dispatcher
+        finally:
+            async with self._lock:
+                self._users -= 1
+                if self._users == 0 and self._stack is not None:
+                    stack, self._stack, self._dispatcher = self._stack, None, None
+                    await stack.aclose()
+
+
 def register_requests_agent(
     app: faust.App,
     topic_names: list[str],
@@ -49,14 +88,17 @@ def register_requests_agent(
     progress: PartitionProgress,
     *,
     confirm: Callable[[], CommittedRequests] | None = None,
+    name: str = "requests",
 ) -> None:
     """`confirm` makes the check of the public path, in the agent's loop (None: no check,
     the consumer reads read_committed)."""
-    # One agent over both topics: records are handled strictly one after another, so
-    # notification ids are published in the order they were drawn.
+    # One agent over its topics: their records are handled strictly one after another.
+    # Notification ids are published in the order they were drawn all the same across
+    # agents, since each request's (or chunk's) write and Kafka commit happen inside one
+    # transaction of the shared producer, and those run one at a time.
     topic = app.topic(*topic_names, key_serializer="raw", value_serializer="raw")
 
-    @app.agent(topic, name="requests")
+    @app.agent(topic, name=name)
     async def requests(stream: faust.StreamT[Any]) -> AsyncIterator[None]:
         # The agent's lifetime is the resources' lifetime: built in the running loop.
         committed = confirm() if confirm is not None else None

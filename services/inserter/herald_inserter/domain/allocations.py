@@ -1,27 +1,36 @@
-"""One allocation, end to end: write, publish, complete.
+"""One allocation, end to end: written and published chunk by chunk, then completed.
+
+Each chunk (docs/decisions/0068, `AllocationStore`):
 
 1. One Kafka transaction opens.
-2. One PostgreSQL transaction writes every voucher and inbox row (or finds them written);
-   the per-employee events are sent into the Kafka transaction while its COPY runs.
-3. The database commits, then the completion event is sent and Kafka commits: a
-   read_committed consumer sees an event only after its inbox row is there.
-4. The allocation row is marked completed (retried alone while PostgreSQL is away, so an
-   outage after the Kafka commit publishes nothing twice).
+2. One PostgreSQL transaction, under the writer lock, writes the chunk's voucher and inbox
+   rows; their events are sent into the Kafka transaction while its COPY runs.
+3. The database commits, then Kafka commits: a read_committed consumer sees an event only
+   after its inbox row is there, and the chunk's employees hear at once.
+4. The allocation's row records the chunk as published, and watchers get a progress event.
+
+The last chunk's transaction also carries the final progress and the completion event;
+then the allocation row is marked completed (retried alone while PostgreSQL is away, so an
+outage after the Kafka commit publishes nothing twice).
 
 Every step is safe to repeat, because the consumed offset is committed only after the
-whole request is done: a crash anywhere means the request is handled again. A crash
-between the two commits leaves a Kafka transaction that the restarted worker's producer
-aborts; the request, handled again, finds its rows and sends their events anew. A crash
-between 3 and 4 publishes the same events (same ids) in a second transaction; consumers
-drop them by id (docs/decisions/0030).
+whole request is done: a crash anywhere means the request is handled again, and it goes
+on from the allocation's row. A crash between a chunk's two commits leaves a Kafka
+transaction that the restarted worker's producer aborts; the request, handled again, finds
+the chunk written but not published and sends its events anew (same ids) before writing
+the next chunk. A crash between 3 and 4 publishes that chunk's events a second time; a
+crash after the completion's commit sends the completion again; consumers drop both by id
+(docs/decisions/0030).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from datetime import datetime
-from typing import TypedDict
+from typing import Literal, TypedDict
+from uuid import UUID
 
 from herald_common.events import (
     SOURCE_ALLOCATION,
@@ -32,13 +41,16 @@ from herald_common.events import (
     AllocationRequested,
 )
 from herald_common.retry import outlast_outages
-from herald_inserter.domain.allocation_store import NOT_SENT, AllocationStore
+from herald_inserter.domain.allocation_store import NOT_SENT, AllocationStore, Chunk, Publish
+from herald_inserter.domain.claims import WriteOutcome
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import IssuedNotification
 from herald_inserter.domain.parsing import RejectedRequest
 from herald_inserter.domain.processing import RequestProcessor
 
 logger = logging.getLogger(__name__)
+
+ProgressPhase = Literal["chunk", "inserted", "published"]
 
 
 class _Counts(TypedDict):
@@ -47,10 +59,21 @@ class _Counts(TypedDict):
     published: int
 
 
-def _counts(matched: int, published: int) -> _Counts:
-    # Nothing between the two commits needs the database: one voucher and one inbox row
-    # per matched employee, all written by the transaction that matched.
-    return {"matched": matched, "inserted": matched, "published": published}
+def _counts(matched: int, inserted: int, published: int) -> _Counts:
+    return {"matched": matched, "inserted": inserted, "published": published}
+
+
+def _progress(
+    allocation_id: UUID, chunk: Chunk, phase: ProgressPhase, done: int, published: int
+) -> AllocationProgress:
+    """Progress as of `chunk`: `done` chunks and `published` events committed in Kafka."""
+    return AllocationProgress(
+        allocation_id=allocation_id,
+        phase=phase,
+        chunks_done=done,
+        chunks_total=chunk.total,
+        **_counts(chunk.matched, chunk.inserted, published),
+    )
 
 
 class AllocationProcessor(RequestProcessor[AllocationStore]):
@@ -70,69 +93,142 @@ class AllocationProcessor(RequestProcessor[AllocationStore]):
                 visibility="department",
             )
 
-        # The events are sent while the rows are written, in a Kafka transaction committed
-        # after the database's: nothing is visible before its row is.
-        async with self._publisher.transaction():
-            outcome = await self._store.write(request, publish, source=source)
-            written = time.perf_counter()
-            phases.labels("write").observe(written - started)
-            if outcome.status == "rejected":
-                assert outcome.failure is not None
-                raise RejectedRequest(outcome.failure.reason)
-            if outcome.status in NOT_SENT:
-                # It waits for approval or its time, or was stopped: nobody is told.
-                logger.info("allocation %s is %s: nothing written", allocation_id, outcome.status)
-                return
-            if outcome.status == "failed":
-                assert outcome.failure is not None
-                await self._publisher.publish_completed(
-                    AllocationCompleted(
-                        allocation_id=allocation_id,
-                        status="failed",
-                        reason=outcome.failure.reason,
-                        **_counts(0, 0),
-                    )
-                )
-                logger.warning("allocation %s failed: %s", allocation_id, outcome.failure.detail)
-                return
-            if outcome.inserted_now:
-                self._metrics.vouchers_inserted.inc(len(outcome.notifications))
-                if self._after_commit is not None:
-                    await self._after_commit()
-            if outcome.status == "completed":
-                return
-            count = len(outcome.notifications)
+        first = True
+        while True:
+            began = time.perf_counter()
+            # A chunk's events are sent while its rows are written, in a Kafka transaction
+            # committed after the database's: nothing is visible before its row is.
+            async with self._publisher.transaction():
+                outcome = await self._store.write(request, publish, source=source)
+                written = time.perf_counter()
+                phases.labels("write").observe(written - began)
+                if not await self._goes_on(request, outcome):
+                    return
+                chunk = outcome.chunk
+                if chunk is None:
+                    # Written whole before allocations were chunked: published whole.
+                    chunk = await self._publish_whole(outcome, publish)
+                    sent = chunk.inserted
+                else:
+                    sent = await self._publish_chunk(request, outcome, chunk, publish)
+            phases.labels("publish").observe(time.perf_counter() - written)
+            if first:
+                phases.labels("first_chunk").observe(time.perf_counter() - started)
+                first = False
+            self._metrics.events_published.inc(sent)
+            self._metrics.chunks.inc()
+            await outlast_outages(
+                f"allocation {allocation_id}",
+                functools.partial(self._store.mark_chunk_published, allocation_id, chunk),
+                self._retry,
+            )
+            if chunk.last:
+                break
             await self._publisher.publish_progress(
-                AllocationProgress(
-                    allocation_id=allocation_id, phase="inserted", **_counts(count, 0)
-                )
+                _progress(allocation_id, chunk, "chunk", chunk.number, chunk.inserted)
             )
-            published = outcome.published
-            if published is None:  # written before (a redelivered request): send them now
-                published = await publish(outcome.notifications, outcome.created_at)
-            await self._publisher.publish_final_progress(
-                AllocationProgress(
-                    allocation_id=allocation_id, phase="published", **_counts(count, published)
-                )
-            )
-            await self._publisher.publish_completed(
-                AllocationCompleted(
-                    allocation_id=allocation_id, status="completed", **_counts(count, published)
-                )
-            )
-        phases.labels("publish").observe(time.perf_counter() - written)
-        self._metrics.events_published.inc(published)
 
         async def mark_done() -> None:
-            await self._store.mark_published(allocation_id, published)
+            await self._store.mark_published(allocation_id, chunk.inserted)
             await self._store.mark_completed(allocation_id)
 
         await outlast_outages(f"allocation {allocation_id}", mark_done, self._retry)
+        phases.labels("total").observe(time.perf_counter() - started)
         logger.info(
-            "allocation %s completed: %d vouchers in %.3fs",
+            "allocation %s completed: %d vouchers in %d chunks, %.3fs",
             allocation_id,
-            published,
+            chunk.inserted,
+            chunk.number,
             time.perf_counter() - started,
+        )
+
+    async def _goes_on(self, request: AllocationRequested, outcome: WriteOutcome) -> bool:
+        """Whether the write has a chunk to publish; else it is answered here."""
+        allocation_id = request.allocation_id
+        if outcome.status == "rejected":
+            assert outcome.failure is not None
+            raise RejectedRequest(outcome.failure.reason)
+        if outcome.status in NOT_SENT:
+            # It waits for approval or its time, or was stopped: nobody is told.
+            logger.info("allocation %s is %s: nothing written", allocation_id, outcome.status)
+            return False
+        if outcome.status == "failed":
+            assert outcome.failure is not None
+            matched, inserted, published = await self._store.counts(allocation_id)
+            await self._publisher.publish_completed(
+                AllocationCompleted(
+                    allocation_id=allocation_id,
+                    status="failed",
+                    reason=outcome.failure.reason,
+                    **_counts(matched, inserted, published),
+                )
+            )
+            logger.warning("allocation %s failed: %s", allocation_id, outcome.failure.detail)
+            return False
+        return outcome.status != "completed"
+
+    async def _publish_chunk(
+        self,
+        request: AllocationRequested,
+        outcome: WriteOutcome,
+        chunk: Chunk,
+        publish: Publish,
+    ) -> int:
+        """The chunk's events (sent while it was written, or now again), and after the
+        last chunk the final progress and the completion; returns the events sent."""
+        allocation_id = request.allocation_id
+        sent = outcome.published or 0
+        if outcome.inserted_now:
+            self._metrics.vouchers_inserted.inc(len(outcome.notifications))
+            if self._after_commit is not None:
+                await self._after_commit()
+        if chunk.step == "unpublished":
+            logger.info(
+                "allocation %s: chunk %d written before, publishing it again",
+                allocation_id,
+                chunk.number,
+            )
+            created_at, notifications = await self._store.load_chunk(allocation_id, chunk)
+            sent = await publish(notifications, created_at)
+        if chunk.last:
+            await self._complete(request, chunk)
+        return sent
+
+    async def _publish_whole(
+        self,
+        outcome: WriteOutcome,
+        publish: Publish,
+    ) -> Chunk:
+        count = len(outcome.notifications)
+        await publish(outcome.notifications, outcome.created_at)
+        ids = [n.notification_id for n in outcome.notifications]
+        return Chunk(
+            number=1,
+            total=1,
+            last=True,
+            matched=count,
+            inserted=count,
+            first_id=min(ids, default=None),
+            last_id=max(ids, default=None),
+            step="unpublished",
+        )
+
+    async def _complete(self, request: AllocationRequested, chunk: Chunk) -> None:
+        """Every chunk is written: the final progress and the completion go with the last
+        chunk's events, so they become visible with them."""
+        allocation_id = request.allocation_id
+        # Every row is written; the events of all chunks but this one are committed.
+        await self._publisher.publish_progress(
+            _progress(
+                allocation_id, chunk, "inserted", chunk.number - 1, chunk.inserted - chunk.rows
+            )
+        )
+        await self._publisher.publish_final_progress(
+            _progress(allocation_id, chunk, "published", chunk.number, chunk.inserted)
+        )
+        counts = _counts(chunk.matched, chunk.inserted, chunk.inserted)
+        await self._publisher.publish_completed(
+            AllocationCompleted(allocation_id=allocation_id, status="completed", **counts)
         )
 
     async def fail(self, request: AllocationRequested, exc: Exception) -> None:

@@ -15,7 +15,7 @@ import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, LiteralString
+from typing import TYPE_CHECKING, Any, LiteralString
 from uuid import UUID
 
 from psycopg import AsyncConnection, sql
@@ -23,6 +23,9 @@ from psycopg import AsyncConnection, sql
 from herald_common.request_claim import RequestRows, claim_request
 from herald_inserter.domain.failures import Failure
 from herald_inserter.domain.inbox_writer import IssuedNotification, Owner, load_notifications
+
+if TYPE_CHECKING:
+    from herald_inserter.domain.allocation_store import Chunk
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +43,9 @@ class WriteOutcome:
     # How many events `publish` sent while the rows were written (None: it was not called).
     published: int | None = None
     failure: Failure | None = None
+    # An allocation's chunk this step wrote or found (None: pushes, revocations, and
+    # allocations written whole before chunks, docs/decisions/0068).
+    chunk: Chunk | None = None
 
 
 # Decides on a request about to be claimed: an outcome refuses it, None lets it through.

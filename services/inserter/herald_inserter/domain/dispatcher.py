@@ -1,8 +1,10 @@
 """Routes each consumed record to its processor, with validation, retries and dead letters.
 
-The request topics are read by one agent, one record at a time, so notifications are
-written and published in the order their ids were drawn (a stream never sees a lower id
-after a higher one from this worker).
+The request topics are read by two agents (allocations and revocations; pushes), each one
+record at a time, sharing one dispatcher. Each write and its Kafka commit happen inside one
+transaction of the shared producer, and those run one at a time, so notifications are
+published in the order their ids were drawn (a stream never sees a lower id after a higher
+one from this worker); a push waits for one allocation chunk at most (docs/decisions/0068).
 
 `handle` never raises for a record: an outage of Kafka or PostgreSQL is waited out (with
 backoff), a bad record is dead-lettered, and a request that keeps failing is marked failed

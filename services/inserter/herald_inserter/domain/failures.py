@@ -59,7 +59,8 @@ def gave_up(exc: BaseException, *, what: str, written: int) -> Failure:
         outcome = (
             f"{_NOTHING_WRITTEN}. Request it for fewer people at a time (for example one"
             " department per request), or ask an operator to raise"
-            " HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS."
+            " HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS or lower"
+            " HERALD_INSERTER_CHUNK_EMPLOYEES."
         )
     elif written == 0:
         outcome = f"{_NOTHING_WRITTEN}, so it is safe to request the {what} again."

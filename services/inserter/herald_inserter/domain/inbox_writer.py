@@ -15,7 +15,7 @@ from uuid import UUID
 from psycopg import AsyncConnection, sql
 
 from herald_common.inbox_writes import draw_ids
-from herald_common.notifications import payload_text
+from herald_common.notifications import PAYLOAD_SOURCE, PayloadTemplate, payload_text, row_payload
 
 # Who may see a notification besides its employee (docs/decisions/0051).
 Visibility = Literal["private", "department"]
@@ -38,7 +38,7 @@ def with_newest_ids(recipients: sql.Composable) -> sql.Composed:
     """A query of recipients (`id`, `department` of employees) with a third column: each
     one's newest notification id (0: none), in the recipients' order of id."""
     return sql.SQL(
-        "SELECT r.id, r.department, coalesce((SELECT n.id FROM notifications n"
+        "SELECT r.id, r.department, coalesce((SELECT n.id FROM notifications_per_employee n"
         " WHERE n.employee_id = r.id ORDER BY n.id DESC LIMIT 1), 0) FROM ({}) AS r"
         " ORDER BY r.id"
     ).format(recipients)
@@ -73,22 +73,8 @@ async def issue_notifications(
     return issued
 
 
-NOTIFICATION_COLUMN_TYPES = [
-    "int8",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "text",
-    "uuid",
-    "uuid",
-    "uuid",
-    "timestamptz",
-    "text",
-    "text",
-]
+# One employee's row: what differs per employee (docs/decisions/0066).
+NOTIFICATION_COLUMN_TYPES = ["int8", "int8", "text", "text", "bool", "text", "int8", "text"]
 
 
 def _column_text(value: str) -> str:
@@ -110,72 +96,117 @@ async def copy_notifications(
     visibility: Visibility = "private",
     action_url: str | None = None,
     revocation_id: UUID | None = None,
+    template: PayloadTemplate | None = None,
+    codes: Sequence[str] | None = None,
+    refs: Sequence[int] | None = None,
 ) -> None:
-    """COPY the rows; `title` and `body` are the same for every row of one request."""
-    title, body = _column_text(title), _column_text(body)
+    """Write the rows: what they share once (`notification_contents`), then each
+    employee's part with COPY (`notifications_per_employee`).
+
+    With a `template` (and the `codes`, `refs` it has holes for, in the order of
+    `notifications`), a row keeps only its values, and each payload must be
+    `template.text` of them; without one, each row keeps its payload in full.
+    """
+    if not notifications:
+        return
+    ids = [n.notification_id for n in notifications]
+    await conn.execute(
+        "INSERT INTO notification_contents (id, last_id, kind, source, title, body,"
+        " allocation_id, push_id, revocation_id, created_at, action_url, payload_parts)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (
+            min(ids),
+            max(ids),
+            kind,
+            source,
+            _column_text(title),
+            _column_text(body),
+            allocation_id,
+            push_id,
+            revocation_id,
+            created_at,
+            action_url,
+            None if template is None else list(template.parts),
+        ),
+    )
+    content_id, visible = min(ids), visibility == "department"
+    count = len(notifications)
+    code_of: Sequence[str | None] = [None] * count if codes is None else codes
+    ref_of: Sequence[int | None] = [None] * count if refs is None else refs
+    if len(code_of) != count or len(ref_of) != count:
+        raise ValueError(f"{count} notifications, {len(code_of)} codes, {len(ref_of)} refs")
     async with (
         conn.cursor() as cur,
         cur.copy(
-            "COPY notifications (id, employee_id, department, kind, source, title, body,"
-            " payload, allocation_id, push_id, revocation_id, created_at, visibility,"
-            " action_url)"
-            " FROM STDIN (FORMAT BINARY)"
+            "COPY notifications_per_employee (id, content_id, employee_id, department,"
+            " department_visible, code, ref, payload) FROM STDIN (FORMAT BINARY)"
         ) as copy,
     ):
-        # Binary rows skip the server's text parsing; the payload goes as text, which is
+        # Binary rows skip the server's text parsing; a payload goes as text, which is
         # also json's binary form, so the JSON is stored exactly as built.
         copy.set_types(NOTIFICATION_COLUMN_TYPES)
-        for n in notifications:
+        for n, code, ref in zip(notifications, code_of, ref_of, strict=True):
             await copy.write_row(
                 (
                     n.notification_id,
+                    content_id,
                     n.employee_id,
                     n.department,
-                    kind,
-                    source,
-                    title,
-                    body,
-                    n.payload_json,
-                    allocation_id,
-                    push_id,
-                    revocation_id,
-                    created_at,
-                    visibility,
-                    action_url,
+                    visible,
+                    code if template is not None else None,
+                    ref if template is not None else None,
+                    n.payload_json if template is None else None,
                 )
             )
 
 
-# The same employee's newest notification below n.id. Every lower id has committed once n
+# The same employee's newest notification below r.id. Every lower id has committed once r
 # has (writers are serialised, 0005), so the answer never changes afterwards.
 _PREVIOUS_ID = sql.SQL(
-    "LEFT JOIN LATERAL (SELECT p.id FROM notifications p WHERE p.employee_id = n.employee_id"
-    " AND p.id < n.id ORDER BY p.id DESC LIMIT 1) AS previous ON true"
+    "LEFT JOIN LATERAL (SELECT p.id FROM notifications_per_employee p"
+    " WHERE p.employee_id = r.employee_id AND p.id < r.id ORDER BY p.id DESC LIMIT 1)"
+    " AS previous ON true"
 )
 
 
-# The column of `notifications` naming the request a row was written for.
+# The column of `notification_contents` naming the request a row was written for.
 Owner = Literal["allocation_id", "push_id", "revocation_id"]
 
 
 async def load_notifications(
-    conn: AsyncConnection, kind: str, owner: Owner, request_id: UUID
+    conn: AsyncConnection,
+    kind: str,
+    owner: Owner,
+    request_id: UUID,
+    *,
+    ids: tuple[int, int] | None = None,
 ) -> tuple[datetime | None, list[IssuedNotification]]:
     """The rows of one kind written earlier for an allocation, push or revocation, to
-    publish again.
+    publish again; `ids` (first, last) keeps those with ids in that range (one batch).
 
     Other kinds can refer to the same allocation (a manager's summary), hence the kind.
     """
+    first, last = ids if ids is not None else (None, None)
+    # A content's rows lie in its id range: found through the primary key.
     cursor = await conn.execute(
         sql.SQL(
-            "SELECT n.id, n.employee_id, n.department, n.payload, n.created_at,"
-            " coalesce(previous.id, 0) FROM notifications n {}"
-            " WHERE n.{} = %s AND n.kind = %s ORDER BY n.id"
-        ).format(_PREVIOUS_ID, sql.Identifier(owner)),
-        (request_id, kind),
+            "SELECT r.id, r.employee_id, r.department, c.created_at, coalesce(previous.id, 0),"
+            " {} FROM notification_contents c"
+            " JOIN notifications_per_employee r ON r.id BETWEEN c.id AND c.last_id"
+            " AND r.content_id = c.id {} WHERE c.{} = %s AND c.kind = %s"
+            " AND (%s::int8 IS NULL OR r.id BETWEEN %s AND %s) ORDER BY r.id"
+        ).format(sql.SQL(PAYLOAD_SOURCE), _PREVIOUS_ID, sql.Identifier(owner)),
+        (request_id, kind, first, first, last),
     )
     rows = await cursor.fetchall()
-    created_at = rows[0][4] if rows else None
+    created_at = rows[0][3] if rows else None
     return created_at, [
-        IssuedNotification(r[0], r[1], r[2], payload_text(r[3]), r[5]) for r in rows
+        IssuedNotification(
+            nid,
+            employee,
+            department,
+            payload_text(row_payload(employee, department, *source)),
+            previous,
+        )
+        for nid, employee, department, _, previous, *source in rows
     ]

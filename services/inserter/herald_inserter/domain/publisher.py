@@ -192,9 +192,12 @@ class EventPublisher:
 
 
 def _progress_event(progress: AllocationProgress) -> bytes:
+    step: str = progress.phase
+    if progress.phase == "chunk":
+        step = f"chunk:{progress.chunks_done}"
     return encode(
         envelope(
-            event_id=f"{progress.allocation_id}:progress:{progress.phase}",
+            event_id=f"{progress.allocation_id}:progress:{step}",
             source=SOURCE_INSERTER,
             event_type=ALLOCATION_PROGRESS,
             subject=str(progress.allocation_id),

@@ -19,7 +19,7 @@ from herald_common.events import (
     json_text,
     push_fingerprint,
 )
-from herald_common.notifications import quoted
+from herald_common.notifications import PayloadTemplate
 from herald_inserter.domain.claims import Requests, WriteOutcome, claim, mark_written
 from herald_inserter.domain.failures import gave_up
 from herald_inserter.domain.inbox_writer import (
@@ -36,11 +36,10 @@ PUSHES = Requests("pushes", kind=NOTIFICATION_PUSHED, owner="push_id")
 
 class PushPayloads:
     """Each employee's event data as JSON text: `payload_text` of {push_id, employee_id,
-    department, title, body, data}, with the shared parts encoded once."""
+    department, title, body, data}, with the shared parts (`template`) encoded once."""
 
     def __init__(self, request: NotificationRequested) -> None:
-        self._head = f'{{"push_id":"{request.push_id}","employee_id":'
-        self._tail = (
+        tail = (
             f',"title":{json_text(request.title)},"body":{json_text(request.body)},'
             f'"data":{json_text(request.data)}'
             # Only when there is one: pushes without a link keep their payload as it was.
@@ -51,13 +50,12 @@ class PushPayloads:
             )
             + "}"
         )
-        self._departments: dict[str, str] = {}
+        self.template = PayloadTemplate(
+            (f'{{"push_id":"{request.push_id}","employee_id":', "", ',"department":', "", tail)
+        )
 
     def text(self, employee_id: str, department: str) -> str:
-        dept = self._departments.get(department)
-        if dept is None:
-            dept = self._departments[department] = json_text(department)
-        return f'{self._head}{quoted(employee_id)},"department":{dept}{self._tail}'
+        return self.template.text(employee_id, department)
 
 
 def push_visibility(request: NotificationRequested) -> Visibility:
@@ -120,6 +118,7 @@ class PushStore:
             push_id=request.push_id,
             visibility=push_visibility(request),
             action_url=request.action_url,
+            template=payloads.template,
         )
         await mark_written(conn, PUSHES, request.push_id, len(employees))
         return WriteOutcome("inserting", created_at, notifications, inserted_now=True)

@@ -1,6 +1,7 @@
 """One generic push, end to end: write inbox rows, publish one event per employee.
 
-The events go out in one Kafka transaction, so a push becomes visible whole or not at all.
+The events go out in one Kafka transaction, so a push becomes visible whole or not at all;
+the rows are written inside it, committed before it.
 """
 
 from __future__ import annotations
@@ -19,10 +20,13 @@ logger = logging.getLogger(__name__)
 class PushProcessor(RequestProcessor[PushStore]):
     async def process(self, request: NotificationRequested, source: str = "") -> None:
         started = time.perf_counter()
-        outcome = await self._store.write(request)
-        if outcome.status == "completed":
-            return
+        # Written inside the Kafka transaction, as allocation chunks are: the shared
+        # producer runs one transaction at a time, so ids drawn by the other agent are
+        # published before or after these, never in between (api.requests_topic).
         async with self._publisher.transaction():
+            outcome = await self._store.write(request)
+            if outcome.status == "completed":
+                return
             published = await self._publisher.publish_notifications(
                 self._topic,
                 outcome.notifications,

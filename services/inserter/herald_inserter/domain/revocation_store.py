@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 from decimal import Decimal
+from functools import cached_property
 from typing import Any
 from uuid import UUID
 
@@ -23,9 +24,10 @@ from herald_common.events import (
     SOURCE_INSERTER,
     VOUCHER_REVOKED,
     RevocationRequested,
+    json_text,
     revocation_fingerprint,
 )
-from herald_common.notifications import payload_text
+from herald_common.notifications import PayloadTemplate
 from herald_common.revocations import unknown_recipients
 from herald_inserter.domain.claims import Requests, WriteOutcome, claim, mark_written
 from herald_inserter.domain.failures import Failure, gave_up
@@ -53,9 +55,9 @@ _VOID = (
 # voucher's notice had it) and newest notification id, in the order of employee ids.
 _VOIDED = (
     "SELECT ev.employee_id, coalesce(e.department, n.department),"
-    " coalesce((SELECT p.id FROM notifications p WHERE p.employee_id = ev.employee_id"
+    " coalesce((SELECT p.id FROM notifications_per_employee p WHERE p.employee_id = ev.employee_id"
     " ORDER BY p.id DESC LIMIT 1), 0), ev.code, ev.notification_id"
-    " FROM employee_vouchers ev JOIN notifications n ON n.id = ev.notification_id"
+    " FROM employee_vouchers ev JOIN notifications_per_employee n ON n.id = ev.notification_id"
     " LEFT JOIN employees e ON e.id = ev.employee_id"
     " WHERE ev.revocation_id = %s ORDER BY ev.employee_id"
 )
@@ -84,27 +86,30 @@ class RevokedNotice:
             f" Reason: {request.reason}"
         )
 
-    def text(self, employee_id: str, department: str, code: str, revoked_id: int) -> str:
+    @cached_property
+    def template(self) -> PayloadTemplate:
+        """The parts of `text` every notice of the revocation shares."""
         request, voucher = self._request, self._voucher
-        return payload_text(
-            {
-                "revocation_id": str(request.revocation_id),
-                "allocation_id": str(request.allocation_id),
-                "revoked_notification_id": revoked_id,
-                "employee_id": employee_id,
-                "department": department,
-                "title": self.title,
-                "body": self.body,
-                "reason": request.reason,
-                "voucher": {
-                    "name": voucher["name"],
-                    "code": code,
-                    "amount": self._amount,
-                    "currency": voucher["currency"],
-                    "expires_on": voucher["expires_on"],
-                },
-            }
+        return PayloadTemplate(
+            (
+                f'{{"revocation_id":{json_text(str(request.revocation_id))},'
+                f'"allocation_id":{json_text(str(request.allocation_id))},'
+                '"revoked_notification_id":',
+                ',"employee_id":',
+                ',"department":',
+                f',"title":{json_text(self.title)},"body":{json_text(self.body)},'
+                f'"reason":{json_text(request.reason)},'
+                f'"voucher":{{"name":{json_text(voucher["name"])},"code":',
+                f',"amount":{json_text(self._amount)},"currency":{json_text(voucher["currency"])},'
+                f'"expires_on":{json_text(voucher["expires_on"])}}}}}',
+            )
         )
+
+    def text(self, employee_id: str, department: str, code: str, revoked_id: int) -> str:
+        """`payload_text` of {revocation_id, allocation_id, revoked_notification_id,
+        employee_id, department, title, body, reason, voucher{name, code, amount, currency,
+        expires_on}}."""
+        return self.template.text(employee_id, department, code, revoked_id)
 
 
 class RevocationStore:
@@ -203,6 +208,9 @@ class RevocationStore:
             revocation_id=request.revocation_id,
             # Like the voucher it voids, seen by the department's watchers (0051).
             visibility="department",
+            template=notice.template,
+            codes=[code for _, _, _, code, _ in voided],
+            refs=[revoked for _, _, _, _, revoked in voided],
         )
         await mark_written(conn, REVOCATIONS, request.revocation_id, len(notifications))
         # What is left valid decides the allocation's status; the step is recorded with the

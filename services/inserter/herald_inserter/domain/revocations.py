@@ -1,10 +1,10 @@
 """One revocation, end to end: void the vouchers and write the notices, then publish.
 
-As with a push, the database commits first and the notices' events then go out in one
-Kafka transaction with the revocation's outcome, so they become visible whole or not at
-all. A crash anywhere before the offset commit means the request is handled again: rows
-written before are found and their events sent anew with the same ids (consumers drop
-repeats by id, docs/decisions/0030).
+As with a push, the database commits first (inside the Kafka transaction) and the
+notices' events then go out in that one Kafka transaction with the revocation's outcome,
+so they become visible whole or not at all. A crash anywhere before the offset commit
+means the request is handled again: rows written before are found and their events sent
+anew with the same ids (consumers drop repeats by id, docs/decisions/0030).
 """
 
 from __future__ import annotations
@@ -29,15 +29,18 @@ logger = logging.getLogger(__name__)
 class RevocationProcessor(RequestProcessor[RevocationStore]):
     async def process(self, request: RevocationRequested, source: str = "") -> None:
         started = time.perf_counter()
-        outcome = await self._store.write(request)
-        if outcome.status == "rejected":
-            assert outcome.failure is not None
-            raise RejectedRequest(outcome.failure.reason)
-        if outcome.status == "completed":
-            return
-        if outcome.inserted_now and self._after_commit is not None:
-            await self._after_commit()
+        # Written inside the Kafka transaction: the worker's transactions run one at a
+        # time, so a push's ids (another agent) are published before or after these,
+        # never in between (api.requests_topic).
         async with self._publisher.transaction():
+            outcome = await self._store.write(request)
+            if outcome.status == "rejected":
+                assert outcome.failure is not None
+                raise RejectedRequest(outcome.failure.reason)
+            if outcome.status == "completed":
+                return
+            if outcome.inserted_now and self._after_commit is not None:
+                await self._after_commit()
             published = await self._publisher.publish_notifications(
                 self._topic,
                 outcome.notifications,

@@ -1,7 +1,8 @@
 """The worker's transactional producer: everything the inserter sends is in a Kafka transaction.
 
-A request's per-employee events and its completion event commit together or not at all,
-so a read_committed consumer sees a whole allocation or nothing of it, never a half. The
+A request's per-employee events (a chunk's, for an allocation: docs/decisions/0068) commit
+together or not at all, with the completion event in the last one's transaction, so a
+read_committed consumer sees a whole chunk or nothing of it, never a half. The
 transactional id belongs to the worker (see InserterSettings.worker_id): when a killed
 worker comes back, its new producer registers under the same id, which fences the old one
 and aborts the transaction it left open at once, instead of leaving read_committed

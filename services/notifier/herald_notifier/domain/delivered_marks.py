@@ -60,7 +60,7 @@ class DeliveredMarks:
         async with self._pool.connection() as conn:
             for start in range(0, len(ids), _CHUNK):
                 await conn.execute(
-                    "UPDATE notifications SET delivered_at = now()"
+                    "UPDATE notifications_per_employee SET delivered_at = now()"
                     " WHERE id = ANY(%s) AND delivered_at IS NULL",
                     (ids[start : start + _CHUNK],),
                 )

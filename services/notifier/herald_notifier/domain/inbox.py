@@ -15,7 +15,7 @@ from psycopg.abc import Params
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.db import fetch_one
-from herald_common.notifications import UNREAD, notification_event
+from herald_common.notifications import REPLAY_COLUMNS, UNREAD, replayed_event
 from herald_notifier.domain.delivery import Delivery
 
 
@@ -30,7 +30,8 @@ class Scope:
         if self.departments:
             # Watchers see only what is visible to the department (docs/decisions/0051).
             parts.append(
-                sql.SQL("(department = ANY(%(departments)s) AND visibility = 'department')")
+                # `department_visible`, the index's own predicate (migration 0012).
+                sql.SQL("(department = ANY(%(departments)s) AND department_visible)")
             )
             params["departments"] = sorted(self.departments)
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
@@ -59,15 +60,20 @@ class Inbox:
     async def missed_more_than(self, scope: Scope, after_id: int, limit: int) -> bool:
         condition, params = scope.condition()
         query = sql.SQL(
-            "SELECT count(*) FROM (SELECT 1 FROM notifications WHERE {} AND id > %(after)s"
-            " LIMIT %(limit)s) AS missed"
+            # In id order: the primary key from `after` on, not a scan of every row (the
+            # lean rows are cheap enough to tempt the planner into one).
+            "SELECT count(*) FROM (SELECT 1 FROM notifications_per_employee WHERE {}"
+            " AND id > %(after)s ORDER BY id LIMIT %(limit)s) AS missed"
         ).format(condition)
         missed = await self._value(query, {**params, "after": after_id, "limit": limit + 1})
         return bool(missed and missed > limit)
 
     async def latest_id(self, scope: Scope) -> int:
         condition, params = scope.condition()
-        query = sql.SQL("SELECT coalesce(max(id), 0) FROM notifications WHERE {}").format(condition)
+        # The rows alone (no view): max() then reads the primary key backwards.
+        query = sql.SQL(
+            "SELECT coalesce(max(id), 0) FROM notifications_per_employee WHERE {}"
+        ).format(condition)
         return int(await self._value(query, params) or 0)
 
     async def after(
@@ -75,12 +81,12 @@ class Inbox:
     ) -> AsyncIterator[Delivery]:
         """Every notification in scope with an id above `after_id` (up to `until`), in id order."""
         condition, params = scope.condition()
+        # The lean rows and their contents (docs/decisions/0066), the payload built here.
         query = sql.SQL(
-            "SELECT id, kind, source, employee_id, department, created_at, payload,"
-            " visibility = 'department'"
-            " FROM notifications WHERE {} AND id > %(after)s AND id <= %(until)s"
-            " ORDER BY id LIMIT %(page)s"
-        ).format(condition)
+            "SELECT {}, r.department_visible FROM notifications_per_employee r"
+            " JOIN notification_contents c ON c.id = r.content_id"
+            " WHERE {} AND r.id > %(after)s AND r.id <= %(until)s ORDER BY r.id LIMIT %(page)s"
+        ).format(sql.SQL(REPLAY_COLUMNS), condition)
         cursor = after_id
         bounds = {"until": MAX_NOTIFICATION_ID if until is None else until, "page": self._page_size}
         while True:
@@ -88,26 +94,15 @@ class Inbox:
                 rows = await (
                     await conn.execute(query, {**params, **bounds, "after": cursor})
                 ).fetchall()
-            for (
-                notification_id,
-                kind,
-                source,
-                employee_id,
-                department,
-                created_at,
-                payload,
-                visible,
-            ) in rows:
-                data = notification_event(
-                    notification_id=notification_id,
-                    kind=kind,
-                    source=source,
-                    employee_id=employee_id,
-                    created_at=created_at,
-                    payload=payload,
-                )
+            for row in rows:
+                notification_id, kind, _, employee_id, department = row[:5]
                 yield Delivery(
-                    notification_id, kind, employee_id, department, data, department_visible=visible
+                    notification_id,
+                    kind,
+                    employee_id,
+                    department,
+                    replayed_event(row),
+                    department_visible=row[-1],
                 )
             if len(rows) < self._page_size:
                 return
@@ -118,7 +113,7 @@ class Inbox:
             rows = await (
                 await conn.execute(
                     sql.SQL(
-                        "SELECT employee_id, count(*) FROM notifications"
+                        "SELECT employee_id, count(*) FROM notifications_per_employee"
                         " WHERE employee_id = ANY(%s) AND {} GROUP BY employee_id"
                     ).format(UNREAD),
                     (list(employee_ids),),

@@ -3,7 +3,7 @@ import { formatCount, formatMoney, formatWhen } from "../../format";
 import { AuditTrailList } from "./AuditTrailList";
 import { DeliveryFigures } from "./DeliveryFigures";
 import { describeCriteria } from "./form";
-import type { Progress } from "./progress";
+import { type Progress, chunksLine } from "./progress";
 import { hasCompleted, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import { useNow } from "../../useNow";
@@ -70,6 +70,7 @@ export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null
       </p>
       <WaitingNote seconds={waiting} testId="progress-waiting" />
       <LifecycleNote watch={watch} />
+      <ChunksNote watch={watch} />
       <progress
         className="bar"
         max={100}
@@ -130,6 +131,17 @@ export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null
         Allocation <code>{watch.id}</code>
       </p>
     </section>
+  );
+}
+
+// A large allocation is delivered chunk by chunk: how many have gone out.
+function ChunksNote({ watch }: { watch: Progress }) {
+  const text = chunksLine(watch.status, watch.chunks);
+  if (text === null) return null;
+  return (
+    <p className="muted" data-testid="progress-chunks">
+      {text}
+    </p>
   );
 }
 

@@ -6,7 +6,7 @@ import {
   ALLOCATION_DELIVERED,
   ALLOCATION_PROGRESS,
 } from "../stream/StreamClient";
-import { allocationChannel, applyProgress, progressFrom } from "./progress";
+import { allocationChannel, applyProgress, chunksLine, progressFrom } from "./progress";
 
 describe("progressFrom", () => {
   it("counts nothing yet for a request no worker has taken", () => {
@@ -74,5 +74,62 @@ describe("applyProgress", () => {
 describe("allocationChannel", () => {
   it("is the allocation's private channel", () => {
     expect(allocationChannel("a1")).toBe("private-allocation-a1");
+  });
+});
+
+describe("chunks", () => {
+  const inserting = progressFrom(
+    allocation({
+      status: "inserting",
+      counts: { matched: 25_000, inserted: 10_000, published: 10_000 },
+      chunks: { done: 1, total: 3 },
+    }),
+  );
+
+  it("reads the chunks delivered from the allocation, and their events as published", () => {
+    expect(inserting.chunks).toEqual({ done: 1, total: 3 });
+    expect(inserting.published).toBe(10_000);
+  });
+
+  it("counts a chunk's frame as delivered: published and chunks move on", () => {
+    const next = applyProgress(inserting, ALLOCATION_PROGRESS, {
+      allocation_id: "a1",
+      phase: "chunk",
+      matched: 25_000,
+      inserted: 20_000,
+      published: 20_000,
+      chunks_done: 2,
+      chunks_total: 3,
+    });
+    expect(next).toMatchObject({ status: "inserting", published: 20_000, chunks: { done: 2, total: 3 } });
+  });
+
+  it("never moves the chunks back when an older read arrives after a frame", () => {
+    const ahead = applyProgress(inserting, ALLOCATION_PROGRESS, {
+      phase: "chunk",
+      published: 20_000,
+      chunks_done: 2,
+      chunks_total: 3,
+    });
+    const read = progressFrom(
+      allocation({ status: "inserting", chunks: { done: 1, total: 3 } }),
+      ahead,
+    );
+    expect(read.chunks).toEqual({ done: 2, total: 3 });
+  });
+
+  it("says how many chunks are delivered while partly delivered", () => {
+    expect(chunksLine("inserting", { done: 3, total: 10 })).toBe(
+      "3 of 10 chunks delivered: their employees have been told.",
+    );
+  });
+
+  it("says nothing of chunks for an allocation written in one", () => {
+    expect(chunksLine("inserting", { done: 0, total: 1 })).toBeNull();
+    expect(chunksLine("completed", null)).toBeNull();
+  });
+
+  it("says in how many chunks a completed allocation went out", () => {
+    expect(chunksLine("completed", { done: 10, total: 10 })).toBe("Delivered in 10 chunks.");
   });
 });

@@ -19,6 +19,8 @@ export interface Progress {
   inserted: number | null;
   published: number | null;
   delivered: number;
+  // Chunks committed (their employees told) of chunks expected; null until known.
+  chunks: Chunks | null;
   failureReason: string | null;
   failureDetail: string | null;
   // When `allocation` was read: its waiting age was true then.
@@ -27,10 +29,17 @@ export interface Progress {
   finishedAt: number | null;
 }
 
+export interface Chunks {
+  done: number;
+  total: number;
+}
+
 // The `data` of a progress frame.
 export interface ProgressData {
   allocation_id?: string;
-  phase?: "inserted" | "published";
+  phase?: "chunk" | "inserted" | "published";
+  chunks_done?: number | null;
+  chunks_total?: number | null;
   status?: AllocationStatus;
   matched?: number;
   inserted?: number;
@@ -82,8 +91,12 @@ export function progressFrom(allocation: Allocation, previous?: Progress): Progr
     published:
       allocation.status === "published" || hasCompleted(allocation.status)
         ? allocation.counts.published
-        : (previous?.published ?? null),
+        : // Partly delivered: the chunks committed so far are published (0069).
+          allocation.status === "inserting" && allocation.chunks
+          ? Math.max(allocation.counts.published, previous?.published ?? 0)
+          : (previous?.published ?? null),
     delivered: previous?.delivered ?? 0,
+    chunks: laterChunks(allocation.chunks ?? null, previous?.chunks ?? null),
     failureReason: allocation.failure_reason,
     failureDetail: allocation.failure_detail ?? null,
     receivedAt: Date.now(),
@@ -105,7 +118,13 @@ export function applyProgress(current: Progress, type: string, data: ProgressDat
   if (data.inserted !== undefined) next.inserted = data.inserted;
   if (type === ALLOCATION_PROGRESS) {
     next.status = later(current.status, data.phase === "published" ? "published" : "inserting");
-    if (data.phase === "published" && data.published !== undefined) next.published = data.published;
+    // A chunk's events are committed once its frame is sent: they count as published.
+    if ((data.phase === "published" || data.phase === "chunk") && data.published !== undefined) {
+      next.published = Math.max(current.published ?? 0, data.published);
+    }
+    if (data.chunks_done != null && data.chunks_total != null) {
+      next.chunks = laterChunks({ done: data.chunks_done, total: data.chunks_total }, current.chunks);
+    }
   } else if (type === ALLOCATION_COMPLETED) {
     next.status = data.status === "failed" ? "failed" : later(current.status, "completed");
     if (data.published !== undefined) next.published = data.published;
@@ -113,4 +132,20 @@ export function applyProgress(current: Progress, type: string, data: ProgressDat
     next.finishedAt = Date.now();
   }
   return next;
+}
+
+// A read and a frame may arrive in either order: the further one wins.
+export function laterChunks(a: Chunks | null, b: Chunks | null): Chunks | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return a.done >= b.done ? a : b;
+}
+
+// "3 of 10 chunks delivered" while an allocation is partly delivered (docs/decisions/0069);
+// null for an allocation written in one chunk, or before the first is known.
+export function chunksLine(status: AllocationStatus, chunks: Chunks | null): string | null {
+  if (chunks === null || chunks.total <= 1) return null;
+  if (hasCompleted(status)) return `Delivered in ${chunks.total} chunks.`;
+  if (status !== "inserting" && status !== "published") return null;
+  return `${chunks.done} of ${chunks.total} chunks delivered: their employees have been told.`;
 }
