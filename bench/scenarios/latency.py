@@ -27,7 +27,7 @@ from psycopg import AsyncConnection
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
-from bench.processes import LoadGeneratorProcess
+from bench.processes import LoadGeneratorProcess, cpu_seconds
 from bench.workload import BODY, TITLE, median, percentile, voucher_text
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.inbox_writes import take_writer_lock
@@ -55,8 +55,11 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             work_dir=run.work_dir / "latency",
         )
         connected = await loadgen.start()
+        # The notifier's own CPU over the run (from /proc), per event delivered.
+        cpu_before = cpu_seconds(service.pid)
         injected = await _inject(run, config, employees, loadgen)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
+        server_cpu = cpu_seconds(service.pid) - cpu_before
         commit_at: dict[int, float] = injected.pop("commit_at")
         pairs = [
             (commit_at[int(event_id)], at - commit_at[int(event_id)])
@@ -84,6 +87,10 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "p99_seconds": percentile(latencies, 0.99),
             "max_seconds": latencies[-1] if latencies else None,
             "slowest_seconds_of_run": [[second, round(latency, 4)] for second, latency in slowest],
+            "server_cpu_seconds": server_cpu,
+            "server_cpu_us_per_delivery": (
+                server_cpu / len(latencies) * 1e6 if latencies else None
+            ),
             "loadgen_cpu_seconds": result["cpu_seconds"],
             "notifier_rss_bytes": service.rss(),
             "commit_time": "clock read right after COMMIT returned in the writer",
