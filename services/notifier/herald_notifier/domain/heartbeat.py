@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from herald_common.gc_tuning import collection_paused
 from herald_notifier.domain.registry import Registry
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,10 @@ class Heartbeat:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(self._interval)
-            self.beat(loop.time())
+            # The sweep's list of every stream dies with it: no collection pass walks it
+            # (a pass that met it cost a millisecond more per 10,000 streams, decision 0073).
+            with collection_paused():
+                self.beat(loop.time())
 
     def beat(self, now: float) -> int:
         """Ping the quiet streams and cut off the stuck ones; returns how many were cut off."""
