@@ -5,17 +5,12 @@ every 100 of those, a pass over everything. A notifier holding 10,000 open strea
 allocates several objects per Kafka record it reads; with the defaults, a burst of
 100,000 records spent about half its time in the collector walking the streams (measured
 in bench/, docs/decisions/0031). Herald's hot paths create few reference cycles, so
-collecting the older generations a hundred times less often costs little memory and gives
-that time back.
+collecting a hundred times less often costs little memory and gives that time back.
 
-A young pass walks every object allocated since the last one that is still alive, so it
-takes as long as its threshold is large: at 50,000 it measured 12-16 ms of CPU with
-10,000 open streams, the largest part of the notifier's latency tail at a steady 1,000
-events/s. A process that answers within milliseconds takes `latency_young_threshold`
-instead: passes ten times shorter, ten times as often, about the same work in all
-(docs/decisions/0073). Work done in one synchronous stretch on objects that die at its end
-(a fetch's records) runs with the collector paused (`collection_paused`), so no pass walks
-them at all.
+Work done in one synchronous stretch on objects that die at its end (a fetch's records, a
+sweep's list of every stream) runs with the collector paused (`collection_paused`), so no
+pass walks them at all (docs/decisions/0073, which also records what shorter young passes
+did to the notifier's latency tail).
 """
 
 from __future__ import annotations
@@ -27,12 +22,10 @@ from contextlib import contextmanager
 YOUNG_THRESHOLD = 50_000
 MIDDLE_THRESHOLD = 50
 OLD_THRESHOLD = 100
-# Young passes of about a millisecond: for processes with a latency target (the notifier).
-LATENCY_YOUNG_THRESHOLD = 5_000
 
 
-def relax_garbage_collection(young: int = YOUNG_THRESHOLD) -> None:
-    gc.set_threshold(young, MIDDLE_THRESHOLD, OLD_THRESHOLD)
+def relax_garbage_collection() -> None:
+    gc.set_threshold(YOUNG_THRESHOLD, MIDDLE_THRESHOLD, OLD_THRESHOLD)
 
 
 @contextmanager

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.dead_letter_claims import ClaimedDeadLetters
-from herald_common.gc_tuning import LATENCY_YOUNG_THRESHOLD, relax_garbage_collection
+from herald_common.gc_tuning import relax_garbage_collection
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.lifespan import open_pool_and_producer
 from herald_common.supervisor import Supervisor
@@ -158,8 +158,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    # Short young passes: the latency tail (docs/decisions/0073).
-    relax_garbage_collection(LATENCY_YOUNG_THRESHOLD)
+    relax_garbage_collection()
     settings = load_settings()
     serve(
         create_app,
