@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.dead_letter_claims import ClaimedDeadLetters
-from herald_common.gc_tuning import relax_garbage_collection
+from herald_common.gc_tuning import SurvivorsFrozen
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.lifespan import open_pool_and_producer
 from herald_common.supervisor import Supervisor
@@ -98,6 +98,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             marks=marks,
         )
         async with contextlib.AsyncExitStack() as resources:
+            # Young passes of a few thousand objects, nothing older walked again until it
+            # grows by a quarter: passes of milliseconds, not tens (docs/decisions/0075).
+            collector = SurvivorsFrozen()
+            collector.install()
+            resources.callback(collector.uninstall)
             await open_pool_and_producer(resources, pool, producer)
             resources.push_async_callback(consumer.stop)
             await consumer.start(producer.partitions_for)
@@ -109,6 +114,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ("delivered-tally", tally.run),
                 ("delivered-marks", marks.run),
                 ("heartbeat", heartbeat.run),
+                ("collector", collector.run),
                 (
                     "inbox-listener",
                     functools.partial(listen_for_read_marks, conninfo, unread, registry),
@@ -158,7 +164,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    relax_garbage_collection()
     settings = load_settings()
     serve(
         create_app,
