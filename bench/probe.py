@@ -18,9 +18,12 @@ from __future__ import annotations
 import asyncio
 import gc
 import json
+import os
 import runpy
 import sys
+import threading
 import time
+import traceback
 from typing import Any
 
 import uvicorn
@@ -40,6 +43,9 @@ class Pauses:
         self._started = (0.0, 0.0, 0.0)
         # [wall clock, generation, {type name: objects of it in the generations walked}]
         self.census: list[list[Any]] = []
+        # [wall clock, the main thread's innermost frames] during a stall (see sample_stalls)
+        self.stacks: list[list[Any]] = []
+        self._beat = 0.0
         self._seen = [0, 0, 0]
 
     def on_collection(self, phase: str, info: dict[str, Any]) -> None:
@@ -70,9 +76,36 @@ class Pauses:
         top = dict(sorted(counts.items(), key=lambda item: -item[1])[:25])
         self.census.append([time.time(), generation, len(walked), top])
 
+    def sample_stalls(self, main: int) -> None:
+        """From a thread: the main thread's stack whenever the loop probe is overdue.
+
+        Only with HERALD_BENCH_STALL_STACKS=1 (a thread asking for the GIL every 2 ms
+        disturbs what it watches): to find which code holds the loop, not for figures.
+        """
+        sampled_for = 0.0
+        while True:
+            time.sleep(0.002)
+            beat = self._beat
+            if beat and time.perf_counter() - beat > 0.010 and beat != sampled_for:
+                sampled_for = beat
+                frame = sys._current_frames().get(main)
+                if frame is not None:
+                    stack = traceback.extract_stack(frame)[-14:]
+                    self.stacks.append(
+                        [
+                            time.time(),
+                            [f"{f.filename.split('/')[-1]}:{f.lineno} {f.name}" for f in stack],
+                        ]
+                    )
+
     async def watch_loop(self) -> None:
         clock, cpu = time.perf_counter, time.thread_time
+        if os.environ.get("HERALD_BENCH_STALL_STACKS") == "1":
+            threading.Thread(
+                target=self.sample_stalls, args=(threading.get_ident(),), daemon=True
+            ).start()
         while True:
+            self._beat = clock()
             due, cpu_before = clock() + _PROBE_SECONDS, cpu()
             await asyncio.sleep(_PROBE_SECONDS)
             late = clock() - due
@@ -81,7 +114,15 @@ class Pauses:
 
     def write(self, path: str) -> None:
         with open(path, "w") as out:
-            json.dump({"passes": self.passes, "stalls": self.stalls, "census": self.census}, out)
+            json.dump(
+                {
+                    "passes": self.passes,
+                    "stalls": self.stalls,
+                    "census": self.census,
+                    "stacks": self.stacks,
+                },
+                out,
+            )
 
 
 def main() -> None:
