@@ -255,6 +255,13 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("p50", ("p50_seconds",), "s"),
         ("p99", ("p99_seconds",), "s"),
         ("max", ("max_seconds",), "s"),
+        ("p50 from the Kafka commit", ("from_kafka_commit", "p50_seconds"), "s"),
+        ("p99 from the Kafka commit", ("from_kafka_commit", "p99_seconds"), "s"),
+        ("max from the Kafka commit", ("from_kafka_commit", "max_seconds"), "s"),
+        ("server CPU per delivery", ("server_cpu_us_per_delivery",), "us"),
+        ("young collector passes", ("notifier_pauses", "collector", "0", "passes"), ""),
+        ("longest young pass", ("notifier_pauses", "collector", "0", "wall_seconds_max"), "s"),
+        ("loop stalls over 5 ms", ("notifier_pauses", "loop_stalls", "over_5ms"), ""),
         ("missing", ("missing",), ""),
     ],
     "memory": [

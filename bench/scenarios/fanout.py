@@ -23,7 +23,7 @@ from uuid import uuid4
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
-from bench.processes import LoadGeneratorProcess, Service
+from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
 from bench.workload import notifications
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
@@ -108,10 +108,17 @@ async def measure(run: BenchRun, config: BenchConfig, kind: str, processes: int)
         warm_up = await loadgen.wait(timeout)
         per_connection = config.fanout_events_per_connection
         await loadgen.arm(per_stream=per_connection)
+        # The servers' own CPU over the burst (injection, delivery), from /proc: the figure a
+        # shared machine does not distort (other work changes the rate, not this).
+        cpu_before = [cpu_seconds(service.pid) for service, _ in services]
         commit_sent, committed, sent = await _inject(
             run, label, employees, per_connection, FIRST_ID + len(employees)
         )
         result = await loadgen.wait(timeout)
+        server_cpu = sum(
+            cpu_seconds(service.pid) - before
+            for (service, _), before in zip(services, cpu_before, strict=True)
+        )
         rss = [service.rss() for service, _ in services]
         last = result["last"]
         seconds = last - commit_sent if last else None
@@ -131,6 +138,10 @@ async def measure(run: BenchRun, config: BenchConfig, kind: str, processes: int)
             "first_delivery_seconds": result["first"] - commit_sent if result["first"] else None,
             "deliveries_per_second": rate,
             "deliveries_per_second_per_process": rate / processes if rate else None,
+            "server_cpu_seconds": server_cpu,
+            "server_cpu_us_per_delivery": (
+                server_cpu / result["received"] * 1e6 if result["received"] else None
+            ),
             "streams_closed_by_server": result["closed_while_open"],
             "loadgen_cpu_seconds": result["cpu_seconds"],
             "server_rss_bytes": rss,

@@ -12,14 +12,21 @@ Commit time of a notification = the benchmark's clock read right after its `COMM
 returned: from then on the row is durable and visible to every reader. Latency = the load
 generator's clock when the frame carrying that id arrived - that commit time. Both read
 the same real-time clock of this machine. (The row's `created_at` is taken earlier, before
-the COPY, so it would add the write itself; it is not used.)
+the COPY, so it would add the write itself; it is not used.) The same is reported from the
+Kafka commit (the clock read once the transaction's commit returned), the moment a
+read-committed consumer may first see the events: the issue's figure.
+
+The notifier runs under `bench.probe`, which times its collector passes and its event
+loop's stalls; the report sets them beside the run's slowest seconds.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -27,7 +34,7 @@ from psycopg import AsyncConnection
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
-from bench.processes import LoadGeneratorProcess
+from bench.processes import LoadGeneratorProcess, cpu_seconds
 from bench.workload import BODY, TITLE, median, percentile, voucher_text
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.inbox_writes import take_writer_lock
@@ -44,6 +51,9 @@ from herald_inserter.domain.transactions import TransactionalProducer
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     employees = run.employee_ids()[: config.latency_connections]
     service, port = run.notifier("latency-notifier")
+    pauses_path = run.work_dir / "latency" / "notifier-pauses.json"
+    pauses_path.parent.mkdir(parents=True, exist_ok=True)
+    service.argv = probed(service.argv, pauses_path)
     loadgen: LoadGeneratorProcess | None = None
     try:
         service.start()
@@ -55,15 +65,24 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             work_dir=run.work_dir / "latency",
         )
         connected = await loadgen.start()
+        # The notifier's own CPU over the run (from /proc), per event delivered.
+        cpu_before = cpu_seconds(service.pid)
         injected = await _inject(run, config, employees, loadgen)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
+        server_cpu = cpu_seconds(service.pid) - cpu_before
         commit_at: dict[int, float] = injected.pop("commit_at")
+        kafka_commit_at: dict[int, float] = injected.pop("kafka_commit_at")
         pairs = [
             (commit_at[int(event_id)], at - commit_at[int(event_id)])
             for event_id, at in result["ids"]
             if int(event_id) in commit_at
         ]
         latencies = sorted(latency for _, latency in pairs)
+        from_kafka = sorted(
+            at - kafka_commit_at[int(event_id)]
+            for event_id, at in result["ids"]
+            if int(event_id) in kafka_commit_at
+        )
         # Where the tail sits in time: the worst latency of each second of the run, worst
         # first (periodic pauses show as evenly spaced seconds).
         begun = min((committed for committed, _ in pairs), default=0.0)
@@ -72,6 +91,10 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             second = int(committed - begun)
             worst[second] = max(worst.get(second, 0.0), latency)
         slowest = sorted(worst.items(), key=lambda item: -item[1])[:10]
+        rss = service.rss()
+        service.stop()  # the probe writes what it saw as the notifier exits
+        ended = max((committed + latency for committed, latency in pairs), default=begun)
+        pauses = _pauses(pauses_path, begun, ended, [second for second, _ in slowest])
         return {
             "connections": len(employees),
             "connected": connected,
@@ -83,10 +106,20 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "p50_seconds": percentile(latencies, 0.50),
             "p99_seconds": percentile(latencies, 0.99),
             "max_seconds": latencies[-1] if latencies else None,
+            "from_kafka_commit": {
+                "p50_seconds": percentile(from_kafka, 0.50),
+                "p99_seconds": percentile(from_kafka, 0.99),
+                "max_seconds": from_kafka[-1] if from_kafka else None,
+            },
             "slowest_seconds_of_run": [[second, round(latency, 4)] for second, latency in slowest],
+            "server_cpu_seconds": server_cpu,
+            "server_cpu_us_per_delivery": (
+                server_cpu / len(latencies) * 1e6 if latencies else None
+            ),
             "loadgen_cpu_seconds": result["cpu_seconds"],
-            "notifier_rss_bytes": service.rss(),
+            "notifier_rss_bytes": rss,
             "commit_time": "clock read right after COMMIT returned in the writer",
+            "notifier_pauses": pauses,
         }
     finally:
         if loadgen is not None:
@@ -111,6 +144,7 @@ async def _inject(
     total = max(1, round(config.latency_rate * config.latency_seconds))
     allocation_id = uuid4()
     commit_at: dict[int, float] = {}
+    kafka_commit_at: dict[int, float] = {}
     published = 0
     commits = 0
     largest_commit = 0
@@ -188,6 +222,9 @@ async def _inject(
                     committed = time.time()
                     for row in rows:
                         commit_at[row.notification_id] = committed
+                kafka_committed = time.time()
+                for row in rows:
+                    kafka_commit_at[row.notification_id] = kafka_committed
                 transactions.append(time.monotonic() - begun)
                 sent += len(batch)
                 commits += 1
@@ -210,4 +247,61 @@ async def _inject(
         "kafka_transaction_seconds_median": median(transactions),
         "kafka_transaction_seconds_max": max(transactions, default=None),
         "commit_at": commit_at,
+        "kafka_commit_at": kafka_commit_at,
+    }
+
+
+def probed(argv: list[str], output: Path) -> list[str]:
+    """The service's command, run under `bench.probe` (`python -m MODULE ...` only)."""
+    index = argv.index("-m")
+    return [*argv[: index + 1], "bench.probe", str(output), *argv[index + 1 :]]
+
+
+def _pauses(path: Path, begun: float, ended: float, slowest: list[int]) -> dict[str, Any]:
+    """The notifier's collector passes and loop stalls during the run: by generation, and
+    the longest of each within the run's slowest seconds."""
+    try:
+        seen = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return {"error": f"no probe output at {path}"}
+    passes = [p for p in seen["passes"] if begun <= p[0] <= ended]
+    stalls = [s for s in seen["stalls"] if begun <= s[0] <= ended]
+    generations: dict[str, Any] = {}
+    for generation in (0, 1, 2):
+        walls = sorted(p[2] for p in passes if p[1] == generation)
+        cpus = [p[3] for p in passes if p[1] == generation]
+        generations[str(generation)] = {
+            "passes": len(walls),
+            "wall_seconds_median": median(walls) if walls else None,
+            "wall_seconds_max": walls[-1] if walls else None,
+            "cpu_seconds_total": sum(cpus),
+        }
+    lateness = sorted(s[1] for s in stalls)
+    # A stall in which the notifier ran for less than half of it was mostly the scheduler.
+    descheduled = sum(1 for s in stalls if s[1] > 0.005 and s[2] < (s[1] + 0.005) / 2)
+    near = []
+    for second in slowest:
+        start, end = begun + second, begun + second + 1.1
+        near.append(
+            {
+                "second": second,
+                "longest_pass_seconds": max(
+                    (p[2] for p in passes if start <= p[0] < end), default=0.0
+                ),
+                "longest_stall_seconds": max(
+                    (s[1] for s in stalls if start <= s[0] < end), default=0.0
+                ),
+            }
+        )
+    return {
+        "collector": generations,
+        "loop_stalls": {
+            "over_2ms": len(lateness),
+            "over_5ms": sum(1 for late in lateness if late > 0.005),
+            "over_20ms": sum(1 for late in lateness if late > 0.020),
+            "over_5ms_mostly_descheduled": descheduled,
+            "longest_seconds": lateness[-3:][::-1],
+        },
+        "slowest_seconds": near,
+        "census": [c for c in seen.get("census", []) if begun <= c[0] <= ended],
     }

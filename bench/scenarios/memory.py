@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import time
 from typing import Any
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
-from bench.processes import LoadGeneratorProcess, Service
+from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
 from herald_common.events import VOUCHER_ALLOCATED
 
 
@@ -43,9 +44,14 @@ async def measure(
             work_dir=run.work_dir / "memory",
             name=f"loadgen-{service.name}",
         )
+        cpu_before = cpu_seconds(service.pid)
         connected = await loadgen.start()
+        cpu_opened, opened_at = cpu_seconds(service.pid), time.monotonic()
         await asyncio.sleep(config.memory_settle_seconds)
         after = await _rss(service)
+        # Idle streams cost CPU too: pings and the once-a-second sweep over every stream.
+        idle_cpu = cpu_seconds(service.pid) - cpu_opened
+        idle_seconds = time.monotonic() - opened_at
         still_open = (await loadgen.stats())["open"]
         per_connection = (after - before) / still_open if still_open else None
         return {
@@ -56,6 +62,14 @@ async def measure(
             "rss_after_bytes": after,
             "bytes_per_connection": per_connection,
             "kib_per_connection": per_connection / 1024 if per_connection else None,
+            # No deliveries here: the server's CPU per stream opened, and per idle stream
+            # and second.
+            "server_cpu_us_per_open": (
+                (cpu_opened - cpu_before) / len(tokens) * 1e6 if tokens else None
+            ),
+            "server_cpu_us_per_idle_stream_second": (
+                idle_cpu / still_open / idle_seconds * 1e6 if still_open else None
+            ),
         }
     finally:
         if loadgen is not None:

@@ -78,6 +78,17 @@ def test_the_notifier_reads_records_with_getmany_on_the_public_path():
     assert notifier_compat.http_protocol(fast) is notifier_compat.LeanHttpToolsProtocol
 
 
+def test_streams_write_directly_only_with_the_lean_protocol():
+    public = notifier_compat.Internals(fetcher=False, protocol=False, stepping=False)
+    fast = notifier_compat.Internals(fetcher=True, protocol=True, stepping=True)
+
+    def scope(internals: notifier_compat.Internals) -> dict[str, object]:
+        return {"type": "http", "app": SimpleNamespace(state=SimpleNamespace(compat=internals))}
+
+    assert notifier_compat.direct_writes(scope(public)) is False
+    assert notifier_compat.direct_writes(scope(fast)) is True
+
+
 async def test_on_the_public_path_a_task_watches_for_the_disconnect():
     gone = asyncio.Event()
 

@@ -1,8 +1,10 @@
 """The heartbeat: pings for quiet streams, a cut-off for a write that is stuck."""
 
 import asyncio
+import contextlib
 
 from herald_notifier.api.event_stream import EventStreamResponse
+from herald_notifier.domain import heartbeat as heartbeat_module
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.registry import Registry
@@ -241,3 +243,37 @@ async def test_a_stream_that_ends_first_stops_watching():
     assert sent == [b"", b": ping\n\n", b""]
     # Nothing is left waiting on the connection's receive.
     assert not cycle.gone._waiters
+
+
+async def test_a_round_looks_at_a_slice_of_the_streams_per_tick(monkeypatch):
+    registry = Registry()
+    streams = [Subscriber(f"E{n}", "Sales", 5) for n in range(40)]
+    for s in streams:
+        s.last_write = -1e9  # quiet for ever: each is due a ping when looked at
+        registry.add(s)
+    pinged_at_each_tick: list[int] = []
+
+    async def tick(seconds: float) -> None:
+        pinged_at_each_tick.append(sum(1 for s in streams if s._ping_due))
+        if len(pinged_at_each_tick) > heartbeat_module.SLICES:
+            raise asyncio.CancelledError
+
+    monkeypatch.setattr(heartbeat_module.asyncio, "sleep", tick)
+    beating = Heartbeat(registry, ping_seconds=15, send_timeout_seconds=30)
+    with contextlib.suppress(asyncio.CancelledError):
+        await beating.run()
+    # 40 streams over 20 ticks: two more looked at (and pinged) on each, all in one round.
+    assert pinged_at_each_tick == [2 * n for n in range(heartbeat_module.SLICES + 1)]
+
+
+async def test_a_stream_that_ended_during_the_round_is_not_looked_at():
+    cut: list[Subscriber] = []
+    registry = Registry(on_cut_off=cut.append)
+    ended = Subscriber("E1", "Sales", 5)
+    ended.writing_since = 100.0  # its last write failed, then its stream ended
+    registry.add(ended)
+    round_of = registry.subscribers()
+    ended.close()
+    registry.remove(ended)
+    assert heartbeat(registry)._look_at(round_of, now=200.0) == 0
+    assert cut == []

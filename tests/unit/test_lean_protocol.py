@@ -6,7 +6,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from herald_notifier.compat import LeanEvent, LeanHttpToolsProtocol, _Pipeline
+from herald_notifier.compat import LeanEvent, LeanHttpToolsProtocol, _Pipeline, write_chunk
 from tests.support.uvicorn_server import serving
 
 
@@ -89,3 +89,73 @@ async def test_a_response_ends_at_once_while_its_reader_reads_nothing():
             assert received.count(b"x") == 8_000_000
         finally:
             writer.close()
+
+
+def _lean_config(app) -> uvicorn.Config:
+    return uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=LeanHttpToolsProtocol, log_config=None, lifespan="off"
+    )
+
+
+async def _read_until(reader: asyncio.StreamReader, end: bytes) -> bytes:
+    received = b""
+    while not received.endswith(end):
+        data = await asyncio.wait_for(reader.read(1 << 20), 5)
+        assert data, "the connection closed before the response's end"
+        received += data
+    return received
+
+
+async def test_a_direct_chunk_is_what_uvicorns_send_writes():
+    written: list[bool] = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        written.append(write_chunk(send, b"data: one\n\n"))
+        await send({"type": "http.response.body", "body": b"data: two\n\n", "more_body": True})
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async with serving(uvicorn.Server(_lean_config(app))) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            received = await _read_until(reader, b"0\r\n\r\n")
+        finally:
+            writer.close()
+    assert written == [True]
+    body = received.split(b"\r\n\r\n", 1)[1]
+    assert body == b"b\r\ndata: one\n\n\r\nb\r\ndata: two\n\n\r\n0\r\n\r\n"
+
+
+async def test_a_direct_chunk_is_refused_while_the_reader_reads_nothing():
+    """Past the transport's high-water mark the caller must `send`, which waits for the
+    reader (and is timed by the Heartbeat): a stopped reader is not written to without end."""
+    refused = asyncio.Event()
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        while write_chunk(send, b"x" * 65536):
+            await asyncio.sleep(0)  # the transport tells the protocol to pause meanwhile
+        refused.set()
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async with serving(uvicorn.Server(_lean_config(app))) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1024)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await writer.drain()
+            await asyncio.wait_for(refused.wait(), 5)  # the client has read next to nothing
+            await _read_until(reader, b"0\r\n\r\n")
+        finally:
+            writer.close()
+
+
+async def test_a_direct_chunk_is_refused_outside_the_lean_protocol():
+    async def send(message):
+        raise AssertionError("not called")
+
+    assert write_chunk(send, b"data: one\n\n") is False

@@ -85,12 +85,14 @@ def create_consumer(
     group_id: str | None,
     auto_offset_reset: str = "earliest",
     max_poll_interval_ms: int = 300_000,
+    max_partition_fetch_bytes: int = 1024 * 1024,
 ) -> AIOKafkaConsumer:
     """A read_committed consumer whose offsets are committed by the caller after processing.
 
     Values are returned as raw bytes: a deserializer that raises would make aiokafka retry
     the same record forever, so decoding belongs to the handler and its dead-letter path.
     A group member that goes `max_poll_interval_ms` without polling leaves its group.
+    `max_partition_fetch_bytes` is how much of one partition a fetch may bring (compressed).
     """
     return AIOKafkaConsumer(
         *topics,
@@ -102,6 +104,7 @@ def create_consumer(
         auto_offset_reset=auto_offset_reset,
         max_poll_interval_ms=max_poll_interval_ms,
         metadata_max_age_ms=METADATA_MAX_AGE_MS,
+        max_partition_fetch_bytes=max_partition_fetch_bytes,
     )
 
 

@@ -14,7 +14,7 @@ from fastapi import FastAPI
 from herald_common.db import create_pool
 from herald_common.dead_letter import DeadLetterPublisher
 from herald_common.dead_letter_claims import ClaimedDeadLetters
-from herald_common.gc_tuning import relax_garbage_collection
+from herald_common.gc_tuning import SurvivorsFrozen
 from herald_common.kafka import create_consumer, create_producer
 from herald_common.lifespan import open_pool_and_producer
 from herald_common.supervisor import Supervisor
@@ -42,6 +42,12 @@ from herald_web.health import health_routes
 from herald_web.limits import BodySizeLimit
 from herald_web.serve import serve
 
+# How much of one partition a fetch brings: a burst's events of one department in one fetch,
+# so each of its streams writes them in one write (aiokafka's 1 MiB split the largest
+# department's share of a 100,000-event allocation over two fetches, and its streams' writes
+# in two: docs/decisions/0073). The fetch as a whole stays within aiokafka's 50 MiB.
+PARTITION_FETCH_BYTES = 8 * 1024 * 1024
+
 
 def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     settings = settings or load_settings()
@@ -66,7 +72,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         client_id = f"herald-notifier-{settings.replica_id}"
         producer = create_producer(settings.kafka, client_id=client_id)
         kafka_consumer = create_consumer(
-            settings.kafka, client_id=client_id, group_id=None, auto_offset_reset="latest"
+            settings.kafka,
+            client_id=client_id,
+            group_id=None,
+            auto_offset_reset="latest",
+            max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
         )
         topics = settings.topics
         consumer = EventConsumer(
@@ -88,6 +98,11 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             marks=marks,
         )
         async with contextlib.AsyncExitStack() as resources:
+            # Young passes of a few thousand objects, nothing older walked again until it
+            # grows by a quarter: passes of milliseconds, not tens (docs/decisions/0075).
+            collector = SurvivorsFrozen()
+            collector.install()
+            resources.callback(collector.uninstall)
             await open_pool_and_producer(resources, pool, producer)
             resources.push_async_callback(consumer.stop)
             await consumer.start(producer.partitions_for)
@@ -99,6 +114,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 ("delivered-tally", tally.run),
                 ("delivered-marks", marks.run),
                 ("heartbeat", heartbeat.run),
+                ("collector", collector.run),
                 (
                     "inbox-listener",
                     functools.partial(listen_for_read_marks, conninfo, unread, registry),
@@ -148,7 +164,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
 
 
 def main() -> None:
-    relax_garbage_collection()
     settings = load_settings()
     serve(
         create_app,

@@ -19,6 +19,8 @@ another version is logged as a warning and its fallback used.
   thing: the end of a response is written even while the client is not reading
   (`_EndingCycle`), so a stream cut off for a slow reader ends complete (decision 0025).
   Fallback: uvicorn's own protocol, where such a stream ends abandoned (uvicorn logs it).
+  `write_chunk` writes a stream's chunks to the lean protocol's transport directly, as
+  its `send` would, while the client reads (docs/decisions/0073). Fallback: `send`.
 - asyncio: `DisconnectWatch` steps the ASGI `receive()` by hand instead of a task per
   stream (docs/decisions/0032). Fallback: a task per stream.
 
@@ -97,6 +99,12 @@ def watch_disconnect(
     internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
     by_hand = internals is None or internals.stepping
     return DisconnectWatch(receive, on_disconnect, by_hand=by_hand)
+
+
+def direct_writes(scope: Scope) -> bool:
+    """Whether a stream may write its chunks with `write_chunk` (not on the public path)."""
+    internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
+    return internals is None or internals.protocol
 
 
 # --- aiokafka -------------------------------------------------------------------------
@@ -250,6 +258,29 @@ class _EndingCycle(RequestResponseCycle):
             await RequestResponseCycle.send(self, message)
         finally:
             self.flow = flow
+
+
+def write_chunk(send: Any, chunk: bytes) -> bool:
+    """Write one body chunk of a started chunked response straight to its transport, as
+    uvicorn's `send` would; False where the caller must `await send(...)` instead.
+
+    uvicorn's `send` is a coroutine per write, with a message dict to build and read, and a
+    flow-control check: several microseconds of Python on every write of every stream,
+    where the socket write itself costs about six (docs/decisions/0073). Only the lean
+    protocol's cycles are written to directly, and only while the client reads: a paused
+    transport (its buffer past the high-water mark) returns False, so the caller's `send`
+    waits for the reader as before, timed by the Heartbeat, and a stream whose reader
+    stopped is still cut off. A disconnected client's chunk is dropped, as `send` does.
+    """
+    cycle = getattr(send, "__self__", None)
+    if type(cycle) is not _EndingCycle or cycle.flow.write_paused:
+        return False
+    if cycle.disconnected:
+        return True
+    if not cycle.chunked_encoding or cycle.response_complete or not chunk:
+        return False
+    cycle.transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+    return True
 
 
 class LeanHttpToolsProtocol(HttpToolsProtocol):

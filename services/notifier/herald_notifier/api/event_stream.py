@@ -22,7 +22,7 @@ from typing import Protocol
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from herald_notifier.compat import watch_disconnect
+from herald_notifier.compat import direct_writes, watch_disconnect, write_chunk
 from herald_notifier.domain.subscriber import Subscriber
 
 # One or more whole SSE frames, encoded.
@@ -107,11 +107,15 @@ class EventStreamResponse(Response):
                 while (chunk := await anext(chunks, None)) is not None:
                     await self._write(send, chunk)
                 chunks = steps.live()
+                direct = direct_writes(scope)
                 async for chunk in chunks:
                     # Written here rather than by _write: a call more on every live write.
-                    subscriber.writing_since = loop.time()
-                    await send(_message(chunk))
-                    subscriber.writing_since = None
+                    if not (direct and write_chunk(send, chunk)):
+                        # The client is not reading (or no direct write here): the write
+                        # waits for it, timed by the Heartbeat.
+                        subscriber.writing_since = loop.time()
+                        await send(_message(chunk))
+                        subscriber.writing_since = None
                     subscriber.last_write = loop.time()
             last = self._last_words() if self._last_words is not None else None
             with contextlib.suppress(OSError):

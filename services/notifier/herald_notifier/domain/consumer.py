@@ -42,6 +42,7 @@ from herald_common.events import (
     EmployeeAddressed,
     RevocationCompleted,
 )
+from herald_common.gc_tuning import collection_paused
 from herald_common.kafka import assign_from_end
 from herald_common.notifications import parse_previous_id
 from herald_common.record_checks import record_problem
@@ -237,55 +238,69 @@ class EventConsumer:
         self.ready.set()
 
     async def run(self) -> None:
-        registry = self._registry
         await self._dead_letter_rejected()
         while True:
             fetched = await self._fetched.get(wait_seconds=1.0)
-            consumed = taken = 0
-            rejected = self._rejected
-            # What some stream took: its unread counts and tallies are done once per batch.
-            taken_by_some: list[Delivery] = []
-            for tp, records in fetched:
+            consumed = 0
+            fetched.reverse()
+            while fetched:
+                # Taken off the list, so each partition's records die once dispatched.
+                tp, records = fetched.pop()
                 consumed += len(records)
-                event_type = self._event_types.get(tp.topic)
-                for record in records:
-                    try:
-                        check_record(record, self._max_record_bytes)
-                        if event_type is None:
-                            allocation_id, progress = decode_progress(record.value)
-                            registry.dispatch_allocation(allocation_id, progress)
-                            continue
-                        delivery = decode_record(event_type, record, registry)
-                    except InvalidEvent as exc:
-                        rejected.append((tp, record, str(exc)))
-                        continue
-                    except Exception as exc:
-                        # A record the decoders did not foresee: escaping here would end the
-                        # run and drop the rest of this fetch. It is dead-lettered, with
-                        # the exception as the reason, and the loop goes on.
-                        logger.exception("record %s[%d]@%d", tp.topic, tp.partition, record.offset)
-                        rejected.append((tp, record, describe(exc)))
-                        continue
-                    if delivery is None:
-                        continue
-                    streams = registry.dispatch(delivery)
-                    if streams:
-                        taken += streams
-                        taken_by_some.append(delivery)
+                # The records and what is made of them mostly die by the end: no collection
+                # pass walks them meanwhile (herald_common.gc_tuning).
+                with collection_paused():
+                    self._dispatch(tp, records)
+                del records
+                # A per-employee event's key is its department, so an employee's events of
+                # this fetch are all in this partition: their streams have everything now
+                # and write it in one write, before the next partition is dispatched. The
+                # first bytes leave after one partition's records, not the whole fetch's
+                # (docs/decisions/0073). Taking fetched records does not suspend.
+                await asyncio.sleep(0)
             self._metrics.events_consumed.inc(consumed)
-            self._live.inc(taken)
-            if taken_by_some:
-                self._unread.mark_all(d.employee_id for d in taken_by_some)
-                if self._tally is not None:
-                    self._tally.delivered(taken_by_some)
-                if self._marks is not None:
-                    self._marks.delivered(taken_by_some)
             await self._dead_letter_rejected()
             self._metrics.consumer_lag.set(await self._lag())
-            # Everything fetched is dispatched before the streams write, so a stream sends all
-            # its events of that fetch in one write (writes cost more than the rest). Then
-            # the streams get their turn: taking fetched records does not suspend.
-            await asyncio.sleep(0)
+
+    def _dispatch(self, tp: TopicPartition, records: list[KafkaRecord]) -> None:
+        """Decode one partition's fetched records and offer each to its streams."""
+        registry = self._registry
+        rejected = self._rejected
+        event_type = self._event_types.get(tp.topic)
+        taken = 0
+        # What some stream took: its unread counts and tallies are done once per batch.
+        taken_by_some: list[Delivery] = []
+        for record in records:
+            try:
+                check_record(record, self._max_record_bytes)
+                if event_type is None:
+                    allocation_id, progress = decode_progress(record.value)
+                    registry.dispatch_allocation(allocation_id, progress)
+                    continue
+                delivery = decode_record(event_type, record, registry)
+            except InvalidEvent as exc:
+                rejected.append((tp, record, str(exc)))
+                continue
+            except Exception as exc:
+                # A record the decoders did not foresee: escaping here would end the
+                # run and drop the rest of this fetch. It is dead-lettered, with
+                # the exception as the reason, and the loop goes on.
+                logger.exception("record %s[%d]@%d", tp.topic, tp.partition, record.offset)
+                rejected.append((tp, record, describe(exc)))
+                continue
+            if delivery is None:
+                continue
+            streams = registry.dispatch(delivery)
+            if streams:
+                taken += streams
+                taken_by_some.append(delivery)
+        self._live.inc(taken)
+        if taken_by_some:
+            self._unread.mark_all(d.employee_id for d in taken_by_some)
+            if self._tally is not None:
+                self._tally.delivered(taken_by_some)
+            if self._marks is not None:
+                self._marks.delivered(taken_by_some)
 
     async def _dead_letter_rejected(self) -> None:
         while self._rejected:

@@ -22,8 +22,9 @@ from herald_notifier.domain.registry import Registry
 logger = logging.getLogger(__name__)
 
 # Streams woken per slice of a round: each wakes its stream for a write, and a round of
-# thousands done at once would hold up the live events behind it for tens of ms.
-_SLICE = 256
+# thousands done at once would hold up the live events behind it for tens of ms; 256 at
+# once still held them up for several ms (docs/decisions/0073).
+_SLICE = 32
 
 
 def unread_frame(employee_id: str, unread: int) -> Delivery:
