@@ -1,0 +1,218 @@
+"""broadcast: one department's events to every watcher of its channel.
+
+One notifier holds the connections, each a department watcher: an hr-admin's stream with
+`channels=private-department-<D>`, D being the largest department. The benchmark writes
+each round's notifications the way the inserter does (decision 0033): writer lock, ids and
+previous ids drawn in the transaction, `copy_notifications` with the department's
+visibility, the events sent with the inserter's `EventPublisher` inside a Kafka transaction
+that commits right after the database. So the inbox holds every event a watcher could
+read there, as in production. A warm-up round of one event runs first; the measured burst
+is `events` notifications to employees of D, each for every watcher.
+
+Figures: deliveries/s (from the Kafka commit to the last receipt); the notifier's own CPU
+per delivery (user + system from /proc over the burst: the figure a shared machine does not
+distort); the transactions PostgreSQL counted on the run's database over the burst
+(`pg_stat_database`, every client's, the benchmark's own write included: the notifier's
+pooled queries are one transaction each); the notifier's gap reads (its
+`herald_notifier_gap_reads_total`); and whether every watcher got every event once, in
+increasing id order.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from datetime import UTC, datetime
+from typing import Any
+from uuid import uuid4
+
+import httpx
+from psycopg import AsyncConnection
+
+from bench.config import BenchConfig
+from bench.environment import BenchRun
+from bench.pg import fetch
+from bench.processes import LoadGeneratorProcess, cpu_seconds
+from bench.prometheus import samples, scrape
+from bench.workload import BODY, TITLE, voucher_text
+from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
+from herald_common.inbox_writes import take_writer_lock
+from herald_common.kafka import create_producer
+from herald_inserter.domain.inbox_writer import (
+    CHOSEN_RECIPIENTS,
+    copy_notifications,
+    issue_notifications,
+)
+from herald_inserter.domain.publisher import EventPublisher
+from herald_inserter.domain.transactions import TransactionalProducer
+
+# PostgreSQL's backends report their counts when they go idle, at most once a second, and
+# an idle one at the latest after 10 s: the counts are read after that.
+STATS_SETTLE_SECONDS = 11.0
+
+
+async def _write_and_publish(
+    run: BenchRun, recipients: list[str], serial: int
+) -> tuple[float, list[int]]:
+    """One round's notifications, written and published as the inserter does; the time the
+    Kafka commit was sent and the ids."""
+    allocation_id = uuid4()
+    transactional = TransactionalProducer(
+        lambda: create_producer(
+            run.kafka,
+            client_id="herald-bench-broadcast",
+            transactional_id=f"{run.topics.prefix}bench-broadcast-{uuid4().hex[:8]}",
+        ),
+        timeout_seconds=60,
+    )
+    progress = create_producer(run.kafka, client_id="herald-bench-broadcast-progress")
+    await transactional.start()
+    await progress.start()
+    try:
+        publisher = EventPublisher(
+            transactional,
+            completed_topic=run.topics.allocation_completed,
+            progress_producer=progress,
+        )
+        created_at = datetime.now(UTC)
+        async with (
+            await AsyncConnection.connect(run.database_url) as conn,
+            publisher.transaction(),
+        ):
+            async with conn.transaction():
+                await take_writer_lock(conn)
+                found = await (await conn.execute(CHOSEN_RECIPIENTS, (recipients,))).fetchall()
+                rows = await issue_notifications(
+                    conn,
+                    found,
+                    (
+                        voucher_text(allocation_id, emp, dept, serial + i)
+                        for i, (emp, dept, _) in enumerate(found)
+                    ),
+                )
+                await copy_notifications(
+                    conn,
+                    rows,
+                    kind=VOUCHER_ALLOCATED,
+                    source=SOURCE_INSERTER,
+                    created_at=created_at,
+                    title=TITLE,
+                    body=BODY,
+                    allocation_id=allocation_id,
+                    visibility="department",
+                )
+                await publisher.publish_notifications(
+                    run.topics.voucher_allocated,
+                    rows,
+                    kind=VOUCHER_ALLOCATED,
+                    source=SOURCE_INSERTER,
+                    created_at=created_at,
+                    allocation_id=allocation_id,
+                    visibility="department",
+                )
+            # The database has committed; Kafka commits as the block ends.
+            commit_sent = time.time()
+    finally:
+        await transactional.stop()
+        await progress.stop()
+    return commit_sent, [row.notification_id for row in rows]
+
+
+async def _transactions(run: BenchRun) -> int:
+    rows = await fetch(
+        run.database_url,
+        "SELECT xact_commit + xact_rollback FROM pg_stat_database"
+        " WHERE datname = current_database()",
+    )
+    return int(rows[0][0])
+
+
+async def _gap_reads(client: httpx.AsyncClient, port: int) -> float:
+    text = await scrape(client, f"http://127.0.0.1:{port}/metrics")
+    return sum(samples(text, "herald_notifier_gap_reads_total").values())
+
+
+def check_streams(by_stream: list[list[str]], ids: list[int]) -> dict[str, int]:
+    """How many watchers got exactly `ids` in order, and how many missed, repeated or
+    reordered some."""
+    expected = [str(i) for i in ids]
+    counts: Counter[str] = Counter()
+    for got in by_stream:
+        if got == expected:
+            counts["exact"] += 1
+        elif len(set(got)) < len(got):
+            counts["duplicated"] += 1
+        elif set(got) != set(expected):
+            counts["missing"] += 1
+        else:
+            counts["out_of_order"] += 1
+    return {key: counts[key] for key in ("exact", "missing", "duplicated", "out_of_order")}
+
+
+async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
+    everyone = run.employee_ids()
+    sizes = Counter(dept for _, dept in everyone)
+    department = sizes.most_common(1)[0][0]
+    watchers = [emp for emp, _ in everyone[: config.broadcast_connections]]
+    members = [emp for emp, dept in everyone if dept == department]
+    events = config.broadcast_events
+    service, port = run.notifier("broadcast-notifier")
+    loadgen: LoadGeneratorProcess | None = None
+    try:
+        service.start()
+        await service.wait_http(f"http://127.0.0.1:{port}/readyz")
+        loadgen = LoadGeneratorProcess(
+            host="127.0.0.1",
+            streams=[(port, run.token(emp, ["employee", "hr-admin"])) for emp in watchers],
+            kinds=[VOUCHER_ALLOCATED],
+            work_dir=run.work_dir / "broadcast",
+            path=f"/v1/stream?channels=private-department-{department}",
+        )
+        connected = await loadgen.start()
+        timeout = config.deliveries_timeout_seconds
+        await loadgen.arm(per_stream=1)
+        await _write_and_publish(run, members[:1], 0)
+        warm_up = await loadgen.wait(timeout)
+        await asyncio.sleep(STATS_SETTLE_SECONDS)
+        async with httpx.AsyncClient() as client:
+            await loadgen.arm(per_stream=events, by_stream=True)
+            reads_before = await _gap_reads(client, port)
+            transactions_before = await _transactions(run)
+            cpu_before = cpu_seconds(service.pid)
+            recipients = [members[i % len(members)] for i in range(events)]
+            # One notification per recipient and round: a round's ids are one employee's each.
+            commit_sent, ids = await _write_and_publish(run, recipients, 1)
+            result = await loadgen.wait(timeout)
+            cpu = cpu_seconds(service.pid) - cpu_before
+            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            transactions = await _transactions(run) - transactions_before
+            gap_reads = await _gap_reads(client, port) - reads_before
+        received = result["received"]
+        last = result["last"]
+        seconds = last - commit_sent if last else None
+        return {
+            "connections": len(watchers),
+            "connected": connected,
+            "department": department,
+            "department_employees": len(members),
+            "events": len(ids),
+            "deliveries_expected": len(watchers) * len(ids),
+            "deliveries": received,
+            "complete": result["complete"],
+            "warm_up_complete": warm_up["complete"],
+            "watchers": check_streams(result["by_stream"], sorted(ids)),
+            "seconds": seconds,
+            "deliveries_per_second": received / seconds if seconds else None,
+            "server_cpu_seconds": cpu,
+            "server_cpu_us_per_delivery": cpu / received * 1e6 if received else None,
+            "database_transactions": transactions,
+            "gap_reads": gap_reads,
+            "streams_closed_by_server": result["closed_while_open"],
+            "loadgen_cpu_seconds": result["cpu_seconds"],
+            "notifier_rss_bytes": service.rss(),
+        }
+    finally:
+        if loadgen is not None:
+            await loadgen.stop()
+        service.stop()
