@@ -75,6 +75,33 @@ class Inbox:
     ) -> AsyncIterator[Delivery]:
         """Every notification in scope with an id above `after_id` (up to `until`), in id order."""
         condition, params = scope.condition()
+        async for delivery in self._pages(condition, params, after_id, until):
+            yield delivery
+
+    async def after_for_watchers(
+        self, departments: frozenset[str], employee_ids: Collection[str], after_id: int, until: int
+    ) -> AsyncIterator[Delivery]:
+        """What any of these streams may miss between two ids, in one read: the departments'
+        notifications visible to them (docs/decisions/0051) and every notification of the
+        streams' own employees. Each stream keeps only its own part (`GapReads`)."""
+        parts: list[sql.Composable] = [sql.SQL("employee_id = ANY(%(employees)s)")]
+        params: dict[str, Any] = {"employees": sorted(employee_ids)}
+        if departments:
+            parts.append(
+                sql.SQL("(department = ANY(%(departments)s) AND visibility = 'department')")
+            )
+            params["departments"] = sorted(departments)
+        condition = sql.SQL("({})").format(sql.SQL(" OR ").join(parts))
+        async for delivery in self._pages(condition, params, after_id, until):
+            yield delivery
+
+    async def _pages(
+        self,
+        condition: sql.Composable,
+        params: dict[str, Any],
+        after_id: int,
+        until: int | None,
+    ) -> AsyncIterator[Delivery]:
         query = sql.SQL(
             "SELECT id, kind, source, employee_id, department, created_at, payload,"
             " visibility = 'department'"
