@@ -38,6 +38,9 @@ class BenchConfig:
     # broadcast: department watchers (one channel), and the events each receives
     broadcast_connections: int = 10_000
     broadcast_events: int = 10
+    # before reading PostgreSQL's transaction counts: its backends report them when idle, at
+    # most once a second, and an idle one at the latest after 10 s
+    broadcast_settle_seconds: float = 11.0
     # latency: a steady rate of committed notifications, with these connections open
     latency_connections: int = 10_000
     latency_rate: int = 1_000
@@ -80,6 +83,7 @@ SMOKE = BenchConfig(
     fanout_events_per_connection=10,
     broadcast_connections=20,
     broadcast_events=10,
+    broadcast_settle_seconds=1.0,
     latency_connections=20,
     latency_rate=50,
     latency_seconds=2.0,

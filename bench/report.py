@@ -258,6 +258,7 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("notifier CPU per delivery", ("server_cpu_us_per_delivery",), "us"),
         ("database transactions in the burst", ("database_transactions",), ""),
         ("gap reads in the burst", ("gap_reads",), ""),
+        ("gap queries in the burst", ("gap_queries",), ""),
         ("watchers with every event once, in order", ("watchers", "exact"), ""),
     ],
     "wsfanout": [

@@ -12,10 +12,11 @@ is `events` notifications to employees of D, each for every watcher.
 Figures: deliveries/s (from the Kafka commit to the last receipt); the notifier's own CPU
 per delivery (user + system from /proc over the burst: the figure a shared machine does not
 distort); the transactions PostgreSQL counted on the run's database over the burst
-(`pg_stat_database`, every client's, the benchmark's own write included: the notifier's
-pooled queries are one transaction each); the notifier's gap reads (its
-`herald_notifier_gap_reads_total`); and whether every watcher got every event once, in
-increasing id order.
+(`pg_stat_database`, every client's, the benchmark's own write included; a query through a
+pool counts two, the pool's connection check and the query); the notifier's gap reads (its
+`herald_notifier_gap_reads_total`) and the inbox queries they made
+(`herald_notifier_gap_queries_total`, where the notifier counts them); and whether every
+watcher got every event once, in increasing id order.
 """
 
 from __future__ import annotations
@@ -46,10 +47,6 @@ from herald_inserter.domain.inbox_writer import (
 )
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer
-
-# PostgreSQL's backends report their counts when they go idle, at most once a second, and
-# an idle one at the latest after 10 s: the counts are read after that.
-STATS_SETTLE_SECONDS = 11.0
 
 
 async def _write_and_publish(
@@ -128,9 +125,13 @@ async def _transactions(run: BenchRun) -> int:
     return int(rows[0][0])
 
 
-async def _gap_reads(client: httpx.AsyncClient, port: int) -> float:
+async def _counters(client: httpx.AsyncClient, port: int) -> dict[str, float]:
+    """The notifier's gap reads (streams that read) and gap queries (0 where not counted)."""
     text = await scrape(client, f"http://127.0.0.1:{port}/metrics")
-    return sum(samples(text, "herald_notifier_gap_reads_total").values())
+    return {
+        name: sum(samples(text, f"herald_notifier_{name}_total").values())
+        for name in ("gap_reads", "gap_queries")
+    }
 
 
 def check_streams(by_stream: list[list[str]], ids: list[int]) -> dict[str, int]:
@@ -174,10 +175,10 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         await loadgen.arm(per_stream=1)
         await _write_and_publish(run, members[:1], 0)
         warm_up = await loadgen.wait(timeout)
-        await asyncio.sleep(STATS_SETTLE_SECONDS)
+        await asyncio.sleep(config.broadcast_settle_seconds)
         async with httpx.AsyncClient() as client:
             await loadgen.arm(per_stream=events, by_stream=True)
-            reads_before = await _gap_reads(client, port)
+            counters_before = await _counters(client, port)
             transactions_before = await _transactions(run)
             cpu_before = cpu_seconds(service.pid)
             recipients = [members[i % len(members)] for i in range(events)]
@@ -185,9 +186,9 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             commit_sent, ids = await _write_and_publish(run, recipients, 1)
             result = await loadgen.wait(timeout)
             cpu = cpu_seconds(service.pid) - cpu_before
-            await asyncio.sleep(STATS_SETTLE_SECONDS)
+            await asyncio.sleep(config.broadcast_settle_seconds)
             transactions = await _transactions(run) - transactions_before
-            gap_reads = await _gap_reads(client, port) - reads_before
+            counters = await _counters(client, port)
         received = result["received"]
         last = result["last"]
         seconds = last - commit_sent if last else None
@@ -207,7 +208,8 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "server_cpu_seconds": cpu,
             "server_cpu_us_per_delivery": cpu / received * 1e6 if received else None,
             "database_transactions": transactions,
-            "gap_reads": gap_reads,
+            "gap_reads": counters["gap_reads"] - counters_before["gap_reads"],
+            "gap_queries": counters["gap_queries"] - counters_before["gap_queries"],
             "streams_closed_by_server": result["closed_while_open"],
             "loadgen_cpu_seconds": result["cpu_seconds"],
             "notifier_rss_bytes": service.rss(),

@@ -159,6 +159,23 @@ def test_fanout_delivers_every_event_in_each_setup(report: dict[str, Any]) -> No
     assert positive(fanout["scaling_2_vs_1"])
 
 
+def test_broadcast_delivers_every_event_once_in_order_to_every_watcher(
+    report: dict[str, Any],
+) -> None:
+    result = report["scenarios"]["broadcast"]
+    expected = SMOKE.broadcast_connections * SMOKE.broadcast_events
+    assert result["connected"]["open"] == SMOKE.broadcast_connections
+    assert result["deliveries"] == result["deliveries_expected"] == expected
+    assert result["complete"]
+    assert result["warm_up_complete"]
+    assert result["watchers"]["exact"] == SMOKE.broadcast_connections
+    assert result["streams_closed_by_server"] == 0
+    assert positive(result["deliveries_per_second"])
+    assert positive(result["server_cpu_us_per_delivery"])
+    assert positive(result["database_transactions"])
+    assert result["gap_reads"] >= SMOKE.broadcast_connections
+
+
 def test_wsfanout_delivers_every_event_to_every_pusher_socket(report: dict[str, Any]) -> None:
     result = report["scenarios"]["wsfanout"]
     expected = SMOKE.fanout_connections * SMOKE.fanout_events_per_connection
