@@ -256,6 +256,7 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("deliveries/s (1 process)", ("deliveries_per_second",), ""),
         ("deliveries", ("deliveries",), ""),
         ("notifier CPU per delivery", ("server_cpu_us_per_delivery",), "us"),
+        ("PostgreSQL CPU in the burst", ("postgresql_cpu_seconds",), "s"),
         ("database transactions in the burst", ("database_transactions",), ""),
         ("gap reads in the burst", ("gap_reads",), ""),
         ("gap queries in the burst", ("gap_queries",), ""),

@@ -11,9 +11,11 @@ is `events` notifications to employees of D, each for every watcher.
 
 Figures: deliveries/s (from the Kafka commit to the last receipt); the notifier's own CPU
 per delivery (user + system from /proc over the burst: the figure a shared machine does not
-distort); the transactions PostgreSQL counted on the run's database over the burst
-(`pg_stat_database`, every client's, the benchmark's own write included; a query through a
-pool counts two, the pool's connection check and the query); the notifier's gap reads (its
+distort); PostgreSQL's CPU over the burst (its backends of the run's database, the
+benchmark's own write included: bench/server_cpu.py); the transactions PostgreSQL counted
+on the run's database over the burst (`pg_stat_database`, every client's, the benchmark's
+own write included; a query through a pool counts two, the pool's connection check and the
+query); the notifier's gap reads (its
 `herald_notifier_gap_reads_total`) and the inbox queries they made
 (`herald_notifier_gap_queries_total`, where the notifier counts them); and whether every
 watcher got every event once, in increasing id order.
@@ -34,8 +36,9 @@ from psycopg import AsyncConnection
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.pg import fetch
-from bench.processes import LoadGeneratorProcess, cpu_seconds
+from bench.processes import LoadGeneratorProcess
 from bench.prometheus import samples, scrape
+from bench.server_cpu import POSTGRESQL, ServerCpu
 from bench.workload import BODY, TITLE, voucher_text
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_common.inbox_writes import take_writer_lock
@@ -180,12 +183,13 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             await loadgen.arm(per_stream=events, by_stream=True)
             counters_before = await _counters(client, port)
             transactions_before = await _transactions(run)
-            cpu_before = cpu_seconds(service.pid)
+            cpu = ServerCpu({"notifier": service.pid}, run.database_url)
+            await cpu.start()
             recipients = [members[i % len(members)] for i in range(events)]
             # One notification per recipient and round: a round's ids are one employee's each.
             commit_sent, ids = await _write_and_publish(run, recipients, 1)
             result = await loadgen.wait(timeout)
-            cpu = cpu_seconds(service.pid) - cpu_before
+            spent = await cpu.stop()
             await asyncio.sleep(config.broadcast_settle_seconds)
             transactions = await _transactions(run) - transactions_before
             counters = await _counters(client, port)
@@ -205,8 +209,9 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "watchers": check_streams(result["by_stream"], sorted(ids)),
             "seconds": seconds,
             "deliveries_per_second": received / seconds if seconds else None,
-            "server_cpu_seconds": cpu,
-            "server_cpu_us_per_delivery": cpu / received * 1e6 if received else None,
+            "server_cpu_seconds": spent["notifier"],
+            "server_cpu_us_per_delivery": spent["notifier"] / received * 1e6 if received else None,
+            "postgresql_cpu_seconds": spent[POSTGRESQL],
             "database_transactions": transactions,
             "gap_reads": counters["gap_reads"] - counters_before["gap_reads"],
             "gap_queries": counters["gap_queries"] - counters_before["gap_queries"],
