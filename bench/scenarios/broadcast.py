@@ -26,7 +26,6 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import Counter
-from datetime import UTC, datetime
 from typing import Any
 from uuid import uuid4
 
@@ -35,21 +34,12 @@ from psycopg import AsyncConnection
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
+from bench.inserter_writes import inserter_publisher, write_and_publish
 from bench.pg import fetch
 from bench.processes import LoadGeneratorProcess
 from bench.prometheus import samples, scrape
 from bench.server_cpu import POSTGRESQL, ServerCpu
-from bench.workload import BODY, TITLE, voucher_text
-from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
-from herald_common.inbox_writes import take_writer_lock
-from herald_common.kafka import create_producer
-from herald_inserter.domain.inbox_writer import (
-    CHOSEN_RECIPIENTS,
-    copy_notifications,
-    issue_notifications,
-)
-from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.transactions import TransactionalProducer
+from herald_common.events import VOUCHER_ALLOCATED
 
 
 async def _write_and_publish(
@@ -57,65 +47,23 @@ async def _write_and_publish(
 ) -> tuple[float, list[int]]:
     """One round's notifications, written and published as the inserter does; the time the
     Kafka commit was sent and the ids."""
-    allocation_id = uuid4()
-    transactional = TransactionalProducer(
-        lambda: create_producer(
-            run.kafka,
-            client_id="herald-bench-broadcast",
-            transactional_id=f"{run.topics.prefix}bench-broadcast-{uuid4().hex[:8]}",
-        ),
-        timeout_seconds=60,
-    )
-    progress = create_producer(run.kafka, client_id="herald-bench-broadcast-progress")
-    await transactional.start()
-    await progress.start()
-    try:
-        publisher = EventPublisher(
-            transactional,
-            completed_topic=run.topics.allocation_completed,
-            progress_producer=progress,
-        )
-        created_at = datetime.now(UTC)
-        async with (
-            await AsyncConnection.connect(run.database_url) as conn,
-            publisher.transaction(),
-        ):
-            async with conn.transaction():
-                await take_writer_lock(conn)
-                found = await (await conn.execute(CHOSEN_RECIPIENTS, (recipients,))).fetchall()
-                rows = await issue_notifications(
-                    conn,
-                    found,
-                    (
-                        voucher_text(allocation_id, emp, dept, serial + i)
-                        for i, (emp, dept, _) in enumerate(found)
-                    ),
-                )
-                await copy_notifications(
-                    conn,
-                    rows,
-                    kind=VOUCHER_ALLOCATED,
-                    source=SOURCE_INSERTER,
-                    created_at=created_at,
-                    title=TITLE,
-                    body=BODY,
-                    allocation_id=allocation_id,
-                    visibility="department",
-                )
-                await publisher.publish_notifications(
-                    run.topics.voucher_allocated,
-                    rows,
-                    kind=VOUCHER_ALLOCATED,
-                    source=SOURCE_INSERTER,
-                    created_at=created_at,
-                    allocation_id=allocation_id,
-                    visibility="department",
-                )
-            # The database has committed; Kafka commits as the block ends.
-            commit_sent = time.time()
-    finally:
-        await transactional.stop()
-        await progress.stop()
+    async with (
+        inserter_publisher(run, "broadcast") as publisher,
+        await AsyncConnection.connect(run.database_url) as conn,
+        publisher.transaction(),
+    ):
+        async with conn.transaction():
+            rows, _ = await write_and_publish(
+                conn,
+                publisher,
+                run.topics.voucher_allocated,
+                recipients,
+                uuid4(),
+                serial,
+                visibility="department",
+            )
+        # The database has committed; Kafka commits as the block ends.
+        commit_sent = time.time()
     return commit_sent, [row.notification_id for row in rows]
 
 

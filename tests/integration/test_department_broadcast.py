@@ -11,7 +11,7 @@ import httpx
 import psycopg
 import pytest
 
-from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
+from tests.support.api import add_people, voucher, wait_until_finished
 from tests.support.sse import StreamRecorder
 
 pytestmark = pytest.mark.integration
@@ -28,11 +28,7 @@ PUSHED = "herald.notification.pushed"
 
 @pytest.fixture(scope="module")
 async def people(services, herald_env):
-    async with httpx.AsyncClient(
-        base_url=services.allocation_url, timeout=30, headers=herald_env.admin
-    ) as api:
-        response = await import_employees(api, employees_csv(RECIPIENTS + WATCHERS))
-        assert response.status_code == 200
+    await add_people(services.allocation_url, herald_env.admin, RECIPIENTS + WATCHERS)
 
 
 async def _counter(client: httpx.AsyncClient, url: str, name: str) -> float:

@@ -10,7 +10,7 @@ import pytest
 
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.gap_reads import GapReads
-from herald_notifier.domain.inbox import Scope
+from herald_notifier.domain.inbox import Scope, Watchers
 from herald_notifier.metrics import NotifierMetrics
 
 PUSHED = "herald.notification.pushed"
@@ -23,24 +23,27 @@ def row(event_id: int, employee: str, department: str = "Sales", *, visible: boo
 
 
 class CountingInbox:
-    """Committed rows, read as `Inbox.after_for_watchers` reads them; counts its queries."""
+    """Committed rows, read as `Inbox.after` reads several streams' scopes at once (the
+    SQL of `Watchers.condition`: tests/integration/test_department_broadcast.py); counts
+    its queries."""
 
     def __init__(self, rows: list[Delivery]) -> None:
         self.rows = rows
-        self.queries: list[tuple[frozenset[str], frozenset[str], int, int]] = []
+        self.queries: list[tuple[frozenset[str], frozenset[str], int, int | None]] = []
         self.release = asyncio.Event()
         self.release.set()
 
-    async def after_for_watchers(
-        self, departments: frozenset[str], employee_ids: set[str], after_id: int, until: int
+    async def after(
+        self, scope: Watchers, after_id: int, until: int | None = None
     ) -> AsyncIterator[Delivery]:
-        self.queries.append((departments, frozenset(employee_ids), after_id, until))
+        self.queries.append((scope.departments, scope.employee_ids, after_id, until))
         await self.release.wait()
+        own = {scope.employee_id, *scope.employee_ids}
         for d in sorted(self.rows, key=lambda d: d.event_id or 0):
-            in_scope = d.employee_id in employee_ids or (
-                d.department_visible and d.department in departments
+            in_scope = d.employee_id in own or (
+                d.department_visible and d.department in scope.departments
             )
-            if in_scope and after_id < (d.event_id or 0) <= until:
+            if in_scope and after_id < (d.event_id or 0) <= (until or 0):
                 yield d
 
 
@@ -96,25 +99,27 @@ async def test_each_watcher_keeps_only_rows_up_to_its_own_newest_id():
     assert ids(long) == [1, 2, 3, 4, 5]
 
 
-async def test_different_cursors_read_separately():
-    inbox = CountingInbox([row(n, f"E{n}", visible=True) for n in range(1, 4)])
-    gaps = reads(inbox)
-    behind, ahead = await asyncio.gather(
-        gaps.rows(Scope("M1", SALES), 0, 3), gaps.rows(Scope("M2", SALES), 2, 3)
+@pytest.mark.parametrize(
+    ("departments", "after_id", "expected"),
+    [
+        (SALES, 2, [3]),  # the same departments from another cursor
+        (frozenset({"HR"}), 0, [4]),  # other departments from the same cursor
+    ],
+    ids=["cursor", "departments"],
+)
+async def test_streams_that_differ_in_cursor_or_departments_read_apart(
+    departments, after_id, expected
+):
+    inbox = CountingInbox(
+        [row(n, f"E{n}", visible=True) for n in range(1, 4)]
+        + [row(4, "E4", department="HR", visible=True)]
     )
-    assert ids(behind) == [1, 2, 3]
-    assert ids(ahead) == [3]
-    assert len(inbox.queries) == 2
-
-
-async def test_different_departments_read_separately():
-    inbox = CountingInbox([row(1, "E1", visible=True), row(2, "E2", "HR", visible=True)])
     gaps = reads(inbox)
-    sales, hr = await asyncio.gather(
-        gaps.rows(Scope("M1", SALES), 0, 2), gaps.rows(Scope("M2", frozenset({"HR"})), 0, 2)
+    first, second = await asyncio.gather(
+        gaps.rows(Scope("M1", SALES), 0, 4), gaps.rows(Scope("M2", departments), after_id, 4)
     )
-    assert ids(sales) == [1]
-    assert ids(hr) == [2]
+    assert ids(first) == [1, 2, 3]
+    assert ids(second) == expected
     assert len(inbox.queries) == 2
 
 
@@ -148,7 +153,7 @@ async def test_a_stream_that_ends_while_waiting_leaves_the_others_read_alone():
 
 async def test_a_failed_query_fails_every_stream_that_waited_for_it():
     class Broken(CountingInbox):
-        async def after_for_watchers(self, *args: object) -> AsyncIterator[Delivery]:  # type: ignore[override]
+        async def after(self, *args: object) -> AsyncIterator[Delivery]:  # type: ignore[override]
             raise OSError("database gone")
             yield  # pragma: no cover
 

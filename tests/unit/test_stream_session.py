@@ -13,7 +13,7 @@ from herald_common.stream_frames import TOKEN_EXPIRED
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.gap_reads import GapReads
-from herald_notifier.domain.inbox import Scope
+from herald_notifier.domain.inbox import Scope, Watchers
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.stream_session import RESET, StreamContext, StreamSession
@@ -40,18 +40,23 @@ class FakeInbox:
         self.rows = rows
         # Whether a read under way sees rows committed after it began (as paging does).
         self.reads_late_commits = reads_late_commits
-        # Queries made for live gap reads.
+        # Reads made for live gap reads (several streams at once).
         self.watcher_reads = 0
 
     def commit(self, *rows: Delivery) -> None:
         self.rows.extend(rows)
 
     def _in(self, scope: Scope, after_id: int) -> list[Delivery]:
+        # Several streams' scopes at once for a shared gap read (Watchers).
+        own = {scope.employee_id, *getattr(scope, "employee_ids", ())}
         return sorted(
             (
                 d
                 for d in self.rows
-                if (d.employee_id == scope.employee_id or d.department in scope.departments)
+                if (
+                    d.employee_id in own
+                    or (d.department_visible and d.department in scope.departments)
+                )
                 and (d.event_id or 0) > after_id
             ),
             key=lambda d: d.event_id or 0,
@@ -66,6 +71,8 @@ class FakeInbox:
     async def after(
         self, scope: Scope, after_id: int, until: int | None = None
     ) -> AsyncIterator[Delivery]:
+        if isinstance(scope, Watchers):
+            self.watcher_reads += 1
         snapshot = self._in(scope, after_id)
         cursor = after_id
         while True:
@@ -75,17 +82,6 @@ class FakeInbox:
                 return
             cursor = found.event_id or 0
             yield found
-
-    async def after_for_watchers(
-        self, departments: frozenset[str], employee_ids: set[str], after_id: int, until: int
-    ) -> AsyncIterator[Delivery]:
-        self.watcher_reads += 1
-        for d in sorted(self.rows, key=lambda d: d.event_id or 0):
-            in_scope = d.employee_id in employee_ids or (
-                d.department_visible and d.department in departments
-            )
-            if in_scope and after_id < (d.event_id or 0) <= until:
-                yield d
 
     async def unread_counts(self, employee_ids: list[str]) -> dict[str, int]:
         return {e: sum(d.employee_id == e for d in self.rows) for e in employee_ids}

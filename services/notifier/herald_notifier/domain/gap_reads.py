@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.inbox import Inbox, Scope
+from herald_notifier.domain.inbox import Inbox, Scope, Watchers
 from herald_notifier.metrics import NotifierMetrics
 
 
@@ -81,8 +81,8 @@ class GapReads:
         # Streams that ask from now on start a read of their own.
         del self._pending[key]
         self._metrics.gap_queries.inc()
-        async for delivery in self._inbox.after_for_watchers(
-            read.departments, read.employee_ids, read.after_id, read.until
-        ):
+        first = min(read.employee_ids)
+        watchers = Watchers(first, read.departments, frozenset(read.employee_ids))
+        async for delivery in self._inbox.after(watchers, read.after_id, read.until):
             read.keep(delivery)
         return read

@@ -36,6 +36,23 @@ class Scope:
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
 
+@dataclass(frozen=True, slots=True)
+class Watchers(Scope):
+    """Several streams of the same departments at once, for a gap read they share
+    (`GapReads`): the scope of one of them, plus every one's own notifications. Each stream
+    keeps only its own part of what is read."""
+
+    employee_ids: frozenset[str] = frozenset()
+
+    def condition(self) -> tuple[sql.Composable, dict[str, Any]]:
+        # One stream's scope says what the departments show (docs/decisions/0051); the
+        # others add their own rows only.
+        scope, params = Scope.condition(self)
+        own = sql.SQL("employee_id = ANY(%(employees)s)")
+        params["employees"] = sorted(self.employee_ids)
+        return sql.SQL("({} OR {})").format(scope, own), params
+
+
 # Notification ids are PostgreSQL bigints.
 MAX_NOTIFICATION_ID = 2**63 - 1
 
@@ -75,33 +92,6 @@ class Inbox:
     ) -> AsyncIterator[Delivery]:
         """Every notification in scope with an id above `after_id` (up to `until`), in id order."""
         condition, params = scope.condition()
-        async for delivery in self._pages(condition, params, after_id, until):
-            yield delivery
-
-    async def after_for_watchers(
-        self, departments: frozenset[str], employee_ids: Collection[str], after_id: int, until: int
-    ) -> AsyncIterator[Delivery]:
-        """What any of these streams may miss between two ids, in one read: the departments'
-        notifications visible to them (docs/decisions/0051) and every notification of the
-        streams' own employees. Each stream keeps only its own part (`GapReads`)."""
-        parts: list[sql.Composable] = [sql.SQL("employee_id = ANY(%(employees)s)")]
-        params: dict[str, Any] = {"employees": sorted(employee_ids)}
-        if departments:
-            parts.append(
-                sql.SQL("(department = ANY(%(departments)s) AND visibility = 'department')")
-            )
-            params["departments"] = sorted(departments)
-        condition = sql.SQL("({})").format(sql.SQL(" OR ").join(parts))
-        async for delivery in self._pages(condition, params, after_id, until):
-            yield delivery
-
-    async def _pages(
-        self,
-        condition: sql.Composable,
-        params: dict[str, Any],
-        after_id: int,
-        until: int | None,
-    ) -> AsyncIterator[Delivery]:
         query = sql.SQL(
             "SELECT id, kind, source, employee_id, department, created_at, payload,"
             " visibility = 'department'"
