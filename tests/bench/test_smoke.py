@@ -74,7 +74,7 @@ def test_every_target_has_a_measured_figure(report: dict[str, Any]) -> None:
     for row in rows:
         assert isinstance(row["measured"], float), row
         assert isinstance(row["met"], bool), row
-    assert {r["issue"] for r in rows} == {5, 19}
+    assert {r["issue"] for r in rows} == {5, 19, 20}
 
 
 def test_e2e_reaches_every_stream_and_splits_the_time(report: dict[str, Any]) -> None:
@@ -176,8 +176,10 @@ def test_broadcast_delivers_every_event_once_in_order_to_every_watcher(
         "out_of_order": 0,
     }
     assert result["streams_closed_by_server"] == 0
-    figures = ("deliveries_per_second", "server_cpu_us_per_delivery", "database_transactions")
-    assert [name for name in figures if not positive(result[name])] == []
+    assert positive(result["deliveries_per_second"])
+    assert positive(result["database_transactions"])
+    # 200 deliveries may take less than one clock tick of /proc (10 ms): 0 is a measurement.
+    assert result["server_cpu_us_per_delivery"] >= 0
     assert result["gap_reads"] >= watchers
 
 
