@@ -20,6 +20,7 @@ from bench.loadgen import event_loop_name, raise_open_files_limit
 from bench.processes import REPO
 from bench.report import evaluate, table
 from bench.scenarios import (
+    broadcast,
     copy_rows,
     e2e,
     fanout,
@@ -36,6 +37,7 @@ RUNNERS = {
     "publish": publish.run,
     "e2e": e2e.run,
     "fanout": fanout.run,
+    "broadcast": broadcast.run,
     "wsfanout": ws_fanout.run,
     "latency": latency.run,
     "memory": memory.run,
@@ -50,7 +52,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m bench",
         description=(
-            "Herald's benchmark: e2e, copy, publish, fanout, wsfanout, latency, memory,"
+            "Herald's benchmark: e2e, copy, publish, fanout, broadcast, wsfanout, latency, memory,"
             " million, pushduring."
         ),
     )
@@ -62,7 +64,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     )
     parser.add_argument("--employees", type=int, help="employees seeded (e2e and copy size)")
     parser.add_argument(
-        "--streams", type=int, help="open streams in e2e, fanout and latency (default 10,000)"
+        "--streams",
+        type=int,
+        help="open streams in e2e, fanout, broadcast and latency (default 10,000)",
     )
     parser.add_argument(
         "--million-employees",
@@ -106,6 +110,7 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         employees=args.employees,
         e2e_streams=args.streams,
         fanout_connections=args.streams,
+        broadcast_connections=args.streams,
         latency_connections=args.streams,
         e2e_runs=args.runs,
         publish_runs=args.runs,
@@ -173,6 +178,7 @@ async def run_bench(
         needed = max(
             config.employees,
             config.fanout_connections,
+            config.broadcast_connections,
             config.latency_connections,
             config.memory_connections,
         )

@@ -10,6 +10,7 @@ SCENARIOS = (
     "publish",
     "e2e",
     "fanout",
+    "broadcast",
     "wsfanout",
     "latency",
     "memory",
@@ -34,6 +35,12 @@ class BenchConfig:
     fanout_connections: int = 10_000
     fanout_events_per_connection: int = 10
     fanout_processes: tuple[int, ...] = (1, 2)
+    # broadcast: department watchers (one channel), and the events each receives
+    broadcast_connections: int = 10_000
+    broadcast_events: int = 10
+    # before reading PostgreSQL's transaction counts: its backends report them when idle, at
+    # most once a second, and an idle one at the latest after 10 s
+    broadcast_settle_seconds: float = 11.0
     # latency: a steady rate of committed notifications, with these connections open
     latency_connections: int = 10_000
     latency_rate: int = 1_000
@@ -74,6 +81,9 @@ SMOKE = BenchConfig(
     publish_runs=1,
     fanout_connections=20,
     fanout_events_per_connection=10,
+    broadcast_connections=20,
+    broadcast_events=10,
+    broadcast_settle_seconds=1.0,
     latency_connections=20,
     latency_rate=50,
     latency_seconds=2.0,

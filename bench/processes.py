@@ -131,9 +131,11 @@ class LoadGeneratorProcess:
         work_dir: Path,
         name: str = "loadgen",
         concurrency: int = 200,
+        path: str = "/v1/stream",
     ) -> None:
         self._config = {
             "host": host,
+            "path": path,
             "kinds": kinds,
             "concurrency": concurrency,
             "streams": [{"port": port, "token": token} for port, token in streams],
@@ -192,9 +194,16 @@ class LoadGeneratorProcess:
         return await self._read(reply_timeout)
 
     async def arm(
-        self, *, per_stream: int | None = None, total: int | None = None, record: bool = False
+        self,
+        *,
+        per_stream: int | None = None,
+        total: int | None = None,
+        record: bool = False,
+        by_stream: bool = False,
     ) -> dict[str, Any]:
-        return await self.command(cmd="arm", per_stream=per_stream, total=total, record=record)
+        return await self.command(
+            cmd="arm", per_stream=per_stream, total=total, record=record, by_stream=by_stream
+        )
 
     async def wait(self, timeout: float, total: int | None = None) -> dict[str, Any]:
         return await self.command(timeout + 30.0, cmd="wait", timeout=timeout, total=total)

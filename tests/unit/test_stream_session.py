@@ -12,7 +12,8 @@ import pytest
 from herald_common.stream_frames import TOKEN_EXPIRED
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.inbox import Scope
+from herald_notifier.domain.gap_reads import GapReads
+from herald_notifier.domain.inbox import Scope, Watchers
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.stream_session import RESET, StreamContext, StreamSession
@@ -39,16 +40,23 @@ class FakeInbox:
         self.rows = rows
         # Whether a read under way sees rows committed after it began (as paging does).
         self.reads_late_commits = reads_late_commits
+        # Reads made for live gap reads (several streams at once).
+        self.watcher_reads = 0
 
     def commit(self, *rows: Delivery) -> None:
         self.rows.extend(rows)
 
     def _in(self, scope: Scope, after_id: int) -> list[Delivery]:
+        # Several streams' scopes at once for a shared gap read (Watchers).
+        own = {scope.employee_id, *getattr(scope, "employee_ids", ())}
         return sorted(
             (
                 d
                 for d in self.rows
-                if (d.employee_id == scope.employee_id or d.department in scope.departments)
+                if (
+                    d.employee_id in own
+                    or (d.department_visible and d.department in scope.departments)
+                )
                 and (d.event_id or 0) > after_id
             ),
             key=lambda d: d.event_id or 0,
@@ -63,6 +71,8 @@ class FakeInbox:
     async def after(
         self, scope: Scope, after_id: int, until: int | None = None
     ) -> AsyncIterator[Delivery]:
+        if isinstance(scope, Watchers):
+            self.watcher_reads += 1
         snapshot = self._in(scope, after_id)
         cursor = after_id
         while True:
@@ -98,6 +108,7 @@ class Harness:
             tally=self.tally,
             retry_ms=3000,
             replay_limit=replay_limit,
+            gap_reads=GapReads(inbox, self.metrics),  # type: ignore[arg-type]
         )
         self.session = StreamSession(context, self.subscriber, last_event_id)
 
@@ -270,6 +281,45 @@ async def test_a_department_watcher_does_not_trust_an_employees_previous_id():
     live = harness.session.live()
     assert ids([await asyncio.wait_for(anext(live), 1)]) == [2, 3]
     await live.aclose()
+
+
+async def test_a_burst_to_many_watchers_reads_the_inbox_once_and_each_sends_it_in_order():
+    inbox = FakeInbox([])
+    first = Harness(inbox, last_event_id=0, subscriber=watcher("M0"))
+    sessions = [first.session] + [
+        StreamSession(first.session._context, watcher(f"M{i}"), 0) for i in range(1, 50)
+    ]
+    for session in sessions:
+        session.open()
+        [chunk async for chunk in session.replay()]
+    burst = [note(n, employee=f"E{n}", previous=0) for n in range(1, 11)]
+    inbox.commit(*burst)
+    for delivery in reversed(burst):  # out of id order, as from several partitions
+        first.registry.dispatch(delivery)
+    lives = [session.live() for session in sessions]
+    sent = await asyncio.wait_for(asyncio.gather(*(anext(live) for live in lives)), 1)
+    for live in lives:
+        await live.aclose()
+    assert [ids([chunk]) for chunk in sent] == [list(range(1, 11))] * 50
+    assert inbox.watcher_reads == 1
+    assert first.metric("herald_notifier_gap_queries_total") == 1
+
+
+async def test_a_watcher_never_gets_a_private_row_of_its_department_from_a_shared_read():
+    inbox = FakeInbox([])
+    harness = Harness(inbox, last_event_id=0, subscriber=watcher("M1"))
+    harness.session.open()
+    await harness.replay()
+    private = Delivery(2, PUSHED, "E2", "Sales", json.dumps({"id": "2"}), previous_id=0)
+    inbox.commit(note(1, employee="E1"), private, note(3, employee="E3"))
+    harness.registry.dispatch(note(3, employee="E3"))  # private 2 is never offered to M1
+    live = harness.session.live()
+    assert ids([await asyncio.wait_for(anext(live), 1)]) == [1, 3]
+    await live.aclose()
+
+
+def watcher(employee: str) -> Subscriber:
+    return Subscriber(employee, "Sales", 100, departments=frozenset({"Sales"}))
 
 
 async def test_live_pings_passes_unread_counts_and_ends_when_closed():

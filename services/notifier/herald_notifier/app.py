@@ -22,6 +22,7 @@ from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.delivered_marks import DeliveredMarks
+from herald_notifier.domain.gap_reads import GapReads
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
@@ -139,6 +140,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     tally=tally,
                     retry_ms=settings.retry_ms,
                     replay_limit=settings.replay_limit,
+                    gap_reads=GapReads(inbox, metrics),
                 ),
                 tasks=tasks,
             )

@@ -42,6 +42,12 @@ class NotifierMetrics:
             " the inbox up to them first",
             registry=self.registry,
         )
+        self.gap_queries = Counter(
+            "herald_notifier_gap_queries_total",
+            "Inbox queries made for live gap reads: one serves every stream that asked for the"
+            " same departments after the same id at the same moment",
+            registry=self.registry,
+        )
         self.dead_letters = Counter(
             "herald_notifier_dead_letters_total",
             "Records sent to a dead-letter topic by this replica (one replica sends each)",

@@ -37,6 +37,23 @@ class Scope:
         return sql.SQL("({})").format(sql.SQL(" OR ").join(parts)), params
 
 
+@dataclass(frozen=True, slots=True)
+class Watchers(Scope):
+    """Several streams of the same departments at once, for a gap read they share
+    (`GapReads`): the scope of one of them, plus every one's own notifications. Each stream
+    keeps only its own part of what is read."""
+
+    employee_ids: frozenset[str] = frozenset()
+
+    def condition(self) -> tuple[sql.Composable, dict[str, Any]]:
+        # One stream's scope says what the departments show (docs/decisions/0051); the
+        # others add their own rows only.
+        scope, params = Scope.condition(self)
+        own = sql.SQL("employee_id = ANY(%(employees)s)")
+        params["employees"] = sorted(self.employee_ids)
+        return sql.SQL("({} OR {})").format(scope, own), params
+
+
 # Notification ids are PostgreSQL bigints.
 MAX_NOTIFICATION_ID = 2**63 - 1
 

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from herald_common.stream_frames import RESET, TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.gap_reads import GapReads
 from herald_notifier.domain.inbox import Inbox, Scope
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
@@ -52,6 +53,8 @@ class StreamContext:
     retry_ms: int
     # Past this many missed events a stream sends `reset` instead of a backlog.
     replay_limit: int
+    # Live gap reads, shared by the streams that need the same one (docs/decisions/0074).
+    gap_reads: GapReads
 
 
 class StreamSession:
@@ -128,7 +131,7 @@ class StreamSession:
             raise RuntimeError("live() goes on from where replay() ended: replay first")
         last_sent, scope, subscriber = self._last_sent, self._scope, self.subscriber
         context = self._context
-        inbox, metrics, retry_ms = context.inbox, context.metrics, context.retry_ms
+        gap_reads, metrics, retry_ms = context.gap_reads, context.metrics, context.retry_ms
         # Only a stream of the employee's own channel can trust a per-employee previous id.
         own_only = not subscriber.departments
         clock = asyncio.get_running_loop().time
@@ -156,10 +159,12 @@ class StreamSession:
                     continue
                 # Something earlier may still be on its way: send what the inbox holds up to
                 # the newest id offered to this stream (all committed); skip those as they come.
+                # A department's watchers share the read (GapReads), and its rows' frames.
                 newest = max(live.event_id, subscriber.newest_offered)
-                found: dict[int, Delivery] = {}
-                async for delivery in inbox.after(scope, last_sent, until=newest):
-                    found[delivery.event_id or 0] = delivery
+                found: dict[int, Delivery] = {
+                    delivery.event_id or 0: delivery
+                    for delivery in await gap_reads.rows(scope, last_sent, newest)
+                }
                 filled = len(found)
                 # Everything offered so far is in this batch or was sent before; events in
                 # hand that the inbox does not hold (a producer that wrote no row) still go.
