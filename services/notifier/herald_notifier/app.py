@@ -25,6 +25,7 @@ from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
+from herald_notifier.domain.opening import Openings
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.stream_session import StreamContext
@@ -118,6 +119,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 drain=drain,
                 streams=StreamContext(
                     inbox=inbox,
+                    openings=Openings(pool, settings.replay_limit),
                     registry=registry,
                     metrics=metrics,
                     tally=tally,

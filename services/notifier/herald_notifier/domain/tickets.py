@@ -1,7 +1,9 @@
 """Single-use stream tickets: EventSource cannot send headers, and a token in a URL leaks.
 
 A ticket is a random string valid for seconds; only its SHA-256 is stored, and redeeming
-it marks it used in the same statement, so it works once across every replica. It keeps
+it marks it used in the same statement, so it works once across every replica. Tickets
+redeemed at the same time are redeemed in one statement (`Batched`); a ticket given twice
+in it is good for the first only. It keeps
 who it was issued to and until when their token is good: a stream opened with it ends then.
 """
 
@@ -9,12 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Sequence
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.auth.principal import Principal
-from herald_common.db import fetch_one
+from herald_notifier.domain.batched import Batched
 
 # Issued tickets are 43 characters; anything longer than this is refused unread.
 MAX_TICKET_LENGTH = 128
@@ -28,6 +31,7 @@ class TicketStore:
     def __init__(self, pool: AsyncConnectionPool[AsyncConnection], ttl_seconds: int) -> None:
         self._pool = pool
         self.ttl_seconds = ttl_seconds
+        self._redeeming: Batched[str, Principal | None] = Batched(self._redeem_all)
 
     async def issue(self, principal: Principal) -> str:
         ticket = secrets.token_urlsafe(32)
@@ -54,15 +58,25 @@ class TicketStore:
     async def redeem(self, ticket: str) -> Principal | None:
         if not 1 <= len(ticket) <= MAX_TICKET_LENGTH:
             return None
-        row = await fetch_one(
-            self._pool,
-            "UPDATE stream_tickets SET used_at = now() WHERE ticket_hash = %s"
-            " AND used_at IS NULL AND expires_at > now()"
-            # A ticket from before token_expires_at: no later than its own expiry.
-            " RETURNING subject, roles, manages,"
-            " extract(epoch FROM coalesce(token_expires_at, expires_at))::bigint",
-            (_digest(ticket),),
-        )
-        if row is None:
-            return None
-        return Principal(subject=row[0], roles=frozenset(row[1]), manages=row[2], expires_at=row[3])
+        return await self._redeeming.get(_digest(ticket))
+
+    async def _redeem_all(self, digests: Sequence[str]) -> list[Principal | None]:
+        async with self._pool.connection() as conn:
+            rows = await (
+                await conn.execute(
+                    "UPDATE stream_tickets SET used_at = now() WHERE ticket_hash = ANY(%s)"
+                    " AND used_at IS NULL AND expires_at > now()"
+                    # A ticket from before token_expires_at: no later than its own expiry.
+                    " RETURNING ticket_hash, subject, roles, manages,"
+                    " extract(epoch FROM coalesce(token_expires_at, expires_at))::bigint",
+                    (list(set(digests)),),
+                )
+            ).fetchall()
+        redeemed = {
+            row[0]: Principal(
+                subject=row[1], roles=frozenset(row[2]), manages=row[3], expires_at=row[4]
+            )
+            for row in rows
+        }
+        # Each ticket once: the first to give it gets its principal, any other nothing.
+        return [redeemed.pop(digest, None) for digest in digests]
