@@ -351,7 +351,12 @@ class LoadGenerator:
     def stream_closed(self, stream: Stream, was_open: bool) -> None:
         if was_open:
             self.closed_while_open += 1
-        if self.reconnect_port is not None and stream.error == "stream ended by server":
+        reconnecting = stream.index in self.storm.closed_at
+        if (
+            self.reconnect_port is not None
+            and stream.error == "stream ended by server"
+            and not reconnecting
+        ):
             self.storm.closed(stream)
             asyncio.get_running_loop().create_task(self._reconnect(stream))
 
@@ -473,21 +478,29 @@ class LoadGenerator:
 
     async def _reconnect(self, stream: Stream) -> None:
         """After the server ended the stream: wait its `retry:`, then open again on the
-        other replica with Last-Event-ID (a ticket client first fetches a new ticket there)."""
+        other replica with Last-Event-ID (a ticket client first fetches a new ticket there).
+        A try that fails (refused, timed out, an error status) is tried again after the
+        same wait, as EventSource does after a network error."""
         assert self.reconnect_port is not None
-        await asyncio.sleep((stream.retry_ms or 0) / 1000)
         old = self.targets[stream.index]
         target = Target(self.reconnect_port, old.token, old.auth)
         self.targets[stream.index] = target
-        self.storm.attempts += 1
-        if target.auth == "ticket":
+        last_id = stream.last_id
+        while self.reconnect_port is not None:
+            await asyncio.sleep((stream.retry_ms or 0) / 1000)
+            self.storm.attempts += 1
             try:
-                await self.fetch_ticket(target)
+                if target.auth == "ticket":
+                    await self.fetch_ticket(target)
             except OSError as exc:
-                self.storm.failures[repr(exc)] = self.storm.failures.get(repr(exc), 0) + 1
+                self.storm.failed(repr(exc))
+                continue
+            stream.restart(self._request(target, last_id))
+            await self._open(stream, target)
+            if stream.live:
                 return
-        stream.restart(self._request(target, stream.last_id))
-        await self._open(stream, target)
+            self.storm.failed(stream.error or "not live")
+            stream.close()
 
     # -- commands --------------------------------------------------------------------------
 
@@ -606,6 +619,9 @@ class Storm:
     attempts: int = 0
     failures: dict[str, int] = field(default_factory=dict)
     done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def failed(self, reason: str) -> None:
+        self.failures[reason] = self.failures.get(reason, 0) + 1
 
     def closed(self, stream: Stream) -> None:
         self.closed_at.setdefault(stream.index, time.time())

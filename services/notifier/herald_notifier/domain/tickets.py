@@ -32,28 +32,44 @@ class TicketStore:
         self._pool = pool
         self.ttl_seconds = ttl_seconds
         self._redeeming: Batched[str, Principal | None] = Batched(self._redeem_all)
+        self._issuing: Batched[tuple[str, Principal], None] = Batched(self._issue_all)
 
     async def issue(self, principal: Principal) -> str:
         ticket = secrets.token_urlsafe(32)
+        await self._issuing.get((_digest(ticket), principal))
+        return ticket
+
+    async def _issue_all(self, tickets: Sequence[tuple[str, Principal]]) -> list[None]:
+        """Every ticket issued meanwhile in one INSERT (roles are names without commas)."""
+        columns: tuple[list[object], ...] = ([], [], [], [], [])
+        for digest, principal in tickets:
+            for column, value in zip(
+                columns,
+                (
+                    digest,
+                    principal.subject,
+                    ",".join(sorted(principal.roles)),
+                    principal.manages,
+                    principal.expires_at,
+                ),
+                strict=True,
+            ):
+                column.append(value)
         async with self._pool.connection() as conn:
             await conn.execute(
                 "INSERT INTO stream_tickets"
                 " (ticket_hash, subject, roles, manages, expires_at, token_expires_at)"
-                " VALUES (%s, %s, %s, %s, now() + make_interval(secs => %s), to_timestamp(%s))",
-                (
-                    _digest(ticket),
-                    principal.subject,
-                    sorted(principal.roles),
-                    principal.manages,
-                    self.ttl_seconds,
-                    principal.expires_at,
-                ),
+                " SELECT t.hash, t.subject, string_to_array(t.roles, ','), t.manages,"
+                " now() + make_interval(secs => %s), to_timestamp(t.token_expires)"
+                " FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[], %s::bigint[])"
+                " AS t(hash, subject, roles, manages, token_expires)",
+                (self.ttl_seconds, *columns),
             )
-            # Housekeeping: expired tickets are useless; keep the table small.
+            # Housekeeping, once per round: expired tickets are useless; keep the table small.
             await conn.execute(
                 "DELETE FROM stream_tickets WHERE expires_at < now() - interval '1 hour'"
             )
-        return ticket
+        return [None] * len(tickets)
 
     async def redeem(self, ticket: str) -> Principal | None:
         if not 1 <= len(ticket) <= MAX_TICKET_LENGTH:
