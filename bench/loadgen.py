@@ -387,6 +387,19 @@ class LoadGenerator:
         """POST /v1/stream-tickets with the Bearer token, as the browser does before a
         stream (one connection each, closed after: the page's fetch)."""
         started = time.time()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                answer = await self._post_ticket(target)
+        except TimeoutError as exc:
+            raise OSError("no ticket in time") from exc
+        head, _, body = answer.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 201"):
+            status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+            raise OSError(f"ticket refused: {status}")
+        target.ticket = json.loads(body)["ticket"]
+        self.tickets.fetched(time.time() - started)
+
+    async def _post_ticket(self, target: Target) -> bytes:
         reader, writer = await asyncio.open_connection(self.host, target.port)
         try:
             writer.write(
@@ -397,15 +410,9 @@ class LoadGenerator:
                     "Content-Length: 0\r\nConnection: close\r\n\r\n"
                 ).encode()
             )
-            answer = await reader.read()
+            return await reader.read()
         finally:
             writer.close()
-        head, _, body = answer.partition(b"\r\n\r\n")
-        if not head.startswith(b"HTTP/1.1 201"):
-            status = head.split(b"\r\n", 1)[0].decode(errors="replace")
-            raise OSError(f"ticket refused: {status}")
-        target.ticket = json.loads(body)["ticket"]
-        self.tickets.fetched(time.time() - started)
 
     async def fetch_tickets(self) -> dict[str, Any]:
         """Every ticket client's ticket, before the streams open (the `opens` scenario

@@ -49,6 +49,9 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             concurrency=1000,
             ready_on_live=True,
             reconnect_port=other_port,
+            # A try that hangs (its connection lost in a full accept queue) is given up and
+            # made again after the retry delay, as a browser's would be, only sooner.
+            connect_timeout=10.0,
         )
         connected = await loadgen.start()
         await asyncio.sleep(config.memory_settle_seconds)
