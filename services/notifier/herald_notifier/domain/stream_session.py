@@ -112,13 +112,9 @@ class StreamSession:
                 yield Delivery(last_sent, RESET, "", "", json.dumps(reset)).frame(retry_ms)
                 metrics.resets.inc()
             else:
-                replayed = 0
-                async for delivery in inbox.after(scope, last_event_id):
-                    yield delivery.frame(retry_ms)
-                    last_sent = delivery.event_id or last_sent
-                    replayed += 1
-                metrics.replay_events.observe(replayed)
-                metrics.deliveries.labels("replay").inc(replayed)
+                async for chunk in self._replayed(last_event_id):
+                    yield chunk
+                last_sent = self._last_sent or last_event_id
         self._last_sent = last_sent
         counts = await inbox.unread_counts([subscriber.employee_id])
         yield unread_frame(subscriber.employee_id, counts[subscriber.employee_id]).frame(retry_ms)
@@ -151,18 +147,23 @@ class StreamSession:
         yield head
         if start.missed > context.replay_limit:
             # Too much to stream: the client reloads its inbox over REST instead.
-            last_sent = start.latest_id
-            yield self._reset(last_sent)
+            self._last_sent = start.latest_id
+            yield self._reset(start.latest_id)
         else:
-            last_sent, replayed = last_event_id, 0
-            async for delivery in context.inbox.after(self._scope, last_event_id):
-                yield delivery.frame(retry_ms)
-                last_sent = delivery.event_id or last_sent
-                replayed += 1
-            metrics.replay_events.observe(replayed)
-            metrics.deliveries.labels("replay").inc(replayed)
-        self._last_sent = last_sent
+            async for chunk in self._replayed(last_event_id):
+                yield chunk
         yield self._closing_frames(start)
+
+    async def _replayed(self, last_event_id: int) -> AsyncGenerator[bytes, None]:
+        """What the scope holds after `last_event_id`, in id order; `_last_sent` follows."""
+        context = self._context
+        self._last_sent, replayed = last_event_id, 0
+        async for delivery in context.inbox.after(self._scope, last_event_id):
+            yield delivery.frame(context.retry_ms)
+            self._last_sent = delivery.event_id or self._last_sent
+            replayed += 1
+        context.metrics.replay_events.observe(replayed)
+        context.metrics.deliveries.labels("replay").inc(replayed)
 
     def _reset(self, last_sent: int) -> bytes:
         context = self._context
