@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from psycopg import AsyncConnection, sql
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common.db import fetch_all
 from herald_common.notifications import UNREAD
 from herald_notifier.domain.batched import Batched
 
@@ -61,8 +62,7 @@ class Openings:
         return await self._starts.get((employee_id, last_event_id))
 
     async def _departments(self, employee_ids: Sequence[str]) -> list[str | None]:
-        async with self._pool.connection() as conn:
-            rows = await (await conn.execute(_DIRECTORY, (list(set(employee_ids)),))).fetchall()
+        rows = await fetch_all(self._pool, _DIRECTORY, (list(set(employee_ids)),))
         found = {employee: str(department) for employee, department in rows}
         return [found.get(employee) for employee in employee_ids]
 
@@ -72,6 +72,5 @@ class Openings:
             "after": [after for _, after in streams],
             "limit": self._replay_limit + 1,
         }
-        async with self._pool.connection() as conn:
-            rows = await (await conn.execute(_START, params)).fetchall()
+        rows = await fetch_all(self._pool, _START, params)
         return [Start(int(latest), int(missed), int(unread)) for latest, missed, unread in rows]

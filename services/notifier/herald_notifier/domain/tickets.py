@@ -17,6 +17,7 @@ from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
 from herald_common.auth.principal import Principal
+from herald_common.db import fetch_all
 from herald_notifier.domain.batched import Batched
 
 # Issued tickets are 43 characters; anything longer than this is refused unread.
@@ -77,17 +78,15 @@ class TicketStore:
         return await self._redeeming.get(_digest(ticket))
 
     async def _redeem_all(self, digests: Sequence[str]) -> list[Principal | None]:
-        async with self._pool.connection() as conn:
-            rows = await (
-                await conn.execute(
-                    "UPDATE stream_tickets SET used_at = now() WHERE ticket_hash = ANY(%s)"
-                    " AND used_at IS NULL AND expires_at > now()"
-                    # A ticket from before token_expires_at: no later than its own expiry.
-                    " RETURNING ticket_hash, subject, roles, manages,"
-                    " extract(epoch FROM coalesce(token_expires_at, expires_at))::bigint",
-                    (list(set(digests)),),
-                )
-            ).fetchall()
+        rows = await fetch_all(
+            self._pool,
+            "UPDATE stream_tickets SET used_at = now() WHERE ticket_hash = ANY(%s)"
+            " AND used_at IS NULL AND expires_at > now()"
+            # A ticket from before token_expires_at: no later than its own expiry.
+            " RETURNING ticket_hash, subject, roles, manages,"
+            " extract(epoch FROM coalesce(token_expires_at, expires_at))::bigint",
+            (list(set(digests)),),
+        )
         redeemed = {
             row[0]: Principal(
                 subject=row[1], roles=frozenset(row[2]), manages=row[3], expires_at=row[4]
