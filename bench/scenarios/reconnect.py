@@ -50,8 +50,9 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             ready_on_live=True,
             reconnect_port=other_port,
             # A try that hangs (its connection lost in a full accept queue) is given up and
-            # made again after the retry delay, as a browser's would be, only sooner.
-            connect_timeout=10.0,
+            # made again after the retry delay. Not sooner: a browser waits for its
+            # EventSource, and a try given up early still cost the server its work.
+            connect_timeout=30.0,
         )
         connected = await loadgen.start()
         await asyncio.sleep(config.memory_settle_seconds)
