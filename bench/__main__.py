@@ -27,8 +27,10 @@ from bench.scenarios import (
     latency,
     memory,
     million,
+    opens,
     publish,
     push_during,
+    reconnect,
     ws_fanout,
 )
 
@@ -41,6 +43,8 @@ RUNNERS = {
     "wsfanout": ws_fanout.run,
     "latency": latency.run,
     "memory": memory.run,
+    "opens": opens.run,
+    "reconnect": reconnect.run,
     "million": million.run,
     "pushduring": push_during.run,
 }
@@ -53,7 +57,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         prog="python -m bench",
         description=(
             "Herald's benchmark: e2e, copy, publish, fanout, broadcast, wsfanout, latency, memory,"
-            " million, pushduring."
+            " opens, reconnect, million, pushduring."
         ),
     )
     parser.add_argument("--profile", choices=sorted(PROFILES), default="full")
@@ -79,6 +83,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--runs", type=int, help="e2e runs, publish runs and copy rounds")
     parser.add_argument("--events", type=int, help="events per publish run")
     parser.add_argument("--memory-connections", type=int, help="idle connections (memory)")
+    parser.add_argument(
+        "--opens", type=int, help="clients connecting at once (opens) and streams (reconnect)"
+    )
     parser.add_argument("--latency-seconds", type=float, help="length of the latency run")
     parser.add_argument("--latency-rate", type=int, help="events/s in the latency run")
     parser.add_argument(
@@ -117,6 +124,8 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         copy_rounds=args.runs,
         publish_events=args.events,
         memory_connections=args.memory_connections,
+        opens_connections=args.opens,
+        reconnect_streams=args.opens,
         latency_seconds=args.latency_seconds,
         latency_rate=args.latency_rate,
         million_employees=args.million_employees,
@@ -181,6 +190,8 @@ async def run_bench(
             config.broadcast_connections,
             config.latency_connections,
             config.memory_connections,
+            config.opens_connections,
+            config.reconnect_streams,
         )
         logger.info("seeding %d employees into %s", needed, run.database)
         run.seed(needed)

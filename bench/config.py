@@ -14,6 +14,8 @@ SCENARIOS = (
     "wsfanout",
     "latency",
     "memory",
+    "opens",
+    "reconnect",
     "million",
     "pushduring",
 )
@@ -52,6 +54,10 @@ class BenchConfig:
     memory_settle_seconds: float = 3.0
     # how long to wait for deliveries before calling a run incomplete
     deliveries_timeout_seconds: float = 120.0
+    # opens: clients connecting at once (Bearer, cookie and ticket in turn)
+    opens_connections: int = 10_000
+    # reconnect: streams on a replica that drains, all coming back on the other
+    reconnect_streams: int = 10_000
     # million and pushduring: a database of their own seeded with this many employees, one
     # allocation to all of them, with streams open for some of them
     million_employees: int = 1_000_000
@@ -90,6 +96,8 @@ SMOKE = BenchConfig(
     latency_tick_seconds=0.02,
     memory_connections=20,
     memory_settle_seconds=0.5,
+    opens_connections=30,
+    reconnect_streams=30,
     deliveries_timeout_seconds=30.0,
     million_employees=2_000,
     million_streams=20,

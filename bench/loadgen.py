@@ -42,6 +42,13 @@ from pathlib import Path
 from typing import Any, cast
 
 _HEAD_LIMIT = 64 * 1024
+# The frame that ends a stream's opening (herald_common.stream_frames.UNREAD_COUNT; the
+# load generator imports nothing of Herald's).
+UNREAD_COUNT = b"unread-count"
+# How each stream authenticates, as a browser would: a Bearer header (API clients), the
+# session cookie, or a single-use ticket fetched just before (POST /v1/stream-tickets).
+AUTH_KINDS = ("bearer", "cookie", "ticket")
+SESSION_COOKIE = "herald_session"
 
 
 def raise_open_files_limit() -> int:
@@ -98,14 +105,29 @@ class Stream(asyncio.Protocol):
         "_transport",
         "closed",
         "error",
+        "index",
+        "last_id",
+        "live",
+        "live_at",
         "open",
         "ready",
+        "retry_ms",
         "window_count",
         "window_ids",
     )
 
-    def __init__(self, gen: LoadGenerator, request: bytes) -> None:
+    def __init__(self, gen: LoadGenerator, request: bytes, index: int = 0) -> None:
         self._gen = gen
+        self.index = index
+        self.window_count = 0
+        self.window_ids: list[bytes] = []
+        # The newest `id:` and `retry:` the server sent: what a reconnect resumes from.
+        self.last_id: bytes | None = None
+        self.retry_ms: int | None = None
+        self.restart(request)
+
+    def restart(self, request: bytes) -> None:
+        """Fresh connection state for `request` (a first connection or a reconnect)."""
         self._request = request
         self._transport: asyncio.Transport | None = None
         self._head: bytes | None = b""
@@ -120,8 +142,9 @@ class Stream(asyncio.Protocol):
         self.open = False
         self.closed = False
         self.error: str | None = None
-        self.window_count = 0
-        self.window_ids: list[bytes] = []
+        # Live: the opening is over (replay sent, then the unread count): `event: unread-count`.
+        self.live = False
+        self.live_at: float | None = None
 
     # -- asyncio.Protocol ------------------------------------------------------------------
 
@@ -140,6 +163,13 @@ class Stream(asyncio.Protocol):
             self.ready.set_result(None)
         self._gen.stream_closed(self, was_open)
 
+    def _became_live(self, now: float) -> None:
+        self.live = True
+        self.live_at = now
+        if self._gen.ready_on_live and not self.ready.done():
+            self.ready.set_result(None)
+        self._gen.stream_live(self)
+
     def data_received(self, data: bytes) -> None:
         now = time.time()
         if self._head is not None:
@@ -153,7 +183,7 @@ class Stream(asyncio.Protocol):
         if not self.open:
             # The first bytes of the body: the server has registered the stream.
             self.open = True
-            if not self.ready.done():
+            if not self._gen.ready_on_live and not self.ready.done():
                 self.ready.set_result(None)
         self._feed(data, now)
 
@@ -209,10 +239,20 @@ class Stream(asyncio.Protocol):
             length = int(data[pos:eol].split(b";", 1)[0], 16)
             pos = eol + 2
             if length == 0:
+                self._ended(b"".join(out))
                 self._fail("stream ended by server")
                 break
             self._chunk_left = length
         return b"".join(out)
+
+    def _ended(self, tail: bytes) -> None:
+        """The response ended: its last frame (the drain's farewell) may say `retry:`."""
+        rest = self._buf + tail
+        at = rest.rfind(b"retry:")
+        if at >= 0:
+            value = rest[at + 6 :].split(b"\n", 1)[0].strip()
+            if value.isdigit():
+                self.retry_ms = int(value)
 
     def _feed(self, data: bytes, now: float) -> None:
         buf = self._buf + data if self._buf else data
@@ -239,12 +279,28 @@ class Stream(asyncio.Protocol):
                     event_id = line[3:].strip()
                 elif first == b"e" and line[:6] == b"event:":
                     kind = line[6:].strip()
-            if event_id is not None and kind in gen.kinds:
-                gen.event(self, event_id, now)
+                elif first == b"r" and line[:6] == b"retry:" and line[6:].strip().isdigit():
+                    self.retry_ms = int(line[6:].strip())
+            if event_id is not None:
+                self.last_id = event_id
+                if kind in gen.kinds:
+                    gen.event(self, event_id, now)
+            if kind == UNREAD_COUNT and not self.live:
+                self._became_live(now)
 
     def close(self) -> None:
         if self._transport is not None:
             self._transport.close()
+
+
+@dataclass
+class Target:
+    """One client: the port it opens its stream on, its token and how it presents it."""
+
+    port: int
+    token: str
+    auth: str = "bearer"
+    ticket: str | None = None
 
 
 class LoadGenerator:
@@ -254,11 +310,21 @@ class LoadGenerator:
         self.kinds = frozenset(k.encode() for k in config["kinds"])
         self.concurrency: int = config.get("concurrency", 200)
         self.connect_timeout: float = config.get("connect_timeout", 60.0)
-        self.targets: list[tuple[int, str]] = [(t["port"], t["token"]) for t in config["streams"]]
+        self.targets = [
+            Target(t["port"], t["token"], t.get("auth", "bearer")) for t in config["streams"]
+        ]
+        # A stream counts as connected once live (its unread count arrived: Herald's
+        # notifier), or at its first body bytes (any SSE server, the baseline's too).
+        self.ready_on_live: bool = config.get("ready_on_live", False)
+        # Where a stream the server ends goes next (after its `retry:`), resuming with
+        # Last-Event-ID, as EventSource does: the other replica. None: it stays closed.
+        self.reconnect_port: int | None = config.get("reconnect_port")
         self.streams: list[Stream] = []
         self.window: Window | None = None
         self.events_outside_windows = 0
         self.closed_while_open = 0
+        self.tickets = TicketStats()
+        self.storm = Storm()
 
     # -- callbacks from streams ----------------------------------------------------------
 
@@ -286,50 +352,163 @@ class LoadGenerator:
     def stream_closed(self, stream: Stream, was_open: bool) -> None:
         if was_open:
             self.closed_while_open += 1
+        reconnecting = stream.index in self.storm.closed_at
+        if (
+            self.reconnect_port is not None
+            and stream.error == "stream ended by server"
+            and not reconnecting
+        ):
+            self.storm.closed(stream)
+            asyncio.get_running_loop().create_task(self._reconnect(stream))
+
+    def stream_live(self, stream: Stream) -> None:
+        self.storm.live(stream)
 
     # -- connecting ------------------------------------------------------------------------
 
-    def _request(self, port: int, token: str) -> bytes:
+    def _request(self, target: Target, last_id: bytes | None = None) -> bytes:
+        path, auth = self.path, ""
+        if target.auth == "ticket":
+            path = f"{path}?ticket={target.ticket}"
+        elif target.auth == "cookie":
+            auth = f"Cookie: {SESSION_COOKIE}={target.token}\r\n"
+        else:
+            auth = f"Authorization: Bearer {target.token}\r\n"
+        resume = "" if last_id is None else f"Last-Event-ID: {last_id.decode()}\r\n"
         return (
-            f"GET {self.path} HTTP/1.1\r\n"
-            f"Host: {self.host}:{port}\r\n"
-            f"Authorization: Bearer {token}\r\n"
+            f"GET {path} HTTP/1.1\r\n"
+            f"Host: {self.host}:{target.port}\r\n"
+            f"{auth}{resume}"
             "Accept: text/event-stream\r\n"
             "Cache-Control: no-cache\r\n"
             "\r\n"
         ).encode()
 
-    async def connect(self) -> dict[str, Any]:
-        loop = asyncio.get_running_loop()
+    async def fetch_ticket(self, target: Target) -> None:
+        """POST /v1/stream-tickets with the Bearer token, as the browser does before a
+        stream (one connection each, closed after: the page's fetch)."""
+        started = time.time()
+        try:
+            async with asyncio.timeout(self.connect_timeout):
+                answer = await self._post_ticket(target)
+        except TimeoutError as exc:
+            raise OSError("no ticket in time") from exc
+        head, _, body = answer.partition(b"\r\n\r\n")
+        if not head.startswith(b"HTTP/1.1 201"):
+            status = head.split(b"\r\n", 1)[0].decode(errors="replace")
+            raise OSError(f"ticket refused: {status}")
+        target.ticket = json.loads(body)["ticket"]
+        self.tickets.fetched(time.time() - started)
+
+    async def _post_ticket(self, target: Target) -> bytes:
+        reader, writer = await asyncio.open_connection(self.host, target.port)
+        try:
+            writer.write(
+                (
+                    "POST /v1/stream-tickets HTTP/1.1\r\n"
+                    f"Host: {self.host}:{target.port}\r\n"
+                    f"Authorization: Bearer {target.token}\r\n"
+                    "Content-Length: 0\r\nConnection: close\r\n\r\n"
+                ).encode()
+            )
+            return await reader.read()
+        finally:
+            writer.close()
+
+    async def fetch_tickets(self) -> dict[str, Any]:
+        """Every ticket client's ticket, before the streams open (the `opens` scenario
+        measures the tickets and the opens apart)."""
         limit = asyncio.Semaphore(self.concurrency)
         started = time.time()
 
-        async def one(port: int, token: str) -> None:
-            stream = Stream(self, self._request(port, token))
-            # Before the first await: gather starts these in order, so `streams` keeps the
-            # config's order (which `by_stream` answers in).
-            self.streams.append(stream)
+        async def one(target: Target) -> None:
             async with limit:
                 try:
-                    await loop.create_connection(lambda: stream, self.host, port)
+                    await self.fetch_ticket(target)
                 except OSError as exc:
-                    stream.error = f"connect failed: {exc!r}"
-                    stream.closed = True
-                    return
-                try:
-                    await asyncio.wait_for(asyncio.shield(stream.ready), self.connect_timeout)
-                except TimeoutError:
-                    stream._fail("no response in time")
+                    self.tickets.failed(repr(exc))
 
-        await asyncio.gather(*(one(port, token) for port, token in self.targets))
+        await asyncio.gather(*(one(t) for t in self.targets if t.auth == "ticket"))
+        return {"tickets": self.tickets.summary(), "seconds": time.time() - started}
+
+    async def _open(self, stream: Stream, target: Target) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            await loop.create_connection(lambda: stream, self.host, target.port)
+        except OSError as exc:
+            stream.error = f"connect failed: {exc!r}"
+            stream.closed = True
+            if not stream.ready.done():
+                stream.ready.set_result(None)
+            return
+        try:
+            await asyncio.wait_for(asyncio.shield(stream.ready), self.connect_timeout)
+        except TimeoutError:
+            stream._fail("no response in time")
+
+    async def connect(self) -> dict[str, Any]:
+        limit = asyncio.Semaphore(self.concurrency)
+        started = time.time()
+
+        async def one(index: int, target: Target) -> None:
+            # Before the first await: gather starts these in order, so `streams` keeps the
+            # config's order (which `by_stream` answers in).
+            stream = Stream(self, b"", index)
+            self.streams.append(stream)
+            async with limit:
+                if target.auth == "ticket" and target.ticket is None:
+                    try:
+                        await self.fetch_ticket(target)
+                    except OSError as exc:
+                        stream.error = f"ticket failed: {exc!r}"
+                        stream.closed = True
+                        return
+                stream.restart(self._request(target))
+                await self._open(stream, target)
+
+        await asyncio.gather(*(one(i, t) for i, t in enumerate(self.targets)))
+        live_at = [s.live_at for s in self.streams if s.live_at is not None]
         return {
             "ready": True,
             "requested": len(self.targets),
             "open": sum(1 for s in self.streams if s.open),
+            "live": len(live_at),
+            "with_id": sum(1 for s in self.streams if s.last_id is not None),
             "failed": sum(1 for s in self.streams if not s.open),
             "errors": _error_sample(self.streams),
+            "started": started,
+            "last_live": max(live_at) if live_at else None,
             "connect_seconds": time.time() - started,
+            "by_auth": {
+                kind: sum(1 for t in self.targets if t.auth == kind) for kind in AUTH_KINDS
+            },
         }
+
+    async def _reconnect(self, stream: Stream) -> None:
+        """After the server ended the stream: wait its `retry:`, then open again on the
+        other replica with Last-Event-ID (a ticket client first fetches a new ticket there).
+        A try that fails (refused, timed out, an error status) is tried again after the
+        same wait, as EventSource does after a network error."""
+        assert self.reconnect_port is not None
+        old = self.targets[stream.index]
+        target = Target(self.reconnect_port, old.token, old.auth)
+        self.targets[stream.index] = target
+        last_id = stream.last_id
+        while self.reconnect_port is not None:
+            await asyncio.sleep((stream.retry_ms or 0) / 1000)
+            self.storm.attempts += 1
+            try:
+                if target.auth == "ticket":
+                    await self.fetch_ticket(target)
+            except OSError as exc:
+                self.storm.failed(repr(exc))
+                continue
+            stream.restart(self._request(target, last_id))
+            await self._open(stream, target)
+            if stream.live:
+                return
+            self.storm.failed(stream.error or "not live")
+            stream.close()
 
     # -- commands --------------------------------------------------------------------------
 
@@ -407,9 +586,83 @@ class LoadGenerator:
             "rss_bytes": _rss_bytes(),
         }
 
+    async def await_storm(self, timeout: float) -> dict[str, Any]:
+        """Once the server ended the streams (a drain): when every one is live again."""
+        storm = self.storm
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(storm.done.wait(), timeout)
+        return storm.summary(len(self.streams))
+
     def close(self) -> None:
+        self.reconnect_port = None
         for stream in self.streams:
             stream.close()
+
+
+@dataclass
+class TicketStats:
+    count: int = 0
+    seconds: list[float] = field(default_factory=list)
+    errors: dict[str, int] = field(default_factory=dict)
+
+    def fetched(self, seconds: float) -> None:
+        self.count += 1
+        self.seconds.append(seconds)
+
+    def failed(self, reason: str) -> None:
+        self.errors[reason] = self.errors.get(reason, 0) + 1
+
+    def summary(self) -> dict[str, Any]:
+        ordered = sorted(self.seconds)
+        return {
+            "fetched": self.count,
+            "failed": sum(self.errors.values()),
+            "errors": dict(sorted(self.errors.items(), key=lambda kv: -kv[1])[:5]),
+            "median_seconds": ordered[len(ordered) // 2] if ordered else None,
+        }
+
+
+@dataclass
+class Storm:
+    """Streams the server ended, and their way back: closed, then live again elsewhere."""
+
+    closed_at: dict[int, float] = field(default_factory=dict)
+    live_again_at: dict[int, float] = field(default_factory=dict)
+    retry_ms: list[int] = field(default_factory=list)
+    attempts: int = 0
+    failures: dict[str, int] = field(default_factory=dict)
+    done: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def failed(self, reason: str) -> None:
+        self.failures[reason] = self.failures.get(reason, 0) + 1
+
+    def closed(self, stream: Stream) -> None:
+        self.closed_at.setdefault(stream.index, time.time())
+        self.retry_ms.append(stream.retry_ms or 0)
+
+    def live(self, stream: Stream) -> None:
+        if stream.index in self.closed_at and stream.index not in self.live_again_at:
+            self.live_again_at[stream.index] = stream.live_at or time.time()
+            if len(self.live_again_at) == len(self.closed_at):
+                self.done.set()
+
+    def summary(self, streams: int) -> dict[str, Any]:
+        closed, live = self.closed_at.values(), self.live_again_at.values()
+        return {
+            "streams": streams,
+            "ended_by_server": len(self.closed_at),
+            "live_again": len(self.live_again_at),
+            "complete": len(self.live_again_at) == len(self.closed_at) == streams,
+            "first_closed": min(closed, default=None),
+            "last_closed": max(closed, default=None),
+            "first_live_again": min(live, default=None),
+            "last_live_again": max(live, default=None),
+            "retry_ms_max": max(self.retry_ms, default=None),
+            "retry_ms_min": min(self.retry_ms, default=None),
+            "reconnect_attempts": self.attempts,
+            "reconnect_failures": self.failures,
+            "cpu_seconds": _cpu_seconds(),
+        }
 
 
 def _error_sample(streams: list[Stream]) -> dict[str, int]:
@@ -440,9 +693,15 @@ def _say(message: dict[str, Any]) -> None:
 async def serve(config: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     gen = LoadGenerator(config)
-    _say(await gen.connect())
     reader = asyncio.StreamReader(limit=1 << 20)
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    if config.get("tickets_first"):
+        # Tickets now; the streams once the benchmark says `go` (it reads the server's CPU
+        # in between, so the opens are measured without the tickets).
+        _say(await gen.fetch_tickets())
+        if not await reader.readline():
+            return
+    _say(await gen.connect())
     try:
         while True:
             line = await reader.readline()
@@ -463,6 +722,8 @@ async def serve(config: dict[str, Any]) -> None:
                 _say(gen.peek())
             elif name == "wait":
                 _say(await gen.wait(float(command.get("timeout", 60)), command.get("total")))
+            elif name == "storm":
+                _say(await gen.await_storm(float(command.get("timeout", 120))))
             elif name == "stats":
                 _say(gen.stats())
             elif name == "quit":

@@ -126,19 +126,26 @@ class LoadGeneratorProcess:
         self,
         *,
         host: str,
-        streams: list[tuple[int, str]],
+        streams: list[tuple[int, str]] | list[tuple[int, str, str]],
         kinds: list[str],
         work_dir: Path,
         name: str = "loadgen",
         concurrency: int = 200,
         path: str = "/v1/stream",
+        **options: Any,
     ) -> None:
+        # A stream is (port, token) or (port, token, auth): bearer, cookie or ticket.
         self._config = {
             "host": host,
             "path": path,
             "kinds": kinds,
             "concurrency": concurrency,
-            "streams": [{"port": port, "token": token} for port, token in streams],
+            "streams": [
+                {"port": s[0], "token": s[1], "auth": s[2] if len(s) > 2 else "bearer"}
+                for s in streams
+            ],
+            # ready_on_live, reconnect_port, tickets_first: see bench/loadgen.py.
+            **options,
         }
         self._work_dir = work_dir
         self._name = name
@@ -192,6 +199,15 @@ class LoadGeneratorProcess:
         self._process.stdin.write((json.dumps(command) + "\n").encode())
         await self._process.stdin.drain()
         return await self._read(reply_timeout)
+
+    async def go(self, timeout: float = 600.0) -> dict[str, Any]:
+        """After `start` answered with the tickets (`tickets_first`): open the streams."""
+        assert self._process is not None
+        assert self._process.stdin is not None
+        self._process.stdin.write(b"go\n")
+        await self._process.stdin.drain()
+        self.ready = await self._read(timeout)
+        return self.ready
 
     async def arm(
         self,

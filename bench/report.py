@@ -43,6 +43,18 @@ _COMPARISONS: dict[str, Callable[[float, float], bool]] = {
 MB = 1024 * 1024
 
 TARGETS = (
+    # Issue 20: stream opens, and a drained replica's clients back on another.
+    Target(
+        "opens",
+        "notifier CPU per stream open",
+        ("opens", "notifier_cpu_ms_per_open"),
+        "<=",
+        0.2,
+        "ms",
+        20,
+    ),
+    Target("opens", "stream opens/s", ("opens", "opens_per_second"), ">=", 5_000, "/s", 20),
+    Target("reconnect", "every client live again", ("reconnect", "complete"), ">=", 1, "", 20),
     # Issue 19: allocations at any size.
     Target("e2e", "POST to last stream, median", ("e2e", "median_seconds"), "<=", 1.2, "s", 19),
     Target(
@@ -284,6 +296,24 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("longest young pass", ("notifier_pauses", "collector", "0", "wall_seconds_max"), "s"),
         ("loop stalls over 5 ms", ("notifier_pauses", "loop_stalls", "over_5ms"), ""),
         ("missing", ("missing",), ""),
+    ],
+    "opens": [
+        ("clients (bearer/cookie/ticket)", ("clients",), ""),
+        ("live", ("live",), ""),
+        ("stream opens/s", ("opens_per_second",), ""),
+        ("notifier CPU per open (ms)", ("notifier_cpu_ms_per_open",), ""),
+        ("PostgreSQL CPU per open (ms)", ("postgresql_cpu_ms_per_open",), ""),
+        ("notifier CPU per ticket (ms)", ("notifier_cpu_ms_per_ticket",), ""),
+        ("  per open, tickets included (ms)", ("notifier_cpu_ms_per_open_with_tickets",), ""),
+    ],
+    "reconnect": [
+        ("streams on the draining replica", ("streams",), ""),
+        ("live again on the other", ("live_again",), ""),
+        ("SIGTERM to every client live", ("seconds_to_all_live",), "s"),
+        ("longest retry: (ms)", ("retry_ms_max",), ""),
+        ("reopens/s", ("reopens_per_second",), ""),
+        ("other replica CPU per reopen (ms)", ("other_cpu_ms_per_reopen",), ""),
+        ("reconnect tries", ("reconnect_attempts",), ""),
     ],
     "memory": [
         ("herald per connection", ("herald", "bytes_per_connection"), "B"),

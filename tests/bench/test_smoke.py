@@ -265,3 +265,23 @@ def test_pushduring_times_a_push_alone_and_during_an_allocation(report: dict[str
     assert result["allocation_matched"] == SMOKE.million_employees
     assert positive(result["allocation_seconds"])
     assert isinstance(result["allocation_completed_after_push_seconds"], float)
+
+
+def test_opens_opens_every_client_with_its_credential(report: dict[str, Any]) -> None:
+    opens = report["scenarios"]["opens"]
+    assert opens["live"] == opens["clients"] == SMOKE.opens_connections
+    assert opens["with_id"] == opens["clients"]  # every fresh stream named its newest id
+    assert set(opens["by_auth"]) == {"bearer", "cookie", "ticket"}
+    assert all(count > 0 for count in opens["by_auth"].values())
+    assert opens["tickets"]["fetched"] == opens["by_auth"]["ticket"]
+    for figure in ("opens_per_second", "notifier_cpu_seconds", "notifier_cpu_ms_per_ticket"):
+        assert positive(opens[figure]), figure
+
+
+def test_reconnect_brings_every_client_back_on_the_other_replica(report: dict[str, Any]) -> None:
+    storm = report["scenarios"]["reconnect"]
+    assert storm["streams"] == SMOKE.reconnect_streams
+    assert storm["ended_by_server"] == storm["live_again"] == storm["streams"]
+    assert storm["complete"] is True
+    assert positive(storm["seconds_to_all_live"])
+    assert positive(storm["retry_ms_max"])

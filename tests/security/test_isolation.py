@@ -280,6 +280,13 @@ async def _reused_ticket(scene: Scene) -> int:
     return (await scene.raw.get(scene.stream_url, params={"ticket": ticket})).status_code
 
 
+async def test_a_ticket_given_three_times_at_once_opens_one_stream(scene: Scene) -> None:
+    """Opens arriving together are redeemed in one statement: the ticket still works once."""
+    ticket = await _ticket(scene)
+    statuses = await asyncio.gather(*(_first_use(scene, ticket) for _ in range(3)))
+    assert sorted(statuses) == [200, 401, 401]
+
+
 @attempt("expired ticket", 401)
 async def _expired_ticket(scene: Scene) -> int:
     expired_ticket = secrets.token_urlsafe(32)

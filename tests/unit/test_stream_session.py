@@ -14,6 +14,7 @@ from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.gap_reads import GapReads
 from herald_notifier.domain.inbox import Scope, Watchers
+from herald_notifier.domain.opening import Start
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.stream_session import RESET, StreamContext, StreamSession
@@ -87,6 +88,21 @@ class FakeInbox:
         return {e: sum(d.employee_id == e for d in self.rows) for e in employee_ids}
 
 
+class FakeOpenings:
+    """Where an own stream starts, read from the same committed rows as `FakeInbox`."""
+
+    def __init__(self, inbox: FakeInbox, replay_limit: int) -> None:
+        self.inbox = inbox
+        self.replay_limit = replay_limit
+
+    async def start(self, employee_id: str, last_event_id: int | None) -> Start:
+        own = Scope(employee_id, frozenset())
+        latest = await self.inbox.latest_id(own)
+        missed = 0 if last_event_id is None else len(self.inbox._in(own, last_event_id))
+        unread = (await self.inbox.unread_counts([employee_id]))[employee_id]
+        return Start(latest, min(missed, self.replay_limit + 1), unread)
+
+
 class Harness:
     def __init__(
         self,
@@ -103,6 +119,7 @@ class Harness:
         self.subscriber = subscriber or Subscriber("E1", "Sales", 100)
         context = StreamContext(
             inbox=inbox,  # type: ignore[arg-type]
+            openings=FakeOpenings(inbox, replay_limit),  # type: ignore[arg-type]
             registry=self.registry,
             metrics=self.metrics,
             tally=self.tally,

@@ -40,3 +40,14 @@ async def fetch_one(
     async with pool.connection() as conn:
         cursor = await conn.execute(query, params)
         return await cursor.fetchone()
+
+
+async def fetch_all(
+    pool: AsyncConnectionPool[AsyncConnection],
+    query: str | sql.SQL | sql.Composed,
+    params: Params | None = None,
+) -> list[tuple[Any, ...]]:
+    """Every row of the statement: for a batch read, or a write `RETURNING` many rows."""
+    async with pool.connection() as conn:
+        cursor = await conn.execute(query, params)
+        return await cursor.fetchall()

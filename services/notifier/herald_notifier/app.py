@@ -26,6 +26,7 @@ from herald_notifier.domain.gap_reads import GapReads
 from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
+from herald_notifier.domain.opening import Openings
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.stream_session import StreamContext
@@ -135,6 +136,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 drain=drain,
                 streams=StreamContext(
                     inbox=inbox,
+                    openings=Openings(pool, settings.replay_limit),
                     registry=registry,
                     metrics=metrics,
                     tally=tally,

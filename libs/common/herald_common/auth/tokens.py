@@ -21,6 +21,8 @@ from herald_common.auth.settings import AuthSettings
 
 ALLOWED_ALGORITHMS: Final = ("HS256", "RS256")
 REQUIRED_CLAIMS: Final = ("exp", "aud", "iss", "sub")
+# Distinct token headers remembered: an issuer has one per key.
+_HEADERS_KEPT: Final = 64
 
 
 class TokenError(Exception):
@@ -33,6 +35,8 @@ class TokenVerifier:
         self._secret = settings.hs256_secret.get_secret_value() if settings.hs256_secret else None
         self._jwks_file: PyJWKSet | None = None
         self._jwks_url: RemoteJwks | None = None
+        # Parsed headers by their encoded bytes (see `_header`).
+        self._headers: dict[str, dict[str, Any]] = {}
         # With both, the URL's keys are the ones used (as they always were).
         if settings.jwks_url:
             policy = JwksPolicy(
@@ -57,9 +61,22 @@ class TokenVerifier:
             raise TokenError("no signing key matches the token's kid")
         return key
 
+    def _header(self, token: str) -> dict[str, Any]:
+        """The token's header, unverified. Every token of an issuer and key has the same
+        header bytes, so each is parsed once: PyJWT's parse reads and checks all three
+        parts of the token, and `jwt.decode` reads them all again (docs/decisions/0076)."""
+        segment = token.split(".", 1)[0]
+        header = self._headers.get(segment)
+        if header is None:
+            header = jwt.get_unverified_header(token)
+            if len(self._headers) >= _HEADERS_KEPT:
+                self._headers.clear()  # headers nobody issues: forget them all
+            self._headers[segment] = header
+        return header
+
     async def verify(self, token: str) -> Principal:
         try:
-            header = jwt.get_unverified_header(token)
+            header = self._header(token)
         except jwt.PyJWTError as exc:
             raise TokenError("malformed token") from exc
         algorithm = header.get("alg")
@@ -89,6 +106,12 @@ class TokenVerifier:
             raise TokenError("token is from an unknown issuer") from exc
         except jwt.MissingRequiredClaimError as exc:
             raise TokenError(f"token lacks the {exc.claim!r} claim") from exc
+        except jwt.InvalidSignatureError as exc:
+            raise TokenError("token signature or claims are invalid") from exc
+        except jwt.DecodeError as exc:
+            # A known header with a payload or signature that is not one (the header alone
+            # was read above).
+            raise TokenError("malformed token") from exc
         except jwt.PyJWTError as exc:
             raise TokenError("token signature or claims are invalid") from exc
         return principal_from_claims(claims)

@@ -38,6 +38,14 @@ async def cookie_or_bearer(request: Request) -> Principal:
     return await get_authenticator(request).authenticate(request, allow_cookie=True)
 
 
+async def ticket_for(request: Request, runtime: NotifierRuntime) -> StreamTicket:
+    """Authenticate the caller and issue their ticket: what the route and the fast path
+    (see `fast_path`) both run."""
+    principal = await cookie_or_bearer(request)
+    ticket = await runtime.tickets.issue(principal)
+    return StreamTicket(ticket=ticket, expires_in=runtime.tickets.ttl_seconds)
+
+
 @router.post(
     "/v1/stream-tickets",
     status_code=201,
@@ -45,12 +53,12 @@ async def cookie_or_bearer(request: Request) -> Principal:
     responses=error_responses(401, 403),
 )
 async def issue_ticket(
-    runtime: Annotated[NotifierRuntime, Depends(get_runtime)],
-    principal: Annotated[Principal, Depends(cookie_or_bearer)],
+    request: Request, runtime: Annotated[NotifierRuntime, Depends(get_runtime)]
 ) -> StreamTicket:
-    """A ticket for one `GET /v1/stream?ticket=...`, valid for a few seconds, usable once."""
-    ticket = await runtime.tickets.issue(principal)
-    return StreamTicket(ticket=ticket, expires_in=runtime.tickets.ttl_seconds)
+    """A ticket for one `GET /v1/stream?ticket=...`, valid for a few seconds, usable once.
+
+    (Usually served by the fast path; same checks.)"""
+    return await ticket_for(request, runtime)
 
 
 @router.post("/v1/session", response_model=Session, responses=error_responses(401))

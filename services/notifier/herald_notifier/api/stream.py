@@ -94,7 +94,7 @@ def _loop_time(epoch_seconds: int | None) -> float:
 async def _start(
     runtime: NotifierRuntime, employee_id: str, query: StreamQuery, expires_at: int | None
 ) -> EventStreamResponse:
-    department = await runtime.inbox.department_of(employee_id)
+    department = await runtime.streams.openings.department_of(employee_id)
     if department is None:
         raise HTTPException(404, "the caller is not in the employee directory")
     subscriber = Subscriber(

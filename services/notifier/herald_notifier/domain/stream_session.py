@@ -29,6 +29,7 @@ from herald_common.stream_frames import RESET, TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.gap_reads import GapReads
 from herald_notifier.domain.inbox import Inbox, Scope
+from herald_notifier.domain.opening import Openings, Start
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
@@ -47,6 +48,8 @@ class StreamContext:
     reference to it, not one to each part (docs/decisions/0032)."""
 
     inbox: Inbox
+    # A stream of the employee's own channel reads its opening here, batched with others.
+    openings: Openings
     registry: Registry
     metrics: NotifierMetrics
     tally: DeliveryTally
@@ -86,6 +89,10 @@ class StreamSession:
 
     async def replay(self) -> AsyncGenerator[bytes, None]:
         """The opening: what was missed (or `reset`), the unread count, progress so far."""
+        if not self._scope.departments:
+            async for chunk in self._replay_own():
+                yield chunk
+            return
         context, scope, subscriber = self._context, self._scope, self.subscriber
         inbox, metrics, retry_ms = context.inbox, context.metrics, context.retry_ms
         last_event_id, replay_limit = self._last_event_id, context.replay_limit
@@ -108,13 +115,9 @@ class StreamSession:
                 yield Delivery(last_sent, RESET, "", "", json.dumps(reset)).frame(retry_ms)
                 metrics.resets.inc()
             else:
-                replayed = 0
-                async for delivery in inbox.after(scope, last_event_id):
-                    yield delivery.frame(retry_ms)
-                    last_sent = delivery.event_id or last_sent
-                    replayed += 1
-                metrics.replay_events.observe(replayed)
-                metrics.deliveries.labels("replay").inc(replayed)
+                async for chunk in self._replayed(last_event_id):
+                    yield chunk
+                last_sent = self._last_sent or last_event_id
         self._last_sent = last_sent
         counts = await inbox.unread_counts([subscriber.employee_id])
         yield unread_frame(subscriber.employee_id, counts[subscriber.employee_id]).frame(retry_ms)
@@ -123,6 +126,68 @@ class StreamSession:
             delivered = context.tally.frame_for(allocation_id)
             if delivered is not None:
                 yield delivered.frame(retry_ms)
+
+    async def _replay_own(self) -> AsyncGenerator[bytes, None]:
+        """`replay()` of a stream of the employee's own channel alone: its start read in one
+        query batched with the other streams opening meanwhile (`Openings`), and the opening
+        written at once when nothing was missed (docs/decisions/0076)."""
+        context, subscriber = self._context, self.subscriber
+        retry_ms, last_event_id, metrics = context.retry_ms, self._last_event_id, context.metrics
+        # Registered first (`open()`), so everything after the start reaches the stream live.
+        start = await context.openings.start(subscriber.employee_id, last_event_id)
+        if last_event_id is None:
+            self._last_sent = start.latest_id
+            head = b": connected\nid: %d\nretry: %d\n\n" % (start.latest_id, retry_ms)
+            yield head + self._closing_frames(start)
+            return
+        head = b": connected\nretry: %d\n\n" % retry_ms
+        if start.missed == 0:
+            self._last_sent = last_event_id
+            metrics.replay_events.observe(0)
+            yield head + self._closing_frames(start)
+            return
+        # Sent at once, so proxies and clients see the stream is open even when quiet.
+        yield head
+        if start.missed > context.replay_limit:
+            # Too much to stream: the client reloads its inbox over REST instead.
+            self._last_sent = start.latest_id
+            yield self._reset(start.latest_id)
+        else:
+            async for chunk in self._replayed(last_event_id):
+                yield chunk
+        yield self._closing_frames(start)
+
+    async def _replayed(self, last_event_id: int) -> AsyncGenerator[bytes, None]:
+        """What the scope holds after `last_event_id`, in id order; `_last_sent` follows."""
+        context = self._context
+        self._last_sent, replayed = last_event_id, 0
+        async for delivery in context.inbox.after(self._scope, last_event_id):
+            yield delivery.frame(context.retry_ms)
+            self._last_sent = delivery.event_id or self._last_sent
+            replayed += 1
+        context.metrics.replay_events.observe(replayed)
+        context.metrics.deliveries.labels("replay").inc(replayed)
+
+    def _reset(self, last_sent: int) -> bytes:
+        context = self._context
+        reset = {
+            "reason": "too many missed events",
+            "limit": context.replay_limit,
+            "inbox": "/v1/notifications",
+        }
+        context.metrics.resets.inc()
+        return Delivery(last_sent, RESET, "", "", json.dumps(reset)).frame(context.retry_ms)
+
+    def _closing_frames(self, start: Start) -> bytes:
+        """The opening's end: the unread count, then the progress so far of watched
+        allocations (progress frames carry no id and are not replayed; the count so far is)."""
+        subscriber, context = self.subscriber, self._context
+        frames = [unread_frame(subscriber.employee_id, start.unread).frame(context.retry_ms)]
+        for allocation_id in subscriber.allocations:
+            delivered = context.tally.frame_for(allocation_id)
+            if delivered is not None:
+                frames.append(delivered.frame(context.retry_ms))
+        return b"".join(frames)
 
     async def live(self) -> AsyncGenerator[bytes, None]:
         """Everything offered to the subscriber after `replay()`, a write per batch, until

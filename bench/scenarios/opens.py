@@ -1,0 +1,102 @@
+"""opens: how fast a burst of clients gets its streams, and what each open costs the notifier.
+
+The clients connect at once (the load generator's concurrency is the whole burst), a third
+each with a Bearer header, the session cookie and a single-use ticket, as browsers and API
+clients do. Ticket clients fetch their ticket first (`POST /v1/stream-tickets`), all of them
+before the streams open, so the tickets and the opens are measured apart; the report gives
+both, and the CPU per open with the tickets' share added.
+
+A stream counts as open once it is live: its opening (the `id:` of the newest notification,
+then the unread count) arrived. Opens/s = live streams / (last one live - the burst's
+start). CPU is the notifier process's user+system time from /proc over the burst, and
+PostgreSQL's backends of the run's database beside it (`server_cpu`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from bench.config import BenchConfig
+from bench.environment import BenchRun
+from bench.processes import LoadGeneratorProcess, Service
+from bench.server_cpu import POSTGRESQL, ServerCpu
+from herald_common.events import VOUCHER_ALLOCATED
+
+AUTH_MIX = ("bearer", "cookie", "ticket")
+
+
+def clients(run: BenchRun, port: int, count: int) -> list[tuple[int, str, str]]:
+    """`count` employees' streams on `port`, the three ways of authenticating in turn."""
+    employees = [emp for emp, _ in run.employee_ids()[:count]]
+    return [
+        (port, run.token(emp, ["employee"]), AUTH_MIX[i % len(AUTH_MIX)])
+        for i, emp in enumerate(employees)
+    ]
+
+
+def per_unit_ms(seconds: float, units: int) -> float | None:
+    return seconds / units * 1e3 if units else None
+
+
+async def measure(
+    run: BenchRun, config: BenchConfig, service: Service, port: int
+) -> dict[str, Any]:
+    targets = clients(run, port, config.opens_connections)
+    loadgen = LoadGeneratorProcess(
+        host="127.0.0.1",
+        streams=targets,
+        kinds=[VOUCHER_ALLOCATED],
+        work_dir=run.work_dir / "opens",
+        name="loadgen-opens",
+        concurrency=len(targets),
+        ready_on_live=True,
+        tickets_first=True,
+    )
+    cpu = ServerCpu({"notifier": service.pid}, run.database_url)
+    try:
+        await cpu.start()
+        tickets = await loadgen.start()
+        ticket_cpu = await cpu.stop()
+        await cpu.start()
+        connected = await loadgen.go()
+        open_cpu = await cpu.stop()
+    finally:
+        await loadgen.stop()
+    opens = connected["live"]
+    last = connected["last_live"]
+    seconds = last - connected["started"] if last else None
+    issued = tickets["tickets"]["fetched"]
+    notifier, postgresql = open_cpu["notifier"], open_cpu[POSTGRESQL]
+    return {
+        "clients": len(targets),
+        "by_auth": connected["by_auth"],
+        "live": opens,
+        "with_id": connected["with_id"],
+        "failed": connected["failed"],
+        "errors": connected["errors"],
+        "seconds": seconds,
+        "opens_per_second": opens / seconds if seconds else None,
+        "notifier_cpu_seconds": notifier,
+        "notifier_cpu_ms_per_open": per_unit_ms(notifier, opens),
+        "postgresql_cpu_ms_per_open": per_unit_ms(postgresql, opens),
+        "tickets": tickets["tickets"],
+        "ticket_seconds": tickets["seconds"],
+        "notifier_cpu_ms_per_ticket": per_unit_ms(ticket_cpu["notifier"], issued),
+        "postgresql_cpu_ms_per_ticket": per_unit_ms(ticket_cpu[POSTGRESQL], issued),
+        # Every open with the tickets its clients needed: what the burst cost in all.
+        "notifier_cpu_ms_per_open_with_tickets": per_unit_ms(
+            notifier + ticket_cpu["notifier"], opens
+        ),
+    }
+
+
+async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
+    service, port = run.notifier("opens-notifier")
+    service.start()
+    try:
+        await service.wait_http(f"http://127.0.0.1:{port}/readyz")
+        await asyncio.sleep(config.memory_settle_seconds)
+        return await measure(run, config, service, port)
+    finally:
+        service.stop()
