@@ -16,10 +16,20 @@ import httpx
 REPO = Path(__file__).resolve().parents[2]
 
 
+# Ports handed out in this test process: one given to a service that is down for a moment
+# (killed, restarting) is free to the kernel, and must not go to another service meanwhile.
+_handed_out: set[int] = set()
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A port no process listens on now, never handed out before in this test process."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = int(s.getsockname()[1])
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 @dataclass
