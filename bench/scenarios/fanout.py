@@ -23,12 +23,10 @@ from uuid import uuid4
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
+from bench.inserter_writes import inserter_publisher
 from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
 from bench.workload import notifications
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
-from herald_common.kafka import create_producer
-from herald_inserter.domain.publisher import EventPublisher
-from herald_inserter.domain.transactions import TransactionalProducer
 
 FIRST_ID = 10**12
 
@@ -37,23 +35,7 @@ async def _inject(
     run: BenchRun, name: str, employees: list[tuple[str, str]], rounds: int, first_id: int
 ) -> tuple[float, float, int]:
     """Publish `rounds` events per employee in one transaction; (commit sent, committed, count)."""
-    transactional = TransactionalProducer(
-        lambda: create_producer(
-            run.kafka,
-            client_id=f"herald-bench-{name}",
-            transactional_id=f"{run.topics.prefix}bench-{name}-{uuid4().hex[:8]}",
-        ),
-        timeout_seconds=60,
-    )
-    progress = create_producer(run.kafka, client_id=f"herald-bench-{name}-progress")
-    await transactional.start()
-    await progress.start()
-    try:
-        publisher = EventPublisher(
-            transactional,
-            completed_topic=run.topics.allocation_completed,
-            progress_producer=progress,
-        )
+    async with inserter_publisher(run, name) as publisher:
         allocation_id = uuid4()
         events = notifications(employees, rounds * len(employees), first_id, allocation_id)
         async with publisher.transaction():
@@ -66,9 +48,6 @@ async def _inject(
             )
             commit_sent = time.time()
         committed = time.time()
-    finally:
-        await transactional.stop()
-        await progress.stop()
     return commit_sent, committed, sent
 
 

@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -34,16 +33,11 @@ from psycopg import AsyncConnection
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
+from bench.inserter_writes import write_and_publish
 from bench.processes import LoadGeneratorProcess, cpu_seconds
-from bench.workload import BODY, TITLE, median, percentile, voucher_text
-from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
-from herald_common.inbox_writes import take_writer_lock
+from bench.workload import median, percentile
+from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
-from herald_inserter.domain.inbox_writer import (
-    CHOSEN_RECIPIENTS,
-    copy_notifications,
-    issue_notifications,
-)
 from herald_inserter.domain.publisher import EventPublisher
 from herald_inserter.domain.transactions import TransactionalProducer
 
@@ -181,44 +175,21 @@ async def _inject(
                     )
                     continue
                 batch = [employees[(sent + i) % len(employees)] for i in range(due - sent)]
-                created_at = datetime.now(UTC)
                 begun = time.monotonic()
                 # As the inserter does (decision 0033): the Kafka transaction opens first, the
                 # events are sent while the rows are written, the database commits and Kafka
                 # commits right after it.
                 async with publisher.transaction():
                     async with conn.transaction():
-                        await take_writer_lock(conn)
-                        cursor = await conn.execute(CHOSEN_RECIPIENTS, ([emp for emp, _ in batch],))
-                        recipients = await cursor.fetchall()
-                        rows = await issue_notifications(
+                        rows, published_now = await write_and_publish(
                             conn,
-                            recipients,
-                            (
-                                voucher_text(allocation_id, emp, dept, sent + i)
-                                for i, (emp, dept, _) in enumerate(recipients)
-                            ),
-                        )
-                        await copy_notifications(
-                            conn,
-                            rows,
-                            kind=VOUCHER_ALLOCATED,
-                            source=SOURCE_INSERTER,
-                            created_at=created_at,
-                            title=TITLE,
-                            body=BODY,
-                            allocation_id=allocation_id,
-                        )
-                        # Each row names the employee's previous one, so a stream sends it
-                        # at once instead of reading the inbox first.
-                        published += await publisher.publish_notifications(
+                            publisher,
                             run.topics.voucher_allocated,
-                            rows,
-                            kind=VOUCHER_ALLOCATED,
-                            source=SOURCE_INSERTER,
-                            created_at=created_at,
-                            allocation_id=allocation_id,
+                            [emp for emp, _ in batch],
+                            allocation_id,
+                            sent,
                         )
+                        published += published_now
                     committed = time.time()
                     for row in rows:
                         commit_at[row.notification_id] = committed
