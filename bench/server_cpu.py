@@ -1,11 +1,11 @@
 """Server CPU over a measured span: Herald's processes and PostgreSQL's backends of one database.
 
-User + system time from /proc/<pid>/stat, read before and after. PostgreSQL's backends are
-the connections open to the run's database (`pg_stat_activity`, which names their process
-ids on this machine): a backend that opens during the span counts from zero, one that
-closes during it is lost (the services keep pooled connections, so few do). PostgreSQL's
-background processes (WAL writer, checkpointer) serve every database on the server and are
-left out.
+Time on a CPU from /proc (`bench.processes.cpu_seconds`), read before and after.
+PostgreSQL's backends are the connections open to the run's database (`pg_stat_activity`,
+which names their process ids on this machine): a backend that opens during the span counts
+from zero, one that closes during it is lost (the services keep pooled connections, so few
+do). PostgreSQL's background processes (WAL writer, checkpointer) serve every database on
+the server and are left out.
 """
 
 from __future__ import annotations
