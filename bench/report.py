@@ -230,6 +230,7 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("WAL bytes per employee", ("wal_bytes_per_employee",), ""),
         ("database bytes per employee", ("database_bytes_per_employee",), ""),
         ("server CPU per employee (us)", ("server_cpu_us_per_employee",), ""),
+        ("inbox probe's PostgreSQL CPU (s)", ("inbox_probe_cpu_seconds",), ""),
         ("seeding (s)", ("seed_seconds",), ""),
     ],
     "pushduring": [

@@ -43,11 +43,14 @@ class ServerCpu:
 
     processes: dict[str, int]
     database_url: str
+    # The benchmark's own connections (a probe polling the inbox): not the server's work.
+    ignored_backends: frozenset[int] = frozenset()
     _before: dict[str, dict[int, float]] = field(default_factory=dict)
 
     async def _snapshot(self) -> dict[str, dict[int, float]]:
         snapshot = {name: _read([pid]) for name, pid in self.processes.items()}
-        snapshot[POSTGRESQL] = _read(await database_backends(self.database_url))
+        backends = await database_backends(self.database_url)
+        snapshot[POSTGRESQL] = _read([pid for pid in backends if pid not in self.ignored_backends])
         return snapshot
 
     async def start(self) -> None:

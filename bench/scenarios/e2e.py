@@ -87,13 +87,21 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
 
 
 async def one_allocation(
-    run: BenchRun, open_: Session, employees: int, name: str, key: str, timeout: float
+    run: BenchRun,
+    open_: Session,
+    employees: int,
+    name: str,
+    key: str,
+    timeout: float,
+    ignored_backends: frozenset[int] = frozenset(),
 ) -> dict[str, Any]:
-    """One allocation to every employee, from the POST until every stream has its event."""
+    """One allocation to every employee, from the POST until every stream has its event.
+
+    `ignored_backends`: the benchmark's own database connections, left out of the CPU."""
     client, loadgen, stack = open_.client, open_.loadgen, open_.stack
     phases_before = phase_sums(await scrape(client, stack.inserter_metrics))
     consumed_before = await consumed(client, stack.notifier_metrics)
-    cpu = ServerCpu(stack.pids(), run.database_url)
+    cpu = ServerCpu(stack.pids(), run.database_url, ignored_backends)
     await cpu.start()
     await loadgen.arm(per_stream=1)
     post = time.time()

@@ -38,6 +38,10 @@ from bench.scenarios.million_run import (
 from bench.workload import spread
 from herald_common.events import VOUCHER_ALLOCATED
 
+# How long the inbox probe may go on once the allocation completed: its last notifications
+# committed by then, and a poll under load takes ~1.5 s.
+INBOX_SETTLE_SECONDS = 10.0
+
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     large = await large_setup(run, config, "million")
@@ -54,6 +58,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
                 before["max_notification_id"],
             )
             probing = asyncio.create_task(probe.run())
+            probe_backend = await probe.backend
             try:
                 measured = await one_allocation(
                     big,
@@ -62,10 +67,13 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
                     "A million",
                     f"bench-{big.run_id}-million",
                     config.million_timeout_seconds,
+                    frozenset({probe_backend}),
                 )
-            finally:
+            except BaseException:
                 probe.stop()
                 await probing
+                raise
+            await probe.finish(probing, INBOX_SETTLE_SECONDS if measured["complete"] else 0)
             after = await database_state(big.database_url)
         post = measured["post_at"]
         peak = None
@@ -94,6 +102,8 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "server_cpu_seconds": measured["server_cpu_seconds"],
             "server_cpu_us_per_employee": measured["server_cpu_us_per_employee"],
             "inbox_sample": len(probe.sample),
+            # PostgreSQL CPU of the probe's polls over the allocation (not in the server's).
+            "inbox_probe_cpu_seconds": probe.cpu_seconds,
             "inbox_progress": [[t - post, n] for t, n in probe.progress],
             "run": measured,
         }

@@ -137,6 +137,51 @@ async def test_a_chunk_holds_no_more_than_the_chunk_size(store, herald_env):
     assert sizes == [10, 10, 5]
 
 
+@pytest.fixture
+def headed(pool) -> AllocationStore:
+    """Chunks of 10 after a first chunk of 3 (0081)."""
+    return AllocationStore(pool, approval=NO_APPROVAL, chunk_size=CHUNK, first_chunk_size=3)
+
+
+async def test_the_first_chunk_holds_the_first_chunk_size_and_the_rest_the_chunk_size(
+    headed, herald_env
+):
+    people = team(herald_env, "Chunk-Head", 25)
+    sent = request("Chunk-Head")
+    steps = [await published(headed, sent) for _ in range(4)]
+    assert [len(s.notifications) for s in steps] == [3, 10, 10, 2]
+    assert [n.employee_id for s in steps for n in s.notifications] == people
+
+
+async def test_the_first_chunk_counts_in_the_chunks_total(headed, herald_env):
+    team(herald_env, "Chunk-Head-Total", 25)
+    sent = request("Chunk-Head-Total")
+    first = chunk_of(await published(headed, sent))
+    assert (first.number, first.total, first.last) == (1, 4, False)
+    assert row(herald_env, sent.allocation_id)["chunks_total"] == 4
+
+
+async def test_an_allocation_within_the_first_chunk_is_one_chunk(headed, herald_env):
+    team(herald_env, "Chunk-Head-Small", 3)
+    sent = request("Chunk-Head-Small")
+    only = chunk_of(await published(headed, sent))
+    assert (only.number, only.total, only.last, only.inserted) == (1, 1, True, 3)
+
+
+async def test_a_worker_restarted_after_the_first_chunk_writes_full_chunks_after_it(
+    pool, headed, herald_env
+):
+    people = team(herald_env, "Chunk-Head-Resume", 15)
+    sent = request("Chunk-Head-Resume")
+    first = await published(headed, sent)
+    # A new worker, its own first chunk setting larger: the allocation goes on from its row.
+    restarted = AllocationStore(pool, approval=NO_APPROVAL, chunk_size=CHUNK, first_chunk_size=8)
+    second = await published(restarted, sent)
+    assert [n.employee_id for n in first.notifications] == people[:3]
+    assert [n.employee_id for n in second.notifications] == people[3:13]
+    assert (chunk_of(second).number, chunk_of(second).total) == (2, 3)
+
+
 async def test_a_chunk_written_but_not_published_is_published_again_with_its_ids(store, herald_env):
     team(herald_env, "Chunk-Again", 25)
     sent = request("Chunk-Again")

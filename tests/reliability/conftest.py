@@ -60,6 +60,9 @@ INSERTER_SETTINGS = {
     "HERALD_INSERTER_TRANSACTION_TIMEOUT_SECONDS": "60",
     # Allocations of 20,000 to 100,000 employees span two to ten chunks (0068).
     "HERALD_INSERTER_CHUNK_EMPLOYEES": "10000",
+    # Equal chunks, the first included: the criteria here count whole chunks. The smaller
+    # first chunk (0081) is tested where it is written (tests/integration).
+    "HERALD_INSERTER_FIRST_CHUNK_EMPLOYEES": "10000",
 }
 NOTIFIER_SETTINGS = {"HERALD_NOTIFIER_RETRY_MS": "500"}
 

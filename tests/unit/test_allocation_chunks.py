@@ -11,7 +11,7 @@ from typing import Any
 
 from herald_common.events import AllocationProgress, AllocationRequested
 from herald_common.retry import RetryPolicy
-from herald_inserter.domain.allocation_store import Chunk
+from herald_inserter.domain.allocation_store import Chunk, chunks_total
 from herald_inserter.domain.allocations import AllocationProcessor
 from herald_inserter.domain.claims import WriteOutcome
 from herald_inserter.domain.inbox_writer import IssuedNotification
@@ -171,3 +171,15 @@ async def test_a_completed_allocation_sends_nothing():
     assert publisher.transactions == [[]]
     assert store.marked == []
     assert not store.completed
+
+
+def test_chunks_total_counts_the_first_chunk_then_full_chunks():
+    assert chunks_total(25, 3, 10) == 4
+
+
+def test_chunks_total_of_recipients_within_the_first_chunk_is_one():
+    assert chunks_total(3, 3, 10) == 1
+
+
+def test_chunks_total_with_the_first_chunk_as_large_as_the_rest():
+    assert chunks_total(100_000, 10_000, 10_000) == 10

@@ -144,6 +144,7 @@ def create_app(settings: InserterSettings, *, after_commit: AfterCommit | None =
                         pool,
                         approval=settings.approval,
                         chunk_size=settings.chunk_employees,
+                        first_chunk_size=settings.first_chunk_employees,
                     ),
                     publisher,
                     metrics,

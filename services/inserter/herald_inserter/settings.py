@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import socket
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import SettingsConfigDict
 
 from herald_common.approval import ApprovalSettings
 from herald_common.catalogue import INSERTER_GROUP
 from herald_common.pins import CompatMode
 from herald_common.settings import ServiceSettings
-from herald_inserter.domain.allocation_store import DEFAULT_CHUNK_EMPLOYEES
+from herald_inserter.domain.allocation_store import (
+    DEFAULT_CHUNK_EMPLOYEES,
+    DEFAULT_FIRST_CHUNK_EMPLOYEES,
+)
 
 
 class InserterSettings(ServiceSettings):
@@ -33,6 +36,9 @@ class InserterSettings(ServiceSettings):
     # the notifications writer lock, then one Kafka transaction, so its employees hear as
     # soon as it commits and a push waits for one chunk at most (docs/decisions/0068).
     chunk_employees: int = Field(default=DEFAULT_CHUNK_EMPLOYEES, ge=1, le=1_000_000)
+    # The first chunk's size (at most chunk_employees): the first employees hear after this
+    # many rows commit, not a whole chunk (docs/decisions/0081).
+    first_chunk_employees: int = Field(default=DEFAULT_FIRST_CHUNK_EMPLOYEES, ge=1, le=1_000_000)
     # Upper bound on one Kafka transaction (one chunk's write and events); past it
     # the producer is replaced, which aborts the transaction. The request is retried: for
     # as long as Kafka or PostgreSQL is away, else max_attempts times before it is marked
@@ -51,6 +57,15 @@ class InserterSettings(ServiceSettings):
     compat: CompatMode = "auto"
     # Four-eyes approval (HERALD_APPROVAL_*): the API's rule, applied again before writing.
     approval: ApprovalSettings = Field(default_factory=ApprovalSettings)
+
+    @model_validator(mode="after")
+    def _first_chunk_within_a_chunk(self) -> InserterSettings:
+        if self.first_chunk_employees > self.chunk_employees:
+            raise ValueError(
+                f"first_chunk_employees ({self.first_chunk_employees}) must not exceed"
+                f" chunk_employees ({self.chunk_employees})"
+            )
+        return self
 
     @property
     def group_id(self) -> str:

@@ -6,7 +6,9 @@ at a time: ids are drawn and committed in order, and a push or a summary waiting
 lock writes between two chunks. The first transaction claims the request (`claims`: the
 step every write of a request starts with), counts its recipients and fixes them: the
 employees matching its criteria that existed then (`recipients_as_of`), taken in employee
-id order, `chunk_size` at a time after the last one written (`written_through`). The
+id order, `chunk_size` at a time after the last one written (`written_through`), the
+first chunk smaller (`first_chunk_size`) so that the first employees hear within a
+blink of the request (docs/decisions/0081). The
 allocation's row records each chunk written and each chunk published, so a redelivered
 request resumes where the last attempt stopped: it publishes the newest chunk again when
 its Kafka transaction did not commit, else it writes the next one. Once the last chunk
@@ -54,6 +56,17 @@ from herald_inserter.domain.inbox_writer import (
 
 # Employees per chunk unless the settings say otherwise (HERALD_INSERTER_CHUNK_EMPLOYEES).
 DEFAULT_CHUNK_EMPLOYEES = 10_000
+# The first chunk's employees hear after its write alone: the first stream had its event
+# 86 ms after the POST with 1,000, 0.39 s with 10,000; the chunks after it are full size,
+# since each chunk costs a Kafka transaction and a commit (0081).
+DEFAULT_FIRST_CHUNK_EMPLOYEES = 1_000
+
+
+def chunks_total(count: int, first: int, size: int) -> int:
+    """Chunks of `count` recipients: one of at most `first`, then `size` at a time."""
+    return 1 + -(-max(count - first, 0) // size)
+
+
 # Statuses of an allocation the inserter must not write: it waits, or it was stopped.
 NOT_SENT = ("pending_approval", "scheduled", "rejected", "expired", "cancelled")
 # Who the audit trail names for the inserter's steps.
@@ -216,10 +229,15 @@ class AllocationStore:
         *,
         approval: ApprovalSettings,
         chunk_size: int = DEFAULT_CHUNK_EMPLOYEES,
+        first_chunk_size: int | None = None,
     ) -> None:
         self._pool = pool
         self._approval = approval
         self._chunk_size = chunk_size
+        # A head start, never a bigger bite (the settings refuse one).
+        self._first_chunk_size = first_chunk_size or chunk_size
+        if self._first_chunk_size > chunk_size:
+            raise ValueError(f"first chunk {first_chunk_size} exceeds the chunk size {chunk_size}")
 
     async def write(
         self,
@@ -401,13 +419,17 @@ class AllocationStore:
             allocation_id=request.allocation_id,
             step="started",
             actor=INSERTER_ACTOR,
-            detail={"matched": count, "chunk_size": self._chunk_size},
+            detail={
+                "matched": count,
+                "chunk_size": self._chunk_size,
+                "first_chunk_size": self._first_chunk_size,
+            },
         )
         state = ChunkState(
             status="inserting",
             as_of=as_of,
             size=self._chunk_size,
-            total=-(-count // self._chunk_size),
+            total=chunks_total(count, self._first_chunk_size, self._chunk_size),
             written=0,
             published=0,
             through=None,
@@ -432,9 +454,13 @@ class AllocationStore:
         state: ChunkState,
         publish: Publish | None,
     ) -> WriteOutcome:
-        """The next chunk: the next `size` recipients in employee id order after the last
-        one written, each with their newest notification id as it is now (every earlier
-        chunk has committed, so previous ids run on across chunk boundaries)."""
+        """The next chunk: the next `size` recipients (the first chunk's size for the first)
+        in employee id order after the last one written, each with their newest
+        notification id as it is now (every earlier chunk has committed, so previous ids
+        run on across chunk boundaries)."""
+        # A resumed allocation has written its first chunk (the row records nothing until
+        # then), so the row's `size` is right for every chunk it writes.
+        size = self._first_chunk_size if state.written == 0 else state.size
         where, params = criteria_filter(request.criteria, request.requested_at.date())
         recipients = sql.SQL(
             "SELECT id, department FROM employees WHERE ({}) AND created_at <= %(as_of)s"
@@ -445,11 +471,11 @@ class AllocationStore:
             "as_of": state.as_of,
             "after": state.through or "",
             # One more than a chunk tells whether this one is the last.
-            "limit": state.size + 1,
+            "limit": size + 1,
         }
         employees = await (await conn.execute(with_newest_ids(recipients), params)).fetchall()
-        last = len(employees) <= state.size
-        del employees[state.size :]
+        last = len(employees) <= size
+        del employees[size:]
         created_at = datetime.now(UTC)
         count = len(employees)
         codes = generate_codes(request.voucher.code_prefix, count)
