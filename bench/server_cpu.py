@@ -19,14 +19,14 @@ from bench.processes import cpu_seconds
 POSTGRESQL = "postgresql"
 
 
-async def database_backends(url: str) -> list[int]:
-    """Process ids of the other connections to this database."""
+async def database_backends(url: str) -> dict[int, str]:
+    """The other connections to this database: process id -> application name."""
     rows = await fetch(
         url,
-        "SELECT pid FROM pg_stat_activity"
+        "SELECT pid, application_name FROM pg_stat_activity"
         " WHERE datname = current_database() AND pid <> pg_backend_pid()",
     )
-    return [int(r[0]) for r in rows]
+    return {int(r[0]): str(r[1] or "") for r in rows}
 
 
 def _read(pids: list[int]) -> dict[int, float]:
@@ -46,10 +46,13 @@ class ServerCpu:
     # The benchmark's own connections (a probe polling the inbox): not the server's work.
     ignored_backends: frozenset[int] = frozenset()
     _before: dict[str, dict[int, float]] = field(default_factory=dict)
+    _applications: dict[int, str] = field(default_factory=dict)
+    _last_by_application: dict[str, float] = field(default_factory=dict)
 
     async def _snapshot(self) -> dict[str, dict[int, float]]:
         snapshot = {name: _read([pid]) for name, pid in self.processes.items()}
         backends = await database_backends(self.database_url)
+        self._applications.update(backends)
         snapshot[POSTGRESQL] = _read([pid for pid in backends if pid not in self.ignored_backends])
         return snapshot
 
@@ -59,12 +62,23 @@ class ServerCpu:
     async def stop(self) -> dict[str, float]:
         """Seconds per process name and for PostgreSQL, and their `total`."""
         after = await self._snapshot()
-        spent = {
-            name: sum(t - self._before.get(name, {}).get(pid, 0.0) for pid, t in times.items())
+        per_pid = {
+            name: {pid: t - self._before.get(name, {}).get(pid, 0.0) for pid, t in times.items()}
             for name, times in after.items()
         }
+        spent = {name: sum(times.values()) for name, times in per_pid.items()}
         spent["total"] = sum(spent.values())
+        by_application: dict[str, float] = {}
+        for pid, seconds in per_pid[POSTGRESQL].items():
+            name = self._applications.get(pid) or "other"
+            by_application[name] = by_application.get(name, 0.0) + seconds
+        self._last_by_application = by_application
         return spent
+
+    def postgresql_by_application(self) -> dict[str, float]:
+        """The last span's PostgreSQL seconds by the backends' application name: whose
+        queries the database spent them on (each service names its connections)."""
+        return dict(self._last_by_application)
 
 
 def per_unit_us(cpu: dict[str, float], units: int) -> float | None:

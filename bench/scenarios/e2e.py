@@ -162,5 +162,7 @@ async def one_allocation(
         },
         "server_cpu_seconds": server_cpu,
         "server_cpu_us_per_employee": per_unit_us(server_cpu, row["matched"] or 0),
+        # The inserter's share runs one chunk at a time: a floor under the write's time.
+        "postgresql_cpu_by_application": cpu.postgresql_by_application(),
         "loadgen_cpu_seconds": received["cpu_seconds"],
     }

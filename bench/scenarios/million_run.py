@@ -99,6 +99,9 @@ def inbox_sample(employee_ids: list[str], count: int) -> list[str]:
     return sorted({employee_ids[round(i * step)] for i in range(count)})
 
 
+PROBE_APPLICATION = "herald-bench-inbox-probe"
+
+
 @dataclass
 class InboxProbe:
     """When the allocation's notifications become visible in a sample of inboxes.
@@ -146,7 +149,9 @@ class InboxProbe:
 
     async def run(self) -> None:
         try:
-            connecting = await AsyncConnection.connect(self.url, autocommit=True)
+            connecting = await AsyncConnection.connect(
+                self.url, autocommit=True, application_name=PROBE_APPLICATION
+            )
         except BaseException as failed:
             self.backend.set_exception(failed)  # whoever waits for it hears why
             raise
