@@ -1,5 +1,6 @@
 """Routing headers: the notifier routes per-employee events without parsing their JSON."""
 
+import re
 from datetime import UTC, datetime
 from uuid import uuid4
 
@@ -11,6 +12,7 @@ from herald_common.routing import (
     ALLOCATION_ID_HEADER,
     EMPLOYEE_ID_HEADER,
     NOTIFICATION_ID_HEADER,
+    VISIBILITY_HEADER,
     InvalidRouting,
     read_routing,
 )
@@ -26,6 +28,16 @@ from herald_notifier.domain.subscriber import Subscriber
 VALUE = EventTemplate(
     kind=VOUCHER_ALLOCATED, source="/herald/inserter", created_at=datetime(2026, 1, 1, tzinfo=UTC)
 ).render(77, "E1", '{"employee_id":"E1","department":"Sales","title":"t","body":"b"}')
+
+
+MAX_BYTES = 1_000_000
+
+
+class _Record:
+    offset = 0
+
+    def __init__(self, key: bytes, value: bytes, found: list[tuple[str, bytes | None]]) -> None:
+        self.key, self.value, self.headers = key, value, found
 
 
 def headers(**extra: bytes) -> list[tuple[str, bytes]]:
@@ -119,24 +131,65 @@ def test_a_routed_record_nobody_here_listens_to_is_skipped_without_reading_its_v
     registry = Registry()
     registry.add(Subscriber("E1", "Sales", capacity=4))
 
-    class _Record:
-        offset = 0
-
-        def __init__(self, key: bytes, value: bytes, found: list[tuple[str, bytes]]) -> None:
-            self.key, self.value, self.headers = key, value, found
-
     garbage = b"not json\n"
     # E1 has no stream in Finance and nobody watches it: not decoded, not dead-lettered.
     assert (
-        decode_record(VOUCHER_ALLOCATED, _Record(b"Finance", garbage, headers()), registry) is None
+        decode_record(
+            VOUCHER_ALLOCATED, _Record(b"Finance", garbage, headers()), registry, MAX_BYTES
+        )
+        is None
     )
     # A listener makes the value matter: the same value is refused.
     with pytest.raises(InvalidEvent, match="not a JSON object"):
-        decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", garbage, headers()), registry)
-    delivered = decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, headers()), registry)
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", garbage, headers()), registry, MAX_BYTES)
+    delivered = decode_record(
+        VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, headers()), registry, MAX_BYTES
+    )
     assert delivered is not None
     assert delivered.employee_id == "E1"
     # Malformed routing headers are refused whoever listens.
     bad = [(NOTIFICATION_ID_HEADER, b"7x"), (EMPLOYEE_ID_HEADER, b"E9")]
     with pytest.raises(InvalidEvent, match="1 to 19 digits"):
-        decode_record(VOUCHER_ALLOCATED, _Record(b"Finance", VALUE, bad), registry)
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Finance", VALUE, bad), registry, MAX_BYTES)
+
+
+def _listening() -> Registry:
+    registry = Registry()
+    registry.add(Subscriber("E1", "Sales", capacity=4))
+    return registry
+
+
+def test_a_record_over_the_size_limit_is_refused_naming_the_limit():
+    with pytest.raises(InvalidEvent, match="HERALD_KAFKA_MAX_RECORD_BYTES"):
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, headers()), _listening(), 10)
+
+
+def test_a_routing_header_given_twice_is_refused():
+    twice = [*headers(), (EMPLOYEE_ID_HEADER, b"E2")]
+    with pytest.raises(
+        InvalidEvent, match=re.escape(f"header {EMPLOYEE_ID_HEADER} appears more than once")
+    ):
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, twice), _listening(), MAX_BYTES)
+
+
+def test_a_herald_header_without_a_value_is_refused():
+    empty: list[tuple[str, bytes | None]] = [*headers(), (VISIBILITY_HEADER, None)]
+    with pytest.raises(InvalidEvent, match=re.escape(f"header {VISIBILITY_HEADER} has no value")):
+        decode_record(VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, empty), _listening(), MAX_BYTES)
+
+
+def test_a_private_voucher_is_not_for_the_department_watchers():
+    private = [*headers(), (VISIBILITY_HEADER, b"private")]
+    delivered = decode_record(
+        VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, private), _listening(), MAX_BYTES
+    )
+    assert delivered is not None
+    assert delivered.department_visible is False
+
+
+def test_a_voucher_without_a_visibility_header_is_for_the_department_watchers():
+    delivered = decode_record(
+        VOUCHER_ALLOCATED, _Record(b"Sales", VALUE, headers()), _listening(), MAX_BYTES
+    )
+    assert delivered is not None
+    assert delivered.department_visible is True

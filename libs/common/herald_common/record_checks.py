@@ -29,18 +29,30 @@ def oversized(value: bytes | None, max_bytes: int) -> str | None:
     return None
 
 
-def header_problem(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
-    """Why Herald's headers on a record make no sense, or None when they do."""
-    seen: set[str] = set()
+def checked_headers(
+    headers: Iterable[tuple[str, bytes | None]],
+) -> tuple[dict[str, bytes], str | None]:
+    """Herald's headers by name, and why they make no sense (None when they do).
+
+    One pass for the check and for the lookups after it: a notifier reads 100,000 records
+    per allocation, and their headers were walked four times (this check, the routing
+    headers, the visibility and the previous id).
+    """
+    found: dict[str, bytes] = {}
     for name, value in headers:
         if not name.startswith(HERALD_HEADER_PREFIX) or name.startswith(DEAD_LETTER_PREFIX):
             continue
-        if name in seen:
-            return f"header {name} appears more than once"
+        if name in found:
+            return found, f"header {name} appears more than once"
         if value is None:
-            return f"header {name} has no value"
-        seen.add(name)
-    return None
+            return found, f"header {name} has no value"
+        found[name] = value
+    return found, None
+
+
+def header_problem(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
+    """Why Herald's headers on a record make no sense, or None when they do."""
+    return checked_headers(headers)[1]
 
 
 def record_problem(

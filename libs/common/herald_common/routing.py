@@ -11,7 +11,7 @@ Records without these headers (other writers) are decoded and validated in full 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.notifications import PREVIOUS_ID_HEADER, id_from_header
@@ -34,6 +34,12 @@ def department_visible(headers: Iterable[tuple[str, bytes | None]], event_type: 
         if name == VISIBILITY_HEADER:
             return value == DEPARTMENT_VISIBLE
     return event_type == VOUCHER_ALLOCATED
+
+
+def visible_by(found: Mapping[str, bytes], event_type: str) -> bool:
+    """`department_visible`, from headers already checked and looked up by name."""
+    value = found.get(VISIBILITY_HEADER)
+    return event_type == VOUCHER_ALLOCATED if value is None else value == DEPARTMENT_VISIBLE
 
 
 class InvalidRouting(ValueError):
@@ -69,7 +75,12 @@ def read_routing(headers: Iterable[tuple[str, bytes | None]]) -> Routing | None:
     A header without a value counts as absent here; the consumer rejects such records (and
     routing headers given twice) before (herald_common.record_checks).
     """
-    found = dict(headers)
+    return routing_by(dict(headers))
+
+
+def routing_by(found: Mapping[str, bytes | None]) -> Routing | None:
+    """`read_routing`, from the headers looked up by name (herald_common.record_checks
+    `checked_headers`, which has also rejected a routing header given twice)."""
     raw_id = found.get(NOTIFICATION_ID_HEADER)
     raw_employee = found.get(EMPLOYEE_ID_HEADER)
     if raw_id is None and raw_employee is None:

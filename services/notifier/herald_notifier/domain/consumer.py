@@ -45,8 +45,14 @@ from herald_common.events import (
 from herald_common.gc_tuning import collection_paused
 from herald_common.kafka import assign_from_end
 from herald_common.notifications import parse_previous_id
-from herald_common.record_checks import record_problem
-from herald_common.routing import InvalidRouting, Routing, department_visible, read_routing
+from herald_common.record_checks import checked_headers, oversized, record_problem
+from herald_common.routing import (
+    InvalidRouting,
+    Routing,
+    department_visible,
+    routing_by,
+    visible_by,
+)
 from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.fetched_records import RecordReader
@@ -173,20 +179,28 @@ def check_record(record: KafkaRecord, max_bytes: int) -> None:
         raise InvalidEvent(problem)
 
 
-def decode_record(event_type: str, record: KafkaRecord, registry: Registry) -> Delivery | None:
+def decode_record(
+    event_type: str, record: KafkaRecord, registry: Registry, max_bytes: int
+) -> Delivery | None:
     """A per-employee record's delivery: routed by its headers, or decoded in full.
 
-    None for a routed record that no stream on this replica wants: its headers are checked
-    (malformed ones are dead-lettered), its value only by a replica that sends it on. An
-    allocation reaches every employee, most of whom have no stream here.
+    The record is checked first as `check_record` does, in the same pass over its headers
+    that reads the routing ones. None for a routed record that no stream on this replica
+    wants: its headers are checked (malformed ones are dead-lettered), its value only by a
+    replica that sends it on. An allocation reaches every employee, most of whom have no
+    stream here.
     """
+    problem = oversized(record.value, max_bytes)
+    found, problem = checked_headers(record.headers) if problem is None else ({}, problem)
+    if problem is not None:
+        raise InvalidEvent(problem)
     try:
-        routing = read_routing(record.headers)
+        routing = routing_by(found)
     except InvalidRouting as exc:
         raise InvalidEvent(str(exc)) from exc
     if routing is None:
         return decode_delivery(record.value, record.headers)
-    visible = department_visible(record.headers, event_type)
+    visible = visible_by(found, event_type)
     if record.key is not None and not registry.wants(record.key, routing.employee_id, visible):
         return None
     return decode_routed(routing, event_type, record.key, record.value, visible)
@@ -272,12 +286,12 @@ class EventConsumer:
         taken_by_some: list[Delivery] = []
         for record in records:
             try:
-                check_record(record, self._max_record_bytes)
                 if event_type is None:
+                    check_record(record, self._max_record_bytes)
                     allocation_id, progress = decode_progress(record.value)
                     registry.dispatch_allocation(allocation_id, progress)
                     continue
-                delivery = decode_record(event_type, record, registry)
+                delivery = decode_record(event_type, record, registry, self._max_record_bytes)
             except InvalidEvent as exc:
                 rejected.append((tp, record, str(exc)))
                 continue
