@@ -314,6 +314,8 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("PostgreSQL CPU per open (ms)", ("postgresql_cpu_ms_per_open",), ""),
         ("notifier CPU per ticket (ms)", ("notifier_cpu_ms_per_ticket",), ""),
         ("  per open, tickets included (ms)", ("notifier_cpu_ms_per_open_with_tickets",), ""),
+        ("load generator CPU per open (ms)", ("loadgen_cpu_ms_per_open",), ""),
+        ("opens/s if every core were busy", ("opens_per_second_ceiling",), ""),
     ],
     "reconnect": [
         ("streams on the draining replica", ("streams",), ""),

@@ -8,18 +8,21 @@ both, and the CPU per open with the tickets' share added.
 
 A stream counts as open once it is live: its opening (the `id:` of the newest notification,
 then the unread count) arrived. Opens/s = live streams / (last one live - the burst's
-start). CPU is the notifier process's user+system time from /proc over the burst, and
-PostgreSQL's backends of the run's database beside it (`server_cpu`).
+start). CPU is the notifier process's time on a CPU from /proc over the burst, and
+PostgreSQL's backends of the run's database beside it (`server_cpu`). The load generator's
+own CPU per open is reported too: it runs on the same cores, so the notifier's, PostgreSQL's
+and its CPU per open bound the opens/s this machine can show (`opens_per_second_ceiling`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
-from bench.processes import LoadGeneratorProcess, Service
+from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
 from bench.server_cpu import POSTGRESQL, ServerCpu
 from herald_common.events import VOUCHER_ALLOCATED
 
@@ -59,7 +62,9 @@ async def measure(
         tickets = await loadgen.start()
         ticket_cpu = await cpu.stop()
         await cpu.start()
+        loadgen_before = cpu_seconds(loadgen.pid)
         connected = await loadgen.go()
+        loadgen_cpu = cpu_seconds(loadgen.pid) - loadgen_before
         open_cpu = await cpu.stop()
     finally:
         await loadgen.stop()
@@ -88,7 +93,18 @@ async def measure(
         "notifier_cpu_ms_per_open_with_tickets": per_unit_ms(
             notifier + ticket_cpu["notifier"], opens
         ),
+        # The clients share the machine's cores with the server: what one open costs them.
+        "loadgen_cpu_ms_per_open": per_unit_ms(loadgen_cpu, opens),
+        "opens_per_second_ceiling": ceiling(notifier + postgresql + loadgen_cpu, opens),
     }
+
+
+def ceiling(cpu_seconds_spent: float, opens: int) -> float | None:
+    """Opens/s this machine could reach if the server and the clients kept every core busy
+    and spent on each open what they spent in this burst."""
+    if not opens or cpu_seconds_spent <= 0:
+        return None
+    return (os.cpu_count() or 1) * opens / cpu_seconds_spent
 
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:

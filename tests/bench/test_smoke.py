@@ -280,6 +280,19 @@ def test_pushduring_times_a_push_alone_and_during_an_allocation(report: dict[str
     assert isinstance(result["allocation_completed_after_push_seconds"], float)
 
 
+def test_opens_bounds_the_rate_by_the_cpu_each_open_costs(report: dict[str, Any]) -> None:
+    opens = report["scenarios"]["opens"]
+    assert opens["loadgen_cpu_ms_per_open"] > 0
+    # The ceiling is what every core, kept busy, would open at the burst's cost per open.
+    spent_ms = (
+        opens["notifier_cpu_ms_per_open"]
+        + opens["postgresql_cpu_ms_per_open"]
+        + opens["loadgen_cpu_ms_per_open"]
+    )
+    cores = report["machine"]["cores"]
+    assert opens["opens_per_second_ceiling"] == pytest.approx(cores * 1000 / spent_ms)
+
+
 def test_opens_opens_every_client_with_its_credential(report: dict[str, Any]) -> None:
     opens = report["scenarios"]["opens"]
     assert opens["live"] == opens["clients"] == SMOKE.opens_connections
