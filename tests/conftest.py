@@ -71,8 +71,14 @@ class HeraldEnv:
             "HERALD_CHANNELS_APP_SECRET": self.channel_auth_secret,
         }
 
-    def bearer(self, subject: str, roles: list[str], manages: str | None = None) -> dict[str, str]:
-        return bearer(self.auth_secret, subject, roles, manages)
+    def bearer(
+        self,
+        subject: str,
+        roles: list[str],
+        manages: str | None = None,
+        department: str | None = None,
+    ) -> dict[str, str]:
+        return bearer(self.auth_secret, subject, roles, manages, department)
 
     @property
     def admin(self) -> dict[str, str]:
