@@ -21,10 +21,10 @@ from herald_common.catalogue import (
     VOUCHER_ALLOCATED_TOPIC,
     VOUCHER_REVOKED_TOPIC,
 )
-from tests.conftest import notifier_process
+from tests.conftest import notifier_process, running_replicas
 from tests.support.api import employees_csv, import_employees, voucher, wait_until_finished
-from tests.support.gateway import start_gateway
-from tests.support.processes import free_port
+from tests.support.gateway import start_gateway_for
+from tests.support.processes import ServiceProcess
 from tests.support.sse import StreamRecorder
 
 pytestmark = pytest.mark.integration
@@ -61,38 +61,21 @@ async def people(services, herald_env):
 @pytest.fixture(scope="module")
 def shares(herald_env):
     """The URLs of the notifiers of share 0 and share 1 of 2."""
-    ports = [free_port(), free_port()]
-    processes = [
-        notifier_process(
-            herald_env,
-            port,
-            {"HERALD_NOTIFIER_PARTITION_SHARE": f"{i}/2", "HERALD_NOTIFIER_REPLICA_ID": f"s{i}"},
-            name=f"notifier-share-{i}",
-        ).start()
-        for i, port in enumerate(ports)
-    ]
-    urls = [f"http://127.0.0.1:{port}" for port in ports]
-    try:
-        for process, url in zip(processes, urls, strict=True):
-            process.wait_http(f"{url}/readyz")
-        yield urls
-    finally:
-        for process in processes:
-            process.stop()
+
+    def share(i: int, port: int) -> ServiceProcess:
+        extra = {"HERALD_NOTIFIER_PARTITION_SHARE": f"{i}/2", "HERALD_NOTIFIER_REPLICA_ID": f"s{i}"}
+        return notifier_process(herald_env, port, extra, name=f"notifier-share-{i}")
+
+    with running_replicas(2, share) as ports:
+        yield [f"http://127.0.0.1:{port}" for port in ports]
 
 
 @pytest.fixture(scope="module")
 def gateway(services, herald_env, shares, tmp_path_factory):
     site = tmp_path_factory.mktemp("site")
     (site / "index.html").write_text("<!doctype html>")
-    process, url = start_gateway(
-        "gateway-shares",
-        herald_env.log_dir,
-        site,
-        allocation_url=services.allocation_url,
-        notifier_url=services.notifier_url,
-        mailer_url=services.mailer_url,
-        notifier_share_urls=shares,
+    process, url = start_gateway_for(
+        services, "gateway-shares", herald_env.log_dir, site, notifier_share_urls=shares
     )
     yield url
     process.stop()
@@ -125,6 +108,27 @@ async def _push(client: httpx.AsyncClient, admin: dict[str, str], ids: list[str]
         json={"title": title, "target": {"employee_ids": ids}},
     )
     assert pushed.status_code == 202, pushed.text
+
+
+async def _lands_and_delivers(
+    client: httpx.AsyncClient,
+    stream: StreamRecorder,
+    shares: list[str],
+    expected: list[int],
+    admin: dict[str, str],
+    employee: str,
+    title: str,
+) -> None:
+    """Opens `stream`, checks which share holds it (`expected` open streams per share),
+    then that a push to `employee` reaches it once; closes it."""
+    await _opened(stream)
+    try:
+        assert await _open_streams(shares, expected) == expected
+        await _push(client, admin, [employee], title)
+        [event] = await stream.wait_for(1)
+        assert event.json()["data"]["title"] == title
+    finally:
+        await stream.close()
 
 
 async def _opened(stream: StreamRecorder) -> StreamRecorder:
@@ -185,28 +189,20 @@ async def test_through_the_gateway_a_stream_lands_on_its_departments_share(
 ):
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as client:
         headers = herald_env.bearer("SH1B", ["employee"], department=ON_1)
-        stream = await _opened(StreamRecorder(client, f"{gateway}/v1/stream", {}, headers))
-        try:
-            assert await _open_streams(shares, [0, 1]) == [0, 1]
-            await _push(client, herald_env.admin, ["SH1B"], "to share 1")
-            [event] = await stream.wait_for(1)
-            assert event.json()["data"]["title"] == "to share 1"
-        finally:
-            await stream.close()
+        stream = StreamRecorder(client, f"{gateway}/v1/stream", {}, headers)
+        await _lands_and_delivers(
+            client, stream, shares, [0, 1], herald_env.admin, "SH1B", "to share 1"
+        )
 
 
 async def test_the_session_cookie_routes_a_stream_to_its_share(gateway, shares, herald_env, people):
     async with httpx.AsyncClient(base_url=gateway, timeout=30) as browser:
         headers = herald_env.bearer("SH0B", ["employee"], department=ON_0)
         assert (await browser.post("/v1/session", headers=headers)).status_code == 200
-        stream = await _opened(StreamRecorder(browser, f"{gateway}/v1/stream", {}))
-        try:
-            assert await _open_streams(shares, [1, 0]) == [1, 0]
-            await _push(browser, herald_env.admin, ["SH0B"], "by cookie")
-            [event] = await stream.wait_for(1)
-            assert event.json()["data"]["title"] == "by cookie"
-        finally:
-            await stream.close()
+        stream = StreamRecorder(browser, f"{gateway}/v1/stream", {})
+        await _lands_and_delivers(
+            browser, stream, shares, [1, 0], herald_env.admin, "SH0B", "by cookie"
+        )
 
 
 async def test_a_ticket_carries_its_department_key_and_its_stream_lands_on_the_share(
@@ -218,14 +214,10 @@ async def test_a_ticket_carries_its_department_key_and_its_stream_lands_on_the_s
         assert issued.status_code == 201, issued.text
         ticket = issued.json()["ticket"]
         assert ticket.startswith(f"{format_key(route_key(ON_1))}.")
-        stream = await _opened(StreamRecorder(client, f"{gateway}/v1/stream", {"ticket": ticket}))
-        try:
-            assert await _open_streams(shares, [0, 1]) == [0, 1]
-            await _push(client, herald_env.admin, ["SH1C"], "by ticket")
-            [event] = await stream.wait_for(1)
-            assert event.json()["data"]["title"] == "by ticket"
-        finally:
-            await stream.close()
+        stream = StreamRecorder(client, f"{gateway}/v1/stream", {"ticket": ticket})
+        await _lands_and_delivers(
+            client, stream, shares, [0, 1], herald_env.admin, "SH1C", "by ticket"
+        )
 
 
 async def test_a_watcher_of_departments_on_both_shares_is_served_by_the_all_share(

@@ -50,9 +50,14 @@ def start_gateway(
 
 
 def start_gateway_for(
-    services: Any, name: str, log_dir: Path, static_dir: Path
+    services: Any,
+    name: str,
+    log_dir: Path,
+    static_dir: Path,
+    notifier_share_urls: list[str] | None = None,
 ) -> tuple[ServiceProcess, str]:
-    """A gateway in front of the session's services (tests/conftest.py `services`)."""
+    """A gateway in front of the session's services (tests/conftest.py `services`), and of
+    notifiers sharing the partitions where `notifier_share_urls` names them."""
     return start_gateway(
         name,
         log_dir,
@@ -60,4 +65,5 @@ def start_gateway_for(
         allocation_url=services.allocation_url,
         notifier_url=services.notifier_url,
         mailer_url=services.mailer_url,
+        notifier_share_urls=notifier_share_urls,
     )
