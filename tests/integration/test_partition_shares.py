@@ -298,3 +298,47 @@ async def test_a_reconnect_to_a_share_replays_after_its_last_event_id_once(
             assert all(int(e.id or 0) > int(last_id) for e in events)
         finally:
             await again.close()
+
+
+async def test_an_allocation_reaches_each_stream_on_both_shares_once(
+    gateway, services, shares, herald_env, people
+):
+    employees = [(eid, dept) for eid, _, dept in PEOPLE if eid not in ("SHADM", "SHMOV")]
+    async with (
+        httpx.AsyncClient(base_url=gateway, timeout=30) as client,
+        httpx.AsyncClient(
+            base_url=services.allocation_url, timeout=30, headers=herald_env.admin
+        ) as api,
+    ):
+        streams = [
+            await _opened(
+                StreamRecorder(
+                    client,
+                    f"{gateway}/v1/stream",
+                    {},
+                    herald_env.bearer(eid, ["employee"], department=dept),
+                )
+            )
+            for eid, dept in employees
+        ]
+        try:
+            on_zero = sum(1 for _, dept in employees if dept == ON_0)
+            expected = [on_zero, len(employees) - on_zero]
+            assert await _open_streams(shares, expected) == expected
+            created = await api.post(
+                "/v1/allocations",
+                json={"voucher": voucher("Both"), "criteria": {"departments": [ON_0, ON_1]}},
+            )
+            assert created.status_code in (200, 201, 202), created.text
+            allocation_id = created.json()["id"]
+            await wait_until_finished(api, allocation_id)
+            for stream in streams:
+                await stream.wait_for(1)
+            await asyncio.sleep(0.5)  # anything sent twice would arrive meanwhile
+            for stream, (eid, _) in zip(streams, employees, strict=True):
+                [event] = stream.notifications
+                data = event.json()["data"]
+                assert (data["employee_id"], data["allocation_id"]) == (eid, allocation_id)
+        finally:
+            for stream in streams:
+                await stream.close()
