@@ -124,9 +124,13 @@ class BenchRun:
             **self.service_env,
         }
 
-    def token(self, subject: str, roles: list[str]) -> str:
+    def token(self, subject: str, roles: list[str], department: str | None = None) -> str:
+        """A token as the identity provider would issue it (with the `department` claim
+        that routes streams to notifier shares, where given)."""
         settings = AuthSettings(hs256_secret=SecretStr(self.auth_secret))
-        return mint_token(settings, subject=subject, roles=roles, ttl_seconds=4 * 3600)
+        return mint_token(
+            settings, subject=subject, roles=roles, ttl_seconds=4 * 3600, department=department
+        )
 
     # -- lifecycle ------------------------------------------------------------------------
 
@@ -194,12 +198,17 @@ class BenchRun:
         self.services.append(service)
         return service
 
-    def notifier(self, name: str) -> tuple[Service, int]:
+    def notifier(self, name: str, share: str = "all") -> tuple[Service, int]:
+        """A notifier process reading the partitions of `share` (docs/decisions/0078)."""
         port = free_port()
         service = self.service(
             name,
             "herald_notifier",
-            {"HERALD_NOTIFIER_PORT": str(port), "HERALD_NOTIFIER_REPLICA_ID": name},
+            {
+                "HERALD_NOTIFIER_PORT": str(port),
+                "HERALD_NOTIFIER_REPLICA_ID": name,
+                "HERALD_NOTIFIER_PARTITION_SHARE": share,
+            },
         )
         return service, port
 

@@ -119,6 +119,8 @@ TARGETS = (
         "/s",
     ),
     Target("fanout", "x sse-starlette baseline", ("fanout", "ratio_vs_baseline"), ">=", 5.0, "x"),
+    # Issue 20: processes share the partitions (decision 0078).
+    Target("fanout", "2 processes vs 1", ("fanout", "scaling_2_vs_1"), ">=", 1.7, "x", 20),
     # Issue 20: department watchers are served like private streams.
     Target(
         "broadcast",
@@ -271,6 +273,9 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("baseline deliveries/s", ("baseline", "deliveries_per_second"), ""),
         ("ratio vs baseline", ("ratio_vs_baseline",), "x"),
         ("2 processes vs 1", ("scaling_2_vs_1",), "x"),
+        ("2 processes vs 1, by the busiest's CPU", ("scaling_2_vs_1_by_cpu",), "x"),
+        ("herald 1 process CPU per delivery", ("herald_1", "server_cpu_us_per_delivery"), "us"),
+        ("herald 2 processes CPU per delivery", ("herald_2", "server_cpu_us_per_delivery"), "us"),
     ],
     "broadcast": [
         ("department watchers", ("connections",), ""),

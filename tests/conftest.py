@@ -7,9 +7,10 @@ broker, so runs never see each other's data or offsets.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -71,8 +72,14 @@ class HeraldEnv:
             "HERALD_CHANNELS_APP_SECRET": self.channel_auth_secret,
         }
 
-    def bearer(self, subject: str, roles: list[str], manages: str | None = None) -> dict[str, str]:
-        return bearer(self.auth_secret, subject, roles, manages)
+    def bearer(
+        self,
+        subject: str,
+        roles: list[str],
+        manages: str | None = None,
+        department: str | None = None,
+    ) -> dict[str, str]:
+        return bearer(self.auth_secret, subject, roles, manages, department)
 
     @property
     def admin(self) -> dict[str, str]:
@@ -199,15 +206,13 @@ def channels_process(
 
 
 @contextmanager
-def running_channels(
-    env: HeraldEnv, count: int, extra: dict[str, str] | None = None, name: str = "channels"
+def running_replicas(
+    count: int, make: Callable[[int, int], ServiceProcess]
 ) -> Iterator[tuple[int, ...]]:
-    """`count` channels replicas, ready; their ports. Stopped on leaving."""
+    """`count` processes, the n-th made by `make(n, port)`, ready; their ports. Stopped on
+    leaving."""
     ports = tuple(free_port() for _ in range(count))
-    processes = [
-        channels_process(env, port, extra, name=f"{name}-{n}").start()
-        for n, port in enumerate(ports)
-    ]
+    processes = [make(n, port).start() for n, port in enumerate(ports)]
     try:
         for process, port in zip(processes, ports, strict=True):
             process.wait_http(f"http://127.0.0.1:{port}/readyz")
@@ -215,6 +220,15 @@ def running_channels(
     finally:
         for process in processes:
             process.stop()
+
+
+def running_channels(
+    env: HeraldEnv, count: int, extra: dict[str, str] | None = None, name: str = "channels"
+) -> contextlib.AbstractContextManager[tuple[int, ...]]:
+    """`count` channels replicas, ready; their ports. Stopped on leaving."""
+    return running_replicas(
+        count, lambda n, port: channels_process(env, port, extra, name=f"{name}-{n}")
+    )
 
 
 def mailer_process(

@@ -19,10 +19,16 @@ import kubernetes_validate
 import pytest
 from kubernetes_validate.utils import SchemaNotFoundError
 
-from herald_common.catalogue import ALLOCATION_COMPLETED_TOPIC
+from herald_common.catalogue import (
+    ALLOCATION_COMPLETED_TOPIC,
+    NOTIFICATION_PUSHED_TOPIC,
+    VOUCHER_ALLOCATED_TOPIC,
+    VOUCHER_REVOKED_TOPIC,
+)
 from herald_common.settings import TopicSettings
 from herald_common.topics import topic_specs
 from herald_gateway.domain.routes import MAILER_PATHS, NOTIFIER_PATHS, service_for
+from herald_gateway.domain.stream_routing import STREAM_PATH
 from herald_notifier.metrics import NotifierMetrics
 from tests.support.deploy import (
     OVERLAYS,
@@ -273,7 +279,9 @@ def test_ingress_routes_every_path_as_the_gateway_does(overlay: str) -> None:
     }
     assert len(hosts) == 1, "the console and every API share one origin"
     for path in ROUTED_PATHS:
-        expected = service_for(path) or "gateway"
+        # Streams go through the gateway, which sends each to the notifier share of its
+        # department (decision 0078); the gateway's own table names the notifier for them.
+        expected = "gateway" if path == STREAM_PATH else service_for(path) or "gateway"
         assert _ingress_backend(overlay, path) == f"herald-{expected}", path
 
 
@@ -295,7 +303,53 @@ def test_ingress_to_the_notifier_is_unbuffered_and_long_lived(overlay: str) -> N
         assert int(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
     stream = named(overlay, "Ingress", "herald-stream")
     paths = {entry["path"] for rule in stream["spec"]["rules"] for entry in rule["http"]["paths"]}
-    assert paths == set(NOTIFIER_PATHS)
+    assert paths == set(NOTIFIER_PATHS) - {STREAM_PATH}
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_streams_reach_the_gateway_unbuffered_and_long_lived(overlay: str) -> None:
+    routed = named(overlay, "Ingress", "herald-stream-routed")
+    entries = [entry for rule in routed["spec"]["rules"] for entry in rule["http"]["paths"]]
+    assert [(e["path"], e["backend"]["service"]["name"]) for e in entries] == [
+        (STREAM_PATH, "herald-gateway")
+    ]
+    annotations = routed["metadata"]["annotations"]
+    assert annotations["nginx.ingress.kubernetes.io/proxy-buffering"] == "off"
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-read-timeout"]) >= 3600
+    assert int(annotations["nginx.ingress.kubernetes.io/proxy-send-timeout"]) >= 3600
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS)
+def test_the_gateway_sends_streams_to_notifier_shares_that_read_their_halves(
+    overlay: str,
+) -> None:
+    (container,) = named(overlay, "Deployment", "herald-gateway")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    urls = json.loads(_env(container)["HERALD_GATEWAY_NOTIFIER_SHARE_URLS"]["value"])
+    assert urls == [f"http://herald-notifier-share-{i}" for i in range(len(urls))]
+    assert len(urls) == 2
+    for i in range(len(urls)):
+        name = f"herald-notifier-share-{i}"
+        share = named(overlay, "Deployment", name)
+        (notifier,) = share["spec"]["template"]["spec"]["containers"]
+        assert _env(notifier)["HERALD_NOTIFIER_PARTITION_SHARE"]["value"] == f"{i}/{len(urls)}"
+        # Its Service selects its pods only, and its pods are notifier pods for the network
+        # policies and the disruption budget.
+        selector = named(overlay, "Service", name)["spec"]["selector"]
+        assert selector == share["spec"]["selector"]["matchLabels"]
+        labels = share["spec"]["template"]["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == "herald-notifier"
+        hpa = named(overlay, "HorizontalPodAutoscaler", name)
+        assert hpa["spec"]["scaleTargetRef"]["name"] == name
+    (everything,) = named(overlay, "Deployment", "herald-notifier")["spec"]["template"]["spec"][
+        "containers"
+    ]
+    assert _env(everything)["HERALD_NOTIFIER_PARTITION_SHARE"]["value"] == "all"
+    # A share refuses to start on a per-employee topic whose partitions do not divide.
+    config = _config(overlay)
+    for topic in (VOUCHER_ALLOCATED_TOPIC, NOTIFICATION_PUSHED_TOPIC, VOUCHER_REVOKED_TOPIC):
+        assert int(config[f"HERALD_TOPICS_{topic.setting.upper()}"]) % len(urls) == 0
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS)

@@ -59,6 +59,7 @@ DEFAULTS_ARE_FINE = {
     "HERALD_AUTH_JWKS_MIN_INTERVAL_SECONDS": "10 s between key fetches; a failure waits as long",
     "HERALD_AUTH_JWKS_TIMEOUT_SECONDS": "5 s for the identity provider to hand over its keys",
     "HERALD_AUTH_SESSION_COOKIE": "the stream cookie's name (herald_session)",
+    "HERALD_GATEWAY_SESSION_COOKIE": "the same name, read for routing streams (decision 0078)",
     # auto takes the measured fast paths where the pinned versions are installed (they are,
     # from uv.lock) and falls back by itself otherwise; public is for tests and diagnosis.
     "HERALD_NOTIFIER_COMPAT": "auto: private APIs only at the pinned versions (decision 0042)",

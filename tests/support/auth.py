@@ -18,6 +18,7 @@ def token(
     roles: list[str],
     manages: str | None = None,
     ttl_seconds: int = 3600,
+    department: str | None = None,
 ) -> str:
     return mint_token(
         auth_settings(secret),
@@ -25,10 +26,16 @@ def token(
         roles=roles,
         manages=manages,
         ttl_seconds=ttl_seconds,
+        department=department,
     )
 
 
 def bearer(
-    secret: str, subject: str, roles: list[str], manages: str | None = None
+    secret: str,
+    subject: str,
+    roles: list[str],
+    manages: str | None = None,
+    department: str | None = None,
 ) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token(secret, subject, roles, manages)}"}
+    token_ = token(secret, subject, roles, manages, department=department)
+    return {"Authorization": f"Bearer {token_}"}

@@ -56,6 +56,24 @@ async def test_valid_hs256_token_gives_the_principal():
     assert principal.employee_id == "E1"
 
 
+async def test_a_department_claim_is_kept_as_the_routing_hint():
+    principal = await hs_verifier().verify(jwt.encode(claims(department="Sales"), SECRET, "HS256"))
+    assert principal.department == "Sales"
+
+
+@pytest.mark.parametrize("department", [7, "", "x" * 65, "a\x00b", ["Sales"], None])
+async def test_a_department_claim_that_is_no_name_is_left_out(department):
+    token = jwt.encode(claims(department=department), SECRET, "HS256")
+    principal = await hs_verifier().verify(token)
+    assert (principal.subject, principal.department) == ("E1", None)
+
+
+def test_a_minted_token_carries_the_department_given():
+    settings = AuthSettings(hs256_secret=SecretStr(SECRET))
+    token = mint_token(settings, subject="E1", roles=["employee"], department="Sales")
+    assert jwt.decode(token, options={"verify_signature": False})["department"] == "Sales"
+
+
 async def test_valid_rs256_token_from_jwks(jwks_file, rsa_key):
     verifier = TokenVerifier(AuthSettings(jwks_file=jwks_file))
     token = jwt.encode(claims(roles=["hr-admin"]), rsa_key, "RS256", headers={"kid": "k1"})

@@ -112,19 +112,21 @@ async def assign_from_end(
     consumer: AIOKafkaConsumer,
     topics: Iterable[str],
     partitions_for: Callable[[str], Awaitable[set[int]]],
+    choose: Callable[[str, set[int]], Iterable[int]] | None = None,
 ) -> list[TopicPartition]:
     """Start `consumer` on every partition of `topics`, positioned at the end: live from here.
 
     For readers without a group that catch up elsewhere (the inbox). `partitions_for` is a
     producer's metadata lookup: it waits for a topic created moments ago, which the
-    consumer's own metadata (tracking no topics) does not.
+    consumer's own metadata (tracking no topics) does not. `choose` picks, of a topic's
+    partitions, those to read (all of them without it).
     """
     await consumer.start()
-    assignment = [
-        TopicPartition(topic, partition)
-        for topic in topics
-        for partition in sorted(await partitions_for(topic))
-    ]
+    assignment: list[TopicPartition] = []
+    for topic in topics:
+        partitions = await partitions_for(topic)
+        chosen = sorted(partitions) if choose is None else choose(topic, partitions)
+        assignment += [TopicPartition(topic, partition) for partition in chosen]
     consumer.assign(assignment)
     await consumer.seek_to_end(*assignment)
     for tp in assignment:

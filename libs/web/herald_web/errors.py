@@ -14,6 +14,7 @@ _DESCRIPTIONS = {
     409: "Conflicts with the current state",
     413: "Request body too large",
     415: "Unsupported content type",
+    421: "Misdirected: this process does not read the stream's departments",
     429: "Rate limit exceeded; see Retry-After",
     503: "A dependency is unavailable; retry later",
 }

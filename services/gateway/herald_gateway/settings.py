@@ -19,6 +19,14 @@ class GatewaySettings(BaseSettings):
     allocation_url: str = "http://127.0.0.1:8001"
     notifier_url: str = "http://127.0.0.1:8002"
     mailer_url: str = "http://127.0.0.1:8003"
+    # Notifiers that share the partitions (docs/decisions/0078): the URL of share i of n
+    # at index i. Streams of one share's departments go there; every other stream, and
+    # every other notifier path, to notifier_url (notifiers reading every partition).
+    # Empty: every stream to notifier_url.
+    notifier_share_urls: list[str] = Field(default_factory=list)
+    # The session cookie's name (the notifiers' HERALD_AUTH_SESSION_COOKIE): its token's
+    # department claim routes a stream opened with it.
+    session_cookie: str = "herald_session"
     connect_timeout_seconds: float = Field(default=5.0, gt=0)
     # For API calls; streams have no read timeout (the notifier pings every 15 s).
     read_timeout_seconds: float = Field(default=60.0, gt=0)

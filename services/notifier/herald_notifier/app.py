@@ -98,6 +98,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             max_record_bytes=settings.kafka.max_record_bytes,
             tally=tally,
             marks=marks,
+            share=settings.share,
         )
         async with contextlib.AsyncExitStack() as resources:
             # Young passes of a few thousand objects, nothing older walked again until it
@@ -145,6 +146,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     gap_reads=GapReads(inbox, metrics),
                 ),
                 tasks=tasks,
+                share=settings.share,
             )
             yield
 

@@ -13,6 +13,12 @@ class NotifierMetrics:
         self.open_streams = Gauge(
             "herald_notifier_open_streams", "Open SSE streams", registry=self.registry
         )
+        self.partitions_read = Gauge(
+            "herald_notifier_partitions_read",
+            "Partitions of the per-employee topics this process reads (its share's,"
+            " docs/decisions/0078)",
+            registry=self.registry,
+        )
         self.events_consumed = Counter(
             "herald_notifier_events_consumed_total",
             "Events read from Kafka",

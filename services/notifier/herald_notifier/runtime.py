@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from herald_common.affinity import Share
 from herald_common.supervisor import Supervisor
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
@@ -27,6 +28,8 @@ class NotifierRuntime:
     drain: Drain
     streams: StreamContext
     tasks: Supervisor
+    # The partitions this process reads: which streams it may hold (docs/decisions/0078).
+    share: Share
 
 
 get_runtime = runtime_getter(NotifierRuntime)

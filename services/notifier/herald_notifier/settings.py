@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import socket
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import SettingsConfigDict
 
+from herald_common.affinity import Share
 from herald_common.auth.settings import AuthSettings
 from herald_common.pins import CompatMode
 from herald_common.settings import ServiceSettings
@@ -42,6 +43,20 @@ class NotifierSettings(ServiceSettings):
     # auto: aiokafka's and uvicorn's internals where they are the pinned versions (the
     # measured fast paths); public: their public APIs only (docs/decisions/0042).
     compat: CompatMode = "auto"
+    # Which partitions of the per-employee topics this process reads, and so which
+    # streams it holds: `all` (every partition, any stream), or `i/n` for share i of n
+    # (the partitions p with p mod n = i; the gateway sends each stream to the share of
+    # its department, herald_common.affinity; docs/decisions/0078).
+    partition_share: str = "all"
+
+    @field_validator("partition_share")
+    @classmethod
+    def _share_is_valid(cls, value: str) -> str:
+        return str(Share.parse(value))
+
+    @property
+    def share(self) -> Share:
+        return Share.parse(self.partition_share)
 
     def channel_auth_credentials(self) -> tuple[str, str] | None:
         """The key and secret of channel authorization, or None where it is off."""

@@ -18,6 +18,9 @@ class Principal:
     roles: frozenset[str]
     manages: str | None = None  # the department a manager manages
     expires_at: int | None = None  # the token's `exp`, for cookies that must not outlive it
+    # The `department` claim, where the identity provider adds one: a routing hint only
+    # (docs/decisions/0078); what a stream reads follows the employee directory.
+    department: str | None = None
 
     def has(self, *roles: str) -> bool:
         return not self.roles.isdisjoint(roles)

@@ -137,11 +137,15 @@ def principal_from_claims(claims: dict[str, Any]) -> Principal:
             raise TokenError("a manager token must name the department it manages")
     else:
         manages = None
+    department = claims.get("department")
+    if not isinstance(department, str) or not 1 <= len(department) <= 64 or "\x00" in department:
+        department = None  # a hint for routing streams; without it they go to any replica
     expires = claims.get("exp")
     return Principal(
         subject=subject,
         roles=roles,
         manages=manages,
+        department=department,
         # PyJWT checked `exp` as int() reads it (17e8, 1.7e9, "1700000000"); kept so, not
         # dropped, since streams and session cookies end at it.
         expires_at=int(expires) if isinstance(expires, int | float | str) else None,
@@ -155,6 +159,7 @@ def mint_token(
     roles: list[str],
     manages: str | None = None,
     ttl_seconds: int | None = None,
+    department: str | None = None,
 ) -> str:
     """An HS256 token with the configured secret (dev tooling and tests)."""
     if settings.hs256_secret is None:
@@ -170,4 +175,6 @@ def mint_token(
     }
     if manages is not None:
         claims["manages"] = manages
+    if department is not None:
+        claims["department"] = department
     return jwt.encode(claims, settings.hs256_secret.get_secret_value(), algorithm="HS256")

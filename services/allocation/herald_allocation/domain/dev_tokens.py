@@ -22,7 +22,11 @@ def token_for(
 ) -> dict[str, Any]:
     # A demo manager manages their own department.
     manages = department if MANAGER in roles else None
-    token = mint_token(settings, subject=employee_id, roles=roles, manages=manages)
+    # The department claim routes the person's streams to the notifiers reading it
+    # (docs/decisions/0078), as an identity provider's claim would.
+    token = mint_token(
+        settings, subject=employee_id, roles=roles, manages=manages, department=department
+    )
     return {
         "token": token,
         "expires_in": settings.dev_token_ttl_seconds,

@@ -2,6 +2,10 @@
 
 A service that cannot be reached answers 502 (504 on a timeout), which is what an
 EventSource sees while the notifier restarts: it closes, and the page opens a new one.
+Where notifiers share the partitions, a stream goes to its department's share
+(`stream_routing`, docs/decisions/0078); one that share refuses as not its own (421: a
+stale department claim) is tried once more on the notifiers that read everything, unless
+it was opened with a ticket, which the refusal used up.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from herald_gateway.domain.routes import (
     forwarded_response_headers,
     service_for,
 )
+from herald_gateway.domain.stream_routing import STREAM_PATH, stream_share_of
 from herald_gateway.runtime import GatewayRuntime, get_runtime
 
 logger = logging.getLogger(__name__)
@@ -40,19 +45,32 @@ async def proxy(request: Request) -> Response:
         connect=settings.connect_timeout_seconds,
         read=None if upstream.streaming else settings.read_timeout_seconds,
     )
-    outgoing = runtime.client.build_request(
-        request.method,
-        httpx.URL(upstream.base_url + request.url.path, query=request.url.query.encode()),
-        headers=forwarded_request_headers(
-            request.scope["headers"],
-            request.client.host if request.client else None,
-            request.url.scheme,
-        ),
-        content=request.stream() if _has_body(request) else None,
-        timeout=timeout,
+    headers = forwarded_request_headers(
+        request.scope["headers"],
+        request.client.host if request.client else None,
+        request.url.scheme,
     )
+
+    def outgoing(base_url: str) -> httpx.Request:
+        return runtime.client.build_request(
+            request.method,
+            httpx.URL(base_url + request.url.path, query=request.url.query.encode()),
+            headers=headers,
+            content=request.stream() if _has_body(request) else None,
+            timeout=timeout,
+        )
+
+    base_url = _stream_share_url(request, runtime) or upstream.base_url
     try:
-        incoming = await runtime.client.send(outgoing, stream=True)
+        incoming = await runtime.client.send(outgoing(base_url), stream=True)
+        if (
+            incoming.status_code == 421
+            and base_url != upstream.base_url
+            and "ticket" not in request.query_params
+        ):
+            runtime.metrics.requests.labels(name, "misdirected").inc()
+            await incoming.aclose()
+            incoming = await runtime.client.send(outgoing(upstream.base_url), stream=True)
     except httpx.TimeoutException:
         runtime.metrics.requests.labels(name, "timeout").inc()
         return _unavailable(504, f"the {name} service did not answer in time")
@@ -64,6 +82,20 @@ async def proxy(request: Request) -> Response:
     relayed = StreamingResponse(_relay(runtime, incoming, upstream.streaming), incoming.status_code)
     relayed.raw_headers = forwarded_response_headers(incoming.headers.raw)
     return relayed
+
+
+def _stream_share_url(request: Request, runtime: GatewayRuntime) -> str | None:
+    """The URL of the notifier share for a stream, or None (not a stream, or no share)."""
+    shares = runtime.settings.notifier_share_urls
+    if not shares or request.method != "GET" or request.url.path != STREAM_PATH:
+        return None
+    share = stream_share_of(
+        {key: request.query_params.getlist(key) for key in ("ticket", "channels")},
+        request.headers.get("authorization"),
+        request.cookies.get(runtime.settings.session_cookie),
+        len(shares),
+    )
+    return None if share is None else shares[share]
 
 
 async def _relay(

@@ -97,11 +97,20 @@ async def _start(
     department = await runtime.streams.openings.department_of(employee_id)
     if department is None:
         raise HTTPException(404, "the caller is not in the employee directory")
+    watched = _keys(query.channels, "department")
+    share = runtime.share
+    if not share.holds((department, *watched)):
+        # Its events are read by another share: held here, the stream would miss them.
+        raise HTTPException(
+            421,
+            f"this notifier reads the departments of partition share {share}, not all of"
+            " this stream's; open it through the gateway, which sends it to its share",
+        )
     subscriber = Subscriber(
         employee_id,
         department,
         runtime.settings.subscriber_queue_size,
-        departments=_keys(query.channels, "department"),
+        departments=watched,
         allocations=_keys(query.channels, "allocation"),
         expires_at=_loop_time(expires_at),
     )
@@ -122,7 +131,7 @@ async def _start(
             "content": {"text/event-stream": {"schema": {"type": "string"}}},
             "description": "Server-Sent Events: notifications, unread counts, progress",
         },
-        **error_responses(400, 401, 403, 404, 429),
+        **error_responses(400, 401, 403, 404, 421, 429),
     },
 )
 async def stream(

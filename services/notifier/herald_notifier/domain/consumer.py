@@ -1,4 +1,6 @@
-"""Kafka -> registry. Every replica reads every partition, so any replica serves any client.
+"""Kafka -> registry. A replica reads every partition, so it serves any client, or the
+partitions of its share, and then serves the streams of its share's departments
+(herald_common.affinity, docs/decisions/0078). The progress topic is read whole by all.
 
 The per-employee topics (vouchers, generic pushes) share one shape: a CloudEvent whose id
 is the notification id and whose data names the employee and their department.
@@ -27,6 +29,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from pydantic import TypeAdapter, ValidationError
 
+from herald_common.affinity import Share
 from herald_common.consumed import ConsumedRecord, KafkaRecord
 from herald_common.dead_letter import describe
 from herald_common.dead_letter_claims import ClaimedDeadLetters
@@ -221,8 +224,10 @@ class EventConsumer:
         max_record_bytes: int,
         tally: DeliveryTally | None = None,
         marks: DeliveredMarks | None = None,
+        share: Share | None = None,
     ) -> None:
         self._consumer = consumer
+        self._share = share or Share()
         # What reads `consumer`'s records: its fetch buffers, or getmany (compat).
         self._fetched = records
         # topic -> the CloudEvents type of its per-employee events (the topic is named after it)
@@ -243,13 +248,23 @@ class EventConsumer:
         self.ready = asyncio.Event()
 
     async def start(self, partitions_for: Callable[[str], Awaitable[set[int]]]) -> None:
-        """Assign every partition and position at the end; live from here on.
+        """Assign the share's partitions and position at the end; live from here on.
 
         `partitions_for` is a producer's metadata lookup: it waits for a topic created
         moments ago, which the consumer's own metadata (tracking no topics) does not.
+        A per-employee topic whose partitions do not divide among the shares stops the
+        start (herald_common.affinity.InvalidShare names it).
         """
-        await assign_from_end(self._consumer, self._topics, partitions_for)
+        assigned = await assign_from_end(self._consumer, self._topics, partitions_for, self._chosen)
+        self._metrics.partitions_read.set(
+            sum(1 for tp in assigned if tp.topic in self._event_types)
+        )
         self.ready.set()
+
+    def _chosen(self, topic: str, partitions: set[int]) -> list[int]:
+        if topic not in self._event_types:  # progress: few records, every stream may watch
+            return sorted(partitions)
+        return self._share.partitions(topic, partitions)
 
     async def run(self) -> None:
         await self._dead_letter_rejected()

@@ -5,6 +5,9 @@ it marks it used in the same statement, so it works once across every replica. T
 redeemed at the same time are redeemed in one statement (`Batched`); a ticket given twice
 in it is good for the first only. It keeps
 who it was issued to and until when their token is good: a stream opened with it ends then.
+A ticket issued to a token with a department claim starts with the department's key, so
+the gateway can send the stream it opens to the notifiers reading that department
+(herald_common.affinity, docs/decisions/0078); the key is part of what is hashed.
 """
 
 from __future__ import annotations
@@ -16,11 +19,13 @@ from collections.abc import Sequence
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
+from herald_common.affinity import routed_ticket
 from herald_common.auth.principal import Principal
 from herald_common.db import fetch_all
 from herald_notifier.domain.batched import Batched
 
-# Issued tickets are 43 characters; anything longer than this is refused unread.
+# Issued tickets are 43 characters (52 with a department key); anything longer than
+# this is refused unread.
 MAX_TICKET_LENGTH = 128
 
 
@@ -36,7 +41,7 @@ class TicketStore:
         self._issuing: Batched[tuple[str, Principal], None] = Batched(self._issue_all)
 
     async def issue(self, principal: Principal) -> str:
-        ticket = secrets.token_urlsafe(32)
+        ticket = routed_ticket(secrets.token_urlsafe(32), principal.department)
         await self._issuing.get((_digest(ticket), principal))
         return ticket
 
