@@ -60,9 +60,9 @@ from tests.reliability.conftest import INSERTER_SETTINGS
 from tests.reliability.workload import (
     Database,
     allocate,
-    at_database_commit,
     departments,
     seed_employees,
+    stop_between_commits,
     until,
 )
 from tests.support.processes import free_port
@@ -489,9 +489,7 @@ async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
             # Holding the busy worker still between the two commits of its first chunk
             # (the one with the clients, whose ids sort first: 0068) lets pushes sent
             # now go out first, with ids above the vouchers.
-            await at_database_commit(
-                fault_env.database_url, allocation_id, lambda: busy.send_signal(signal.SIGSTOP)
-            )
+            await stop_between_commits(fault_env.database_url, allocation_id, busy)
             try:
                 # One push on each push partition: the workers split them, so at least
                 # one lands on the worker that is not busy with the allocation.

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
+import signal
 import time
 from collections.abc import Awaitable, Callable
 from datetime import date
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 import psycopg
@@ -227,6 +228,40 @@ async def at_database_commit(url: str, allocation_id: str, act: Callable[[], Non
     assert (status, written, published) == ("inserting", 1, 0), (
         f"the database commit was seen too late: {status}, chunks {written}/{published}"
     )
+
+
+class Signalled(Protocol):
+    def send_signal(self, signum: int) -> None: ...
+
+
+async def stop_between_commits(url: str, allocation_id: str, worker: Signalled) -> None:
+    """Leaves `worker` stopped (SIGSTOP) between its first chunk's database commit and its
+    Kafka commit (decisions 0033, 0068).
+
+    Reading the row and then signalling races the worker: the test's process, descheduled on
+    a busy machine for longer than the few milliseconds between the two commits, stops a
+    worker that has published the chunk and may hold the writer lock for the next one. So
+    the worker is single-stepped: stopped, the row read while it cannot move, let run for a
+    moment, stopped again, until a reading shows the chunk written and not published.
+    """
+    deadline = time.monotonic() + 120
+    async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
+        while True:
+            worker.send_signal(signal.SIGSTOP)
+            cursor = await conn.execute(
+                "SELECT status, chunks_written, chunks_published FROM allocations WHERE id = %s",
+                (allocation_id,),
+            )
+            row = await cursor.fetchone()
+            status, written, published = row if row else ("requested", 0, 0)
+            if (status, written, published) == ("inserting", 1, 0):
+                return
+            past = f"the worker ran past its first chunk's Kafka commit in one step: {status},"
+            assert written == 0, f"{past} chunks {written}/{published}"
+            assert status in ("requested", "inserting"), f"{past} chunks {written}/{published}"
+            assert time.monotonic() < deadline, f"allocation {allocation_id} never committed"
+            worker.send_signal(signal.SIGCONT)
+            await asyncio.sleep(0.002)
 
 
 def swarm_clients(env: HeraldEnv, employees: list[str]) -> list[SwarmClient]:
