@@ -20,6 +20,7 @@ import secrets
 import signal
 import subprocess
 from collections.abc import Awaitable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -61,6 +62,7 @@ from tests.reliability.workload import (
     Database,
     allocate,
     departments,
+    everyone_has,
     seed_employees,
     stop_between_commits,
     until,
@@ -445,6 +447,22 @@ async def _copying_worker(db: Database, workers: list[Any]) -> subprocess.Popen[
     raise AssertionError(f"no inserter owns the COPY's connection (ports {ports})")
 
 
+@dataclass
+class _PairRun:
+    clients: list[SwarmClient]
+    sent: dict[str, list[int]]
+    issued: dict[int, str]
+    gap_reads: float
+
+
+# The busy worker sends its Kafka commit as soon as its chunk's last events are
+# acknowledged after its database commit, often within the same fraction of a millisecond;
+# a stop that lands after that send leaves nothing to test, and the scenario is set up
+# again with new employees. Here 5 of 12 holds came too late; 8 attempts all missing is
+# about 1 in 1,100.
+PAIR_ATTEMPTS = 8
+
+
 async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
     fault_services, fault_env, figures
 ):
@@ -452,11 +470,6 @@ async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
     pushes draw higher ids than the allocation's first chunk but are published first (the
     busy worker is held between that chunk's database and Kafka commits). Every stream still
     gets the allocation's voucher, before the pushes."""
-    seed_employees(fault_env, "T", PAIR_DEPARTMENTS, PAIR_CLIENTS // len(PAIR_DEPARTMENTS))
-    seed_employees(
-        fault_env, "U", PAIR_CROWD_DEPARTMENTS, PAIR_CROWD // len(PAIR_CROWD_DEPARTMENTS)
-    )
-    employees = [f"T{n:06d}" for n in range(1, PAIR_CLIENTS + 1)]
     group = f"{fault_env.topic_prefix}herald-inserter"
     db = Database(fault_env.database_url)
     second = inserter_process(
@@ -465,82 +478,108 @@ async def test_two_workers_publishing_at_once_cost_no_stream_a_notification(
     second.name = "inserter-2"
     second.log_path = second.log_dir / "inserter-2.log"
     second.start()
-    clients = [
-        SwarmClient(e, fault_env.bearer(e, ["employee"])["Authorization"]) for e in employees
-    ]
+    run: _PairRun | None = None
+    attempts = 0
     try:
         await until(lambda: _is(_group_members(fault_env, group), ("Stable", 2)), 90, "two workers")
-        async with Swarm("127.0.0.1", fault_services.notifier_port, clients):
-            await until(lambda: _ready(all(c.opened.is_set() for c in clients)), 60, "streams")
-            gap_reads_before = await _gap_reads(fault_services.notifier_url)
-            allocation_id = await allocate(
-                fault_env,
-                fault_services.allocation_url,
-                PAIR_DEPARTMENTS + PAIR_CROWD_DEPARTMENTS,
-                "Pair",
-            )
-
-            async def copying() -> bool:
-                return "notifications" in await db.copy_progress()
-
-            await until(copying, 120, "the allocation's COPY", interval=0.01)
-            busy = await _copying_worker(db, [fault_services.inserter, second])
-            # The allocation's events commit in Kafka right after its rows (decision 0033).
-            # Holding the busy worker still between the two commits of its first chunk
-            # (the one with the clients, whose ids sort first: 0068) lets pushes sent
-            # now go out first, with ids above the vouchers.
-            await stop_between_commits(fault_env.database_url, allocation_id, busy)
-            try:
-                # One push on each push partition: the workers split them, so at least
-                # one lands on the worker that is not busy with the allocation.
-                await _push_to_every_partition(fault_env, employees)
-                await until(
-                    lambda: _positive(_gap_reads(fault_services.notifier_url), gap_reads_before),
-                    30,
-                    "a stream reading the inbox for the voucher",
-                )
-            finally:
-                busy.send_signal(signal.SIGCONT)
-
-            async def everyone_has_everything() -> bool:
-                sent = await db.notifications_of(employees)
-                return all(
-                    len(sent[c.employee]) == PAIR_EACH and set(c.ids) >= set(sent[c.employee])
-                    for c in clients
-                )
-
-            await until(everyone_has_everything, 180, "every stream has everything")
-            await asyncio.sleep(1)  # anything late or twice would have arrived by now
-            gap_reads = await _gap_reads(fault_services.notifier_url) - gap_reads_before
+        while run is None and attempts < PAIR_ATTEMPTS:
+            attempts += 1
+            run = await _pair_attempt(fault_services, fault_env, db, second, f"{attempts}")
     finally:
         second.stop()
         # The stopped worker is a static member: its partitions come back to the first
         # one when its session times out. Later tests need the first one to have them all.
         await until(lambda: _is(_group_members(fault_env, group), ("Stable", 1)), 90, "one worker")
-
-    sent = await db.notifications_of(employees)
-    issued = await db.notification_ids(allocation_id)
+    assert run is not None, (
+        f"in {PAIR_ATTEMPTS} attempts the busy worker was never stopped before its chunk's"
+        " Kafka commit went out"
+    )
+    clients, sent, issued = run.clients, run.sent, run.issued
     voucher_of = {employee: nid for nid, employee in issued.items()}
     # The scenario held: every client's voucher id is below its push ids.
-    voucher_first = sum(1 for e in employees if voucher_of[e] == min(sent[e]))
+    voucher_first = sum(1 for c in clients if voucher_of[c.employee] == min(sent[c.employee]))
     lost = sum(len(set(sent[c.employee]) - set(c.ids)) for c in clients)
     figures.update(
+        attempts=attempts,
         clients=len(clients),
         notifications_per_client=sorted({len(v) for v in sent.values()}),
         allocation_events=len(issued),
-        inbox_reads=int(gap_reads),
+        inbox_reads=int(run.gap_reads),
         lost=lost,
         duplicates=sum(c.duplicates for c in clients),
         clients_out_of_order=sum(1 for c in clients if not c.in_order),
     )
     assert voucher_first == PAIR_CLIENTS
-    assert gap_reads > 0  # and the pushes did reach the notifier first
+    assert run.gap_reads > 0  # and the pushes did reach the notifier first
     assert all(len(ids) == PAIR_EACH for ids in sent.values())
     assert lost == 0
     assert all(c.duplicates == 0 for c in clients)
     assert all(c.in_order for c in clients)
     # Each client's voucher has the lowest of its ids, and every client got it first.
     assert all(c.ids[0] == min(sent[c.employee]) for c in clients)
+
+
+async def _pair_attempt(
+    fault_services, fault_env, db: Database, second, attempt: str
+) -> _PairRun | None:
+    """One allocation with pushes sent while its busy worker is held between its commits;
+    None when the hold came after the chunk's Kafka commit had gone out (the streams got
+    the vouchers before any push: nothing to test), after letting the allocation finish."""
+    clients_prefix, crowd_prefix = f"T{attempt}", f"U{attempt}"
+    pair_departments = departments(f"Pair{attempt}", 4)
+    crowd_departments = departments(f"PairCrowd{attempt}", 20)
+    seed_employees(fault_env, clients_prefix, pair_departments, PAIR_CLIENTS // 4)
+    seed_employees(fault_env, crowd_prefix, crowd_departments, PAIR_CROWD // 20)
+    employees = [f"{clients_prefix}{n:06d}" for n in range(1, PAIR_CLIENTS + 1)]
+    clients = [
+        SwarmClient(e, fault_env.bearer(e, ["employee"])["Authorization"]) for e in employees
+    ]
+    async with Swarm("127.0.0.1", fault_services.notifier_port, clients):
+        await until(lambda: _ready(all(c.opened.is_set() for c in clients)), 60, "streams")
+        gap_reads_before = await _gap_reads(fault_services.notifier_url)
+        allocation_id = await allocate(
+            fault_env,
+            fault_services.allocation_url,
+            pair_departments + crowd_departments,
+            f"Pair {attempt}",
+        )
+
+        async def copying() -> bool:
+            return "notifications" in await db.copy_progress()
+
+        await until(copying, 120, "the allocation's COPY", interval=0.01)
+        busy = await _copying_worker(db, [fault_services.inserter, second])
+        # The allocation's events commit in Kafka right after its rows (decision 0033).
+        # Holding the busy worker still between the two commits of its first chunk
+        # (the one with the clients, whose ids sort first: 0068) lets pushes sent
+        # now go out first, with ids above the vouchers.
+        await stop_between_commits(fault_env.database_url, allocation_id, busy)
+        try:
+            vouchers = set(await db.notification_ids(allocation_id))
+            await asyncio.sleep(1)  # a Kafka commit sent before the stop shows by now
+            if any(vouchers & set(c.ids) for c in clients):
+                busy.send_signal(signal.SIGCONT)
+                await until(everyone_has(db, clients, 1), 180, "the vouchers, in a missed hold")
+                return None
+            # One push on each push partition: the workers split them, so at least
+            # one lands on the worker that is not busy with the allocation.
+            await _push_to_every_partition(fault_env, employees)
+            await until(
+                lambda: _positive(_gap_reads(fault_services.notifier_url), gap_reads_before),
+                30,
+                "a stream reading the inbox for the voucher",
+            )
+        finally:
+            busy.send_signal(signal.SIGCONT)
+        await until(everyone_has(db, clients, PAIR_EACH), 180, "every stream has everything")
+        await asyncio.sleep(1)  # anything late or twice would have arrived by now
+        gap_reads = await _gap_reads(fault_services.notifier_url) - gap_reads_before
+    return _PairRun(
+        clients,
+        await db.notifications_of(employees),
+        await db.notification_ids(allocation_id),
+        gap_reads,
+    )
 
 
 async def _push_to_every_partition(env, employees: list[str]) -> None:

@@ -242,7 +242,9 @@ async def stop_between_commits(url: str, allocation_id: str, worker: Signalled) 
     a busy machine for longer than the few milliseconds between the two commits, stops a
     worker that has published the chunk and may hold the writer lock for the next one. So
     the worker is single-stepped: stopped, the row read while it cannot move, let run for a
-    moment, stopped again, until a reading shows the chunk written and not published.
+    moment (0.5 ms: the Kafka commit takes two round trips to the broker after the
+    database commit), stopped again, until a reading shows the chunk written and not
+    published.
     """
     deadline = time.monotonic() + 120
     async with await psycopg.AsyncConnection.connect(url, autocommit=True) as conn:
@@ -261,7 +263,7 @@ async def stop_between_commits(url: str, allocation_id: str, worker: Signalled) 
             assert status in ("requested", "inserting"), f"{past} chunks {written}/{published}"
             assert time.monotonic() < deadline, f"allocation {allocation_id} never committed"
             worker.send_signal(signal.SIGCONT)
-            await asyncio.sleep(0.002)
+            await asyncio.sleep(0.0005)
 
 
 def swarm_clients(env: HeraldEnv, employees: list[str]) -> list[SwarmClient]:
