@@ -100,4 +100,26 @@ describe("useAllocationProgress", () => {
       expect(server.open()).toHaveLength(0);
     });
   });
+
+  describe("while every chunk is published and the completion not yet read", () => {
+    beforeEach(() => vi.useFakeTimers());
+    afterEach(() => vi.useRealTimers());
+
+    it("reads it every second until it says completed", async () => {
+      const { server, result } = setup();
+      act(() => result.current.watchAllocation(allocation({ id: "a1", status: "published" })));
+      act(() => {
+        vi.advanceTimersByTime(1_000);
+      });
+      expect(server.open("/v1/allocations/a1")).toHaveLength(1);
+      await act(() =>
+        server.answer("/v1/allocations/a1", allocation({ id: "a1", status: "completed" })),
+      );
+      expect(result.current.watch?.status).toBe("completed");
+      act(() => {
+        vi.advanceTimersByTime(30_000);
+      });
+      expect(server.open()).toHaveLength(0);
+    });
+  });
 });

@@ -19,6 +19,17 @@ import {
 // A request no worker has picked up sends no frames; reading it now and then keeps its
 // "waiting for a worker" note true and shows the moment a worker takes it.
 const WHILE_REQUESTED_MS = 10_000;
+// "published" lasts from the last chunk's Kafka commit until the row says completed, a
+// moment. A read that lands in it, when the completion frame went by before this page
+// listened (a small allocation completes within the stream's reconnect), would show
+// "published" for good; reading again closes that gap.
+const WHILE_PUBLISHED_MS = 1_000;
+
+function pollEvery(status: Progress["status"] | undefined): number | null {
+  if (status === "requested") return WHILE_REQUESTED_MS;
+  if (status === "published") return WHILE_PUBLISHED_MS;
+  return null;
+}
 
 export interface AllocationProgress {
   watch: Progress | null;
@@ -62,12 +73,12 @@ export function useAllocationProgress(api: Api, stream: StreamHub): AllocationPr
     });
   }, [stream, id, refresh]);
 
-  const requested = watch?.status === "requested";
+  const every = pollEvery(watch?.status);
   useEffect(() => {
-    if (!requested || id === null) return undefined;
-    const timer = setInterval(() => void refresh(id), WHILE_REQUESTED_MS);
+    if (every === null || id === null) return undefined;
+    const timer = setInterval(() => void refresh(id), every);
     return () => clearInterval(timer);
-  }, [requested, id, refresh]);
+  }, [every, id, refresh]);
 
   const watchAllocation = useCallback((allocation: Allocation) => {
     setWatch((current) =>
