@@ -194,7 +194,9 @@ def decode_record(
     stream here.
     """
     problem = oversized(record.value, max_bytes)
-    found, problem = checked_headers(record.headers) if problem is None else ({}, problem)
+    if problem is not None:
+        raise InvalidEvent(problem)
+    found, problem = checked_headers(record.headers)
     if problem is not None:
         raise InvalidEvent(problem)
     try:
