@@ -3,7 +3,7 @@ import { formatCount, formatMoney, formatWhen } from "../../format";
 import { AuditTrailList } from "./AuditTrailList";
 import { DeliveryFigures } from "./DeliveryFigures";
 import { describeCriteria } from "./form";
-import { type Progress, chunksLine } from "./progress";
+import { type Progress, chunksLine, historyKey } from "./progress";
 import { hasCompleted, waitingSeconds } from "./status";
 import { FailureDetail, StatusChip, WaitingNote } from "./StatusParts";
 import { useNow } from "../../useNow";
@@ -126,7 +126,7 @@ export function ProgressPanel({ api, watch }: { api: Api; watch: Progress | null
           deliveredLive={delivered}
         />
       )}
-      <AuditTrailList api={api} id={watch.id} refreshKey={status} />
+      <AuditTrailList api={api} id={watch.id} refreshKey={historyKey(watch)} />
       <p className="fineprint">
         Allocation <code>{watch.id}</code>
       </p>

@@ -6,7 +6,13 @@ import {
   ALLOCATION_DELIVERED,
   ALLOCATION_PROGRESS,
 } from "../stream/StreamClient";
-import { allocationChannel, applyProgress, chunksLine, progressFrom } from "./progress";
+import {
+  allocationChannel,
+  applyProgress,
+  chunksLine,
+  historyKey,
+  progressFrom,
+} from "./progress";
 
 describe("progressFrom", () => {
   it("counts nothing yet for a request no worker has taken", () => {
@@ -68,6 +74,24 @@ describe("applyProgress", () => {
     const two = applyProgress(start, ALLOCATION_DELIVERED, { delivered: 2 });
     expect(applyProgress(two, ALLOCATION_DELIVERED, { delivered: 1 }).delivered).toBe(2);
     expect(two.status).toBe("requested");
+  });
+});
+
+describe("historyKey", () => {
+  const published = progressFrom(allocation({ status: "published" }));
+  const completedByFrame = applyProgress(published, ALLOCATION_COMPLETED, {
+    status: "completed",
+    published: 4,
+  });
+
+  it("changes when a frame moves the shown status", () => {
+    expect(historyKey(completedByFrame)).not.toBe(historyKey(published));
+  });
+
+  it("changes again when the row's status catches up with the frame", () => {
+    const read = progressFrom(allocation({ status: "completed" }), completedByFrame);
+    expect(read.status).toBe(completedByFrame.status);
+    expect(historyKey(read)).not.toBe(historyKey(completedByFrame));
   });
 });
 

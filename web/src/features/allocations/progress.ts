@@ -149,3 +149,11 @@ export function chunksLine(status: AllocationStatus, chunks: Chunks | null): str
   if (status !== "inserting" && status !== "published") return null;
   return `${chunks.done} of ${chunks.total} chunks delivered: their employees have been told.`;
 }
+
+// When the allocation's history is read again. Each step is written with the row's status,
+// in one transaction, so a read after the row's status moved has that step; a frame can
+// move the shown status first (the completion frame goes out before the row is marked
+// completed), and the history read it prompts may not have the step yet.
+export function historyKey(watch: Progress): string {
+  return `${watch.status}/${watch.allocation.status}`;
+}

@@ -121,5 +121,29 @@ describe("useAllocationProgress", () => {
       });
       expect(server.open()).toHaveLength(0);
     });
+
+    it("reads it every second after a completion frame that came before the row said so", async () => {
+      const { server, result, frame } = setup();
+      act(() => result.current.watchAllocation(allocation({ id: "a1", status: "published" })));
+      frame(ALLOCATION_COMPLETED, { allocation_id: "a1", status: "completed", published: 3 });
+      // The read the frame prompts lands before the inserter marks the row completed.
+      await act(() =>
+        server.answer("/v1/allocations/a1", allocation({ id: "a1", status: "published" })),
+      );
+      expect(result.current.watch?.status).toBe("completed");
+      expect(result.current.watch?.allocation.status).toBe("published");
+      act(() => {
+        vi.advanceTimersByTime(1_000);
+      });
+      expect(server.open("/v1/allocations/a1")).toHaveLength(1);
+      await act(() =>
+        server.answer("/v1/allocations/a1", allocation({ id: "a1", status: "completed" })),
+      );
+      expect(result.current.watch?.allocation.status).toBe("completed");
+      act(() => {
+        vi.advanceTimersByTime(30_000);
+      });
+      expect(server.open()).toHaveLength(0);
+    });
   });
 });

@@ -19,15 +19,17 @@ import {
 // A request no worker has picked up sends no frames; reading it now and then keeps its
 // "waiting for a worker" note true and shows the moment a worker takes it.
 const WHILE_REQUESTED_MS = 10_000;
-// "published" lasts from the last chunk's Kafka commit until the row says completed, a
-// moment. A read that lands in it, when the completion frame went by before this page
-// listened (a small allocation completes within the stream's reconnect), would show
-// "published" for good; reading again closes that gap.
+// The row reads "published" from the last chunk's Kafka commit until the inserter marks it
+// completed, a moment later. The completion frame goes out with that commit, so the frame
+// can arrive first and the read it prompts still find "published"; and a page that began
+// listening after the frame went by has only the read. Either way the row is read again
+// until it says completed: its completion time and its history's last step come with it.
 const WHILE_PUBLISHED_MS = 1_000;
 
-function pollEvery(status: Progress["status"] | undefined): number | null {
-  if (status === "requested") return WHILE_REQUESTED_MS;
-  if (status === "published") return WHILE_PUBLISHED_MS;
+function pollEvery(watch: Progress | null): number | null {
+  if (watch === null) return null;
+  if (watch.status === "requested") return WHILE_REQUESTED_MS;
+  if (watch.allocation.status === "published") return WHILE_PUBLISHED_MS;
   return null;
 }
 
@@ -73,7 +75,7 @@ export function useAllocationProgress(api: Api, stream: StreamHub): AllocationPr
     });
   }, [stream, id, refresh]);
 
-  const every = pollEvery(watch?.status);
+  const every = pollEvery(watch);
   useEffect(() => {
     if (every === null || id === null) return undefined;
     const timer = setInterval(() => void refresh(id), every);
