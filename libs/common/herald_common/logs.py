@@ -50,6 +50,10 @@ _SECRET_PARAMS = re.compile(r"(\b(?:ticket|channel_auth|token|access_token)=)[^&
 
 
 def redact(text: str) -> str:
+    # Most lines name none of the parameters: three substring tests (C) spare them the
+    # regex, which walks the whole line and was a quarter of an access line's 20 µs.
+    if "ticket=" not in text and "token=" not in text and "channel_auth=" not in text:
+        return text
     return _SECRET_PARAMS.sub(r"\1[redacted]", text)
 
 
@@ -74,6 +78,11 @@ class RedactSecrets(logging.Filter):
 
 
 def configure_logging(level: str = "INFO") -> None:
+    # No line shows the thread or the process, so records need not look them up (the
+    # logging HOWTO's "Optimization"): every stream open writes an access line.
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactSecrets())

@@ -15,6 +15,7 @@ from typing import Any, Final
 import jwt
 from jwt import PyJWKSet
 
+from herald_common.auth.hs256 import Hs256Decoder, is_plain
 from herald_common.auth.jwks import JwksPolicy, RemoteJwks, match_key
 from herald_common.auth.principal import MANAGER, ROLES, Principal
 from herald_common.auth.settings import AuthSettings
@@ -33,6 +34,19 @@ class TokenVerifier:
     def __init__(self, settings: AuthSettings) -> None:
         self._settings = settings
         self._secret = settings.hs256_secret.get_secret_value() if settings.hs256_secret else None
+        # Plain HS256 tokens (every token Herald mints, and most issuers') are checked by
+        # PyJWT's rules in C calls; any other header by PyJWT itself (`hs256`).
+        self._hs256 = (
+            None
+            if self._secret is None
+            else Hs256Decoder(
+                self._secret,
+                audience=settings.audience,
+                issuer=settings.issuer,
+                leeway=settings.leeway_seconds,
+                require=REQUIRED_CLAIMS,
+            )
+        )
         self._jwks_file: PyJWKSet | None = None
         self._jwks_url: RemoteJwks | None = None
         # Parsed headers by their encoded bytes (see `_header`).
@@ -89,15 +103,18 @@ class TokenVerifier:
         else:
             key = await self._rsa_key(header.get("kid"))
         try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=[algorithm],
-                audience=self._settings.audience,
-                issuer=self._settings.issuer,
-                leeway=self._settings.leeway_seconds,
-                options={"require": list(REQUIRED_CLAIMS)},
-            )
+            if self._hs256 is not None and is_plain(header):
+                claims = self._hs256.decode(token)
+            else:
+                claims = jwt.decode(
+                    token,
+                    key,
+                    algorithms=[algorithm],
+                    audience=self._settings.audience,
+                    issuer=self._settings.issuer,
+                    leeway=self._settings.leeway_seconds,
+                    options={"require": list(REQUIRED_CLAIMS)},
+                )
         except jwt.ExpiredSignatureError as exc:
             raise TokenError("token has expired") from exc
         except jwt.InvalidAudienceError as exc:
