@@ -36,7 +36,7 @@ import json
 import resource
 import sys
 import time
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
@@ -690,6 +690,16 @@ def _say(message: dict[str, Any]) -> None:
     sys.stdout.flush()
 
 
+async def commands(reader: asyncio.StreamReader) -> AsyncIterator[dict[str, Any]]:
+    """The benchmark's commands, one JSON line each, until it goes away (stdin closes)."""
+    while True:
+        line = await reader.readline()
+        if not line:
+            return
+        command: dict[str, Any] = json.loads(line)
+        yield command
+
+
 async def serve(config: dict[str, Any]) -> None:
     loop = asyncio.get_running_loop()
     gen = LoadGenerator(config)
@@ -703,11 +713,7 @@ async def serve(config: dict[str, Any]) -> None:
             return
     _say(await gen.connect())
     try:
-        while True:
-            line = await reader.readline()
-            if not line:
-                return  # the benchmark went away
-            command = json.loads(line)
+        async for command in commands(reader):
             name = command.get("cmd")
             if name == "arm":
                 _say(

@@ -239,6 +239,18 @@ class LoadGeneratorProcess:
             await self._process.wait()
 
 
+class KafkaWitnessProcess(LoadGeneratorProcess):
+    """`python -m bench.kafka_witness`: a bare read-committed consumer of one topic."""
+
+    module = "bench.kafka_witness"
+
+    def __init__(self, *, bootstrap: str, topic: str, work_dir: Path) -> None:
+        super().__init__(
+            host="127.0.0.1", streams=[], kinds=[], work_dir=work_dir, name="kafka-witness"
+        )
+        self._config = {"bootstrap": bootstrap, "topic": topic}
+
+
 class WsLoadGeneratorProcess(LoadGeneratorProcess):
     """`python -m bench.ws_loadgen`: Pusher sockets, one per employee, on one server."""
 

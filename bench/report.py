@@ -305,6 +305,21 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("p50 from the Kafka commit", ("from_kafka_commit", "p50_seconds"), "s"),
         ("p99 from the Kafka commit", ("from_kafka_commit", "p99_seconds"), "s"),
         ("max from the Kafka commit", ("from_kafka_commit", "max_seconds"), "s"),
+        (
+            "bare consumer: p50 from the commit",
+            ("bare_consumer_from_kafka_commit", "p50_seconds"),
+            "s",
+        ),
+        (
+            "bare consumer: p99 from the commit",
+            ("bare_consumer_from_kafka_commit", "p99_seconds"),
+            "s",
+        ),
+        (
+            "bare consumer: max from the commit",
+            ("bare_consumer_from_kafka_commit", "max_seconds"),
+            "s",
+        ),
         ("server CPU per delivery", ("server_cpu_us_per_delivery",), "us"),
         ("young collector passes", ("notifier_pauses", "collector", "0", "passes"), ""),
         ("longest young pass", ("notifier_pauses", "collector", "0", "wall_seconds_max"), "s"),

@@ -34,7 +34,7 @@ from psycopg import AsyncConnection
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.inserter_writes import write_and_publish
-from bench.processes import LoadGeneratorProcess, cpu_seconds
+from bench.processes import KafkaWitnessProcess, LoadGeneratorProcess, cpu_seconds
 from bench.workload import median, percentile
 from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
@@ -49,6 +49,7 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     pauses_path.parent.mkdir(parents=True, exist_ok=True)
     service.argv = probed(service.argv, pauses_path)
     loadgen: LoadGeneratorProcess | None = None
+    witness: KafkaWitnessProcess | None = None
     try:
         service.start()
         await service.wait_http(f"http://127.0.0.1:{port}/readyz")
@@ -59,11 +60,18 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             work_dir=run.work_dir / "latency",
         )
         connected = await loadgen.start()
+        witness = KafkaWitnessProcess(
+            bootstrap=run.infra.kafka_bootstrap,
+            topic=run.topics.voucher_allocated,
+            work_dir=run.work_dir / "latency",
+        )
+        await witness.start()
         # The notifier's own CPU over the run (from /proc), per event delivered.
         cpu_before = cpu_seconds(service.pid)
         injected = await _inject(run, config, employees, loadgen)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         server_cpu = cpu_seconds(service.pid) - cpu_before
+        witnessed = await witness.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         commit_at: dict[int, float] = injected.pop("commit_at")
         kafka_commit_at: dict[int, float] = injected.pop("kafka_commit_at")
         pairs = [
@@ -75,6 +83,13 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         from_kafka = sorted(
             at - kafka_commit_at[int(event_id)]
             for event_id, at in result["ids"]
+            if int(event_id) in kafka_commit_at
+        )
+        # The same events, read by a bare consumer (bench/kafka_witness.py): the part of
+        # the latency that is Kafka's and the machine's, with no notifier in it.
+        bare = sorted(
+            at - kafka_commit_at[int(event_id)]
+            for event_id, at in witnessed["ids"]
             if int(event_id) in kafka_commit_at
         )
         # Where the tail sits in time: the worst latency of each second of the run, worst
@@ -105,6 +120,12 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
                 "p99_seconds": percentile(from_kafka, 0.99),
                 "max_seconds": from_kafka[-1] if from_kafka else None,
             },
+            "bare_consumer_from_kafka_commit": {
+                "received": len(bare),
+                "p50_seconds": percentile(bare, 0.50),
+                "p99_seconds": percentile(bare, 0.99),
+                "max_seconds": bare[-1] if bare else None,
+            },
             "slowest_seconds_of_run": [[second, round(latency, 4)] for second, latency in slowest],
             "server_cpu_seconds": server_cpu,
             "server_cpu_us_per_delivery": (
@@ -116,6 +137,8 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "notifier_pauses": pauses,
         }
     finally:
+        if witness is not None:
+            await witness.stop()
         if loadgen is not None:
             await loadgen.stop()
         service.stop()

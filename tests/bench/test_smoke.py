@@ -210,6 +210,12 @@ def test_latency_times_every_committed_event(report: dict[str, Any]) -> None:
     assert 0 < latency["p50_seconds"] <= latency["p99_seconds"] <= latency["max_seconds"]
 
 
+def test_latency_has_a_bare_consumer_read_every_committed_event(report: dict[str, Any]) -> None:
+    bare = report["scenarios"]["latency"]["bare_consumer_from_kafka_commit"]
+    assert bare["received"] == round(SMOKE.latency_rate * SMOKE.latency_seconds)
+    assert 0 < bare["p50_seconds"] <= bare["p99_seconds"] <= bare["max_seconds"]
+
+
 def test_memory_is_measured_with_every_connection_open(report: dict[str, Any]) -> None:
     memory = report["scenarios"]["memory"]
     for name in ("herald", "baseline"):
