@@ -80,18 +80,10 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             if int(event_id) in commit_at
         ]
         latencies = sorted(latency for _, latency in pairs)
-        from_kafka = sorted(
-            at - kafka_commit_at[int(event_id)]
-            for event_id, at in result["ids"]
-            if int(event_id) in kafka_commit_at
-        )
+        from_kafka = _since(kafka_commit_at, result["ids"])
         # The same events, read by a bare consumer (bench/kafka_witness.py): the part of
         # the latency that is Kafka's and the machine's, with no notifier in it.
-        bare = sorted(
-            at - kafka_commit_at[int(event_id)]
-            for event_id, at in witnessed["ids"]
-            if int(event_id) in kafka_commit_at
-        )
+        bare = _since(kafka_commit_at, witnessed["ids"])
         # Where the tail sits in time: the worst latency of each second of the run, worst
         # first (periodic pauses show as evenly spaced seconds).
         begun = min((committed for committed, _ in pairs), default=0.0)
@@ -115,17 +107,8 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
             "p50_seconds": percentile(latencies, 0.50),
             "p99_seconds": percentile(latencies, 0.99),
             "max_seconds": latencies[-1] if latencies else None,
-            "from_kafka_commit": {
-                "p50_seconds": percentile(from_kafka, 0.50),
-                "p99_seconds": percentile(from_kafka, 0.99),
-                "max_seconds": from_kafka[-1] if from_kafka else None,
-            },
-            "bare_consumer_from_kafka_commit": {
-                "received": len(bare),
-                "p50_seconds": percentile(bare, 0.50),
-                "p99_seconds": percentile(bare, 0.99),
-                "max_seconds": bare[-1] if bare else None,
-            },
+            "from_kafka_commit": _quantiles(from_kafka),
+            "bare_consumer_from_kafka_commit": {"received": len(bare), **_quantiles(bare)},
             "slowest_seconds_of_run": [[second, round(latency, 4)] for second, latency in slowest],
             "server_cpu_seconds": server_cpu,
             "server_cpu_us_per_delivery": (
@@ -142,6 +125,25 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         if loadgen is not None:
             await loadgen.stop()
         service.stop()
+
+
+def _since(committed_at: dict[int, float], arrivals: list[list[Any]]) -> list[float]:
+    """Each arrival's time since its event's commit, sorted (events not committed here,
+    none in this scenario, are left out)."""
+    return sorted(
+        at - committed_at[int(event_id)]
+        for event_id, at in arrivals
+        if int(event_id) in committed_at
+    )
+
+
+def _quantiles(latencies: list[float]) -> dict[str, float | None]:
+    """p50, p99 and the maximum of sorted latencies."""
+    return {
+        "p50_seconds": percentile(latencies, 0.50),
+        "p99_seconds": percentile(latencies, 0.99),
+        "max_seconds": latencies[-1] if latencies else None,
+    }
 
 
 async def _inject(

@@ -394,9 +394,9 @@ async def test_a_stream_sends_late_events_in_id_order(fault_services, fault_env,
 
 
 PAIR_CLIENTS = 200
-PAIR_DEPARTMENTS = departments("Pair", 4)
+PAIR_DEPARTMENT_COUNT = 4  # the clients' departments (new ones for each attempt)
 PAIR_CROWD = 20_000
-PAIR_CROWD_DEPARTMENTS = departments("PairCrowd", 20)
+PAIR_CROWD_DEPARTMENT_COUNT = 20
 PUSH_PARTITIONS = 3  # HERALD_TOPICS_NOTIFICATION_REQUESTED_PARTITIONS' default
 PAIR_EACH = 1 + PUSH_PARTITIONS  # the allocation, one push per partition
 
@@ -526,10 +526,14 @@ async def _pair_attempt(
     None when the hold came after the chunk's Kafka commit had gone out (the streams got
     the vouchers before any push: nothing to test), after letting the allocation finish."""
     clients_prefix, crowd_prefix = f"T{attempt}", f"U{attempt}"
-    pair_departments = departments(f"Pair{attempt}", 4)
-    crowd_departments = departments(f"PairCrowd{attempt}", 20)
-    seed_employees(fault_env, clients_prefix, pair_departments, PAIR_CLIENTS // 4)
-    seed_employees(fault_env, crowd_prefix, crowd_departments, PAIR_CROWD // 20)
+    pair_departments = departments(f"Pair{attempt}", PAIR_DEPARTMENT_COUNT)
+    crowd_departments = departments(f"PairCrowd{attempt}", PAIR_CROWD_DEPARTMENT_COUNT)
+    seed_employees(
+        fault_env, clients_prefix, pair_departments, PAIR_CLIENTS // PAIR_DEPARTMENT_COUNT
+    )
+    seed_employees(
+        fault_env, crowd_prefix, crowd_departments, PAIR_CROWD // PAIR_CROWD_DEPARTMENT_COUNT
+    )
     employees = [f"{clients_prefix}{n:06d}" for n in range(1, PAIR_CLIENTS + 1)]
     clients = [
         SwarmClient(e, fault_env.bearer(e, ["employee"])["Authorization"]) for e in employees

@@ -46,15 +46,19 @@ class JsonFormatter(logging.Formatter):
 # so access-log lines would carry them; nothing that grants access may be written to a log.
 # A parameter is found wherever its name starts a word: after ? or &, and also where a URL
 # or a query is quoted (`QueryParams('ticket=...')`); its value ends where a URL's would.
-_SECRET_PARAMS = re.compile(r"(\b(?:ticket|channel_auth|token|access_token)=)[^&#\s\"'\\]*")
+_SECRET_NAMES = ("ticket", "channel_auth", "token", "access_token")
+_SECRET_PARAMS = re.compile(rf"(\b(?:{'|'.join(map(re.escape, _SECRET_NAMES))})=)[^&#\s\"'\\]*")
+# What a line holds if the regex can match it at all.
+_SECRET_MARKERS = tuple(f"{name}=" for name in _SECRET_NAMES)
 
 
 def redact(text: str) -> str:
-    # Most lines name none of the parameters: three substring tests (C) spare them the
+    # Most lines name none of the parameters: a few substring tests (C) spare them the
     # regex, which walks the whole line and was a quarter of an access line's 20 µs.
-    if "ticket=" not in text and "token=" not in text and "channel_auth=" not in text:
-        return text
-    return _SECRET_PARAMS.sub(r"\1[redacted]", text)
+    for marker in _SECRET_MARKERS:
+        if marker in text:
+            return _SECRET_PARAMS.sub(r"\1[redacted]", text)
+    return text
 
 
 class RedactSecrets(logging.Filter):
