@@ -68,7 +68,13 @@ class Service:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bench.child", str(os.getpid()), *self.argv],
-                env={**os.environ, **self.env},
+                # faust keeps its data directory in the working directory unless told:
+                # the inserter's goes beside its log, not into the checkout.
+                env={
+                    **os.environ,
+                    "FAUST_DATADIR": str(self.log_dir / "{conf.name}-data"),
+                    **self.env,
+                },
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

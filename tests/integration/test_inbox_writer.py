@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import psycopg
 import pytest
+from psycopg import pq
 
 from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
 from herald_common.inbox_writes import take_writer_lock
@@ -35,7 +37,11 @@ async def database(herald_env):
     return herald_env.database_url
 
 
-async def _write(url: str, employees: list[str]) -> list[tuple[int, str, int | None]]:
+async def _write(
+    url: str,
+    employees: list[str],
+    rows_written: Callable[[psycopg.AsyncConnection], object] | None = None,
+) -> list[tuple[int, str, int | None]]:
     """One write as the stores do it: (id, employee, previous id) of each row, committed."""
     async with await psycopg.AsyncConnection.connect(url) as conn:
         await take_writer_lock(conn)
@@ -55,6 +61,7 @@ async def _write(url: str, employees: list[str]) -> list[tuple[int, str, int | N
             created_at=datetime.now(UTC),
             title="t",
             body="b",
+            rows_written=None if rows_written is None else lambda: rows_written(conn),
         )
         await conn.commit()
     return [(n.notification_id, n.employee_id, n.previous_id) for n in issued]
@@ -81,3 +88,21 @@ async def test_previous_ids_are_each_employees_newest_row_before_the_write(datab
         )
         stored = await cursor.fetchall()
     assert stored == [(nid, emp) for nid, emp, _ in first + second]
+
+
+async def test_rows_written_is_called_once_while_the_copy_is_still_open(database):
+    # The allocation store starts sending the events there, to run while the server works
+    # through the rows: the COPY must still be in progress, not finished.
+    statuses: list[pq.TransactionStatus] = []
+    written = await _write(
+        database,
+        ["WR001", "WR002", "WR003"],
+        rows_written=lambda conn: statuses.append(conn.pgconn.transaction_status),
+    )
+    assert statuses == [pq.TransactionStatus.ACTIVE]
+    async with await psycopg.AsyncConnection.connect(database) as conn:
+        cursor = await conn.execute(
+            "SELECT count(*) FROM notifications WHERE id = ANY(%s)", ([n for n, _, _ in written],)
+        )
+        row = await cursor.fetchone()
+    assert row == (3,)

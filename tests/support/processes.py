@@ -51,7 +51,14 @@ class ServiceProcess:
         path = os.pathsep.join(p for p in (str(REPO), os.environ.get("PYTHONPATH")) if p)
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module],
-            env={**os.environ, "PYTHONPATH": path, **self.env},
+            # faust keeps its data directory in the working directory unless told: the
+            # inserter's goes beside its log, not into the checkout.
+            env={
+                **os.environ,
+                "PYTHONPATH": path,
+                "FAUST_DATADIR": str(self.log_dir / "{conf.name}-data"),
+                **self.env,
+            },
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

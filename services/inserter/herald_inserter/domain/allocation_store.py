@@ -489,10 +489,17 @@ class AllocationStore:
             ),
         )
         allocation_id = request.allocation_id
-        # The events are complete (previous ids included): send them while the COPY runs.
-        publishing = None
-        if publish is not None and notifications:
-            publishing = asyncio.ensure_future(publish(notifications, created_at))
+        # The events are complete (previous ids included): they are sent while the server
+        # works through the inbox rows. Started once every row has gone to the COPY, not
+        # before its first: the encoding then ran while the server waited for rows, and
+        # the two took turns (decision 0084).
+        publishing: asyncio.Future[int] | None = None
+
+        def start_publishing() -> None:
+            nonlocal publishing
+            if publish is not None:
+                publishing = asyncio.ensure_future(publish(notifications, created_at))
+
         try:
             if notifications:
                 await copy_notifications(
@@ -508,6 +515,7 @@ class AllocationStore:
                     visibility="department",
                     template=payloads.template,
                     codes=codes,
+                    rows_written=start_publishing,
                 )
                 await _copy_vouchers(conn, request, notifications, codes, created_at)
             number = state.written + 1

@@ -6,7 +6,7 @@ transaction: ids are drawn here, in order, and become visible in that order at c
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -99,6 +99,7 @@ async def copy_notifications(
     template: PayloadTemplate | None = None,
     codes: Sequence[str] | None = None,
     refs: Sequence[int] | None = None,
+    rows_written: Callable[[], object] | None = None,
 ) -> None:
     """Write the rows: what they share once (`notification_contents`), then each
     employee's part with COPY (`notifications_per_employee`).
@@ -106,6 +107,8 @@ async def copy_notifications(
     With a `template` (and the `codes`, `refs` it has holes for, in the order of
     `notifications`), a row keeps only its values, and each payload must be
     `template.text` of them; without one, each row keeps its payload in full.
+    `rows_written` is called once every row has gone to the COPY, before the server is
+    waited for: work started there runs while the server works through the rows.
     """
     if not notifications:
         return
@@ -158,6 +161,8 @@ async def copy_notifications(
                     n.payload_json if template is None else None,
                 )
             )
+        if rows_written is not None:
+            rows_written()
 
 
 # The same employee's newest notification below r.id. Every lower id has committed once r
