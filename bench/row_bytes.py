@@ -129,7 +129,8 @@ async def write_allocation(
         await copy_notifications(
             conn, notifications, **shared, template=payloads.template, codes=codes
         )
-    await _copy_vouchers(conn, request, notifications, codes, created_at)
+    ids = [n.notification_id for n in notifications]
+    await _copy_vouchers(conn, request, employees, ids, codes, created_at, lambda: None)
     return notifications
 
 

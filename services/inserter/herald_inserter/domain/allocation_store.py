@@ -40,7 +40,7 @@ from herald_common.events import (
     json_text,
     request_fingerprint,
 )
-from herald_common.inbox_writes import take_writer_lock
+from herald_common.inbox_writes import draw_ids, take_writer_lock
 from herald_common.notifications import PayloadTemplate
 from herald_inserter.domain import failures
 from herald_inserter.domain.claims import Requests, WriteOutcome, claim
@@ -49,7 +49,7 @@ from herald_inserter.domain.failures import Failure
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
-    issue_notifications,
+    issued_notifications,
     load_notifications,
     with_newest_ids,
 )
@@ -193,10 +193,14 @@ async def _has_history(conn: AsyncConnection, allocation_id: UUID) -> bool:
 async def _copy_vouchers(
     conn: AsyncConnection,
     request: AllocationRequested,
-    notifications: list[IssuedNotification],
+    recipients: list[tuple[str, str, int]],
+    ids: list[int],
     codes: list[str],
     created_at: datetime,
+    rows_written: Callable[[], object],
 ) -> None:
+    """Each recipient's voucher, with the id of the notification that announces it;
+    `rows_written` as `copy_notifications` calls it."""
     allocation_id, voucher = request.allocation_id, request.voucher
     async with (
         conn.cursor() as cur,
@@ -207,19 +211,20 @@ async def _copy_vouchers(
     ):
         # char(3) takes text's binary form.
         copy.set_types(["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"])
-        for n, code in zip(notifications, codes, strict=True):
+        for (employee_id, _, _), code, notification_id in zip(recipients, codes, ids, strict=True):
             await copy.write_row(
                 (
                     allocation_id,
-                    n.employee_id,
+                    employee_id,
                     code,
                     voucher.amount,
                     voucher.currency,
                     voucher.expires_on,
-                    n.notification_id,
+                    notification_id,
                     created_at,
                 )
             )
+        rows_written()
 
 
 class AllocationStore:
@@ -480,19 +485,26 @@ class AllocationStore:
         count = len(employees)
         codes = generate_codes(request.voucher.code_prefix, count)
         payloads = VoucherPayloads(request)
-        notifications = await issue_notifications(
-            conn,
-            employees,
-            (
-                payloads.text(emp, dept, code)
-                for (emp, dept, _), code in zip(employees, codes, strict=True)
-            ),
-        )
+        ids = await draw_ids(conn, count)
         allocation_id = request.allocation_id
-        # The events are complete (previous ids included): they are sent while the server
-        # works through the inbox rows. Started once every row has gone to the COPY, not
-        # before its first: the encoding then ran while the server waited for rows, and
-        # the two took turns (decision 0084).
+        # The client's work is done while the server works through rows it has been sent,
+        # not while it waits for more (decision 0084): the notifications (previous ids,
+        # payloads) are built once the voucher rows have all gone, and the events are
+        # encoded once the inbox rows have.
+        notifications: list[IssuedNotification] = []
+
+        def build_notifications() -> None:
+            notifications.extend(
+                issued_notifications(
+                    ids,
+                    employees,
+                    (
+                        payloads.text(emp, dept, code)
+                        for (emp, dept, _), code in zip(employees, codes, strict=True)
+                    ),
+                )
+            )
+
         publishing: asyncio.Future[int] | None = None
 
         def start_publishing() -> None:
@@ -501,7 +513,10 @@ class AllocationStore:
                 publishing = asyncio.ensure_future(publish(notifications, created_at))
 
         try:
-            if notifications:
+            if employees:
+                await _copy_vouchers(
+                    conn, request, employees, ids, codes, created_at, build_notifications
+                )
                 await copy_notifications(
                     conn,
                     notifications,
@@ -517,7 +532,6 @@ class AllocationStore:
                     codes=codes,
                     rows_written=start_publishing,
                 )
-                await _copy_vouchers(conn, request, notifications, codes, created_at)
             number = state.written + 1
             inserted = state.inserted + count
             first_id = notifications[0].notification_id if notifications else None

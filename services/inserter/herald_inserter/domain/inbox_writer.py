@@ -62,7 +62,14 @@ async def issue_notifications(
     on the rows as they were, instead of a join over the new rows after the commit, and
     the events can be sent as soon as the COPY starts.
     """
-    ids = await draw_ids(conn, len(recipients))
+    return issued_notifications(await draw_ids(conn, len(recipients)), recipients, payloads)
+
+
+def issued_notifications(
+    ids: Sequence[int], recipients: Sequence[tuple[str, str, int]], payloads: Iterable[str]
+) -> list[IssuedNotification]:
+    """`issue_notifications` with the ids drawn already (`draw_ids`, under the writer lock,
+    in the transaction that read the recipients)."""
     newest: dict[str, int] = {}
     issued = []
     for nid, (employee, department, before), payload in zip(ids, recipients, payloads, strict=True):
