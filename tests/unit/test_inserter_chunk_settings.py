@@ -16,7 +16,7 @@ def _required(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_the_first_chunk_is_smaller_than_the_others_by_default() -> None:
     settings = InserterSettings()
-    assert (settings.first_chunk_employees, settings.chunk_employees) == (1_000, 10_000)
+    assert (settings.first_chunk_employees, settings.chunk_employees) == (1_000, 20_000)
 
 
 def test_a_first_chunk_larger_than_a_chunk_is_refused_naming_both(
