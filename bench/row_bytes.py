@@ -130,7 +130,7 @@ async def write_allocation(
             conn, notifications, **shared, template=payloads.template, codes=codes
         )
     ids = [n.notification_id for n in notifications]
-    await _copy_vouchers(conn, request, employees, ids, codes, created_at, lambda: None)
+    await _copy_vouchers(conn, request, employees, ids, codes, created_at, lambda _: None)
     return notifications
 
 

@@ -18,6 +18,7 @@ commits `inserted_at` is set, and a later claim finds the allocation written.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -193,6 +194,11 @@ async def _has_history(conn: AsyncConnection, allocation_id: UUID) -> bool:
     return bool(row and row[0])
 
 
+# Rows of a COPY between two turns of the client's other work (`_copy_vouchers`): about
+# 1.7 ms of it, while the server has several times that in rows already sent.
+_SLICE_ROWS = 1_000
+
+
 async def _copy_vouchers(
     conn: AsyncConnection,
     request: AllocationRequested,
@@ -200,10 +206,16 @@ async def _copy_vouchers(
     ids: list[int],
     codes: list[str],
     created_at: datetime,
-    rows_written: Callable[[], object],
+    sent: Callable[[int], object],
 ) -> None:
-    """Each recipient's voucher, with the id of the notification that announces it;
-    `rows_written` as `copy_notifications` calls it."""
+    """Each recipient's voucher, with the id of the notification that announces it.
+
+    `sent(n)` is called after each slice of `n` rows has gone to the COPY: work done there
+    runs while the server works through rows it has, a slice's worth at a time. Done
+    after the last row instead, it left the server idle whenever the rows still to work
+    through were fewer than that work took (a chunk of 100,000 in one COPY: the socket
+    holds a fraction of them, and the copy scenario fell from 1.04-1.07x psql to 0.89-0.96x).
+    """
     allocation_id, voucher = request.allocation_id, request.voucher
     async with (
         conn.cursor() as cur,
@@ -214,20 +226,22 @@ async def _copy_vouchers(
     ):
         # char(3) takes text's binary form.
         copy.set_types(["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"])
-        for (employee_id, _, _), code, notification_id in zip(recipients, codes, ids, strict=True):
-            await copy.write_row(
-                (
-                    allocation_id,
-                    employee_id,
-                    code,
-                    voucher.amount,
-                    voucher.currency,
-                    voucher.expires_on,
-                    notification_id,
-                    created_at,
+        for start in range(0, len(recipients), _SLICE_ROWS):
+            stop = min(start + _SLICE_ROWS, len(recipients))
+            for i in range(start, stop):
+                await copy.write_row(
+                    (
+                        allocation_id,
+                        recipients[i][0],
+                        codes[i],
+                        voucher.amount,
+                        voucher.currency,
+                        voucher.expires_on,
+                        ids[i],
+                        created_at,
+                    )
                 )
-            )
-        rows_written()
+            sent(stop - start)
 
 
 class AllocationStore:
@@ -492,21 +506,20 @@ class AllocationStore:
         allocation_id = request.allocation_id
         # The client's work is done while the server works through rows it has been sent,
         # not while it waits for more (decision 0084): the notifications (previous ids,
-        # payloads) are built once the voucher rows have all gone, and the events are
-        # encoded once the inbox rows have.
+        # payloads) are built a slice at a time as the voucher rows go, and the events are
+        # encoded once the inbox rows have all gone.
         notifications: list[IssuedNotification] = []
+        issuing = issued_notifications(
+            ids,
+            employees,
+            (
+                payloads.text(emp, dept, code)
+                for (emp, dept, _), code in zip(employees, codes, strict=True)
+            ),
+        )
 
-        def build_notifications() -> None:
-            notifications.extend(
-                issued_notifications(
-                    ids,
-                    employees,
-                    (
-                        payloads.text(emp, dept, code)
-                        for (emp, dept, _), code in zip(employees, codes, strict=True)
-                    ),
-                )
-            )
+        def build_notifications(count: int) -> None:
+            notifications.extend(itertools.islice(issuing, count))
 
         publishing: asyncio.Future[int] | None = None
 
