@@ -129,8 +129,7 @@ async def write_allocation(
         await copy_notifications(
             conn, notifications, **shared, template=payloads.template, codes=codes
         )
-    ids = [n.notification_id for n in notifications]
-    await _copy_vouchers(conn, request, employees, ids, codes, created_at, lambda _: None)
+    await _copy_vouchers(conn, request, notifications, codes, created_at)
     return notifications
 
 

@@ -18,7 +18,6 @@ commits `inserted_at` is set, and a later claim finds the allocation written.
 from __future__ import annotations
 
 import asyncio
-import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -41,7 +40,7 @@ from herald_common.events import (
     json_text,
     request_fingerprint,
 )
-from herald_common.inbox_writes import draw_ids, take_writer_lock
+from herald_common.inbox_writes import take_writer_lock
 from herald_common.notifications import PayloadTemplate
 from herald_inserter.domain import failures
 from herald_inserter.domain.claims import Requests, WriteOutcome, claim
@@ -50,7 +49,7 @@ from herald_inserter.domain.failures import Failure
 from herald_inserter.domain.inbox_writer import (
     IssuedNotification,
     copy_notifications,
-    issued_notifications,
+    issue_notifications,
     load_notifications,
     with_newest_ids,
 )
@@ -194,28 +193,13 @@ async def _has_history(conn: AsyncConnection, allocation_id: UUID) -> bool:
     return bool(row and row[0])
 
 
-# Rows of a COPY between two turns of the client's other work (`_copy_vouchers`): about
-# 1.7 ms of it, while the server has several times that in rows already sent.
-_SLICE_ROWS = 1_000
-
-
 async def _copy_vouchers(
     conn: AsyncConnection,
     request: AllocationRequested,
-    recipients: list[tuple[str, str, int]],
-    ids: list[int],
+    notifications: list[IssuedNotification],
     codes: list[str],
     created_at: datetime,
-    sent: Callable[[int], object],
 ) -> None:
-    """Each recipient's voucher, with the id of the notification that announces it.
-
-    `sent(n)` is called after each slice of `n` rows has gone to the COPY: work done there
-    runs while the server works through rows it has, a slice's worth at a time. Done
-    after the last row instead, it left the server idle whenever the rows still to work
-    through were fewer than that work took (a chunk of 100,000 in one COPY: the socket
-    holds a fraction of them, and the copy scenario fell from 1.04-1.07x psql to 0.89-0.96x).
-    """
     allocation_id, voucher = request.allocation_id, request.voucher
     async with (
         conn.cursor() as cur,
@@ -226,22 +210,19 @@ async def _copy_vouchers(
     ):
         # char(3) takes text's binary form.
         copy.set_types(["uuid", "text", "text", "numeric", "text", "date", "int8", "timestamptz"])
-        for start in range(0, len(recipients), _SLICE_ROWS):
-            stop = min(start + _SLICE_ROWS, len(recipients))
-            for i in range(start, stop):
-                await copy.write_row(
-                    (
-                        allocation_id,
-                        recipients[i][0],
-                        codes[i],
-                        voucher.amount,
-                        voucher.currency,
-                        voucher.expires_on,
-                        ids[i],
-                        created_at,
-                    )
+        for n, code in zip(notifications, codes, strict=True):
+            await copy.write_row(
+                (
+                    allocation_id,
+                    n.employee_id,
+                    code,
+                    voucher.amount,
+                    voucher.currency,
+                    voucher.expires_on,
+                    n.notification_id,
+                    created_at,
                 )
-            sent(stop - start)
+            )
 
 
 class AllocationStore:
@@ -502,25 +483,19 @@ class AllocationStore:
         count = len(employees)
         codes = generate_codes(request.voucher.code_prefix, count)
         payloads = VoucherPayloads(request)
-        ids = await draw_ids(conn, count)
-        allocation_id = request.allocation_id
-        # The client's work is done while the server works through rows it has been sent,
-        # not while it waits for more (decision 0084): the notifications (previous ids,
-        # payloads) are built a slice at a time as the voucher rows go, and the events are
-        # encoded once the inbox rows have all gone.
-        notifications: list[IssuedNotification] = []
-        issuing = issued_notifications(
-            ids,
+        notifications = await issue_notifications(
+            conn,
             employees,
             (
                 payloads.text(emp, dept, code)
                 for (emp, dept, _), code in zip(employees, codes, strict=True)
             ),
         )
-
-        def build_notifications(count: int) -> None:
-            notifications.extend(itertools.islice(issuing, count))
-
+        allocation_id = request.allocation_id
+        # The events are complete (previous ids included): they are sent while the server
+        # works through the inbox rows. Started once every row has gone to the COPY, not
+        # before its first: the encoding then ran while the server waited for rows, and
+        # the two took turns (decision 0084).
         publishing: asyncio.Future[int] | None = None
 
         def start_publishing() -> None:
@@ -529,10 +504,7 @@ class AllocationStore:
                 publishing = asyncio.ensure_future(publish(notifications, created_at))
 
         try:
-            if employees:
-                await _copy_vouchers(
-                    conn, request, employees, ids, codes, created_at, build_notifications
-                )
+            if notifications:
                 await copy_notifications(
                     conn,
                     notifications,
@@ -548,6 +520,7 @@ class AllocationStore:
                     codes=codes,
                     rows_written=start_publishing,
                 )
+                await _copy_vouchers(conn, request, notifications, codes, created_at)
             number = state.written + 1
             inserted = state.inserted + count
             first_id = notifications[0].notification_id if notifications else None

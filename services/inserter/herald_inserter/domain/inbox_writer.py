@@ -6,7 +6,7 @@ transaction: ids are drawn here, in order, and become visible in that order at c
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -62,18 +62,15 @@ async def issue_notifications(
     on the rows as they were, instead of a join over the new rows after the commit, and
     the events can be sent as soon as the COPY starts.
     """
-    return list(issued_notifications(await draw_ids(conn, len(recipients)), recipients, payloads))
-
-
-def issued_notifications(
-    ids: Sequence[int], recipients: Sequence[tuple[str, str, int]], payloads: Iterable[str]
-) -> Iterator[IssuedNotification]:
-    """`issue_notifications` with the ids drawn already (`draw_ids`, under the writer lock,
-    in the transaction that read the recipients), one notification at a time as taken."""
+    ids = await draw_ids(conn, len(recipients))
     newest: dict[str, int] = {}
+    issued = []
     for nid, (employee, department, before), payload in zip(ids, recipients, payloads, strict=True):
-        yield IssuedNotification(nid, employee, department, payload, newest.get(employee, before))
+        issued.append(
+            IssuedNotification(nid, employee, department, payload, newest.get(employee, before))
+        )
         newest[employee] = nid
+    return issued
 
 
 # One employee's row: what differs per employee (docs/decisions/0066).
