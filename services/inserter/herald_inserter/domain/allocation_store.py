@@ -56,8 +56,8 @@ from herald_inserter.domain.inbox_writer import (
 
 # Employees per chunk unless the settings say otherwise (HERALD_INSERTER_CHUNK_EMPLOYEES).
 # A chunk holds the writer lock for its write: about 0.37 s at 20,000 on the bench
-# machine, so a push waits well under its 1 s, while a million takes 8% less than with
-# 10,000 and 100,000 employees 10% less (docs/decisions/0085).
+# machine, so a push waits well under its 1 s, while a million takes 12% less than with
+# 10,000 and 100,000 employees 5% less (docs/decisions/0085).
 DEFAULT_CHUNK_EMPLOYEES = 20_000
 # The first chunk's employees hear after its write alone: the first stream had its event
 # 86 ms after the POST with 1,000, 0.39 s with 10,000; the chunks after it are full size,
