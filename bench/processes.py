@@ -65,14 +65,16 @@ class Service:
 
     def start(self) -> Service:
         self.log_dir.mkdir(parents=True, exist_ok=True)
+        faust_dir = self.log_dir.with_name(f"{self.log_dir.name}-faust")
+        faust_dir.mkdir(exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bench.child", str(os.getpid()), *self.argv],
                 # faust keeps its data directory in the working directory unless told:
-                # the inserter's goes beside its log, not into the checkout.
+                # the inserter's goes beside the log directory, not into the checkout.
                 env={
                     **os.environ,
-                    "FAUST_DATADIR": str(self.log_dir / "{conf.name}-data"),
+                    "FAUST_DATADIR": str(faust_dir / "{conf.name}-data"),
                     **self.env,
                 },
                 stdout=log,

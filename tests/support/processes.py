@@ -32,6 +32,14 @@ def free_port() -> int:
             return port
 
 
+def faust_data_dir(log_dir: Path) -> Path:
+    """Where a faust worker logging into `log_dir` keeps its data: a sibling directory,
+    made here (faust makes only the last level)."""
+    parent = log_dir.with_name(f"{log_dir.name}-faust")
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent / "{conf.name}-data"
+
+
 @dataclass
 class ServiceProcess:
     name: str
@@ -52,11 +60,12 @@ class ServiceProcess:
         self.process = subprocess.Popen(
             [sys.executable, "-m", self.module],
             # faust keeps its data directory in the working directory unless told: the
-            # inserter's goes beside its log, not into the checkout.
+            # inserter's goes beside the log directory (which holds logs only), not into
+            # the checkout.
             env={
                 **os.environ,
                 "PYTHONPATH": path,
-                "FAUST_DATADIR": str(self.log_dir / "{conf.name}-data"),
+                "FAUST_DATADIR": str(faust_data_dir(self.log_dir)),
                 **self.env,
             },
             stdout=log,
