@@ -34,6 +34,15 @@ def rss_bytes(pid: int, field: str = "VmRSS") -> int:
     raise RuntimeError(f"no {field} for pid {pid}")
 
 
+def faust_data_dir(log_dir: Path) -> Path:
+    """Where a faust worker logging into `log_dir` keeps its data: a sibling directory
+    (the log directory holds logs only), made here since faust makes only the last level.
+    """
+    parent = log_dir.with_name(f"{log_dir.name}-faust")
+    parent.mkdir(parents=True, exist_ok=True)
+    return parent / "{conf.name}-data"
+
+
 @dataclass
 class Service:
     """One OS process with its own log file; stopped with SIGTERM, then SIGKILL.
@@ -65,8 +74,6 @@ class Service:
 
     def start(self) -> Service:
         self.log_dir.mkdir(parents=True, exist_ok=True)
-        faust_dir = self.log_dir.with_name(f"{self.log_dir.name}-faust")
-        faust_dir.mkdir(exist_ok=True)
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "bench.child", str(os.getpid()), *self.argv],
@@ -74,7 +81,7 @@ class Service:
                 # the inserter's goes beside the log directory, not into the checkout.
                 env={
                     **os.environ,
-                    "FAUST_DATADIR": str(faust_dir / "{conf.name}-data"),
+                    "FAUST_DATADIR": str(faust_data_dir(self.log_dir)),
                     **self.env,
                 },
                 stdout=log,

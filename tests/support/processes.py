@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from bench.processes import faust_data_dir
+
 REPO = Path(__file__).resolve().parents[2]
 
 
@@ -30,14 +32,6 @@ def free_port() -> int:
         if port not in _handed_out:
             _handed_out.add(port)
             return port
-
-
-def faust_data_dir(log_dir: Path) -> Path:
-    """Where a faust worker logging into `log_dir` keeps its data: a sibling directory,
-    made here (faust makes only the last level)."""
-    parent = log_dir.with_name(f"{log_dir.name}-faust")
-    parent.mkdir(parents=True, exist_ok=True)
-    return parent / "{conf.name}-data"
 
 
 @dataclass
