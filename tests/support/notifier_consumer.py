@@ -23,7 +23,6 @@ def event_consumer(
         employee_topics={"v": "herald.voucher.allocated"},
         progress_topic="p",
         registry=registry,
-        unread=None,  # type: ignore[arg-type]
         dead_letters=dead_letters,
         metrics=NotifierMetrics(),
         records=records,

@@ -50,14 +50,6 @@ class _OneFetch:
         return fetched
 
 
-class _Unread:
-    def __init__(self) -> None:
-        self.marked: list[str] = []
-
-    def mark_all(self, employee_ids: object) -> None:
-        self.marked.extend(employee_ids)  # type: ignore[call-overload]
-
-
 async def test_a_stream_gets_its_partitions_events_before_the_next_partition_is_dispatched():
     registry = Registry()
     sales, support = Subscriber("E1", "Sales", 10), Subscriber("E2", "Support", 10)
@@ -67,13 +59,11 @@ async def test_a_stream_gets_its_partitions_events_before_the_next_partition_is_
         (TopicPartition("v", 0), [_record(0, "Sales", "E1", 1), _record(1, "Sales", "E1", 2)]),
         (TopicPartition("v", 1), [_record(0, "Support", "E2", 3)]),
     ]
-    unread = _Unread()
     consumer = EventConsumer(
         None,  # type: ignore[arg-type]  # the lag is not asked for before the fetch is dispatched
         employee_topics={"v": "herald.voucher.allocated"},
         progress_topic="p",
         registry=registry,
-        unread=unread,  # type: ignore[arg-type]
         dead_letters=None,  # type: ignore[arg-type]
         metrics=NotifierMetrics(),
         records=_OneFetch(fetched),  # type: ignore[arg-type]
@@ -96,4 +86,3 @@ async def test_a_stream_gets_its_partitions_events_before_the_next_partition_is_
     assert seen_by_sales == [([1, 2], 0)]  # both of its events, in one batch; Support's not yet
     assert taken is not None
     assert [d.event_id for d in taken] == [3]
-    assert unread.marked == ["E1", "E1", "E2"]

@@ -13,13 +13,13 @@ from herald_common.stream_frames import TOKEN_EXPIRED
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.gap_reads import GapReads
-from herald_notifier.domain.inbox import Scope, Watchers
+from herald_notifier.domain.inbox import Scope, UnreadCount, Watchers
 from herald_notifier.domain.opening import Start
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.stream_session import RESET, StreamContext, StreamSession
 from herald_notifier.domain.subscriber import Subscriber
-from herald_notifier.domain.unread import UNREAD_COUNT
+from herald_notifier.domain.unread import UNREAD_COUNT, Recount
 from herald_notifier.metrics import NotifierMetrics
 
 PUSHED = "herald.notification.pushed"
@@ -84,8 +84,15 @@ class FakeInbox:
             cursor = found.event_id or 0
             yield found
 
-    async def unread_counts(self, employee_ids: list[str]) -> dict[str, int]:
-        return {e: sum(d.employee_id == e for d in self.rows) for e in employee_ids}
+    async def unread_counts(self, employee_ids: list[str]) -> dict[str, UnreadCount]:
+        """Every committed row counts as unread here."""
+        return {
+            e: UnreadCount(
+                sum(d.employee_id == e for d in self.rows),
+                max((d.event_id or 0 for d in self.rows if d.employee_id == e), default=0),
+            )
+            for e in employee_ids
+        }
 
 
 class FakeOpenings:
@@ -99,7 +106,7 @@ class FakeOpenings:
         own = Scope(employee_id, frozenset())
         latest = await self.inbox.latest_id(own)
         missed = 0 if last_event_id is None else len(self.inbox._in(own, last_event_id))
-        unread = (await self.inbox.unread_counts([employee_id]))[employee_id]
+        unread = (await self.inbox.unread_counts([employee_id]))[employee_id].unread
         return Start(latest, min(missed, self.replay_limit + 1), unread)
 
 
@@ -117,6 +124,8 @@ class Harness:
         self.metrics = NotifierMetrics()
         self.tally = DeliveryTally(self.registry, "replica-a", interval_seconds=1)
         self.subscriber = subscriber or Subscriber("E1", "Sales", 100)
+        # Employees whose count a stream asked to have read again.
+        self.recounts: list[str] = []
         context = StreamContext(
             inbox=inbox,  # type: ignore[arg-type]
             openings=FakeOpenings(inbox, replay_limit),  # type: ignore[arg-type]
@@ -126,6 +135,7 @@ class Harness:
             retry_ms=3000,
             replay_limit=replay_limit,
             gap_reads=GapReads(inbox, self.metrics),  # type: ignore[arg-type]
+            recount=self.recounts.append,
         )
         self.session = StreamSession(context, self.subscriber, last_event_id)
 
@@ -339,15 +349,16 @@ def watcher(employee: str) -> Subscriber:
     return Subscriber(employee, "Sales", 100, departments=frozenset({"Sales"}))
 
 
-async def test_live_pings_passes_unread_counts_and_ends_when_closed():
+async def test_live_pings_passes_other_frames_on_and_ends_when_closed():
     harness = Harness(FakeInbox([]), last_event_id=None)
     harness.session.open()
     await harness.replay()
     live = harness.session.live()
     harness.subscriber.ping()
     assert await asyncio.wait_for(anext(live), 1) == b": ping\n\n"
-    harness.registry.dispatch_to_employee("E1", Delivery(None, UNREAD_COUNT, "E1", "", "{}"))
-    assert frames([await asyncio.wait_for(anext(live), 1)])[0]["event"] == UNREAD_COUNT
+    state = Delivery(None, "notification-state", "E1", "", '{"id": 1}')
+    harness.registry.dispatch_to_employee("E1", state)
+    assert frames([await asyncio.wait_for(anext(live), 1)])[0]["event"] == "notification-state"
     harness.subscriber.close()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(anext(live), 1)
@@ -431,3 +442,86 @@ async def test_a_client_gone_mid_replay_closes_the_session():
     await asyncio.wait_for(_serve(harness, send), 1)
     assert harness.registry.size == 0
     assert harness.metric("herald_notifier_open_streams") == 0
+
+
+def unread_counts(chunks: list[bytes]) -> list[int]:
+    return [json.loads(f["data"])["unread"] for f in frames(chunks) if f["event"] == UNREAD_COUNT]
+
+
+async def live_stream(harness: Harness) -> AsyncIterator[bytes]:
+    harness.session.open()
+    await harness.replay()
+    return harness.session.live()
+
+
+async def test_an_own_event_leaves_with_the_count_it_raises_in_the_same_write():
+    inbox = FakeInbox([note(1), note(2)])
+    harness = Harness(inbox, last_event_id=None)
+    live = await live_stream(harness)
+    inbox.commit(note(3, previous=2))
+    harness.registry.dispatch(note(3, previous=2))
+    [write] = [await asyncio.wait_for(anext(live), 1)]
+    assert [f.get("id") or f["event"] for f in frames([write])] == ["3", UNREAD_COUNT]
+    assert unread_counts([write]) == [3]
+
+
+async def test_events_of_one_write_raise_the_count_once_each_and_send_it_once():
+    harness = Harness(FakeInbox([note(1)]), last_event_id=None)
+    live = await live_stream(harness)
+    for n in (2, 3, 4):
+        harness.inbox.commit(note(n, previous=n - 1))
+        harness.registry.dispatch(note(n, previous=n - 1))
+    write = await asyncio.wait_for(anext(live), 1)
+    assert ids([write]) == [2, 3, 4]
+    assert unread_counts([write]) == [4]
+
+
+async def test_a_gap_filled_from_the_inbox_counts_each_own_row_it_sends():
+    inbox = FakeInbox([note(1)])
+    harness = Harness(inbox, last_event_id=None)
+    live = await live_stream(harness)
+    inbox.commit(note(2, previous=1), note(3, previous=2))
+    harness.registry.dispatch(note(3, previous=2))  # 2 is still on its way: read from the inbox
+    write = await asyncio.wait_for(anext(live), 1)
+    assert ids([write]) == [2, 3]
+    assert unread_counts([write]) == [3]
+
+
+async def test_a_watchers_count_moves_only_with_its_own_employees_events():
+    manager = Subscriber("M1", "Sales", 100, departments=frozenset({"Sales"}))
+    inbox = FakeInbox([note(1, employee="M1")])
+    harness = Harness(inbox, last_event_id=None, subscriber=manager)
+    live = await live_stream(harness)
+    inbox.commit(note(2, employee="E1", previous=0))
+    harness.registry.dispatch(note(2, employee="E1", previous=0))
+    write = await asyncio.wait_for(anext(live), 1)
+    assert ids([write]) == [2]
+    assert unread_counts([write]) == []
+    inbox.commit(note(3, employee="M1", previous=1))
+    harness.registry.dispatch(note(3, employee="M1", previous=1))
+    assert unread_counts([await asyncio.wait_for(anext(live), 1)]) == [2]
+
+
+async def test_a_recount_replaces_the_count_and_keeps_own_events_sent_after_it():
+    inbox = FakeInbox([note(1), note(2)])
+    harness = Harness(inbox, last_event_id=None)
+    live = await live_stream(harness)
+    inbox.commit(note(3, previous=2))
+    harness.registry.dispatch(note(3, previous=2))
+    assert unread_counts([await asyncio.wait_for(anext(live), 1)]) == [3]
+    # Counted after a read mark, before 3 committed: 3 is still unread on top of it.
+    harness.registry.dispatch_to_employee("E1", Recount("E1", UnreadCount(0, 2)))
+    assert unread_counts([await asyncio.wait_for(anext(live), 1)]) == [1]
+    assert harness.recounts == []
+
+
+async def test_a_recount_older_than_the_count_held_is_asked_for_again_and_not_sent():
+    harness = Harness(FakeInbox([note(1), note(2)]), last_event_id=None)
+    live = await live_stream(harness)
+    written = asyncio.ensure_future(anext(live))
+    harness.registry.dispatch_to_employee("E1", Recount("E1", UnreadCount(0, 1)))
+    for _ in range(10):
+        await asyncio.sleep(0)
+    assert harness.recounts == ["E1"]
+    harness.subscriber.ping()  # the next write: nothing came of the recount
+    assert await asyncio.wait_for(written, 1) == b": ping\n\n"

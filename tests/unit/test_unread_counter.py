@@ -9,17 +9,17 @@ from typing import Any
 
 import pytest
 
-from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.unread import UnreadCounter
+from herald_notifier.domain.inbox import UnreadCount
+from herald_notifier.domain.unread import Recount, UnreadCounter
 
 
 class FakeInbox:
     def __init__(self) -> None:
         self.queries: list[set[str]] = []
 
-    async def unread_counts(self, employee_ids: Collection[str]) -> dict[str, int]:
+    async def unread_counts(self, employee_ids: Collection[str]) -> dict[str, UnreadCount]:
         self.queries.append(set(employee_ids))
-        return {e: 3 for e in sorted(employee_ids)}
+        return {e: UnreadCount(3, 40) for e in sorted(employee_ids)}
 
 
 class FakeRegistry:
@@ -31,8 +31,8 @@ class FakeRegistry:
     def has_streams(self, employee_id: str) -> bool:
         return True
 
-    def dispatch_to_employee(self, employee_id: str, delivery: Delivery) -> int:
-        self._log.append(("frame", employee_id, delivery.data))
+    def dispatch_to_employee(self, employee_id: str, delivery: Recount) -> int:
+        self._log.append(("frame", employee_id, delivery.counted))
         return 1
 
 
@@ -90,7 +90,7 @@ async def test_a_small_round_goes_out_at_once() -> None:
 async def test_every_marked_employee_hears_their_count_once() -> None:
     log = await one_round(70)
     frames = [(entry[1], entry[2]) for entry in log if entry[0] == "frame"]
-    assert sorted(frames) == [(f"E{n:03d}", '{"unread": 3}') for n in range(70)]
+    assert sorted(frames) == [(f"E{n:03d}", UnreadCount(3, 40)) for n in range(70)]
 
 
 async def test_the_next_round_waits_out_what_is_left_of_the_interval() -> None:

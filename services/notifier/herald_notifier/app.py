@@ -86,7 +86,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
             employee_topics=topics.employee_topics(),
             progress_topic=topics.allocation_completed,
             registry=registry,
-            unread=unread,
             # Named apart from any other process, even one on the same host.
             dead_letters=ClaimedDeadLetters(
                 DeadLetterPublisher(producer, settings.kafka.max_record_bytes),
@@ -144,6 +143,7 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                     retry_ms=settings.retry_ms,
                     replay_limit=settings.replay_limit,
                     gap_reads=GapReads(inbox, metrics),
+                    recount=unread.mark,
                 ),
                 tasks=tasks,
                 share=settings.share,

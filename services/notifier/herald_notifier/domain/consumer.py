@@ -61,7 +61,6 @@ from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.fetched_records import RecordReader
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
-from herald_notifier.domain.unread import UnreadCounter
 from herald_notifier.metrics import NotifierMetrics
 
 logger = logging.getLogger(__name__)
@@ -219,7 +218,6 @@ class EventConsumer:
         employee_topics: Mapping[str, str],
         progress_topic: str,
         registry: Registry,
-        unread: UnreadCounter,
         dead_letters: ClaimedDeadLetters,
         metrics: NotifierMetrics,
         records: RecordReader,
@@ -237,7 +235,6 @@ class EventConsumer:
         self._topics = [*self._event_types, progress_topic]
         self._progress_topic = progress_topic
         self._registry = registry
-        self._unread = unread
         self._dead_letters = dead_letters
         self._metrics = metrics
         self._live = metrics.deliveries.labels("live")
@@ -299,7 +296,7 @@ class EventConsumer:
         rejected = self._rejected
         event_type = self._event_types.get(tp.topic)
         taken = 0
-        # What some stream took: its unread counts and tallies are done once per batch.
+        # What some stream took: its tallies are done once per batch.
         taken_by_some: list[Delivery] = []
         for record in records:
             try:
@@ -327,7 +324,6 @@ class EventConsumer:
                 taken_by_some.append(delivery)
         self._live.inc(taken)
         if taken_by_some:
-            self._unread.mark_all(d.employee_id for d in taken_by_some)
             if self._tally is not None:
                 self._tally.delivered(taken_by_some)
             if self._marks is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from psycopg import AsyncConnection, sql
 from psycopg.abc import Params
@@ -125,17 +125,29 @@ class Inbox:
                 return
             cursor = rows[-1][0]
 
-    async def unread_counts(self, employee_ids: Collection[str]) -> dict[str, int]:
+    async def unread_counts(self, employee_ids: Collection[str]) -> dict[str, UnreadCount]:
+        """Each employee's unread count, as of their newest notification id then: both are
+        read in one statement, so they come from one snapshot."""
         async with self._pool.connection() as conn:
-            rows = await (
-                await conn.execute(
-                    sql.SQL(
-                        "SELECT employee_id, count(*) FROM notifications_per_employee"
-                        " WHERE employee_id = ANY(%s) AND {} GROUP BY employee_id"
-                    ).format(UNREAD),
-                    (list(employee_ids),),
-                )
-            ).fetchall()
-        counts = dict.fromkeys(employee_ids, 0)
-        counts.update({employee: int(count) for employee, count in rows})
-        return counts
+            rows = await (await conn.execute(_UNREAD_COUNTS, (list(employee_ids),))).fetchall()
+        return {employee: UnreadCount(int(count), int(as_of)) for employee, count, as_of in rows}
+
+
+class UnreadCount(NamedTuple):
+    """An employee's unread count, counted over their notifications up to `as_of`.
+
+    Ids commit in order (docs/decisions/0005), so every notification above `as_of` is one the
+    count has not seen: a stream that sends one adds it (docs/decisions/0086).
+    """
+
+    unread: int
+    as_of: int  # the employee's newest notification id when counted (0: none)
+
+
+_UNREAD_COUNTS = sql.SQL(
+    "SELECT e.id,"
+    " (SELECT count(*) FROM notifications_per_employee n WHERE n.employee_id = e.id AND {}),"
+    " coalesce((SELECT max(n.id) FROM notifications_per_employee n"
+    "   WHERE n.employee_id = e.id), 0)"
+    " FROM (SELECT DISTINCT unnest(%s::text[]) AS id) AS e"
+).format(UNREAD)

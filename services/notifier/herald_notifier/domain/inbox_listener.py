@@ -41,6 +41,9 @@ async def listen_for_read_marks(conninfo: str, counter: UnreadCounter, registry:
                 await conn.execute(f"LISTEN {INBOX_CHANNEL}")
                 await conn.execute(f"LISTEN {INBOX_STATE_CHANNEL}")
                 backoff.reset()
+                # Read marks made while nothing listened went unheard: every stream here
+                # has its count read again (streams keep their counts, decision 0086).
+                counter.mark_all(s.employee_id for s in registry.subscribers())
                 async for notify in conn.notifies():
                     if notify.channel == INBOX_STATE_CHANNEL:
                         pass_on_state(registry, notify.payload)

@@ -22,19 +22,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
-from herald_common.stream_frames import RESET, TOKEN_EXPIRED
+from herald_common.stream_frames import RESET, TOKEN_EXPIRED, UNREAD_COUNT
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.gap_reads import GapReads
-from herald_notifier.domain.inbox import Inbox, Scope
+from herald_notifier.domain.inbox import Inbox, Scope, UnreadCount
 from herald_notifier.domain.opening import Openings, Start
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
-from herald_notifier.domain.unread import unread_frame
+from herald_notifier.domain.unread import HeldCount, Recount, unread_frame
 from herald_notifier.metrics import NotifierMetrics
+
+# An unread-count frame as `unread_frame(...).frame(retry_ms)` writes it, without the Delivery.
+_UNREAD_FRAME = b'event: %s\ndata: {"unread": %%d}\nretry: %%d\n\n' % UNREAD_COUNT.encode()
 
 # `data:` of the frame that ends a stream whose token expired.
 TOKEN_EXPIRED_DATA = json.dumps(
@@ -58,13 +61,16 @@ class StreamContext:
     replay_limit: int
     # Live gap reads, shared by the streams that need the same one (docs/decisions/0074).
     gap_reads: GapReads
+    # Asks for an employee's unread count again (`UnreadCounter.mark`): a recount arrived
+    # that a stream could not place.
+    recount: Callable[[str], None]
 
 
 class StreamSession:
     """One stream, made for a slot reserved for it (`Registry.reserve`): `close` gives the
     slot back."""
 
-    __slots__ = ("_context", "_last_event_id", "_last_sent", "_scope", "subscriber")
+    __slots__ = ("_context", "_held", "_last_event_id", "_last_sent", "_scope", "subscriber")
 
     def __init__(
         self, context: StreamContext, subscriber: Subscriber, last_event_id: int | None
@@ -75,6 +81,8 @@ class StreamSession:
         self._scope = Scope(subscriber.employee_id, subscriber.departments)
         # The newest id `replay()` sent or stood for; `live()` goes on from there.
         self._last_sent: int | None = None
+        # The employee's unread count, read by `replay()` and kept by `live()`.
+        self._held: HeldCount | None = None
 
     def open(self) -> None:
         """Register for live events: before the replay, so nothing falls between the two."""
@@ -119,8 +127,9 @@ class StreamSession:
                     yield chunk
                 last_sent = self._last_sent or last_event_id
         self._last_sent = last_sent
-        counts = await inbox.unread_counts([subscriber.employee_id])
-        yield unread_frame(subscriber.employee_id, counts[subscriber.employee_id]).frame(retry_ms)
+        counted = (await inbox.unread_counts([subscriber.employee_id]))[subscriber.employee_id]
+        self._held = HeldCount(counted)
+        yield unread_frame(subscriber.employee_id, counted.unread).frame(retry_ms)
         for allocation_id in subscriber.allocations:
             # Progress frames carry no id and are not replayed; the count so far is.
             delivered = context.tally.frame_for(allocation_id)
@@ -182,6 +191,8 @@ class StreamSession:
         """The opening's end: the unread count, then the progress so far of watched
         allocations (progress frames carry no id and are not replayed; the count so far is)."""
         subscriber, context = self.subscriber, self._context
+        # Read in one statement with the newest id, so the count is as of that id.
+        self._held = HeldCount(UnreadCount(start.unread, start.latest_id))
         frames = [unread_frame(subscriber.employee_id, start.unread).frame(context.retry_ms)]
         for allocation_id in subscriber.allocations:
             delivered = context.tally.frame_for(allocation_id)
@@ -192,10 +203,11 @@ class StreamSession:
     async def live(self) -> AsyncGenerator[bytes, None]:
         """Everything offered to the subscriber after `replay()`, a write per batch, until
         it is cut off (then the client reconnects and replays) or its token expires."""
-        if self._last_sent is None:
+        held = self._held
+        if self._last_sent is None or held is None:
             raise RuntimeError("live() goes on from where replay() ended: replay first")
         last_sent, scope, subscriber = self._last_sent, self._scope, self.subscriber
-        context = self._context
+        context, employee_id = self._context, subscriber.employee_id
         gap_reads, metrics, retry_ms = context.gap_reads, context.metrics, context.retry_ms
         # Only a stream of the employee's own channel can trust a per-employee previous id.
         own_only = not subscriber.departments
@@ -212,15 +224,25 @@ class StreamSession:
                 yield b": ping\n\n"
                 continue
             frames = []
+            # Whether the unread count changed: it then follows the events in their write.
+            counted = False
             for index, live in enumerate(batch):
                 if live.event_id is None:
-                    frames.append(live.frame(retry_ms))  # unread counts, progress
+                    if type(live) is Recount:
+                        if held.recounted(live.counted):
+                            counted = True
+                        else:
+                            context.recount(employee_id)
+                        continue
+                    frames.append(live.frame(retry_ms))  # progress, inbox states
                     continue
                 if live.event_id <= last_sent:
                     continue  # already sent, replayed or older than the stream
                 if own_only and live.previous_id is not None and live.previous_id <= last_sent:
                     last_sent = live.event_id
                     frames.append(live.frame(retry_ms))
+                    # A new notification is unread (unless the count already holds it).
+                    counted = held.sent(last_sent) or counted
                     continue
                 # Something earlier may still be on its way: send what the inbox holds up to
                 # the newest id offered to this stream (all committed); skip those as they come.
@@ -236,10 +258,16 @@ class StreamSession:
                 for other in batch[index:]:
                     if other.event_id is not None and last_sent < other.event_id <= newest:
                         found.setdefault(other.event_id, other)
-                frames.extend(found[event_id].frame(retry_ms) for event_id in sorted(found))
+                for event_id in sorted(found):
+                    delivery = found[event_id]
+                    frames.append(delivery.frame(retry_ms))
+                    if delivery.employee_id == employee_id:
+                        counted = held.sent(event_id) or counted
                 last_sent = newest
                 metrics.gap_reads.inc()
                 metrics.deliveries.labels("inbox").inc(filled)
+            if counted:
+                frames.append(_UNREAD_FRAME % (held.unread, retry_ms))
             if frames:
                 # Everything that arrived since the last write leaves in one write.
                 yield b"".join(frames)
