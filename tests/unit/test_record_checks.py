@@ -10,7 +10,12 @@ from aiokafka import TopicPartition
 
 from herald_common.consumed import ConsumedRecord
 from herald_common.notifications import parse_previous_id
-from herald_common.record_checks import header_problem, oversized, record_problem
+from herald_common.record_checks import (
+    checked_headers,
+    header_problem,
+    oversized,
+    record_problem,
+)
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
 from tests.support.dead_letters import RecordedClaims
@@ -154,3 +159,17 @@ async def test_the_notifier_rejects_an_oversized_record_and_reads_on() -> None:
     assert record.offset == 1
     assert reason.startswith(f"record value is {len(big)} bytes")
     assert [d.event_id for d in registry.seen] == [6]
+
+
+def test_headers_that_make_sense_come_back_by_name() -> None:
+    headers = [("content-type", b"application/json"), ("herald.employee-id", b"E1")]
+    found, problem = checked_headers(headers)
+    assert problem is None
+    assert found["herald.employee-id"] == b"E1"
+
+
+def test_herald_headers_come_back_by_name_beside_a_repeated_other_header() -> None:
+    headers = [("origin", b"a"), ("origin", b"b"), ("herald.employee-id", b"E1")]
+    found, problem = checked_headers(headers)
+    assert problem is None
+    assert found == {"herald.employee-id": b"E1"}

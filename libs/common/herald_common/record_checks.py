@@ -12,7 +12,8 @@ are left alone so that a record can be sent back from its dead-letter topic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from typing import cast
 
 from herald_common.dead_letter import HEADER_PREFIX as DEAD_LETTER_PREFIX
 
@@ -30,14 +31,21 @@ def oversized(value: bytes | None, max_bytes: int) -> str | None:
 
 
 def checked_headers(
-    headers: Iterable[tuple[str, bytes | None]],
+    headers: Sequence[tuple[str, bytes | None]],
 ) -> tuple[dict[str, bytes], str | None]:
     """Herald's headers by name, and why they make no sense (None when they do).
 
     One pass for the check and for the lookups after it: a notifier reads 100,000 records
     per allocation, and their headers were walked four times (this check, the routing
-    headers, the visibility and the previous id).
+    headers, the visibility and the previous id). The headers found may include others
+    than Herald's: look them up by name.
     """
+    # Most records repeat no header and give each a value: then one dict, built in C, is
+    # both the check and the lookup. 0.40 µs instead of 0.89 µs for a voucher event's six
+    # headers, measured in isolation (docs/decisions/0086).
+    every = dict(headers)
+    if len(every) == len(headers) and None not in every.values():
+        return cast(dict[str, bytes], every), None
     found: dict[str, bytes] = {}
     for name, value in headers:
         if not name.startswith(HERALD_HEADER_PREFIX) or name.startswith(DEAD_LETTER_PREFIX):
@@ -52,7 +60,7 @@ def checked_headers(
 
 def header_problem(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
     """Why Herald's headers on a record make no sense, or None when they do."""
-    return checked_headers(headers)[1]
+    return checked_headers(headers if isinstance(headers, Sequence) else tuple(headers))[1]
 
 
 def record_problem(
