@@ -400,9 +400,11 @@ def test_the_notifiers_frames_match_the_schemas() -> None:
     delivered = tally.frame_for(allocation_id)
     assert delivered is not None
     _validator("AllocationDeliveredEvent").validate(json.loads(delivered.data))
-    unread = unread_frame("E1", 4)
-    assert unread.event_type == UNREAD_COUNT_EVENT == UNREAD_COUNT
-    _validator("UnreadCount").validate(json.loads(unread.data))
+    fields = dict(
+        line.split(": ", 1) for line in unread_frame(4, 3000).decode().splitlines() if line
+    )
+    assert fields["event"] == UNREAD_COUNT_EVENT == UNREAD_COUNT
+    _validator("UnreadCount").validate(json.loads(fields["data"]))
     assert RESET == RESET_EVENT
     _validator("StreamTokenExpired").validate(json.loads(TOKEN_EXPIRED_DATA))
     for archived in (True, False, None):

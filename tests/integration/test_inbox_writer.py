@@ -3,20 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from psycopg import pq
 
-from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
-from herald_common.inbox_writes import take_writer_lock
-from herald_common.notifications import payload_text
-from herald_inserter.domain.inbox_writer import (
-    CHOSEN_RECIPIENTS,
-    copy_notifications,
-    issue_notifications,
-)
+from tests.support.inbox_rows import add_employees, write_notifications
 
 pytestmark = pytest.mark.integration
 
@@ -26,14 +18,7 @@ PEOPLE = ["WR001", "WR002", "WR003"]
 
 @pytest.fixture(scope="module")
 async def database(herald_env):
-    async with await psycopg.AsyncConnection.connect(herald_env.database_url) as conn:
-        for employee in PEOPLE:
-            await conn.execute(
-                "INSERT INTO employees (id, name, email, department, grade, hired_on)"
-                " VALUES (%s, %s, %s, %s, 'G1', '2020-01-01')",
-                (employee, employee, f"{employee.lower()}@example.com", DEPARTMENT),
-            )
-        await conn.commit()
+    await add_employees(herald_env.database_url, PEOPLE, DEPARTMENT)
     return herald_env.database_url
 
 
@@ -43,27 +28,7 @@ async def _write(
     rows_written: Callable[[psycopg.AsyncConnection], object] | None = None,
 ) -> list[tuple[int, str, int | None]]:
     """One write as the stores do it: (id, employee, previous id) of each row, committed."""
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        await take_writer_lock(conn)
-        cursor = await conn.execute(CHOSEN_RECIPIENTS, (sorted(set(employees)),))
-        found = {row[0]: row for row in await cursor.fetchall()}
-        recipients = [found[employee] for employee in employees]  # repeats included
-        issued = await issue_notifications(
-            conn,
-            recipients,
-            (payload_text({"employee_id": emp, "n": i}) for i, emp in enumerate(employees)),
-        )
-        await copy_notifications(
-            conn,
-            issued,
-            kind=NOTIFICATION_PUSHED,
-            source=SOURCE_PUSH,
-            created_at=datetime.now(UTC),
-            title="t",
-            body="b",
-            rows_written=None if rows_written is None else lambda: rows_written(conn),
-        )
-        await conn.commit()
+    issued = await write_notifications(url, employees, rows_written)
     return [(n.notification_id, n.employee_id, n.previous_id) for n in issued]
 
 

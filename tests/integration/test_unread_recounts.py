@@ -6,26 +6,18 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from datetime import UTC, datetime
 
 import psycopg
 import pytest
 from pydantic import SecretStr
 
 from herald_common.db import create_pool
-from herald_common.events import NOTIFICATION_PUSHED, SOURCE_PUSH
-from herald_common.inbox_writes import take_writer_lock
-from herald_common.notifications import payload_text
 from herald_common.settings import DatabaseSettings
-from herald_inserter.domain.inbox_writer import (
-    CHOSEN_RECIPIENTS,
-    copy_notifications,
-    issue_notifications,
-)
 from herald_notifier.domain.inbox import Inbox, UnreadCount
 from herald_notifier.domain.inbox_listener import listen_for_read_marks
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
+from tests.support.inbox_rows import add_employees, write_notifications
 
 pytestmark = pytest.mark.integration
 
@@ -35,41 +27,13 @@ PEOPLE = ["UR001", "UR002", "UR003"]
 
 @pytest.fixture(scope="module")
 async def database(herald_env):
-    async with await psycopg.AsyncConnection.connect(herald_env.database_url) as conn:
-        for employee in PEOPLE:
-            await conn.execute(
-                "INSERT INTO employees (id, name, email, department, grade, hired_on)"
-                " VALUES (%s, %s, %s, %s, 'G1', '2020-01-01')",
-                (employee, employee, f"{employee.lower()}@example.com", DEPARTMENT),
-            )
-        await conn.commit()
+    await add_employees(herald_env.database_url, PEOPLE, DEPARTMENT)
     return herald_env.database_url
 
 
 async def _write(url: str, employees: list[str]) -> list[int]:
-    """One committed write of a notification per employee, as the inserter writes; the ids."""
-    async with await psycopg.AsyncConnection.connect(url) as conn:
-        await take_writer_lock(conn)
-        found = {
-            row[0]: row
-            for row in await (await conn.execute(CHOSEN_RECIPIENTS, (employees,))).fetchall()
-        }
-        issued = await issue_notifications(
-            conn,
-            [found[employee] for employee in employees],
-            (payload_text({"employee_id": employee}) for employee in employees),
-        )
-        await copy_notifications(
-            conn,
-            issued,
-            kind=NOTIFICATION_PUSHED,
-            source=SOURCE_PUSH,
-            created_at=datetime.now(UTC),
-            title="t",
-            body="b",
-        )
-        await conn.commit()
-    return [n.notification_id for n in issued]
+    """One committed write of a notification per employee; their ids."""
+    return [n.notification_id for n in await write_notifications(url, employees)]
 
 
 async def test_a_count_comes_with_the_newest_id_it_covers(database):

@@ -147,6 +147,11 @@ class Harness:
     async def replay(self) -> list[bytes]:
         return [chunk async for chunk in self.session.replay()]
 
+    def arrive(self, delivery: Delivery) -> None:
+        """A notification commits, then its event reaches the streams."""
+        self.inbox.commit(delivery)
+        self.registry.dispatch(delivery)
+
 
 def frames(chunks: list[bytes]) -> list[dict[str, str]]:
     """Each SSE frame's fields (comments as `:`), in order."""
@@ -238,8 +243,7 @@ async def test_replay_then_live_sends_every_id_once_in_order(reads_late_commits)
             inbox.commit(note(6, previous=5), note(7, previous=6))
             for delivery in (note(4, previous=3), note(6, previous=5), note(7, previous=6)):
                 harness.registry.dispatch(delivery)
-    inbox.commit(note(8, previous=7))
-    harness.registry.dispatch(note(8, previous=7))
+    harness.arrive(note(8, previous=7))
     live = harness.session.live()
     # One write: what was offered during the replay and not replayed, then 8.
     sent.append(await asyncio.wait_for(anext(live), 1))
@@ -260,8 +264,7 @@ async def test_a_live_event_after_a_gap_reads_the_inbox_up_to_it_first():
     first = await asyncio.wait_for(anext(live), 1)
     assert ids([first]) == [2, 3]  # one write, in id order
     harness.registry.dispatch(note(2, previous=1))  # late: already sent from the inbox
-    inbox.commit(note(4, previous=3))
-    harness.registry.dispatch(note(4, previous=3))
+    harness.arrive(note(4, previous=3))
     assert ids([await asyncio.wait_for(anext(live), 1)]) == [4]
     await live.aclose()
     assert harness.metric("herald_notifier_gap_reads_total") == 1
@@ -421,8 +424,7 @@ async def test_the_response_opens_replays_goes_live_and_closes_the_session():
     while not any(b"unread" in chunk for chunk in sent):  # the replay is through
         await asyncio.sleep(0)
     assert harness.registry.streams_of("E1") == 1
-    inbox.commit(note(3, previous=2))
-    harness.registry.dispatch(note(3, previous=2))
+    harness.arrive(note(3, previous=2))
     while ids(sent) != [2, 3]:
         await asyncio.sleep(0)
     harness.subscriber.close()
@@ -458,8 +460,7 @@ async def test_an_own_event_leaves_with_the_count_it_raises_in_the_same_write():
     inbox = FakeInbox([note(1), note(2)])
     harness = Harness(inbox, last_event_id=None)
     live = await live_stream(harness)
-    inbox.commit(note(3, previous=2))
-    harness.registry.dispatch(note(3, previous=2))
+    harness.arrive(note(3, previous=2))
     [write] = [await asyncio.wait_for(anext(live), 1)]
     assert [f.get("id") or f["event"] for f in frames([write])] == ["3", UNREAD_COUNT]
     assert unread_counts([write]) == [3]
@@ -469,8 +470,7 @@ async def test_events_of_one_write_raise_the_count_once_each_and_send_it_once():
     harness = Harness(FakeInbox([note(1)]), last_event_id=None)
     live = await live_stream(harness)
     for n in (2, 3, 4):
-        harness.inbox.commit(note(n, previous=n - 1))
-        harness.registry.dispatch(note(n, previous=n - 1))
+        harness.arrive(note(n, previous=n - 1))
     write = await asyncio.wait_for(anext(live), 1)
     assert ids([write]) == [2, 3, 4]
     assert unread_counts([write]) == [4]
@@ -492,13 +492,11 @@ async def test_a_watchers_count_moves_only_with_its_own_employees_events():
     inbox = FakeInbox([note(1, employee="M1")])
     harness = Harness(inbox, last_event_id=None, subscriber=manager)
     live = await live_stream(harness)
-    inbox.commit(note(2, employee="E1", previous=0))
-    harness.registry.dispatch(note(2, employee="E1", previous=0))
+    harness.arrive(note(2, employee="E1", previous=0))
     write = await asyncio.wait_for(anext(live), 1)
     assert ids([write]) == [2]
     assert unread_counts([write]) == []
-    inbox.commit(note(3, employee="M1", previous=1))
-    harness.registry.dispatch(note(3, employee="M1", previous=1))
+    harness.arrive(note(3, employee="M1", previous=1))
     assert unread_counts([await asyncio.wait_for(anext(live), 1)]) == [2]
 
 
@@ -506,8 +504,7 @@ async def test_a_recount_replaces_the_count_and_keeps_own_events_sent_after_it()
     inbox = FakeInbox([note(1), note(2)])
     harness = Harness(inbox, last_event_id=None)
     live = await live_stream(harness)
-    inbox.commit(note(3, previous=2))
-    harness.registry.dispatch(note(3, previous=2))
+    harness.arrive(note(3, previous=2))
     assert unread_counts([await asyncio.wait_for(anext(live), 1)]) == [3]
     # Counted after a read mark, before 3 committed: 3 is still unread on top of it.
     harness.registry.dispatch_to_employee("E1", Recount("E1", UnreadCount(0, 2)))

@@ -12,7 +12,7 @@ are left alone so that a record can be sent back from its dead-letter topic.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import cast
 
 from herald_common.dead_letter import HEADER_PREFIX as DEAD_LETTER_PREFIX
@@ -58,13 +58,13 @@ def checked_headers(
     return found, None
 
 
-def header_problem(headers: Iterable[tuple[str, bytes | None]]) -> str | None:
+def header_problem(headers: Sequence[tuple[str, bytes | None]]) -> str | None:
     """Why Herald's headers on a record make no sense, or None when they do."""
-    return checked_headers(headers if isinstance(headers, Sequence) else tuple(headers))[1]
+    return checked_headers(headers)[1]
 
 
 def record_problem(
-    value: bytes | None, headers: Iterable[tuple[str, bytes | None]], max_bytes: int
+    value: bytes | None, headers: Sequence[tuple[str, bytes | None]], max_bytes: int
 ) -> str | None:
     """Why a record is rejected before its value is read, or None to go on decoding it."""
     return oversized(value, max_bytes) or header_problem(headers)

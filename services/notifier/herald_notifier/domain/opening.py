@@ -21,6 +21,7 @@ from psycopg_pool import AsyncConnectionPool
 from herald_common.db import fetch_all
 from herald_common.notifications import UNREAD
 from herald_notifier.domain.batched import Batched
+from herald_notifier.domain.inbox import UnreadCount
 
 _DIRECTORY = "SELECT id, department FROM employees WHERE id = ANY(%s)"
 
@@ -46,6 +47,11 @@ class Start:
     latest_id: int  # the newest notification id of the employee (0: none yet)
     missed: int  # after the Last-Event-ID, counted up to the replay limit + 1
     unread: int
+
+    @property
+    def counted(self) -> UnreadCount:
+        """The unread count as of the newest id: both were read in one statement."""
+        return UnreadCount(self.unread, self.latest_id)
 
 
 class Openings:

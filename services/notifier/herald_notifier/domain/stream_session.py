@@ -25,19 +25,16 @@ import json
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
 
-from herald_common.stream_frames import RESET, TOKEN_EXPIRED, UNREAD_COUNT
+from herald_common.stream_frames import RESET, TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.gap_reads import GapReads
 from herald_notifier.domain.inbox import Inbox, Scope, UnreadCount
-from herald_notifier.domain.opening import Openings, Start
+from herald_notifier.domain.opening import Openings
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import HeldCount, Recount, unread_frame
 from herald_notifier.metrics import NotifierMetrics
-
-# An unread-count frame as `unread_frame(...).frame(retry_ms)` writes it, without the Delivery.
-_UNREAD_FRAME = b'event: %s\ndata: {"unread": %%d}\nretry: %%d\n\n' % UNREAD_COUNT.encode()
 
 # `data:` of the frame that ends a stream whose token expired.
 TOKEN_EXPIRED_DATA = json.dumps(
@@ -127,14 +124,8 @@ class StreamSession:
                     yield chunk
                 last_sent = self._last_sent or last_event_id
         self._last_sent = last_sent
-        counted = (await inbox.unread_counts([subscriber.employee_id]))[subscriber.employee_id]
-        self._held = HeldCount(counted)
-        yield unread_frame(subscriber.employee_id, counted.unread).frame(retry_ms)
-        for allocation_id in subscriber.allocations:
-            # Progress frames carry no id and are not replayed; the count so far is.
-            delivered = context.tally.frame_for(allocation_id)
-            if delivered is not None:
-                yield delivered.frame(retry_ms)
+        counts = await inbox.unread_counts([subscriber.employee_id])
+        yield self._closing_frames(counts[subscriber.employee_id])
 
     async def _replay_own(self) -> AsyncGenerator[bytes, None]:
         """`replay()` of a stream of the employee's own channel alone: its start read in one
@@ -147,13 +138,13 @@ class StreamSession:
         if last_event_id is None:
             self._last_sent = start.latest_id
             head = b": connected\nid: %d\nretry: %d\n\n" % (start.latest_id, retry_ms)
-            yield head + self._closing_frames(start)
+            yield head + self._closing_frames(start.counted)
             return
         head = b": connected\nretry: %d\n\n" % retry_ms
         if start.missed == 0:
             self._last_sent = last_event_id
             metrics.replay_events.observe(0)
-            yield head + self._closing_frames(start)
+            yield head + self._closing_frames(start.counted)
             return
         # Sent at once, so proxies and clients see the stream is open even when quiet.
         yield head
@@ -164,7 +155,7 @@ class StreamSession:
         else:
             async for chunk in self._replayed(last_event_id):
                 yield chunk
-        yield self._closing_frames(start)
+        yield self._closing_frames(start.counted)
 
     async def _replayed(self, last_event_id: int) -> AsyncGenerator[bytes, None]:
         """What the scope holds after `last_event_id`, in id order; `_last_sent` follows."""
@@ -187,13 +178,13 @@ class StreamSession:
         context.metrics.resets.inc()
         return Delivery(last_sent, RESET, "", "", json.dumps(reset)).frame(context.retry_ms)
 
-    def _closing_frames(self, start: Start) -> bytes:
-        """The opening's end: the unread count, then the progress so far of watched
-        allocations (progress frames carry no id and are not replayed; the count so far is)."""
+    def _closing_frames(self, counted: UnreadCount) -> bytes:
+        """The opening's end: the unread count (which `live()` keeps from here), then the
+        progress so far of watched allocations (progress frames carry no id and are not
+        replayed; the count so far is)."""
         subscriber, context = self.subscriber, self._context
-        # Read in one statement with the newest id, so the count is as of that id.
-        self._held = HeldCount(UnreadCount(start.unread, start.latest_id))
-        frames = [unread_frame(subscriber.employee_id, start.unread).frame(context.retry_ms)]
+        self._held = HeldCount(counted)
+        frames = [unread_frame(counted.unread, context.retry_ms)]
         for allocation_id in subscriber.allocations:
             delivered = context.tally.frame_for(allocation_id)
             if delivered is not None:
@@ -267,7 +258,7 @@ class StreamSession:
                 metrics.gap_reads.inc()
                 metrics.deliveries.labels("inbox").inc(filled)
             if counted:
-                frames.append(_UNREAD_FRAME % (held.unread, retry_ms))
+                frames.append(unread_frame(held.unread, retry_ms))
             if frames:
                 # Everything that arrived since the last write leaves in one write.
                 yield b"".join(frames)

@@ -41,9 +41,14 @@ _SLICE = 32
 _SPREAD = 0.5
 
 
-def unread_frame(employee_id: str, unread: int) -> Delivery:
-    # As json.dumps({"unread": unread}) writes it, without the encoder.
-    return Delivery(None, UNREAD_COUNT, employee_id, "", f'{{"unread": {int(unread)}}}')
+# A count's SSE frame as `Delivery.frame` writes one, its data as json.dumps({"unread": n}):
+# a stream sends one with each write that raises its count, so no Delivery is built for it.
+_FRAME = b'event: %s\ndata: {"unread": %%d}\nretry: %%d\n\n' % UNREAD_COUNT.encode()
+
+
+def unread_frame(unread: int, retry_ms: int) -> bytes:
+    """The `unread-count` frame of a count."""
+    return _FRAME % (unread, retry_ms)
 
 
 class Recount(Delivery):
