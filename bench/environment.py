@@ -230,13 +230,17 @@ class BenchRun:
         return service, port
 
     def baseline(self, name: str) -> tuple[Service, int]:
+        """The plain FastAPI + sse-starlette hub (bench/baseline_notifier.py)."""
+        return self._bench_hub(name, "bench.baseline_notifier")
+
+    def floor(self, name: str) -> tuple[Service, int]:
+        """The least a notifier on this stack does per delivery (bench/floor_notifier.py)."""
+        return self._bench_hub(name, "bench.floor_notifier")
+
+    def _bench_hub(self, name: str, module: str) -> tuple[Service, int]:
         port = free_port()
         topics = self.topics
-        service = self.service(
-            name,
-            "bench.baseline_notifier",
-            {},
-        )
+        service = self.service(name, module, {})
         service.argv += [
             "--port",
             str(port),

@@ -118,6 +118,15 @@ TARGETS = (
         150_000,
         "/s",
     ),
+    Target(
+        "fanout",
+        "CPU per delivery",
+        ("fanout", "herald_1", "server_cpu_us_per_delivery"),
+        "<=",
+        6.7,
+        "us",
+        20,
+    ),
     Target("fanout", "x sse-starlette baseline", ("fanout", "ratio_vs_baseline"), ">=", 5.0, "x"),
     # Issue 20: processes share the partitions (decision 0078).
     Target("fanout", "2 processes vs 1", ("fanout", "scaling_2_vs_1"), ">=", 1.7, "x", 20),
@@ -276,6 +285,9 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("2 processes vs 1, by the busiest's CPU", ("scaling_2_vs_1_by_cpu",), "x"),
         ("herald 1 process CPU per delivery", ("herald_1", "server_cpu_us_per_delivery"), "us"),
         ("herald 2 processes CPU per delivery", ("herald_2", "server_cpu_us_per_delivery"), "us"),
+        ("floor deliveries/s", ("floor", "deliveries_per_second"), ""),
+        ("floor CPU per delivery", ("floor", "server_cpu_us_per_delivery"), "us"),
+        ("herald 1 process CPU over the floor's", ("cpu_vs_floor",), "x"),
     ],
     "broadcast": [
         ("department watchers", ("connections",), ""),

@@ -12,8 +12,9 @@ nothing is visible until the commit, and then every event is, at once. That is t
 receipt - the moment the commit was sent).
 
 A warm-up round of one event per connection runs first, also in a transaction.
-The same workload runs against Herald's notifier (1 process, then 2) and against the plain
-FastAPI + sse-starlette hub in bench/baseline_notifier.py.
+The same workload runs against Herald's notifier (1 process, then 2), against the plain
+FastAPI + sse-starlette hub in bench/baseline_notifier.py, and against the floor in
+bench/floor_notifier.py: fetch, route by header and write, nothing else.
 """
 
 from __future__ import annotations
@@ -68,6 +69,8 @@ async def measure(run: BenchRun, config: BenchConfig, kind: str, processes: int)
     if kind == "herald":
         shares = [f"{i}/{processes}" if processes > 1 else "all" for i in range(processes)]
         services = [run.notifier(f"fanout-{label}-{i}", share) for i, share in enumerate(shares)]
+    elif kind == "floor":
+        services = [run.floor(f"fanout-{label}-{i}") for i in range(processes)]
     else:
         services = [run.baseline(f"fanout-{label}-{i}") for i in range(processes)]
     employees = run.employee_ids()[: config.fanout_connections]
@@ -153,11 +156,17 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     for processes in config.fanout_processes:
         results[f"herald_{processes}"] = await measure(run, config, "herald", processes)
     results["baseline"] = await measure(run, config, "baseline", 1)
+    results["floor"] = await measure(run, config, "floor", 1)
     one = results.get("herald_1", {}).get("deliveries_per_second")
     two = results.get("herald_2", {}).get("deliveries_per_second")
     baseline = results["baseline"]["deliveries_per_second"]
     results["ratio_vs_baseline"] = one / baseline if one and baseline else None
     results["scaling_2_vs_1"] = two / one if one and two else None
+    # Herald's CPU per delivery over the floor's, in the same run: what Herald's checks,
+    # inbox tallies, counts and cut-offs cost above fetching and writing.
+    herald_cpu = results.get("herald_1", {}).get("server_cpu_us_per_delivery")
+    floor_cpu = results["floor"]["server_cpu_us_per_delivery"]
+    results["cpu_vs_floor"] = herald_cpu / floor_cpu if herald_cpu and floor_cpu else None
     # The same ratio from CPU alone: 1 process's CPU over the busiest of 2's, what the rates'
     # ratio would be with a core for each process (on a shared machine the rates also
     # measure who else was running).

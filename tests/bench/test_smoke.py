@@ -150,7 +150,7 @@ def test_publish_measures_herald_and_both_baselines(report: dict[str, Any]) -> N
 def test_fanout_delivers_every_event_in_each_setup(report: dict[str, Any]) -> None:
     fanout = report["scenarios"]["fanout"]
     expected = SMOKE.fanout_connections * SMOKE.fanout_events_per_connection
-    for name, processes in (("herald_1", 1), ("herald_2", 2), ("baseline", 1)):
+    for name, processes in (("herald_1", 1), ("herald_2", 2), ("baseline", 1), ("floor", 1)):
         result = fanout[name]
         assert result["processes"] == processes
         assert result["connected"]["open"] == SMOKE.fanout_connections, name
@@ -161,6 +161,7 @@ def test_fanout_delivers_every_event_in_each_setup(report: dict[str, Any]) -> No
         assert positive(result["deliveries_per_second"]), name
     assert positive(fanout["ratio_vs_baseline"])
     assert positive(fanout["scaling_2_vs_1"])
+    assert positive(fanout["cpu_vs_floor"])
     # Two shares: every stream on the process of its department's share (decision 0078).
     assert sum(fanout["herald_2"]["streams_per_process"]) == SMOKE.fanout_connections
 
