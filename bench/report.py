@@ -283,6 +283,7 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("ratio vs baseline", ("ratio_vs_baseline",), "x"),
         ("2 processes vs 1", ("scaling_2_vs_1",), "x"),
         ("2 processes vs 1, by the busiest's CPU", ("scaling_2_vs_1_by_cpu",), "x"),
+        ("2 processes vs 1, this machine's ceiling", ("scaling_2_vs_1_ceiling",), "x"),
         ("herald 1 process CPU per delivery", ("herald_1", "server_cpu_us_per_delivery"), "us"),
         ("herald 2 processes CPU per delivery", ("herald_2", "server_cpu_us_per_delivery"), "us"),
         ("floor deliveries/s", ("floor", "deliveries_per_second"), ""),

@@ -20,6 +20,7 @@ bench/floor_notifier.py: fetch, route by header and write, nothing else.
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -151,6 +152,25 @@ async def measure(run: BenchRun, config: BenchConfig, kind: str, processes: int)
             service.stop()
 
 
+def scaling_ceiling(one: dict[str, Any] | None, two: dict[str, Any] | None) -> float | None:
+    """The most 2 processes could deliver over what 1 did, on this machine's cores.
+
+    The processes and the load generator share the cores: 2 processes deliver at most
+    cores / (their CPU + the load generator's, per delivery), and no faster than the busiest
+    of them can on a core of its own. Kafka and the injecting client are left out, so the
+    ceiling is generous. A 2-vs-1 ratio above it cannot be measured here.
+    """
+    if not one or not two or not one["deliveries_per_second"] or not two["deliveries"]:
+        return None
+    deliveries = two["deliveries"]
+    shared = (two["server_cpu_seconds"] + two["loadgen_cpu_seconds"]) / deliveries
+    busiest = max(two["server_cpu_seconds_per_process"]) / deliveries
+    if shared <= 0 or busiest <= 0:
+        return None
+    best = min((os.cpu_count() or 1) / shared, 1 / busiest)
+    return float(best / one["deliveries_per_second"])
+
+
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     results: dict[str, Any] = {}
     for processes in config.fanout_processes:
@@ -174,5 +194,8 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     two_cpu = results.get("herald_2", {}).get("server_cpu_seconds_per_process")
     results["scaling_2_vs_1_by_cpu"] = (
         max(one_cpu) / max(two_cpu) if one_cpu and two_cpu and max(two_cpu) else None
+    )
+    results["scaling_2_vs_1_ceiling"] = scaling_ceiling(
+        results.get("herald_1"), results.get("herald_2")
     )
     return results

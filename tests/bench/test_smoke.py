@@ -161,6 +161,7 @@ def test_fanout_delivers_every_event_in_each_setup(report: dict[str, Any]) -> No
         assert positive(result["deliveries_per_second"]), name
     assert positive(fanout["ratio_vs_baseline"])
     assert positive(fanout["scaling_2_vs_1"])
+    assert positive(fanout["scaling_2_vs_1_ceiling"])
     assert positive(fanout["cpu_vs_floor"])
     # Two shares: every stream on the process of its department's share (decision 0078).
     assert sum(fanout["herald_2"]["streams_per_process"]) == SMOKE.fanout_connections
