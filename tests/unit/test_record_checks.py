@@ -46,6 +46,14 @@ def test_a_herald_header_without_a_value_makes_no_sense() -> None:
     )
 
 
+def test_a_herald_header_with_an_empty_value_is_found_as_it_is() -> None:
+    headers = [("herald.visibility", b""), ("herald.employee-id", b"E1")]
+    assert checked_headers(headers) == (
+        {"herald.visibility": b"", "herald.employee-id": b"E1"},
+        None,
+    )
+
+
 def test_other_headers_and_dead_letter_history_are_left_alone() -> None:
     headers = [
         ("origin", b"a"),

@@ -42,9 +42,11 @@ def checked_headers(
     """
     # Most records repeat no header and give each a value: then one dict, built in C, is
     # both the check and the lookup. 0.40 µs instead of 0.89 µs for a voucher event's six
-    # headers, measured in isolation (docs/decisions/0086).
+    # headers, measured in isolation (docs/decisions/0086). `all()` tests truth, not
+    # `is None`, in 0.17 µs where `None not in` compares each value with None in 0.36 µs;
+    # a header with an empty value takes the loop below, which tells b"" from None.
     every = dict(headers)
-    if len(every) == len(headers) and None not in every.values():
+    if len(every) == len(headers) and all(every.values()):
         return cast(dict[str, bytes], every), None
     found: dict[str, bytes] = {}
     for name, value in headers:
