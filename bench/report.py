@@ -222,6 +222,7 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("psql \\copy rows/s", ("psql_rows_per_second",), ""),
         ("  PostgreSQL CPU per row (us)", ("psql_server_cpu_us_per_row",), ""),
         ("  psql CPU per row (us)", ("psql_client_cpu_us_per_row",), ""),
+        ("  psql \\copy of every row (s)", ("psql_copy_seconds",), "s"),
         ("ratio", ("ratio",), "x"),
     ],
     "million": [
