@@ -48,6 +48,7 @@ _OPENED = (
 )
 _READY = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
 _REFUSED = b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_NOT_READY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 Streams = dict[str, list[asyncio.Transport]]
 
@@ -77,8 +78,9 @@ class StreamProtocol(asyncio.Protocol):
                 transport.close()
             return
         request_line, _, fields = self._head[:end].partition(b"\r\n")
+        self._head = b""
         if request_line.startswith(b"GET /readyz "):
-            transport.write(_READY if self._ready.is_set() else _REFUSED)
+            transport.write(_READY if self._ready.is_set() else _NOT_READY)
             transport.close()
             return
         employee = self._employee_of(fields)
@@ -157,7 +159,7 @@ async def serve(host: str, port: int, bootstrap: str, topic: str, partitions: in
     ready = asyncio.Event()
     secret = os.environ["HERALD_AUTH_HS256_SECRET"]
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(
+    await loop.create_server(
         lambda: StreamProtocol(streams, secret, ready), host, port, backlog=4096
     )
     consumer = AIOKafkaConsumer(
@@ -169,32 +171,28 @@ async def serve(host: str, port: int, bootstrap: str, topic: str, partitions: in
         max_partition_fetch_bytes=8 * 1024 * 1024,
     )
     await consumer.start()
-    collecting: asyncio.Task[None] | None = None
-    try:
-        assignment = [TopicPartition(topic, p) for p in range(partitions)]
-        consumer.assign(assignment)
-        await consumer.seek_to_end(*assignment)
-        for tp in assignment:
-            await consumer.position(tp)
-        # The collector as Herald's notifier runs it (herald_common.gc_tuning): with the
-        # defaults, passes over the fetched records took about a third of this process's
-        # time, and a floor should not carry what a tuned service does not.
-        collector = SurvivorsFrozen()
-        collector.install()
-        collecting = asyncio.create_task(collector.run())
-        ready.set()
-        reader = FetchedRecords(consumer)
-        event_type = VOUCHER_ALLOCATED.encode()
-        while True:
-            # A fetch's records die once written: no pass walks them.
+    assignment = [TopicPartition(topic, p) for p in range(partitions)]
+    consumer.assign(assignment)
+    await consumer.seek_to_end(*assignment)
+    for tp in assignment:
+        await consumer.position(tp)
+    # The collector as Herald's notifier runs it (herald_common.gc_tuning): with CPython's
+    # defaults, passes over the fetched records took about a third of this process's time,
+    # and a floor should not carry what a tuned service does not.
+    collector = SurvivorsFrozen()
+    collector.install()
+    collecting = asyncio.create_task(collector.run())
+    ready.set()
+    reader = FetchedRecords(consumer)
+    event_type = VOUCHER_ALLOCATED.encode()
+    # Ended by SIGTERM, like the notifier under the benchmark (the sockets close with it),
+    # or by a failure of the collector's task.
+    while not collecting.done():
+        fetched = await reader.get(wait_seconds=1.0)
+        # As the notifier: the fetch under the collector, its dispatch with no pass inside.
+        for _, records in fetched:
             with collection_paused():
-                for _, records in await reader.get(wait_seconds=1.0):
-                    deliver(streams, event_type, records)
-    finally:
-        if collecting is not None:
-            collecting.cancel()
-        server.close()
-        await consumer.stop()
+                deliver(streams, event_type, records)
 
 
 def main() -> None:

@@ -118,6 +118,7 @@ TARGETS = (
         150_000,
         "/s",
     ),
+    # Issue 20: per-user fan-out near the floor (bench/floor_notifier.py, decision 0087).
     Target(
         "fanout",
         "CPU per delivery",
@@ -219,6 +220,7 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("inserter COPY rows/s", ("inserter_rows_per_second",), ""),
         ("  PostgreSQL CPU per row (us)", ("inserter_server_cpu_us_per_row",), ""),
         ("  inserter CPU per row (us)", ("inserter_client_cpu_us_per_row",), ""),
+        ("  the inserter's COPYs of every row (s)", ("inserter_copy_seconds",), "s"),
         ("psql \\copy rows/s", ("psql_rows_per_second",), ""),
         ("  PostgreSQL CPU per row (us)", ("psql_server_cpu_us_per_row",), ""),
         ("  psql CPU per row (us)", ("psql_client_cpu_us_per_row",), ""),

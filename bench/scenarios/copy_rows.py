@@ -250,9 +250,11 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         "rounds": rounds,
         "inserter_rows_per_second": median([r["inserter_rows_per_second"] for r in rounds]),
         "psql_rows_per_second": median([r["psql_rows_per_second"] for r in rounds]),
-        # psql's load of the rows alone: with the writer lock (one COPY stream at a time,
+        # The rows' load alone, each way. With the writer lock (one COPY stream at a time,
         # so that ids commit in order: docs/decisions/0005), no allocation of this size
-        # reaches its last employee sooner on this machine (docs/decisions/0087).
+        # reaches its last employee sooner on this machine than the faster of the two
+        # (docs/decisions/0087).
+        "inserter_copy_seconds": median([r["inserter_copy_seconds"] for r in rounds]),
         "psql_copy_seconds": median([r["psql_copy_seconds"] for r in rounds]),
         "ratio": median(ratios),
         "inserter_server_cpu_us_per_row": median(

@@ -123,7 +123,12 @@ def test_copy_loads_the_same_rows_both_ways(report: dict[str, Any]) -> None:
         assert positive(table["psql_seconds"])
     assert positive(copy["inserter_rows_per_second"])
     assert positive(copy["psql_rows_per_second"])
-    assert copy["psql_copy_seconds"] == sum(t["psql_seconds"] for t in round_["tables"])
+    assert copy["psql_copy_seconds"] == pytest.approx(
+        sum(t["psql_seconds"] for t in round_["tables"])
+    )
+    assert copy["inserter_copy_seconds"] == pytest.approx(
+        sum(t["inserter_seconds"] for t in round_["tables"])
+    )
     assert positive(copy["ratio"])
 
 
