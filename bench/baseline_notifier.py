@@ -12,7 +12,6 @@ counts or cut-off of slow readers.
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -26,6 +25,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from fastapi import FastAPI, HTTPException, Request
 from sse_starlette import EventSourceResponse, ServerSentEvent
 
+from bench.hub_arguments import hub_arguments
 from bench.loadgen import raise_open_files_limit
 
 
@@ -107,13 +107,7 @@ def create_app(bootstrap: str, topic: str, partitions: int, secret: str) -> Fast
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--bootstrap", required=True)
-    parser.add_argument("--topic", required=True)
-    parser.add_argument("--partitions", type=int, required=True)
-    args = parser.parse_args()
+    args = hub_arguments(__doc__)
     raise_open_files_limit()
     app = create_app(
         args.bootstrap, args.topic, args.partitions, os.environ["HERALD_AUTH_HS256_SECRET"]

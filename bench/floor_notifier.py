@@ -21,7 +21,6 @@ same run: the part of Herald's figure this machine and these libraries allow at 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import os
@@ -31,6 +30,7 @@ import jwt
 import uvloop
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.hub_arguments import hub_arguments
 from bench.loadgen import raise_open_files_limit
 from herald_common.consumed import KafkaRecord
 from herald_common.events import VOUCHER_ALLOCATED
@@ -196,13 +196,7 @@ async def serve(host: str, port: int, bootstrap: str, topic: str, partitions: in
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    parser.add_argument("--bootstrap", required=True)
-    parser.add_argument("--topic", required=True)
-    parser.add_argument("--partitions", type=int, required=True)
-    args = parser.parse_args()
+    args = hub_arguments(__doc__)
     raise_open_files_limit()
     uvloop.run(serve(args.host, args.port, args.bootstrap, args.topic, args.partitions))
 

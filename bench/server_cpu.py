@@ -11,6 +11,7 @@ the server and are left out.
 from __future__ import annotations
 
 import contextlib
+import os
 from dataclasses import dataclass, field
 
 from bench.pg import fetch
@@ -84,3 +85,11 @@ class ServerCpu:
 def per_unit_us(cpu: dict[str, float], units: int) -> float | None:
     """Microseconds of server CPU per unit of work (employee, row)."""
     return cpu["total"] / units * 1e6 if units else None
+
+
+def ceiling(cpu_seconds_spent: float, units: int) -> float | None:
+    """Units/s this machine could reach if the processes measured kept every core busy
+    and spent on each unit what they spent in this span."""
+    if not units or cpu_seconds_spent <= 0:
+        return None
+    return (os.cpu_count() or 1) * units / cpu_seconds_spent

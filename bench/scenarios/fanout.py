@@ -20,7 +20,6 @@ bench/floor_notifier.py: fetch, route by header and write, nothing else.
 from __future__ import annotations
 
 import asyncio
-import os
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -30,6 +29,7 @@ from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.inserter_writes import inserter_publisher
 from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
+from bench.server_cpu import ceiling
 from bench.workload import notifications
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_gateway.domain.stream_routing import stream_share_of
@@ -163,11 +163,11 @@ def scaling_ceiling(one: dict[str, Any] | None, two: dict[str, Any] | None) -> f
     if not one or not two or not one["deliveries_per_second"] or not two["deliveries"]:
         return None
     deliveries = two["deliveries"]
-    shared = (two["server_cpu_seconds"] + two["loadgen_cpu_seconds"]) / deliveries
-    busiest = max(two["server_cpu_seconds_per_process"]) / deliveries
-    if shared <= 0 or busiest <= 0:
+    shared = ceiling(two["server_cpu_seconds"] + two["loadgen_cpu_seconds"], deliveries)
+    busiest = max(two["server_cpu_seconds_per_process"])
+    if shared is None or busiest <= 0:
         return None
-    best = min((os.cpu_count() or 1) / shared, 1 / busiest)
+    best = min(shared, deliveries / busiest)
     return float(best / one["deliveries_per_second"])
 
 

@@ -17,13 +17,12 @@ and its CPU per open bound the opens/s this machine can show (`opens_per_second_
 from __future__ import annotations
 
 import asyncio
-import os
 from typing import Any
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
-from bench.server_cpu import POSTGRESQL, ServerCpu
+from bench.server_cpu import POSTGRESQL, ServerCpu, ceiling
 from herald_common.events import VOUCHER_ALLOCATED
 
 AUTH_MIX = ("bearer", "cookie", "ticket")
@@ -97,14 +96,6 @@ async def measure(
         "loadgen_cpu_ms_per_open": per_unit_ms(loadgen_cpu, opens),
         "opens_per_second_ceiling": ceiling(notifier + postgresql + loadgen_cpu, opens),
     }
-
-
-def ceiling(cpu_seconds_spent: float, opens: int) -> float | None:
-    """Opens/s this machine could reach if the server and the clients kept every core busy
-    and spent on each open what they spent in this burst."""
-    if not opens or cpu_seconds_spent <= 0:
-        return None
-    return (os.cpu_count() or 1) * opens / cpu_seconds_spent
 
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
