@@ -37,5 +37,8 @@ class Steps:
     def live(self) -> AsyncGenerator[Chunk, None]:
         return self._live()
 
+    def write_directly(self, writer: object) -> None:
+        """These steps' live chunks are all written by the response itself."""
+
     def close(self) -> None:
         self._on_close()

@@ -81,12 +81,16 @@ def test_the_notifier_reads_records_with_getmany_on_the_public_path():
 def test_streams_write_directly_only_with_the_lean_protocol():
     public = notifier_compat.Internals(fetcher=False, protocol=False, stepping=False)
     fast = notifier_compat.Internals(fetcher=True, protocol=True, stepping=True)
+    # A lean cycle's `send`, as a stream's response is handed it (nothing of it is called).
+    cycle = object.__new__(notifier_compat._EndingCycle)
 
     def scope(internals: notifier_compat.Internals) -> dict[str, object]:
         return {"type": "http", "app": SimpleNamespace(state=SimpleNamespace(compat=internals))}
 
-    assert notifier_compat.direct_writes(scope(public)) is False
-    assert notifier_compat.direct_writes(scope(fast)) is True
+    assert notifier_compat.direct_writer(scope(public), cycle.send) is None
+    assert isinstance(
+        notifier_compat.direct_writer(scope(fast), cycle.send), notifier_compat.DirectWriter
+    )
 
 
 async def test_on_the_public_path_a_task_watches_for_the_disconnect():

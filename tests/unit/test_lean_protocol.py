@@ -6,7 +6,7 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 
-from herald_notifier.compat import LeanEvent, LeanHttpToolsProtocol, _Pipeline, write_chunk
+from herald_notifier.compat import LeanEvent, LeanHttpToolsProtocol, _Pipeline, direct_writer
 from tests.support.uvicorn_server import serving
 
 
@@ -113,7 +113,10 @@ async def test_a_direct_chunk_is_what_uvicorns_send_writes():
         if scope["type"] != "http":
             return
         await send({"type": "http.response.start", "status": 200, "headers": []})
-        written.append(write_chunk(send, b"data: one\n\n"))
+        writer = direct_writer(scope, send)
+        assert writer is not None
+        written.append(writer.ready())
+        writer.write(b"data: one\n\n")
         await send({"type": "http.response.body", "body": b"data: two\n\n", "more_body": True})
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
@@ -138,7 +141,10 @@ async def test_a_direct_chunk_is_refused_while_the_reader_reads_nothing():
         if scope["type"] != "http":
             return
         await send({"type": "http.response.start", "status": 200, "headers": []})
-        while write_chunk(send, b"x" * 65536):
+        writer = direct_writer(scope, send)
+        assert writer is not None
+        while writer.ready():
+            writer.write(b"x" * 65536)
             await asyncio.sleep(0)  # the transport tells the protocol to pause meanwhile
         refused.set()
         await send({"type": "http.response.body", "body": b"", "more_body": False})
@@ -158,4 +164,4 @@ async def test_a_direct_chunk_is_refused_outside_the_lean_protocol():
     async def send(message):
         raise AssertionError("not called")
 
-    assert write_chunk(send, b"data: one\n\n") is False
+    assert direct_writer({"type": "http"}, send) is None

@@ -19,8 +19,8 @@ another version is logged as a warning and its fallback used.
   thing: the end of a response is written even while the client is not reading
   (`_EndingCycle`), so a stream cut off for a slow reader ends complete (decision 0025).
   Fallback: uvicorn's own protocol, where such a stream ends abandoned (uvicorn logs it).
-  `write_chunk` writes a stream's chunks to the lean protocol's transport directly, as
-  its `send` would, while the client reads (docs/decisions/0073). Fallback: `send`.
+  `DirectWriter` writes a stream's chunks to the lean protocol's transport directly, as
+  its `send` would, while the client reads (docs/decisions/0073, 0088). Fallback: `send`.
 - asyncio: `DisconnectWatch` steps the ASGI `receive()` by hand instead of a task per
   stream (docs/decisions/0032). Fallback: a task per stream.
 
@@ -99,12 +99,6 @@ def watch_disconnect(
     internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
     by_hand = internals is None or internals.stepping
     return DisconnectWatch(receive, on_disconnect, by_hand=by_hand)
-
-
-def direct_writes(scope: Scope) -> bool:
-    """Whether a stream may write its chunks with `write_chunk` (not on the public path)."""
-    internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
-    return internals is None or internals.protocol
 
 
 # --- aiokafka -------------------------------------------------------------------------
@@ -260,27 +254,48 @@ class _EndingCycle(RequestResponseCycle):
             self.flow = flow
 
 
-def write_chunk(send: Any, chunk: bytes) -> bool:
-    """Write one body chunk of a started chunked response straight to its transport, as
-    uvicorn's `send` would; False where the caller must `await send(...)` instead.
+class DirectWriter:
+    """Writes one stream's body chunks straight to its transport, as uvicorn's `send`
+    would, while the client reads.
 
     uvicorn's `send` is a coroutine per write, with a message dict to build and read, and a
     flow-control check: several microseconds of Python on every write of every stream,
-    where the socket write itself costs about six (docs/decisions/0073). Only the lean
-    protocol's cycles are written to directly, and only while the client reads: a paused
-    transport (its buffer past the high-water mark) returns False, so the caller's `send`
-    waits for the reader as before, timed by the Heartbeat, and a stream whose reader
-    stopped is still cut off. A disconnected client's chunk is dropped, as `send` does.
+    where the socket write itself costs about six (docs/decisions/0073). A write needs no
+    await either: the stream's session writes with this from the consumer's stack, without
+    waking the stream's task (docs/decisions/0088). Only the lean protocol's cycles are
+    written to directly, and only while the client reads: a paused transport (its buffer
+    past the high-water mark) is not `ready`, so the caller's `send` waits for the reader
+    as before, timed by the Heartbeat, and a stream whose reader stopped is still cut off.
+    A disconnected client's chunk is dropped, as `send` does.
     """
+
+    __slots__ = ("_cycle",)
+
+    def __init__(self, cycle: _EndingCycle) -> None:
+        self._cycle = cycle
+
+    def ready(self) -> bool:
+        """Whether a chunk written now goes at once (or is dropped: the client is gone)."""
+        cycle = self._cycle
+        if cycle.flow.write_paused:
+            return False
+        return bool(cycle.disconnected or (cycle.chunked_encoding and not cycle.response_complete))
+
+    def write(self, chunk: bytes) -> None:
+        """Write a non-empty chunk; call only when `ready()`, with nothing awaited since."""
+        cycle = self._cycle
+        if not cycle.disconnected:
+            cycle.transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
+
+
+def direct_writer(scope: Scope, send: Any) -> DirectWriter | None:
+    """A `DirectWriter` for the response `send` belongs to; None where `send` must always
+    be awaited: off the lean protocol, or where the app keeps to public APIs."""
+    internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
     cycle = getattr(send, "__self__", None)
-    if type(cycle) is not _EndingCycle or cycle.flow.write_paused:
-        return False
-    if cycle.disconnected:
-        return True
-    if not cycle.chunked_encoding or cycle.response_complete or not chunk:
-        return False
-    cycle.transport.write(b"%x\r\n%b\r\n" % (len(chunk), chunk))
-    return True
+    if (internals is not None and not internals.protocol) or type(cycle) is not _EndingCycle:
+        return None
+    return DirectWriter(cycle)
 
 
 class LeanHttpToolsProtocol(HttpToolsProtocol):

@@ -22,7 +22,8 @@ from typing import Protocol
 from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
-from herald_notifier.compat import direct_writes, watch_disconnect, write_chunk
+from herald_notifier.compat import direct_writer, watch_disconnect
+from herald_notifier.domain.stream_session import ChunkWriter
 from herald_notifier.domain.subscriber import Subscriber
 
 # One or more whole SSE frames, encoded.
@@ -42,6 +43,7 @@ class StreamSteps(Protocol):
     def open(self) -> None: ...
     def replay(self) -> AsyncGenerator[Chunk, None]: ...
     def live(self) -> AsyncGenerator[Chunk, None]: ...
+    def write_directly(self, writer: ChunkWriter) -> None: ...
     def close(self) -> None: ...
 
 
@@ -107,10 +109,16 @@ class EventStreamResponse(Response):
                 while (chunk := await anext(chunks, None)) is not None:
                     await self._write(send, chunk)
                 chunks = steps.live()
-                direct = direct_writes(scope)
+                writer = direct_writer(scope, send)
+                if writer is not None:
+                    # Live batches offered while the stream idles are written by the
+                    # consumer; what still comes here needed the task (docs/decisions/0088).
+                    steps.write_directly(writer)
                 async for chunk in chunks:
                     # Written here rather than by _write: a call more on every live write.
-                    if not (direct and write_chunk(send, chunk)):
+                    if writer is not None and writer.ready():
+                        writer.write(chunk)
+                    else:
                         # The client is not reading (or no direct write here): the write
                         # waits for it, timed by the Heartbeat.
                         subscriber.writing_since = loop.time()

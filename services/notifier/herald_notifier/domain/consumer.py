@@ -271,6 +271,7 @@ class EventConsumer:
 
     async def run(self) -> None:
         await self._dead_letter_rejected()
+        registry, clock = self._registry, asyncio.get_running_loop().time
         while True:
             fetched = await self._fetched.get(wait_seconds=1.0)
             consumed = 0
@@ -282,7 +283,13 @@ class EventConsumer:
                 # The records and what is made of them mostly die by the end: no collection
                 # pass walks them meanwhile (herald_common.gc_tuning).
                 with collection_paused():
-                    self._dispatch(tp, records)
+                    # Idle streams are written to once the partition is offered, from
+                    # here, without waking their tasks (docs/decisions/0088).
+                    registry.hold_wakes()
+                    try:
+                        self._dispatch(tp, records)
+                    finally:
+                        registry.flush(clock())
                 del records
                 # A per-employee event's key is its department, so an employee's events of
                 # this fetch are all in this partition: their streams have everything now

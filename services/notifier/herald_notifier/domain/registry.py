@@ -46,6 +46,8 @@ class Registry:
         # employee id -> stream slots reserved (streams opening or open), see `reserve`.
         self._slots: dict[str, int] = {}
         self.size = 0
+        # Streams offered something while wakes are held, to flush (`hold_wakes`).
+        self._held: list[Subscriber] | None = None
 
     def subscribers(self) -> list[Subscriber]:
         """Every open stream, as a list: the caller may cut some off while going through."""
@@ -157,13 +159,26 @@ class Registry:
     def has_streams(self, employee_id: str) -> bool:
         return employee_id in self._by_employee
 
+    def hold_wakes(self) -> None:
+        """Offers from here to `flush` leave idle streams that can write directly asleep:
+        `flush` writes to them, each once, what they were offered (`Subscriber.offer`)."""
+        if self._held is None:
+            self._held = []
+
+    def flush(self, now: float) -> None:
+        """Write to the streams offered something since `hold_wakes` (or wake them)."""
+        held, self._held = self._held, None
+        for subscriber in held or ():
+            subscriber.flush(now)
+
     def _offer(self, targets: Collection[Subscriber], delivery: Delivery) -> int:
         """Offer to each target; those whose buffer is full are cut off afterwards, so the
         targets may be the registry's own collections (cutting off changes them)."""
         taken = 0
         refused: list[Subscriber] = []
+        held = self._held
         for subscriber in targets:
-            if subscriber.offer(delivery):
+            if subscriber.offer(delivery, held):
                 taken += 1
             else:
                 refused.append(subscriber)

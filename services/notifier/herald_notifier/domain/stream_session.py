@@ -24,6 +24,7 @@ import asyncio
 import json
 from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from herald_common.stream_frames import RESET, TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
@@ -40,6 +41,16 @@ from herald_notifier.metrics import NotifierMetrics
 TOKEN_EXPIRED_DATA = json.dumps(
     {"reason": "the token expired: authenticate again and reconnect with Last-Event-ID"}
 )
+
+
+class ChunkWriter(Protocol):
+    """Writes a live stream's chunks straight to its connection (the response's)."""
+
+    def ready(self) -> bool:
+        """Whether a chunk written now would go at once (the client is reading)."""
+        ...
+
+    def write(self, chunk: bytes) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +78,15 @@ class StreamSession:
     """One stream, made for a slot reserved for it (`Registry.reserve`): `close` gives the
     slot back."""
 
-    __slots__ = ("_context", "_held", "_last_event_id", "_last_sent", "_scope", "subscriber")
+    __slots__ = (
+        "_context",
+        "_held",
+        "_last_event_id",
+        "_last_sent",
+        "_scope",
+        "_writer",
+        "subscriber",
+    )
 
     def __init__(
         self, context: StreamContext, subscriber: Subscriber, last_event_id: int | None
@@ -80,6 +99,8 @@ class StreamSession:
         self._last_sent: int | None = None
         # The employee's unread count, read by `replay()` and kept by `live()`.
         self._held: HeldCount | None = None
+        # Writes chunks from the offerer's stack once the stream is live (`write_directly`).
+        self._writer: ChunkWriter | None = None
 
     def open(self) -> None:
         """Register for live events: before the replay, so nothing falls between the two."""
@@ -87,6 +108,10 @@ class StreamSession:
         self._context.metrics.open_streams.inc()
 
     def close(self) -> None:
+        # The subscriber and the session refer to each other while direct: undone here,
+        # so neither waits for a collection to go.
+        self.subscriber.direct = None
+        self._writer = None
         registry = self._context.registry
         registry.remove(self.subscriber)
         registry.release(self.subscriber.employee_id)
@@ -191,17 +216,34 @@ class StreamSession:
                 frames.append(delivered.frame(context.retry_ms))
         return b"".join(frames)
 
+    def write_directly(self, writer: ChunkWriter) -> None:
+        """From here on, what the stream is offered while idle is written with `writer`
+        from the offerer's stack (`write_now`), not by waking the stream's task. Called
+        between `replay()` and `live()`; `close` undoes it."""
+        self._writer = writer
+        self.subscriber.direct = self
+
+    def write_now(self, now: float) -> bool:
+        """Frame everything the subscriber holds and write it, from the caller's stack;
+        False (nothing taken) when the stream's task must: an event needs the inbox read
+        first, the token expired, or the client is not reading."""
+        subscriber, writer = self.subscriber, self._writer
+        if writer is None or now >= subscriber.expires_at or not writer.ready():
+            return False
+        if self._needs_inbox(subscriber.pending):
+            return False
+        chunk = self._framed(subscriber.take_now())
+        if chunk:
+            writer.write(chunk)
+            subscriber.last_write = now
+        return True
+
     async def live(self) -> AsyncGenerator[bytes, None]:
         """Everything offered to the subscriber after `replay()`, a write per batch, until
         it is cut off (then the client reconnects and replays) or its token expires."""
-        held = self._held
-        if self._last_sent is None or held is None:
+        if self._last_sent is None or self._held is None:
             raise RuntimeError("live() goes on from where replay() ended: replay first")
-        last_sent, scope, subscriber = self._last_sent, self._scope, self.subscriber
-        context, employee_id = self._context, subscriber.employee_id
-        gap_reads, metrics, retry_ms = context.gap_reads, context.metrics, context.retry_ms
-        # Only a stream of the employee's own channel can trust a per-employee previous id.
-        own_only = not subscriber.departments
+        subscriber, retry_ms = self.subscriber, self._context.retry_ms
         clock = asyncio.get_running_loop().time
         while True:
             batch = await subscriber.take()
@@ -214,51 +256,114 @@ class StreamSession:
             if not batch:
                 yield b": ping\n\n"
                 continue
-            frames = []
-            # Whether the unread count changed: it then follows the events in their write.
-            counted = False
-            for index, live in enumerate(batch):
-                if live.event_id is None:
-                    if type(live) is Recount:
-                        if held.recounted(live.counted):
-                            counted = True
-                        else:
-                            context.recount(employee_id)
-                        continue
-                    frames.append(live.frame(retry_ms))  # progress, inbox states
-                    continue
-                if live.event_id <= last_sent:
-                    continue  # already sent, replayed or older than the stream
-                if own_only and live.previous_id is not None and live.previous_id <= last_sent:
-                    last_sent = live.event_id
-                    frames.append(live.frame(retry_ms))
-                    # A new notification is unread (unless the count already holds it).
-                    counted = held.sent(last_sent) or counted
-                    continue
-                # Something earlier may still be on its way: send what the inbox holds up to
-                # the newest id offered to this stream (all committed); skip those as they come.
-                # A department's watchers share the read (GapReads), and its rows' frames.
-                newest = max(live.event_id, subscriber.newest_offered)
-                found: dict[int, Delivery] = {
-                    delivery.event_id or 0: delivery
-                    for delivery in await gap_reads.rows(scope, last_sent, newest)
-                }
-                filled = len(found)
-                # Everything offered so far is in this batch or was sent before; events in
-                # hand that the inbox does not hold (a producer that wrote no row) still go.
-                for other in batch[index:]:
-                    if other.event_id is not None and last_sent < other.event_id <= newest:
-                        found.setdefault(other.event_id, other)
-                for event_id in sorted(found):
-                    delivery = found[event_id]
-                    frames.append(delivery.frame(retry_ms))
-                    if delivery.employee_id == employee_id:
-                        counted = held.sent(event_id) or counted
-                last_sent = newest
-                metrics.gap_reads.inc()
-                metrics.deliveries.labels("inbox").inc(filled)
-            if counted:
-                frames.append(unread_frame(held.unread, retry_ms))
-            if frames:
+            if self._needs_inbox(batch):
+                chunk = await self._framed_with_inbox(batch)
+            else:
+                chunk = self._framed(batch)
+            if chunk:
                 # Everything that arrived since the last write leaves in one write.
-                yield b"".join(frames)
+                yield chunk
+
+    def _needs_inbox(self, batch: list[Delivery]) -> bool:
+        """Whether an event of `batch` must wait for the inbox: something of the scope
+        before it may still be on its way (see `_in_hand`). Reads, changes nothing."""
+        last_sent = self._last_sent or 0
+        own_only = not self.subscriber.departments
+        for live in batch:
+            event_id = live.event_id
+            if event_id is None or event_id <= last_sent:
+                continue
+            if own_only and live.previous_id is not None and live.previous_id <= last_sent:
+                last_sent = event_id
+                continue
+            return True
+        return False
+
+    def _framed(self, batch: list[Delivery]) -> bytes:
+        """A batch that needs no inbox read (`_needs_inbox`), framed for one write."""
+        frames: list[bytes] = []
+        counted = False
+        for live in batch:
+            counted = self._in_hand(live, frames) or counted
+        return self._with_count(frames, counted)
+
+    async def _framed_with_inbox(self, batch: list[Delivery]) -> bytes:
+        """A batch framed for one write, reading the inbox wherever an event needs it."""
+        frames: list[bytes] = []
+        counted = False
+        for index, live in enumerate(batch):
+            changed = self._in_hand(live, frames)
+            if changed is None:
+                changed = await self._gap_filled(batch, index, frames)
+            counted = changed or counted
+        return self._with_count(frames, counted)
+
+    def _with_count(self, frames: list[bytes], counted: bool) -> bytes:
+        """The frames, followed by the unread count when it changed."""
+        if counted and self._held is not None:
+            frames.append(unread_frame(self._held.unread, self._context.retry_ms))
+        return b"".join(frames)
+
+    def _in_hand(self, live: Delivery, frames: list[bytes]) -> bool | None:
+        """Frame `live` from what is in hand; True when the unread count changed, None
+        when the inbox must be read first (`_gap_filled`).
+
+        An event is sent straight away when it says the employee's previous notification
+        was already sent (or earlier); only a stream of the employee's own channel can
+        trust that previous id."""
+        held, context = self._held, self._context
+        assert held is not None
+        assert self._last_sent is not None
+        event_id = live.event_id
+        if event_id is None:
+            if type(live) is Recount:
+                if held.recounted(live.counted):
+                    return True
+                context.recount(self.subscriber.employee_id)
+                return False
+            frames.append(live.frame(context.retry_ms))  # progress, inbox states
+            return False
+        if event_id <= self._last_sent:
+            return False  # already sent, replayed or older than the stream
+        previous_id = live.previous_id
+        if (
+            not self.subscriber.departments
+            and previous_id is not None
+            and previous_id <= self._last_sent
+        ):
+            self._last_sent = event_id
+            frames.append(live.frame(context.retry_ms))
+            # A new notification is unread (unless the count already holds it).
+            return held.sent(event_id)
+        return None
+
+    async def _gap_filled(self, batch: list[Delivery], index: int, frames: list[bytes]) -> bool:
+        """Send what the inbox holds up to the newest id offered to this stream (all
+        committed) and skip those as they come. A department's watchers share the read
+        (GapReads), and its rows' frames. True when the unread count changed."""
+        context, subscriber = self._context, self.subscriber
+        held, last_sent = self._held, self._last_sent
+        assert held is not None
+        assert last_sent is not None
+        live_id = batch[index].event_id or 0
+        newest = max(live_id, subscriber.newest_offered)
+        found: dict[int, Delivery] = {
+            delivery.event_id or 0: delivery
+            for delivery in await context.gap_reads.rows(self._scope, last_sent, newest)
+        }
+        filled = len(found)
+        # Everything offered so far is in this batch or was sent before; events in hand
+        # that the inbox does not hold (a producer that wrote no row) still go.
+        for other in batch[index:]:
+            if other.event_id is not None and last_sent < other.event_id <= newest:
+                found.setdefault(other.event_id, other)
+        counted = False
+        for event_id in sorted(found):
+            delivery = found[event_id]
+            frames.append(delivery.frame(context.retry_ms))
+            if delivery.employee_id == subscriber.employee_id:
+                counted = held.sent(event_id) or counted
+        self._last_sent = newest
+        context.metrics.gap_reads.inc()
+        context.metrics.deliveries.labels("inbox").inc(filled)
+        return counted

@@ -7,15 +7,33 @@ everything buffered at once, so a burst of events leaves in one socket write.
 A subscriber owns no timer: the Heartbeat asks quiet ones for a ping, cuts off those
 whose write has been stuck too long, and wakes those whose token expired, which then end
 (domain/heartbeat.py).
+
+The consumer offers a partition's records with wakes held (`offer(..., held)`): a stream
+idle in `take()` whose response can write directly is then written to from the consumer's
+own stack once the partition is dispatched (`flush`), without waking its task. Waking a
+task, resuming its coroutines and suspending them again cost about a third of a fan-out
+delivery's CPU (docs/decisions/0088).
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
-from typing import Any
+from typing import Any, Protocol
 
 from herald_notifier.domain.delivery import Delivery
+
+logger = logging.getLogger(__name__)
+
+
+class DirectWrites(Protocol):
+    """What writes a stream's buffered deliveries from the caller's stack (its session)."""
+
+    def write_now(self, now: float) -> bool:
+        """Frame and write everything buffered; False when the stream's own task must
+        (an inbox read, an expired token, a client not reading)."""
+        ...
 
 
 def _wake(waiter: asyncio.Future[None]) -> None:
@@ -33,6 +51,7 @@ class Subscriber:
         "closed",
         "department",
         "departments",
+        "direct",
         "employee_id",
         "expires_at",
         "last_write",
@@ -68,13 +87,19 @@ class Subscriber:
         self.writing_since: float | None = None
         self.last_write = 0.0
         self.stalled = False
+        # Set while the stream is live and its response can write directly (`flush`).
+        self.direct: DirectWrites | None = None
         self._capacity = capacity
         self._pending: list[Delivery] = []
         self._ping_due = False
         self._waiter: asyncio.Future[None] | None = None
 
-    def offer(self, delivery: Delivery) -> bool:
-        """Buffer a delivery; False (and cut off) when the buffer is full."""
+    def offer(self, delivery: Delivery, held: list[Subscriber] | None = None) -> bool:
+        """Buffer a delivery; False (and cut off) when the buffer is full.
+
+        With `held`, a stream idle in `take()` that can be written directly is not woken:
+        it joins `held` (once) and the caller `flush`es it when its batch is offered.
+        """
         if self.closed:
             return False
         if len(self._pending) >= self._capacity:
@@ -89,9 +114,39 @@ class Subscriber:
         event_id = delivery.event_id
         if event_id is not None and event_id > self.newest_offered:
             self.newest_offered = event_id
-        if self._waiter is not None:
-            _wake(self._waiter)
+        waiter = self._waiter
+        if waiter is not None:
+            if held is None or self.direct is None or waiter.done():
+                _wake(waiter)
+            elif len(self._pending) == 1:
+                held.append(self)
         return True
+
+    def flush(self, now: float) -> None:
+        """Write what `offer` held, from here, or wake the stream's task to write it."""
+        waiter = self._waiter
+        if waiter is None or waiter.done() or not self._pending:
+            return  # the task is awake, or will find it when it next takes
+        direct = self.direct
+        try:
+            written = direct is not None and direct.write_now(now)
+        except Exception:
+            # One stream's failure must not leave the rest of the batch unwritten: its task
+            # takes over, and ends if its connection is gone.
+            logger.exception("direct write to %s's stream failed", self.employee_id)
+            written = False
+        if not written:
+            _wake(waiter)
+
+    @property
+    def pending(self) -> list[Delivery]:
+        """What is buffered, not taken."""
+        return self._pending
+
+    def take_now(self) -> list[Delivery]:
+        """Everything buffered, taken without waiting (`DirectWrites.write_now`)."""
+        batch, self._pending = self._pending, []
+        return batch
 
     def close(self) -> None:
         if not self.closed:
