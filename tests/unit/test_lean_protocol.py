@@ -5,6 +5,7 @@ import asyncio
 import httpx
 import uvicorn
 from fastapi import FastAPI
+from fastapi.responses import StreamingResponse
 
 from herald_notifier.compat import LeanEvent, LeanHttpToolsProtocol, _Pipeline, direct_writer
 from tests.support.uvicorn_server import serving
@@ -115,6 +116,8 @@ async def test_a_direct_chunk_is_what_uvicorns_send_writes():
         await send({"type": "http.response.start", "status": 200, "headers": []})
         writer = direct_writer(scope, send)
         assert writer is not None
+        written.append(writer.ready())  # the head is held for the first body part
+        await send({"type": "http.response.body", "body": b"data: zero\n\n", "more_body": True})
         written.append(writer.ready())
         writer.write(b"data: one\n\n")
         await send({"type": "http.response.body", "body": b"data: two\n\n", "more_body": True})
@@ -127,23 +130,27 @@ async def test_a_direct_chunk_is_what_uvicorns_send_writes():
             received = await _read_until(reader, b"0\r\n\r\n")
         finally:
             writer.close()
-    assert written == [True]
+    assert written == [False, True]
     body = received.split(b"\r\n\r\n", 1)[1]
-    assert body == b"b\r\ndata: one\n\n\r\nb\r\ndata: two\n\n\r\n0\r\n\r\n"
+    assert body == (b"c\r\ndata: zero\n\n\r\nb\r\ndata: one\n\n\r\nb\r\ndata: two\n\n\r\n0\r\n\r\n")
 
 
 async def test_a_direct_chunk_is_refused_while_the_reader_reads_nothing():
     """Past the transport's high-water mark the caller must `send`, which waits for the
     reader (and is timed by the Heartbeat): a stopped reader is not written to without end."""
     refused = asyncio.Event()
+    direct: list[int] = []
 
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
         await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"x", "more_body": True})
         writer = direct_writer(scope, send)
         assert writer is not None
+        direct.append(0)
         while writer.ready():
+            direct[0] += 1
             writer.write(b"x" * 65536)
             await asyncio.sleep(0)  # the transport tells the protocol to pause meanwhile
         refused.set()
@@ -158,6 +165,7 @@ async def test_a_direct_chunk_is_refused_while_the_reader_reads_nothing():
             await _read_until(reader, b"0\r\n\r\n")
         finally:
             writer.close()
+    assert direct[0] > 0  # written directly until the transport paused
 
 
 async def test_a_direct_chunk_is_refused_outside_the_lean_protocol():
@@ -165,3 +173,84 @@ async def test_a_direct_chunk_is_refused_outside_the_lean_protocol():
         raise AssertionError("not called")
 
     assert direct_writer({"type": "http"}, send) is None
+
+
+class _CountedWrites:
+    """A cycle's transport, its writes recorded."""
+
+    def __init__(self, transport) -> None:
+        self.transport = transport
+        self.writes: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        self.writes.append(data)
+        self.transport.write(data)
+
+    def __getattr__(self, name):
+        return getattr(self.transport, name)
+
+
+async def test_a_responses_head_leaves_with_its_first_body_part_in_one_write():
+    writes: list[list[bytes]] = []
+
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        cycle = send.__self__
+        counted = cycle.transport = _CountedWrites(cycle.transport)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        writes.append(list(counted.writes))
+        await send({"type": "http.response.body", "body": b"data: one\n\n", "more_body": True})
+        writes.append(list(counted.writes))
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+    async with serving(uvicorn.Server(_lean_config(app))) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            await _read_until(reader, b"0\r\n\r\n")
+        finally:
+            writer.close()
+    held, [first] = writes
+    assert held == []
+    assert first.startswith(b"HTTP/1.1 200 OK\r\n")
+    assert first.endswith(b"\r\n\r\nb\r\ndata: one\n\n\r\n")
+
+
+def _without_date(response: bytes) -> bytes:
+    return b"\r\n".join(line for line in response.split(b"\r\n") if not line.startswith(b"date:"))
+
+
+async def _raw_response(http, request: bytes, app) -> bytes:
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=http, log_config=None, lifespan="off"
+    )
+    async with serving(uvicorn.Server(config)) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(request)
+            received = b""
+            while data := await asyncio.wait_for(reader.read(1 << 20), 5):
+                received += data
+        finally:
+            writer.close()
+    return received
+
+
+async def test_responses_are_byte_for_byte_uvicorns_whole_head_and_streamed():
+    app = FastAPI()
+
+    @app.api_route("/n/{n}", methods=["GET", "HEAD"])
+    async def echo(n: int) -> dict[str, int]:
+        return {"n": n}
+
+    @app.get("/parts")
+    async def parts() -> StreamingResponse:
+        return StreamingResponse(iter([b"data: one\n\n", b"data: two\n\n"]))
+
+    for method, path in (("GET", "/n/7"), ("HEAD", "/n/7"), ("GET", "/parts")):
+        sent = f"{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()
+        lean = await _raw_response(LeanHttpToolsProtocol, sent, app)
+        own = await _raw_response("httptools", sent, app)
+        assert lean.startswith(b"HTTP/1.1 200 OK\r\n"), (method, path)
+        assert _without_date(lean) == _without_date(own), (method, path)

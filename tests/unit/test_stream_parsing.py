@@ -68,6 +68,12 @@ def test_stream_query_reads_channels_signatures_and_the_last_event_id():
     assert StreamQuery.read(stream_request([]), None) == StreamQuery(None, [], None, None)
 
 
+def test_an_open_without_a_query_string_still_reads_last_event_id_from_its_header():
+    request = stream_request([], {"Last-Event-ID": "7"})
+    assert read_ticket(request) is None
+    assert StreamQuery.read(request, None) == StreamQuery(None, [], None, 7)
+
+
 @pytest.mark.parametrize("name", sorted(MAX_LENGTH))
 def test_each_query_value_over_its_limit_is_a_400(name):
     limit = MAX_LENGTH[name]

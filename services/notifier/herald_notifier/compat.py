@@ -224,8 +224,26 @@ class _Writable:
 _WRITABLE: Any = _Writable()
 
 
+class _HeldWrites:
+    """Stands in for a cycle's transport while uvicorn's `send` runs, keeping what it
+    writes, so that the response's head and first body part leave in one write."""
+
+    __slots__ = ("chunks", "closed")
+
+    def __init__(self, head: bytes | None) -> None:
+        self.chunks = [head] if head else []
+        self.closed = False
+
+    def write(self, data: bytes) -> None:
+        self.chunks.append(data)
+
+    def close(self) -> None:
+        self.closed = True
+
+
 class _EndingCycle(RequestResponseCycle):
-    """uvicorn's request cycle, except that a response's end never waits for the reader.
+    """uvicorn's request cycle, except that a response's end never waits for the reader,
+    and its head leaves with its first body part.
 
     uvicorn waits before every write while the client is not reading, the last one too.
     A stream cut off because its client stopped reading would then never end: it ends
@@ -233,11 +251,23 @@ class _EndingCycle(RequestResponseCycle):
     completing response") and the client sees as a body without its terminating chunk.
     The end is a few bytes; it goes into the transport's buffer at once, behind what the
     client has not read yet.
+
+    uvicorn writes a response's head (status line and headers) as soon as it starts, and
+    each body part in a write of its own: two socket writes for every stream open and every
+    ticket, where one carries both. The head is held (`_head`) until the first body message
+    and written with it; what is written is byte for byte what uvicorn writes. Nothing
+    suspends while the transport is stood in for, so nothing else sees the stand-in.
     """
+
+    # The response's head, built by uvicorn and not yet written (an instance attribute
+    # only from the response's start to its first body message).
+    _head: bytes | None = None
 
     def send(self, message: Any) -> Any:
         # Not `async`: the stream's writes go straight to uvicorn's coroutine, with no
         # coroutine of ours around each (this is every write of every stream).
+        if self._head is not None or message["type"] == "http.response.start":
+            return self._held(message)
         if (
             message.get("more_body", False)
             or not self.flow.write_paused
@@ -252,6 +282,32 @@ class _EndingCycle(RequestResponseCycle):
             await RequestResponseCycle.send(self, message)
         finally:
             self.flow = flow
+
+    async def _held(self, message: Any) -> None:
+        """uvicorn's `send` of the start (its head kept) or of the first body message
+        (written with the head kept), its writes gathered into one."""
+        flow = self.flow
+        ending = message["type"] == "http.response.body" and not message.get("more_body")
+        if ending and flow.write_paused:
+            self.flow = _WRITABLE  # as `_end`: the end does not wait for the reader
+        elif flow.write_paused and not self.disconnected:
+            await flow.drain()  # as uvicorn's `send` would, before anything is written
+        starting = message["type"] == "http.response.start"
+        head = None if starting else self._head
+        if head is not None:
+            del self._head
+        transport, held = self.transport, _HeldWrites(head)
+        self.transport = cast(asyncio.Transport, held)
+        try:
+            await RequestResponseCycle.send(self, message)
+        finally:
+            self.transport, self.flow = transport, flow
+            if starting and not held.closed:
+                self._head = b"".join(held.chunks)
+            elif held.chunks and not self.disconnected:
+                transport.write(b"".join(held.chunks))
+            if held.closed:
+                transport.close()
 
 
 class DirectWriter:
@@ -277,8 +333,8 @@ class DirectWriter:
     def ready(self) -> bool:
         """Whether a chunk written now goes at once (or is dropped: the client is gone)."""
         cycle = self._cycle
-        if cycle.flow.write_paused:
-            return False
+        if cycle.flow.write_paused or cycle._head is not None:
+            return False  # not reading, or the head is still to go first (`send` sends it)
         return bool(cycle.disconnected or (cycle.chunked_encoding and not cycle.response_complete))
 
     def write(self, chunk: bytes) -> None:
