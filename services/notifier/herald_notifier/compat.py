@@ -88,15 +88,18 @@ def http_protocol(internals: Internals) -> type[asyncio.Protocol] | str:
     return LeanHttpToolsProtocol if internals.protocol else "auto"
 
 
+def _chosen(scope: Scope) -> Internals | None:
+    """The app's choice, on `app.state.compat` (its scope's `app`, on both of the stream's
+    paths); None for a scope without one (a test's), which takes the private paths."""
+    internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
+    return cast(Internals | None, internals)
+
+
 def watch_disconnect(
     scope: Scope, receive: Receive, on_disconnect: Callable[[], None]
 ) -> DisconnectWatch:
-    """Watch for the client's disconnect, by hand unless the app keeps to public APIs.
-
-    The app's choice is on `app.state.compat` (its scope's `app`, on both of the stream's
-    paths); a scope without one (a test's) is watched by hand.
-    """
-    internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
+    """Watch for the client's disconnect, by hand unless the app keeps to public APIs."""
+    internals = _chosen(scope)
     by_hand = internals is None or internals.stepping
     return DisconnectWatch(receive, on_disconnect, by_hand=by_hand)
 
@@ -347,7 +350,7 @@ class DirectWriter:
 def direct_writer(scope: Scope, send: Any) -> DirectWriter | None:
     """A `DirectWriter` for the response `send` belongs to; None where `send` must always
     be awaited: off the lean protocol, or where the app keeps to public APIs."""
-    internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
+    internals = _chosen(scope)
     cycle = getattr(send, "__self__", None)
     if (internals is not None and not internals.protocol) or type(cycle) is not _EndingCycle:
         return None

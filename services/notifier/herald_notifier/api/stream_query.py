@@ -26,10 +26,14 @@ MAX_LENGTH: Final = {"ticket": MAX_TICKET_LENGTH, "channel_auth": 4000, "last_ev
 _EVENT_ID_DIGITS: Final = len(str(MAX_NOTIFICATION_ID))
 
 
-def query_value(request: Request, name: str) -> str | None:
+def _has_query(request: Request) -> bool:
     # Most Bearer and cookie opens have no query string: parsing an empty one into
     # `query_params` took 6.4 µs of an open (measured in isolation).
-    if not request.scope.get("query_string"):
+    return bool(request.scope.get("query_string"))
+
+
+def query_value(request: Request, name: str) -> str | None:
+    if not _has_query(request):
         return None
     value = request.query_params.get(name)
     limit = MAX_LENGTH[name]
@@ -77,9 +81,7 @@ class StreamQuery:
     @classmethod
     def read(cls, request: Request, ticket: str | None) -> StreamQuery:
         """The rest of the query, once the caller is known (`ticket` from `read_ticket`)."""
-        asked = (
-            request.query_params.getlist("channels") if request.scope.get("query_string") else []
-        )
+        asked = request.query_params.getlist("channels") if _has_query(request) else []
         channels = requested_channels(asked)
         signatures = query_value(request, "channel_auth")
         last_event_id = parse_last_event_id(

@@ -268,16 +268,24 @@ class StreamSession:
         """Whether an event of `batch` must wait for the inbox: something of the scope
         before it may still be on its way (see `_in_hand`). Reads, changes nothing."""
         last_sent = self._last_sent or 0
-        own_only = not self.subscriber.departments
         for live in batch:
             event_id = live.event_id
             if event_id is None or event_id <= last_sent:
                 continue
-            if own_only and live.previous_id is not None and live.previous_id <= last_sent:
+            if self._sent_straight(live, last_sent):
                 last_sent = event_id
                 continue
             return True
         return False
+
+    def _sent_straight(self, live: Delivery, last_sent: int) -> bool:
+        """Whether a live event may be sent without reading the inbox: it says the
+        employee's previous notification was `last_sent` or earlier. Only a stream of the
+        employee's own channel can trust that previous id."""
+        previous_id = live.previous_id
+        return (
+            not self.subscriber.departments and previous_id is not None and previous_id <= last_sent
+        )
 
     def _framed(self, batch: list[Delivery]) -> bytes:
         """A batch that needs no inbox read (`_needs_inbox`), framed for one write."""
@@ -306,11 +314,7 @@ class StreamSession:
 
     def _in_hand(self, live: Delivery, frames: list[bytes]) -> bool | None:
         """Frame `live` from what is in hand; True when the unread count changed, None
-        when the inbox must be read first (`_gap_filled`).
-
-        An event is sent straight away when it says the employee's previous notification
-        was already sent (or earlier); only a stream of the employee's own channel can
-        trust that previous id."""
+        when the inbox must be read first (`_gap_filled`)."""
         held, context = self._held, self._context
         assert held is not None
         assert self._last_sent is not None
@@ -325,12 +329,7 @@ class StreamSession:
             return False
         if event_id <= self._last_sent:
             return False  # already sent, replayed or older than the stream
-        previous_id = live.previous_id
-        if (
-            not self.subscriber.departments
-            and previous_id is not None
-            and previous_id <= self._last_sent
-        ):
+        if self._sent_straight(live, self._last_sent):
             self._last_sent = event_id
             frames.append(live.frame(context.retry_ms))
             # A new notification is unread (unless the count already holds it).

@@ -189,5 +189,4 @@ class Subscriber:
         if self.closed:
             return None
         self._ping_due = False
-        batch, self._pending = self._pending, []
-        return batch
+        return self.take_now()
