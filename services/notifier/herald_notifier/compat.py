@@ -92,7 +92,7 @@ def _chosen(scope: Scope) -> Internals | None:
     """The app's choice, on `app.state.compat` (its scope's `app`, on both of the stream's
     paths); None for a scope without one (a test's), which takes the private paths."""
     internals = getattr(getattr(scope.get("app"), "state", None), "compat", None)
-    return cast(Internals | None, internals)
+    return cast("Internals | None", internals)
 
 
 def watch_disconnect(
