@@ -237,6 +237,13 @@ class BenchRun:
         """The least a notifier on this stack does per delivery (bench/floor_notifier.py)."""
         return self._bench_hub(name, "bench.floor_notifier")
 
+    def floor_opens(self, name: str) -> tuple[Service, int]:
+        """The least a stream server on this stack does per open (bench/floor_opens.py)."""
+        port = free_port()
+        service = self.service(name, "bench.floor_opens", {})
+        service.argv += ["--port", str(port)]
+        return service, port
+
     def _bench_hub(self, name: str, module: str) -> tuple[Service, int]:
         port = free_port()
         topics = self.topics

@@ -352,6 +352,11 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("  per open, tickets included (ms)", ("notifier_cpu_ms_per_open_with_tickets",), ""),
         ("load generator CPU per open (ms)", ("loadgen_cpu_ms_per_open",), ""),
         ("opens/s if every core were busy", ("opens_per_second_ceiling",), ""),
+        ("floor opens/s", ("floor", "opens_per_second"), ""),
+        ("floor CPU per open (ms)", ("floor", "notifier_cpu_ms_per_open"), ""),
+        ("floor PostgreSQL CPU per open (ms)", ("floor", "postgresql_cpu_ms_per_open"), ""),
+        ("floor CPU per ticket (ms)", ("floor", "notifier_cpu_ms_per_ticket"), ""),
+        ("herald CPU per open over the floor's", ("cpu_vs_floor",), "x"),
     ],
     "reconnect": [
         ("streams on the draining replica", ("streams",), ""),

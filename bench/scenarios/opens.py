@@ -12,6 +12,10 @@ start). CPU is the notifier process's time on a CPU from /proc over the burst, a
 PostgreSQL's backends of the run's database beside it (`server_cpu`). The load generator's
 own CPU per open is reported too: it runs on the same cores, so the notifier's, PostgreSQL's
 and its CPU per open bound the opens/s this machine can show (`opens_per_second_ceiling`).
+
+The same clients then open their streams on the floor (bench/floor_opens.py: a bare
+protocol with the token check, one batched read and one write per open, nothing else), in
+the same run: Herald's CPU per open beside the least this machine and these libraries allow.
 """
 
 from __future__ import annotations
@@ -98,8 +102,10 @@ async def measure(
     }
 
 
-async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
-    service, port = run.notifier("opens-notifier")
+async def _measured(
+    run: BenchRun, config: BenchConfig, server: tuple[Service, int]
+) -> dict[str, Any]:
+    service, port = server
     service.start()
     try:
         await service.wait_http(f"http://127.0.0.1:{port}/readyz")
@@ -107,3 +113,19 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
         return await measure(run, config, service, port)
     finally:
         service.stop()
+
+
+def _over(herald: float | None, floor: float | None) -> float | None:
+    return herald / floor if herald and floor else None
+
+
+async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
+    results = await _measured(run, config, run.notifier("opens-notifier"))
+    floor = await _measured(run, config, run.floor_opens("opens-floor"))
+    results["floor"] = floor
+    # Herald's CPU per open over the floor's, in the same run: what Herald's framework,
+    # checks and bookkeeping cost beyond the least an open takes here.
+    results["cpu_vs_floor"] = _over(
+        results["notifier_cpu_ms_per_open"], floor["notifier_cpu_ms_per_open"]
+    )
+    return results

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import UTC, datetime
 
 import pytest
 
@@ -41,6 +42,23 @@ def test_a_line_is_one_json_object_with_the_extra_fields() -> None:
     assert entry["time"].endswith("+00:00")
     # Only the fields that mean something to a reader, not LogRecord's internals.
     assert not {"args", "msg", "levelno", "pathname", "color_message"} & entry.keys()
+
+
+@pytest.mark.parametrize("created", [0.0, 1.9999, 1_764_999_999.0005, 1_765_000_000.123456])
+def test_the_time_reads_as_isoformat_to_the_millisecond(created: float) -> None:
+    record = _record()
+    record.created = created
+    expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
+
+    assert json.loads(JsonFormatter().format(record))["time"] == expected
+
+
+def test_lines_of_one_second_each_keep_their_own_milliseconds() -> None:
+    formatter, first, second = JsonFormatter(), _record(), _record()
+    first.created, second.created = 1_765_000_000.25, 1_765_000_000.75
+    times = [json.loads(formatter.format(r))["time"] for r in (first, second)]
+
+    assert times == ["2025-12-06T05:46:40.250+00:00", "2025-12-06T05:46:40.750+00:00"]
 
 
 def test_exceptions_and_odd_values_stay_inside_the_json() -> None:

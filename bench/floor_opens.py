@@ -1,0 +1,263 @@
+"""The opens floor: the least a Python stream server on this stack does per stream open.
+
+What any notifier built on uvloop and psycopg must do to open an employee's stream with
+Herald's guarantees, and nothing more:
+- read the request head (no HTTP framework: a bare `asyncio.Protocol`, one `find` and one
+  `split`; no header other than the credential's is looked at);
+- find who is asking: the Bearer header, the session cookie, or a single-use ticket issued
+  by `POST /v1/stream-tickets` (kept in a dict, taken once); tokens checked by Herald's own
+  HS256 decoder (`herald_common.auth.hs256`, the cheapest check there is);
+- one read of PostgreSQL per turn of the event loop for every open of that turn, one
+  statement for all (the employee's department, newest notification id and unread count:
+  Herald needs them to route, resume and count);
+- the head and the opening (`id:` of the newest notification, then the unread count) in one
+  `transport.write`; the transport kept, by employee, until the client goes.
+
+No ASGI, no scope or request objects, no chunked coding, no replay after a Last-Event-ID,
+no registry of streams beyond a dict, no access line, no metrics, no drain, no limits on
+streams per employee, no expiry of the token's stream. `opens` runs it with the same clients
+as Herald's notifier, so that Herald's CPU per open has this beside it, measured in the
+same run: the part of Herald's figure this machine and these libraries allow at best.
+
+    HERALD_AUTH_HS256_SECRET=... HERALD_DATABASE_URL=... python -m bench.floor_opens --port P
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+from collections.abc import Sequence
+from typing import cast
+from urllib.parse import parse_qs
+
+import psycopg
+import uvloop
+from jwt import PyJWTError
+from psycopg import sql
+
+from bench.loadgen import SESSION_COOKIE, raise_open_files_limit
+from herald_common.auth.hs256 import Hs256Decoder
+from herald_common.auth.tokens import REQUIRED_CLAIMS
+from herald_common.notifications import UNREAD
+from herald_common.stream_frames import UNREAD_COUNT
+
+_HEAD_LIMIT = 16 * 1024
+_STREAM_HEAD = (
+    b"HTTP/1.1 200 OK\r\n"
+    b"content-type: text/event-stream; charset=utf-8\r\n"
+    b"cache-control: no-cache\r\n"
+    b"connection: close\r\n\r\n"
+)
+_READY = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
+_REFUSED = b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_UNKNOWN = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_COOKIE_PREFIX = SESSION_COOKIE.encode() + b"="
+
+# One row per opening stream, in order: Herald's two opening reads in one statement.
+_START = sql.SQL(
+    "SELECT e.department,"
+    " coalesce((SELECT max(n.id) FROM notifications_per_employee n"
+    "   WHERE n.employee_id = s.employee), 0),"
+    " (SELECT count(*) FROM notifications_per_employee"
+    "   WHERE employee_id = s.employee AND {unread})"
+    " FROM unnest(%s::text[]) WITH ORDINALITY AS s(employee, at)"
+    " LEFT JOIN employees e ON e.id = s.employee"
+    " ORDER BY s.at"
+).format(unread=UNREAD)
+
+Streams = dict[str, list[asyncio.Transport]]
+
+
+class Opener:
+    """Everything the connections share: the token check, the tickets, the streams, and the
+    batched read of PostgreSQL."""
+
+    def __init__(self, conn: psycopg.AsyncConnection[tuple[object, ...]], secret: str) -> None:
+        self._conn = conn
+        self._tokens = Hs256Decoder(
+            secret, audience="herald", issuer="herald", leeway=0, require=REQUIRED_CLAIMS
+        )
+        self.tickets: dict[str, str] = {}
+        self.streams: Streams = {}
+        self._waiting: list[tuple[str, asyncio.Transport]] = []
+        self._reading = False
+
+    def employee(self, token: bytes) -> str | None:
+        try:
+            return str(self._tokens.decode(token.decode())["sub"])
+        except (PyJWTError, UnicodeDecodeError, KeyError):
+            return None
+
+    def open(self, employee: str, transport: asyncio.Transport) -> None:
+        """The stream's opening is written once its read comes back, with the turn's other
+        openings (a read per open would cost each its own round trip)."""
+        self._waiting.append((employee, transport))
+        if not self._reading:
+            self._reading = True
+            asyncio.get_running_loop().create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            await asyncio.sleep(0)  # every open of this turn of the loop joins the read
+            while self._waiting:
+                batch, self._waiting = self._waiting, []
+                rows = await self._starts([employee for employee, _ in batch])
+                for (employee, transport), (department, latest, unread) in zip(
+                    batch, rows, strict=True
+                ):
+                    self._opened(employee, transport, department, latest, unread)
+        finally:
+            self._reading = False
+
+    async def _starts(self, employees: Sequence[str]) -> list[tuple[object, ...]]:
+        async with self._conn.cursor() as cursor:
+            await cursor.execute(_START, (list(employees),))
+            return await cursor.fetchall()
+
+    def _opened(
+        self,
+        employee: str,
+        transport: asyncio.Transport,
+        department: object,
+        latest: object,
+        unread: object,
+    ) -> None:
+        if transport.is_closing():
+            return
+        if department is None:
+            transport.write(_UNKNOWN)
+            transport.close()
+            return
+        self.streams.setdefault(employee, []).append(transport)
+        transport.write(
+            b"%b: connected\nid: %d\nretry: 3000\n\nevent: %b\ndata: %b\n\n"
+            % (
+                _STREAM_HEAD,
+                cast(int, latest),
+                UNREAD_COUNT.encode(),
+                json.dumps({"count": unread, "as_of": latest}).encode(),
+            )
+        )
+
+    def closed(self, employee: str, transport: asyncio.Transport) -> None:
+        own = self.streams.get(employee)
+        if own is not None:
+            with contextlib.suppress(ValueError):
+                own.remove(transport)
+            if not own:
+                del self.streams[employee]
+
+
+class OpenProtocol(asyncio.Protocol):
+    """One connection: a request head, then `/readyz`, a ticket, or a stream kept open."""
+
+    def __init__(self, opener: Opener) -> None:
+        self._opener = opener
+        self._head = b""
+        self._transport: asyncio.Transport | None = None
+        self._employee: str | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or self._employee is not None:
+            return
+        self._head += data
+        end = self._head.find(b"\r\n\r\n")
+        if end < 0:
+            if len(self._head) > _HEAD_LIMIT:
+                transport.close()
+            return
+        request_line, _, fields = self._head[:end].partition(b"\r\n")
+        self._head = b""
+        method, _, rest = request_line.partition(b" ")
+        target = rest.rpartition(b" ")[0]
+        path, _, query = target.partition(b"?")
+        if path == b"/readyz":
+            transport.write(_READY)
+            transport.close()
+        elif method == b"POST" and path == b"/v1/stream-tickets":
+            self._ticket(transport, fields)
+        elif method == b"GET" and path == b"/v1/stream":
+            self._stream(transport, fields, query)
+        else:
+            transport.write(_UNKNOWN)
+            transport.close()
+
+    def _ticket(self, transport: asyncio.Transport, fields: bytes) -> None:
+        employee = self._credential(fields)
+        if employee is None:
+            transport.write(_REFUSED)
+        else:
+            ticket = secrets.token_urlsafe(24)
+            self._opener.tickets[ticket] = employee
+            body = b'{"ticket":"%b","expires_in":30}' % ticket.encode()
+            transport.write(
+                b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\n"
+                b"content-length: %d\r\nconnection: close\r\n\r\n%b" % (len(body), body)
+            )
+        transport.close()
+
+    def _stream(self, transport: asyncio.Transport, fields: bytes, query: bytes) -> None:
+        if query:
+            ticket = parse_qs(query.decode()).get("ticket", [""])[0]
+            employee = self._opener.tickets.pop(ticket, None)
+        else:
+            employee = self._credential(fields)
+        if employee is None:
+            transport.write(_REFUSED)
+            transport.close()
+            return
+        self._employee = employee
+        self._opener.open(employee, transport)
+
+    def _credential(self, fields: bytes) -> str | None:
+        """The employee of the Bearer header or of the session cookie."""
+        for line in fields.split(b"\r\n"):
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"authorization":
+                scheme, _, token = value.strip().partition(b" ")
+                return self._opener.employee(token) if scheme.lower() == b"bearer" else None
+            if name == b"cookie":
+                for cookie in value.split(b";"):
+                    cookie = cookie.strip()
+                    if cookie.startswith(_COOKIE_PREFIX):
+                        return self._opener.employee(cookie[len(_COOKIE_PREFIX) :])
+        return None
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._employee is not None and self._transport is not None:
+            self._opener.closed(self._employee, self._transport)
+
+
+async def serve(host: str, port: int, database_url: str, secret: str) -> None:
+    conn = await psycopg.AsyncConnection.connect(
+        database_url, autocommit=True, application_name="bench-floor-opens"
+    )
+    opener = Opener(conn, secret)
+    loop = asyncio.get_running_loop()
+    server = await loop.create_server(lambda: OpenProtocol(opener), host, port, backlog=4096)
+    # Ended by SIGTERM, like the notifier under the benchmark (the sockets close with it).
+    async with conn, server:
+        await server.serve_forever()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    raise_open_files_limit()
+    database_url, secret = os.environ["HERALD_DATABASE_URL"], os.environ["HERALD_AUTH_HS256_SECRET"]
+    uvloop.run(serve(args.host, args.port, database_url, secret))
+
+
+if __name__ == "__main__":
+    main()
