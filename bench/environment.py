@@ -237,10 +237,12 @@ class BenchRun:
         """The least a notifier on this stack does per delivery (bench/floor_notifier.py)."""
         return self._bench_hub(name, "bench.floor_notifier")
 
-    def floor_opens(self, name: str) -> tuple[Service, int]:
-        """The least a stream server on this stack does per open (bench/floor_opens.py)."""
+    def floor_opens(self, name: str, *, asgi: bool = False) -> tuple[Service, int]:
+        """The least a stream server on this stack does per open (bench/floor_opens.py),
+        or the same behind uvicorn (bench/floor_opens_asgi.py)."""
         port = free_port()
-        service = self.service(name, "bench.floor_opens", {})
+        module = "bench.floor_opens_asgi" if asgi else "bench.floor_opens"
+        service = self.service(name, module, {})
         service.argv += ["--port", str(port)]
         return service, port
 

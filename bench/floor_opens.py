@@ -30,7 +30,7 @@ import contextlib
 import json
 import os
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import cast
 from urllib.parse import parse_qs
 
@@ -70,11 +70,23 @@ _START = sql.SQL(
 ).format(unread=UNREAD)
 
 Streams = dict[str, list[asyncio.Transport]]
+# What an opening reads: the department (None: not in the directory), newest id, unread.
+Start = tuple[object, ...]
+
+
+def opening(latest: object, unread: object) -> bytes:
+    """A stream's first frames: the newest notification's id, then the unread count."""
+    count = json.dumps({"count": unread, "as_of": latest}).encode()
+    return b": connected\nid: %d\nretry: 3000\n\nevent: %b\ndata: %b\n\n" % (
+        cast(int, latest),
+        UNREAD_COUNT.encode(),
+        count,
+    )
 
 
 class Opener:
-    """Everything the connections share: the token check, the tickets, the streams, and the
-    batched read of PostgreSQL."""
+    """What every connection shares: the token check, the tickets, and the batched read of
+    PostgreSQL (`bench/floor_opens_asgi.py` uses it too)."""
 
     def __init__(self, conn: psycopg.AsyncConnection[tuple[object, ...]], secret: str) -> None:
         self._conn = conn
@@ -82,8 +94,7 @@ class Opener:
             secret, audience="herald", issuer="herald", leeway=0, require=REQUIRED_CLAIMS
         )
         self.tickets: dict[str, str] = {}
-        self.streams: Streams = {}
-        self._waiting: list[tuple[str, asyncio.Transport]] = []
+        self._waiting: list[tuple[str, asyncio.Future[Start]]] = []
         self._reading = False
 
     def employee(self, token: bytes) -> str | None:
@@ -92,13 +103,38 @@ class Opener:
         except (PyJWTError, UnicodeDecodeError, KeyError):
             return None
 
-    def open(self, employee: str, transport: asyncio.Transport) -> None:
-        """The stream's opening is written once its read comes back, with the turn's other
-        openings (a read per open would cost each its own round trip)."""
-        self._waiting.append((employee, transport))
+    def credential(self, headers: Iterable[tuple[bytes, bytes]]) -> str | None:
+        """The employee of the Bearer header or of the session cookie (names lower-case)."""
+        for name, value in headers:
+            if name == b"authorization":
+                scheme, _, token = value.strip().partition(b" ")
+                return self.employee(token) if scheme.lower() == b"bearer" else None
+            if name == b"cookie":
+                for cookie in value.split(b";"):
+                    cookie = cookie.strip()
+                    if cookie.startswith(_COOKIE_PREFIX):
+                        return self.employee(cookie[len(_COOKIE_PREFIX) :])
+        return None
+
+    def issue(self, employee: str) -> bytes:
+        """A single-use ticket for `employee`, as the JSON body that carries it."""
+        ticket = secrets.token_urlsafe(24)
+        self.tickets[ticket] = employee
+        return b'{"ticket":"%b","expires_in":30}' % ticket.encode()
+
+    def redeem(self, query: bytes) -> str | None:
+        ticket = parse_qs(query.decode()).get("ticket", [""])[0]
+        return self.tickets.pop(ticket, None)
+
+    def start(self, employee: str) -> asyncio.Future[Start]:
+        """Where the employee's stream starts, read with the turn's other openings (a read
+        per open would cost each its own round trip)."""
+        future: asyncio.Future[Start] = asyncio.get_running_loop().create_future()
+        self._waiting.append((employee, future))
         if not self._reading:
             self._reading = True
             asyncio.get_running_loop().create_task(self._read())
+        return future
 
     async def _read(self) -> None:
         try:
@@ -106,57 +142,24 @@ class Opener:
             while self._waiting:
                 batch, self._waiting = self._waiting, []
                 rows = await self._starts([employee for employee, _ in batch])
-                for (employee, transport), (department, latest, unread) in zip(
-                    batch, rows, strict=True
-                ):
-                    self._opened(employee, transport, department, latest, unread)
+                for (_, future), row in zip(batch, rows, strict=True):
+                    if not future.done():
+                        future.set_result(row)
         finally:
             self._reading = False
 
-    async def _starts(self, employees: Sequence[str]) -> list[tuple[object, ...]]:
+    async def _starts(self, employees: Sequence[str]) -> list[Start]:
         async with self._conn.cursor() as cursor:
             await cursor.execute(_START, (list(employees),))
             return await cursor.fetchall()
-
-    def _opened(
-        self,
-        employee: str,
-        transport: asyncio.Transport,
-        department: object,
-        latest: object,
-        unread: object,
-    ) -> None:
-        if transport.is_closing():
-            return
-        if department is None:
-            transport.write(_UNKNOWN)
-            transport.close()
-            return
-        self.streams.setdefault(employee, []).append(transport)
-        transport.write(
-            b"%b: connected\nid: %d\nretry: 3000\n\nevent: %b\ndata: %b\n\n"
-            % (
-                _STREAM_HEAD,
-                cast(int, latest),
-                UNREAD_COUNT.encode(),
-                json.dumps({"count": unread, "as_of": latest}).encode(),
-            )
-        )
-
-    def closed(self, employee: str, transport: asyncio.Transport) -> None:
-        own = self.streams.get(employee)
-        if own is not None:
-            with contextlib.suppress(ValueError):
-                own.remove(transport)
-            if not own:
-                del self.streams[employee]
 
 
 class OpenProtocol(asyncio.Protocol):
     """One connection: a request head, then `/readyz`, a ticket, or a stream kept open."""
 
-    def __init__(self, opener: Opener) -> None:
+    def __init__(self, opener: Opener, streams: Streams) -> None:
         self._opener = opener
+        self._streams = streams
         self._head = b""
         self._transport: asyncio.Transport | None = None
         self._employee: str | None = None
@@ -191,13 +194,11 @@ class OpenProtocol(asyncio.Protocol):
             transport.close()
 
     def _ticket(self, transport: asyncio.Transport, fields: bytes) -> None:
-        employee = self._credential(fields)
+        employee = self._opener.credential(_headers(fields))
         if employee is None:
             transport.write(_REFUSED)
         else:
-            ticket = secrets.token_urlsafe(24)
-            self._opener.tickets[ticket] = employee
-            body = b'{"ticket":"%b","expires_in":30}' % ticket.encode()
+            body = self._opener.issue(employee)
             transport.write(
                 b"HTTP/1.1 201 Created\r\ncontent-type: application/json\r\n"
                 b"content-length: %d\r\nconnection: close\r\n\r\n%b" % (len(body), body)
@@ -205,36 +206,43 @@ class OpenProtocol(asyncio.Protocol):
         transport.close()
 
     def _stream(self, transport: asyncio.Transport, fields: bytes, query: bytes) -> None:
-        if query:
-            ticket = parse_qs(query.decode()).get("ticket", [""])[0]
-            employee = self._opener.tickets.pop(ticket, None)
-        else:
-            employee = self._credential(fields)
+        opener = self._opener
+        employee = opener.redeem(query) if query else opener.credential(_headers(fields))
         if employee is None:
             transport.write(_REFUSED)
             transport.close()
             return
         self._employee = employee
-        self._opener.open(employee, transport)
+        opener.start(employee).add_done_callback(self._opened)
 
-    def _credential(self, fields: bytes) -> str | None:
-        """The employee of the Bearer header or of the session cookie."""
-        for line in fields.split(b"\r\n"):
-            name, _, value = line.partition(b":")
-            name = name.strip().lower()
-            if name == b"authorization":
-                scheme, _, token = value.strip().partition(b" ")
-                return self._opener.employee(token) if scheme.lower() == b"bearer" else None
-            if name == b"cookie":
-                for cookie in value.split(b";"):
-                    cookie = cookie.strip()
-                    if cookie.startswith(_COOKIE_PREFIX):
-                        return self._opener.employee(cookie[len(_COOKIE_PREFIX) :])
-        return None
+    def _opened(self, started: asyncio.Future[Start]) -> None:
+        transport, employee = self._transport, self._employee
+        if transport is None or employee is None or transport.is_closing():
+            return
+        department, latest, unread = started.result()
+        if department is None:
+            transport.write(_UNKNOWN)
+            transport.close()
+            return
+        self._streams.setdefault(employee, []).append(transport)
+        transport.write(_STREAM_HEAD + opening(latest, unread))
 
     def connection_lost(self, exc: Exception | None) -> None:
-        if self._employee is not None and self._transport is not None:
-            self._opener.closed(self._employee, self._transport)
+        employee, transport = self._employee, self._transport
+        if employee is None or transport is None:
+            return
+        own = self._streams.get(employee)
+        if own is not None:
+            with contextlib.suppress(ValueError):
+                own.remove(transport)
+            if not own:
+                del self._streams[employee]
+
+
+def _headers(fields: bytes) -> Iterable[tuple[bytes, bytes]]:
+    for line in fields.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        yield name.strip().lower(), value
 
 
 async def serve(host: str, port: int, database_url: str, secret: str) -> None:
@@ -242,8 +250,11 @@ async def serve(host: str, port: int, database_url: str, secret: str) -> None:
         database_url, autocommit=True, application_name="bench-floor-opens"
     )
     opener = Opener(conn, secret)
+    streams: Streams = {}
     loop = asyncio.get_running_loop()
-    server = await loop.create_server(lambda: OpenProtocol(opener), host, port, backlog=4096)
+    server = await loop.create_server(
+        lambda: OpenProtocol(opener, streams), host, port, backlog=4096
+    )
     # Ended by SIGTERM, like the notifier under the benchmark (the sockets close with it).
     async with conn, server:
         await server.serve_forever()

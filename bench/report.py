@@ -357,6 +357,9 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("floor PostgreSQL CPU per open (ms)", ("floor", "postgresql_cpu_ms_per_open"), ""),
         ("floor CPU per ticket (ms)", ("floor", "notifier_cpu_ms_per_ticket"), ""),
         ("herald CPU per open over the floor's", ("cpu_vs_floor",), "x"),
+        ("floor behind uvicorn opens/s", ("floor_asgi", "opens_per_second"), ""),
+        ("floor behind uvicorn CPU per open (ms)", ("floor_asgi", "notifier_cpu_ms_per_open"), ""),
+        ("herald CPU per open over that floor's", ("cpu_vs_floor_asgi",), "x"),
     ],
     "reconnect": [
         ("streams on the draining replica", ("streams",), ""),

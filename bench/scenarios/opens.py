@@ -16,6 +16,8 @@ and its CPU per open bound the opens/s this machine can show (`opens_per_second_
 The same clients then open their streams on the floor (bench/floor_opens.py: a bare
 protocol with the token check, one batched read and one write per open, nothing else), in
 the same run: Herald's CPU per open beside the least this machine and these libraries allow.
+Then on the same work behind uvicorn as the notifier is served (bench/floor_opens_asgi.py):
+between the two floors lies what the server framework costs an open.
 """
 
 from __future__ import annotations
@@ -122,10 +124,12 @@ def _over(herald: float | None, floor: float | None) -> float | None:
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     results = await _measured(run, config, run.notifier("opens-notifier"))
     floor = await _measured(run, config, run.floor_opens("opens-floor"))
-    results["floor"] = floor
-    # Herald's CPU per open over the floor's, in the same run: what Herald's framework,
-    # checks and bookkeeping cost beyond the least an open takes here.
-    results["cpu_vs_floor"] = _over(
-        results["notifier_cpu_ms_per_open"], floor["notifier_cpu_ms_per_open"]
-    )
+    behind_uvicorn = await _measured(run, config, run.floor_opens("opens-floor-asgi", asgi=True))
+    results["floor"], results["floor_asgi"] = floor, behind_uvicorn
+    # Herald's CPU per open over each floor's, in the same run: what Herald's framework,
+    # checks and bookkeeping cost beyond the least an open takes here, and what its checks
+    # and bookkeeping alone cost beyond the same least behind uvicorn.
+    herald = results["notifier_cpu_ms_per_open"]
+    results["cpu_vs_floor"] = _over(herald, floor["notifier_cpu_ms_per_open"])
+    results["cpu_vs_floor_asgi"] = _over(herald, behind_uvicorn["notifier_cpu_ms_per_open"])
     return results

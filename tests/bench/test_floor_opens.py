@@ -10,7 +10,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
-from bench.floor_opens import Opener, OpenProtocol
+from bench.floor_opens import Opener, OpenProtocol, Start, Streams
 from herald_common.auth.settings import AuthSettings
 from herald_common.auth.tokens import mint_token
 
@@ -40,8 +40,9 @@ class TableOpener(Opener):
         super().__init__(cast(Any, None), SECRET)
         self.rows = rows
         self.reads: list[list[str]] = []
+        self.streams: Streams = {}
 
-    async def _starts(self, employees: Sequence[str]) -> list[tuple[object, ...]]:
+    async def _starts(self, employees: Sequence[str]) -> list[Start]:
         self.reads.append(list(employees))
         return [self.rows.get(e, (None, 0, 0)) for e in employees]
 
@@ -51,8 +52,8 @@ def token(subject: str) -> str:
     return mint_token(settings, subject=subject, roles=["employee"], ttl_seconds=600)
 
 
-def connect(opener: Opener) -> tuple[OpenProtocol, FakeTransport]:
-    protocol, transport = OpenProtocol(opener), FakeTransport()
+def connect(opener: TableOpener) -> tuple[OpenProtocol, FakeTransport]:
+    protocol, transport = OpenProtocol(opener, opener.streams), FakeTransport()
     protocol.connection_made(cast(asyncio.Transport, transport))
     return protocol, transport
 
