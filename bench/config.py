@@ -56,6 +56,8 @@ class BenchConfig:
     deliveries_timeout_seconds: float = 120.0
     # opens: clients connecting at once (Bearer, cookie and ticket in turn)
     opens_connections: int = 10_000
+    # opens: rounds of Herald, the floor and the floor behind uvicorn (medians reported)
+    opens_rounds: int = 3
     # reconnect: streams on a replica that drains, all coming back on the other
     reconnect_streams: int = 10_000
     # million and pushduring: a database of their own seeded with this many employees, one
@@ -97,6 +99,7 @@ SMOKE = BenchConfig(
     memory_connections=20,
     memory_settle_seconds=0.5,
     opens_connections=30,
+    opens_rounds=1,
     reconnect_streams=30,
     deliveries_timeout_seconds=30.0,
     million_employees=2_000,

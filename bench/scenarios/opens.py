@@ -17,12 +17,15 @@ The same clients then open their streams on the floor (bench/floor_opens.py: a b
 protocol with the token check, one batched read and one write per open, nothing else), in
 the same run: Herald's CPU per open beside the least this machine and these libraries allow.
 Then on the same work behind uvicorn as the notifier is served (bench/floor_opens_asgi.py):
-between the two floors lies what the server framework costs an open.
+between the two floors lies what the server framework costs an open. The three run in
+turn, `opens_rounds` times: the figures are the rounds' medians, and each ratio is taken
+within a round (on a shared machine one burst's CPU per open drifts by a third).
 """
 
 from __future__ import annotations
 
 import asyncio
+import statistics
 from typing import Any
 
 from bench.config import BenchConfig
@@ -121,15 +124,60 @@ def _over(herald: float | None, floor: float | None) -> float | None:
     return herald / floor if herald and floor else None
 
 
+# Figures of a round that the result gives as their median over the rounds.
+_MEDIANS = (
+    "seconds",
+    "opens_per_second",
+    "notifier_cpu_seconds",
+    "notifier_cpu_ms_per_open",
+    "postgresql_cpu_ms_per_open",
+    "ticket_seconds",
+    "notifier_cpu_ms_per_ticket",
+    "postgresql_cpu_ms_per_ticket",
+    "notifier_cpu_ms_per_open_with_tickets",
+    "loadgen_cpu_ms_per_open",
+    "opens_per_second_ceiling",
+)
+
+
+def _median(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
+
+
+def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
+    """The last round's counts (clients, live, errors: the fewest live of any round), each
+    figure of `_MEDIANS` the median of the rounds', and every round as it was."""
+    summary = {**rounds[-1], "rounds": rounds}
+    summary["live"] = min(r["live"] for r in rounds)
+    summary["failed"] = sum(r["failed"] for r in rounds)
+    for key in _MEDIANS:
+        summary[key] = _median([r.get(key) for r in rounds])
+    return summary
+
+
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
-    results = await _measured(run, config, run.notifier("opens-notifier"))
-    floor = await _measured(run, config, run.floor_opens("opens-floor"))
-    behind_uvicorn = await _measured(run, config, run.floor_opens("opens-floor-asgi", asgi=True))
-    results["floor"], results["floor_asgi"] = floor, behind_uvicorn
-    # Herald's CPU per open over each floor's, in the same run: what Herald's framework,
+    """`opens_rounds` rounds, each Herald's notifier, then the floor, then the floor behind
+    uvicorn, each with a process of its own: the machine's drift between rounds reaches
+    all three alike, and the ratios are taken within each round."""
+    herald: list[dict[str, Any]] = []
+    floor: list[dict[str, Any]] = []
+    behind_uvicorn: list[dict[str, Any]] = []
+    for i in range(config.opens_rounds):
+        herald.append(await _measured(run, config, run.notifier(f"opens-notifier-{i}")))
+        floor.append(await _measured(run, config, run.floor_opens(f"opens-floor-{i}")))
+        server = run.floor_opens(f"opens-floor-asgi-{i}", asgi=True)
+        behind_uvicorn.append(await _measured(run, config, server))
+    results = _summary(herald)
+    results["floor"], results["floor_asgi"] = _summary(floor), _summary(behind_uvicorn)
+    # Herald's CPU per open over each floor's, within each round: what Herald's framework,
     # checks and bookkeeping cost beyond the least an open takes here, and what its checks
     # and bookkeeping alone cost beyond the same least behind uvicorn.
-    herald = results["notifier_cpu_ms_per_open"]
-    results["cpu_vs_floor"] = _over(herald, floor["notifier_cpu_ms_per_open"])
-    results["cpu_vs_floor_asgi"] = _over(herald, behind_uvicorn["notifier_cpu_ms_per_open"])
+    per_open = "notifier_cpu_ms_per_open"
+    results["cpu_vs_floor"] = _median(
+        [_over(h[per_open], f[per_open]) for h, f in zip(herald, floor, strict=True)]
+    )
+    results["cpu_vs_floor_asgi"] = _median(
+        [_over(h[per_open], f[per_open]) for h, f in zip(herald, behind_uvicorn, strict=True)]
+    )
     return results

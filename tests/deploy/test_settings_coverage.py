@@ -63,6 +63,7 @@ DEFAULTS_ARE_FINE = {
     # auto takes the measured fast paths where the pinned versions are installed (they are,
     # from uv.lock) and falls back by itself otherwise; public is for tests and diagnosis.
     "HERALD_NOTIFIER_COMPAT": "auto: private APIs only at the pinned versions (decision 0042)",
+    "HERALD_NOTIFIER_STREAM_ACCESS_LINES": "debug: opened streams' lines (decision 0091)",
     "HERALD_INSERTER_COMPAT": "auto: faust's consumer hooks only at the pinned versions",
     # Dev mode is set everywhere; these matter only with it or instead of the JWKS URL.
     "HERALD_AUTH_DEV_TOKEN_TTL_SECONDS": "8 h, for tokens minted in dev mode only",

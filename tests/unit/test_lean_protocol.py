@@ -1,13 +1,21 @@
 """The notifier's HTTP protocol: uvicorn's, with list-based containers that behave the same."""
 
 import asyncio
+import logging
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
 
-from herald_notifier.compat import LeanEvent, LeanHttpToolsProtocol, _Pipeline, direct_writer
+from herald_notifier.compat import (
+    LeanEvent,
+    LeanHttpToolsProtocol,
+    _Pipeline,
+    access_line_at,
+    direct_writer,
+)
 from tests.support.uvicorn_server import serving
 
 
@@ -254,3 +262,46 @@ async def test_responses_are_byte_for_byte_uvicorns_whole_head_and_streamed():
         own = await _raw_response("httptools", sent, app)
         assert lean.startswith(b"HTTP/1.1 200 OK\r\n"), (method, path)
         assert _without_date(lean) == _without_date(own), (method, path)
+
+
+def _access_app(level: int | None):
+    async def app(scope, receive, send):
+        if scope["type"] != "http":
+            return
+        if level is not None:
+            access_line_at(scope, level)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b"data: one\n\n", "more_body": False})
+
+    return app
+
+
+async def _access_records(app, caplog: pytest.LogCaptureFixture, level: int) -> list:
+    caplog.set_level(level, logger="uvicorn.access")
+    async with serving(uvicorn.Server(_lean_config(app))) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET /v1/stream?ticket=T HTTP/1.1\r\nHost: x\r\n\r\n")
+            await _read_until(reader, b"0\r\n\r\n")
+        finally:
+            writer.close()
+    return [r for r in caplog.records if r.name == "uvicorn.access"]
+
+
+async def test_a_response_not_asked_writes_uvicorns_info_access_line(caplog):
+    [line] = await _access_records(_access_app(None), caplog, logging.INFO)
+    assert line.levelno == logging.INFO
+
+
+async def test_an_access_line_asked_at_debug_is_not_written_at_info(caplog):
+    assert await _access_records(_access_app(logging.DEBUG), caplog, logging.INFO) == []
+
+
+async def test_an_access_line_asked_at_debug_is_uvicorns_line_at_debug(caplog):
+    [asked] = await _access_records(_access_app(logging.DEBUG), caplog, logging.DEBUG)
+    caplog.clear()
+    [uvicorns] = await _access_records(_access_app(None), caplog, logging.DEBUG)
+    assert asked.levelno == logging.DEBUG
+    # The client's port differs from one connection to the next; the rest is uvicorn's.
+    assert asked.getMessage().split(" - ")[1] == uvicorns.getMessage().split(" - ")[1]
+    assert asked.getMessage().split(" - ")[1] == '"GET /v1/stream?ticket=T HTTP/1.1" 200'

@@ -49,6 +49,7 @@ from aiokafka.consumer.fetcher import READ_COMMITTED, FetchResult
 from aiokafka.errors import CorruptRecordException
 from starlette.types import Message, Receive, Scope
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
 
 from herald_common.consumed import KafkaRecord
 from herald_common.pins import CompatMode, private_apis
@@ -244,6 +245,16 @@ class _HeldWrites:
         self.closed = True
 
 
+# Where a request's scope holds the level of its response's access line (`access_line_at`).
+_ACCESS_LEVEL = "herald.access_level"
+
+
+def access_line_at(scope: Scope, level: int) -> None:
+    """Write the access line of this request's response at `level` rather than INFO: on
+    the lean protocol (uvicorn's own writes every line at INFO). The line is uvicorn's."""
+    scope[_ACCESS_LEVEL] = level
+
+
 class _EndingCycle(RequestResponseCycle):
     """uvicorn's request cycle, except that a response's end never waits for the reader,
     and its head leaves with its first body part.
@@ -296,6 +307,11 @@ class _EndingCycle(RequestResponseCycle):
         elif flow.write_paused and not self.disconnected:
             await flow.drain()  # as uvicorn's `send` would, before anything is written
         starting = message["type"] == "http.response.start"
+        level = cast("dict[str, Any]", self.scope).get(_ACCESS_LEVEL) if starting else None
+        if level is not None and self.access_log:
+            # uvicorn's INFO line, written here at the level asked for (`access_line_at`).
+            self.access_log = False
+            self._access_line(level, message["status"])
         head = None if starting else self._head
         if head is not None:
             del self._head
@@ -311,6 +327,19 @@ class _EndingCycle(RequestResponseCycle):
                 transport.write(b"".join(held.chunks))
             if held.closed:
                 transport.close()
+
+    def _access_line(self, level: int, status: int) -> None:
+        logger, scope = self.access_logger, self.scope
+        if logger.isEnabledFor(level):
+            logger.log(
+                level,
+                '%s - "%s %s HTTP/%s" %d',
+                get_client_addr(scope),
+                scope["method"],
+                get_path_with_query_string(scope),
+                scope["http_version"],
+                status,
+            )
 
 
 class DirectWriter:

@@ -7,6 +7,7 @@ Who is asking and what they may read is settled here; what their query says is r
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 import time
 from typing import Annotated
@@ -19,6 +20,7 @@ from herald_notifier.api.channel_access import require_readable
 from herald_notifier.api.event_stream import EventStreamResponse
 from herald_notifier.api.identity import authenticate_stream
 from herald_notifier.api.stream_query import MAX_CHANNELS, MAX_LENGTH, StreamQuery, read_ticket
+from herald_notifier.compat import access_line_at
 from herald_notifier.domain.stream_session import StreamSession
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.runtime import NotifierRuntime, get_runtime
@@ -78,10 +80,16 @@ async def open_stream(request: Request, runtime: NotifierRuntime) -> EventStream
             429, "too many open streams for this employee", headers={"Retry-After": "5"}
         )
     try:
-        return await _start(runtime, employee_id, query, principal.expires_at)
+        response = await _start(runtime, employee_id, query, principal.expires_at)
     except BaseException:
         registry.release(employee_id)
         raise
+    # A reconnecting replica's clients open thousands of streams a second; their lines are
+    # DEBUG unless asked for (docs/decisions/0091). Refused opens keep uvicorn's INFO line.
+    level = runtime.settings.stream_access_level
+    if level != logging.INFO:
+        access_line_at(request.scope, level)
+    return response
 
 
 def _loop_time(epoch_seconds: int | None) -> float:
