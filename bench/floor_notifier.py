@@ -30,6 +30,7 @@ import jwt
 import uvloop
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from bench.http_head import HeadBuffer, HeadTooLong
 from bench.hub_arguments import hub_arguments
 from bench.loadgen import raise_open_files_limit
 from herald_common.consumed import KafkaRecord
@@ -38,7 +39,6 @@ from herald_common.gc_tuning import SurvivorsFrozen, collection_paused
 from herald_common.routing import EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from herald_notifier.compat import FetchedRecords
 
-_HEAD_LIMIT = 16 * 1024
 _OPENED = (
     b"HTTP/1.1 200 OK\r\n"
     b"content-type: text/event-stream\r\n"
@@ -60,7 +60,7 @@ class StreamProtocol(asyncio.Protocol):
         self._streams = streams
         self._secret = secret
         self._ready = ready
-        self._head = b""
+        self._head = HeadBuffer()
         self._transport: asyncio.Transport | None = None
         self._employee: str | None = None
 
@@ -71,14 +71,14 @@ class StreamProtocol(asyncio.Protocol):
         transport = self._transport
         if transport is None or self._employee is not None:
             return
-        self._head += data
-        end = self._head.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self._head) > _HEAD_LIMIT:
-                transport.close()
+        try:
+            head = self._head.feed(data)
+        except HeadTooLong:
+            transport.close()
             return
-        request_line, _, fields = self._head[:end].partition(b"\r\n")
-        self._head = b""
+        if head is None:
+            return
+        request_line, fields = head
         if request_line.startswith(b"GET /readyz "):
             transport.write(_READY if self._ready.is_set() else _NOT_READY)
             transport.close()

@@ -24,7 +24,6 @@ same run: the part of Herald's figure this machine and these libraries allow at 
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import contextlib
 import json
@@ -39,13 +38,14 @@ import uvloop
 from jwt import PyJWTError
 from psycopg import sql
 
+from bench.http_head import HeadBuffer, HeadTooLong
+from bench.hub_arguments import floor_arguments
 from bench.loadgen import SESSION_COOKIE, raise_open_files_limit
 from herald_common.auth.hs256 import Hs256Decoder
 from herald_common.auth.tokens import REQUIRED_CLAIMS
 from herald_common.notifications import UNREAD
 from herald_common.stream_frames import UNREAD_COUNT
 
-_HEAD_LIMIT = 16 * 1024
 _STREAM_HEAD = (
     b"HTTP/1.1 200 OK\r\n"
     b"content-type: text/event-stream; charset=utf-8\r\n"
@@ -160,7 +160,7 @@ class OpenProtocol(asyncio.Protocol):
     def __init__(self, opener: Opener, streams: Streams) -> None:
         self._opener = opener
         self._streams = streams
-        self._head = b""
+        self._head = HeadBuffer()
         self._transport: asyncio.Transport | None = None
         self._employee: str | None = None
 
@@ -171,14 +171,14 @@ class OpenProtocol(asyncio.Protocol):
         transport = self._transport
         if transport is None or self._employee is not None:
             return
-        self._head += data
-        end = self._head.find(b"\r\n\r\n")
-        if end < 0:
-            if len(self._head) > _HEAD_LIMIT:
-                transport.close()
+        try:
+            head = self._head.feed(data)
+        except HeadTooLong:
+            transport.close()
             return
-        request_line, _, fields = self._head[:end].partition(b"\r\n")
-        self._head = b""
+        if head is None:
+            return
+        request_line, fields = head
         method, _, rest = request_line.partition(b" ")
         target = rest.rpartition(b" ")[0]
         path, _, query = target.partition(b"?")
@@ -261,10 +261,7 @@ async def serve(host: str, port: int, database_url: str, secret: str) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
+    args = floor_arguments(__doc__)
     raise_open_files_limit()
     database_url, secret = os.environ["HERALD_DATABASE_URL"], os.environ["HERALD_AUTH_HS256_SECRET"]
     uvloop.run(serve(args.host, args.port, database_url, secret))

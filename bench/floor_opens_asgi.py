@@ -15,7 +15,6 @@ between this one and Herald's notifier, what Herald's own open does beyond the l
 
 from __future__ import annotations
 
-import argparse
 import asyncio
 import os
 from typing import Any
@@ -24,6 +23,7 @@ import psycopg
 import uvicorn
 
 from bench.floor_opens import Opener, opening
+from bench.hub_arguments import floor_arguments
 from bench.loadgen import raise_open_files_limit
 from herald_common.gc_tuning import SurvivorsFrozen
 from herald_common.logs import configure_logging
@@ -107,10 +107,7 @@ class FloorApp:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
-    args = parser.parse_args()
+    args = floor_arguments(__doc__)
     raise_open_files_limit()
     configure_logging("warning")
     app = FloorApp(os.environ["HERALD_DATABASE_URL"], os.environ["HERALD_AUTH_HS256_SECRET"])

@@ -163,3 +163,9 @@ async def test_other_paths_are_answered_and_closed(target: str) -> None:
     protocol, transport = connect(TableOpener({}))
     protocol.data_received(request("GET", target))
     assert transport.closed
+
+
+async def test_a_head_past_the_limit_closes_the_connection() -> None:
+    protocol, transport = connect(TableOpener({}))
+    protocol.data_received(b"GET /v1/stream HTTP/1.1\r\nX: " + b"a" * 20_000)
+    assert (transport.closed, transport.written) == (True, b"")
