@@ -24,13 +24,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-from typing import cast
 
 import jwt
 import uvloop
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
-from bench.http_head import HeadBuffer, HeadTooLong
+from bench.http_head import HeadProtocol
 from bench.hub_arguments import hub_arguments
 from bench.loadgen import raise_open_files_limit
 from herald_common.consumed import KafkaRecord
@@ -53,32 +52,17 @@ _NOT_READY = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnecti
 Streams = dict[str, list[asyncio.Transport]]
 
 
-class StreamProtocol(asyncio.Protocol):
+class StreamProtocol(HeadProtocol):
     """One connection: a request head, then either `/readyz` or a stream kept open."""
 
     def __init__(self, streams: Streams, secret: str, ready: asyncio.Event) -> None:
         self._streams = streams
         self._secret = secret
         self._ready = ready
-        self._head = HeadBuffer()
-        self._transport: asyncio.Transport | None = None
+        super().__init__()
         self._employee: str | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        transport = self._transport
-        if transport is None or self._employee is not None:
-            return
-        try:
-            head = self._head.feed(data)
-        except HeadTooLong:
-            transport.close()
-            return
-        if head is None:
-            return
-        request_line, fields = head
+    def request(self, transport: asyncio.Transport, request_line: bytes, fields: bytes) -> None:
         if request_line.startswith(b"GET /readyz "):
             transport.write(_READY if self._ready.is_set() else _NOT_READY)
             transport.close()

@@ -38,7 +38,7 @@ import uvloop
 from jwt import PyJWTError
 from psycopg import sql
 
-from bench.http_head import HeadBuffer, HeadTooLong
+from bench.http_head import HeadProtocol
 from bench.hub_arguments import floor_arguments
 from bench.loadgen import SESSION_COOKIE, raise_open_files_limit
 from herald_common.auth.hs256 import Hs256Decoder
@@ -154,31 +154,16 @@ class Opener:
             return await cursor.fetchall()
 
 
-class OpenProtocol(asyncio.Protocol):
+class OpenProtocol(HeadProtocol):
     """One connection: a request head, then `/readyz`, a ticket, or a stream kept open."""
 
     def __init__(self, opener: Opener, streams: Streams) -> None:
         self._opener = opener
         self._streams = streams
-        self._head = HeadBuffer()
-        self._transport: asyncio.Transport | None = None
+        super().__init__()
         self._employee: str | None = None
 
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self._transport = cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        transport = self._transport
-        if transport is None or self._employee is not None:
-            return
-        try:
-            head = self._head.feed(data)
-        except HeadTooLong:
-            transport.close()
-            return
-        if head is None:
-            return
-        request_line, fields = head
+    def request(self, transport: asyncio.Transport, request_line: bytes, fields: bytes) -> None:
         method, _, rest = request_line.partition(b" ")
         target = rest.rpartition(b" ")[0]
         path, _, query = target.partition(b"?")

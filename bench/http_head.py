@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import cast
+
 # A head longer than this is refused: the connection is closed.
 HEAD_LIMIT = 16 * 1024
 
@@ -30,3 +33,32 @@ class HeadBuffer:
         head, self._data = self._data[:end], b""
         request_line, _, fields = head.partition(b"\r\n")
         return request_line, fields
+
+
+class HeadProtocol(asyncio.Protocol):
+    """A connection of a bare server: its request head read whole, then `request` answers
+    it; anything the client sends after the head is not read."""
+
+    def __init__(self) -> None:
+        self._head = HeadBuffer()
+        self._transport: asyncio.Transport | None = None
+        self._answered = False
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = cast(asyncio.Transport, transport)
+
+    def data_received(self, data: bytes) -> None:
+        transport = self._transport
+        if transport is None or self._answered:
+            return
+        try:
+            head = self._head.feed(data)
+        except HeadTooLong:
+            transport.close()
+            return
+        if head is not None:
+            self._answered = True
+            self.request(transport, *head)
+
+    def request(self, transport: asyncio.Transport, request_line: bytes, fields: bytes) -> None:
+        raise NotImplementedError
