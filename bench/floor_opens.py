@@ -54,6 +54,7 @@ _STREAM_HEAD = (
 )
 _READY = b"HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok"
 _REFUSED = b"HTTP/1.1 401 Unauthorized\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+_UNAVAILABLE = b"HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _UNKNOWN = b"HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 _COOKIE_PREFIX = SESSION_COOKIE.encode() + b"="
 
@@ -141,7 +142,13 @@ class Opener:
             await asyncio.sleep(0)  # every open of this turn of the loop joins the read
             while self._waiting:
                 batch, self._waiting = self._waiting, []
-                rows = await self._starts([employee for employee, _ in batch])
+                try:
+                    rows = await self._starts([employee for employee, _ in batch])
+                except Exception as exc:  # the openings fail, not wait for ever
+                    for _, future in batch:
+                        if not future.done():
+                            future.set_exception(exc)
+                    continue
                 for (_, future), row in zip(batch, rows, strict=True):
                     if not future.done():
                         future.set_result(row)
@@ -201,8 +208,13 @@ class OpenProtocol(HeadProtocol):
         opener.start(employee).add_done_callback(self._opened)
 
     def _opened(self, started: asyncio.Future[Start]) -> None:
+        failed = started.exception()
         transport, employee = self._transport, self._employee
         if transport is None or employee is None or transport.is_closing():
+            return
+        if failed is not None:
+            transport.write(_UNAVAILABLE)
+            transport.close()
             return
         department, latest, unread = started.result()
         if department is None:

@@ -146,8 +146,10 @@ def _median(values: list[float | None]) -> float | None:
 
 
 def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The last round's counts (clients, live, errors: the fewest live of any round), each
-    figure of `_MEDIANS` the median of the rounds', and every round as it was."""
+    """The rounds in one: `live` the fewest of any round, `failed` their sum, each figure of
+    `_MEDIANS` the median of the rounds' (the ceiling too, each round's own), everything
+    else (clients, errors, the tickets' counts) the last round's, and every round as it
+    was."""
     summary = {**rounds[-1], "rounds": rounds}
     summary["live"] = min(r["live"] for r in rounds)
     summary["failed"] = sum(r["failed"] for r in rounds)

@@ -169,3 +169,16 @@ async def test_a_head_past_the_limit_closes_the_connection() -> None:
     protocol, transport = connect(TableOpener({}))
     protocol.data_received(b"GET /v1/stream HTTP/1.1\r\nX: " + b"a" * 20_000)
     assert (transport.closed, transport.written) == (True, b"")
+
+
+class FailingOpener(TableOpener):
+    async def _starts(self, employees: Sequence[str]) -> list[Start]:
+        raise OSError("the database is gone")
+
+
+async def test_a_failed_read_answers_503_rather_than_leaving_the_client_waiting() -> None:
+    protocol, transport = connect(FailingOpener({}))
+    protocol.data_received(request("GET", "/v1/stream", f"Authorization: Bearer {token('al')}"))
+    await settle()
+    assert transport.written.startswith(b"HTTP/1.1 503")
+    assert transport.closed

@@ -264,13 +264,13 @@ async def test_responses_are_byte_for_byte_uvicorns_whole_head_and_streamed():
         assert _without_date(lean) == _without_date(own), (method, path)
 
 
-def _access_app(level: int | None):
+def _access_app(level: int | None, status: int = 200):
     async def app(scope, receive, send):
         if scope["type"] != "http":
             return
         if level is not None:
             access_line_at(scope, level)
-        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.start", "status": status, "headers": []})
         await send({"type": "http.response.body", "body": b"data: one\n\n", "more_body": False})
 
     return app
@@ -295,6 +295,11 @@ async def test_a_response_not_asked_writes_uvicorns_info_access_line(caplog):
 
 async def test_an_access_line_asked_at_debug_is_not_written_at_info(caplog):
     assert await _access_records(_access_app(logging.DEBUG), caplog, logging.INFO) == []
+
+
+async def test_an_error_asked_at_debug_keeps_its_info_access_line(caplog):
+    [line] = await _access_records(_access_app(logging.DEBUG, status=500), caplog, logging.INFO)
+    assert (line.levelno, line.getMessage().split(" - ")[1][-3:]) == (logging.INFO, "500")
 
 
 async def test_an_access_line_asked_at_debug_is_uvicorns_line_at_debug(caplog):

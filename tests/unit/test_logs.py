@@ -44,13 +44,29 @@ def test_a_line_is_one_json_object_with_the_extra_fields() -> None:
     assert not {"args", "msg", "levelno", "pathname", "color_message"} & entry.keys()
 
 
-@pytest.mark.parametrize("created", [0.0, 1.9999, 1_764_999_999.0005, 1_765_000_000.123456])
+@pytest.mark.parametrize(
+    "created",
+    [0.0, 1.9999, 1_764_999_999.0005, 1_765_000_000.001, 1_765_000_000.1, 1_765_000_000.9999997],
+)
 def test_the_time_reads_as_isoformat_to_the_millisecond(created: float) -> None:
     record = _record()
     record.created = created
     expected = datetime.fromtimestamp(created, UTC).isoformat(timespec="milliseconds")
 
     assert json.loads(JsonFormatter().format(record))["time"] == expected
+
+
+def test_every_millisecond_of_a_second_reads_as_isoformat() -> None:
+    formatter, record = JsonFormatter(), _record()
+    read, expected = [], []
+    for millisecond in range(1000):
+        record.created = 1_765_000_000 + millisecond / 1000
+        read.append(json.loads(formatter.format(record))["time"])
+        expected.append(
+            datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds")
+        )
+
+    assert read == expected
 
 
 def test_lines_of_one_second_each_keep_their_own_milliseconds() -> None:
@@ -74,7 +90,11 @@ def test_exceptions_and_odd_values_stay_inside_the_json() -> None:
     assert entry["allocation_id"].startswith("<object object")
 
 
-def test_configure_logging_writes_json_to_stderr(capsys: pytest.CaptureFixture[str]) -> None:
+def test_configure_logging_writes_json_to_stderr(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # configure_logging turns the caller lookup off for the process; this test's only.
+    monkeypatch.setattr(logging, "_srcfile", logging._srcfile)
     root = logging.getLogger()
     handlers, level = root.handlers[:], root.level
     try:

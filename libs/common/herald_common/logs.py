@@ -43,12 +43,17 @@ class JsonFormatter(logging.Formatter):
 
     def _time(self, created: float) -> str:
         second = int(created)
+        # As `datetime.fromtimestamp(created).isoformat(timespec="milliseconds")`: the
+        # microseconds rounded half to even (into the next second at 1,000,000), then the
+        # milliseconds truncated.
+        micro = round((created - second) * 1e6)
+        if micro == 1_000_000:
+            second, micro = second + 1, 0
         cached, text = self._second
         if second != cached:
             text = datetime.fromtimestamp(second, UTC).strftime("%Y-%m-%dT%H:%M:%S")
             self._second = (second, text)
-        # Milliseconds truncated, as `isoformat(timespec="milliseconds")` gives them.
-        return f"{text}.{int((created - second) * 1000):03d}+00:00"
+        return f"{text}.{micro // 1000:03d}+00:00"
 
     def format(self, record: logging.LogRecord) -> str:
         entry: dict[str, Any] = {

@@ -15,10 +15,12 @@ another version is logged as a warning and its fallback used.
   messages), each waiting with a deque; a deque allocates a 64-slot block up front, about
   750 bytes with its object. Lists do the same jobs here at a tenth of that: the pipeline
   holds a request or two at most and an event one waiter. Together that is about 1.9 KB
-  less per connection (docs/decisions/0032). Behaviour is uvicorn's own but for one
-  thing: the end of a response is written even while the client is not reading
-  (`_EndingCycle`), so a stream cut off for a slow reader ends complete (decision 0025).
-  Fallback: uvicorn's own protocol, where such a stream ends abandoned (uvicorn logs it).
+  less per connection (docs/decisions/0032). Behaviour is uvicorn's own but for two
+  things: the end of a response is written even while the client is not reading
+  (`_EndingCycle`), so a stream cut off for a slow reader ends complete (decision 0025),
+  and a response may have its access line written at another level than INFO
+  (`access_line_at`, decision 0091). Fallback: uvicorn's own protocol, where such a
+  stream ends abandoned (uvicorn logs it) and every access line is INFO.
   `DirectWriter` writes a stream's chunks to the lean protocol's transport directly, as
   its `send` would, while the client reads (docs/decisions/0073, 0088). Fallback: `send`.
 - asyncio: `DisconnectWatch` steps the ASGI `receive()` by hand instead of a task per
@@ -250,8 +252,9 @@ _ACCESS_LEVEL = "herald.access_level"
 
 
 def access_line_at(scope: Scope, level: int) -> None:
-    """Write the access line of this request's response at `level` rather than INFO: on
-    the lean protocol (uvicorn's own writes every line at INFO). The line is uvicorn's."""
+    """Write the access line of this request's response at `level` rather than INFO, unless
+    its status is an error: on the lean protocol only (uvicorn's own protocol writes every
+    line at INFO). The line is uvicorn's."""
     scope[_ACCESS_LEVEL] = level
 
 
@@ -308,10 +311,12 @@ class _EndingCycle(RequestResponseCycle):
             await flow.drain()  # as uvicorn's `send` would, before anything is written
         starting = message["type"] == "http.response.start"
         level = cast("dict[str, Any]", self.scope).get(_ACCESS_LEVEL) if starting else None
-        if level is not None and self.access_log:
-            # uvicorn's INFO line, written here at the level asked for (`access_line_at`).
+        if level is not None and self.access_log and message["status"] < 400:
+            # uvicorn's INFO line, written here at the level asked for (`access_line_at`);
+            # an error keeps its INFO line, and a gone client none, as in uvicorn's `send`.
             self.access_log = False
-            self._access_line(level, message["status"])
+            if not self.disconnected:
+                self._access_line(level, message["status"])
         head = None if starting else self._head
         if head is not None:
             del self._head

@@ -51,8 +51,9 @@ class NotifierSettings(ServiceSettings):
     # its department, herald_common.affinity; docs/decisions/0078).
     partition_share: str = "all"
     # The access line of a stream that opens (status 200) is written at DEBUG unless this
-    # says info; refused opens, tickets and every other request are written at INFO
-    # (docs/decisions/0091). Each line costs an open about 19 µs of the notifier's CPU.
+    # says info; refused opens, tickets and every other request are written at INFO, and
+    # so is every line on the public compat path (docs/decisions/0091). Each line costs an
+    # open about 19 µs of the notifier's CPU.
     stream_access_lines: Literal["info", "debug"] = "debug"
 
     @field_validator("partition_share")
