@@ -8,8 +8,8 @@ Herald's guarantees, and nothing more:
   by `POST /v1/stream-tickets` (kept in a dict, taken once); tokens checked by Herald's own
   HS256 decoder (`herald_common.auth.hs256`, the cheapest check there is);
 - one read of PostgreSQL per turn of the event loop for every open of that turn, one
-  statement for all (the employee's department, newest notification id and unread count:
-  Herald needs them to route, resume and count);
+  statement for all, batched by the notifier's own `Batched` (the employee's department,
+  newest notification id and unread count: Herald needs them to route, resume and count);
 - the head and the opening (`id:` of the newest notification, then the unread count) in one
   `transport.write`; the transport kept, by employee, until the client goes.
 
@@ -42,9 +42,11 @@ from bench.http_head import HeadProtocol
 from bench.hub_arguments import floor_arguments
 from bench.loadgen import SESSION_COOKIE, raise_open_files_limit
 from herald_common.auth.hs256 import Hs256Decoder
+from herald_common.auth.settings import AuthSettings
 from herald_common.auth.tokens import REQUIRED_CLAIMS
 from herald_common.notifications import UNREAD
 from herald_common.stream_frames import UNREAD_COUNT
+from herald_notifier.domain.batched import Batched
 
 _STREAM_HEAD = (
     b"HTTP/1.1 200 OK\r\n"
@@ -91,12 +93,16 @@ class Opener:
 
     def __init__(self, conn: psycopg.AsyncConnection[tuple[object, ...]], secret: str) -> None:
         self._conn = conn
+        auth = AuthSettings()  # the audience, issuer and leeway Herald checks by default
         self._tokens = Hs256Decoder(
-            secret, audience="herald", issuer="herald", leeway=0, require=REQUIRED_CLAIMS
+            secret,
+            audience=auth.audience,
+            issuer=auth.issuer,
+            leeway=auth.leeway_seconds,
+            require=REQUIRED_CLAIMS,
         )
         self.tickets: dict[str, str] = {}
-        self._waiting: list[tuple[str, asyncio.Future[Start]]] = []
-        self._reading = False
+        self._starts_batched: Batched[str, Start] = Batched(self._starts)
 
     def employee(self, token: bytes) -> str | None:
         try:
@@ -128,32 +134,10 @@ class Opener:
         return self.tickets.pop(ticket, None)
 
     def start(self, employee: str) -> asyncio.Future[Start]:
-        """Where the employee's stream starts, read with the turn's other openings (a read
-        per open would cost each its own round trip)."""
-        future: asyncio.Future[Start] = asyncio.get_running_loop().create_future()
-        self._waiting.append((employee, future))
-        if not self._reading:
-            self._reading = True
-            asyncio.get_running_loop().create_task(self._read())
-        return future
-
-    async def _read(self) -> None:
-        try:
-            await asyncio.sleep(0)  # every open of this turn of the loop joins the read
-            while self._waiting:
-                batch, self._waiting = self._waiting, []
-                try:
-                    rows = await self._starts([employee for employee, _ in batch])
-                except Exception as exc:  # the openings fail, not wait for ever
-                    for _, future in batch:
-                        if not future.done():
-                            future.set_exception(exc)
-                    continue
-                for (_, future), row in zip(batch, rows, strict=True):
-                    if not future.done():
-                        future.set_result(row)
-        finally:
-            self._reading = False
+        """Where the employee's stream starts, read with the turn's other openings, as
+        Herald's notifier batches its reads (a read per open would cost each its own round
+        trip)."""
+        return self._starts_batched.submit(employee)
 
     async def _starts(self, employees: Sequence[str]) -> list[Start]:
         async with self._conn.cursor() as cursor:

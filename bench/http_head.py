@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from abc import ABC, abstractmethod
 from typing import cast
 
 # A head longer than this is refused: the connection is closed.
@@ -35,7 +36,7 @@ class HeadBuffer:
         return request_line, fields
 
 
-class HeadProtocol(asyncio.Protocol):
+class HeadProtocol(asyncio.Protocol, ABC):
     """A connection of a bare server: its request head read whole, then `request` answers
     it; anything the client sends after the head is not read."""
 
@@ -60,5 +61,6 @@ class HeadProtocol(asyncio.Protocol):
             self._answered = True
             self.request(transport, *head)
 
+    @abstractmethod
     def request(self, transport: asyncio.Transport, request_line: bytes, fields: bytes) -> None:
-        raise NotImplementedError
+        """Answer the request whose head arrived: write to `transport`, close it or keep it."""

@@ -13,21 +13,12 @@ from pydantic import SecretStr
 from bench.floor_opens import Opener, OpenProtocol, Start, Streams
 from herald_common.auth.settings import AuthSettings
 from herald_common.auth.tokens import mint_token
+from tests.bench import test_loadgen as loadgen_tests
 
 SECRET = "floor-test-secret-of-enough-length-for-hs256"
 
 
-class FakeTransport:
-    def __init__(self) -> None:
-        self.written = b""
-        self.closed = False
-
-    def write(self, data: bytes) -> None:
-        self.written += data
-
-    def close(self) -> None:
-        self.closed = True
-
+class FakeTransport(loadgen_tests.FakeTransport):
     def is_closing(self) -> bool:
         return self.closed
 

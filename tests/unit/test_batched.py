@@ -80,3 +80,11 @@ async def test_a_caller_gone_meanwhile_does_not_stop_the_others() -> None:
     gone.cancel()
     assert await stays == 20
     assert gone.cancelled()
+
+
+async def test_a_submitted_lookup_joins_the_round_of_its_turn() -> None:
+    lookup = Recorder()
+    batched = Batched(lookup)
+    submitted = batched.submit(1)
+    assert await asyncio.gather(submitted, batched.get(2)) == [10, 20]
+    assert lookup.rounds == [[1, 2]]

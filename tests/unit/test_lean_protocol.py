@@ -115,6 +115,17 @@ async def _read_until(reader: asyncio.StreamReader, end: bytes) -> bytes:
     return received
 
 
+async def _served_once(app, request: bytes) -> None:
+    """`request` sent to `app` on the lean protocol, its chunked response read to the end."""
+    async with serving(uvicorn.Server(_lean_config(app))) as port:
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(request)
+            await _read_until(reader, b"0\r\n\r\n")
+        finally:
+            writer.close()
+
+
 async def test_a_direct_chunk_is_what_uvicorns_send_writes():
     written: list[bool] = []
 
@@ -212,13 +223,7 @@ async def test_a_responses_head_leaves_with_its_first_body_part_in_one_write():
         writes.append(list(counted.writes))
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-    async with serving(uvicorn.Server(_lean_config(app))) as port:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            writer.write(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-            await _read_until(reader, b"0\r\n\r\n")
-        finally:
-            writer.close()
+    await _served_once(app, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
     held, [first] = writes
     assert held == []
     assert first.startswith(b"HTTP/1.1 200 OK\r\n")
@@ -278,13 +283,7 @@ def _access_app(level: int | None, status: int = 200):
 
 async def _access_records(app, caplog: pytest.LogCaptureFixture, level: int) -> list:
     caplog.set_level(level, logger="uvicorn.access")
-    async with serving(uvicorn.Server(_lean_config(app))) as port:
-        reader, writer = await asyncio.open_connection("127.0.0.1", port)
-        try:
-            writer.write(b"GET /v1/stream?ticket=T HTTP/1.1\r\nHost: x\r\n\r\n")
-            await _read_until(reader, b"0\r\n\r\n")
-        finally:
-            writer.close()
+    await _served_once(app, b"GET /v1/stream?ticket=T HTTP/1.1\r\nHost: x\r\n\r\n")
     return [r for r in caplog.records if r.name == "uvicorn.access"]
 
 

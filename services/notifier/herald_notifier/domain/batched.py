@@ -33,14 +33,22 @@ class Batched(Generic[K, V]):
         self._lookup = lookup
         self._waiting: list[tuple[K, asyncio.Future[V]]] = []
         self._running = False
+        self._round: asyncio.Task[None] | None = None
 
     async def get(self, key: K) -> V:
-        future: asyncio.Future[V] = asyncio.get_running_loop().create_future()
+        return await self.submit(key)
+
+    def submit(self, key: K) -> asyncio.Future[V]:
+        """`get(key)` for a caller that is not a coroutine (a protocol's callback): the
+        future its round answers."""
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[V] = loop.create_future()
         self._waiting.append((key, future))
         if not self._running:
             self._running = True
-            asyncio.get_running_loop().create_task(self._rounds())
-        return await future
+            # Held, so the running rounds are not collected as garbage mid-way.
+            self._round = loop.create_task(self._rounds())
+        return future
 
     async def _rounds(self) -> None:
         try:
