@@ -6,13 +6,17 @@ import logging
 import httpx
 import pytest
 import uvicorn
+import uvloop
 from fastapi import FastAPI
 from fastapi.responses import StreamingResponse
+from uvicorn.protocols.utils import get_local_addr, get_remote_addr
 
 from herald_notifier.compat import (
     LeanEvent,
     LeanHttpToolsProtocol,
+    _local_address,
     _Pipeline,
+    _remote_address,
     access_line_at,
     direct_writer,
 )
@@ -309,3 +313,79 @@ async def test_an_access_line_asked_at_debug_is_uvicorns_line_at_debug(caplog):
     # The client's port differs from one connection to the next; the rest is uvicorn's.
     assert asked.getMessage().split(" - ")[1] == uvicorns.getMessage().split(" - ")[1]
     assert asked.getMessage().split(" - ")[1] == '"GET /v1/stream?ticket=T HTTP/1.1" 200'
+
+
+async def _addresses_both_ways(serve) -> tuple[tuple, tuple]:
+    """(uvicorn's local and remote address, the lean protocol's) of one accepted connection."""
+    seen: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    class Accepting(asyncio.Protocol):
+        def connection_made(self, transport):
+            uvicorns = (get_local_addr(transport), get_remote_addr(transport))
+            seen.set_result((uvicorns, (_local_address(transport), _remote_address(transport))))
+            transport.close()
+
+    await serve(Accepting)
+    return await asyncio.wait_for(seen, 5)
+
+
+# The notifier runs on uvloop (uvicorn's choice when it is installed); asyncio's own loop
+# is uvicorn's otherwise. Their transports answer `get_extra_info` each in their own way.
+LOOPS = pytest.mark.parametrize(
+    "new_loop", [asyncio.new_event_loop, uvloop.new_event_loop], ids=["asyncio", "uvloop"]
+)
+
+
+@LOOPS
+def test_a_tcp_connections_addresses_are_uvicorns(new_loop):
+    async def serve(protocol):
+        server = await asyncio.get_running_loop().create_server(protocol, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        writer.close()
+
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        uvicorns, lean = runner.run(_addresses_both_ways(serve))
+    assert lean == uvicorns
+    assert lean[0][0] == "127.0.0.1"
+
+
+@LOOPS
+def test_a_unix_socket_connections_addresses_are_uvicorns(new_loop, tmp_path):
+    path = str(tmp_path / "notifier.sock")
+
+    async def serve(protocol):
+        await asyncio.get_running_loop().create_unix_server(protocol, path)
+        _, writer = await asyncio.open_unix_connection(path)
+        writer.close()
+
+    with asyncio.Runner(loop_factory=new_loop) as runner:
+        uvicorns, lean = runner.run(_addresses_both_ways(serve))
+    assert lean == uvicorns == ((path, None), None)
+
+
+async def test_a_connections_flow_control_starts_writable_on_a_lean_event():
+    protocol_made: asyncio.Future = asyncio.get_running_loop().create_future()
+
+    class Recording(LeanHttpToolsProtocol):
+        def connection_made(self, transport):
+            super().connection_made(transport)
+            protocol_made.set_result(self)
+
+    async def app(scope, receive, send):
+        return
+
+    config = uvicorn.Config(
+        app, host="127.0.0.1", port=0, http=Recording, log_config=None, lifespan="off"
+    )
+    async with serving(uvicorn.Server(config)) as port:
+        _, writer = await asyncio.open_connection("127.0.0.1", port)
+        protocol = await asyncio.wait_for(protocol_made, 5)
+        writer.close()
+    flow = protocol.flow
+    assert type(flow._is_writable_event) is LeanEvent
+    assert (flow.write_paused, flow.read_paused, flow._is_writable_event.is_set()) == (
+        False,
+        False,
+        True,
+    )

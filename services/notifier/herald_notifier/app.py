@@ -61,7 +61,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         metrics = NotifierMetrics()
         registry = Registry(on_cut_off=lambda _: metrics.cut_offs.inc())
-        pool = create_pool(settings.database, name="herald-notifier")
+        # Every statement here stands alone: reads, and idempotent writes (docs/decisions/0092).
+        pool = create_pool(settings.database, name="herald-notifier", autocommit=True)
         inbox = Inbox(pool, settings.replay_page_size)
         unread = UnreadCounter(inbox, registry)
         tally = DeliveryTally(registry, settings.replica_id, settings.delivered_interval_seconds)

@@ -50,8 +50,10 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.consumer.fetcher import READ_COMMITTED, FetchResult
 from aiokafka.errors import CorruptRecordException
 from starlette.types import Message, Receive, Scope
+from uvicorn.logging import TRACE_LOG_LEVEL
+from uvicorn.protocols.http.flow_control import FlowControl
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol, RequestResponseCycle
-from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string
+from uvicorn.protocols.utils import get_client_addr, get_path_with_query_string, is_ssl
 
 from herald_common.consumed import KafkaRecord
 from herald_common.pins import CompatMode, private_apis
@@ -391,16 +393,53 @@ def direct_writer(scope: Scope, send: Any) -> DirectWriter | None:
     return DirectWriter(cycle)
 
 
+class _LeanFlowControl(FlowControl):
+    """uvicorn's flow control, starting writable with a `LeanEvent` (no asyncio.Event
+    made per connection only to be replaced)."""
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self.read_paused = False
+        self.write_paused = False
+        self._is_writable_event = LeanEvent()
+        self._is_writable_event.set()
+
+
+def _remote_address(transport: asyncio.Transport) -> tuple[str, int] | None:
+    """uvicorn's `get_remote_addr`, read from `peername`: a host and a port, else None."""
+    info = transport.get_extra_info("peername")
+    return (str(info[0]), int(info[1])) if isinstance(info, tuple) else None
+
+
+def _local_address(transport: asyncio.Transport) -> tuple[str, int | None] | None:
+    """uvicorn's `get_local_addr`, read from `sockname`: a host and a port, or a Unix
+    socket's path alone."""
+    info = transport.get_extra_info("sockname")
+    if isinstance(info, tuple):
+        return (str(info[0]), int(info[1]))
+    if isinstance(info, str):
+        return (info, None)
+    return None
+
+
 class LeanHttpToolsProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pipeline: Any = _Pipeline()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        writable = LeanEvent()
-        writable.set()  # as FlowControl starts: writable
-        self.flow._is_writable_event = writable
+        # uvicorn's, with its flow control's event the lean one from the start, and the
+        # addresses read from the transport's extra info: 2.2 µs a connection, where
+        # uvicorn's lookups through a socket object take 8.1 (docs/decisions/0092).
+        self.connections.add(self)
+        self.transport = transport
+        self.flow = _LeanFlowControl(transport)
+        self.server = _local_address(transport)
+        self.client = _remote_address(transport)
+        self.scheme = "https" if is_ssl(transport) else "http"
+        if self.logger.level <= TRACE_LOG_LEVEL:
+            prefix = f"{self.client[0]}:{self.client[1]} - " if self.client else ""
+            self.logger.log(TRACE_LOG_LEVEL, "%sHTTP connection made", prefix)
 
     def on_headers_complete(self) -> None:
         super().on_headers_complete()
