@@ -12,6 +12,8 @@ start). CPU is the notifier process's time on a CPU from /proc over the burst, a
 PostgreSQL's backends of the run's database beside it (`server_cpu`). The load generator's
 own CPU per open is reported too: it runs on the same cores, so the notifier's, PostgreSQL's
 and its CPU per open bound the opens/s this machine can show (`opens_per_second_ceiling`).
+Handshakes the kernel dropped meanwhile (a listening socket's accept queue full: those
+clients retry a second or more later) are counted beside (`bench.listen_drops`).
 
 The same clients then open their streams on the floor (bench/floor_opens.py: a bare
 protocol with the token check, one batched read and one write per open, nothing else), in
@@ -30,6 +32,7 @@ from typing import Any
 
 from bench.config import BenchConfig
 from bench.environment import BenchRun
+from bench.listen_drops import dropped_since, listen_overflows
 from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
 from bench.server_cpu import POSTGRESQL, ServerCpu, ceiling
 from herald_common.events import VOUCHER_ALLOCATED
@@ -71,7 +74,9 @@ async def measure(
         ticket_cpu = await cpu.stop()
         await cpu.start()
         loadgen_before = cpu_seconds(loadgen.pid)
+        overflows_before = listen_overflows()
         connected = await loadgen.go()
+        dropped = dropped_since(overflows_before)
         loadgen_cpu = cpu_seconds(loadgen.pid) - loadgen_before
         open_cpu = await cpu.stop()
     finally:
@@ -104,6 +109,8 @@ async def measure(
         # The clients share the machine's cores with the server: what one open costs them.
         "loadgen_cpu_ms_per_open": per_unit_ms(loadgen_cpu, opens),
         "opens_per_second_ceiling": ceiling(notifier + postgresql + loadgen_cpu, opens),
+        # Clients whose handshake waited for a retry: the accept queue was full.
+        "handshakes_dropped": dropped,
     }
 
 
@@ -137,6 +144,7 @@ _MEDIANS = (
     "notifier_cpu_ms_per_open_with_tickets",
     "loadgen_cpu_ms_per_open",
     "opens_per_second_ceiling",
+    "handshakes_dropped",
 )
 
 

@@ -320,6 +320,13 @@ def test_opens_opens_every_client_with_its_credential(report: dict[str, Any]) ->
         assert positive(opens[figure]), figure
 
 
+def test_opens_counts_the_handshakes_dropped_during_each_burst(report: dict[str, Any]) -> None:
+    opens = report["scenarios"]["opens"]
+    # A count from the kernel (zero in a small burst), for Herald and each floor alike.
+    for result in (opens, opens["floor"], opens["floor_asgi"]):
+        assert all(r["handshakes_dropped"] >= 0 for r in result["rounds"])
+
+
 def test_reconnect_brings_every_client_back_on_the_other_replica(report: dict[str, Any]) -> None:
     storm = report["scenarios"]["reconnect"]
     assert storm["streams"] == SMOKE.reconnect_streams
