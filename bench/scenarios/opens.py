@@ -144,7 +144,6 @@ _MEDIANS = (
     "notifier_cpu_ms_per_open_with_tickets",
     "loadgen_cpu_ms_per_open",
     "opens_per_second_ceiling",
-    "handshakes_dropped",
 )
 
 
@@ -154,13 +153,16 @@ def _median(values: list[float | None]) -> float | None:
 
 
 def _summary(rounds: list[dict[str, Any]]) -> dict[str, Any]:
-    """The rounds in one: `live` the fewest of any round, `failed` their sum, each figure of
-    `_MEDIANS` the median of the rounds' (the ceiling too, each round's own), everything
-    else (clients, errors, the tickets' counts) the last round's, and every round as it
-    was."""
+    """The rounds in one: `live` the fewest of any round, `failed` and the handshakes
+    dropped their sums, each figure of `_MEDIANS` the median of the rounds' (the ceiling
+    too, each round's own), everything else (clients, errors, the tickets' counts) the last
+    round's, and every round as it was."""
     summary = {**rounds[-1], "rounds": rounds}
     summary["live"] = min(r["live"] for r in rounds)
     summary["failed"] = sum(r["failed"] for r in rounds)
+    # Summed like the failures: one round's drops must not hide behind the others' none.
+    dropped = [r.get("handshakes_dropped") for r in rounds]
+    summary["handshakes_dropped"] = None if None in dropped else sum(dropped)
     for key in _MEDIANS:
         summary[key] = _median([r.get(key) for r in rounds])
     return summary

@@ -393,18 +393,6 @@ def direct_writer(scope: Scope, send: Any) -> DirectWriter | None:
     return DirectWriter(cycle)
 
 
-class _LeanFlowControl(FlowControl):
-    """uvicorn's flow control, starting writable with a `LeanEvent` (no asyncio.Event
-    made per connection only to be replaced)."""
-
-    def __init__(self, transport: asyncio.Transport) -> None:
-        self._transport = transport
-        self.read_paused = False
-        self.write_paused = False
-        self._is_writable_event = LeanEvent()
-        self._is_writable_event.set()
-
-
 def _remote_address(transport: asyncio.Transport) -> tuple[str, int] | None:
     """uvicorn's `get_remote_addr`, read from `peername`: a host and a port, else None."""
     info = transport.get_extra_info("peername")
@@ -428,12 +416,15 @@ class LeanHttpToolsProtocol(HttpToolsProtocol):
         self.pipeline: Any = _Pipeline()
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        # uvicorn's, with its flow control's event the lean one from the start, and the
-        # addresses read from the transport's extra info: 2.2 µs a connection, where
-        # uvicorn's lookups through a socket object take 8.1 (docs/decisions/0092).
+        # uvicorn's, with the addresses read from the transport's extra info: 2.2 µs a
+        # connection, where uvicorn's lookups through a socket object take 8.1
+        # (docs/decisions/0092); and the flow control's event the lean one.
         self.connections.add(self)
         self.transport = transport
-        self.flow = _LeanFlowControl(transport)
+        self.flow = FlowControl(transport)
+        writable = LeanEvent()
+        writable.set()  # as FlowControl starts: writable
+        self.flow._is_writable_event = writable
         self.server = _local_address(transport)
         self.client = _remote_address(transport)
         self.scheme = "https" if is_ssl(transport) else "http"
