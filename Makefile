@@ -61,8 +61,11 @@ status:
 bench: install
 	$(VENV_BIN)/python -m bench $(BENCH_ARGS)
 
+## install: the workspace's packages, then the notifier's hot path compiled in place with
+## mypyc (tools/compiled.py; rebuilt only when its sources changed, docs/decisions/0093)
 install: $(UV)
 	$(UV) sync --frozen --all-packages
+	$(VENV_BIN)/python -m tools.compiled
 
 lint: install
 	$(VENV_BIN)/ruff check .

@@ -225,7 +225,8 @@ def test_the_build_context_leaves_out_local_state_but_keeps_what_the_images_copy
                     assert source.split("/")[0] not in ignored, f"{service} copies {source}"
 
 
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*-data")
+# As .dockerignore: no compiled modules of the host in an image (docs/decisions/0093).
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*-data", "*.so", "_compiled.json")
 
 
 def _replay_build_stage(service: str, workdir: Path) -> Path:

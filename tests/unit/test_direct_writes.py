@@ -10,6 +10,7 @@ import pytest
 
 from herald_common.stream_frames import TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
+from herald_notifier.domain.live_frames import LiveFrames
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from tests.unit.test_stream_session import (
@@ -139,7 +140,9 @@ async def test_an_expired_token_has_its_task_end_the_stream():
 async def test_close_ends_direct_writes():
     harness = Harness(FakeInbox([]), last_event_id=None)
     next_chunk = await _parked(harness, Writer())
-    assert harness.subscriber.direct is harness.session
+    direct = harness.subscriber.direct
+    assert isinstance(direct, LiveFrames)
+    assert direct.subscriber is harness.subscriber
     harness.session.close()
     assert harness.subscriber.direct is None
     next_chunk.cancel()

@@ -18,6 +18,7 @@ from herald_common.record_checks import (
 )
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.subscriber import Subscriber
 from tests.support.dead_letters import RecordedClaims
 from tests.support.notifier_consumer import event_consumer
 
@@ -114,14 +115,17 @@ class _Batches:
         return self._batches.pop(0)
 
 
-class _Seen(Registry):
-    def __init__(self) -> None:
-        super().__init__()
-        self.seen: list[Delivery] = []
+class _Seen:
+    """A registry with one stream, employee E1's of department D: what reached it."""
 
-    def dispatch(self, delivery: Delivery) -> int:
-        self.seen.append(delivery)
-        return 0
+    def __init__(self) -> None:
+        self.registry = Registry()
+        self._stream = Subscriber("E1", "D", capacity=100)
+        self.registry.add(self._stream)
+
+    @property
+    def seen(self) -> list[Delivery]:
+        return self._stream.pending
 
 
 class _NoLag:
@@ -133,14 +137,14 @@ async def _consume(
     tp: TopicPartition, records: list[_Record], max_bytes: int
 ) -> tuple[_Seen, RecordedClaims]:
     """One notifier consumer run over one fetch: what it dispatched and dead-lettered."""
-    registry, claims = _Seen(), RecordedClaims()
+    seen, claims = _Seen(), RecordedClaims()
     consumer = event_consumer(
-        _NoLag(), registry, dead_letters=claims, records=_Batches([(tp, records)]),
+        _NoLag(), seen.registry, dead_letters=claims, records=_Batches([(tp, records)]),
         max_record_bytes=max_bytes,
     )  # fmt: skip
     with pytest.raises(_Stop):
         await consumer.run()
-    return registry, claims
+    return seen, claims
 
 
 async def test_a_record_no_decoder_foresaw_is_dead_lettered_and_the_next_is_dispatched() -> None:

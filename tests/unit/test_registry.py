@@ -161,3 +161,18 @@ def test_stream_slots_are_reserved_up_to_the_limit_and_released_one_by_one():
     assert registry.slots_taken("E1") == 0
     assert registry.slots_taken("E2") == 1
     assert registry._slots == {"E2": 1}
+
+
+def test_reached_own_names_the_inbox_items_of_employees_with_a_stream_here():
+    registry = Registry()
+    registry.add(Subscriber("E1", "Sales", 10))
+    registry.add(Subscriber("M1", "HR", 10, departments=frozenset({"Sales"})))
+    # E2 has no stream (only the watcher saw 2); a frame without an id is no inbox item.
+    frame = Delivery(None, "herald.unread-count", "E1", "", "{}")
+    assert registry.reached_own([delivery(1), delivery(2, employee="E2"), frame]) == [1]
+
+
+def test_a_non_ascii_department_key_is_looked_up_by_its_text():
+    registry = Registry()
+    registry.add(Subscriber("E1", "Vertrieb Süd", 10))
+    assert registry.wants("Vertrieb Süd".encode(), "E1", True)

@@ -13,7 +13,6 @@ are left alone so that a record can be sent back from its dead-letter topic.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import cast
 
 from herald_common.dead_letter import HEADER_PREFIX as DEAD_LETTER_PREFIX
 
@@ -40,14 +39,20 @@ def checked_headers(
     headers, the visibility and the previous id). The headers found may include others
     than Herald's: look them up by name.
     """
-    # Most records repeat no header and give each a value: then one dict, built in C, is
-    # both the check and the lookup. 0.40 µs instead of 0.89 µs for a voucher event's six
-    # headers, measured in isolation (docs/decisions/0086). `all()` tests truth, not
-    # `is None`, in 0.17 µs where `None not in` compares each value with None in 0.36 µs;
-    # a header with an empty value takes the loop below, which tells b"" from None.
-    every = dict(headers)
-    if len(every) == len(headers) and all(every.values()):
-        return cast(dict[str, bytes], every), None
+    # Most records repeat no header and give each a value: then one dict is both the check
+    # and the lookup (docs/decisions/0086). Built by this loop, not `dict(headers)`: this
+    # module is compiled (docs/decisions/0093), and mypyc's `dict()` of a sequence took
+    # 0.87-0.91 µs for a voucher event's six headers where the compiled loop takes
+    # 0.26-0.50 µs (interpreted: 0.68-1.35 and 0.40-0.78 µs; measured in isolation). A
+    # header with an empty value or none takes the loop below, which tells b"" from None.
+    every: dict[str, bytes] = {}
+    for name, value in headers:
+        if not value:
+            break
+        every[name] = value
+    else:
+        if len(every) == len(headers):
+            return every, None
     found: dict[str, bytes] = {}
     for name, value in headers:
         if not name.startswith(HERALD_HEADER_PREFIX) or name.startswith(DEAD_LETTER_PREFIX):

@@ -29,7 +29,7 @@ from herald_notifier.domain.inbox_listener import listen_for_read_marks
 from herald_notifier.domain.opening import Openings
 from herald_notifier.domain.progress import DeliveryTally
 from herald_notifier.domain.registry import Registry
-from herald_notifier.domain.stream_session import StreamContext
+from herald_notifier.domain.stream_context import StreamContext
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.domain.unread import UnreadCounter
 from herald_notifier.drain import Drain

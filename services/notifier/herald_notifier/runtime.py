@@ -9,7 +9,7 @@ from herald_common.supervisor import Supervisor
 from herald_notifier.domain.consumer import EventConsumer
 from herald_notifier.domain.inbox import Inbox
 from herald_notifier.domain.registry import Registry
-from herald_notifier.domain.stream_session import StreamContext
+from herald_notifier.domain.stream_context import StreamContext
 from herald_notifier.domain.tickets import TicketStore
 from herald_notifier.drain import Drain
 from herald_notifier.metrics import NotifierMetrics

@@ -23,7 +23,7 @@ from starlette.responses import Response
 from starlette.types import Message, Receive, Scope, Send
 
 from herald_notifier.compat import direct_writer, watch_disconnect
-from herald_notifier.domain.stream_session import ChunkWriter
+from herald_notifier.domain.stream_context import ChunkWriter
 from herald_notifier.domain.subscriber import Subscriber
 
 # One or more whole SSE frames, encoded.

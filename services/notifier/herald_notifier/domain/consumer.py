@@ -169,11 +169,15 @@ def decode_progress(value: bytes | None) -> tuple[str, Delivery]:
             event = CloudEvent[RevocationCompleted].model_validate(raw)
         else:
             event = CloudEvent[AllocationCompleted].model_validate(raw)
-    except ValidationError as exc:
-        raise InvalidEvent(f"invalid {kind or 'allocation'} event: {exc.errors()[:5]}") from exc
-    except (ValueError, RecursionError) as exc:
+    # Each clause names its exception apart: compiled (docs/decisions/0093), a name bound
+    # in two clauses takes the first clause's type, and binding the second's can raise TypeError.
+    except ValidationError as invalid:
+        raise InvalidEvent(
+            f"invalid {kind or 'allocation'} event: {invalid.errors()[:5]}"
+        ) from invalid
+    except (ValueError, RecursionError) as unreadable:
         # RecursionError: JSON nested deeper than the parser's stack ("[" * 100000).
-        raise InvalidEvent(f"record is not JSON: {exc!r}"[:500]) from exc
+        raise InvalidEvent(f"record is not JSON: {unreadable!r}"[:500]) from unreadable
     allocation_id = str(event.data.allocation_id)
     return allocation_id, Delivery(None, event.type, "", "", value)
 
@@ -317,8 +321,8 @@ class EventConsumer:
                     registry.dispatch_allocation(allocation_id, progress)
                     continue
                 delivery = decode_record(event_type, record, registry, self._max_record_bytes)
-            except InvalidEvent as exc:
-                rejected.append((tp, record, str(exc)))
+            except InvalidEvent as invalid:  # named apart: see decode_progress
+                rejected.append((tp, record, str(invalid)))
                 continue
             except Exception as exc:
                 # A record the decoders did not foresee: escaping here would end the

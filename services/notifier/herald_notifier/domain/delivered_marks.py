@@ -44,10 +44,7 @@ class DeliveredMarks:
     def delivered(self, deliveries: Iterable[Delivery]) -> None:
         """Note the inbox items among a batch the registry just dispatched that reached
         one of their own employee's streams (not only a department watcher's)."""
-        has_streams = self._registry.has_streams
-        marked = [
-            d.event_id for d in deliveries if d.event_id is not None and has_streams(d.employee_id)
-        ]
+        marked = self._registry.reached_own(deliveries)
         if marked:
             self._pending.extend(marked)
             if len(self._pending) > _MAX_PENDING:

@@ -10,7 +10,7 @@ to open, before the stream registers, and released when it ends (see `reserve`).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterable
 
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.subscriber import Subscriber
@@ -125,7 +125,13 @@ class Registry:
 
     def wants(self, department_key: bytes, employee_id: str, department_visible: bool) -> bool:
         """Whether a per-employee event keyed by this department would reach any stream."""
-        department = self._departments.get(department_key.decode(errors="replace"))
+        # The plain decode when it can: 10-20 ns less than with `errors`, compiled or not.
+        name = (
+            department_key.decode()
+            if department_key.isascii()
+            else department_key.decode(errors="replace")
+        )
+        department = self._departments.get(name)
         return department is not None and (
             employee_id in department.employees
             or (department_visible and bool(department.watchers))
@@ -158,6 +164,15 @@ class Registry:
 
     def has_streams(self, employee_id: str) -> bool:
         return employee_id in self._by_employee
+
+    def reached_own(self, deliveries: Iterable[Delivery]) -> list[int]:
+        """The inbox items among `deliveries` whose employee has a stream here: what reached
+        one of the employee's own streams, not only a department watcher's. Here, not in
+        its caller, so the loop over a fetch's deliveries runs compiled (docs/decisions/0093)."""
+        streams = self._by_employee
+        return [
+            d.event_id for d in deliveries if d.event_id is not None and d.employee_id in streams
+        ]
 
     def hold_wakes(self) -> None:
         """Offers from here to `flush` leave idle streams that can write directly asleep:

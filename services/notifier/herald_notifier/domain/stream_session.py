@@ -16,26 +16,27 @@ scope, so even a client that has received nothing yet reconnects from where it w
 A stream lives as long as the token it was opened with (docs/decisions/0008): once that
 expires it sends nothing more but a `token-expired` frame, and ends. The client
 authenticates again and reconnects with Last-Event-ID, so it misses nothing.
+
+What the stream has sent, and the framing of each live batch from it, is its `LiveFrames`
+(domain/live_frames.py): the part the consumer's direct writes share, compiled with the
+rest of the hot path (docs/decisions/0093). The inbox reads stay here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncGenerator, Callable
-from dataclasses import dataclass
-from typing import Protocol
+from collections.abc import AsyncGenerator
 
 from herald_common.stream_frames import RESET, TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.gap_reads import GapReads
-from herald_notifier.domain.inbox import Inbox, Scope, UnreadCount
-from herald_notifier.domain.opening import Openings
-from herald_notifier.domain.progress import DeliveryTally
-from herald_notifier.domain.registry import Registry
+from herald_notifier.domain.inbox import Scope, UnreadCount
+from herald_notifier.domain.live_frames import LiveFrames
+from herald_notifier.domain.stream_context import ChunkWriter, StreamContext
 from herald_notifier.domain.subscriber import Subscriber
-from herald_notifier.domain.unread import HeldCount, Recount, unread_frame
-from herald_notifier.metrics import NotifierMetrics
+from herald_notifier.domain.unread import HeldCount, unread_frame
+
+__all__ = ["RESET", "ChunkWriter", "StreamContext", "StreamSession"]
 
 # `data:` of the frame that ends a stream whose token expired.
 TOKEN_EXPIRED_DATA = json.dumps(
@@ -43,50 +44,11 @@ TOKEN_EXPIRED_DATA = json.dumps(
 )
 
 
-class ChunkWriter(Protocol):
-    """Writes a live stream's chunks straight to its connection (the response's)."""
-
-    def ready(self) -> bool:
-        """Whether a chunk written now would go at once (the client is reading)."""
-        ...
-
-    def write(self, chunk: bytes) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class StreamContext:
-    """What every stream of the process shares, built once: each idle stream keeps only a
-    reference to it, not one to each part (docs/decisions/0032)."""
-
-    inbox: Inbox
-    # A stream of the employee's own channel reads its opening here, batched with others.
-    openings: Openings
-    registry: Registry
-    metrics: NotifierMetrics
-    tally: DeliveryTally
-    retry_ms: int
-    # Past this many missed events a stream sends `reset` instead of a backlog.
-    replay_limit: int
-    # Live gap reads, shared by the streams that need the same one (docs/decisions/0074).
-    gap_reads: GapReads
-    # Asks for an employee's unread count again (`UnreadCounter.mark`): a recount arrived
-    # that a stream could not place.
-    recount: Callable[[str], None]
-
-
 class StreamSession:
     """One stream, made for a slot reserved for it (`Registry.reserve`): `close` gives the
     slot back."""
 
-    __slots__ = (
-        "_context",
-        "_held",
-        "_last_event_id",
-        "_last_sent",
-        "_scope",
-        "_writer",
-        "subscriber",
-    )
+    __slots__ = ("_context", "_last_event_id", "_live", "_scope", "subscriber")
 
     def __init__(
         self, context: StreamContext, subscriber: Subscriber, last_event_id: int | None
@@ -95,12 +57,9 @@ class StreamSession:
         self.subscriber = subscriber
         self._last_event_id = last_event_id
         self._scope = Scope(subscriber.employee_id, subscriber.departments)
-        # The newest id `replay()` sent or stood for; `live()` goes on from there.
-        self._last_sent: int | None = None
-        # The employee's unread count, read by `replay()` and kept by `live()`.
-        self._held: HeldCount | None = None
-        # Writes chunks from the offerer's stack once the stream is live (`write_directly`).
-        self._writer: ChunkWriter | None = None
+        # The newest id sent and the unread count: `replay()` sets them, `live()` and the
+        # consumer's direct writes go on from there.
+        self._live = LiveFrames(context, subscriber)
 
     def open(self) -> None:
         """Register for live events: before the replay, so nothing falls between the two."""
@@ -108,10 +67,7 @@ class StreamSession:
         self._context.metrics.open_streams.inc()
 
     def close(self) -> None:
-        # The subscriber and the session refer to each other while direct: undone here,
-        # so neither waits for a collection to go.
-        self.subscriber.direct = None
-        self._writer = None
+        self._live.stop_writing()
         registry = self._context.registry
         registry.remove(self.subscriber)
         registry.release(self.subscriber.employee_id)
@@ -147,8 +103,8 @@ class StreamSession:
             else:
                 async for chunk in self._replayed(last_event_id):
                     yield chunk
-                last_sent = self._last_sent or last_event_id
-        self._last_sent = last_sent
+                last_sent = self._live.last_sent or last_event_id
+        self._live.last_sent = last_sent
         counts = await inbox.unread_counts([subscriber.employee_id])
         yield self._closing_frames(counts[subscriber.employee_id])
 
@@ -161,13 +117,13 @@ class StreamSession:
         # Registered first (`open()`), so everything after the start reaches the stream live.
         start = await context.openings.start(subscriber.employee_id, last_event_id)
         if last_event_id is None:
-            self._last_sent = start.latest_id
+            self._live.last_sent = start.latest_id
             head = b": connected\nid: %d\nretry: %d\n\n" % (start.latest_id, retry_ms)
             yield head + self._closing_frames(start.counted)
             return
         head = b": connected\nretry: %d\n\n" % retry_ms
         if start.missed == 0:
-            self._last_sent = last_event_id
+            self._live.last_sent = last_event_id
             metrics.replay_events.observe(0)
             yield head + self._closing_frames(start.counted)
             return
@@ -175,7 +131,7 @@ class StreamSession:
         yield head
         if start.missed > context.replay_limit:
             # Too much to stream: the client reloads its inbox over REST instead.
-            self._last_sent = start.latest_id
+            self._live.last_sent = start.latest_id
             yield self._reset(start.latest_id)
         else:
             async for chunk in self._replayed(last_event_id):
@@ -183,12 +139,12 @@ class StreamSession:
         yield self._closing_frames(start.counted)
 
     async def _replayed(self, last_event_id: int) -> AsyncGenerator[bytes, None]:
-        """What the scope holds after `last_event_id`, in id order; `_last_sent` follows."""
-        context = self._context
-        self._last_sent, replayed = last_event_id, 0
+        """What the scope holds after `last_event_id`, in id order; the position follows."""
+        context, position = self._context, self._live
+        position.last_sent, replayed = last_event_id, 0
         async for delivery in context.inbox.after(self._scope, last_event_id):
             yield delivery.frame(context.retry_ms)
-            self._last_sent = delivery.event_id or self._last_sent
+            position.last_sent = delivery.event_id or position.last_sent
             replayed += 1
         context.metrics.replay_events.observe(replayed)
         context.metrics.deliveries.labels("replay").inc(replayed)
@@ -208,7 +164,7 @@ class StreamSession:
         progress so far of watched allocations (progress frames carry no id and are not
         replayed; the count so far is)."""
         subscriber, context = self.subscriber, self._context
-        self._held = HeldCount(counted)
+        self._live.held = HeldCount(counted)
         frames = [unread_frame(counted.unread, context.retry_ms)]
         for allocation_id in subscriber.allocations:
             delivered = context.tally.frame_for(allocation_id)
@@ -220,28 +176,13 @@ class StreamSession:
         """From here on, what the stream is offered while idle is written with `writer`
         from the offerer's stack (`write_now`), not by waking the stream's task. Called
         between `replay()` and `live()`; `close` undoes it."""
-        self._writer = writer
-        self.subscriber.direct = self
-
-    def write_now(self, now: float) -> bool:
-        """Frame everything the subscriber holds and write it, from the caller's stack;
-        False (nothing taken) when the stream's task must: an event needs the inbox read
-        first, the token expired, or the client is not reading."""
-        subscriber, writer = self.subscriber, self._writer
-        if writer is None or now >= subscriber.expires_at or not writer.ready():
-            return False
-        if self._needs_inbox(subscriber.pending):
-            return False
-        chunk = self._framed(subscriber.take_now())
-        if chunk:
-            writer.write(chunk)
-            subscriber.last_write = now
-        return True
+        self._live.write_directly(writer)
 
     async def live(self) -> AsyncGenerator[bytes, None]:
         """Everything offered to the subscriber after `replay()`, a write per batch, until
         it is cut off (then the client reconnects and replays) or its token expires."""
-        if self._last_sent is None or self._held is None:
+        position = self._live
+        if position.last_sent is None or position.held is None:
             raise RuntimeError("live() goes on from where replay() ended: replay first")
         subscriber, retry_ms = self.subscriber, self._context.retry_ms
         clock = asyncio.get_running_loop().time
@@ -256,92 +197,32 @@ class StreamSession:
             if not batch:
                 yield b": ping\n\n"
                 continue
-            if self._needs_inbox(batch):
+            if position.needs_inbox(batch):
                 chunk = await self._framed_with_inbox(batch)
             else:
-                chunk = self._framed(batch)
+                chunk = position.framed(batch)
             if chunk:
                 # Everything that arrived since the last write leaves in one write.
                 yield chunk
 
-    def _needs_inbox(self, batch: list[Delivery]) -> bool:
-        """Whether an event of `batch` must wait for the inbox: something of the scope
-        before it may still be on its way (see `_in_hand`). Reads, changes nothing."""
-        last_sent = self._last_sent or 0
-        for live in batch:
-            event_id = live.event_id
-            if event_id is None or event_id <= last_sent:
-                continue
-            if self._sent_straight(live, last_sent):
-                last_sent = event_id
-                continue
-            return True
-        return False
-
-    def _sent_straight(self, live: Delivery, last_sent: int) -> bool:
-        """Whether a live event may be sent without reading the inbox: it says the
-        employee's previous notification was `last_sent` or earlier. Only a stream of the
-        employee's own channel can trust that previous id."""
-        previous_id = live.previous_id
-        return (
-            not self.subscriber.departments and previous_id is not None and previous_id <= last_sent
-        )
-
-    def _framed(self, batch: list[Delivery]) -> bytes:
-        """A batch that needs no inbox read (`_needs_inbox`), framed for one write."""
-        frames: list[bytes] = []
-        counted = False
-        for live in batch:
-            counted = self._in_hand(live, frames) or counted
-        return self._with_count(frames, counted)
-
     async def _framed_with_inbox(self, batch: list[Delivery]) -> bytes:
         """A batch framed for one write, reading the inbox wherever an event needs it."""
+        position = self._live
         frames: list[bytes] = []
         counted = False
         for index, live in enumerate(batch):
-            changed = self._in_hand(live, frames)
+            changed = position.in_hand(live, frames)
             if changed is None:
                 changed = await self._gap_filled(batch, index, frames)
             counted = changed or counted
-        return self._with_count(frames, counted)
-
-    def _with_count(self, frames: list[bytes], counted: bool) -> bytes:
-        """The frames, followed by the unread count when it changed."""
-        if counted and self._held is not None:
-            frames.append(unread_frame(self._held.unread, self._context.retry_ms))
-        return b"".join(frames)
-
-    def _in_hand(self, live: Delivery, frames: list[bytes]) -> bool | None:
-        """Frame `live` from what is in hand; True when the unread count changed, None
-        when the inbox must be read first (`_gap_filled`)."""
-        held, context = self._held, self._context
-        assert held is not None
-        assert self._last_sent is not None
-        event_id = live.event_id
-        if event_id is None:
-            if type(live) is Recount:
-                if held.recounted(live.counted):
-                    return True
-                context.recount(self.subscriber.employee_id)
-                return False
-            frames.append(live.frame(context.retry_ms))  # progress, inbox states
-            return False
-        if event_id <= self._last_sent:
-            return False  # already sent, replayed or older than the stream
-        if self._sent_straight(live, self._last_sent):
-            self._last_sent = event_id
-            frames.append(live.frame(context.retry_ms))
-            # A new notification is unread (unless the count already holds it).
-            return held.sent(event_id)
-        return None
+        return position.with_count(frames, counted)
 
     async def _gap_filled(self, batch: list[Delivery], index: int, frames: list[bytes]) -> bool:
         """Send what the inbox holds up to the newest id offered to this stream (all
         committed) and skip those as they come. A department's watchers share the read
         (GapReads), and its rows' frames. True when the unread count changed."""
-        context, subscriber = self._context, self.subscriber
-        held, last_sent = self._held, self._last_sent
+        context, subscriber, position = self._context, self.subscriber, self._live
+        held, last_sent = position.held, position.last_sent
         assert held is not None
         assert last_sent is not None
         live_id = batch[index].event_id or 0
@@ -362,7 +243,7 @@ class StreamSession:
             frames.append(delivery.frame(context.retry_ms))
             if delivery.employee_id == subscriber.employee_id:
                 counted = held.sent(event_id) or counted
-        self._last_sent = newest
+        position.last_sent = newest
         context.metrics.gap_reads.inc()
         context.metrics.deliveries.labels("inbox").inc(filled)
         return counted

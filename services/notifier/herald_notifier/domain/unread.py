@@ -20,11 +20,11 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
+from typing import Protocol
 
 from herald_common.stream_frames import UNREAD_COUNT
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Inbox, UnreadCount
-from herald_notifier.domain.registry import Registry
 
 logger = logging.getLogger(__name__)
 
@@ -109,11 +109,19 @@ class HeldCount:
         return True
 
 
+class Streams(Protocol):
+    """What the counter needs of the registry: whose streams are here, and a way to them."""
+
+    def has_streams(self, employee_id: str) -> bool: ...
+
+    def dispatch_to_employee(self, employee_id: str, delivery: Delivery) -> int: ...
+
+
 class UnreadCounter:
     def __init__(
         self,
         inbox: Inbox,
-        registry: Registry,
+        registry: Streams,
         min_interval_seconds: float = 1.0,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
