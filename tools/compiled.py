@@ -4,10 +4,11 @@
     python -m tools.compiled --check  # exit 1 when a compiled module is missing or stale
 
 Every fan-out delivery runs the same few modules: the record checks and routing headers,
-the decode, the registry, the subscriber and the stream's framing. Interpreted, they cost
-most of the notifier's CPU per delivery above the floor; compiled with mypyc from the same
-typed sources they cost about a third as much (docs/decisions/0093). `make install` runs
-this, so the tests, the bench and `make run` use the compiled modules.
+the decode, the registry, the subscriber and the stream's framing. Interpreted, they are
+most of what the notifier spends per delivery above the floor; compiled with mypyc from the
+same typed sources, the notifier spends about half as much above the floor in the fan-out
+bench (docs/decisions/0093). `make install` runs this, so the tests, the bench and
+`make run` use the compiled modules.
 
 The sources stay the truth and the fallback: a compiled module is an extension module
 beside its `.py`, which Python prefers when both are there. Without a compiler (or with
