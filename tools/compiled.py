@@ -55,6 +55,13 @@ class Group:
     def source(self, module: str) -> Path:
         return REPO / self.root / self.package / (module.replace(".", "/") + ".py")
 
+    def group_name(self) -> str:
+        return f"{self.package}._compiled"
+
+    def library(self) -> str:
+        """The group's shared library, as a module name (mypyc names it so)."""
+        return f"{self.group_name()}__mypyc"
+
     def manifest(self) -> Path:
         return REPO / self.root / self.package / MANIFEST
 
@@ -87,16 +94,6 @@ def compiled_names() -> list[str]:
     return [name for group in GROUPS for name in group.names()]
 
 
-def _extension(group: Group, module: str) -> Path | None:
-    """The module's compiled file, if there is one."""
-    source = group.source(module)
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        candidate = source.with_suffix(suffix)
-        if candidate.exists():
-            return candidate
-    return None
-
-
 def _built_files(group: Group) -> dict[str, Path]:
     """Every extension module in the package's tree, by module name (the group's shared
     library too), whether the group lists it or not."""
@@ -118,16 +115,18 @@ def stale() -> list[str]:
     imported instead of the source)."""
     found: list[str] = []
     for group in GROUPS:
-        listed = {*group.names(), f"{group.package}._compiled__mypyc"}
-        found.extend(sorted(name for name in _built_files(group) if name not in listed))
+        files = _built_files(group)
+        listed = {*group.names(), group.library()}
+        found.extend(sorted(name for name in files if name not in listed))
         try:
             built = json.loads(group.manifest().read_text())
         except (OSError, ValueError):
             built = {}
         hashes = group.hashes()
         for module in group.modules:
-            if _extension(group, module) is None or built.get(module) != hashes[module]:
-                found.append(f"{group.package}.{module}")
+            name = f"{group.package}.{module}"
+            if name not in files or built.get(module) != hashes[module]:
+                found.append(name)
     return found
 
 
@@ -156,7 +155,7 @@ def _build(group: Group, work: Path) -> None:
         # The repository's mypy settings; sections for modules outside this group are
         # unused here, which mypy would count as an error.
         ["--no-warn-unused-configs", *paths],
-        group_name=f"{group.package}._compiled",
+        group_name=group.group_name(),
         target_dir=str(work / "c" / group.package),
     )
     distribution = Distribution(

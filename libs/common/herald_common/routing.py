@@ -107,10 +107,5 @@ def routing_by(found: Mapping[str, bytes | None]) -> Routing | None:
     raw_allocation = found.get(ALLOCATION_ID_HEADER)
     allocation_id = None
     if raw_allocation is not None:
-        # The plain decode when it can: 10-20 ns less than with `errors`, compiled or not.
-        allocation_id = (
-            raw_allocation.decode()
-            if raw_allocation.isascii()
-            else raw_allocation.decode("ascii", errors="replace")
-        )
+        allocation_id = raw_allocation.decode("ascii", errors="replace")
     return Routing(notification_id, employee_id, previous_id, allocation_id)

@@ -125,13 +125,7 @@ class Registry:
 
     def wants(self, department_key: bytes, employee_id: str, department_visible: bool) -> bool:
         """Whether a per-employee event keyed by this department would reach any stream."""
-        # The plain decode when it can: 10-20 ns less than with `errors`, compiled or not.
-        name = (
-            department_key.decode()
-            if department_key.isascii()
-            else department_key.decode(errors="replace")
-        )
-        department = self._departments.get(name)
+        department = self._departments.get(department_key.decode(errors="replace"))
         return department is not None and (
             employee_id in department.employees
             or (department_visible and bool(department.watchers))
