@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from herald_common.notifications import PREVIOUS_ID_HEADER, parse_previous_id, previous_id_header
+from herald_common.notifications import (
+    PREVIOUS_ID_HEADER,
+    id_from_header,
+    parse_previous_id,
+    previous_id_header,
+)
 from herald_notifier.domain.consumer import decode_delivery
 
 
@@ -30,3 +35,26 @@ def test_deliveries_carry_it():
     )
     assert decode_delivery(body, [previous_id_header(12)]).previous_id == 12
     assert decode_delivery(body).previous_id is None
+
+
+@pytest.mark.parametrize(
+    ("value", "number"),
+    [
+        (b"0", 0),
+        (b"7", 7),
+        (b"007", 7),
+        (b"1000000012345", 1_000_000_012_345),
+        (b"9" * 18, 10**18 - 1),  # the longest the compiled digit loop reads
+        (b"9" * 19, 10**19 - 1),  # one more digit: read by int()
+    ],
+)
+def test_an_id_of_1_to_19_digits_is_read_as_its_number(value, number):
+    assert id_from_header(value) == number
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"", b"1" * 20, b"-1", b"+1", b" 1", b"1 ", b"1_0", b"12a4", b"/", b":", "٣".encode()],
+)
+def test_anything_but_1_to_19_ascii_digits_is_no_id(value):
+    assert id_from_header(value) is None

@@ -96,25 +96,64 @@ def test_a_delivery_frame_is_encoded_once_and_shared():
     )
 
 
-def test_wants_only_departments_and_employees_with_a_stream_here():
+def _sales_and_an_ops_watcher() -> tuple[Registry, Subscriber]:
     registry = Registry()
     registry.add(Subscriber("E1", "Sales", capacity=4))
     manager = Subscriber("M1", "HR", capacity=4, departments=frozenset({"Ops"}))
     registry.add(manager)
-    assert registry.wants(b"Sales", "E1", True)
-    assert not registry.wants(b"Sales", "E2", True)  # the department, not the employee
-    assert not registry.wants(b"Finance", "E1", True)  # E1 is in Sales
-    assert registry.wants(b"Ops", "anyone", True)  # a watcher takes every visible Ops event
-    assert registry.wants(b"HR", "M1", False)  # and the watcher's own channel, as every stream's
-    assert not registry.wants(b"\xff", "E1", True)
+    return registry, manager
+
+
+def test_an_event_for_an_employee_with_a_stream_here_is_wanted_in_their_department():
+    registry, _ = _sales_and_an_ops_watcher()
+    assert registry.wanted_in(b"Sales", "E1", True) == "Sales"
+
+
+def test_an_event_for_an_employee_without_a_stream_is_not_wanted():
+    registry, _ = _sales_and_an_ops_watcher()
+    assert registry.wanted_in(b"Sales", "E2", True) is None  # the department, not the employee
+
+
+def test_an_event_keyed_by_another_department_is_not_wanted():
+    registry, _ = _sales_and_an_ops_watcher()
+    assert registry.wanted_in(b"Finance", "E1", True) is None  # E1 is in Sales
+
+
+def test_a_watcher_wants_every_visible_event_of_the_department_it_watches():
+    registry, _ = _sales_and_an_ops_watcher()
+    assert registry.wanted_in(b"Ops", "anyone", True) == "Ops"
+
+
+def test_a_watcher_wants_the_events_of_its_own_channel():
+    registry, _ = _sales_and_an_ops_watcher()
+    assert registry.wanted_in(b"HR", "M1", False) == "HR"
+
+
+def test_a_key_that_is_not_utf8_names_no_department():
+    registry, _ = _sales_and_an_ops_watcher()
+    assert registry.wanted_in(b"\xff", "E1", True) is None
+
+
+def test_a_watched_department_is_not_wanted_once_its_watcher_has_gone():
+    registry, manager = _sales_and_an_ops_watcher()
     registry.remove(manager)
-    assert not registry.wants(b"Ops", "anyone", True)
+    assert registry.wanted_in(b"Ops", "anyone", True) is None
 
 
 def test_a_watcher_does_not_want_a_private_event():
     registry = Registry()
     registry.add(Subscriber("M1", "HR", capacity=4, departments=frozenset({"Ops"})))
-    assert not registry.wants(b"Ops", "anyone", False)
+    assert registry.wanted_in(b"Ops", "anyone", False) is None
+
+
+def test_a_department_named_with_a_lone_surrogate_is_served_by_its_name():
+    # No record's key can carry such a name (keys are UTF-8), but a token's JSON can.
+    registry = Registry()
+    subscriber = Subscriber("E1", "Sales\ud800", capacity=4)
+    registry.add(subscriber)
+    assert registry.dispatch(delivery(1, department="Sales\ud800")) == 1
+    registry.remove(subscriber)
+    assert registry.size == 0
 
 
 async def test_a_private_event_reaches_its_employee_and_no_watcher():
@@ -175,4 +214,4 @@ def test_reached_own_names_the_inbox_items_of_employees_with_a_stream_here():
 def test_a_non_ascii_department_key_is_looked_up_by_its_text():
     registry = Registry()
     registry.add(Subscriber("E1", "Vertrieb Süd", 10))
-    assert registry.wants("Vertrieb Süd".encode(), "E1", True)
+    assert registry.wanted_in("Vertrieb Süd".encode(), "E1", True) == "Vertrieb Süd"

@@ -12,14 +12,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 from herald_common.consumed import ConsumedRecord
 from herald_common.settings import TopicSettings
 
 logger = logging.getLogger(__name__)
 
-HEADER_PREFIX = "herald.dlq."
+HEADER_PREFIX: Final = "herald.dlq."
 # Added by the mailer to a completion it dead-letters for one manager's summary email.
 MAILER_MANAGER_HEADER = "herald.mailer.manager-id"
 

@@ -10,33 +10,33 @@ import hashlib
 import json
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from typing import Annotated, Any, Generic, Literal, TypeVar
+from typing import Annotated, Any, Final, Generic, Literal, TypeVar
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-CONTENT_TYPE = "application/cloudevents+json"
+CONTENT_TYPE: Final = "application/cloudevents+json"
 
-ALLOCATION_REQUESTED = "herald.allocation.requested"
-VOUCHER_ALLOCATED = "herald.voucher.allocated"
-ALLOCATION_COMPLETED = "herald.allocation.completed"
+ALLOCATION_REQUESTED: Final = "herald.allocation.requested"
+VOUCHER_ALLOCATED: Final = "herald.voucher.allocated"
+ALLOCATION_COMPLETED: Final = "herald.allocation.completed"
 # Progress of one allocation, on the completed topic (same key) before its completion.
-ALLOCATION_PROGRESS = "herald.allocation.progress"
+ALLOCATION_PROGRESS: Final = "herald.allocation.progress"
 # A notifier's count of the allocation's vouchers it handed to open streams (SSE only).
 # An allocation's step before the inserter has it: waiting for approval or its time,
 # approved, rejected, expired, cancelled (docs/decisions/0045).
-ALLOCATION_STATUS = "herald.allocation.status"
-ALLOCATION_DELIVERED = "herald.allocation.delivered"
-NOTIFICATION_REQUESTED = "herald.notification.requested"
-NOTIFICATION_PUSHED = "herald.notification.pushed"
+ALLOCATION_STATUS: Final = "herald.allocation.status"
+ALLOCATION_DELIVERED: Final = "herald.allocation.delivered"
+NOTIFICATION_REQUESTED: Final = "herald.notification.requested"
+NOTIFICATION_PUSHED: Final = "herald.notification.pushed"
 # A per-employee kind on the pushed topic: a manager's summary of one allocation.
-ALLOCATION_SUMMARY = "herald.allocation.summary"
+ALLOCATION_SUMMARY: Final = "herald.allocation.summary"
 # Revoking vouchers of a completed allocation: the request, one event per employee whose
 # voucher was voided, the outcome (on the completed topic) and each manager's summary.
-REVOCATION_REQUESTED = "herald.revocation.requested"
-VOUCHER_REVOKED = "herald.voucher.revoked"
-REVOCATION_COMPLETED = "herald.revocation.completed"
-REVOCATION_SUMMARY = "herald.revocation.summary"
+REVOCATION_REQUESTED: Final = "herald.revocation.requested"
+VOUCHER_REVOKED: Final = "herald.voucher.revoked"
+REVOCATION_COMPLETED: Final = "herald.revocation.completed"
+REVOCATION_SUMMARY: Final = "herald.revocation.summary"
 
 SOURCE_ALLOCATION = "/herald/allocation"
 SOURCE_INSERTER = "/herald/inserter"

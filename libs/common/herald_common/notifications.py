@@ -10,14 +10,19 @@ from __future__ import annotations
 
 import json
 import re
+import types
 from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, Final
 
 from psycopg import sql
 
 from herald_common.events import encode, envelope, json_text
 from herald_common.stream_frames import NOTIFICATION_STATE, NOTIFICATIONS_READ_ALL
+
+if TYPE_CHECKING:
+    # A machine integer for the compiler; at run time an annotation only, never imported.
+    from mypy_extensions import i64
 
 # PostgreSQL NOTIFY channel carrying the id of an employee whose read marks changed.
 INBOX_CHANNEL = "herald_inbox"
@@ -79,17 +84,38 @@ def parse_inbox_state(payload: str) -> InboxState | None:
 # ("0" for none). Per-employee events reach a notifier out of id order (two topics, several
 # partitions, several producers); with this a stream tells at once whether it can still be
 # missing an earlier one, and only then reads the inbox to close the gap.
-PREVIOUS_ID_HEADER = "herald.previous-id"
+PREVIOUS_ID_HEADER: Final = "herald.previous-id"
 
 
 def previous_id_header(previous_id: int) -> tuple[str, bytes]:
     return PREVIOUS_ID_HEADER, str(previous_id).encode()
 
 
+def _compiled() -> bool:
+    # mypyc builds this module's functions as built-in functions (docs/decisions/0093).
+    return not isinstance(_compiled, types.FunctionType)
+
+
+# Whether this module runs compiled: the two read a header's digits differently.
+_COMPILED: Final = _compiled()
+
+
 def id_from_header(value: bytes) -> int | None:
     """A notification id as a Kafka header carries it (1 to 19 ASCII digits), else None."""
+    size = len(value)
+    if _COMPILED and 0 < size <= 18:
+        # Compiled, a loop over the digits in a machine integer took 0.12 µs for a 13-digit
+        # id where `int(value)` took 0.32 µs: mypyc calls `int` the generic way. Interpreted,
+        # the loop takes 0.89 µs and `int` 0.18 µs (measured in isolation). 18 digits fit.
+        number: i64 = 0
+        for i in range(size):
+            digit: i64 = value[i] - 48
+            if digit < 0 or digit > 9:
+                return None
+            number = number * 10 + digit
+        return number
     # bytes.isdigit() accepts ASCII digits only.
-    return int(value) if value.isdigit() and len(value) <= 19 else None
+    return int(value) if value.isdigit() and size <= 19 else None
 
 
 def parse_previous_id(headers: Iterable[tuple[str, bytes | None]]) -> int | None:

@@ -13,10 +13,11 @@ are left alone so that a record can be sent back from its dead-letter topic.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Final
 
 from herald_common.dead_letter import HEADER_PREFIX as DEAD_LETTER_PREFIX
 
-HERALD_HEADER_PREFIX = "herald."
+HERALD_HEADER_PREFIX: Final = "herald."
 
 
 def oversized(value: bytes | None, max_bytes: int) -> str | None:

@@ -11,21 +11,23 @@ Records without these headers (other writers) are decoded and validated in full 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Final
 
 from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.notifications import PREVIOUS_ID_HEADER, id_from_header
+from herald_common.record_checks import HERALD_HEADER_PREFIX, checked_headers
 
-NOTIFICATION_ID_HEADER = "herald.notification-id"
-EMPLOYEE_ID_HEADER = "herald.employee-id"
+NOTIFICATION_ID_HEADER: Final = "herald.notification-id"
+EMPLOYEE_ID_HEADER: Final = "herald.employee-id"
 # On voucher events only: the allocation, for its live delivered count.
-ALLOCATION_ID_HEADER = "herald.allocation-id"
+ALLOCATION_ID_HEADER: Final = "herald.allocation-id"
 # Who may see the event besides its employee: "department" (the department's watchers) or
 # "private" (nobody else). Without it: voucher events are the department's, the rest
 # private (docs/decisions/0051). Any other value counts as private.
-VISIBILITY_HEADER = "herald.visibility"
-DEPARTMENT_VISIBLE = b"department"
-PRIVATE = b"private"
+VISIBILITY_HEADER: Final = "herald.visibility"
+DEPARTMENT_VISIBLE: Final = b"department"
+PRIVATE: Final = b"private"
 
 
 def department_visible(headers: Iterable[tuple[str, bytes | None]], event_type: str) -> bool:
@@ -39,6 +41,10 @@ def department_visible(headers: Iterable[tuple[str, bytes | None]], event_type: 
 def visible_by(found: Mapping[str, bytes], event_type: str) -> bool:
     """`department_visible`, from headers already checked and looked up by name."""
     value = found.get(VISIBILITY_HEADER)
+    return _visible(value, event_type)
+
+
+def _visible(value: bytes | None, event_type: str) -> bool:
     return event_type == VOUCHER_ALLOCATED if value is None else value == DEPARTMENT_VISIBLE
 
 
@@ -49,7 +55,13 @@ class InvalidRouting(ValueError):
 class Routing:
     """The routing attributes of one per-employee record."""
 
-    __slots__ = ("allocation_id", "employee_id", "notification_id", "previous_id")
+    __slots__ = (
+        "allocation_id",
+        "department_visible",
+        "employee_id",
+        "notification_id",
+        "previous_id",
+    )
 
     def __init__(
         self,
@@ -57,32 +69,94 @@ class Routing:
         employee_id: str,
         previous_id: int | None,
         allocation_id: str | None,
+        department_visible: bool,
     ) -> None:
         self.notification_id = notification_id
         self.employee_id = employee_id
         self.previous_id = previous_id
         self.allocation_id = allocation_id
+        # Whether the department's watchers may see it too (`department_visible`).
+        self.department_visible = department_visible
 
 
 def _not_an_id(name: str) -> InvalidRouting:
     return InvalidRouting(f"header {name} must be 1 to 19 digits")
 
 
-def read_routing(headers: Iterable[tuple[str, bytes | None]]) -> Routing | None:
+def read_routing(headers: Iterable[tuple[str, bytes | None]], event_type: str) -> Routing | None:
     """The routing headers, None when the record has none (decode it in full instead).
 
     Raises InvalidRouting when they are there but malformed: such a record is dead-lettered.
     A header without a value counts as absent here; the consumer rejects such records (and
     routing headers given twice) before (herald_common.record_checks).
     """
-    return routing_by(dict(headers))
+    return routing_by(dict(headers), event_type)
 
 
-def routing_by(found: Mapping[str, bytes | None]) -> Routing | None:
+def routing_by(found: Mapping[str, bytes | None], event_type: str) -> Routing | None:
     """`read_routing`, from the headers looked up by name (herald_common.record_checks
     `checked_headers`, which has also rejected a routing header given twice)."""
-    raw_id = found.get(NOTIFICATION_ID_HEADER)
-    raw_employee = found.get(EMPLOYEE_ID_HEADER)
+    return _routing(
+        found.get(NOTIFICATION_ID_HEADER),
+        found.get(EMPLOYEE_ID_HEADER),
+        found.get(PREVIOUS_ID_HEADER),
+        found.get(ALLOCATION_ID_HEADER),
+        _visible(found.get(VISIBILITY_HEADER), event_type),
+    )
+
+
+def route(headers: Sequence[tuple[str, bytes | None]], event_type: str) -> Routing | None:
+    """A record's routing (`routing_by`), its headers first checked as `checked_headers`
+    checks them, in one pass over them: a notifier reads 100,000 records per allocation.
+
+    Raises InvalidRouting naming what is wrong: malformed routing headers, or Herald headers
+    that make no sense (one given twice, or without a value).
+    """
+    # Compiled (docs/decisions/0093), comparing each name with the five a record may carry
+    # took less than a dict of them: 0.40 µs for a voucher event's six headers, where the dict
+    # and its lookups took 0.60 µs (measured in isolation, with what reads them).
+    raw_id: bytes | None = None
+    raw_employee: bytes | None = None
+    raw_previous: bytes | None = None
+    raw_allocation: bytes | None = None
+    raw_visibility: bytes | None = None
+    for name, value in headers:
+        if not name.startswith(HERALD_HEADER_PREFIX):
+            continue
+        if value is None:
+            return _checked_route(headers, event_type)
+        if name == NOTIFICATION_ID_HEADER and raw_id is None:
+            raw_id = value
+        elif name == EMPLOYEE_ID_HEADER and raw_employee is None:
+            raw_employee = value
+        elif name == PREVIOUS_ID_HEADER and raw_previous is None:
+            raw_previous = value
+        elif name == ALLOCATION_ID_HEADER and raw_allocation is None:
+            raw_allocation = value
+        elif name == VISIBILITY_HEADER and raw_visibility is None:
+            raw_visibility = value
+        else:
+            # Another of Herald's headers (a dead letter's history), or one given twice.
+            return _checked_route(headers, event_type)
+    return _routing(
+        raw_id, raw_employee, raw_previous, raw_allocation, _visible(raw_visibility, event_type)
+    )
+
+
+def _checked_route(headers: Sequence[tuple[str, bytes | None]], event_type: str) -> Routing | None:
+    found, problem = checked_headers(headers)
+    if problem is not None:
+        raise InvalidRouting(problem)
+    return routing_by(found, event_type)
+
+
+def _routing(
+    raw_id: bytes | None,
+    raw_employee: bytes | None,
+    raw_previous: bytes | None,
+    raw_allocation: bytes | None,
+    visible: bool,
+) -> Routing | None:
     if raw_id is None and raw_employee is None:
         return None
     if raw_id is None or raw_employee is None:
@@ -98,14 +172,13 @@ def routing_by(found: Mapping[str, bytes | None]) -> Routing | None:
         raise InvalidRouting(f"header {EMPLOYEE_ID_HEADER} is not UTF-8") from exc
     if not employee_id or not employee_id.isprintable():
         raise InvalidRouting(f"header {EMPLOYEE_ID_HEADER} must be a printable employee id")
-    raw_previous = found.get(PREVIOUS_ID_HEADER)
     previous_id = None
     if raw_previous is not None:
         previous_id = id_from_header(raw_previous)
         if previous_id is None:
             raise _not_an_id(PREVIOUS_ID_HEADER)
-    raw_allocation = found.get(ALLOCATION_ID_HEADER)
     allocation_id = None
     if raw_allocation is not None:
-        allocation_id = raw_allocation.decode("ascii", errors="replace")
-    return Routing(notification_id, employee_id, previous_id, allocation_id)
+        # Positional: compiled, the keyword took 0.13 µs where this takes 0.08 µs.
+        allocation_id = raw_allocation.decode("ascii", "replace")
+    return Routing(notification_id, employee_id, previous_id, allocation_id, visible)

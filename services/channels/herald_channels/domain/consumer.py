@@ -208,7 +208,7 @@ class ChannelsConsumer:
         if value is None:
             raise InvalidRecord("record has no value")
         try:
-            routing = read_routing(record.headers)
+            routing = read_routing(record.headers, event_type)
         except InvalidRouting as exc:
             raise InvalidRecord(str(exc)) from exc
         if routing is not None and record.key is not None:

@@ -17,9 +17,10 @@ from herald_notifier.domain.subscriber import Subscriber
 
 
 class _Department:
-    __slots__ = ("employees", "watchers")
+    __slots__ = ("employees", "name", "watchers")
 
-    def __init__(self) -> None:
+    def __init__(self, name: str) -> None:
+        self.name = name
         self.employees: dict[str, list[Subscriber]] = {}
         self.watchers: set[Subscriber] = set()
 
@@ -35,9 +36,21 @@ def _append(streams: dict[str, list[Subscriber]], key: str, subscriber: Subscrib
         found.append(subscriber)
 
 
+def _key_of(department: str) -> bytes | None:
+    """The department's name as a record's key carries it; None for a name with a lone
+    surrogate, which no record's key can carry."""
+    try:
+        return department.encode()
+    except UnicodeEncodeError:
+        return None
+
+
 class Registry:
     def __init__(self, on_cut_off: Callable[[Subscriber], None] | None = None) -> None:
         self._departments: dict[str, _Department] = {}
+        # The same departments by their names' UTF-8, as a record's key carries them: no
+        # record's key is decoded to be looked up (most are for streams elsewhere).
+        self._by_key: dict[bytes, _Department] = {}
         # employee id -> every stream they opened. Lists, not sets: an employee has one or
         # two streams, and a one-item set costs three times a one-item list, per stream.
         self._by_employee: dict[str, list[Subscriber]] = {}
@@ -81,10 +94,10 @@ class Registry:
         return self._slots.get(employee_id, 0)
 
     def add(self, subscriber: Subscriber) -> None:
-        department = self._departments.setdefault(subscriber.department, _Department())
+        department = self._department(subscriber.department)
         _append(department.employees, subscriber.employee_id, subscriber)
         for name in subscriber.departments:
-            self._departments.setdefault(name, _Department()).watchers.add(subscriber)
+            self._department(name).watchers.add(subscriber)
         for allocation in subscriber.allocations:
             self._allocations.setdefault(allocation, set()).add(subscriber)
         _append(self._by_employee, subscriber.employee_id, subscriber)
@@ -118,18 +131,34 @@ class Registry:
                     del self._allocations[allocation]
         self.size -= 1
 
+    def _department(self, name: str) -> _Department:
+        department = self._departments.get(name)
+        if department is None:
+            department = self._departments[name] = _Department(name)
+            key = _key_of(name)
+            if key is not None:
+                self._by_key[key] = department
+        return department
+
     def _drop_if_empty(self, name: str) -> None:
         department = self._departments.get(name)
         if department is not None and department.empty():
             del self._departments[name]
+            key = _key_of(name)
+            if key is not None:
+                del self._by_key[key]
 
-    def wants(self, department_key: bytes, employee_id: str, department_visible: bool) -> bool:
-        """Whether a per-employee event keyed by this department would reach any stream."""
-        department = self._departments.get(department_key.decode(errors="replace"))
-        return department is not None and (
-            employee_id in department.employees
-            or (department_visible and bool(department.watchers))
-        )
+    def wanted_in(
+        self, department_key: bytes, employee_id: str, department_visible: bool
+    ) -> str | None:
+        """The department, by name, of a per-employee event keyed `department_key` when
+        the event would reach a stream here; None when it would reach none."""
+        department = self._by_key.get(department_key)
+        if department is None:
+            return None
+        if employee_id in department.employees or (department_visible and department.watchers):
+            return department.name
+        return None
 
     def dispatch(self, delivery: Delivery) -> int:
         """Offer a per-employee event to the employee's streams and, when it is visible to the
@@ -184,14 +213,18 @@ class Registry:
         """Offer to each target; those whose buffer is full are cut off afterwards, so the
         targets may be the registry's own collections (cutting off changes them)."""
         taken = 0
-        refused: list[Subscriber] = []
+        # Made only when one refuses: most offers are taken, and a list per offer was a
+        # tenth of the offer's time (compiled, docs/decisions/0093).
+        refused: list[Subscriber] | None = None
         held = self._held
         for subscriber in targets:
             if subscriber.offer(delivery, held):
                 taken += 1
+            elif refused is None:
+                refused = [subscriber]
             else:
                 refused.append(subscriber)
-        for subscriber in refused:
+        for subscriber in refused or ():
             self.cut_off(subscriber)
         return taken
 

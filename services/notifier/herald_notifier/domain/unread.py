@@ -20,7 +20,7 @@ import asyncio
 import logging
 import math
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Protocol
+from typing import Final, Protocol
 
 from herald_common.stream_frames import UNREAD_COUNT
 from herald_notifier.domain.delivery import Delivery
@@ -31,19 +31,19 @@ logger = logging.getLogger(__name__)
 # Streams woken per slice of a round: each wakes its stream for a write, and a round of
 # thousands done at once would hold up the live events behind it for tens of ms; 256 at
 # once still held them up for several ms (docs/decisions/0073).
-_SLICE = 32
+_SLICE: Final = 32
 # A round's slices are spread over this share of the interval, not sent back to back: when
 # every event still marked its employee, a round at 1,000 events/s was a thousand count
 # frames, and written in one go (the notifier's writes, then the clients' reads of them)
 # they held up the events behind them for tens of ms once a second: p99 15.3 ms from the
 # Kafka commit, 4.8 ms with no count frames at all (docs/decisions/0083). Read marks make
 # small rounds; the one after the listener reconnects holds every stream.
-_SPREAD = 0.5
+_SPREAD: Final = 0.5
 
 
 # A count's SSE frame as `Delivery.frame` writes one, its data as json.dumps({"unread": n}):
 # a stream sends one with each write that raises its count, so no Delivery is built for it.
-_FRAME = b'event: %s\ndata: {"unread": %%d}\nretry: %%d\n\n' % UNREAD_COUNT.encode()
+_FRAME: Final = b'event: %s\ndata: {"unread": %%d}\nretry: %%d\n\n' % UNREAD_COUNT.encode()
 
 
 def unread_frame(unread: int, retry_ms: int) -> bytes:
@@ -65,7 +65,7 @@ class Recount(Delivery):
 # Own ids a stream remembers having sent above its count's `as_of`, for a recount that was
 # read before they committed. A recount lands within a round of its read, so a handful is
 # the usual; past this many the oldest go, and a recount older than them is asked again.
-_REMEMBERED = 64
+_REMEMBERED: Final = 64
 
 
 class HeldCount:
