@@ -213,8 +213,7 @@ class Registry:
         """Offer to each target; those whose buffer is full are cut off afterwards, so the
         targets may be the registry's own collections (cutting off changes them)."""
         taken = 0
-        # Made only when one refuses: most offers are taken, and a list per offer was a
-        # tenth of the offer's time (compiled, docs/decisions/0093).
+        # Made only when one refuses: nearly every offer is taken.
         refused: list[Subscriber] | None = None
         held = self._held
         for subscriber in targets:
