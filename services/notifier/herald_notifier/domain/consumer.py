@@ -189,22 +189,25 @@ def decode_record(
     replica that sends it on. An allocation reaches every employee, most of whom have no
     stream here. A key that is not UTF-8 names no department, so nobody here wants it.
     """
-    problem = oversized(record.value, max_bytes)
+    # Each read once: a record is aiokafka's object, and compiled code reads its
+    # attributes the generic way.
+    value, headers = record.value, record.headers
+    problem = oversized(value, max_bytes)
     if problem is not None:
         raise InvalidEvent(problem)
     try:
-        routing = route(record.headers, event_type)
+        routing = route(headers, event_type)
     except InvalidRouting as invalid:  # named apart: see decode_progress
         raise InvalidEvent(str(invalid)) from invalid
     if routing is None:
-        return decode_delivery(record.value, record.headers)
+        return decode_delivery(value, headers)
     key = record.key
     if key is None:
         raise InvalidEvent("per-employee event has no key (its department)")
     department = registry.wanted_in(key, routing.employee_id, routing.department_visible)
     if department is None:
         return None
-    return decode_routed(routing, event_type, department, record.value)
+    return decode_routed(routing, event_type, department, value)
 
 
 class EventConsumer:
