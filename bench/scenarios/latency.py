@@ -14,7 +14,10 @@ generator's clock when the frame carrying that id arrived - that commit time. Bo
 the same real-time clock of this machine. (The row's `created_at` is taken earlier, before
 the COPY, so it would add the write itself; it is not used.) The same is reported from the
 Kafka commit (the clock read once the transaction's commit returned), the moment a
-read-committed consumer may first see the events: the issue's figure.
+read-committed consumer may first see the events: the issue's figure. Beside it, in the
+same run: a bare consumer's (Kafka and the machine alone), and the fan-out floor's, which
+goes on to the same load generator's streams (`_floor`): the least any notifier on this
+stack adds.
 
 The notifier runs under `bench.probe`, which times its collector passes and its event
 loop's stalls; the report sets them beside the run's slowest seconds.
@@ -44,6 +47,47 @@ from herald_inserter.domain.transactions import TransactionalProducer
 
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     employees = run.employee_ids()[: config.latency_connections]
+    measured = await _herald(run, config, employees)
+    measured["floor_from_kafka_commit"] = await _floor(run, config, employees)
+    return measured
+
+
+async def _floor(
+    run: BenchRun, config: BenchConfig, employees: list[tuple[str, str]]
+) -> dict[str, Any]:
+    """The same steady events through the fan-out floor (bench/floor_notifier.py: fetch,
+    route by header, one write per stream), to the same load generator's streams.
+
+    The bare consumer above stops at the notifier's fetch; this goes on to the client, as
+    Herald's figure does: the socket write, the client's read and a second process to wake
+    on these shared cores. What this machine and these libraries allow from the Kafka
+    commit to the client, measured in the same run as Herald's.
+    """
+    service, port = run.floor("latency-floor")
+    loadgen: LoadGeneratorProcess | None = None
+    try:
+        service.start()
+        await service.wait_http(f"http://127.0.0.1:{port}/readyz")
+        loadgen = LoadGeneratorProcess(
+            host="127.0.0.1",
+            streams=[(port, run.token(emp, ["employee"])) for emp, _ in employees],
+            kinds=[VOUCHER_ALLOCATED],
+            work_dir=run.work_dir / "latency-floor",
+        )
+        await loadgen.start()
+        injected = await _inject(run, config, employees, loadgen)
+        result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
+        from_kafka = _since(injected["kafka_commit_at"], result["ids"])
+        return {"sent": injected["sent"], "received": len(from_kafka), **_quantiles(from_kafka)}
+    finally:
+        if loadgen is not None:
+            await loadgen.stop()
+        service.stop()
+
+
+async def _herald(
+    run: BenchRun, config: BenchConfig, employees: list[tuple[str, str]]
+) -> dict[str, Any]:
     service, port = run.notifier("latency-notifier")
     pauses_path = run.work_dir / "latency" / "notifier-pauses.json"
     pauses_path.parent.mkdir(parents=True, exist_ok=True)
