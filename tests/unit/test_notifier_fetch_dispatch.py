@@ -86,3 +86,62 @@ async def test_a_stream_gets_its_partitions_events_before_the_next_partition_is_
     assert seen_by_sales == [([1, 2], 0)]  # both of its events, in one batch; Support's not yet
     assert taken is not None
     assert [d.event_id for d in taken] == [3]
+
+
+class _Fetches:
+    """Hands out the given fetches one after the other, then waits until cancelled."""
+
+    def __init__(self, fetches: list[list[tuple[TopicPartition, list[_Record]]]]) -> None:
+        self._fetches = fetches
+        self.done = asyncio.Event()
+
+    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[_Record]]]:
+        if not self._fetches:
+            self.done.set()
+            await asyncio.Event().wait()
+        return self._fetches.pop(0)
+
+
+class _CountedLag:
+    """A consumer whose lag reads are counted (each reads the assignment once)."""
+
+    def __init__(self) -> None:
+        self.reads = 0
+
+    def assignment(self) -> set[TopicPartition]:
+        self.reads += 1
+        return set()
+
+
+async def _lag_reads(fetches: list[list[tuple[TopicPartition, list[_Record]]]]) -> int:
+    registry = Registry()
+    registry.add(Subscriber("E1", "Sales", 100))
+    kafka = _CountedLag()
+    records = _Fetches(fetches)
+    consumer = EventConsumer(
+        kafka,  # type: ignore[arg-type]
+        employee_topics={"v": "herald.voucher.allocated"},
+        progress_topic="p",
+        registry=registry,
+        dead_letters=None,  # type: ignore[arg-type]
+        metrics=NotifierMetrics(),
+        records=records,  # type: ignore[arg-type]
+        max_record_bytes=1 << 20,
+        lag_interval_seconds=3600,
+    )
+    running = asyncio.create_task(consumer.run())
+    await asyncio.wait_for(records.done.wait(), 5)
+    running.cancel()
+    return kafka.reads
+
+
+async def test_the_lag_is_read_once_an_interval_while_records_keep_coming():
+    tp = TopicPartition("v", 0)
+    fetches = [[(tp, [_record(n, "Sales", "E1", n + 1)])] for n in range(5)]
+    assert await _lag_reads(fetches) == 1
+
+
+async def test_the_lag_is_read_after_every_fetch_that_brought_nothing():
+    tp = TopicPartition("v", 0)
+    fetches = [[(tp, [_record(0, "Sales", "E1", 1)])], [], []]
+    assert await _lag_reads(fetches) == 3
