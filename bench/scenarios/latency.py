@@ -37,7 +37,7 @@ from psycopg import AsyncConnection
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.inserter_writes import write_and_publish
-from bench.processes import KafkaWitnessProcess, LoadGeneratorProcess, cpu_seconds
+from bench.processes import KafkaWitnessProcess, LoadGeneratorProcess, Service, cpu_seconds
 from bench.workload import median, percentile
 from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
@@ -66,14 +66,7 @@ async def _floor(
     service, port = run.floor("latency-floor")
     loadgen: LoadGeneratorProcess | None = None
     try:
-        service.start()
-        await service.wait_http(f"http://127.0.0.1:{port}/readyz")
-        loadgen = LoadGeneratorProcess(
-            host="127.0.0.1",
-            streams=[(port, run.token(emp, ["employee"])) for emp, _ in employees],
-            kinds=[VOUCHER_ALLOCATED],
-            work_dir=run.work_dir / "latency-floor",
-        )
+        loadgen = await _streams_on(run, service, port, employees, "latency-floor")
         await loadgen.start()
         injected = await _inject(run, config, employees, loadgen)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
@@ -83,6 +76,21 @@ async def _floor(
         if loadgen is not None:
             await loadgen.stop()
         service.stop()
+
+
+async def _streams_on(
+    run: BenchRun, service: Service, port: int, employees: list[tuple[str, str]], name: str
+) -> LoadGeneratorProcess:
+    """Start `service` and, once it is ready, a load generator for the employees' streams
+    on it (started by the caller)."""
+    service.start()
+    await service.wait_http(f"http://127.0.0.1:{port}/readyz")
+    return LoadGeneratorProcess(
+        host="127.0.0.1",
+        streams=[(port, run.token(emp, ["employee"])) for emp, _ in employees],
+        kinds=[VOUCHER_ALLOCATED],
+        work_dir=run.work_dir / name,
+    )
 
 
 async def _herald(
@@ -95,14 +103,7 @@ async def _herald(
     loadgen: LoadGeneratorProcess | None = None
     witness: KafkaWitnessProcess | None = None
     try:
-        service.start()
-        await service.wait_http(f"http://127.0.0.1:{port}/readyz")
-        loadgen = LoadGeneratorProcess(
-            host="127.0.0.1",
-            streams=[(port, run.token(emp, ["employee"])) for emp, _ in employees],
-            kinds=[VOUCHER_ALLOCATED],
-            work_dir=run.work_dir / "latency",
-        )
+        loadgen = await _streams_on(run, service, port, employees, "latency")
         connected = await loadgen.start()
         witness = KafkaWitnessProcess(
             bootstrap=run.infra.kafka_bootstrap,
