@@ -38,13 +38,8 @@ def department_visible(headers: Iterable[tuple[str, bytes | None]], event_type: 
     return event_type == VOUCHER_ALLOCATED
 
 
-def visible_by(found: Mapping[str, bytes], event_type: str) -> bool:
-    """`department_visible`, from headers already checked and looked up by name."""
-    value = found.get(VISIBILITY_HEADER)
-    return _visible(value, event_type)
-
-
 def _visible(value: bytes | None, event_type: str) -> bool:
+    """`department_visible`, from the visibility header's value (None: absent)."""
     return event_type == VOUCHER_ALLOCATED if value is None else value == DEPARTMENT_VISIBLE
 
 
