@@ -339,6 +339,12 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("floor: p50 from the commit", ("floor_from_kafka_commit", "p50_seconds"), "s"),
         ("floor: p99 from the commit", ("floor_from_kafka_commit", "p99_seconds"), "s"),
         ("floor: max from the commit", ("floor_from_kafka_commit", "max_seconds"), "s"),
+        ("floor: CPU per delivery", ("floor_from_kafka_commit", "cpu_us_per_delivery"), "us"),
+        (
+            "beside the floor, bare consumer: p99",
+            ("floor_from_kafka_commit", "bare_consumer_from_kafka_commit", "p99_seconds"),
+            "s",
+        ),
         ("server CPU per delivery", ("server_cpu_us_per_delivery",), "us"),
         ("young collector passes", ("notifier_pauses", "collector", "0", "passes"), ""),
         ("longest young pass", ("notifier_pauses", "collector", "0", "wall_seconds_max"), "s"),

@@ -65,17 +65,44 @@ async def _floor(
     """
     service, port = run.floor("latency-floor")
     loadgen: LoadGeneratorProcess | None = None
+    witness: KafkaWitnessProcess | None = None
     try:
         loadgen = await _streams_on(run, service, port, employees, "latency-floor")
         await loadgen.start()
+        # Beside it, as beside Herald's: the same processes wake at each commit.
+        witness = await _witness(run, "latency-floor")
+        cpu_before = cpu_seconds(service.pid)
         injected = await _inject(run, config, employees, loadgen)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
+        floor_cpu = cpu_seconds(service.pid) - cpu_before
+        witnessed = await witness.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         from_kafka = _since(injected["kafka_commit_at"], result["ids"])
-        return {"sent": injected["sent"], "received": len(from_kafka), **_quantiles(from_kafka)}
+        bare = _since(injected["kafka_commit_at"], witnessed["ids"])
+        return {
+            "sent": injected["sent"],
+            "received": len(from_kafka),
+            **_quantiles(from_kafka),
+            "cpu_us_per_delivery": floor_cpu / len(from_kafka) * 1e6 if from_kafka else None,
+            "bare_consumer_from_kafka_commit": {"received": len(bare), **_quantiles(bare)},
+        }
     finally:
+        if witness is not None:
+            await witness.stop()
         if loadgen is not None:
             await loadgen.stop()
         service.stop()
+
+
+async def _witness(run: BenchRun, name: str) -> KafkaWitnessProcess:
+    """A bare consumer of the events (bench/kafka_witness.py), started: the part of the
+    latency that is Kafka's and the machine's, with no notifier in it."""
+    witness = KafkaWitnessProcess(
+        bootstrap=run.infra.kafka_bootstrap,
+        topic=run.topics.voucher_allocated,
+        work_dir=run.work_dir / name,
+    )
+    await witness.start()
+    return witness
 
 
 async def _streams_on(
@@ -105,12 +132,7 @@ async def _herald(
     try:
         loadgen = await _streams_on(run, service, port, employees, "latency")
         connected = await loadgen.start()
-        witness = KafkaWitnessProcess(
-            bootstrap=run.infra.kafka_bootstrap,
-            topic=run.topics.voucher_allocated,
-            work_dir=run.work_dir / "latency",
-        )
-        await witness.start()
+        witness = await _witness(run, "latency")
         # The notifier's own CPU over the run (from /proc), per event delivered.
         cpu_before = cpu_seconds(service.pid)
         injected = await _inject(run, config, employees, loadgen)

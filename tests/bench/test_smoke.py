@@ -230,6 +230,20 @@ def test_latency_has_the_floor_deliver_every_committed_event(report: dict[str, A
     assert 0 < floor["p50_seconds"] <= floor["p99_seconds"] <= floor["max_seconds"]
 
 
+def test_latency_has_the_floor_cpu_per_delivery(report: dict[str, Any]) -> None:
+    assert positive(
+        report["scenarios"]["latency"]["floor_from_kafka_commit"]["cpu_us_per_delivery"]
+    )
+
+
+def test_latency_has_a_bare_consumer_beside_the_floor(report: dict[str, Any]) -> None:
+    bare = report["scenarios"]["latency"]["floor_from_kafka_commit"][
+        "bare_consumer_from_kafka_commit"
+    ]
+    assert bare["received"] == round(SMOKE.latency_rate * SMOKE.latency_seconds)
+    assert 0 < bare["p50_seconds"] <= bare["p99_seconds"] <= bare["max_seconds"]
+
+
 def test_memory_is_measured_with_every_connection_open(report: dict[str, Any]) -> None:
     memory = report["scenarios"]["memory"]
     for name in ("herald", "baseline"):

@@ -1,48 +1,29 @@
-"""The notifier's consumer hands a fetch to the streams partition by partition: a stream
-writes its department's events before the next partition is dispatched (decision 0073)."""
+"""The notifier's consumer hands a fetch to the streams partition by partition: once a
+dispatch has held the loop for its budget, a stream writes its department's events before
+the next partition is dispatched (decisions 0073, 0095); a fetch's small partitions go out
+together. Each topic's feed is read by a loop of its own."""
 
 from __future__ import annotations
 
 import asyncio
-from dataclasses import dataclass, field
 
 from aiokafka import TopicPartition
 
-from herald_common.routing import EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
-from herald_notifier.domain.consumer import EventConsumer
+from herald_notifier.domain.consumer import EventConsumer, Feed
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.metrics import NotifierMetrics
-
-
-@dataclass
-class _Record:
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes | None]] = field(default_factory=list)
-
-
-def _record(offset: int, department: str, employee: str, notification_id: int) -> _Record:
-    return _Record(
-        offset,
-        department.encode(),
-        b'{"id": "%d"}' % notification_id,
-        [
-            (NOTIFICATION_ID_HEADER, b"%d" % notification_id),
-            (EMPLOYEE_ID_HEADER, employee.encode()),
-        ],
-    )
+from tests.support.notifier_consumer import Record, routed
 
 
 class _OneFetch:
     """Hands out one fetch, then nothing (waits until cancelled)."""
 
-    def __init__(self, fetched: list[tuple[TopicPartition, list[_Record]]]) -> None:
-        self._fetched: list[tuple[TopicPartition, list[_Record]]] | None = fetched
+    def __init__(self, fetched: list[tuple[TopicPartition, list[Record]]]) -> None:
+        self._fetched: list[tuple[TopicPartition, list[Record]]] | None = fetched
 
-    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[_Record]]]:
+    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[Record]]]:
         if self._fetched is None:
             await asyncio.Event().wait()
         fetched, self._fetched = self._fetched, None
@@ -50,24 +31,27 @@ class _OneFetch:
         return fetched
 
 
-async def test_a_stream_gets_its_partitions_events_before_the_next_partition_is_dispatched():
+async def _seen_by_sales(yield_after_seconds: float) -> list[tuple[list[int | None], int]]:
+    """What Sales' stream wrote, and how many of Support's events were offered by then,
+    when Sales' partition and then Support's come in one fetch."""
     registry = Registry()
     sales, support = Subscriber("E1", "Sales", 10), Subscriber("E2", "Support", 10)
     registry.add(sales)
     registry.add(support)
     fetched = [
-        (TopicPartition("v", 0), [_record(0, "Sales", "E1", 1), _record(1, "Sales", "E1", 2)]),
-        (TopicPartition("v", 1), [_record(0, "Support", "E2", 3)]),
+        (TopicPartition("v", 0), [routed(0, "Sales", "E1", 1), routed(1, "Sales", "E1", 2)]),
+        (TopicPartition("v", 1), [routed(0, "Support", "E2", 3)]),
     ]
     consumer = EventConsumer(
-        None,  # type: ignore[arg-type]  # the lag is not asked for before the fetch is dispatched
+        # No Kafka consumer: the lag is not asked for before the fetch is dispatched.
+        [Feed(None, _OneFetch(fetched), ("v", "p"))],  # type: ignore[arg-type]
         employee_topics={"v": "herald.voucher.allocated"},
         progress_topic="p",
         registry=registry,
         dead_letters=None,  # type: ignore[arg-type]
         metrics=NotifierMetrics(),
-        records=_OneFetch(fetched),  # type: ignore[arg-type]
         max_record_bytes=1 << 20,
+        yield_after_seconds=yield_after_seconds,
     )
     seen_by_sales: list[tuple[list[int | None], int]] = []
 
@@ -83,19 +67,29 @@ async def test_a_stream_gets_its_partitions_events_before_the_next_partition_is_
     await asyncio.wait_for(writer, 5)
     taken = await asyncio.wait_for(support.take(), 5)
     running.cancel()
-    assert seen_by_sales == [([1, 2], 0)]  # both of its events, in one batch; Support's not yet
     assert taken is not None
     assert [d.event_id for d in taken] == [3]
+    return seen_by_sales
+
+
+async def test_a_stream_gets_its_partitions_events_before_the_next_partition_once_the_budget_is_spent():
+    # Both of its events, in one batch; Support's not yet offered.
+    assert await _seen_by_sales(yield_after_seconds=0) == [([1, 2], 0)]
+
+
+async def test_a_fetchs_partitions_are_dispatched_together_within_the_budget():
+    # Both of its events, in one batch; Support's already offered, with no yield between.
+    assert await _seen_by_sales(yield_after_seconds=3600) == [([1, 2], 1)]
 
 
 class _Fetches:
     """Hands out the given fetches one after the other, then waits until cancelled."""
 
-    def __init__(self, fetches: list[list[tuple[TopicPartition, list[_Record]]]]) -> None:
+    def __init__(self, fetches: list[list[tuple[TopicPartition, list[Record]]]]) -> None:
         self._fetches = fetches
         self.done = asyncio.Event()
 
-    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[_Record]]]:
+    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[Record]]]:
         if not self._fetches:
             self.done.set()
             await asyncio.Event().wait()
@@ -113,19 +107,18 @@ class _CountedLag:
         return set()
 
 
-async def _lag_reads(fetches: list[list[tuple[TopicPartition, list[_Record]]]]) -> int:
+async def _lag_reads(fetches: list[list[tuple[TopicPartition, list[Record]]]]) -> int:
     registry = Registry()
     registry.add(Subscriber("E1", "Sales", 100))
     kafka = _CountedLag()
     records = _Fetches(fetches)
     consumer = EventConsumer(
-        kafka,  # type: ignore[arg-type]
+        [Feed(kafka, records, ("v", "p"))],  # type: ignore[arg-type]
         employee_topics={"v": "herald.voucher.allocated"},
         progress_topic="p",
         registry=registry,
         dead_letters=None,  # type: ignore[arg-type]
         metrics=NotifierMetrics(),
-        records=records,  # type: ignore[arg-type]
         max_record_bytes=1 << 20,
         lag_interval_seconds=3600,
     )
@@ -137,11 +130,11 @@ async def _lag_reads(fetches: list[list[tuple[TopicPartition, list[_Record]]]]) 
 
 async def test_the_lag_is_read_once_an_interval_while_records_keep_coming():
     tp = TopicPartition("v", 0)
-    fetches = [[(tp, [_record(n, "Sales", "E1", n + 1)])] for n in range(5)]
+    fetches = [[(tp, [routed(n, "Sales", "E1", n + 1)])] for n in range(5)]
     assert await _lag_reads(fetches) == 1
 
 
 async def test_the_lag_is_read_after_every_fetch_that_brought_nothing():
     tp = TopicPartition("v", 0)
-    fetches = [[(tp, [_record(0, "Sales", "E1", 1)])], [], []]
+    fetches = [[(tp, [routed(0, "Sales", "E1", 1)])], [], []]
     assert await _lag_reads(fetches) == 3

@@ -20,7 +20,7 @@ from herald_common.lifespan import open_pool_and_producer
 from herald_common.supervisor import Supervisor
 from herald_notifier import compat
 from herald_notifier.api import channel_auth, health, session, stream
-from herald_notifier.domain.consumer import EventConsumer
+from herald_notifier.domain.consumer import EventConsumer, Feed
 from herald_notifier.domain.delivered_marks import DeliveredMarks
 from herald_notifier.domain.gap_reads import GapReads
 from herald_notifier.domain.heartbeat import Heartbeat
@@ -74,17 +74,24 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
         )
         client_id = f"herald-notifier-{settings.replica_id}"
         producer = create_producer(settings.kafka, client_id=client_id)
-        kafka_consumer = create_consumer(
-            settings.kafka,
-            client_id=client_id,
-            group_id=None,
-            auto_offset_reset="latest",
-            max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
-        )
         topics = settings.topics
+        employee_topics = topics.employee_topics()
+        # A consumer for each topic (docs/decisions/0095).
+        feeds = []
+        for topic in (*employee_topics, topics.allocation_completed):
+            kafka_consumer = create_consumer(
+                settings.kafka,
+                client_id=client_id,
+                group_id=None,
+                auto_offset_reset="latest",
+                max_partition_fetch_bytes=PARTITION_FETCH_BYTES,
+            )
+            feeds.append(
+                Feed(kafka_consumer, compat.record_reader(kafka_consumer, internals), (topic,))
+            )
         consumer = EventConsumer(
-            kafka_consumer,
-            employee_topics=topics.employee_topics(),
+            feeds,
+            employee_topics=employee_topics,
             progress_topic=topics.allocation_completed,
             registry=registry,
             # Named apart from any other process, even one on the same host.
@@ -94,7 +101,6 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
                 f"{client_id}/{secrets.token_hex(4)}",
             ),
             metrics=metrics,
-            records=compat.record_reader(kafka_consumer, internals),
             max_record_bytes=settings.kafka.max_record_bytes,
             tally=tally,
             marks=marks,
