@@ -351,8 +351,9 @@ class EventConsumer:
                     yielded_at = clock()
             self._metrics.events_consumed.inc(consumed)
             await self._dead_letter_rejected()
-            # Not after every fetch: over 39 partitions the lag took 0.11 ms (measured
-            # alone), and at 1,000 events/s a fetch every few ms brings a few records.
+            # Not after every fetch: over the 39 partitions one consumer read before 0095 the
+            # lag took 0.11 ms (measured alone), and at 1,000 events/s a fetch every few ms
+            # brings a few records.
             now = clock()
             if not consumed or now - lag_read_at >= self._lag_interval:
                 self._lags[index] = await _lag(consumer)
