@@ -400,6 +400,8 @@ class EventConsumer:
                 self._marks.delivered(taken_by_some)
 
     async def _dead_letter_rejected(self) -> None:
+        if not self._rejected:
+            return  # the usual case, after every fetch: no lock taken
         # One loop at a time: two would both send the first record, and drop another.
         async with self._sending:
             while self._rejected:
