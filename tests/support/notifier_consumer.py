@@ -4,8 +4,11 @@ makes them."""
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from typing import Any
+
+from aiokafka import TopicPartition
 
 from herald_common.routing import EMPLOYEE_ID_HEADER, NOTIFICATION_ID_HEADER
 from herald_notifier.domain.consumer import EventConsumer, Feed
@@ -53,3 +56,27 @@ def routed(offset: int, department: str, employee: str, notification_id: int) ->
             (EMPLOYEE_ID_HEADER, employee.encode()),
         ],
     )
+
+
+Fetch = list[tuple[TopicPartition, list[Record]]]
+
+
+class Fetches:
+    """A record reader that hands out the given fetches one after the other, then waits
+    until cancelled: `done` is set once they are all handed out, `cancelled` once the
+    wait is cancelled."""
+
+    def __init__(self, fetches: list[Fetch]) -> None:
+        self._fetches = fetches
+        self.done = asyncio.Event()
+        self.cancelled = False
+
+    async def get(self, wait_seconds: float) -> Fetch:
+        if not self._fetches:
+            self.done.set()
+            try:
+                await asyncio.Event().wait()
+            except asyncio.CancelledError:
+                self.cancelled = True
+                raise
+        return self._fetches.pop(0)

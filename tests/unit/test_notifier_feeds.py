@@ -14,29 +14,9 @@ from herald_notifier.domain.consumer import EventConsumer, Feed
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.metrics import NotifierMetrics
-from tests.support.notifier_consumer import Record, routed
+from tests.support.notifier_consumer import Fetch, Fetches, Record, routed
 
 TOPICS = {"v": "herald.voucher.allocated", "w": "herald.push"}
-
-
-Fetch = list[tuple[TopicPartition, list[Record]]]
-
-
-class _Fetches:
-    """Hands out the given fetches one after the other, then waits until cancelled."""
-
-    def __init__(self, fetches: list[Fetch]) -> None:
-        self._fetches = fetches
-        self.cancelled = False
-
-    async def get(self, wait_seconds: float) -> Fetch:
-        if not self._fetches:
-            try:
-                await asyncio.Event().wait()
-            except asyncio.CancelledError:
-                self.cancelled = True
-                raise
-        return self._fetches.pop(0)
 
 
 class _Failing:
@@ -101,15 +81,15 @@ def _consumer(
 
 def test_feeds_that_leave_a_topic_unread_are_refused() -> None:
     with pytest.raises(ValueError, match=r"not each of \['p', 'v', 'w'\] once"):
-        _consumer([Feed(None, _Fetches([]), ("v", "p"))])  # type: ignore[arg-type]
+        _consumer([Feed(None, Fetches([]), ("v", "p"))])  # type: ignore[arg-type]
 
 
 def test_feeds_that_read_a_topic_twice_are_refused() -> None:
     with pytest.raises(ValueError, match=r"the feeds read \['p', 'v', 'v', 'w'\]"):
         _consumer(
             [
-                Feed(None, _Fetches([]), ("v", "p")),  # type: ignore[arg-type]
-                Feed(None, _Fetches([]), ("v", "w")),  # type: ignore[arg-type]
+                Feed(None, Fetches([]), ("v", "p")),  # type: ignore[arg-type]
+                Feed(None, Fetches([]), ("v", "w")),  # type: ignore[arg-type]
             ]
         )
 
@@ -118,8 +98,8 @@ async def test_a_feed_is_read_while_another_waits() -> None:
     registry = Registry()
     sales = Subscriber("E1", "Sales", 10)
     registry.add(sales)
-    waiting = _Fetches([])
-    pushes = _Fetches([[(TopicPartition("w", 0), [routed(0, "Sales", "E1", 7)])]])
+    waiting = Fetches([])
+    pushes = Fetches([[(TopicPartition("w", 0), [routed(0, "Sales", "E1", 7)])]])
     consumer = _consumer(
         [
             Feed(None, waiting, ("v", "p")),  # type: ignore[arg-type]
@@ -135,7 +115,7 @@ async def test_a_feed_is_read_while_another_waits() -> None:
 
 
 async def test_a_failing_feed_ends_the_run_with_its_error() -> None:
-    waiting = _Fetches([])
+    waiting = Fetches([])
     consumer = _consumer(
         [
             Feed(None, waiting, ("v", "p")),  # type: ignore[arg-type]
@@ -147,7 +127,7 @@ async def test_a_failing_feed_ends_the_run_with_its_error() -> None:
 
 
 async def test_a_failing_feed_stops_the_other_loops() -> None:
-    waiting = _Fetches([])
+    waiting = Fetches([])
     consumer = _consumer(
         [
             Feed(None, waiting, ("v", "p")),  # type: ignore[arg-type]
@@ -160,7 +140,7 @@ async def test_a_failing_feed_stops_the_other_loops() -> None:
 
 
 async def test_the_lag_gauge_is_the_sum_of_the_feeds() -> None:
-    first, second = _Fetches([[]]), _Fetches([[]])
+    first, second = Fetches([[]]), Fetches([[]])
     metrics = NotifierMetrics()
     consumer = EventConsumer(
         [
@@ -185,8 +165,8 @@ async def test_records_rejected_by_two_feeds_are_each_dead_lettered_once() -> No
     dead_letters = _SlowDeadLetters()
     consumer = _consumer(
         [
-            Feed(None, _Fetches([[(TopicPartition("v", 0), [Record(0, b"S", None)])]]), ("v", "p")),  # type: ignore[arg-type]
-            Feed(None, _Fetches([[(TopicPartition("w", 0), [Record(0, b"S", b"")])]]), ("w",)),  # type: ignore[arg-type]
+            Feed(None, Fetches([[(TopicPartition("v", 0), [Record(0, b"S", None)])]]), ("v", "p")),  # type: ignore[arg-type]
+            Feed(None, Fetches([[(TopicPartition("w", 0), [Record(0, b"S", b"")])]]), ("w",)),  # type: ignore[arg-type]
         ],
         dead_letters=dead_letters,
     )
@@ -204,8 +184,8 @@ async def test_stop_stops_every_feeds_consumer_when_one_fails_to() -> None:
     failing, other = _FailingStop("v", 0), _Lagging("w", 0)
     consumer = _consumer(
         [
-            Feed(failing, _Fetches([]), ("v", "p")),  # type: ignore[arg-type]
-            Feed(other, _Fetches([]), ("w",)),  # type: ignore[arg-type]
+            Feed(failing, Fetches([]), ("v", "p")),  # type: ignore[arg-type]
+            Feed(other, Fetches([]), ("w",)),  # type: ignore[arg-type]
         ]
     )
     with pytest.raises(RuntimeError, match="could not close"):

@@ -1,7 +1,7 @@
 """The notifier's consumer hands a fetch to the streams partition by partition: once a
 dispatch has held the loop for its budget, a stream writes its department's events before
 the next partition is dispatched (decisions 0073, 0095); a fetch's small partitions go out
-together. Each topic's feed is read by a loop of its own."""
+together."""
 
 from __future__ import annotations
 
@@ -14,21 +14,7 @@ from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.metrics import NotifierMetrics
-from tests.support.notifier_consumer import Record, routed
-
-
-class _OneFetch:
-    """Hands out one fetch, then nothing (waits until cancelled)."""
-
-    def __init__(self, fetched: list[tuple[TopicPartition, list[Record]]]) -> None:
-        self._fetched: list[tuple[TopicPartition, list[Record]]] | None = fetched
-
-    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[Record]]]:
-        if self._fetched is None:
-            await asyncio.Event().wait()
-        fetched, self._fetched = self._fetched, None
-        assert fetched is not None
-        return fetched
+from tests.support.notifier_consumer import Fetch, Fetches, routed
 
 
 async def _seen_by_sales(yield_after_seconds: float) -> list[tuple[list[int | None], int]]:
@@ -44,7 +30,7 @@ async def _seen_by_sales(yield_after_seconds: float) -> list[tuple[list[int | No
     ]
     consumer = EventConsumer(
         # No Kafka consumer: the lag is not asked for before the fetch is dispatched.
-        [Feed(None, _OneFetch(fetched), ("v", "p"))],  # type: ignore[arg-type]
+        [Feed(None, Fetches([fetched]), ("v", "p"))],  # type: ignore[arg-type]
         employee_topics={"v": "herald.voucher.allocated"},
         progress_topic="p",
         registry=registry,
@@ -82,20 +68,6 @@ async def test_a_fetchs_partitions_are_dispatched_together_within_the_budget():
     assert await _seen_by_sales(yield_after_seconds=3600) == [([1, 2], 1)]
 
 
-class _Fetches:
-    """Hands out the given fetches one after the other, then waits until cancelled."""
-
-    def __init__(self, fetches: list[list[tuple[TopicPartition, list[Record]]]]) -> None:
-        self._fetches = fetches
-        self.done = asyncio.Event()
-
-    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[Record]]]:
-        if not self._fetches:
-            self.done.set()
-            await asyncio.Event().wait()
-        return self._fetches.pop(0)
-
-
 class _CountedLag:
     """A consumer whose lag reads are counted (each reads the assignment once)."""
 
@@ -107,11 +79,11 @@ class _CountedLag:
         return set()
 
 
-async def _lag_reads(fetches: list[list[tuple[TopicPartition, list[Record]]]]) -> int:
+async def _lag_reads(fetches: list[Fetch]) -> int:
     registry = Registry()
     registry.add(Subscriber("E1", "Sales", 100))
     kafka = _CountedLag()
-    records = _Fetches(fetches)
+    records = Fetches(fetches)
     consumer = EventConsumer(
         [Feed(kafka, records, ("v", "p"))],  # type: ignore[arg-type]
         employee_topics={"v": "herald.voucher.allocated"},

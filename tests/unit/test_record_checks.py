@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
 
 import pytest
 from aiokafka import TopicPartition
@@ -20,7 +19,7 @@ from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from tests.support.dead_letters import RecordedClaims
-from tests.support.notifier_consumer import event_consumer
+from tests.support.notifier_consumer import Record, event_consumer
 
 
 def test_a_value_larger_than_the_limit_is_named_with_both_sizes() -> None:
@@ -72,16 +71,8 @@ def test_the_size_is_checked_before_the_headers() -> None:
     assert reason.startswith("record value is 11 bytes")
 
 
-@dataclass
-class _Record:
-    offset: int
-    key: bytes | None
-    value: bytes | None
-    headers: list[tuple[str, bytes | None]]
-
-
 def test_a_header_without_a_value_is_consumed_as_an_empty_one() -> None:
-    record = ConsumedRecord.from_kafka("t", 0, _Record(3, None, b"v", [("trace", None)]))
+    record = ConsumedRecord.from_kafka("t", 0, Record(3, None, b"v", [("trace", None)]))
     assert record.headers == (("trace", b""),)
 
 
@@ -106,10 +97,10 @@ class _Stop(Exception):
 
 
 class _Batches:
-    def __init__(self, *batches: list[tuple[TopicPartition, list[_Record]]]) -> None:
+    def __init__(self, *batches: list[tuple[TopicPartition, list[Record]]]) -> None:
         self._batches = list(batches)
 
-    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[_Record]]]:
+    async def get(self, wait_seconds: float) -> list[tuple[TopicPartition, list[Record]]]:
         if not self._batches:
             raise _Stop
         return self._batches.pop(0)
@@ -134,7 +125,7 @@ class _NoLag:
 
 
 async def _consume(
-    tp: TopicPartition, records: list[_Record], max_bytes: int
+    tp: TopicPartition, records: list[Record], max_bytes: int
 ) -> tuple[_Seen, RecordedClaims]:
     """One notifier consumer run over one fetch: what it dispatched and dead-lettered."""
     seen, claims = _Seen(), RecordedClaims()
@@ -152,8 +143,8 @@ async def test_a_record_no_decoder_foresaw_is_dead_lettered_and_the_next_is_disp
     # on digits): a ValueError no decoder catches. It once ended the consumer's run.
     tp = TopicPartition("v", 0)
     records = [
-        _Record(10, b"D", _event("9" * 5000, "E1"), []),
-        _Record(11, b"D", _event("12", "E1"), []),
+        Record(10, b"D", _event("9" * 5000, "E1"), []),
+        Record(11, b"D", _event("12", "E1"), []),
     ]
     registry, claims = await _consume(tp, records, 1 << 20)
     ((record, reason),) = claims.sent
@@ -165,7 +156,7 @@ async def test_a_record_no_decoder_foresaw_is_dead_lettered_and_the_next_is_disp
 async def test_the_notifier_rejects_an_oversized_record_and_reads_on() -> None:
     tp = TopicPartition("v", 0)
     big = _event("5", "E1")[:-1] + b', "pad": "' + b"x" * 200 + b'"}'
-    records = [_Record(1, b"D", big, []), _Record(2, b"D", _event("6", "E1"), [])]
+    records = [Record(1, b"D", big, []), Record(2, b"D", _event("6", "E1"), [])]
     registry, claims = await _consume(tp, records, 200)
     ((record, reason),) = claims.sent
     assert record.offset == 1
