@@ -52,6 +52,10 @@ class BenchConfig:
     memory_connections: int = 15_000
     # before each RSS reading, with and without the connections
     memory_settle_seconds: float = 3.0
+    # the idle connections' CPU is read over this long from their opening: a ping round and
+    # more (Herald's notifier and the baseline ping a quiet stream every 15 s, and the
+    # notifier's Heartbeat looks at each stream once a second)
+    memory_idle_seconds: float = 17.0
     # how long to wait for deliveries before calling a run incomplete
     deliveries_timeout_seconds: float = 120.0
     # opens: clients connecting at once (Bearer, cookie and ticket in turn)
@@ -98,6 +102,7 @@ SMOKE = BenchConfig(
     latency_tick_seconds=0.02,
     memory_connections=20,
     memory_settle_seconds=0.5,
+    memory_idle_seconds=1.0,
     opens_connections=30,
     opens_rounds=1,
     reconnect_streams=30,

@@ -387,6 +387,17 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
         ("baseline per connection", ("baseline", "bytes_per_connection"), "B"),
         ("herald connections open", ("herald", "open_at_measurement"), ""),
         ("baseline connections open", ("baseline", "open_at_measurement"), ""),
+        (
+            "herald CPU per idle stream-second (us)",
+            ("herald", "server_cpu_us_per_idle_stream_second"),
+            "",
+        ),
+        (
+            "baseline CPU per idle stream-second (us)",
+            ("baseline", "server_cpu_us_per_idle_stream_second"),
+            "",
+        ),
+        ("idle window (s)", ("herald", "idle_seconds"), ""),
     ],
 }
 

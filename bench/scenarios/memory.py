@@ -49,7 +49,9 @@ async def measure(
         cpu_opened, opened_at = cpu_seconds(service.pid), time.monotonic()
         await asyncio.sleep(config.memory_settle_seconds)
         after = await _rss(service)
-        # Idle streams cost CPU too: pings and the once-a-second sweep over every stream.
+        # Idle streams cost CPU too: the once-a-second sweep over every stream, and a ping
+        # to each every 15 s, which the window takes in (`memory_idle_seconds`).
+        await asyncio.sleep(max(0.0, opened_at + config.memory_idle_seconds - time.monotonic()))
         idle_cpu = cpu_seconds(service.pid) - cpu_opened
         idle_seconds = time.monotonic() - opened_at
         still_open = (await loadgen.stats())["open"]
@@ -67,6 +69,7 @@ async def measure(
             "server_cpu_us_per_open": (
                 (cpu_opened - cpu_before) / len(tokens) * 1e6 if tokens else None
             ),
+            "idle_seconds": idle_seconds,
             "server_cpu_us_per_idle_stream_second": (
                 idle_cpu / still_open / idle_seconds * 1e6 if still_open else None
             ),

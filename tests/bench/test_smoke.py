@@ -254,6 +254,14 @@ def test_memory_is_measured_with_every_connection_open(report: dict[str, Any]) -
         assert isinstance(result["bytes_per_connection"], float), name
 
 
+def test_idle_streams_cpu_is_read_over_the_idle_window(report: dict[str, Any]) -> None:
+    memory = report["scenarios"]["memory"]
+    for name in ("herald", "baseline"):
+        result = memory[name]
+        assert result["idle_seconds"] >= SMOKE.memory_idle_seconds, name
+        assert positive(result["server_cpu_us_per_idle_stream_second"]), name
+
+
 def test_e2e_splits_postgresql_cpu_by_the_service_that_asked(report: dict[str, Any]) -> None:
     (run,) = report["scenarios"]["e2e"]["runs"]
     by_application = run["postgresql_cpu_by_application"]

@@ -10,7 +10,8 @@ import pytest
 
 from herald_common.stream_frames import TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.live_frames import LiveFrames
+from herald_notifier.domain.heartbeat import Heartbeat
+from herald_notifier.domain.live_frames import PING, LiveFrames
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
 from tests.unit.test_stream_session import (
@@ -148,6 +149,83 @@ async def test_close_ends_direct_writes():
     next_chunk.cancel()
 
 
+def _quiet_for(harness: Harness, seconds: float) -> float:
+    """The Heartbeat's time once the stream has written nothing for `seconds`."""
+    return harness.subscriber.last_write + seconds
+
+
+def _heartbeat(harness: Harness) -> Heartbeat:
+    return Heartbeat(harness.registry, ping_seconds=15, send_timeout_seconds=30)
+
+
+async def test_a_quiet_idle_stream_is_pinged_by_the_heartbeat_and_its_task_stays_asleep():
+    harness = Harness(FakeInbox([note(1)]), last_event_id=None)
+    writer = Writer()
+    next_chunk = await _parked(harness, writer)
+    now = _quiet_for(harness, 16)
+    _heartbeat(harness).beat(now)
+    await _settle()
+    assert writer.chunks == [PING]
+    assert harness.subscriber.last_write == now
+    assert not next_chunk.done()
+    next_chunk.cancel()
+
+
+async def test_a_stream_written_to_lately_is_not_pinged():
+    harness = Harness(FakeInbox([note(1)]), last_event_id=None)
+    writer = Writer()
+    next_chunk = await _parked(harness, writer)
+    _heartbeat(harness).beat(_quiet_for(harness, 14))
+    await _settle()
+    assert writer.chunks == []
+    assert not next_chunk.done()
+    next_chunk.cancel()
+
+
+async def test_a_quiet_stream_whose_client_is_not_reading_is_pinged_by_its_task():
+    harness = Harness(FakeInbox([note(1)]), last_event_id=None)
+    writer = Writer()
+    writer.reading = False
+    next_chunk = await _parked(harness, writer)
+    _heartbeat(harness).beat(_quiet_for(harness, 16))
+    assert await asyncio.wait_for(next_chunk, 1) == PING
+    assert writer.chunks == []
+
+
+async def test_a_quiet_stream_whose_token_expired_is_woken_to_end_not_pinged():
+    harness = Harness(FakeInbox([note(1)]), last_event_id=None)
+    writer = Writer()
+    next_chunk = await _parked(harness, writer)
+    now = _quiet_for(harness, 16)
+    harness.subscriber.expires_at = now - 1
+    _heartbeat(harness).beat(now)
+    assert frames([await asyncio.wait_for(next_chunk, 1)])[0]["event"] == TOKEN_EXPIRED
+    assert writer.chunks == []
+
+
+async def test_a_stream_with_something_to_take_is_not_pinged_directly():
+    subscriber = Subscriber("E1", "Sales", 100)
+    direct = Direct(subscriber)
+    taking = await _taking(subscriber)
+    held: list[Subscriber] = []
+    subscriber.offer(_push(1, "E1"), held)  # buffered, its flush still to come
+    assert not subscriber.ping_now(0.0)
+    assert direct.pings == 0
+    taking.cancel()
+
+
+async def test_a_failing_direct_ping_leaves_the_ping_to_the_task(caplog: pytest.LogCaptureFixture):
+    subscriber = Subscriber("E1", "Sales", 100)
+    direct = Direct(subscriber, fails=True)
+    taking = await _taking(subscriber)
+    with caplog.at_level("ERROR"):
+        assert not subscriber.ping_now(0.0)
+    assert direct.pings == 1
+    assert "direct ping to E1's stream failed" in caplog.text
+    subscriber.ping()
+    assert await asyncio.wait_for(taking, 1) == []  # woken for the ping
+
+
 class Direct:
     """A subscriber's direct writes, counted; `fails` raises instead of writing."""
 
@@ -155,8 +233,15 @@ class Direct:
         self.subscriber = subscriber
         self.fails = fails
         self.calls = 0
+        self.pings = 0
         self.written: list[Delivery] = []
         subscriber.direct = self
+
+    def ping_now(self, now: float) -> bool:
+        self.pings += 1
+        if self.fails:
+            raise OSError("connection reset")
+        return True
 
     def write_now(self, now: float) -> bool:
         self.calls += 1

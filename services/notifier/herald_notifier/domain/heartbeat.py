@@ -9,7 +9,8 @@ cut-off a second late changes nothing.
 The second's look is spread over it, a slice of the streams every `1/SLICES` of it, like
 a timer wheel: looking at 10,000 streams and waking the hundreds due a ping in one go held
 the event loop for several ms every second, and every live event that arrived meanwhile
-waited behind it (docs/decisions/0075).
+waited behind it (docs/decisions/0075). A quiet stream idle in its wait is pinged from
+here, in one write, without waking its task (docs/decisions/0096).
 """
 
 from __future__ import annotations
@@ -72,9 +73,12 @@ class Heartbeat:
                     subscriber.stall()
                     self._registry.cut_off(subscriber)
                     stalled += 1
-            elif now >= subscriber.expires_at or now - subscriber.last_write >= self._ping_seconds:
-                # An expired stream stays registered until it ends, so a last write that
-                # gets stuck is still cut off.
+            elif now >= subscriber.expires_at:
+                # Woken, it ends itself. An expired stream stays registered until it ends,
+                # so a last write that gets stuck is still cut off.
+                subscriber.ping()
+            elif now - subscriber.last_write >= self._ping_seconds and not subscriber.ping_now(now):
+                # Not written from here (an idle stream is, by `ping_now`): its task pings.
                 subscriber.ping()
         if stalled:
             logger.info("cut off %d stream(s) whose reader stopped reading", stalled)

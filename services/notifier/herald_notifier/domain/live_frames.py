@@ -10,10 +10,15 @@ compile. The inbox reads a batch may need stay with the session.
 
 from __future__ import annotations
 
+from typing import Final
+
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.stream_context import ChunkWriter, StreamContext
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import HeldCount, Recount, unread_frame
+
+# An SSE comment: a quiet stream's keep-alive, which clients ignore.
+PING: Final = b": ping\n\n"
 
 
 class LiveFrames:
@@ -60,6 +65,16 @@ class LiveFrames:
         if chunk:
             writer.write(chunk)
             subscriber.last_write = now
+        return True
+
+    def ping_now(self, now: float) -> bool:
+        """Write a ping from the caller's stack; False (nothing written) when the stream's
+        task must: the token expired (the task ends the stream) or the client is not reading."""
+        subscriber, writer = self.subscriber, self._writer
+        if writer is None or now >= subscriber.expires_at or not writer.ready():
+            return False
+        writer.write(PING)
+        subscriber.last_write = now
         return True
 
     def needs_inbox(self, batch: list[Delivery]) -> bool:

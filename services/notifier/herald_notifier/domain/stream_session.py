@@ -31,7 +31,7 @@ from collections.abc import AsyncGenerator
 from herald_common.stream_frames import RESET, TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox import Scope, UnreadCount
-from herald_notifier.domain.live_frames import LiveFrames
+from herald_notifier.domain.live_frames import PING, LiveFrames
 from herald_notifier.domain.stream_context import ChunkWriter, StreamContext
 from herald_notifier.domain.subscriber import Subscriber
 from herald_notifier.domain.unread import HeldCount, unread_frame
@@ -195,7 +195,7 @@ class StreamSession:
                 yield Delivery(None, TOKEN_EXPIRED, "", "", TOKEN_EXPIRED_DATA).frame(retry_ms)
                 return
             if not batch:
-                yield b": ping\n\n"
+                yield PING
                 continue
             if position.needs_inbox(batch):
                 chunk = await self._framed_with_inbox(batch)

@@ -35,6 +35,11 @@ class DirectWrites(Protocol):
         (an inbox read, an expired token, a client not reading)."""
         ...
 
+    def ping_now(self, now: float) -> bool:
+        """Write a ping; False when the stream's own task must (an expired token, a client
+        not reading)."""
+        ...
+
 
 def _wake(waiter: asyncio.Future[None]) -> None:
     if not waiter.done():
@@ -154,6 +159,23 @@ class Subscriber:
             self._pending = []
             if self._waiter is not None:
                 _wake(self._waiter)
+
+    def ping_now(self, now: float) -> bool:
+        """Write a ping from the caller's stack to a stream idle in `take()`, without waking
+        its task; False when its task must be woken for it (`ping`): the task is awake or
+        has something to take, or the stream cannot be written directly now.
+
+        Every idle stream is pinged every `ping_seconds`, and waking a task for it cost
+        what waking it for a delivery did (docs/decisions/0096)."""
+        waiter, direct = self._waiter, self.direct
+        if waiter is None or waiter.done() or self._pending or direct is None:
+            return False
+        try:
+            return direct.ping_now(now)
+        except Exception:
+            # As in `flush`: the task takes over, and ends if its connection is gone.
+            logger.exception("direct ping to %s's stream failed", self.employee_id)
+            return False
 
     def ping(self) -> None:
         """Wake the stream with an empty batch if nothing else is waiting: it sends a ping,
