@@ -10,10 +10,10 @@ import pytest
 
 from herald_common.stream_frames import TOKEN_EXPIRED
 from herald_notifier.domain.delivery import Delivery
-from herald_notifier.domain.heartbeat import Heartbeat
 from herald_notifier.domain.live_frames import PING, LiveFrames
 from herald_notifier.domain.registry import Registry
 from herald_notifier.domain.subscriber import Subscriber
+from tests.unit.test_heartbeat import heartbeat
 from tests.unit.test_stream_session import (
     FakeInbox,
     Harness,
@@ -154,16 +154,12 @@ def _quiet_for(harness: Harness, seconds: float) -> float:
     return harness.subscriber.last_write + seconds
 
 
-def _heartbeat(harness: Harness) -> Heartbeat:
-    return Heartbeat(harness.registry, ping_seconds=15, send_timeout_seconds=30)
-
-
 async def test_a_quiet_idle_stream_is_pinged_by_the_heartbeat_and_its_task_stays_asleep():
     harness = Harness(FakeInbox([note(1)]), last_event_id=None)
     writer = Writer()
     next_chunk = await _parked(harness, writer)
     now = _quiet_for(harness, 16)
-    _heartbeat(harness).beat(now)
+    heartbeat(harness.registry).beat(now)
     await _settle()
     assert writer.chunks == [PING]
     assert harness.subscriber.last_write == now
@@ -175,7 +171,7 @@ async def test_a_stream_written_to_lately_is_not_pinged():
     harness = Harness(FakeInbox([note(1)]), last_event_id=None)
     writer = Writer()
     next_chunk = await _parked(harness, writer)
-    _heartbeat(harness).beat(_quiet_for(harness, 14))
+    heartbeat(harness.registry).beat(_quiet_for(harness, 14))
     await _settle()
     assert writer.chunks == []
     assert not next_chunk.done()
@@ -187,7 +183,7 @@ async def test_a_quiet_stream_whose_client_is_not_reading_is_pinged_by_its_task(
     writer = Writer()
     writer.reading = False
     next_chunk = await _parked(harness, writer)
-    _heartbeat(harness).beat(_quiet_for(harness, 16))
+    heartbeat(harness.registry).beat(_quiet_for(harness, 16))
     assert await asyncio.wait_for(next_chunk, 1) == PING
     assert writer.chunks == []
 
@@ -198,7 +194,7 @@ async def test_a_quiet_stream_whose_token_expired_is_woken_to_end_not_pinged():
     next_chunk = await _parked(harness, writer)
     now = _quiet_for(harness, 16)
     harness.subscriber.expires_at = now - 1
-    _heartbeat(harness).beat(now)
+    heartbeat(harness.registry).beat(now)
     assert frames([await asyncio.wait_for(next_chunk, 1)])[0]["event"] == TOKEN_EXPIRED
     assert writer.chunks == []
 
