@@ -12,11 +12,13 @@ completed whole, nothing accepted dropped.
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 
 import pytest
 
 from tests.reliability.cluster.conftest import KAFKA_PROXIES, POSTGRES_PROXY
+from tests.reliability.cluster.copy_hold import CopyHold, inbox_copy_held
 from tests.reliability.cluster.outcome import Clock, allocation_outcome
 from tests.reliability.workload import (
     Database,
@@ -45,7 +47,8 @@ class Fault:
     streams: list[str]
     attributes: dict[str, int] = field(default_factory=dict)
     # When the fault starts: "requested" (before the POST), "copying" (the inbox COPY
-    # half done) or "publishing" (the vouchers' COPY: the Kafka transaction open).
+    # held at its halfway row, then let go on into the fault) or "publishing" (the
+    # vouchers' COPY: the Kafka transaction open).
     starts: str = "requested"
     # Seconds the fault lasts; None: until the allocation completes.
     lasts: float | None = None
@@ -110,13 +113,9 @@ FAULTS = [
 ]
 
 
-async def _started(db: Database, fault: Fault) -> None:
-    if fault.starts == "copying":
-
-        async def copying() -> bool:
-            return (await db.copy_progress()).get("notifications", 0) >= fault.employees // 2
-
-        await until(copying, 300, "the inbox COPY half done", interval=0.002)
+async def _started(db: Database, fault: Fault, hold: CopyHold | None) -> None:
+    if hold is not None:
+        await hold.reached(300)
     elif fault.starts == "publishing":
 
         async def publishing() -> bool:
@@ -138,7 +137,15 @@ async def test_network_fault_during_an_allocation(
     api = cluster_services.allocation_url
     since = await high_watermarks(cluster_env.kafka, cluster_env.topics.voucher_allocated)
     client = SwarmClient(watched, cluster_env.bearer(watched, ["employee"])["Authorization"])
-    async with Swarm("127.0.0.1", cluster_services.notifier_port, [client]):
+    async with AsyncExitStack() as scope:
+        await scope.enter_async_context(
+            Swarm("127.0.0.1", cluster_services.notifier_port, [client])
+        )
+        hold = None
+        if fault.starts == "copying":
+            hold = await scope.enter_async_context(
+                inbox_copy_held(cluster_env.database_url, names, fault.employees // 2)
+            )
         await asyncio.wait_for(client.opened.wait(), 60)
         toxics: list[tuple[str, str]] = []
 
@@ -155,10 +162,15 @@ async def test_network_fault_during_an_allocation(
         requested = Clock()
         allocation_id = await allocate(cluster_env, api, names, fault.name)
         accepted = requested()
+        held_at: dict[str, int] = {}
         if fault.starts != "requested":
-            await _started(db, fault)
+            await _started(db, fault, hold)
+            if hold is not None:
+                held_at["inbox_rows_copied_at_fault"] = (await db.copy_progress())["notifications"]
             begin()
             clock = Clock()
+            if hold is not None:
+                await hold.release()
         if fault.lasts is None:
             await completed(db, allocation_id, timeout=400)
         else:
@@ -201,6 +213,7 @@ async def test_network_fault_during_an_allocation(
             "inserter": inserter_recovered,
             "notifier": notifier_recovered,
         },
+        **held_at,
         inserter_retries=log.count(f"allocation {allocation_id}: retrying"),
         stream_ids=len(client.ids),
         **outcome.figures(),
