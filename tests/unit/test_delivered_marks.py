@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from herald_notifier.domain.delivered_marks import DeliveredMarks
+from herald_notifier.domain.delivered_marks import DeliveredMarks, id_array
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox_listener import pass_on_state
 from herald_notifier.domain.registry import Registry
@@ -75,3 +75,11 @@ async def test_a_malformed_state_notice_is_ignored(caplog: Any) -> None:
     registry.dispatch_to_employee("E1", voucher(None, "E1"))  # so take() does not wait
     assert [d.event_type for d in await own.take() or []] == ["herald.voucher.allocated"]
     assert "not one" in caplog.text
+
+
+def test_ids_go_as_the_text_of_one_bigint_array() -> None:
+    assert id_array([3, 1, 9007199254740993]) == "{3,1,9007199254740993}"
+
+
+def test_no_ids_are_an_empty_array() -> None:
+    assert id_array([]) == "{}"

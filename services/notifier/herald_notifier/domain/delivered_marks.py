@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
@@ -23,9 +23,24 @@ logger = logging.getLogger(__name__)
 
 # Ids per statement: one array parameter, a bounded statement.
 _CHUNK = 5000
+_UPDATE = (
+    "UPDATE notifications_per_employee SET delivered_at = now()"
+    " WHERE id = ANY(%s::bigint[]) AND delivered_at IS NULL"
+)
 # Ids kept while the database is away; beyond it the oldest marks are dropped (the
 # figures then under-count live deliveries, which the log says).
 _MAX_PENDING = 200_000
+
+
+def id_array(ids: Sequence[int]) -> str:
+    """`ids` as the text of a bigint[]: one string for psycopg to pass on.
+
+    A list given as it is, psycopg dumps one element at a time in Python. Measured alone,
+    40 UPDATEs of 5,000 ids each cost the notifier 1.16-1.36 µs of CPU per id with the
+    list and 0.23-0.26 µs with this string (the join itself: 0.08 µs). Every delivery to
+    an employee's own stream is marked, so that was a microsecond per fan-out delivery.
+    """
+    return "{" + ",".join(map(str, ids)) + "}"
 
 
 class DeliveredMarks:
@@ -56,11 +71,7 @@ class DeliveredMarks:
     async def write(self, ids: list[int]) -> None:
         async with self._pool.connection() as conn:
             for start in range(0, len(ids), _CHUNK):
-                await conn.execute(
-                    "UPDATE notifications_per_employee SET delivered_at = now()"
-                    " WHERE id = ANY(%s) AND delivered_at IS NULL",
-                    (ids[start : start + _CHUNK],),
-                )
+                await conn.execute(_UPDATE, (id_array(ids[start : start + _CHUNK]),))
 
     async def run(self) -> None:
         while True:
