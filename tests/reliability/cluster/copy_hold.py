@@ -1,15 +1,16 @@
-"""Holds the inserter's inbox COPY at a chosen row, so a fault can be put in place there.
+"""Holds one of the inserter's COPYs at a chosen row, so a fault can be put in place there.
 
-Polling `pg_stat_progress_copy` for "half done" missed its moment now and then: a
-10,000-row COPY can pass its halfway row and finish between two polls (each poll opens a
+Polling `pg_stat_progress_copy` for the moment missed it now and then: a 10,000-row COPY
+can pass its halfway row, or run whole, between two polls (each poll opens a
 connection), and the test then waited out its timeout. Here a row trigger stops the COPY
 at that row on an advisory lock the test holds, the test sees the COPY waiting there
 (`pg_locks`), puts its fault in place, and lets the COPY go on into it.
 
-The trigger counts only the given departments' rows, and stops only at the row whose
-count is `row`: a retried COPY counts on past it and is not held again. Everything is
-dropped on leaving, and the lock is released first, so a failing test never leaves the
-inserter waiting.
+The trigger counts only the rows of the test's own employees (`<prefix>` and six
+digits, as `seed_employees` names them), and stops only at the row whose count is `row`:
+a retried COPY counts on past it and is not held again. Everything is dropped on
+leaving, and the lock is released first, so a failing test never leaves the inserter
+waiting.
 """
 
 from __future__ import annotations
@@ -25,18 +26,19 @@ from tests.reliability.workload import until
 # The advisory lock the held COPY waits on: below 2**31, so pg_locks shows it as `objid`
 # with `classid` 0.
 HOLD_KEY = 0x48_43_50_59  # "HCPY"
-_TABLE = "notifications_per_employee"
 
 
 class CopyHold:
     """One held COPY: `reached` waits until it waits at its row, `release` lets it go on."""
 
-    def __init__(self, conn: psycopg.AsyncConnection) -> None:
+    def __init__(self, conn: psycopg.AsyncConnection, table: str, row: int) -> None:
         self._conn = conn
+        self._table = table
+        self._row = row
         self._held = True
 
     async def reached(self, timeout: float) -> float:
-        """Seconds until a COPY waits at the held row."""
+        """Seconds until the COPY waits at the held row."""
 
         async def waiting() -> bool:
             cursor = await self._conn.execute(
@@ -47,7 +49,17 @@ class CopyHold:
             row = await cursor.fetchone()
             return row is not None and row[0] > 0
 
-        return await until(waiting, timeout, "the inbox COPY held at its row", interval=0.01)
+        what = f"the COPY into {self._table} held at row {self._row}"
+        return await until(waiting, timeout, what, interval=0.01)
+
+    async def rows_done(self) -> int:
+        """Rows the held COPY has taken (those before the held one)."""
+        cursor = await self._conn.execute(
+            "SELECT tuples_processed FROM pg_stat_progress_copy WHERE relid = %s::regclass",
+            (self._table,),
+        )
+        row = await cursor.fetchone()
+        return -1 if row is None else int(row[0])
 
     async def release(self) -> None:
         if self._held:
@@ -56,12 +68,12 @@ class CopyHold:
 
 
 @asynccontextmanager
-async def inbox_copy_held(
-    database_url: str, departments: list[str], row: int
+async def copy_held(
+    database_url: str, table: str, employee_prefix: str, row: int
 ) -> AsyncIterator[CopyHold]:
-    """Hold the first inbox COPY of `departments`' rows at its `row`-th row."""
+    """Hold the first COPY into `table` of the prefix's employees at its `row`-th row."""
     conn = await psycopg.AsyncConnection.connect(database_url, autocommit=True)
-    hold = CopyHold(conn)
+    hold = CopyHold(conn, table, row)
     try:
         await conn.execute("SELECT pg_advisory_lock(%s)", (HOLD_KEY,))
         await conn.execute("CREATE SEQUENCE copy_hold_rows")
@@ -77,10 +89,10 @@ async def inbox_copy_held(
         await conn.execute(
             sql.SQL(
                 "CREATE TRIGGER copy_hold BEFORE INSERT ON {} FOR EACH ROW"
-                " WHEN (NEW.department IN ({})) EXECUTE FUNCTION copy_hold({}, {})"
+                " WHEN (NEW.employee_id ~ {}) EXECUTE FUNCTION copy_hold({}, {})"
             ).format(
-                sql.Identifier(_TABLE),
-                sql.SQL(", ").join(sql.Literal(d) for d in departments),
+                sql.Identifier(table),
+                sql.Literal(f"^{employee_prefix}[0-9]{{6}}$"),
                 sql.Literal(str(row)),
                 sql.Literal(str(HOLD_KEY)),
             )
@@ -89,7 +101,7 @@ async def inbox_copy_held(
     finally:
         await hold.release()
         await conn.execute(
-            sql.SQL("DROP TRIGGER IF EXISTS copy_hold ON {}").format(sql.Identifier(_TABLE))
+            sql.SQL("DROP TRIGGER IF EXISTS copy_hold ON {}").format(sql.Identifier(table))
         )
         await conn.execute("DROP FUNCTION IF EXISTS copy_hold()")
         await conn.execute("DROP SEQUENCE IF EXISTS copy_hold_rows")

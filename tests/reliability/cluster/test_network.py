@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from tests.reliability.cluster.conftest import KAFKA_PROXIES, POSTGRES_PROXY
-from tests.reliability.cluster.copy_hold import CopyHold, inbox_copy_held
+from tests.reliability.cluster.copy_hold import copy_held
 from tests.reliability.cluster.outcome import Clock, allocation_outcome
 from tests.reliability.workload import (
     Database,
@@ -47,8 +47,8 @@ class Fault:
     streams: list[str]
     attributes: dict[str, int] = field(default_factory=dict)
     # When the fault starts: "requested" (before the POST), "copying" (the inbox COPY
-    # held at its halfway row, then let go on into the fault) or "publishing" (the
-    # vouchers' COPY: the Kafka transaction open).
+    # half done) or "publishing" (the vouchers' COPY begun: the Kafka transaction open).
+    # The COPY is held there (`held_at`) until the fault is in place, then goes on into it.
     starts: str = "requested"
     # Seconds the fault lasts; None: until the allocation completes.
     lasts: float | None = None
@@ -113,15 +113,11 @@ FAULTS = [
 ]
 
 
-async def _started(db: Database, fault: Fault, hold: CopyHold | None) -> None:
-    if hold is not None:
-        await hold.reached(300)
-    elif fault.starts == "publishing":
-
-        async def publishing() -> bool:
-            return "employee_vouchers" in await db.copy_progress()
-
-        await until(publishing, 300, "the COPY of the vouchers", interval=0.005)
+def held_at(fault: Fault) -> tuple[str, int]:
+    """The table whose COPY a fault starts in, and the row (counted from 1) it waits at."""
+    if fault.starts == "copying":
+        return "notifications_per_employee", fault.employees // 2
+    return "employee_vouchers", 1
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[fault.name for fault in FAULTS])
@@ -142,9 +138,10 @@ async def test_network_fault_during_an_allocation(
             Swarm("127.0.0.1", cluster_services.notifier_port, [client])
         )
         hold = None
-        if fault.starts == "copying":
+        if fault.starts != "requested":
+            table, row = held_at(fault)
             hold = await scope.enter_async_context(
-                inbox_copy_held(cluster_env.database_url, names, fault.employees // 2)
+                copy_held(cluster_env.database_url, table, letter, row)
             )
         await asyncio.wait_for(client.opened.wait(), 60)
         toxics: list[tuple[str, str]] = []
@@ -162,15 +159,13 @@ async def test_network_fault_during_an_allocation(
         requested = Clock()
         allocation_id = await allocate(cluster_env, api, names, fault.name)
         accepted = requested()
-        held_at: dict[str, int] = {}
-        if fault.starts != "requested":
-            await _started(db, fault, hold)
-            if hold is not None:
-                held_at["inbox_rows_copied_at_fault"] = (await db.copy_progress())["notifications"]
+        held: dict[str, int] = {}
+        if hold is not None:
+            await hold.reached(300)
+            held["rows_copied_at_fault"] = await hold.rows_done()
             begin()
             clock = Clock()
-            if hold is not None:
-                await hold.release()
+            await hold.release()
         if fault.lasts is None:
             await completed(db, allocation_id, timeout=400)
         else:
@@ -213,7 +208,7 @@ async def test_network_fault_during_an_allocation(
             "inserter": inserter_recovered,
             "notifier": notifier_recovered,
         },
-        **held_at,
+        **held,
         inserter_retries=log.count(f"allocation {allocation_id}: retrying"),
         stream_ids=len(client.ids),
         **outcome.figures(),
