@@ -37,7 +37,8 @@ async def _delivered_at(url: str, ids: list[int]) -> list[datetime | None]:
 
 
 async def _marked(url: str, *rounds: list[int]) -> None:
-    pool = create_pool(DatabaseSettings(url=SecretStr(url)), name="marks")
+    # Autocommit, as the notifier's own pool is (docs/decisions/0092).
+    pool = create_pool(DatabaseSettings(url=SecretStr(url)), name="marks", autocommit=True)
     await pool.open(wait=True)
     try:
         marks = DeliveredMarks(pool, Registry(), interval_seconds=1.0)
