@@ -89,6 +89,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--latency-seconds", type=float, help="length of the latency run")
     parser.add_argument("--latency-rate", type=int, help="events/s in the latency run")
     parser.add_argument(
+        "--latency-warmup-seconds",
+        type=float,
+        help="unmeasured writes at the latency run's rate before it (default 150)",
+    )
+    parser.add_argument(
         "--output", type=Path, help="report path (default bench/results/<time>.json)"
     )
     parser.add_argument(
@@ -128,6 +133,7 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         reconnect_streams=args.opens,
         latency_seconds=args.latency_seconds,
         latency_rate=args.latency_rate,
+        latency_warmup_seconds=args.latency_warmup_seconds,
         million_employees=args.million_employees,
         million_streams=args.million_streams,
     )

@@ -48,6 +48,8 @@ class BenchConfig:
     latency_rate: int = 1_000
     latency_seconds: float = 60.0
     latency_tick_seconds: float = 0.01
+    # the same writes, unmeasured, before Herald's run (bench/scenarios/latency.py)
+    latency_warmup_seconds: float = 150.0
     # memory: idle connections held against one process
     memory_connections: int = 15_000
     # before each RSS reading, with and without the connections
@@ -100,6 +102,7 @@ SMOKE = BenchConfig(
     latency_rate=50,
     latency_seconds=2.0,
     latency_tick_seconds=0.02,
+    latency_warmup_seconds=0.5,
     memory_connections=20,
     memory_settle_seconds=0.5,
     memory_idle_seconds=1.0,

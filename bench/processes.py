@@ -301,6 +301,13 @@ def cpu_seconds(pid: int) -> float:
     return sum(_thread_ns(task) for task in Path(f"/proc/{pid}/task").iterdir()) / 1e9
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """CPU time of a process, its exited threads included, from `stat`'s clock ticks: for a
+    process whose threads come and go (a JVM's compiler threads), where `cpu_seconds` would
+    lose the time of those that exited during the span. Ticks suit spans of seconds."""
+    return _ticks_seconds(pid)
+
+
 def _thread_ns(task: Path) -> int:
     try:
         return int((task / "schedstat").read_text().split()[0])

@@ -346,6 +346,13 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
             "s",
         ),
         ("server CPU per delivery", ("server_cpu_us_per_delivery",), "us"),
+        ("broker CPU per event, beside Herald", ("broker_cpu_us_per_event",), "us"),
+        (
+            "broker CPU per event, beside the floor",
+            ("floor_from_kafka_commit", "broker_cpu_us_per_event"),
+            "us",
+        ),
+        ("warm-up events, unmeasured", ("warm_up", "sent"), ""),
         ("young collector passes", ("notifier_pauses", "collector", "0", "passes"), ""),
         ("longest young pass", ("notifier_pauses", "collector", "0", "wall_seconds_max"), "s"),
         ("loop stalls over 5 ms", ("notifier_pauses", "loop_stalls", "over_5ms"), ""),

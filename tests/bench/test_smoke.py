@@ -236,6 +236,20 @@ def test_latency_has_the_floor_cpu_per_delivery(report: dict[str, Any]) -> None:
     )
 
 
+def test_latency_warms_the_broker_up_before_measuring(report: dict[str, Any]) -> None:
+    warmed = report["scenarios"]["latency"]["warm_up"]
+    assert warmed["sent"] == round(SMOKE.latency_rate * SMOKE.latency_warmup_seconds)
+
+
+def test_latency_has_the_brokers_cpu_beside_herald(report: dict[str, Any]) -> None:
+    assert positive(report["scenarios"]["latency"]["broker_cpu_us_per_event"])
+
+
+def test_latency_has_the_brokers_cpu_beside_the_floor(report: dict[str, Any]) -> None:
+    floor = report["scenarios"]["latency"]["floor_from_kafka_commit"]
+    assert positive(floor["broker_cpu_us_per_event"])
+
+
 def test_latency_has_a_bare_consumer_beside_the_floor(report: dict[str, Any]) -> None:
     bare = report["scenarios"]["latency"]["floor_from_kafka_commit"][
         "bare_consumer_from_kafka_commit"
