@@ -89,6 +89,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--latency-seconds", type=float, help="length of the latency run")
     parser.add_argument("--latency-rate", type=int, help="events/s in the latency run")
     parser.add_argument(
+        "--fanout-rounds",
+        type=int,
+        help="bursts of one Herald process and of the floor, in turn, in fanout (default 3)",
+    )
+    parser.add_argument(
         "--latency-warmup-seconds",
         type=float,
         help="unmeasured writes at the latency run's rate before it (default 150)",
@@ -134,6 +139,7 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         latency_seconds=args.latency_seconds,
         latency_rate=args.latency_rate,
         latency_warmup_seconds=args.latency_warmup_seconds,
+        fanout_rounds=args.fanout_rounds,
         million_employees=args.million_employees,
         million_streams=args.million_streams,
     )

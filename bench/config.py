@@ -37,6 +37,8 @@ class BenchConfig:
     fanout_connections: int = 10_000
     fanout_events_per_connection: int = 10
     fanout_processes: tuple[int, ...] = (1, 2)
+    # bursts of one Herald process and of the floor, in turn (bench/scenarios/fanout.py)
+    fanout_rounds: int = 3
     # broadcast: department watchers (one channel), and the events each receives
     broadcast_connections: int = 10_000
     broadcast_events: int = 10
@@ -95,6 +97,7 @@ SMOKE = BenchConfig(
     publish_runs=1,
     fanout_connections=20,
     fanout_events_per_connection=10,
+    fanout_rounds=2,
     broadcast_connections=20,
     broadcast_events=10,
     broadcast_settle_seconds=1.0,

@@ -12,6 +12,8 @@ nothing is visible until the commit, and then every event is, at once. That is t
 receipt - the moment the commit was sent).
 
 A warm-up round of one event per connection runs first, also in a transaction.
+One process of Herald and the floor take turns for `fanout_rounds` rounds, and the
+median of each is reported beside every round's figures.
 The same workload runs against Herald's notifier (1 process, then 2), against the plain
 FastAPI + sse-starlette hub in bench/baseline_notifier.py, and against the floor in
 bench/floor_notifier.py: fetch, route by header and write, nothing else.
@@ -30,7 +32,7 @@ from bench.environment import BenchRun
 from bench.inserter_writes import inserter_publisher
 from bench.processes import LoadGeneratorProcess, Service, cpu_seconds
 from bench.server_cpu import ceiling
-from bench.workload import notifications
+from bench.workload import median, notifications
 from herald_common.events import SOURCE_INSERTER, VOUCHER_ALLOCATED
 from herald_gateway.domain.stream_routing import stream_share_of
 
@@ -171,12 +173,52 @@ def scaling_ceiling(one: dict[str, Any] | None, two: dict[str, Any] | None) -> f
     return float(best / one["deliveries_per_second"])
 
 
+def _median_round(measured: list[dict[str, Any]]) -> dict[str, Any]:
+    """The round whose CPU per delivery is the median (the lower middle of an even count):
+    a burst that was measured, not figures mixed from several."""
+    ranked = sorted(measured, key=lambda m: m["server_cpu_us_per_delivery"] or 0.0)
+    return ranked[(len(ranked) - 1) // 2]
+
+
+async def _rounds_beside_the_floor(
+    run: BenchRun, config: BenchConfig
+) -> tuple[dict[str, Any], dict[str, Any], list[dict[str, Any]]]:
+    """One process of Herald's notifier and the floor, one burst each in turn, for
+    `fanout_rounds` rounds: the median of each, and each round's figures.
+
+    In turn, because the machine drifts: across four runs of this scenario the floor's CPU
+    per delivery moved by 27%, so a Herald burst and a floor burst minutes apart measured
+    the machine as much as the code."""
+    heralds, floors, rounds = [], [], []
+    for _ in range(config.fanout_rounds):
+        herald = await measure(run, config, "herald", 1)
+        floor = await measure(run, config, "floor", 1)
+        heralds.append(herald)
+        floors.append(floor)
+        herald_cpu = herald["server_cpu_us_per_delivery"]
+        floor_cpu = floor["server_cpu_us_per_delivery"]
+        rounds.append(
+            {
+                "herald_cpu_us_per_delivery": herald_cpu,
+                "floor_cpu_us_per_delivery": floor_cpu,
+                "cpu_vs_floor": herald_cpu / floor_cpu if herald_cpu and floor_cpu else None,
+                "herald_deliveries_per_second": herald["deliveries_per_second"],
+                "floor_deliveries_per_second": floor["deliveries_per_second"],
+            }
+        )
+    return _median_round(heralds), _median_round(floors), rounds
+
+
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     results: dict[str, Any] = {}
+    herald_1, floor, rounds = await _rounds_beside_the_floor(run, config)
+    results["herald_1"] = herald_1
     for processes in config.fanout_processes:
-        results[f"herald_{processes}"] = await measure(run, config, "herald", processes)
+        if processes != 1:
+            results[f"herald_{processes}"] = await measure(run, config, "herald", processes)
     results["baseline"] = await measure(run, config, "baseline", 1)
-    results["floor"] = await measure(run, config, "floor", 1)
+    results["floor"] = floor
+    results["rounds"] = rounds
     one = results.get("herald_1", {}).get("deliveries_per_second")
     two = results.get("herald_2", {}).get("deliveries_per_second")
     baseline = results["baseline"]["deliveries_per_second"]
@@ -187,6 +229,10 @@ async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     herald_cpu = results.get("herald_1", {}).get("server_cpu_us_per_delivery")
     floor_cpu = results["floor"]["server_cpu_us_per_delivery"]
     results["cpu_vs_floor"] = herald_cpu / floor_cpu if herald_cpu and floor_cpu else None
+    # The same, round by round (each Herald burst over the floor's right after it): the
+    # median of those ratios.
+    ratios = sorted(r["cpu_vs_floor"] for r in rounds if r["cpu_vs_floor"])
+    results["cpu_vs_floor_by_round"] = median(ratios) if ratios else None
     # The same ratio from CPU alone: 1 process's CPU over the busiest of 2's, what the rates'
     # ratio would be with a core for each process (on a shared machine the rates also
     # measure who else was running).

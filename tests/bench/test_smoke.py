@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -195,6 +196,18 @@ def test_broadcast_delivers_every_event_once_in_order_to_every_watcher(
     # 200 deliveries may take less than one clock tick of /proc (10 ms): 0 is a measurement.
     assert result["server_cpu_us_per_delivery"] >= 0
     assert result["gap_reads"] >= watchers
+
+
+def test_fanout_takes_turns_with_the_floor_for_each_round(report: dict[str, Any]) -> None:
+    rounds = report["scenarios"]["fanout"]["rounds"]
+    assert len(rounds) == SMOKE.fanout_rounds
+    assert all(positive(r["cpu_vs_floor"]) for r in rounds)
+
+
+def test_fanout_has_the_median_of_the_rounds_ratios(report: dict[str, Any]) -> None:
+    rounds = report["scenarios"]["fanout"]["rounds"]
+    ratios = sorted(r["cpu_vs_floor"] for r in rounds)
+    assert report["scenarios"]["fanout"]["cpu_vs_floor_by_round"] == statistics.median(ratios)
 
 
 def test_wsfanout_delivers_every_event_to_every_pusher_socket(report: dict[str, Any]) -> None:
