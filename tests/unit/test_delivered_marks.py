@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+from array import array
+from collections.abc import Sequence
 from typing import Any
 
+import pytest
+
+from herald_notifier.domain import delivered_marks
 from herald_notifier.domain.delivered_marks import DeliveredMarks, id_array
 from herald_notifier.domain.delivery import Delivery
 from herald_notifier.domain.inbox_listener import pass_on_state
@@ -23,8 +28,8 @@ class Recorder(DeliveredMarks):
         super().__init__(pool=None, registry=registry, interval_seconds=0.01)  # type: ignore[arg-type]
         self.rounds: list[list[int]] = []
 
-    async def write(self, ids: list[int]) -> None:
-        self.rounds.append(ids)
+    async def write(self, ids: Sequence[int]) -> None:
+        self.rounds.append(list(ids))
 
 
 async def one_round(marks: Recorder) -> None:
@@ -83,3 +88,41 @@ def test_ids_go_as_the_text_of_one_bigint_array() -> None:
 
 def test_no_ids_are_an_empty_array() -> None:
     assert id_array([]) == "{}"
+
+
+def test_ids_kept_as_machine_ints_give_the_same_text() -> None:
+    # What a round passes: a slice of the pending ids, kept as an array of 8-byte ints.
+    assert id_array(array("q", [3, 1, 9007199254740993])[:2]) == "{3,1}"
+
+
+async def test_marks_beyond_the_bound_drop_the_oldest_and_say_so(
+    monkeypatch: pytest.MonkeyPatch, caplog: Any
+) -> None:
+    monkeypatch.setattr(delivered_marks, "MAX_PENDING", 3)
+    registry = Registry()
+    registry.add(Subscriber("E1", "Sales", 10))
+    marks = Recorder(registry)
+    marks.delivered([voucher(n, "E1") for n in range(1, 6)])
+    await one_round(marks)
+    assert marks.rounds == [[3, 4, 5]]
+    assert "dropped 2 delivered marks" in caplog.text
+
+
+async def test_a_failed_round_is_written_again_before_later_marks() -> None:
+    registry = Registry()
+    registry.add(Subscriber("E1", "Sales", 10))
+
+    class FailsOnce(Recorder):
+        failed = False
+
+        async def write(self, ids: Sequence[int]) -> None:
+            if not self.failed:
+                self.failed = True
+                self.delivered([voucher(9, "E1")])  # arrives while the round is out
+                raise OSError("database away")
+            await super().write(ids)
+
+    marks = FailsOnce(registry)
+    marks.delivered([voucher(1, "E1"), voucher(2, "E1")])
+    await one_round(marks)
+    assert marks.rounds == [[1, 2, 9]]
