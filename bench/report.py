@@ -373,6 +373,18 @@ FIGURES: dict[str, list[tuple[str, tuple[str, ...], str]]] = {
             "us",
         ),
         ("warm-up events, unmeasured", ("warm_up", "sent"), ""),
+        ("broker GC pauses, beside Herald", ("broker_pauses", "count"), ""),
+        ("longest broker GC pause, beside Herald", ("broker_pauses", "longest_seconds"), "s"),
+        (
+            "Herald's 10 slowest: waited through a broker GC pause",
+            ("broker_pauses", "slowest_through_a_pause"),
+            "",
+        ),
+        (
+            "the floor's 10 slowest: waited through a broker GC pause",
+            ("floor_from_kafka_commit", "broker_pauses", "slowest_through_a_pause"),
+            "",
+        ),
         ("young collector passes", ("notifier_pauses", "collector", "0", "passes"), ""),
         ("longest young pass", ("notifier_pauses", "collector", "0", "wall_seconds_max"), "s"),
         ("loop stalls over 5 ms", ("notifier_pauses", "loop_stalls", "over_5ms"), ""),

@@ -43,17 +43,11 @@ from uuid import uuid4
 
 from psycopg import AsyncConnection
 
+from bench.broker import Broker
 from bench.config import BenchConfig
 from bench.environment import BenchRun
 from bench.inserter_writes import write_and_publish
-from bench.listeners import bootstrap_port, listening_pids
-from bench.processes import (
-    KafkaWitnessProcess,
-    LoadGeneratorProcess,
-    Service,
-    cpu_seconds,
-    process_cpu_seconds,
-)
+from bench.processes import KafkaWitnessProcess, LoadGeneratorProcess, Service, cpu_seconds
 from bench.workload import median, percentile
 from herald_common.events import VOUCHER_ALLOCATED
 from herald_common.kafka import create_producer
@@ -64,35 +58,12 @@ from herald_inserter.domain.transactions import TransactionalProducer
 async def run(run: BenchRun, config: BenchConfig) -> dict[str, Any]:
     everyone = run.employee_ids()
     employees = everyone[: config.latency_connections]
-    broker = _Broker(listening_pids(bootstrap_port(run.infra.kafka_bootstrap)))
+    broker = Broker(run.infra.kafka_bootstrap)
     warmed = await _warm_up(run, config, everyone[config.latency_connections :] or employees)
     measured = await _herald(run, config, employees, broker)
     measured["warm_up"] = warmed
     measured["floor_from_kafka_commit"] = await _floor(run, config, employees, broker)
     return measured
-
-
-class _Broker:
-    """The local Kafka broker's CPU over a span (none when it is not on this machine)."""
-
-    def __init__(self, pids: list[int]) -> None:
-        self._pids = pids
-        self._before: float | None = None
-
-    def _read(self) -> float | None:
-        try:
-            return sum(process_cpu_seconds(pid) for pid in self._pids) if self._pids else None
-        except OSError:
-            return None  # a broker that went away: no figure rather than a wrong one
-
-    def start(self) -> None:
-        self._before = self._read()
-
-    def us_per_event(self, events: int) -> float | None:
-        now = self._read()
-        if now is None or self._before is None or not events:
-            return None
-        return (now - self._before) / events * 1e6
 
 
 async def _warm_up(
@@ -112,7 +83,7 @@ async def _warm_up(
 
 
 async def _floor(
-    run: BenchRun, config: BenchConfig, employees: list[tuple[str, str]], broker: _Broker
+    run: BenchRun, config: BenchConfig, employees: list[tuple[str, str]], broker: Broker
 ) -> dict[str, Any]:
     """The same steady events through the fan-out floor (bench/floor_notifier.py: fetch,
     route by header, one write per stream), to the same load generator's streams.
@@ -135,7 +106,7 @@ async def _floor(
         injected = await _inject(run, config, employees, loadgen, config.latency_seconds)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         floor_cpu = cpu_seconds(service.pid) - cpu_before
-        broker_cpu = broker.us_per_event(injected["sent"])
+        broker_cpu = broker.cpu_us_per_event(injected["sent"])
         witnessed = await witness.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         from_kafka = _since(injected["kafka_commit_at"], result["ids"])
         bare = _since(injected["kafka_commit_at"], witnessed["ids"])
@@ -145,6 +116,7 @@ async def _floor(
             **_quantiles(from_kafka),
             "cpu_us_per_delivery": floor_cpu / len(from_kafka) * 1e6 if from_kafka else None,
             "broker_cpu_us_per_event": broker_cpu,
+            "broker_pauses": _broker_pauses(broker, injected["kafka_commit_at"], result["ids"]),
             "bare_consumer_from_kafka_commit": {"received": len(bare), **_quantiles(bare)},
         }
     finally:
@@ -183,7 +155,7 @@ async def _streams_on(
 
 
 async def _herald(
-    run: BenchRun, config: BenchConfig, employees: list[tuple[str, str]], broker: _Broker
+    run: BenchRun, config: BenchConfig, employees: list[tuple[str, str]], broker: Broker
 ) -> dict[str, Any]:
     service, port = run.notifier("latency-notifier")
     pauses_path = run.work_dir / "latency" / "notifier-pauses.json"
@@ -201,7 +173,7 @@ async def _herald(
         injected = await _inject(run, config, employees, loadgen, config.latency_seconds)
         result = await loadgen.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         server_cpu = cpu_seconds(service.pid) - cpu_before
-        broker_cpu = broker.us_per_event(injected["sent"])
+        broker_cpu = broker.cpu_us_per_event(injected["sent"])
         witnessed = await witness.wait(config.deliveries_timeout_seconds, total=injected["sent"])
         commit_at: dict[int, float] = injected.pop("commit_at")
         kafka_commit_at: dict[int, float] = injected.pop("kafka_commit_at")
@@ -247,6 +219,7 @@ async def _herald(
             ),
             "loadgen_cpu_seconds": result["cpu_seconds"],
             "broker_cpu_us_per_event": broker_cpu,
+            "broker_pauses": _broker_pauses(broker, kafka_commit_at, result["ids"]),
             "notifier_rss_bytes": rss,
             "commit_time": "clock read right after COMMIT returned in the writer",
             "notifier_pauses": pauses,
@@ -267,6 +240,40 @@ def _since(committed_at: dict[int, float], arrivals: list[list[Any]]) -> list[fl
         for event_id, at in arrivals
         if int(event_id) in committed_at
     )
+
+
+def _broker_pauses(
+    broker: Broker,
+    committed_at: dict[int, float],
+    arrivals: list[list[Any]],
+    slowest: int = 10,
+) -> dict[str, Any] | None:
+    """The broker's collector pauses over the run, and how many of its `slowest` deliveries
+    (from the Kafka commit) waited through one: a record committed before a pause ended
+    and received after it began. None without the broker's collector log."""
+    spans = sorted(
+        (
+            (at - committed_at[int(event_id)], committed_at[int(event_id)], at)
+            for event_id, at in arrivals
+            if int(event_id) in committed_at
+        ),
+        reverse=True,
+    )
+    if not spans:
+        return None
+    pauses = broker.pauses(min(s[1] for s in spans), max(s[2] for s in spans))
+    if pauses is None:
+        return None
+    worst = spans[:slowest]
+    return {
+        "count": len(pauses),
+        "longest_seconds": max((p.end - p.start for p in pauses), default=0.0),
+        "total_seconds": sum(p.end - p.start for p in pauses),
+        "slowest": len(worst),
+        "slowest_through_a_pause": sum(
+            1 for _, sent, at in worst if any(p.start < at and p.end > sent for p in pauses)
+        ),
+    }
 
 
 def _quantiles(latencies: list[float]) -> dict[str, float | None]:

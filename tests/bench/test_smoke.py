@@ -263,6 +263,21 @@ def test_latency_has_the_brokers_cpu_beside_the_floor(report: dict[str, Any]) ->
     assert positive(floor["broker_cpu_us_per_event"])
 
 
+def test_latency_looks_for_the_brokers_gc_pauses_beside_herald(report: dict[str, Any]) -> None:
+    # The local stack's broker logs its collector (deploy/local/stack.sh): it is found.
+    pauses = report["scenarios"]["latency"]["broker_pauses"]
+    assert pauses["slowest"] == 10
+    assert 0 <= pauses["slowest_through_a_pause"] <= pauses["slowest"]
+
+
+def test_latency_looks_for_the_brokers_gc_pauses_beside_the_floor(
+    report: dict[str, Any],
+) -> None:
+    pauses = report["scenarios"]["latency"]["floor_from_kafka_commit"]["broker_pauses"]
+    assert pauses["slowest"] == 10
+    assert 0 <= pauses["slowest_through_a_pause"] <= pauses["slowest"]
+
+
 def test_latency_has_a_bare_consumer_beside_the_floor(report: dict[str, Any]) -> None:
     bare = report["scenarios"]["latency"]["floor_from_kafka_commit"][
         "bare_consumer_from_kafka_commit"
