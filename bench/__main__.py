@@ -89,6 +89,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--latency-seconds", type=float, help="length of the latency run")
     parser.add_argument("--latency-rate", type=int, help="events/s in the latency run")
     parser.add_argument(
+        "--latency-probe",
+        action="store_true",
+        default=None,
+        help="run the latency scenario's notifier under bench.probe (collector passes, loop"
+        " stalls): for diagnosis, it costs the notifier CPU",
+    )
+    parser.add_argument(
         "--fanout-rounds",
         type=int,
         help="bursts of one Herald process and of the floor, in turn, in fanout (default 3)",
@@ -140,6 +147,7 @@ def build_config(args: argparse.Namespace) -> BenchConfig:
         latency_rate=args.latency_rate,
         latency_warmup_seconds=args.latency_warmup_seconds,
         fanout_rounds=args.fanout_rounds,
+        latency_probe=args.latency_probe,
         million_employees=args.million_employees,
         million_streams=args.million_streams,
     )

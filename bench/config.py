@@ -52,6 +52,8 @@ class BenchConfig:
     latency_tick_seconds: float = 0.01
     # the same writes, unmeasured, before Herald's run (bench/scenarios/latency.py)
     latency_warmup_seconds: float = 150.0
+    # the notifier under bench.probe (its collector passes, its loop's stalls): diagnosis
+    latency_probe: bool = False
     # memory: idle connections held against one process
     memory_connections: int = 15_000
     # before each RSS reading, with and without the connections
@@ -106,6 +108,7 @@ SMOKE = BenchConfig(
     latency_seconds=2.0,
     latency_tick_seconds=0.02,
     latency_warmup_seconds=0.5,
+    latency_probe=True,
     memory_connections=20,
     memory_settle_seconds=0.5,
     memory_idle_seconds=1.0,

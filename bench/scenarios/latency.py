@@ -19,8 +19,11 @@ same run: a bare consumer's (Kafka and the machine alone), and the fan-out floor
 goes on to the same load generator's streams (`_floor`): the least any notifier on this
 stack adds.
 
-The notifier runs under `bench.probe`, which times its collector passes and its event
-loop's stalls; the report sets them beside the run's slowest seconds.
+With `latency_probe` (`--latency-probe`), the notifier runs under `bench.probe`, which
+times its collector passes and its event loop's stalls; the report sets them beside the
+run's slowest seconds. Not by default: the probe's 5 ms timer alone cost 18.4 ms of CPU a
+second in an idle uvloop process (measured in isolation), and the floor carries no such
+watcher, so Herald's figures would carry work that no deployment runs.
 
 Before either is measured, the same writer runs at the same rate for
 `latency_warmup_seconds`, with a bare consumer reading, to employees without a stream
@@ -160,7 +163,8 @@ async def _herald(
     service, port = run.notifier("latency-notifier")
     pauses_path = run.work_dir / "latency" / "notifier-pauses.json"
     pauses_path.parent.mkdir(parents=True, exist_ok=True)
-    service.argv = probed(service.argv, pauses_path)
+    if config.latency_probe:
+        service.argv = probed(service.argv, pauses_path)
     loadgen: LoadGeneratorProcess | None = None
     witness: KafkaWitnessProcess | None = None
     try:
@@ -198,7 +202,11 @@ async def _herald(
         rss = service.rss()
         service.stop()  # the probe writes what it saw as the notifier exits
         ended = max((committed + latency for committed, latency in pairs), default=begun)
-        pauses = _pauses(pauses_path, begun, ended, [second for second, _ in slowest])
+        pauses = (
+            _pauses(pauses_path, begun, ended, [second for second, _ in slowest])
+            if config.latency_probe
+            else None
+        )
         return {
             "connections": len(employees),
             "connected": connected,

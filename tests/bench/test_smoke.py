@@ -249,6 +249,12 @@ def test_latency_has_the_floor_cpu_per_delivery(report: dict[str, Any]) -> None:
     )
 
 
+def test_latency_has_the_probes_loop_stalls_when_asked(report: dict[str, Any]) -> None:
+    # The smoke run asks for the probe (SMOKE.latency_probe), so its path stays tested.
+    stalls = report["scenarios"]["latency"]["notifier_pauses"]["loop_stalls"]
+    assert stalls["over_2ms"] >= stalls["over_5ms"] >= stalls["over_20ms"] >= 0
+
+
 def test_latency_warms_the_broker_up_before_measuring(report: dict[str, Any]) -> None:
     warmed = report["scenarios"]["latency"]["warm_up"]
     assert warmed["sent"] == round(SMOKE.latency_rate * SMOKE.latency_warmup_seconds)
