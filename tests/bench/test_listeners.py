@@ -9,7 +9,9 @@ import sys
 import threading
 import time
 
-from bench.listeners import bootstrap_port, listening_pids
+import pytest
+
+from bench.listeners import bootstrap_port, listening_pids, socket_ports
 from bench.processes import process_cpu_seconds
 
 
@@ -47,6 +49,22 @@ def test_a_client_connected_to_the_port_is_not_taken_for_its_listener() -> None:
     finally:
         server.kill()
         server.wait()
+
+
+def test_a_processs_ports_are_its_listeners_and_its_connections() -> None:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        with socket.create_connection(listener.getsockname()) as client:
+            ports = socket_ports(os.getpid())
+            assert {listener.getsockname()[1], client.getsockname()[1]} <= ports
+
+
+def test_the_ports_of_a_process_that_is_gone_raise() -> None:
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    with pytest.raises(FileNotFoundError):
+        socket_ports(gone.pid)
 
 
 def test_the_port_is_the_first_bootstrap_servers() -> None:

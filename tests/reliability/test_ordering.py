@@ -11,9 +11,7 @@ it out of id order, and a stream still sends ids in order, none twice, none skip
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
 import random
 import re
 import secrets
@@ -23,7 +21,6 @@ from collections.abc import Awaitable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -33,6 +30,7 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
+from bench.listeners import socket_ports
 from herald_common.approval import ApprovalSettings
 from herald_common.db import create_pool
 from herald_common.events import (
@@ -416,24 +414,6 @@ async def _positive(reads: Awaitable[float], before: float) -> bool:
     return await reads > before
 
 
-def _socket_ports(pid: int) -> set[int]:
-    """Local TCP ports of the process's sockets."""
-    inodes = set()
-    for fd in Path(f"/proc/{pid}/fd").iterdir():
-        with contextlib.suppress(OSError):
-            target = os.readlink(fd)
-            if target.startswith("socket:["):
-                inodes.add(target[8:-1])
-    ports = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        with contextlib.suppress(OSError):
-            for line in Path(table).read_text().splitlines()[1:]:
-                fields = line.split()
-                if fields[9] in inodes:
-                    ports.add(int(fields[1].rsplit(":", 1)[1], 16))
-    return ports
-
-
 async def _copying_worker(db: Database, workers: list[Any]) -> subprocess.Popen[bytes]:
     """The inserter process whose connection runs the allocation's COPY."""
     rows = await db.fetch(
@@ -442,7 +422,7 @@ async def _copying_worker(db: Database, workers: list[Any]) -> subprocess.Popen[
     )
     ports = {int(row[0]) for row in rows}
     for worker in workers:
-        if worker.process is not None and ports & _socket_ports(worker.process.pid):
+        if worker.process is not None and ports & socket_ports(worker.process.pid):
             return worker.process
     raise AssertionError(f"no inserter owns the COPY's connection (ports {ports})")
 
