@@ -4,7 +4,9 @@ collector pauses.
 Found by the port of the run's bootstrap server (bench.listeners). A broker that is not
 on this machine is not found, and nothing is reported for it. Its pauses come from the
 JVM's own log, named in its command line (`-Xlog:gc...:file=PATH`, as deploy/local/stack.sh
-starts it): G1 writes one line per pause, as it ends, with the pause's length.
+starts it): the collector writes one line per pause, as it ends, with the pause's length.
+G1 tags it `gc`; ZGC (`HERALD_KAFKA_OPTS="-XX:+UseZGC"`) tags its three pauses per cycle
+`gc,phases`.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ from pathlib import Path
 from bench.listeners import bootstrap_port, listening_pids
 from bench.processes import process_cpu_seconds
 
-# [2026-12-07T06:16:49.164+0000][gc          ] GC(103) Pause Young (Mixed) (G1 ...) ... 14.230ms
+# G1:  [2026-12-07T06:16:49.164+0000][gc          ] GC(103) Pause Young (Mixed) ... 14.230ms
+# ZGC: [2026-12-07T10:04:01.980+0000][gc,phases   ] GC(0) Pause Mark End 0.009ms
 _PAUSE = re.compile(
-    r"^\[(?P<at>[0-9T:.+-]+)\]\[gc\s*\] GC\(\d+\) Pause (?P<kind>\w+).* (?P<ms>[0-9.]+)ms$"
+    r"^\[(?P<at>[0-9T:.+-]+)\]\[gc(?:,phases)?\s*\] GC\(\d+\) "
+    r"Pause (?P<kind>\w+(?: (?:Start|End))?)\b.* (?P<ms>[0-9.]+)ms$"
 )
 
 
@@ -27,13 +31,13 @@ _PAUSE = re.compile(
 class Pause:
     """One collector pause: the JVM served no request from `start` to `end` (epoch s)."""
 
-    kind: str  # Young, Remark, Cleanup, Full
+    kind: str  # G1's Young, Remark, Cleanup, Full; ZGC's Mark Start, Mark End, Relocate Start
     start: float
     end: float
 
 
 def parse_pauses(lines: list[str]) -> list[Pause]:
-    """The pauses among a G1 log's lines, in order."""
+    """The pauses among a G1 or ZGC log's lines, in order."""
     pauses = []
     for line in lines:
         found = _PAUSE.match(line)

@@ -17,6 +17,17 @@ LOG = """\
 [2026-12-07T05:52:09.001+0000][gc,phases   ] GC(3) Other: 0.1ms
 """
 
+# As ZGC writes them (-XX:+UseZGC, the same -Xlog), from a JVM 17 on this stack's Java.
+ZGC_LOG = """\
+[2026-12-07T10:04:01.971+0000][gc,phases   ] GC(0) Pause Mark Start 0.007ms
+[2026-12-07T10:04:01.980+0000][gc,phases   ] GC(0) Concurrent Mark 8.911ms
+[2026-12-07T10:04:01.980+0000][gc,phases   ] GC(0) Pause Mark End 0.009ms
+[2026-12-07T10:04:01.980+0000][gc,phases   ] GC(0) Concurrent Mark Free 0.000ms
+[2026-12-07T10:04:01.992+0000][gc,phases   ] GC(0) Pause Relocate Start 0.008ms
+[2026-12-07T10:04:01.993+0000][gc,phases   ] GC(0) Concurrent Relocate 1.335ms
+[2026-12-07T10:04:01.993+0000][gc          ] GC(0) Garbage Collection (Warmup) 8M(12%)->8M(12%)
+"""
+
 
 def _epoch(text: str) -> float:
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%f%z").timestamp()
@@ -42,3 +53,19 @@ def test_the_log_file_comes_from_the_jvms_command_line() -> None:
 
 def test_a_jvm_without_a_collector_log_has_none() -> None:
     assert gc_log_of(["java", "-Xms512m", "kafka.Kafka"]) is None
+
+
+def test_zgcs_three_pauses_of_a_cycle_are_read_by_name() -> None:
+    pauses = parse_pauses(ZGC_LOG.splitlines())
+    assert [p.kind for p in pauses] == ["Mark Start", "Mark End", "Relocate Start"]
+
+
+def test_a_zgc_pause_lasts_what_its_line_says() -> None:
+    mark_end = parse_pauses(ZGC_LOG.splitlines())[1]
+    assert mark_end.end == _epoch("2026-12-07T10:04:01.980+0000")
+    assert round(mark_end.end - mark_end.start, 6) == 0.000009
+
+
+def test_zgcs_concurrent_phases_and_cycle_summary_are_no_pauses() -> None:
+    # Seven lines, three of them pauses: the concurrent phases run beside the application.
+    assert len(parse_pauses(ZGC_LOG.splitlines())) == 3
