@@ -161,9 +161,11 @@ async def _herald(
     run: BenchRun, config: BenchConfig, employees: list[tuple[str, str]], broker: Broker
 ) -> dict[str, Any]:
     service, port = run.notifier("latency-notifier")
-    pauses_path = run.work_dir / "latency" / "notifier-pauses.json"
-    pauses_path.parent.mkdir(parents=True, exist_ok=True)
+    # Where the probe writes what it saw; None when the notifier runs without it.
+    pauses_path: Path | None = None
     if config.latency_probe:
+        pauses_path = run.work_dir / "latency" / "notifier-pauses.json"
+        pauses_path.parent.mkdir(parents=True, exist_ok=True)
         service.argv = probed(service.argv, pauses_path)
     loadgen: LoadGeneratorProcess | None = None
     witness: KafkaWitnessProcess | None = None
@@ -204,7 +206,7 @@ async def _herald(
         ended = max((committed + latency for committed, latency in pairs), default=begun)
         pauses = (
             _pauses(pauses_path, begun, ended, [second for second, _ in slowest])
-            if config.latency_probe
+            if pauses_path is not None
             else None
         )
         return {
